@@ -1,0 +1,138 @@
+#pragma once
+// RunStore: the SQLite results database of experiments, runs and everything they measured.
+//
+// Purpose: the trainer's events are written here (through StoreListener, store_listener.h) and read
+// back by the CLI, the GUI and the metrics code. One file holds many experiments; each run's rows
+// (tasks, step metrics, accuracy rows, per-class rows, method state, analysis points, artifacts) are
+// keyed by the run id. The schema is versioned and migrated on open (schema.h).
+//
+// Concurrency: the database runs in WAL journal mode, so readers in other processes (a GUI, a
+// `lorica-cli runs` call) read a consistent snapshot while a training process writes. Within one
+// process a RunStore is thread-safe: every call takes an internal mutex (writes are short batched
+// transactions, so readers wait at most one batch). Prepared statements are cached and reused.
+//
+// Crash recovery: a run whose writer died leaves status "running". `open` marks such runs
+// "interrupted" (with ended_at = now) when they were written on this host by a process that no longer
+// exists; their rows stay readable.
+//
+// Errors: SQLite failures throw DatabaseError (sqlite_db.h), naming the file and the SQL step.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/store/run_records.h"
+#include "engine/train/events.h"
+
+namespace lorica {
+
+class Database;
+
+// Rows of one run, written together in one transaction by `RunStore::append` (the listener's buffer).
+struct RunBatch {
+    std::vector<TaskStarted> task_starts;   // update tasks.planned_steps / trainable_parameters
+    std::vector<TaskFinished> task_ends;    // update tasks.seconds
+    std::vector<StepMetrics> steps;
+    std::vector<EvalRow> eval_rows;
+    std::vector<ClassEvalRow> class_rows;
+    std::vector<MethodState> method_states;  // one row per value
+    std::vector<AnalysisPoint> analysis_points;
+    std::vector<ArtifactWritten> artifacts;
+    std::vector<std::string> artifact_times;  // created_at of each artifact (same length); now if missing
+
+    // Number of database rows the batch writes (a MethodState counts one row per value).
+    std::size_t rows() const;
+    bool empty() const { return rows() == 0; }
+    void clear();
+};
+
+class RunStore {
+public:
+    // Opens (creating the file and its parent directories when missing) the results database at
+    // `path`: WAL journal mode, synchronous=NORMAL, foreign keys on, busy timeout 5 s; migrates the
+    // schema to the latest version; marks dead writers' runs as interrupted. Throws DatabaseError
+    // (naming the file) for an unreadable, locked or corrupt file and std::runtime_error for a
+    // database written by a newer Lorica.
+    static RunStore open(const std::string& path);
+
+    RunStore(RunStore&&) noexcept;
+    RunStore& operator=(RunStore&&) noexcept;
+    ~RunStore();
+
+    const std::string& path() const;
+    int schema_version() const;
+
+    // ---- writers --------------------------------------------------------------------------------
+
+    // New experiment row; returns its id. `created_at` empty = now.
+    int64_t insert_experiment(const ExperimentStarted& experiment, const std::string& created_at = {});
+
+    // New run row for this process: status running, host = host_name(), pid = getpid(),
+    // started_at = now, lorica_version = this build. `experiment_id` 0 = no experiment. Returns its id.
+    int64_t insert_run(int64_t experiment_id, const RunStarted& run);
+
+    // New run row with every field as given (`run.id` is ignored; empty started_at = now). For
+    // imports and tests. Returns the new id.
+    int64_t insert_run(const RunRecord& run);
+
+    // The stream's tasks, plus the foundation task (task_index -1) when it has classes. Replaces the
+    // descriptive fields of tasks already stored for this run.
+    void insert_tasks(int64_t run_id, const StreamDescribed& stream);
+
+    // Writes every row of `batch` for `run_id` in one transaction (all or nothing).
+    void append(int64_t run_id, const RunBatch& batch);
+
+    // One-kind conveniences over `append` (each is one transaction).
+    void insert_step_metrics(int64_t run_id, const std::vector<StepMetrics>& steps);
+    void insert_evaluation(int64_t run_id, const EvaluationDone& evaluation);
+    void insert_method_state(int64_t run_id, const MethodState& state);
+    void insert_analysis_points(int64_t run_id, const std::vector<AnalysisPoint>& points);
+    void insert_artifact(int64_t run_id, const ArtifactWritten& artifact);
+
+    // Ends a run: status, message (error or reason; may be empty), wall time in seconds, ended_at
+    // (empty = now).
+    void finish_run(int64_t run_id, RunStatus status, const std::string& message, double seconds = 0.0,
+                    const std::string& ended_at = {});
+
+    // Replaces the free-text notes of a run.
+    void set_run_notes(int64_t run_id, const std::string& notes);
+
+    // Marks as interrupted every "running" run recorded on this host by a process that no longer
+    // exists (kill(pid, 0) fails with ESRCH). Returns how many runs were marked. Called by `open`.
+    int mark_interrupted_runs();
+
+    // ---- readers (plain values; ordered by id / insertion) ---------------------------------------
+
+    std::vector<ExperimentRecord> list_experiments() const;
+    std::optional<ExperimentRecord> experiment(int64_t id) const;
+    std::vector<RunRecord> list_runs(const RunFilter& filter = {}) const;
+    std::optional<RunRecord> run(int64_t id) const;
+    std::vector<RunRecord> runs_of_experiment(int64_t experiment_id) const;
+
+    std::vector<TaskRecord> tasks(int64_t run_id) const;  // ordered by task_index (foundation first)
+    std::vector<StepMetrics> step_metrics(int64_t run_id) const;
+    std::vector<EvalRecord> eval_rows(int64_t run_id) const;
+    std::vector<ClassEvalRecord> class_eval_rows(int64_t run_id) const;
+    // Method state grouped back into one MethodState per recorded vector, in recording order.
+    std::vector<MethodState> method_state(int64_t run_id) const;
+    // Analysis points of a run; `analysis` non-empty keeps only that analysis.
+    std::vector<AnalysisPoint> analysis_points(int64_t run_id, const std::string& analysis = {}) const;
+    std::vector<ArtifactRecord> artifacts(int64_t run_id) const;
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    // Current time as ISO-8601 UTC with milliseconds: "2025-01-31T12:34:56.789Z".
+    static std::string now_iso8601();
+    // This machine's host name (gethostname), "" when unavailable.
+    static std::string host_name();
+
+private:
+    struct Impl;
+    explicit RunStore(std::unique_ptr<Impl> impl);
+
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lorica
