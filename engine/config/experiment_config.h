@@ -1,0 +1,175 @@
+#pragma once
+// The experiment config: one JSON document describing a whole continual-learning experiment.
+//
+// Sections (every field optional; omitted fields take the defaults below, which are the embedded
+// Fashion-MNIST default experiment of resources/presets/default.json):
+//
+//   name, seeds[], device ("auto"|"cpu"|"cuda"), threads (0 = all cores), database, cache_dir
+//   data       { dataset, root, train_per_class, test_per_class, normalize_mean[], normalize_std[], augment{} }
+//   foundation { enabled, classes, train_per_class, epochs, batch_size, optimizer{}, schedule{} }
+//   stream     { type, tasks, classes_per_task, class_order_seed, domains[], task_incremental }
+//   backbone   { preset, image_size, patch_size, in_channels, dim, depth, heads, mlp_ratio, weights }
+//   method     { name, rank, alpha, targets[], options{} }
+//   train      { epochs, batch_size, optimizer{}, schedule{}, loss, grad_clip, max_steps_per_task }
+//   eval       { every_steps, batch_size, class_il, task_il, before_task, random_init }
+//
+// `parse_experiment_config` validates every field and throws `ConfigError` naming the field path
+// (e.g. "train.optimizer.lr") and what is allowed. Unknown fields are errors (a typo must never be
+// silently ignored). `to_json` gives the effective config, stored with every run.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lorica {
+
+// A config error: `field` is the dotted path of the offending field ("" for the whole document).
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string field, const std::string& message)
+        : std::runtime_error(field.empty() ? message : "config field '" + field + "': " + message),
+          field_(std::move(field)) {}
+    const std::string& field() const { return field_; }
+
+private:
+    std::string field_;
+};
+
+struct OptimizerConfig {
+    std::string name = "adamw";  // adamw | adam | sgd
+    double lr = 5e-4;            // learning rate of the adapter / backbone parameters
+    double head_lr = 2e-3;       // learning rate of the classifier heads (0 = same as lr)
+    double weight_decay = 0.0;
+    double beta1 = 0.9, beta2 = 0.999;  // adam/adamw
+    double momentum = 0.9;              // sgd
+};
+
+struct ScheduleConfig {
+    std::string name = "constant";  // constant | cosine (per task, with linear warm-up)
+    double warmup_fraction = 0.0;   // fraction of the task's steps spent warming up linearly from 0
+    double min_lr_fraction = 0.0;   // cosine floor, as a fraction of the peak lr
+};
+
+struct AugmentConfig {
+    bool horizontal_flip = false;  // random left-right flip with probability 0.5
+    int random_crop_padding = 0;   // pad by this many pixels (zeros), then crop back at a random offset
+};
+
+struct DataConfig {
+    std::string dataset = "fashion-mnist";  // fashion-mnist | cifar10 | cifar100 | image-folder
+    std::string root;                       // "" = the data set's default location
+    int64_t train_per_class = 2000;         // stream training images per class (0 = all available)
+    int64_t test_per_class = 500;           // test images per class (0 = all available)
+    std::vector<double> normalize_mean = {0.2860};  // per channel, applied to pixels in [0, 1]
+    std::vector<double> normalize_std = {0.3530};   // per channel; empty = no normalisation
+    AugmentConfig augment;
+};
+
+struct FoundationConfig {
+    bool enabled = true;            // pre-train the backbone inside Lorica (cached by config hash)
+    int classes = 5;                // the first `classes` entries of the class order
+    int64_t train_per_class = 3000;  // taken before the stream's images, so the two never overlap
+    int epochs = 6;
+    int64_t batch_size = 128;
+    OptimizerConfig optimizer{"adamw", 1e-3, 0.0, 0.05};
+    ScheduleConfig schedule{"cosine", 0.05, 0.0};
+};
+
+struct StreamConfig {
+    // class-incremental: task t holds classes order[t*k .. t*k+k-1]
+    // domain-incremental: every task holds all classes, each under its own domain transform
+    std::string type = "class-incremental";
+    int tasks = 5;
+    int classes_per_task = 2;
+    std::optional<int64_t> class_order_seed;  // default: the run's seed
+    // Domain transform per task (cycled when shorter than `tasks`): identity, rot90, rot180, rot270,
+    // invert, hflip, vflip, patch_permute (the 4×4 grid of patches shuffled by a fixed permutation).
+    std::vector<std::string> domains = {"rot90", "invert", "rot180", "patch_permute", "rot270"};
+    bool task_incremental = false;  // report task-IL as the primary accuracy
+};
+
+struct BackboneConfig {
+    // tiny: the CPU default below; vit_tiny_patch16_224 | vit_small_patch16_224 | vit_base_patch16_224
+    // set every size field to timm's values for that model.
+    std::string preset = "tiny";
+    int image_size = 28;
+    int patch_size = 7;
+    int in_channels = 1;
+    int dim = 64;
+    int depth = 3;
+    int heads = 4;
+    double mlp_ratio = 4.0;
+    std::string weights;  // optional timm-layout safetensors file loaded instead of the foundation step
+};
+
+struct MethodConfig {
+    // sequential-lora | full-finetune | frozen-backbone  (more methods register themselves)
+    std::string name = "sequential-lora";
+    int rank = 8;
+    double alpha = 8.0;  // LoRA scale s = alpha / rank
+    // Adapted layers: "q", "v", "k" (slices of the fused qkv), "qkv", "proj", "fc1", "fc2",
+    // "all-linear", or a module-name pattern with '*' wildcards such as "blocks.*.attn.qkv"
+    // (append ":q", ":k" or ":v" to a qkv pattern for a slice).
+    std::vector<std::string> targets = {"q", "v"};
+    nlohmann::json options = nlohmann::json::object();  // method-specific, validated by the method
+};
+
+struct TrainConfig {
+    int epochs = 3;
+    int64_t batch_size = 128;
+    OptimizerConfig optimizer;
+    ScheduleConfig schedule;
+    // current-task: cross-entropy over the current task's logits only (old heads get no gradient)
+    // all-seen:     cross-entropy over the logits of every class seen so far
+    std::string loss = "current-task";
+    double grad_clip = 0.0;  // clip the global gradient norm to this value (0 = off)
+    int64_t max_steps_per_task = 0;  // stop a task early after this many steps (0 = no limit)
+};
+
+struct EvalConfig {
+    int64_t every_steps = 0;  // also evaluate every N steps inside a task (0 = only at task ends)
+    int64_t batch_size = 512;
+    bool class_il = true;
+    bool task_il = true;
+    bool before_task = true;  // evaluate task j just before training it (forward transfer)
+    bool random_init = true;  // evaluate a randomly initialised backbone once (forward transfer)
+};
+
+struct ExperimentConfig {
+    std::string name = "default";
+    std::vector<int64_t> seeds = {0};
+    std::string device = "auto";  // auto | cpu | cuda | cuda:N
+    int threads = 0;              // LibTorch intra-op threads; 0 = all cores
+    std::string cache_dir;        // "" = $XDG_CACHE_HOME/lorica or ~/.cache/lorica
+    DataConfig data;
+    FoundationConfig foundation;
+    StreamConfig stream;
+    BackboneConfig backbone;
+    MethodConfig method;
+    TrainConfig train;
+    EvalConfig eval;
+};
+
+// Parses and validates; throws ConfigError naming the field.
+ExperimentConfig parse_experiment_config(const nlohmann::json& document);
+nlohmann::json to_json(const ExperimentConfig& config);
+
+// Reads a JSON file (errors name the file and the JSON parser's position) and parses it.
+ExperimentConfig load_experiment_config(const std::string& path);
+
+// Applies `key=value` overrides to a config document. `key` is a dotted path ("train.epochs",
+// "method.options.handover"); `value` is parsed as JSON when it parses ("3", "[0,1,2]", "true"),
+// else taken as a string. Unknown paths are caught later by validation.
+void apply_override(nlohmann::json& document, const std::string& assignment);
+
+// Hex digest (FNV-1a 64) of the canonical dump of a JSON value: equal configs hash equal.
+std::string config_hash(const nlohmann::json& document);
+
+// The timm sizes for a named backbone preset; throws ConfigError for an unknown name.
+BackboneConfig backbone_preset(const std::string& name);
+
+}  // namespace lorica

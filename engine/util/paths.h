@@ -1,0 +1,12 @@
+#pragma once
+// Where Lorica keeps its files by default (the GUI uses the same places as the CLI):
+//   data:  $XDG_DATA_HOME/lorica, else ~/.local/share/lorica   (lorica.db, logs)
+
+#include <string>
+
+namespace lorica {
+
+std::string default_data_dir();
+std::string default_database_path();  // <data>/lorica.db
+
+}  // namespace lorica
