@@ -1,0 +1,226 @@
+// lorica-cli: the headless front end. Runs the same engine as the desktop workbench.
+//
+//   lorica-cli run [--preset NAME | --config FILE] [--set key=value]... [--db PATH]
+//   lorica-cli runs [--db PATH] [--method M] [--status S]
+//   lorica-cli show RUN [--db PATH] [--config]
+//   lorica-cli metrics --matrix FILE.csv
+//   lorica-cli presets | methods
+// Exit codes: 0 success, 1 a run failed or was cancelled, 2 bad input (config, file, arguments).
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/progress_printer.h"
+#include "cli/report.h"
+#include "engine/config/experiment_config.h"
+#include "engine/config/presets.h"
+#include "engine/eval/metrics.h"
+#include "engine/methods/method_catalog.h"
+#include "engine/store/store_listener.h"
+#include "engine/train/training_job.h"
+#include "engine/util/log.h"
+#include "engine/util/paths.h"
+
+namespace {
+
+using namespace lorica;
+
+std::atomic<TrainingJob*> g_job{nullptr};
+
+void on_sigint(int) {
+    if (TrainingJob* job = g_job.load()) job->cancel();
+}
+
+int command_run(const std::string& config_path, const std::string& preset, const std::vector<std::string>& overrides,
+                const std::string& db_path, int progress_every) {
+    nlohmann::json doc = assemble_config_document(config_path, preset, overrides);
+    ExperimentConfig config = parse_experiment_config(doc);
+    validate_method_config(config);  // validates method.name and method.options before anything runs
+    log::info("run: " + to_json(config).dump());
+
+    auto store = std::make_shared<RunStore>(RunStore::open(db_path));
+    auto store_listener = std::make_shared<StoreListener>(store);
+    auto fanout = std::make_shared<EventFanout>();
+    fanout->add(store_listener);
+    fanout->add(std::make_shared<cli::ProgressPrinter>(progress_every));
+
+    RunStatus status;
+    {
+        TrainingJob job(config, fanout);
+        g_job.store(&job);
+        std::signal(SIGINT, on_sigint);
+        std::signal(SIGTERM, on_sigint);
+        status = job.wait();
+        g_job.store(nullptr);
+    }
+    store_listener->flush();
+    std::printf("\nresults stored in %s (experiment %lld)\n", db_path.c_str(),
+                static_cast<long long>(store_listener->experiment_id()));
+    const auto ids = store_listener->run_ids();
+    if (ids.size() == 1) {
+        std::printf("%s", cli::run_report(*store, ids.front(), false).c_str());
+    } else {
+        for (int64_t id : ids) {
+            auto run = store->run(id);
+            std::printf("\n--- run %lld (seed %lld): %s\n", static_cast<long long>(id),
+                        static_cast<long long>(run ? run->seed : -1), run ? to_string(run->status) : "?");
+            if (run && run->status == RunStatus::finished) {
+                auto rows = store->eval_rows(id);
+                std::vector<EvalRow> plain;
+                for (auto& r : rows) plain.push_back(r.row);
+                std::printf("%s", format_matrix(AccuracyMatrix::from_eval_rows(plain, HeadMode::class_il, run->num_tasks)).c_str());
+            }
+        }
+        std::printf("%s", cli::runs_summary(*store, ids).c_str());
+    }
+    std::printf("\nexperiment %s\n", to_string(status));
+    return status == RunStatus::finished ? 0 : 1;
+}
+
+int command_runs(const std::string& db_path, const std::string& method, const std::string& status) {
+    RunStore store = RunStore::open(db_path);
+    RunFilter filter;
+    filter.method_contains = method;
+    if (!status.empty()) filter.status = run_status_from_string(status);
+    auto runs = store.list_runs(filter);
+    std::printf("%6s %6s %6s %-18s %-11s %-20s %8s  %s\n", "run", "exp", "seed", "method", "status", "started", "seconds",
+                "final acc (class-IL)");
+    for (const auto& r : runs) {
+        std::string acc = "-";
+        if (r.status == RunStatus::finished) {
+            auto m = cli::run_metrics(store, r.id, HeadMode::class_il);
+            if (m.acc) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%.2f%%", *m.acc);
+                acc = buf;
+            }
+        }
+        std::printf("%6lld %6lld %6lld %-18s %-11s %-20s %8.1f  %s\n", static_cast<long long>(r.id),
+                    static_cast<long long>(r.experiment_id), static_cast<long long>(r.seed), r.method.c_str(),
+                    to_string(r.status), r.started_at.c_str(), r.seconds, acc.c_str());
+    }
+    if (runs.empty()) std::printf("(no runs in %s)\n", db_path.c_str());
+    return 0;
+}
+
+int command_show(const std::string& db_path, int64_t run_id, bool with_config) {
+    RunStore store = RunStore::open(db_path);
+    auto run = store.run(run_id);
+    if (!run) {
+        std::fprintf(stderr, "error: no run %lld in %s (see `lorica-cli runs`)\n", static_cast<long long>(run_id), db_path.c_str());
+        return 2;
+    }
+    std::printf("%s", cli::run_report(store, run_id, with_config).c_str());
+    if (run->experiment_id > 0) {
+        auto siblings = store.runs_of_experiment(run->experiment_id);
+        if (siblings.size() > 1) {
+            std::vector<int64_t> ids;
+            std::string seeds;
+            for (const auto& s : siblings) {
+                ids.push_back(s.id);
+                seeds += (seeds.empty() ? "" : ", ") + std::to_string(s.seed);
+            }
+            std::printf("\nexperiment %lld: %zu runs (seeds %s)%s", static_cast<long long>(run->experiment_id),
+                        siblings.size(), seeds.c_str(), cli::runs_summary(store, ids).c_str());
+        }
+    }
+    return 0;
+}
+
+int command_metrics(const std::string& csv_path) {
+    std::ifstream in(csv_path);
+    if (!in) {
+        std::fprintf(stderr, "error: cannot open matrix file '%s'\n", csv_path.c_str());
+        return 2;
+    }
+    AccuracyMatrix matrix = AccuracyMatrix::from_percent_csv(in, csv_path);
+    std::printf("accuracy matrix R[t][j] (%%)\n%s\n%s", format_matrix(matrix).c_str(),
+                format_metrics_table(compute_metrics(matrix)).c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"lorica-cli: continual learning with low-rank adapters, headless"};
+    app.require_subcommand(1);
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "debug logging on the console");
+    std::string db_path = lorica::default_database_path();
+
+    auto* run = app.add_subcommand("run", "run an experiment (default: the embedded Fashion-MNIST default preset)");
+    std::string config_path, preset;
+    std::vector<std::string> overrides;
+    int progress_every = 24;
+    auto* config_opt = run->add_option("-c,--config", config_path, "experiment config JSON file")->check(CLI::ExistingFile);
+    run->add_option("-p,--preset", preset, "preset name (see `lorica-cli presets`)")->excludes(config_opt);
+    run->add_option("-s,--set", overrides, "override a config field: key=value (repeatable), e.g. train.epochs=1");
+    run->add_option("--db", db_path, "SQLite results database")->capture_default_str();
+    run->add_option("--progress-every", progress_every, "print a progress line every N steps")->check(CLI::PositiveNumber);
+
+    auto* runs = app.add_subcommand("runs", "list the runs in a database");
+    std::string method_filter, status_filter;
+    runs->add_option("--db", db_path, "SQLite results database")->capture_default_str();
+    runs->add_option("--method", method_filter, "only methods whose name contains this");
+    runs->add_option("--status", status_filter, "only runs with this status")
+        ->check(CLI::IsMember({"running", "finished", "failed", "cancelled", "interrupted"}));
+
+    auto* show = app.add_subcommand("show", "show a run: config, accuracy matrix, metrics (mean ± std over its seeds)");
+    int64_t run_id = 0;
+    bool with_config = false;
+    show->add_option("RUN", run_id, "run id (see `lorica-cli runs`)")->required();
+    show->add_option("--db", db_path, "SQLite results database")->capture_default_str();
+    show->add_flag("--config", with_config, "print the run's effective config");
+
+    auto* metrics = app.add_subcommand("metrics", "compute every metric from an accuracy matrix CSV");
+    std::string matrix_path;
+    metrics->add_option("--matrix", matrix_path,
+                        "CSV: row t holds R[t][0..t] in percent, cells right of the diagonal empty")->required();
+
+    auto* config_cmd = app.add_subcommand("config", "print the effective config (preset or file, then overrides), validated");
+    std::string config_cmd_path, config_cmd_preset;
+    std::vector<std::string> config_cmd_overrides;
+    auto* config_cmd_file = config_cmd->add_option("-c,--config", config_cmd_path, "experiment config JSON file")
+                                ->check(CLI::ExistingFile);
+    config_cmd->add_option("-p,--preset", config_cmd_preset, "preset name")->excludes(config_cmd_file);
+    config_cmd->add_option("-s,--set", config_cmd_overrides, "override a config field: key=value (repeatable)");
+
+    auto* presets = app.add_subcommand("presets", "list the shipped experiment presets");
+    auto* methods = app.add_subcommand("methods", "list the adapter methods");
+
+    CLI11_PARSE(app, argc, argv);
+    lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
+    try {
+        if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
+        if (*runs) return command_runs(db_path, method_filter, status_filter);
+        if (*show) return command_show(db_path, run_id, with_config);
+        if (*metrics) return command_metrics(matrix_path);
+        if (*config_cmd) {
+            auto config = lorica::parse_experiment_config(
+                lorica::assemble_config_document(config_cmd_path, config_cmd_preset, config_cmd_overrides));
+            lorica::validate_method_config(config);
+            std::printf("%s\n", lorica::to_json(config).dump(2).c_str());
+            return 0;
+        }
+        if (*presets) {
+            for (const auto& name : lorica::list_presets()) std::printf("%s  (%s)\n", name.c_str(), lorica::find_preset(name).c_str());
+            return 0;
+        }
+        if (*methods) {
+            for (const auto& m : lorica::method_catalog()) std::printf("%-18s %s\n", m.name.c_str(), m.summary.c_str());
+            return 0;
+        }
+    } catch (const lorica::ConfigError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+    }
+    return 0;
+}

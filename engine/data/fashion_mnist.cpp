@@ -1,0 +1,59 @@
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "engine/data/idx_file.h"
+#include "engine/data/raw_dataset.h"
+
+namespace lorica {
+namespace {
+
+torch::Tensor to_tensor(IdxArray&& array) {
+    auto t = torch::empty(array.dims, torch::kUInt8);
+    std::memcpy(t.data_ptr<uint8_t>(), array.data.data(), array.data.size());
+    return t;
+}
+
+std::string pick(const std::string& root, const std::string& stem) {
+    for (const char* suffix : {".gz", ""}) {
+        auto p = std::filesystem::path(root) / (stem + suffix);
+        if (std::filesystem::exists(p)) return p.string();
+    }
+    throw DataError("Fashion-MNIST file " + (std::filesystem::path(root) / (stem + ".gz")).string() +
+                    " not found (install the Debian package dataset-fashion-mnist, or set data.root)");
+}
+
+}  // namespace
+
+RawDataset load_fashion_mnist(const std::string& root) {
+    RawDataset d;
+    d.name = "fashion-mnist";
+    d.num_classes = 10;
+    d.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    struct Split {
+        std::string images, labels;
+        torch::Tensor *x, *y;
+    };
+    for (const Split& s : {Split{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", &d.train_images, &d.train_labels},
+                           Split{"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", &d.test_images, &d.test_labels}}) {
+        const std::string image_path = pick(root, s.images), label_path = pick(root, s.labels);
+        IdxArray images = read_idx_file(image_path, 3);
+        IdxArray labels = read_idx_file(label_path, 1);
+        if (images.dims[0] != labels.dims[0])
+            throw DataError(image_path + " holds " + std::to_string(images.dims[0]) + " images but " + label_path +
+                            " holds " + std::to_string(labels.dims[0]) + " labels");
+        for (uint8_t l : labels.data)
+            if (l >= 10) throw DataError(label_path + ": label " + std::to_string(l) + " is outside 0..9");
+        *s.x = to_tensor(std::move(images)).unsqueeze(1);  // [N, 1, 28, 28]
+        *s.y = to_tensor(std::move(labels)).to(torch::kInt64);
+    }
+    return d;
+}
+
+RawDataset load_raw_dataset(const DataConfig& data) {
+    if (data.dataset == "fashion-mnist") return load_fashion_mnist(data.root.empty() ? kFashionMnistDefaultRoot : data.root);
+    throw DataError("data.dataset '" + data.dataset + "': no loader is built into this version of Lorica yet");
+}
+
+}  // namespace lorica

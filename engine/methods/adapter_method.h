@@ -1,0 +1,83 @@
+#pragma once
+// The adapter-method interface: everything a continual-learning method decides, and nothing else.
+//
+// The trainer owns the loop (batches, loss, optimizer, evaluation, events); a method owns the
+// backbone's trainable state. Per task t the trainer calls, in this order:
+//
+//   begin_task(ctx)            install / reset this task's adapter terms, set requires_grad
+//   parameter_groups(ctx)      what the optimizer trains on this task (the trainer adds the heads)
+//   ... for every step: forward, loss, backward, after_backward(ctx), optimizer step ...
+//   end_task(ctx)              the task boundary: hand-over, merge into W, drop, calibrate masks ...
+//   state(ctx)                 named scalars to record (e.g. SD-LoRA magnitudes), after end_task
+//
+// `ctx.evaluate_seen(phase)` lets a method record the accuracy of every seen task around a
+// boundary step (SD-LoRA records before_handover / after_handover).
+//
+// Threading: called on the training thread only. A method holds tensors on `ctx.device`.
+// Adding a method: one file in engine/methods/, one line in method_registry.cpp, its tests.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "engine/config/experiment_config.h"
+#include "engine/model/task_heads.h"
+#include "engine/model/vit.h"
+#include "engine/train/events.h"
+
+namespace lorica {
+
+struct ParamGroup {
+    std::string name;                 // "adapter", "backbone", "magnitudes", ...
+    std::vector<torch::Tensor> params;
+    double lr = 0.0;
+    double weight_decay = 0.0;
+};
+
+struct MethodContext {
+    VisionTransformer model;           // backbone (with the foundation head as `head`)
+    TaskHeads heads;                   // stream heads
+    const ExperimentConfig& config;
+    int task = 0;                      // current task index
+    int num_tasks = 0;
+    int64_t step = 0;                  // global stream step
+    torch::Device device = torch::kCPU;
+    uint64_t seed = 0;                 // the run's seed
+    std::function<void(EvalPhase)> evaluate_seen;  // evaluate all seen tasks + foundation now
+    std::function<void(const std::string&)> warn;  // emit a Warning event
+};
+
+class AdapterMethod {
+public:
+    virtual ~AdapterMethod() = default;
+
+    virtual std::string name() const = 0;
+
+    // Called once, before the first task (after the foundation step).
+    virtual void begin_run(MethodContext& ctx) {}
+    virtual void begin_task(MethodContext& ctx) = 0;
+    virtual std::vector<ParamGroup> parameter_groups(MethodContext& ctx) = 0;
+    // After loss.backward(), before the optimizer step (gradient masks, per-tensor clipping).
+    virtual void after_backward(MethodContext& ctx) {}
+    virtual void end_task(MethodContext& ctx) {}
+
+    // Named scalars after end_task (key → values); recorded as MethodState events.
+    virtual std::vector<MethodState> state(const MethodContext& ctx) const { return {}; }
+    // Named scalars recorded every `step_state_every` steps during training (e.g. magnitudes over steps).
+    virtual std::vector<MethodState> step_state(const MethodContext& ctx) const { return {}; }
+
+    // Folds every adapter term into the weights for inference (no-op for methods without terms).
+    virtual void merge_for_inference(MethodContext& ctx);
+
+    // A JSON description of the method's state (ranks, terms per task, magnitudes) for export/show.
+    virtual nlohmann::json describe(const MethodContext& ctx) const { return nlohmann::json::object(); }
+};
+
+// Number of scalars in the tensors (for "trainable parameters" reports).
+int64_t count_parameters(const std::vector<ParamGroup>& groups);
+
+}  // namespace lorica

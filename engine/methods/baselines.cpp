@@ -1,0 +1,71 @@
+#include "engine/methods/baselines.h"
+
+#include <torch/torch.h>
+
+#include "engine/config/json_object_reader.h"
+
+namespace lorica {
+namespace {
+
+void expect_no_options(const ExperimentConfig& config) {
+    ObjectReader(config.method.options, "method.options").finish();
+}
+
+}  // namespace
+
+void freeze_backbone(VisionTransformer& model) {
+    for (auto& p : model->parameters()) p.set_requires_grad(false);
+}
+
+int64_t count_parameters(const std::vector<ParamGroup>& groups) {
+    int64_t n = 0;
+    for (const auto& g : groups)
+        for (const auto& p : g.params) n += p.numel();
+    return n;
+}
+
+void AdapterMethod::merge_for_inference(MethodContext& ctx) {
+    for (auto& [name, layer] : ctx.model->lora_layers()) layer->merge_terms();
+}
+
+SequentialLoRA::SequentialLoRA(const ExperimentConfig& config) { expect_no_options(config); }
+
+void SequentialLoRA::begin_run(MethodContext& ctx) {
+    freeze_backbone(ctx.model);
+    sites_ = resolve_adapter_sites(ctx.model, ctx.config.method.targets);
+    const double scale = ctx.config.method.alpha / ctx.config.method.rank;
+    for (auto& site : sites_) {
+        auto& term = site.layer->add_term(LowRankTerm::lora(ctx.config.method.rank, site.in, site.rows, site.row_offset,
+                                                            scale, "lora", ctx.device));
+        factors_.push_back(term.A);
+        factors_.push_back(term.B);
+    }
+}
+
+std::vector<ParamGroup> SequentialLoRA::parameter_groups(MethodContext& ctx) {
+    return {ParamGroup{"adapter", factors_, ctx.config.train.optimizer.lr, ctx.config.train.optimizer.weight_decay}};
+}
+
+nlohmann::json SequentialLoRA::describe(const MethodContext& ctx) const {
+    nlohmann::json sites = nlohmann::json::array();
+    for (const auto& s : sites_) sites.push_back(s.name());
+    return {{"sites", sites}, {"rank", ctx.config.method.rank}, {"alpha", ctx.config.method.alpha}};
+}
+
+FullFinetune::FullFinetune(const ExperimentConfig& config) { expect_no_options(config); }
+
+void FullFinetune::begin_task(MethodContext& ctx) {
+    freeze_backbone(ctx.model);  // the foundation head stays frozen
+    for (auto& p : ctx.model->backbone_parameters()) p.set_requires_grad(true);
+}
+
+std::vector<ParamGroup> FullFinetune::parameter_groups(MethodContext& ctx) {
+    return {ParamGroup{"backbone", ctx.model->backbone_parameters(), ctx.config.train.optimizer.lr,
+                       ctx.config.train.optimizer.weight_decay}};
+}
+
+FrozenBackbone::FrozenBackbone(const ExperimentConfig& config) { expect_no_options(config); }
+
+void FrozenBackbone::begin_task(MethodContext& ctx) { freeze_backbone(ctx.model); }
+
+}  // namespace lorica

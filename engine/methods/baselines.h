@@ -1,0 +1,50 @@
+#pragma once
+// The baselines every adapter method is compared against.
+//
+// sequential-lora   one LoRA pair per adapted site (PEFT init, s = alpha / r), trained task after task
+//                   and never reset (method.targets picks the sites: q,v by default).
+// full-finetune     every backbone parameter trains on every task (lr = train.optimizer.lr).
+// frozen-backbone   the backbone never changes; only the task heads train (a linear probe per task).
+// None of them has options (method.options must be empty).
+
+#include <memory>
+
+#include "engine/methods/adapter_method.h"
+#include "engine/model/adapter_targets.h"
+
+namespace lorica {
+
+class SequentialLoRA final : public AdapterMethod {
+public:
+    explicit SequentialLoRA(const ExperimentConfig& config);
+    std::string name() const override { return "sequential-lora"; }
+    void begin_run(MethodContext& ctx) override;
+    void begin_task(MethodContext& ctx) override {}
+    std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
+    nlohmann::json describe(const MethodContext& ctx) const override;
+
+private:
+    std::vector<AdapterSite> sites_;
+    std::vector<torch::Tensor> factors_;  // A and B of every site
+};
+
+class FullFinetune final : public AdapterMethod {
+public:
+    explicit FullFinetune(const ExperimentConfig& config);
+    std::string name() const override { return "full-finetune"; }
+    void begin_task(MethodContext& ctx) override;
+    std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
+};
+
+class FrozenBackbone final : public AdapterMethod {
+public:
+    explicit FrozenBackbone(const ExperimentConfig& config);
+    std::string name() const override { return "frozen-backbone"; }
+    void begin_task(MethodContext& ctx) override;
+    std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override { return {}; }
+};
+
+// Freezes every backbone parameter (the foundation head included).
+void freeze_backbone(VisionTransformer& model);
+
+}  // namespace lorica

@@ -1,0 +1,22 @@
+#pragma once
+// The registered adapter methods, without LibTorch headers (for front ends and code that logs with
+// spdlog; see engine/util/log.h for why the two do not mix).
+
+#include <string>
+#include <vector>
+
+#include "engine/config/experiment_config.h"
+
+namespace lorica {
+
+struct MethodSummary {
+    std::string name;
+    std::string summary;
+};
+
+std::vector<MethodSummary> method_catalog();
+
+// Builds the configured method once and discards it: throws ConfigError naming a bad `method.*` field.
+void validate_method_config(const ExperimentConfig& config);
+
+}  // namespace lorica

@@ -1,0 +1,42 @@
+#include "engine/methods/method_registry.h"
+
+#include "engine/methods/baselines.h"
+
+namespace lorica {
+
+const std::vector<MethodInfo>& registered_methods() {
+    static const std::vector<MethodInfo> methods = {
+        {"sequential-lora", "one LoRA pair per adapted layer, trained through every task (baseline)",
+         [](const ExperimentConfig& c) { return std::make_unique<SequentialLoRA>(c); }},
+        {"full-finetune", "every backbone weight trains on every task (baseline)",
+         [](const ExperimentConfig& c) { return std::make_unique<FullFinetune>(c); }},
+        {"frozen-backbone", "frozen backbone, only the task heads train (baseline)",
+         [](const ExperimentConfig& c) { return std::make_unique<FrozenBackbone>(c); }},
+    };
+    return methods;
+}
+
+std::unique_ptr<AdapterMethod> make_method(const ExperimentConfig& config) {
+    std::string names;
+    for (const auto& m : registered_methods()) {
+        if (m.name == config.method.name) return m.make(config);
+        names += (names.empty() ? "" : ", ") + m.name;
+    }
+    throw ConfigError("method.name", "'" + config.method.name + "' is not a registered method (allowed: " + names + ")");
+}
+
+}  // namespace lorica
+
+#include "engine/methods/method_catalog.h"
+
+namespace lorica {
+
+std::vector<MethodSummary> method_catalog() {
+    std::vector<MethodSummary> out;
+    for (const auto& m : registered_methods()) out.push_back({m.name, m.summary});
+    return out;
+}
+
+void validate_method_config(const ExperimentConfig& config) { (void)make_method(config); }
+
+}  // namespace lorica

@@ -1,0 +1,25 @@
+#pragma once
+// The one place adapter methods are registered: name → factory. A factory validates the method's
+// config (`method.*`, including `method.options`) and throws ConfigError naming the bad field.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/methods/adapter_method.h"
+
+namespace lorica {
+
+struct MethodInfo {
+    std::string name;
+    std::string summary;  // one line for `lorica-cli methods` and the GUI's method picker
+    std::function<std::unique_ptr<AdapterMethod>(const ExperimentConfig&)> make;
+};
+
+const std::vector<MethodInfo>& registered_methods();
+
+// Throws ConfigError("method.name", ...) listing the registered names when `config.method.name` is unknown.
+std::unique_ptr<AdapterMethod> make_method(const ExperimentConfig& config);
+
+}  // namespace lorica

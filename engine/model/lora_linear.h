@@ -1,0 +1,99 @@
+#pragma once
+// LoRALinear: a linear layer `y = x Wᵀ + b` that carries any number of low-rank update terms.
+//
+// Every adapter method in Lorica is expressed with these terms. A term k adds to the output rows
+// [row_offset, row_offset + rows) the update
+//
+//     ΔW_k = scale_k · m_k · B_k A_k        A_k [r, in], B_k [rows, r], m_k a 0-dim tensor or 1
+//
+// - sequential LoRA: one term, A and B trainable, scale = alpha / r, no magnitude.
+// - SD-LoRA: old terms frozen with scale = 1/‖B_k A_k‖_F and a learnable magnitude α_k that is the
+//   *same tensor* in every layer (shared magnitudes); the current term trains A_t, B_t and α_t.
+// - LoRI: A frozen (random), B trainable, gradient masked by the method.
+// - merged incremental LoRA: the term is folded into W with `merge_terms()` at the end of a task.
+// - q/v of a fused qkv [3·dim, dim]: one term with row_offset 0 (q) or 2·dim (v), rows = dim.
+//
+// Forward cost. Terms whose A and B are both frozen are folded into one dense weight
+// (W + Σ ΔW_k: out·in·r extra flops per term, independent of the batch), so a training step does
+// not grow with the number of past tasks beyond that; terms with a trainable factor take the
+// factored path `((x Aᵀ) Bᵀ)` (2·N·r·(in + rows) flops). In eval mode with no trainable term the
+// merged weight is what runs: inference costs exactly one linear layer.
+//
+// Example:
+//   LoRALinear qkv(LoRALinearOptions(64, 192));
+//   qkv->add_term(LowRankTerm::lora(/*rank*/ 8, /*in*/ 64, /*rows*/ 64, /*row_offset*/ 128, /*scale*/ 1.0));
+
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace lorica {
+
+struct LoRALinearOptions {
+    LoRALinearOptions(int64_t in_features, int64_t out_features) : in_features_(in_features), out_features_(out_features) {}
+    TORCH_ARG(int64_t, in_features);   // input width `in`
+    TORCH_ARG(int64_t, out_features);  // output width `out`
+    TORCH_ARG(bool, bias) = true;      // learnable bias [out]
+};
+
+// One low-rank update term. Tensors are shared handles: the same magnitude tensor can sit in many
+// layers' terms.
+struct LowRankTerm {
+    torch::Tensor A;          // [r, in]
+    torch::Tensor B;          // [rows, r]
+    double scale = 1.0;       // constant factor (alpha / r, or a direction's 1/‖B A‖_F)
+    torch::Tensor magnitude;  // 0-dim learnable factor, or undefined (= 1)
+    int64_t row_offset = 0;   // first output row the update writes
+    std::string tag;          // who owns it, e.g. "task3" or "lori"
+
+    int64_t rank() const { return A.size(0); }
+    int64_t rows() const { return B.size(0); }
+    bool trainable_factors() const { return A.requires_grad() || B.requires_grad(); }
+
+    // A new LoRA pair with PEFT's default init: A ~ U(-1/√in, 1/√in) (kaiming-uniform, a = √5), B = 0.
+    // The factors are created on `device`, in float32, with requires_grad set.
+    static LowRankTerm lora(int64_t rank, int64_t in, int64_t rows, int64_t row_offset, double scale,
+                            std::string tag = "", torch::Device device = torch::kCPU);
+
+    // ΔW of this term as a dense [rows, in] matrix (differentiable).
+    torch::Tensor delta() const;
+};
+
+class LoRALinearImpl : public torch::nn::Module {
+public:
+    explicit LoRALinearImpl(const LoRALinearOptions& options);
+
+    void reset();
+    void reset_parameters();
+
+    // x [..., in] → [..., out]
+    torch::Tensor forward(const torch::Tensor& x);
+
+    // Terms: added by adapter methods, never registered as module parameters (methods own them and
+    // hand them to the optimizer), so the module's state dict is exactly timm's weight and bias.
+    LowRankTerm& add_term(LowRankTerm term);
+    std::vector<LowRankTerm>& terms() { return terms_; }
+    const std::vector<LowRankTerm>& terms() const { return terms_; }
+    void remove_terms(const std::string& tag);  // every term with this tag
+    void clear_terms() { terms_.clear(); }
+
+    // W + Σ ΔW_k [out, in], detached.
+    torch::Tensor merged_weight() const;
+    // W ← W + Σ ΔW_k (no gradient), then drops every term: the layer becomes a plain linear layer.
+    void merge_terms();
+
+    LoRALinearOptions options;
+    torch::Tensor weight;  // [out, in]
+    torch::Tensor bias;    // [out] or undefined
+
+private:
+    torch::Tensor dense_delta(bool frozen_only) const;  // Σ ΔW_k of the selected terms, [out, in]
+    std::vector<LowRankTerm> terms_;
+};
+
+TORCH_MODULE(LoRALinear);
+
+}  // namespace lorica

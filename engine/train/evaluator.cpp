@@ -1,0 +1,79 @@
+#include "engine/train/evaluator.h"
+
+#include <torch/torch.h>
+
+namespace lorica {
+
+Evaluator::Evaluator(const StreamData& data, const EvalConfig& config, torch::Device device, CancelToken* cancel)
+    : data_(data), config_(config), device_(device), cancel_(cancel) {}
+
+torch::Tensor Evaluator::features(VisionTransformer& model, const torch::Tensor& images) {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    std::vector<torch::Tensor> parts;
+    for (int64_t start = 0; start < images.size(0); start += config_.batch_size) {
+        if (cancel_) cancel_->checkpoint();
+        auto batch = images.slice(0, start, std::min(images.size(0), start + config_.batch_size)).to(device_);
+        parts.push_back(model->features(batch));
+    }
+    model->train();
+    return torch::cat(parts, 0);
+}
+
+std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHeads& heads, const std::vector<int>& tasks,
+                                               int last_head, int after_task, int64_t step, EvalPhase phase) {
+    torch::NoGradGuard no_grad;
+    // Data-set label of every class-IL logit of heads 0..last_head.
+    std::vector<int64_t> global_classes;
+    for (int h = 0; h <= last_head; ++h)
+        for (const auto& t : data_.tasks)
+            if (t.spec.head == h) {
+                global_classes.insert(global_classes.end(), t.spec.classes.begin(), t.spec.classes.end());
+                break;
+            }
+    auto global_map = torch::tensor(global_classes, torch::kInt64).to(device_);
+
+    std::vector<EvalRow> rows;
+    for (int j : tasks) {
+        const TaskData& task = data_.tasks.at(j);
+        torch::Tensor f = features(model, task.test.images);
+        torch::Tensor labels = task.test.labels.to(device_);
+        const int64_t total = labels.size(0);
+        if (config_.class_il) {
+            auto pred = global_map.index_select(0, heads->logits_upto(f, last_head).argmax(1));
+            rows.push_back({after_task, j, step, phase, HeadMode::class_il, (pred == labels).sum().item<int64_t>(), total});
+        }
+        if (config_.task_il) {
+            std::vector<int64_t> own(task.spec.classes.begin(), task.spec.classes.end());
+            auto own_map = torch::tensor(own, torch::kInt64).to(device_);
+            auto pred = own_map.index_select(0, heads->logits_of(f, task.spec.head).argmax(1));
+            rows.push_back({after_task, j, step, phase, HeadMode::task_il, (pred == labels).sum().item<int64_t>(), total});
+        }
+    }
+    return rows;
+}
+
+EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int after_task, int64_t step, EvalPhase phase) {
+    EvaluationDone out;
+    const auto& classes = data_.spec.foundation_classes;
+    if (classes.empty() || !model->head) return out;
+    torch::NoGradGuard no_grad;
+    torch::Tensor f = features(model, data_.foundation_test.images);
+    std::vector<int64_t> cls(classes.begin(), classes.end());
+    auto map = torch::tensor(cls, torch::kInt64).to(device_);
+    auto pred = map.index_select(0, model->head->forward(f).argmax(1));
+    auto labels = data_.foundation_test.labels.to(device_);
+    auto hit = (pred == labels);
+    out.rows.push_back({after_task, kFoundationTask, step, phase, HeadMode::class_il, hit.sum().item<int64_t>(),
+                        labels.size(0)});
+    if (phase == EvalPhase::end_of_task) {
+        for (int c : classes) {
+            auto of_class = labels == c;
+            out.class_rows.push_back({after_task, kFoundationTask, c, (hit & of_class).sum().item<int64_t>(),
+                                      of_class.sum().item<int64_t>()});
+        }
+    }
+    return out;
+}
+
+}  // namespace lorica

@@ -1,0 +1,43 @@
+#pragma once
+// Accuracy of the current model on test sets: the rows of the accuracy matrix.
+//
+// For a stream task j evaluated when heads [0, last_head] exist:
+//   class-IL: argmax over the concatenated logits of heads 0..last_head, mapped back to the data set's
+//             label (correct when it equals the true label; no task id used)
+//   task-IL:  argmax over head(j)'s logits only
+// For the foundation task: argmax of the backbone's own frozen `head`, with per-class counts.
+// Runs under NoGradGuard with the model in eval mode, in batches of eval.batch_size.
+
+#include <vector>
+
+#include "engine/data/stream_data.h"
+#include "engine/model/task_heads.h"
+#include "engine/model/vit.h"
+#include "engine/train/cancel_token.h"
+#include "engine/train/events.h"
+
+namespace lorica {
+
+class Evaluator {
+public:
+    Evaluator(const StreamData& data, const EvalConfig& config, torch::Device device, CancelToken* cancel = nullptr);
+
+    // Rows for each task in `tasks`, heads 0..last_head available. One row per enabled head mode.
+    std::vector<EvalRow> evaluate_tasks(VisionTransformer& model, TaskHeads& heads, const std::vector<int>& tasks,
+                                        int last_head, int after_task, int64_t step, EvalPhase phase);
+
+    // The foundation task through the backbone's head: one class-IL row (= task-IL: one head) and
+    // per-class rows. Returns nothing when the stream has no foundation task.
+    EvaluationDone evaluate_foundation(VisionTransformer& model, int after_task, int64_t step, EvalPhase phase);
+
+private:
+    // images [N, C, H, W] on CPU → features [N, dim] on the device
+    torch::Tensor features(VisionTransformer& model, const torch::Tensor& images);
+
+    const StreamData& data_;
+    EvalConfig config_;
+    torch::Device device_;
+    CancelToken* cancel_;
+};
+
+}  // namespace lorica

@@ -1,0 +1,93 @@
+#include "engine/train/foundation.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+#include "engine/util/log.h"
+#include <torch/torch.h>
+
+#include "engine/data/batcher.h"
+#include "engine/train/lr_schedule.h"
+#include "engine/train/optimizer_factory.h"
+
+namespace lorica {
+
+namespace fs = std::filesystem;
+
+std::string resolve_cache_dir(const ExperimentConfig& config) {
+    if (!config.cache_dir.empty()) return config.cache_dir;
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return (fs::path(xdg) / "lorica").string();
+    if (const char* home = std::getenv("HOME"); home && *home) return (fs::path(home) / ".cache" / "lorica").string();
+    return (fs::temp_directory_path() / "lorica-cache").string();
+}
+
+std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
+    nlohmann::json full = to_json(config);
+    nlohmann::json key = {
+        {"format", 1},
+        {"seed", seed},
+        {"class_order_seed", config.stream.class_order_seed.value_or(seed)},
+        {"data", {{"dataset", full["data"]["dataset"]}, {"root", full["data"]["root"]},
+                  {"test_per_class", full["data"]["test_per_class"]},
+                  {"normalize_mean", full["data"]["normalize_mean"]}, {"normalize_std", full["data"]["normalize_std"]}}},
+        {"foundation", full["foundation"]},
+        {"backbone", full["backbone"]},
+    };
+    return config_hash(key);
+}
+
+void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
+                        torch::Device device, EventListener& events, CancelToken& cancel) {
+    const FoundationConfig& fc = config.foundation;
+    const fs::path dir = fs::path(resolve_cache_dir(config)) / "foundation";
+    const fs::path file = dir / (foundation_hash(config, seed) + ".pt");
+
+    if (fs::exists(file)) {
+        try {
+            torch::load(model, file.string(), torch::kCPU);
+            events.on_event(FoundationProgress{0, 0, 0.0, true, file.string()});
+            return;
+        } catch (const std::exception& e) {
+            events.on_event(Warning{"foundation checkpoint " + file.string() + " is unreadable (" + e.what() +
+                                    "); training the foundation again"});
+        }
+    }
+
+    model->to(device);
+    model->train();
+    const auto& train = data.foundation_train;
+    Batcher batcher(train.size(), fc.batch_size, mix_seed(static_cast<uint64_t>(seed), 0xF0));
+    const int64_t total = batcher.batches_per_epoch() * fc.epochs;
+    std::vector<ParamGroup> groups = {{"foundation", model->parameters(), fc.optimizer.lr, fc.optimizer.weight_decay}};
+    TaskOptimizer opt = make_optimizer(fc.optimizer, groups);
+    auto targets = local_labels(train.labels, data.spec.foundation_classes).to(device);
+    auto images = train.images.to(device);
+    int64_t step = 0;
+    for (int epoch = 0; epoch < fc.epochs; ++epoch) {
+        for (const auto& index_cpu : batcher.epoch(epoch)) {
+            cancel.checkpoint();
+            auto index = index_cpu.to(device);
+            opt.set_lr_multiplier(lr_multiplier(fc.schedule, step, total));
+            opt.optimizer->zero_grad();
+            auto loss = torch::nn::functional::cross_entropy(model->forward(images.index_select(0, index)),
+                                                             targets.index_select(0, index));
+            const double value = loss.item<double>();
+            if (!std::isfinite(value))
+                throw std::runtime_error("foundation step " + std::to_string(step + 1) + ": loss is " + std::to_string(value));
+            loss.backward();
+            opt.optimizer->step();
+            ++step;
+            if (step % 10 == 0 || step == total) events.on_event(FoundationProgress{step, total, value, false, ""});
+        }
+    }
+    model->to(torch::kCPU);
+    fs::create_directories(dir);
+    const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
+    torch::save(model, tmp.string());
+    fs::rename(tmp, file);
+    events.on_event(ArtifactWritten{"foundation_checkpoint", file.string(), nlohmann::json{{"steps", total}}.dump()});
+}
+
+}  // namespace lorica
