@@ -47,7 +47,12 @@ struct MethodContext {
     int64_t step = 0;                  // global stream step
     torch::Device device = torch::kCPU;
     uint64_t seed = 0;                 // the run's seed
-    std::function<void(EvalPhase)> evaluate_seen;  // evaluate all seen tasks + foundation now
+    std::function<void(EvalPhase)> evaluate_seen;  // evaluate all seen tasks + foundation now (emits rows)
+    // Evaluates the listed stream tasks with the current weights and heads 0..(current task's head),
+    // without emitting anything (for analyses such as merge interpolation). Rows carry after_task =
+    // the current task, phase end_of_task.
+    std::function<std::vector<EvalRow>(const std::vector<int>& tasks)> evaluate_tasks;
+    std::function<void(const Event&)> emit;        // emit any event (MethodState, AnalysisDone, ...)
     std::function<void(const std::string&)> warn;  // emit a Warning event
 };
 

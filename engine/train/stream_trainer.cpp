@@ -103,9 +103,15 @@ void StreamTrainer::run() {
     heads_->to(device_);
 
     ctx_ = std::make_unique<MethodContext>(MethodContext{model_, heads_, config_, 0, static_cast<int>(data_.tasks.size()),
-                                                         0, device_, static_cast<uint64_t>(req_.seed), {}, {}});
+                                                         0, device_, static_cast<uint64_t>(req_.seed), {}, {}, {}, {}});
     ctx_->evaluate_seen = [this](EvalPhase phase) { evaluate_seen(current_task_, phase); };
     ctx_->warn = [this](const std::string& message) { events_.on_event(Warning{message}); };
+    ctx_->emit = [this](const Event& event) { events_.on_event(event); };
+    ctx_->evaluate_tasks = [this](const std::vector<int>& tasks) {
+        const int seen = std::max(current_task_, 0);
+        return evaluator_->evaluate_tasks(model_, heads_, tasks, data_.tasks[seen].spec.head, current_task_, step_,
+                                          EvalPhase::end_of_task);
+    };
 
     if (config_.foundation.enabled) {
         EvaluationDone found = evaluator_->evaluate_foundation(model_, -1, 0, EvalPhase::end_of_task);
