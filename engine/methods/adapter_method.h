@@ -5,8 +5,11 @@
 // backbone's trainable state. Per task t the trainer calls, in this order:
 //
 //   begin_task(ctx)            install / reset this task's adapter terms, set requires_grad
-//   parameter_groups(ctx)      what the optimizer trains on this task (the trainer adds the heads)
-//   ... for every step: forward, loss, backward, after_backward(ctx), optimizer step ...
+//   for pass p in [0, passes_per_task()):   (1 pass unless the method asks for more)
+//     begin_pass(ctx, p)       e.g. LoRI-S: calibrate the mask after the dense pass 0
+//     parameter_groups(ctx)    what the optimizer trains on this pass (the trainer adds the heads)
+//     ... the task's epochs, with a new optimizer and the lr schedule restarted; for every step:
+//         forward, loss, backward, after_backward(ctx), optimizer step ...
 //   end_task(ctx)              the task boundary: hand-over, merge into W, drop, calibrate masks ...
 //   state(ctx)                 named scalars to record (e.g. SD-LoRA magnitudes), after end_task
 //
@@ -65,6 +68,11 @@ public:
     // Called once, before the first task (after the foundation step).
     virtual void begin_run(MethodContext& ctx) {}
     virtual void begin_task(MethodContext& ctx) = 0;
+    // Training passes over each task's data (each runs train.epochs with a fresh optimizer; the
+    // global step keeps counting, TaskStarted is emitted once with the steps of all passes).
+    virtual int passes_per_task() const { return 1; }
+    // Before pass `pass` (0-based) of the current task, after begin_task.
+    virtual void begin_pass(MethodContext& ctx, int pass) {}
     virtual std::vector<ParamGroup> parameter_groups(MethodContext& ctx) = 0;
     // After loss.backward(), before the optimizer step (gradient masks, per-tensor clipping).
     virtual void after_backward(MethodContext& ctx) {}

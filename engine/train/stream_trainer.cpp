@@ -166,7 +166,6 @@ void StreamTrainer::train_task(int t) {
     }
 
     method_->begin_task(*ctx_);
-    std::vector<ParamGroup> groups = method_->parameter_groups(*ctx_);
     const bool all_seen = config_.train.loss == "all-seen";
     std::vector<int> trained_heads = all_seen ? range_upto(task.spec.head) : std::vector<int>{task.spec.head};
     for (int h = 0; h < heads_->size(); ++h)
@@ -174,12 +173,6 @@ void StreamTrainer::train_task(int t) {
     auto head_params = heads_->parameters_of(trained_heads);
     for (auto& p : head_params) p.set_requires_grad(true);
     const double head_lr = config_.train.optimizer.head_lr > 0 ? config_.train.optimizer.head_lr : config_.train.optimizer.lr;
-    groups.push_back({"heads", head_params, head_lr, config_.train.optimizer.weight_decay});
-    TaskOptimizer opt = make_optimizer(config_.train.optimizer, groups);
-
-    std::vector<torch::Tensor> trainable;
-    for (const auto& g : groups) trainable.insert(trainable.end(), g.params.begin(), g.params.end());
-    events_.on_event(TaskStarted{t, task_steps(config_, task.train.size()), count_parameters(groups)});
 
     // Targets: positions within the task's classes (current-task loss) or class-IL positions.
     torch::Tensor local = local_labels(task.train.labels, task.spec.classes).to(device_);
@@ -188,47 +181,62 @@ void StreamTrainer::train_task(int t) {
     torch::Tensor images = task.train.images.to(device_);
 
     Batcher batcher(task.train.size(), config_.train.batch_size, mix_seed(static_cast<uint64_t>(req_.seed), 0x7A5C0000u + t));
-    const int64_t total = task_steps(config_, task.train.size());
+    const int64_t total = task_steps(config_, task.train.size());  // steps of one pass
+    const int passes = std::max(1, method_->passes_per_task());
     auto aug_gen = at::detail::createCPUGenerator(mix_seed(static_cast<uint64_t>(req_.seed), 0xA0600000u + t));
     const bool augment = config_.data.augment.horizontal_flip || config_.data.augment.random_crop_padding > 0;
-    model_->train();
-    int64_t step_in_task = 0;
-    for (int epoch = 0; epoch < config_.train.epochs && step_in_task < total; ++epoch) {
-        double loss_sum = 0.0;
-        int64_t loss_count = 0;
-        for (const auto& index_cpu : batcher.epoch(epoch)) {
-            if (step_in_task >= total) break;
-            cancel_.checkpoint();
-            const auto step_start = Clock::now();
-            auto index = index_cpu.to(device_);
-            torch::Tensor x = images.index_select(0, index);
-            if (augment) x = augment_batch(x, config_.data.augment, aug_gen);
-            const double lr = opt.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_task, total));
-            opt.optimizer->zero_grad();
-            torch::Tensor f = model_->features(x);
-            torch::Tensor logits = all_seen ? heads_->logits_upto(f, task.spec.head) : heads_->logits_of(f, task.spec.head);
-            torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets.index_select(0, index));
-            const double value = loss.item<double>();
-            if (!std::isfinite(value))
-                throw std::runtime_error("task " + std::to_string(t) + ", epoch " + std::to_string(epoch + 1) + ", step " +
-                                         std::to_string(step_in_task + 1) + ": loss is " + std::to_string(value) +
-                                         " (lower train.optimizer.lr or set train.grad_clip)");
-            loss.backward();
-            method_->after_backward(*ctx_);
-            if (config_.train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, config_.train.grad_clip);
-            opt.optimizer->step();
-            ++step_in_task;
-            ++step_;
-            ctx_->step = step_;
-            loss_sum += value;
-            ++loss_count;
-            const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
-            events_.on_event(StepMetrics{t, epoch, step_, step_in_task, value, lr, ms});
-            for (auto& s : method_->step_state(*ctx_)) events_.on_event(s);
-            if (config_.eval.every_steps > 0 && step_in_task % config_.eval.every_steps == 0 && step_in_task < total)
-                evaluate_seen(t - 1, EvalPhase::in_task);
+    int64_t step_in_task = 0;  // over all passes
+    for (int pass = 0; pass < passes; ++pass) {
+        method_->begin_pass(*ctx_, pass);
+        std::vector<ParamGroup> groups = method_->parameter_groups(*ctx_);
+        groups.push_back({"heads", head_params, head_lr, config_.train.optimizer.weight_decay});
+        TaskOptimizer opt = make_optimizer(config_.train.optimizer, groups);
+        std::vector<torch::Tensor> trainable;
+        for (const auto& g : groups) trainable.insert(trainable.end(), g.params.begin(), g.params.end());
+        if (pass == 0) events_.on_event(TaskStarted{t, total * passes, count_parameters(groups)});
+
+        model_->train();
+        int64_t step_in_pass = 0;
+        for (int epoch_in_pass = 0; epoch_in_pass < config_.train.epochs && step_in_pass < total; ++epoch_in_pass) {
+            const int epoch = pass * config_.train.epochs + epoch_in_pass;  // epochs keep counting over passes
+            double loss_sum = 0.0;
+            int64_t loss_count = 0;
+            for (const auto& index_cpu : batcher.epoch(epoch)) {
+                if (step_in_pass >= total) break;
+                cancel_.checkpoint();
+                const auto step_start = Clock::now();
+                auto index = index_cpu.to(device_);
+                torch::Tensor x = images.index_select(0, index);
+                if (augment) x = augment_batch(x, config_.data.augment, aug_gen);
+                const double lr = opt.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_pass, total));
+                opt.optimizer->zero_grad();
+                torch::Tensor f = model_->features(x);
+                torch::Tensor logits = all_seen ? heads_->logits_upto(f, task.spec.head) : heads_->logits_of(f, task.spec.head);
+                torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets.index_select(0, index));
+                const double value = loss.item<double>();
+                if (!std::isfinite(value))
+                    throw std::runtime_error("task " + std::to_string(t) + ", epoch " + std::to_string(epoch + 1) +
+                                             ", step " + std::to_string(step_in_task + 1) + ": loss is " +
+                                             std::to_string(value) + " (lower train.optimizer.lr or set train.grad_clip)");
+                loss.backward();
+                method_->after_backward(*ctx_);
+                if (config_.train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, config_.train.grad_clip);
+                opt.optimizer->step();
+                ++step_in_pass;
+                ++step_in_task;
+                ++step_;
+                ctx_->step = step_;
+                loss_sum += value;
+                ++loss_count;
+                const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+                events_.on_event(StepMetrics{t, epoch, step_, step_in_task, value, lr, ms});
+                for (auto& s : method_->step_state(*ctx_)) events_.on_event(s);
+                if (config_.eval.every_steps > 0 && step_in_task % config_.eval.every_steps == 0 &&
+                    step_in_task < total * passes)
+                    evaluate_seen(t - 1, EvalPhase::in_task);
+            }
+            events_.on_event(EpochFinished{t, epoch, loss_count ? loss_sum / loss_count : 0.0});
         }
-        events_.on_event(EpochFinished{t, epoch, loss_count ? loss_sum / loss_count : 0.0});
     }
 
     method_->end_task(*ctx_);
@@ -264,8 +272,14 @@ RunStatus run_stream(const RunRequest& request, EventListener& events, CancelTok
     }
     started.torch_version = torch_version();
     started.num_tasks = config.stream.tasks;
+    int passes = 1;
+    try {
+        passes = std::max(1, make_method(config)->passes_per_task());
+    } catch (const std::exception&) {
+        // a bad method config fails the run below, with its message
+    }
     started.total_steps = config.data.train_per_class > 0
-                              ? planned_stream_steps(config, config.data.train_per_class * config.stream.classes_per_task)
+                              ? passes * planned_stream_steps(config, config.data.train_per_class * config.stream.classes_per_task)
                               : 0;
     events.on_event(started);
 
