@@ -1,6 +1,7 @@
 #include "engine/methods/method_registry.h"
 
 #include "engine/methods/baselines.h"
+#include "engine/methods/lori.h"
 
 namespace lorica {
 
@@ -12,6 +13,12 @@ const std::vector<MethodInfo>& registered_methods() {
          [](const ExperimentConfig& c) { return std::make_unique<FullFinetune>(c); }},
         {"frozen-backbone", "frozen backbone, only the task heads train (baseline)",
          [](const ExperimentConfig& c) { return std::make_unique<FrozenBackbone>(c); }},
+        {"lori-d", "LoRI-D: frozen random A, dense trainable B, continued through every task",
+         [](const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-d"); }},
+        {"lori-s", "LoRI-S: frozen random A, B sparse by a calibrated magnitude mask (90% by default)",
+         [](const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-s"); }},
+        {"lori-merge", "LoRI, one adapter per task, the model is the merge (cat or linear) of all of them",
+         [](const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-merge"); }},
     };
     return methods;
 }

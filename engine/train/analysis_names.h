@@ -12,6 +12,8 @@
 //                           against the old ones (SD-LoRA), over training steps.
 //   kStateRanks             values[k] = rank of task k's live adapter (SD-LoRA-RR/KD, LoRI).
 //   kStateTrainableParams   values[0] = trainable backbone/adapter scalars on this task (heads excluded).
+//   kStateLoRIASeed         values[k] = seed of the frozen random A of task k's adapter (LoRI; < 2³²,
+//                           exact in a double), after each task.
 //
 // AnalysisPoint{analysis, series, x, y} (emitted with AnalysisDone; stored per run):
 //   kAnalysisMergeInterpolation  series "task0", "task1" (the evaluated task), x = λ ∈ [0, 1],
@@ -28,6 +30,7 @@ inline constexpr const char* kStateMagnitudes = "magnitudes";
 inline constexpr const char* kStateDirectionResidual = "direction_residual";
 inline constexpr const char* kStateRanks = "ranks";
 inline constexpr const char* kStateTrainableParams = "trainable_params";
+inline constexpr const char* kStateLoRIASeed = "lori_a_seed";
 
 inline constexpr const char* kAnalysisMergeInterpolation = "merge_interpolation";
 inline constexpr const char* kAnalysisLoRIMerge = "lori_merge";
