@@ -2,6 +2,7 @@
 
 #include "engine/methods/baselines.h"
 #include "engine/methods/lori.h"
+#include "engine/methods/merged_lora.h"
 
 namespace lorica {
 
@@ -19,6 +20,10 @@ const std::vector<MethodInfo>& registered_methods() {
          [](const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-s"); }},
         {"lori-merge", "LoRI, one adapter per task, the model is the merge (cat or linear) of all of them",
          [](const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-merge"); }},
+        {"merged-lora", "merged incremental LoRA: a fresh LoRA per task, merged into W at the task's end",
+         [](const ExperimentConfig& c) { return std::make_unique<MergedLoRA>(c, "merged-lora"); }},
+        {"merged-lora-ft", "merged incremental LoRA's control: full fine-tuning of exactly the adapted weights",
+         [](const ExperimentConfig& c) { return std::make_unique<MergedLoRA>(c, "merged-lora-ft"); }},
     };
     return methods;
 }

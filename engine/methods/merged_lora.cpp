@@ -1,0 +1,103 @@
+#include "engine/methods/merged_lora.h"
+
+#include <set>
+
+#include <torch/torch.h>
+
+#include "engine/config/json_object_reader.h"
+#include "engine/methods/baselines.h"
+#include "engine/train/analysis_names.h"
+
+namespace lorica {
+namespace {
+
+constexpr const char* kTag = "merged-lora";
+
+}  // namespace
+
+MergedLoRA::MergedLoRA(const ExperimentConfig& config, std::string registered_name) : name_(std::move(registered_name)) {
+    if (name_ == "merged-lora-ft") options_.update = "full";
+    ObjectReader r(config.method.options, "method.options");
+    r.read("after_task", options_.after_task, {"merge", "drop"});
+    r.read("update", options_.update, {"lora", "full"});
+    r.read("alpha_per_rank", options_.alpha_per_rank, 0.0, 1e6);
+    r.finish();
+}
+
+double MergedLoRA::scale(const ExperimentConfig& config) const {
+    if (options_.update == "full") return 1.0;
+    const double alpha = options_.alpha_per_rank > 0 ? options_.alpha_per_rank * config.method.rank : config.method.alpha;
+    return alpha / config.method.rank;
+}
+
+void MergedLoRA::begin_run(MethodContext& ctx) {
+    freeze_backbone(ctx.model);
+    sites_ = resolve_adapter_sites(ctx.model, ctx.config.method.targets);
+}
+
+void MergedLoRA::begin_task(MethodContext& ctx) {
+    trainable_.clear();
+    trainable_count_ = 0;
+    const double s = scale(ctx.config);
+    auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(ctx.device);
+    for (auto& site : sites_) {
+        LowRankTerm term;
+        if (options_.update == "full") {
+            term.A = torch::eye(site.in, opts);
+            term.B = torch::zeros({site.rows, site.in}, opts).requires_grad_(true);
+            term.scale = 1.0;
+            term.row_offset = site.row_offset;
+            term.tag = kTag;
+        } else {
+            term = LowRankTerm::lora(ctx.config.method.rank, site.in, site.rows, site.row_offset, s, kTag, ctx.device);
+        }
+        site.layer->add_term(term);
+        if (term.A.requires_grad()) trainable_.push_back(term.A);
+        trainable_.push_back(term.B);
+    }
+    for (const auto& p : trainable_) trainable_count_ += p.numel();
+}
+
+std::vector<ParamGroup> MergedLoRA::parameter_groups(MethodContext& ctx) {
+    return {ParamGroup{"adapter", trainable_, ctx.config.train.optimizer.lr, ctx.config.train.optimizer.weight_decay}};
+}
+
+void MergedLoRA::end_task(MethodContext& ctx) {
+    for (const auto& site : sites_)
+        for (const auto& t : site.layer->terms())
+            if (t.tag == kTag && t.row_offset == site.row_offset && t.rows() == site.rows)
+                kept_.push_back({ctx.task, site.name(), t.row_offset, t.A.detach().clone(), t.B.detach().clone(), t.scale});
+    std::set<LoRALinearImpl*> done;
+    torch::NoGradGuard no_grad;
+    for (auto& site : sites_) {
+        if (!done.insert(site.layer.get()).second) continue;
+        if (options_.after_task == "merge") {
+            // W ← W + Σ (this task's terms); other methods' terms are not ours to fold.
+            for (const auto& t : site.layer->terms()) {
+                if (t.tag != kTag) continue;
+                site.layer->weight.slice(0, t.row_offset, t.row_offset + t.rows()).add_(t.delta());
+            }
+        }
+        site.layer->remove_terms(kTag);
+    }
+    trainable_.clear();
+}
+
+std::vector<MethodState> MergedLoRA::state(const MethodContext& ctx) const {
+    return {{ctx.task, ctx.step, names::kStateTrainableParams, {static_cast<double>(trainable_count_)}}};
+}
+
+nlohmann::json MergedLoRA::describe(const MethodContext& ctx) const {
+    nlohmann::json sites = nlohmann::json::array();
+    for (const auto& s : sites_) sites.push_back(s.name());
+    return {{"method", name_},
+            {"sites", sites},
+            {"rank", options_.update == "full" ? 0 : ctx.config.method.rank},
+            {"scale", scale(ctx.config)},
+            {"after_task", options_.after_task},
+            {"update", options_.update},
+            {"kept_tasks", kept_.empty() ? 0 : kept_.back().task + 1},
+            {"trainable_parameters", trainable_count_}};
+}
+
+}  // namespace lorica

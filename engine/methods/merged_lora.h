@@ -1,0 +1,84 @@
+#pragma once
+// Merged incremental LoRA (Soutif-Cormerais et al., CoLLAs 2024, arXiv 2405.18069).
+//
+// For each task t, on every adapted site (method.targets; the paper and the merged-lora presets use
+// the fused "qkv" of every block):
+//   begin_task   a fresh LoRA pair A_t [r, in], B_t [rows, r] with PEFT's init (B_t = 0),
+//                scale s = alpha / r
+//   training     A_t, B_t and the task's head train; W, the foundation head and old heads are frozen
+//   end_task     after_task = merge: W ← W + s B_t A_t (the layer becomes a plain linear layer again)
+//                after_task = drop:  the adapter is discarded, W unchanged (the paper's control)
+//                either way a detached copy of (A_t, B_t, s) is kept: kept_factors(), for export/replay.
+// The paper's setting is task-incremental (one head per task, the foundation task evaluated with its
+// own frozen head after every task): the trainer's per-task heads and the evaluator's task-IL rows
+// give exactly that; class-IL rows are stored too.
+//
+// update = full (also registered as "merged-lora-ft"): fully fine-tunes exactly the adapted weights.
+// Each site trains a dense ΔW_t [rows, in] (from 0), carried as a term with A = I [in, in] (frozen),
+// B = ΔW_t, s = 1, and merged / dropped like the LoRA pair. Only the adapted rows of the adapted
+// layers change, biases stay frozen, and weight decay pulls ΔW_t towards 0, i.e. W towards its value
+// at the start of the task (a choice: the paper does not say).
+//
+// Options (method.options):
+//   after_task       "merge" | "drop"
+//   update           "lora" | "full"    (default "full" under the name merged-lora-ft)
+//   alpha_per_rank   2.0   alpha = alpha_per_rank · r, so s = 2 at every rank (the paper's alpha = 2r);
+//                          0 = use method.alpha
+// Trainable parameters (names::kStateTrainableParams): Σ_sites r (in + rows) for lora, Σ rows · in
+// for full.
+
+#include <string>
+#include <vector>
+
+#include "engine/methods/adapter_method.h"
+#include "engine/model/adapter_targets.h"
+
+namespace lorica {
+
+struct MergedLoRAOptions {
+    std::string after_task = "merge";  // merge | drop
+    std::string update = "lora";       // lora | full
+    double alpha_per_rank = 2.0;       // 0 = method.alpha
+};
+
+// One task's adapter on one site (detached copies).
+struct TaskFactors {
+    int task = 0;
+    std::string site;        // AdapterSite::name(), e.g. "blocks.0.attn.qkv"
+    int64_t row_offset = 0;  // first output row of the site
+    torch::Tensor A;         // [r, in] (update = full: the identity [in, in])
+    torch::Tensor B;         // [rows, r] (update = full: ΔW [rows, in])
+    double scale = 1.0;      // s; the task's update is s · B A
+
+    torch::Tensor delta() const { return B.matmul(A) * scale; }  // [rows, in]
+};
+
+class MergedLoRA final : public AdapterMethod {
+public:
+    // `registered_name`: merged-lora or merged-lora-ft (update = full by default).
+    MergedLoRA(const ExperimentConfig& config, std::string registered_name);
+
+    std::string name() const override { return name_; }
+    void begin_run(MethodContext& ctx) override;
+    void begin_task(MethodContext& ctx) override;
+    std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
+    void end_task(MethodContext& ctx) override;
+    std::vector<MethodState> state(const MethodContext& ctx) const override;
+    nlohmann::json describe(const MethodContext& ctx) const override;
+
+    const MergedLoRAOptions& options() const { return options_; }
+    const std::vector<AdapterSite>& sites() const { return sites_; }
+    // Every finished task's factors, task by task, sites in model order.
+    const std::vector<TaskFactors>& kept_factors() const { return kept_; }
+    double scale(const ExperimentConfig& config) const;
+
+private:
+    std::string name_;
+    MergedLoRAOptions options_;
+    std::vector<AdapterSite> sites_;
+    std::vector<torch::Tensor> trainable_;
+    std::vector<TaskFactors> kept_;
+    int64_t trainable_count_ = 0;
+};
+
+}  // namespace lorica

@@ -1,0 +1,203 @@
+// Merged incremental LoRA: after a task W = W_before + s·B A, `drop` leaves W unchanged, the kept
+// factors reproduce the sum of the merges, the full-update variant changes exactly the adapted rows,
+// and every rank from 1 to 32 works.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "engine/methods/merged_lora.h"
+#include "engine/methods/method_registry.h"
+#include "engine/train/analysis_names.h"
+#include "engine/train/optimizer_factory.h"
+
+using namespace lorica;
+
+namespace {
+
+constexpr int64_t kDim = 16;
+
+ExperimentConfig merged_config(const std::string& name, std::vector<std::string> targets, nlohmann::json options = {}) {
+    ExperimentConfig c;
+    c.method.name = name;
+    c.method.rank = 4;
+    c.method.alpha = 4.0;  // ignored while alpha_per_rank = 2 (s = 2)
+    c.method.targets = std::move(targets);
+    c.method.options = options.is_null() ? nlohmann::json::object() : std::move(options);
+    c.train.optimizer.lr = 1e-2;
+    c.train.optimizer.weight_decay = 0.01;
+    return c;
+}
+
+struct Bench {
+    ExperimentConfig config;
+    VisionTransformer model{nullptr};
+    TaskHeads heads{nullptr};
+    std::unique_ptr<MethodContext> ctx;
+
+    explicit Bench(ExperimentConfig c) : config(std::move(c)) {
+        torch::manual_seed(21);
+        model = VisionTransformer(
+            ViTOptions().image_size(8).patch_size(4).in_channels(1).dim(kDim).depth(2).heads(2).head_classes(3));
+        heads = TaskHeads(kDim);
+        ctx = std::make_unique<MethodContext>(MethodContext{model, heads, config, 0, 3, 0, torch::kCPU, 7, {}, {}, {}, {}});
+    }
+    // Every weight of every LoRALinear, by name (detached copies).
+    std::map<std::string, torch::Tensor> weights() {
+        std::map<std::string, torch::Tensor> out;
+        for (auto& [name, layer] : model->lora_layers()) out[name] = layer->weight.detach().clone();
+        return out;
+    }
+    // Stands in for training: random values in every trainable factor of the method's groups.
+    void randomise(AdapterMethod& m) {
+        torch::NoGradGuard no_grad;
+        for (auto& g : m.parameter_groups(*ctx))
+            for (auto& p : g.params) p.copy_(torch::randn(p.sizes()) * 0.1);
+    }
+    void train(AdapterMethod& m, int steps) {
+        auto groups = m.parameter_groups(*ctx);
+        groups.push_back({"heads", heads->parameters_of({heads->size() - 1}), 1e-2, 0.01});
+        TaskOptimizer opt = make_optimizer(config.train.optimizer, groups);
+        for (int s = 0; s < steps; ++s) {
+            auto x = torch::randn({16, 1, 8, 8});
+            auto y = torch::randint(0, 2, {16});
+            opt.optimizer->zero_grad();
+            torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), heads->size() - 1), y).backward();
+            m.after_backward(*ctx);
+            opt.optimizer->step();
+        }
+    }
+    void start_task(AdapterMethod& m, int t) {
+        ctx->task = t;
+        heads->add_head(2, 100 + t, torch::kCPU);
+        m.begin_task(*ctx);
+    }
+};
+
+}  // namespace
+
+TEST(MergedLoRA, MergeAddsScaledProductToTheWeight) {
+    Bench b(merged_config("merged-lora", {"qkv"}));
+    MergedLoRA m(b.config, "merged-lora");
+    m.begin_run(*b.ctx);
+    ASSERT_EQ(m.sites().size(), 2u);
+    EXPECT_DOUBLE_EQ(m.scale(b.config), 2.0) << "alpha = 2r";
+    b.start_task(m, 0);
+    b.randomise(m);
+    auto before = b.weights();
+    std::vector<torch::Tensor> expected;
+    for (auto& site : m.sites()) {
+        const auto& t = site.layer->terms().at(0);
+        expected.push_back(before[site.module] + 2.0 * t.B.detach().mm(t.A.detach()));
+    }
+    m.end_task(*b.ctx);
+    auto after = b.weights();
+    for (size_t i = 0; i < m.sites().size(); ++i) {
+        EXPECT_TRUE(m.sites()[i].layer->terms().empty()) << "the adapter is folded away";
+        EXPECT_LE((m.sites()[i].layer->weight.detach() - expected[i]).abs().max().item<double>(), 1e-6);
+    }
+    EXPECT_TRUE(torch::equal(after["blocks.0.attn.proj"], before["blocks.0.attn.proj"]));
+    EXPECT_EQ(m.kept_factors().size(), 2u);
+    EXPECT_EQ(m.state(*b.ctx).at(0).key, names::kStateTrainableParams);
+    EXPECT_EQ(m.state(*b.ctx).at(0).values.at(0), 2 * 4 * (16 + 48)) << "r (in + rows) per qkv";
+}
+
+TEST(MergedLoRA, DropLeavesTheWeightUnchanged) {
+    Bench b(merged_config("merged-lora", {"qkv"}, {{"after_task", "drop"}}));
+    MergedLoRA m(b.config, "merged-lora");
+    m.begin_run(*b.ctx);
+    auto before = b.weights();
+    for (int t = 0; t < 2; ++t) {
+        b.start_task(m, t);
+        b.train(m, 3);
+        m.end_task(*b.ctx);
+    }
+    auto after = b.weights();
+    for (auto& [name, w] : before) EXPECT_TRUE(torch::equal(after[name], w)) << name;
+    for (auto& site : m.sites()) EXPECT_TRUE(site.layer->terms().empty());
+    ASSERT_EQ(m.kept_factors().size(), 4u) << "the dropped adapters are still kept";
+    EXPECT_GT(m.kept_factors()[0].B.abs().max().item<double>(), 0.0);
+}
+
+TEST(MergedLoRA, KeptFactorsReproduceTheSumOfMerges) {
+    // q and v slices of the fused qkv, three tasks trained with AdamW (weight decay 0.01).
+    Bench b(merged_config("merged-lora", {"q", "v"}));
+    MergedLoRA m(b.config, "merged-lora");
+    m.begin_run(*b.ctx);
+    auto w0 = b.weights();
+    for (int t = 0; t < 3; ++t) {
+        b.start_task(m, t);
+        b.train(m, 3);
+        m.end_task(*b.ctx);
+    }
+    ASSERT_EQ(m.kept_factors().size(), 3u * 4u);
+    std::map<std::string, torch::Tensor> rebuilt;
+    for (auto& [name, x] : w0) rebuilt[name] = x.clone();
+    for (const auto& f : m.kept_factors()) {
+        const std::string module = f.site.substr(0, f.site.find(':'));
+        rebuilt[module].slice(0, f.row_offset, f.row_offset + f.B.size(0)) += f.delta();
+    }
+    auto w = b.weights();
+    for (auto& [name, x] : w) EXPECT_LE((x - rebuilt[name]).abs().max().item<double>(), 1e-6) << name;
+    EXPECT_GT((w["blocks.1.attn.qkv"] - w0["blocks.1.attn.qkv"]).abs().max().item<double>(), 1e-4);
+    // k rows untouched
+    EXPECT_TRUE(torch::equal(w["blocks.0.attn.qkv"].slice(0, 16, 32), w0["blocks.0.attn.qkv"].slice(0, 16, 32)));
+}
+
+TEST(MergedLoRA, FullUpdateChangesExactlyTheAdaptedRows) {
+    Bench b(merged_config("merged-lora-ft", {"q"}));
+    MergedLoRA m(b.config, "merged-lora-ft");
+    EXPECT_EQ(m.options().update, "full");
+    m.begin_run(*b.ctx);
+    auto w0 = b.weights();
+    b.start_task(m, 0);
+    int64_t trainable = 0;
+    for (auto& g : m.parameter_groups(*b.ctx))
+        for (auto& p : g.params) trainable += p.numel();
+    EXPECT_EQ(trainable, 2 * 16 * 16) << "the q block [dim, dim] of each of the 2 blocks";
+    b.train(m, 4);
+    m.end_task(*b.ctx);
+    auto w = b.weights();
+    for (auto& [name, x] : w) {
+        if (name.find("qkv") == std::string::npos) {
+            EXPECT_TRUE(torch::equal(x, w0[name])) << name;
+            continue;
+        }
+        EXPECT_GT((x.slice(0, 0, 16) - w0[name].slice(0, 0, 16)).abs().max().item<double>(), 1e-4) << name;
+        EXPECT_TRUE(torch::equal(x.slice(0, 16, 48), w0[name].slice(0, 16, 48))) << name << ": k and v rows";
+    }
+    const auto& f = m.kept_factors().at(0);
+    EXPECT_TRUE(torch::allclose(f.delta(), w["blocks.0.attn.qkv"].slice(0, 0, 16) - w0["blocks.0.attn.qkv"].slice(0, 0, 16),
+                                1e-5, 1e-6));
+}
+
+TEST(MergedLoRA, EveryRankFromOneTo32) {
+    for (int rank : {1, 2, 4, 8, 16, 32}) {
+        ExperimentConfig c = merged_config("merged-lora", {"qkv"});
+        c.method.rank = rank;
+        Bench b(c);
+        MergedLoRA m(b.config, "merged-lora");
+        m.begin_run(*b.ctx);
+        b.start_task(m, 0);
+        b.train(m, 1);
+        EXPECT_EQ(b.model->lora_layers()[0].second->terms().at(0).rank(), rank);
+        m.end_task(*b.ctx);
+        EXPECT_EQ(m.kept_factors().at(0).A.size(0), rank);
+        EXPECT_DOUBLE_EQ(m.kept_factors().at(0).scale, 2.0);
+    }
+}
+
+TEST(MergedLoRA, OptionsAreValidatedAndRegistered) {
+    try {
+        MergedLoRA(merged_config("merged-lora", {"qkv"}, {{"after_task", "keep"}}), "merged-lora");
+        FAIL() << "expected a ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "method.options.after_task");
+        EXPECT_NE(std::string(e.what()).find("drop"), std::string::npos);
+    }
+    for (const char* name : {"merged-lora", "merged-lora-ft"}) {
+        ExperimentConfig c = merged_config(name, {"qkv"});
+        EXPECT_EQ(make_method(c)->name(), name);
+    }
+    // alpha_per_rank 0: method.alpha / rank
+    MergedLoRA plain(merged_config("merged-lora", {"qkv"}, {{"alpha_per_rank", 0.0}}), "merged-lora");
+    EXPECT_DOUBLE_EQ(plain.scale(merged_config("merged-lora", {"qkv"})), 1.0);
+}
