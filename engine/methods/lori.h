@@ -1,5 +1,5 @@
 #pragma once
-// LoRI (Zhang et al., 2025, arXiv 2504.07448): LoRA with a frozen random A and a trainable,
+// LoRI (2025, arXiv 2504.07448): LoRA with a frozen random A and a trainable,
 // optionally sparse B, trained task after task (continual) or one adapter per task and merged.
 //
 // Per adapted site (method.targets, q,v by default): ΔW = s · B A, s = method.alpha / method.rank,

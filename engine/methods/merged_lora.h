@@ -1,5 +1,5 @@
 #pragma once
-// Merged incremental LoRA (Soutif-Cormerais et al., CoLLAs 2024, arXiv 2405.18069).
+// Merged incremental LoRA (CoLLAs 2024, arXiv 2405.18069).
 //
 // For each task t, on every adapted site (method.targets; the paper and the merged-lora presets use
 // the fused "qkv" of every block):
