@@ -222,7 +222,7 @@ void LoRI::emit_analyses(MethodContext& ctx) {
                                        sites_.empty() ? 0.0 : sum / static_cast<double>(sites_.size())});
             }
         if (ctx.evaluate_tasks) {
-            const HeadMode mode = ctx.config.stream.task_incremental ? HeadMode::task_il : HeadMode::class_il;
+            const HeadMode mode = ctx.config.eval.task_il ? HeadMode::task_il : HeadMode::class_il;
             std::vector<int> all(count);
             for (int t = 0; t < count; ++t) all[t] = t;
             for (int t = 0; t < count; ++t) {

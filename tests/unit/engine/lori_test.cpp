@@ -244,7 +244,10 @@ TEST(LoRI, MergeAnalysisSwapsAdaptersAndRestoresTheWeights) {
     b.ctx->evaluate_tasks = [&](const std::vector<int>& tasks) {
         seen_weights.push_back(qkv->merged_weight());
         std::vector<EvalRow> rows;
-        for (int t : tasks) rows.push_back({1, t, 0, EvalPhase::end_of_task, HeadMode::class_il, 10 * calls + t, 100});
+        for (int t : tasks) {
+            rows.push_back({1, t, 0, EvalPhase::end_of_task, HeadMode::class_il, 99, 100});
+            rows.push_back({1, t, 0, EvalPhase::end_of_task, HeadMode::task_il, 10 * calls + t, 100});
+        }
         ++calls;
         return rows;
     };
@@ -282,7 +285,7 @@ TEST(LoRI, MergeAnalysisSwapsAdaptersAndRestoresTheWeights) {
     // restored: the configured cat merge, base weights bit for bit
     EXPECT_TRUE(torch::equal(qkv->weight.detach(), w0));
     EXPECT_TRUE(torch::allclose(qkv->merged_weight(), seen_weights[2], 0, 0));
-    // points: y = 10·call + task (%), in the series the call belonged to
+    // points: y = 10·call + task (%, the task-IL rows), in the series the call belonged to
     std::map<std::string, std::vector<double>> merge;
     int overlap_a = 0;
     for (const auto& p : points) {
