@@ -28,6 +28,9 @@
 // Trainable parameters (names::kStateTrainableParams): LoRI-D |B|; LoRI-S the mask's entries,
 // round((1 − sparsity) · |B|).
 //
+// Presets lori-d / lori-s / lori-merge: q,v, rank 8, s = 1, AdamW lr 5e-4 without weight decay
+// (the default experiment's LoRA lr), so LoRI-S trains B at 5e-3.
+//
 // Options (method.options):
 //   variant               "d" | "s"
 //   mode                  "continual" | "merge"
