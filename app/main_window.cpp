@@ -105,7 +105,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     restoreGeometry(settings_window_geometry());
     restoreState(settings_window_state(), kWindowStateVersion);
     open_database(settings_database_path());
-    views_->show(ExperimentData{});
+    views_->show(shown_);
     update_actions();
 }
 
@@ -211,6 +211,10 @@ void MainWindow::build_docks() {
     QDockWidget* second = nullptr;
     for (const auto& view : views_->views()) {
         QDockWidget* dock = add_dock(view.id, view.title, view.widget, Qt::RightDockWidgetArea);
+        const QString id = view.id;
+        connect(dock, &QDockWidget::visibilityChanged, this, [this, id](bool visible) {
+            if (visible) views_->view_shown(id);
+        });
         if (!first) {
             first = dock;
         } else if (!second) {
@@ -344,6 +348,7 @@ QStringList MainWindow::save_screenshots(const QString& dir) {
         const QString path = QDir(dir).filePath(name + QStringLiteral(".png"));
         if (widget->grab().save(path)) files << path;
     };
+    views_->draw_pending();
     for (QDockWidget* dock : docks_) {
         dock->show();
         dock->raise();

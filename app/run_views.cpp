@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <QHBoxLayout>
 #include <nlohmann/json.hpp>
@@ -167,10 +168,11 @@ std::vector<HeatmapVariant> matrix_variants(const std::vector<const RunData*>& r
                     if (accuracy[u][j]) best = std::max(best, *accuracy[u][j]);
                 forgetting[t][j] = best - *accuracy[t][j];
             }
-        const QString suffix = mode == HeadMode::class_il ? QObject::tr(" (class-IL)") : QObject::tr(" (task-IL)");
-        const QString mean = runs.size() > 1 ? QObject::tr("mean of %1 runs, ").arg(runs.size()) : QString();
-        variants.push_back({QObject::tr("Accuracy R[t][j] %, ") + mean + suffix.trimmed(), accuracy, 0, 100, true, 1});
-        variants.push_back({QObject::tr("Forgetting, points, ") + mean + suffix.trimmed(), forgetting, 0, 100, false, 1});
+        QString suffix = mode == HeadMode::class_il ? QObject::tr("class-IL") : QObject::tr("task-IL");
+        if (runs.size() > 1) suffix += QObject::tr(", mean of %1 runs").arg(runs.size());
+        variants.push_back({QObject::tr("Accuracy R[t][j] %1 (%2)").arg('%').arg(suffix), accuracy, 0, 100, true, 1});
+        variants.push_back({QObject::tr("Forgetting max R[·][j] − R[t][j], points (%1)").arg(suffix), forgetting, 0, 100,
+                            false, 1});
     }
     return variants;
 }
@@ -351,15 +353,50 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
 }
 
 void RunViews::show(const ExperimentData& data) {
+    data_ = &data;
+    for (const View& v : views_) {
+        if (v.widget->isVisible())
+            draw(v.id);
+        else
+            dirty_.insert(v.id);
+    }
+}
+
+void RunViews::view_shown(const QString& id) {
+    if (data_ && dirty_.count(id)) draw(id);
+}
+
+void RunViews::draw_pending() {
+    if (!data_) return;
+    const std::set<QString> pending = dirty_;
+    for (const QString& id : pending) draw(id);
+}
+
+void RunViews::draw(const QString& id) {
+    dirty_.erase(id);
+    static const ExperimentData nothing;
+    const ExperimentData& data = data_ ? *data_ : nothing;
     std::vector<const RunData*> runs;
     for (const RunData& r : data.runs) runs.push_back(&r);
     const bool seeds = runs.size() > 1;
-    draw_loss(loss_, runs, seeds);
-    draw_task_accuracy(accuracy_, runs, seeds);
-    if (runs.empty())
-        matrix_->set_variants({});
-    else
-        matrix_->set_variants(matrix_variants(runs));
+    if (id == "loss") draw_loss(loss_, runs, seeds);
+    if (id == "accuracy") draw_task_accuracy(accuracy_, runs, seeds);
+    if (id == "matrix") {
+        if (runs.empty())
+            matrix_->set_variants({});
+        else
+            matrix_->set_variants(matrix_variants(runs));
+    }
+    if (id == "metrics") draw_metrics(runs);
+    if (id == "magnitudes" || id == "residual") draw_sd_lora_state(runs);
+    if (id == "interpolation") interpolation_->show_runs(runs);
+    if (id == "rank_sweep") draw_rank_sweep(rank_sweep_, runs);
+    if (id == "lori") lori_->show_run(runs.empty() ? nullptr : runs.front());
+    if (id == "foundation_classes") draw_foundation_classes(runs);
+}
+
+void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
+    const bool seeds = runs.size() > 1;
 
     std::vector<widgets::MetricsColumn> columns;
     auto column = [](const QString& name, const QStringList& values) {
@@ -376,7 +413,12 @@ void RunViews::show(const ExperimentData& data) {
                 columns.push_back(column(tr("seed %1, class-IL").arg(r->record.seed), metric_values({r}, HeadMode::class_il)));
     }
     metrics_->set_columns(columns);
+}
 
+void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
+    const bool seeds = runs.size() > 1;
+    dirty_.erase(QStringLiteral("magnitudes"));
+    dirty_.erase(QStringLiteral("residual"));
     // SD-LoRA state: magnitudes α_k and the direction residual over steps (first run; seeds overlay).
     magnitudes_->clear();
     residual_->clear();
@@ -408,11 +450,9 @@ void RunViews::show(const ExperimentData& data) {
     if (residual_->series_count() == 0) residual_->clear();
     magnitudes_->finish();
     residual_->finish();
+}
 
-    interpolation_->show_runs(runs);
-    draw_rank_sweep(rank_sweep_, runs);
-    lori_->show_run(runs.empty() ? nullptr : runs.front());
-
+void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) {
     // Foundation task per class: accuracy of each foundation class after each stream task (first run).
     foundation_classes_->clear();
     if (!runs.empty()) {

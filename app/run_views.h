@@ -7,6 +7,7 @@
 // the metrics table "mean ± std". Views of method-specific state (SD-LoRA magnitudes and residual,
 // merge interpolation, LoRI, rank sweep) show an explanatory empty state when the run has none.
 
+#include <set>
 #include <vector>
 
 #include <QObject>
@@ -61,7 +62,14 @@ class RunViews : public QObject {
 public:
     explicit RunViews(QWidget* parent_widget);
 
+    // Shows `data` (which must outlive the views or be replaced by another show call): draws the
+    // views on screen now; hidden ones (tabs behind others, closed docks) are drawn when they appear
+    // (view_shown) or on draw_pending, so a redraw costs only what is visible.
     void show(const ExperimentData& data);
+    // A view became visible: draws it if it missed updates.
+    void view_shown(const QString& id);
+    // Draws every view that missed updates (before exporting or grabbing all of them).
+    void draw_pending();
 
     // The views, for docks (their object names are stable: the window state refers to them).
     struct View {
@@ -83,6 +91,13 @@ public:
     widgets::PlotWidget* foundation_classes() const { return foundation_classes_; }
 
 private:
+    void draw(const QString& id);
+    void draw_metrics(const std::vector<const RunData*>& runs);
+    void draw_sd_lora_state(const std::vector<const RunData*>& runs);
+    void draw_foundation_classes(const std::vector<const RunData*>& runs);
+
+    const ExperimentData* data_ = nullptr;
+    std::set<QString> dirty_;
     std::vector<View> views_;
     widgets::PlotWidget* loss_;
     widgets::PlotWidget* accuracy_;

@@ -86,7 +86,7 @@ void MatrixHeatmap::redraw() {
     map->data()->setSize(columns, rows);
     map->data()->setRange(QCPRange(0, columns - 1), QCPRange(0, rows - 1));
     QCPColorGradient gradient(QCPColorGradient::gpThermal);
-    if (variant.higher_is_better) gradient = gradient.inverted();
+    if (!variant.higher_is_better) gradient = gradient.inverted();  // thermal: high values light
     gradient.setNanHandling(QCPColorGradient::nhTransparent);
     map->setGradient(gradient);
     map->setDataRange(QCPRange(variant.lower, variant.upper));

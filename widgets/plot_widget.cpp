@@ -189,7 +189,10 @@ void PlotWidget::finish() {
         plot_->rescaleAxes(true);
         if (fixed_y_) plot_->yAxis->setRange(y_lower_, y_upper_);
         const QCPRange x = plot_->xAxis->range();
-        if (x.size() == 0) plot_->xAxis->setRange(x.lower - 0.5, x.upper + 0.5);
+        if (x.size() == 0)
+            plot_->xAxis->setRange(x.lower - 0.5, x.upper + 0.5);
+        else
+            plot_->xAxis->setRange(x.lower - 0.02 * x.size(), x.upper + 0.02 * x.size());
         const QCPRange y = plot_->yAxis->range();
         if (!fixed_y_) plot_->yAxis->setRange(y.lower - 0.05 * y.size() - 1e-9, y.upper + 0.05 * y.size() + 1e-9);
     }

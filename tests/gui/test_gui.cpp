@@ -233,7 +233,8 @@ private Q_SLOTS:
         QCOMPARE(live.runs[0].record.id, runs[0].id);
 
         // Two seeds: the loss is a mean ± std band with one point per step.
-        const RunViews* views = window.views();
+        RunViews* views = window.views();
+        views->draw_pending();  // the window is not on screen: draw the views it would show
         const int loss = series_index(views->loss(), "loss (mean ± std)");
         QVERIFY(loss >= 0);
         QCOMPARE(static_cast<int64_t>(views->loss()->point_count(loss)), planned);
@@ -278,6 +279,7 @@ private Q_SLOTS:
 
         // Reopening a run loads its experiment's seeds: the same plots as live.
         window.open_run(first);
+        window.views()->draw_pending();
         const int64_t planned = runs[0].total_steps;
         const int loss = series_index(window.views()->loss(), "loss (mean ± std)");
         QVERIFY(loss >= 0);
