@@ -1,8 +1,9 @@
 #pragma once
-// What the workbench remembers between sessions (QSettings, application "lorica"):
+// What the workbench remembers between sessions (QSettings: organisation and application "lorica",
+// ~/.config/lorica/lorica.conf):
 //   database        the results database last opened (default: the CLI's default_database_path(),
-//                   $XDG_DATA_HOME/lorica/lorica.db, which is QStandardPaths::AppDataLocation for an
-//                   application named "lorica"), so the GUI and lorica-cli see the same runs
+//                   $XDG_DATA_HOME/lorica/lorica.db, i.e. the application data location of "lorica"),
+//                   so the GUI and lorica-cli see the same runs
 //   config          the experiment document last edited (JSON text)
 //   window/geometry, window/state   main-window geometry and dock layout (saveState/restoreState)
 

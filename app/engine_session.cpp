@@ -185,9 +185,10 @@ void EngineSession::drain() {
         progress_.fraction = std::clamp(static_cast<double>(done) / static_cast<double>(planned), 0.0, 1.0);
         progress_.eta_seconds = -1.0;
         if (clock_.isValid() && progress_.step > 0 && !progress_.foundation) {
+            // Every step counted in `done` was taken after the clock started (at the first stream step),
+            // so active time per step is the rate; paused time is left out.
             const double active_ms = static_cast<double>(clock_.elapsed() - paused_ms_);
-            const qint64 measured = done - 0;  // steps taken since the clock started (first stream step)
-            if (measured > 0) progress_.eta_seconds = active_ms / 1000.0 / measured * (planned - done);
+            if (done > 0) progress_.eta_seconds = active_ms / 1000.0 / static_cast<double>(done) * (planned - done);
         }
         Q_EMIT progress_changed(progress_);
     }

@@ -21,7 +21,10 @@
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("lorica"));  // AppDataLocation = ~/.local/share/lorica
+    // Settings in ~/.config/lorica/lorica.conf. The default database is the CLI's
+    // (engine/util/paths.h: $XDG_DATA_HOME/lorica/lorica.db), so both front ends see the same runs.
+    QApplication::setOrganizationName(QStringLiteral("lorica"));
+    QApplication::setApplicationName(QStringLiteral("lorica"));
     QApplication::setApplicationVersion(QStringLiteral(LORICA_VERSION));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/lorica/lorica.svg")));
 

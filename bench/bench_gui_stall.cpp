@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("lorica-bench"));
     QTemporaryDir dir;
     qputenv("XDG_DATA_HOME", dir.filePath("data").toUtf8());
+    qputenv("XDG_CONFIG_HOME", dir.filePath("config").toUtf8());  // leave the user's settings alone
 
     const std::string preset = argc > 1 ? argv[1] : "smoke";
     std::vector<std::string> overrides = {"threads=1"};

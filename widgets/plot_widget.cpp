@@ -100,6 +100,15 @@ PlotWidget::PlotWidget(const QString& title, const QString& x_label, const QStri
     set_empty_message(tr("No data yet"));
 }
 
+void PlotWidget::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange) {
+        apply_palette(plot_, palette());
+        empty_text_->setColor(palette().color(QPalette::PlaceholderText));
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
 void PlotWidget::set_title(const QString& title) { title_->setText(title); }
 
 void PlotWidget::set_empty_message(const QString& message) {

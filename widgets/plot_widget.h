@@ -61,6 +61,10 @@ public:
     bool showing_empty_state() const;
     QCustomPlot* plot() const { return plot_; }
 
+protected:
+    // Follows palette changes (light/dark theme switches) with the axis, grid and text colours.
+    void changeEvent(QEvent* event) override;
+
 private:
     void show_export_menu(const QPoint& global_position);
     void update_empty_state();

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include <QAction>
+#include <QDockWidget>
 #include <QFile>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -24,6 +25,7 @@
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"
+#include "widgets/qcustomplot_include.h"
 #include "widgets/seed_band.h"
 
 using namespace lorica;
@@ -74,6 +76,7 @@ private Q_SLOTS:
         QVERIFY(dir_.isValid());
         QStandardPaths::setTestModeEnabled(true);
         qputenv("XDG_DATA_HOME", dir_.filePath("data").toUtf8());
+        qputenv("XDG_CONFIG_HOME", dir_.filePath("config").toUtf8());  // QSettings: a fresh layout per run
         QCoreApplication::setApplicationName("lorica-gui-test");
     }
 
@@ -300,6 +303,38 @@ private Q_SLOTS:
         const QStringList shots = window.save_screenshots(dir_.filePath("shots"));
         QVERIFY(shots.size() >= 12);
         QVERIFY(read_all(shots.back()).startsWith("\x89PNG"));
+    }
+
+    void shortcuts_and_remembered_layout() {
+        {
+            MainWindow window;
+            QCOMPARE(window.start_action()->shortcut(), QKeySequence("Ctrl+R"));
+            QCOMPARE(window.cancel_action()->shortcut(), QKeySequence("Ctrl+."));
+            QCOMPARE(window.pause_action()->shortcut(), QKeySequence("Ctrl+P"));
+            auto* dock = window.findChild<QDockWidget*>("dock_rank_sweep");
+            QVERIFY(dock);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            dock->setFloating(true);
+            window.findChild<QDockWidget*>("dock_lori")->close();
+            QVERIFY(window.close());
+        }
+        MainWindow reopened;  // restores the layout saved when the first window closed
+        reopened.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&reopened));
+        QVERIFY(reopened.findChild<QDockWidget*>("dock_rank_sweep")->isFloating());
+        QVERIFY(!reopened.findChild<QDockWidget*>("dock_lori")->isVisible());
+        QVERIFY(reopened.findChild<QDockWidget*>("dock_loss")->isVisible());
+    }
+
+    void dark_palette_reaches_the_plots() {
+        widgets::PlotWidget plot("p", "x", "y");
+        QPalette dark = plot.palette();
+        dark.setColor(QPalette::Base, QColor(30, 30, 30));
+        dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+        plot.setPalette(dark);
+        QCOMPARE(plot.plot()->xAxis->tickLabelColor(), QColor(230, 230, 230));
+        QCOMPARE(plot.plot()->toPixmap(60, 40).toImage().pixelColor(1, 1), QColor(30, 30, 30));
     }
 
     void closing_during_a_run_cancels_it() {
