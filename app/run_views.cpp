@@ -1,7 +1,9 @@
 #include "app/run_views.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <tuple>
 #include <set>
 
 #include <QHBoxLayout>
@@ -300,12 +302,18 @@ void LoRIView::show_run(const RunData* run) {
         }
         for (const auto& [analysis, title] : {std::pair{names::kAnalysisLoRIOverlapA, tr("‖AᵢᵀAⱼ‖ overlap")},
                                               std::pair{names::kAnalysisLoRIOverlapMask, tr("mask overlap")}}) {
-            const auto points = run->points_of(analysis);
-            if (points.empty()) continue;
+            // Series "task<i>", x = j: cell (i, j). Points of another shape are skipped.
+            std::vector<std::tuple<int, int, double>> cells;
+            for (const auto& p : run->points_of(analysis)) {
+                if (p.series.rfind("task", 0) != 0 || p.x < 0) continue;
+                const int i = std::atoi(p.series.c_str() + 4);
+                if (i >= 0 && i < 1000 && p.x < 1000) cells.emplace_back(i, static_cast<int>(p.x), p.y);
+            }
+            if (cells.empty()) continue;
             int n = 0;
-            for (const auto& p : points) n = std::max({n, static_cast<int>(p.x) + 1, std::stoi(p.series.substr(4)) + 1});
+            for (const auto& [i, j, v] : cells) n = std::max({n, i + 1, j + 1});
             widgets::Grid grid(n, std::vector<std::optional<double>>(n));
-            for (const auto& p : points) grid[std::stoi(p.series.substr(4))][static_cast<int>(p.x)] = p.y;
+            for (const auto& [i, j, v] : cells) grid[i][j] = v;
             variants.push_back({title, grid, 0.0, 1.0, false, 2});
         }
     }

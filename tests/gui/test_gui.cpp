@@ -22,6 +22,7 @@
 #include "app/run_browser.h"
 #include "app/run_views.h"
 #include "engine/store/run_store.h"
+#include "engine/train/analysis_names.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"
@@ -303,6 +304,55 @@ private Q_SLOTS:
         const QStringList shots = window.save_screenshots(dir_.filePath("shots"));
         QVERIFY(shots.size() >= 12);
         QVERIFY(read_all(shots.back()).startsWith("\x89PNG"));
+    }
+
+    void method_views_draw_stored_state_and_analyses() {
+        // A run written straight into a store with SD-LoRA state and every analysis, read back.
+        RunStore store = RunStore::open(dir_.filePath("analyses.db").toStdString());
+        RunStarted started;
+        started.method = "sd-lora";
+        started.num_tasks = 3;
+        started.total_steps = 30;
+        const int64_t id = store.insert_run(0, started);
+        StreamDescribed stream;
+        for (int t = 0; t < 3; ++t) stream.tasks.push_back(TaskInfo{t, "t" + std::to_string(t), {2 * t, 2 * t + 1}, "identity", 10, 10});
+        store.insert_tasks(id, stream);
+        for (int t = 0; t < 3; ++t) {
+            std::vector<double> alphas;
+            for (int k = 0; k <= t; ++k) alphas.push_back(1.0 - 0.1 * k);
+            store.insert_method_state(id, MethodState{t, 10 * (t + 1), names::kStateMagnitudes, alphas});
+            store.insert_method_state(id, MethodState{t, 10 * t + 5, names::kStateDirectionResidual, {0.5 / (t + 1)}});
+        }
+        std::vector<AnalysisPoint> points;
+        for (int k = 0; k <= 10; ++k)
+            for (const char* task : {"task0", "task1"}) points.push_back({names::kAnalysisMergeInterpolation, task, k / 10.0, 50.0 + k});
+        for (const char* series : {"alone", "cat", "linear"})
+            for (int t = 0; t < 3; ++t) points.push_back({names::kAnalysisLoRIMerge, series, double(t), 80.0 - t});
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) points.push_back({names::kAnalysisLoRIOverlapA, "task" + std::to_string(i), double(j), i == j ? 1.0 : 0.1});
+        for (int r : {1, 2, 4, 8})
+            for (const char* series : {"foundation_forgetting", "downstream_forgetting"}) points.push_back({names::kAnalysisRankSweep, series, double(r), 10.0 / r});
+        store.insert_analysis_points(id, points);
+        store.finish_run(id, RunStatus::finished, "", 1.0);
+
+        const ExperimentData data = ExperimentData::load_experiment_of(store, id);
+        QWidget parent;
+        RunViews views(&parent);
+        views.show(data);
+        views.draw_pending();
+        QCOMPARE(views.magnitudes()->series_count(), 3);  // α_0, α_1, α_2
+        QCOMPARE(views.magnitudes()->point_count(0), 3);  // α_0 after every task
+        QCOMPARE(views.magnitudes()->point_count(2), 1);
+        QVERIFY(!views.magnitudes()->showing_empty_state());
+        QCOMPARE(views.residual()->series_count(), 1);
+        QCOMPARE(views.residual()->point_count(0), 3);
+        QCOMPARE(views.interpolation()->chart_count(), 1);
+        QCOMPARE(views.interpolation()->chart(0)->series_count(), 2);
+        QCOMPARE(views.interpolation()->chart(0)->point_count(0), 11);
+        QCOMPARE(views.lori()->merge_chart()->series_count(), 3);
+        QCOMPARE(views.rank_sweep()->series_count(), 2);
+        QCOMPARE(views.rank_sweep()->point_count(0), 4);
+        QVERIFY(views.foundation_classes()->showing_empty_state());  // no per-class rows stored
     }
 
     void shortcuts_and_remembered_layout() {
