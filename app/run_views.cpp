@@ -413,9 +413,9 @@ void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
         return c;
     };
     if (!runs.empty()) {
-        const QString what = seeds ? tr("mean ± std, %1 seeds").arg(runs.size()) : QString::fromStdString(runs[0]->label());
-        columns.push_back(column(tr("class-IL (%1)").arg(what), metric_values(runs, HeadMode::class_il)));
-        columns.push_back(column(tr("task-IL (%1)").arg(what), metric_values(runs, HeadMode::task_il)));
+        const QString what = seeds ? tr("\nmean ± std, %1 seeds").arg(runs.size()) : QString();
+        columns.push_back(column(tr("class-IL") + what, metric_values(runs, HeadMode::class_il)));
+        columns.push_back(column(tr("task-IL") + what, metric_values(runs, HeadMode::task_il)));
         if (seeds)
             for (const RunData* r : runs)
                 columns.push_back(column(tr("seed %1, class-IL").arg(r->record.seed), metric_values({r}, HeadMode::class_il)));
