@@ -1,0 +1,207 @@
+#include "app/engine_session.h"
+
+#include <stdexcept>
+#include <type_traits>
+
+#include "app/event_bridge.h"
+#include "engine/store/run_store.h"
+#include "engine/store/store_listener.h"
+#include "engine/train/training_job.h"
+
+namespace lorica::app {
+
+namespace {
+
+QString clock_text(double seconds) {
+    const auto s = static_cast<long long>(seconds + 0.5);
+    if (s >= 3600) return QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
+    return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+
+}  // namespace
+
+QString Progress::text() const {
+    QString out;
+    if (runs > 1) out += QStringLiteral("seed %1/%2 · ").arg(run_index + 1).arg(runs);
+    if (foundation) return out + QStringLiteral("foundation step %1/%2").arg(step).arg(total_steps);
+    out += QStringLiteral("task %1/%2 · epoch %3/%4 · step %5/%6")
+               .arg(task + 1).arg(tasks).arg(epoch + 1).arg(epochs).arg(step).arg(total_steps);
+    out += eta_seconds >= 0 ? QStringLiteral(" · ETA %1").arg(clock_text(eta_seconds)) : QStringLiteral(" · ETA …");
+    return out;
+}
+
+EngineSession::EngineSession(QObject* parent) : QObject(parent) {
+    static const int registered = qRegisterMetaType<lorica::app::Progress>();
+    Q_UNUSED(registered);
+    // A job that ended without its ExperimentFinished event (an exception escaped the engine) is
+    // noticed here, so the window never waits forever.
+    watchdog_.setInterval(500);
+    connect(&watchdog_, &QTimer::timeout, this, [this] {
+        if (!job_ || !job_->done()) return;
+        drain();
+        if (!running_) return;
+        running_ = false;
+        paused_ = false;
+        finish_job();
+        watchdog_.stop();
+        Q_EMIT experiment_finished(QStringLiteral("failed"));
+    });
+}
+
+EngineSession::~EngineSession() {
+    job_.reset();  // cancels and joins: no event reaches the bridge after this
+    store_listener_.reset();
+}
+
+void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunStore> store) {
+    if (running_) throw std::logic_error("an experiment is already running");
+    finish_job();
+    config_ = config;
+    data_ = ExperimentData{};
+    progress_ = Progress{};
+    progress_.runs = static_cast<int>(config.seeds.size());
+    progress_.epochs = config.train.epochs;
+    paused_ = false;
+    paused_ms_ = 0;
+    paused_since_ms_.reset();
+    clock_.invalidate();
+    steps_before_run_ = 0;
+
+    bridge_ = std::make_shared<EventBridge>(this, "drain");
+    store_listener_ = std::make_shared<StoreListener>(std::move(store));
+    auto fanout = std::make_shared<EventFanout>();
+    fanout->add(store_listener_);  // first: the store has the rows before the GUI hears of them
+    fanout->add(bridge_);
+    running_ = true;
+    job_ = std::make_unique<TrainingJob>(config, fanout);
+    watchdog_.start();
+}
+
+void EngineSession::pause() {
+    if (!job_ || paused_) return;
+    job_->pause();
+    paused_ = true;
+    if (clock_.isValid()) paused_since_ms_ = clock_.elapsed();
+}
+
+void EngineSession::resume() {
+    if (!job_ || !paused_) return;
+    job_->resume();
+    paused_ = false;
+    if (paused_since_ms_ && clock_.isValid()) paused_ms_ += clock_.elapsed() - *paused_since_ms_;
+    paused_since_ms_.reset();
+}
+
+void EngineSession::cancel() {
+    if (!job_) return;
+    if (paused_) resume();
+    job_->cancel();
+}
+
+void EngineSession::cancel_and_wait() {
+    if (!job_) return;
+    cancel();
+    job_->wait();
+    drain();  // the last events (RunFinished, ExperimentFinished)
+    finish_job();
+}
+
+void EngineSession::finish_job() {
+    if (job_) job_->wait();
+    job_.reset();
+    if (store_listener_) store_listener_->flush();
+    store_listener_.reset();
+    bridge_.reset();
+}
+
+void EngineSession::drain() {
+    if (!bridge_) return;
+    const std::vector<Event> events = bridge_->take();
+    bool changed = false, progressed = false;
+    std::optional<RunStatus> experiment_status;
+    for (const Event& event : events) {
+        data_.apply(event);
+        std::visit(
+            [&](const auto& e) {
+                using T = std::decay_t<decltype(e)>;
+                if constexpr (std::is_same_v<T, ExperimentStarted>) {
+                    progress_.runs = static_cast<int>(e.seeds.size());
+                    Q_EMIT experiment_started(QString::fromStdString(e.name), progress_.runs);
+                } else if constexpr (std::is_same_v<T, RunStarted>) {
+                    progress_.run_index = e.run_index;
+                    progress_.tasks = e.num_tasks;
+                    progress_.total_steps = e.total_steps;
+                    progress_.step = 0;
+                    progress_.task = 0;
+                    progress_.epoch = 0;
+                    Q_EMIT run_started(e.run_index, e.seed, QString::fromStdString(e.method));
+                    progressed = true;
+                } else if constexpr (std::is_same_v<T, FoundationProgress>) {
+                    progress_.foundation = true;
+                    progress_.step = e.step;
+                    progress_.total_steps = e.total_steps;
+                    progressed = true;
+                } else if constexpr (std::is_same_v<T, TaskStarted>) {
+                    progress_.foundation = false;
+                    progress_.task = e.task;
+                    progressed = true;
+                } else if constexpr (std::is_same_v<T, StepMetrics>) {
+                    if (progress_.foundation) {
+                        progress_.foundation = false;
+                        if (!data_.runs.empty()) progress_.total_steps = data_.runs.back().record.total_steps;
+                    }
+                    if (!clock_.isValid()) clock_.start();
+                    progress_.task = e.task;
+                    progress_.epoch = e.epoch;
+                    progress_.step = e.step;
+                    progress_.loss = e.loss;
+                    changed = progressed = true;
+                } else if constexpr (std::is_same_v<T, RunFinished>) {
+                    steps_before_run_ += progress_.total_steps;
+                    const int index = data_.runs.empty() ? 0 : static_cast<int>(data_.runs.size()) - 1;
+                    Q_EMIT run_finished(index, QString::fromLatin1(to_string(e.status)),
+                                        QString::fromStdString(e.message));
+                    changed = true;
+                } else if constexpr (std::is_same_v<T, ExperimentFinished>) {
+                    experiment_status = e.status;
+                } else if constexpr (std::is_same_v<T, Warning>) {
+                    Q_EMIT warning(QString::fromStdString(e.message));
+                } else if constexpr (std::is_same_v<T, EvaluationDone> || std::is_same_v<T, MethodState> ||
+                                     std::is_same_v<T, AnalysisDone> || std::is_same_v<T, StreamDescribed>) {
+                    changed = true;
+                }
+            },
+            event);
+    }
+    // Live runs learn their database ids from the store listener (it wrote the run rows first).
+    if (store_listener_) {
+        const auto ids = store_listener_->run_ids();
+        for (std::size_t k = 0; k < data_.runs.size() && k < ids.size(); ++k) data_.runs[k].record.id = ids[k];
+    }
+    if (progressed) {
+        const qint64 per_run = progress_.total_steps > 0 ? progress_.total_steps : 1;
+        const qint64 planned = per_run * std::max(1, progress_.runs);
+        const qint64 done = progress_.foundation ? steps_before_run_ : steps_before_run_ + progress_.step;
+        progress_.fraction = std::clamp(static_cast<double>(done) / static_cast<double>(planned), 0.0, 1.0);
+        progress_.eta_seconds = -1.0;
+        if (clock_.isValid() && progress_.step > 0 && !progress_.foundation) {
+            // Every step counted in `done` was taken after the clock started (at the first stream step),
+            // so active time per step is the rate; paused time is left out.
+            const double active_ms = static_cast<double>(clock_.elapsed() - paused_ms_);
+            if (done > 0) progress_.eta_seconds = active_ms / 1000.0 / static_cast<double>(done) * (planned - done);
+        }
+        Q_EMIT progress_changed(progress_);
+    }
+    if (changed) Q_EMIT data_changed();
+    if (experiment_status) {
+        watchdog_.stop();
+        running_ = false;
+        paused_ = false;
+        finish_job();
+        progress_.fraction = *experiment_status == RunStatus::finished ? 1.0 : progress_.fraction;
+        Q_EMIT data_changed();
+        Q_EMIT experiment_finished(QString::fromLatin1(to_string(*experiment_status)));
+    }
+}
+
+}  // namespace lorica::app

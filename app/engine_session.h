@@ -1,0 +1,98 @@
+#pragma once
+// EngineSession: the GUI's handle on one running experiment.
+//
+// It owns the TrainingJob (the engine on its own thread), a StoreListener writing the run into the
+// open results database, and an EventBridge moving events to the GUI thread. On the GUI thread the
+// events are applied to `data()` (ExperimentData) and re-emitted as typed signals: lifecycle signals
+// per event, `progress` and `data_changed` at most once per drained batch (views coalesce further with
+// their own redraw timer). The session is torch-free: it includes only the engine's plain headers.
+//
+// Lifetime: destroying the session cancels the job and joins the training thread.
+
+#include <memory>
+#include <optional>
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include "app/run_data.h"
+#include "engine/config/experiment_config.h"
+
+namespace lorica {
+class RunStore;
+class StoreListener;
+class TrainingJob;
+}  // namespace lorica
+
+namespace lorica::app {
+
+class EventBridge;
+
+// Where an experiment stands, for the progress bar and its label.
+struct Progress {
+    bool foundation = false;   // pre-training (or loading its cache) rather than the stream
+    int run_index = 0, runs = 1;
+    int task = 0, tasks = 0;    // 0-based task, stream length
+    int epoch = 0, epochs = 0;  // 0-based epoch, epochs per task
+    qint64 step = 0, total_steps = 0;  // global stream step of this run / planned
+    double fraction = 0.0;      // of the whole experiment (every seed), in [0, 1]
+    double eta_seconds = -1.0;  // remaining wall time; −1 while unknown
+    double loss = 0.0;          // last step loss
+    QString text() const;       // "seed 1/3 · task 2/5 · epoch 1/3 · step 150/480 · ETA 0:42"
+};
+
+class EngineSession : public QObject {
+    Q_OBJECT
+public:
+    explicit EngineSession(QObject* parent = nullptr);
+    ~EngineSession() override;
+
+    // Starts `config`, writing into `store`. Throws (ConfigError, ...) when it cannot start; a session
+    // runs one experiment at a time (std::logic_error while one runs).
+    void start(const ExperimentConfig& config, std::shared_ptr<RunStore> store);
+    void pause();
+    void resume();
+    void cancel();
+    // Cancels and waits for the training thread (closing the window during a run).
+    void cancel_and_wait();
+
+    bool running() const { return running_; }
+    bool paused() const { return paused_; }
+    const ExperimentData& data() const { return data_; }
+    const Progress& progress() const { return progress_; }
+
+Q_SIGNALS:
+    void experiment_started(const QString& name, int seeds);
+    void run_started(int run_index, qint64 seed, const QString& method);
+    void progress_changed(const lorica::app::Progress& progress);
+    void data_changed();  // data() gained points (at most once per drained batch)
+    void warning(const QString& message);
+    void run_finished(int run_index, const QString& status, const QString& message);
+    void experiment_finished(const QString& status);
+
+private Q_SLOTS:
+    void drain();
+
+private:
+    void finish_job();
+
+    std::shared_ptr<EventBridge> bridge_;
+    std::shared_ptr<StoreListener> store_listener_;
+    std::unique_ptr<TrainingJob> job_;
+    ExperimentConfig config_;
+    ExperimentData data_;
+    Progress progress_;
+    bool running_ = false;
+    bool paused_ = false;
+    QTimer watchdog_;
+    QElapsedTimer clock_;       // started at the first stream step
+    qint64 paused_ms_ = 0;
+    std::optional<qint64> paused_since_ms_;
+    qint64 steps_before_run_ = 0;  // stream steps of the finished runs
+};
+
+}  // namespace lorica::app
+
+Q_DECLARE_METATYPE(lorica::app::Progress)

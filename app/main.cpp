@@ -1,0 +1,83 @@
+// lorica: the desktop workbench (Qt 6 Widgets). The same engine as lorica-cli, with live plots.
+//
+//   lorica [--db PATH]
+//   lorica --run-preset NAME [--set key=value]... [--screenshots DIR]
+//       starts preset NAME at once; with --screenshots, saves a PNG of the main window and of every
+//       view into DIR when the experiment ends, then quits (scripts/screenshots.sh).
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QIcon>
+#include <QTimer>
+
+#include "app/config_editor.h"
+#include "app/engine_session.h"
+#include "app/main_window.h"
+#include "app/run_browser.h"
+#include "engine/config/presets.h"
+#include "engine/store/run_store.h"
+#include "engine/util/log.h"
+#include "engine/util/paths.h"
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    // Settings in ~/.config/lorica/lorica.conf. The default database is the CLI's
+    // (engine/util/paths.h: $XDG_DATA_HOME/lorica/lorica.db), so both front ends see the same runs.
+    QApplication::setOrganizationName(QStringLiteral("lorica"));
+    QApplication::setApplicationName(QStringLiteral("lorica"));
+    QApplication::setApplicationVersion(QStringLiteral(LORICA_VERSION));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/lorica/lorica.svg")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Lorica: a workbench for continual learning with low-rank adapters"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    QCommandLineOption db({"d", "db"}, QStringLiteral("results database to open"), QStringLiteral("PATH"));
+    QCommandLineOption run_preset(QStringLiteral("run-preset"), QStringLiteral("start this preset at once"), QStringLiteral("NAME"));
+    QCommandLineOption set({"s", "set"}, QStringLiteral("override a config field (with --run-preset), repeatable"),
+                           QStringLiteral("key=value"));
+    QCommandLineOption screenshots(QStringLiteral("screenshots"),
+                                   QStringLiteral("save a PNG of every view into DIR when the run ends, then quit"),
+                                   QStringLiteral("DIR"));
+    parser.addOptions({db, run_preset, set, screenshots});
+    parser.process(app);
+
+    lorica::log::setup(false, lorica::default_data_dir() + "/lorica.log");
+    lorica::app::MainWindow window;
+    if (parser.isSet(db) && !window.open_database(parser.value(db))) return 2;
+    window.show();
+
+    if (parser.isSet(run_preset)) {
+        std::vector<std::string> overrides;
+        for (const QString& s : parser.values(set)) overrides.push_back(s.toStdString());
+        try {
+            window.editor()->set_document(
+                lorica::assemble_config_document({}, parser.value(run_preset).toStdString(), overrides));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "error: %s\n", e.what());
+            return 2;
+        }
+        if (!window.start_run()) {
+            std::fprintf(stderr, "error: cannot start: %s\n", window.editor()->error_message().toStdString().c_str());
+            return 2;
+        }
+        if (parser.isSet(screenshots)) {
+            window.set_confirm_close(false);
+            const QString dir = parser.value(screenshots);
+            QObject::connect(window.session(), &lorica::app::EngineSession::experiment_finished, &window,
+                             [&window, dir](const QString& status) {
+                                 // Compare the two newest runs of the database when there are two.
+                                 auto runs = window.store()->list_runs();
+                                 if (runs.size() >= 2)
+                                     window.compare_runs({runs[runs.size() - 2].id, runs.back().id});
+                                 QTimer::singleShot(500, &window, [&window, dir, status] {
+                                     const QStringList files = window.save_screenshots(dir);
+                                     std::printf("experiment %s; %lld screenshots in %s\n", status.toStdString().c_str(),
+                                                 static_cast<long long>(files.size()), dir.toStdString().c_str());
+                                     window.close();
+                                 });
+                             });
+        }
+    }
+    return app.exec();
+}

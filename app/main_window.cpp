@@ -1,0 +1,382 @@
+#include "app/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QStatusBar>
+#include <QToolBar>
+
+#include "app/adapter_export.h"
+#include "app/app_settings.h"
+#include "app/compare_view.h"
+#include "app/config_editor.h"
+#include "app/engine_session.h"
+#include "app/export_dialog.h"
+#include "app/run_browser.h"
+#include "app/run_views.h"
+#include "engine/config/presets.h"
+#include "engine/store/run_store.h"
+
+// Q_INIT_RESOURCE must be used outside any namespace; it also keeps the linker from dropping the
+// resources compiled into the static lorica_app library.
+static void init_lorica_resources() { Q_INIT_RESOURCE(lorica); }
+
+namespace lorica::app {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    init_lorica_resources();
+    setWindowTitle(tr("Lorica"));
+    setWindowIcon(QIcon(QStringLiteral(":/lorica/lorica.svg")));
+    setDockNestingEnabled(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowNestedDocks | QMainWindow::AllowTabbedDocks);
+    resize(1400, 900);
+
+    session_ = new EngineSession(this);
+    editor_ = new ConfigEditor(this);
+    views_ = new RunViews(this);
+    browser_ = new RunBrowser(this);
+    compare_ = new CompareView(this);
+
+    redraw_timer_.setSingleShot(true);
+    redraw_timer_.setInterval(100);
+    connect(&redraw_timer_, &QTimer::timeout, this, &MainWindow::redraw);
+
+    build_actions();
+    build_docks();
+
+    progress_ = new QProgressBar(this);
+    progress_->setRange(0, 1000);
+    progress_->setMaximumWidth(260);
+    progress_->setTextVisible(true);
+    progress_->setFormat(QStringLiteral("%p%"));
+    progress_label_ = new QLabel(tr("idle"), this);
+    statusBar()->addPermanentWidget(progress_label_);
+    statusBar()->addPermanentWidget(progress_);
+
+    connect(editor_, &ConfigEditor::validity_changed, this, &MainWindow::update_actions);
+    connect(editor_, &ConfigEditor::edited, this,
+            [this] { set_settings_config_json(QString::fromStdString(editor_->document().dump())); });
+    connect(session_, &EngineSession::progress_changed, this, [this](const Progress& p) {
+        progress_->setValue(static_cast<int>(p.fraction * 1000));
+        progress_label_->setText(p.text());
+    });
+    connect(session_, &EngineSession::data_changed, this, [this] {
+        if (showing_live_ && !redraw_timer_.isActive()) redraw_timer_.start();
+    });
+    connect(session_, &EngineSession::run_started, this, [this](int index, qint64 seed, const QString& method) {
+        statusBar()->showMessage(tr("run %1 started: %2, seed %3").arg(index + 1).arg(method).arg(seed), 5000);
+        browser_->refresh();
+    });
+    connect(session_, &EngineSession::warning, this,
+            [this](const QString& message) { statusBar()->showMessage(tr("warning: %1").arg(message), 10000); });
+    connect(session_, &EngineSession::run_finished, this, [this](int index, const QString& status, const QString& message) {
+        statusBar()->showMessage(tr("run %1 %2%3").arg(index + 1).arg(status, message.isEmpty() ? QString() : ": " + message),
+                                 10000);
+    });
+    connect(session_, &EngineSession::experiment_finished, this, [this](const QString& status) {
+        progress_label_->setText(tr("experiment %1").arg(status));
+        if (status == QLatin1String("finished")) progress_->setValue(1000);
+        redraw();
+        browser_->refresh();
+        update_actions();
+    });
+    connect(browser_, &RunBrowser::open_requested, this, &MainWindow::open_run);
+    connect(browser_, &RunBrowser::compare_requested, this, &MainWindow::compare_runs);
+
+    // Restore: config, database, layout.
+    const QString saved = settings_config_json();
+    nlohmann::json document = nlohmann::json::parse(saved.toStdString(), nullptr, false);
+    if (saved.isEmpty() || document.is_discarded()) {
+        try {
+            document = read_json_file(find_preset("default"));
+        } catch (const std::exception&) {
+            document = nlohmann::json::object();
+        }
+    }
+    editor_->set_document(document);
+    restoreGeometry(settings_window_geometry());
+    restoreState(settings_window_state(), kWindowStateVersion);
+    open_database(settings_database_path());
+    views_->show(shown_);
+    update_actions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::build_actions() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&New database…"), QKeySequence::New, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("New results database"), QStringLiteral("lorica.db"),
+                                                          tr("SQLite database (*.db)"));
+        if (!path.isEmpty()) open_database(path);
+    });
+    file->addAction(tr("&Open database…"), QKeySequence::Open, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open results database"),
+                                                          QFileInfo(settings_database_path()).path(),
+                                                          tr("SQLite database (*.db *.sqlite);;All files (*)"));
+        if (!path.isEmpty()) open_database(path);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Load config…"), QKeySequence(tr("Ctrl+L")), this, &MainWindow::load_config_dialog);
+    file->addAction(tr("&Save config…"), QKeySequence::Save, this, &MainWindow::save_config_dialog);
+    file->addSeparator();
+    export_ = file->addAction(tr("&Export adapters…"), this, [this] {
+        const auto ids = browser_->selected_run_ids();
+        ExportDialog dialog(store_, ids.isEmpty() ? 0 : ids.front(), this);
+        dialog.exec();
+    });
+    export_->setShortcut(QKeySequence(tr("Ctrl+E")));
+    export_->setEnabled(export_available());
+    export_->setToolTip(export_available() ? tr("Export a run's adapters in the PEFT layout")
+                                           : QString::fromStdString(export_unavailable_reason()));
+    file->setToolTipsVisible(true);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* experiment = menuBar()->addMenu(tr("&Experiment"));
+    presets_menu_ = experiment->addMenu(tr("&Presets"));
+    for (const std::string& name : list_presets()) {
+        const QString preset = QString::fromStdString(name);
+        presets_menu_->addAction(preset, this, [this, preset] {
+            try {
+                editor_->load_preset(preset);
+                set_settings_config_json(QString::fromStdString(editor_->document().dump()));
+            } catch (const std::exception& e) {
+                QMessageBox::warning(this, tr("Preset"), QString::fromUtf8(e.what()));
+            }
+        });
+    }
+    experiment->addSeparator();
+    start_ = experiment->addAction(tr("&Start"), this, [this] { start_run(); });
+    start_->setShortcut(QKeySequence(tr("Ctrl+R")));
+    pause_ = experiment->addAction(tr("&Pause"), this, [this] {
+        if (session_->paused()) {
+            session_->resume();
+            statusBar()->showMessage(tr("resumed"), 3000);
+        } else {
+            session_->pause();
+            statusBar()->showMessage(tr("paused (Ctrl+P resumes)"));
+        }
+        update_actions();
+    });
+    pause_->setShortcut(QKeySequence(tr("Ctrl+P")));
+    cancel_ = experiment->addAction(tr("&Cancel"), this, [this] {
+        session_->cancel();
+        statusBar()->showMessage(tr("cancelling… (takes effect within one step)"));
+    });
+    cancel_->setShortcut(QKeySequence(tr("Ctrl+.")));
+
+    auto* toolbar = addToolBar(tr("Run"));
+    toolbar->setObjectName(QStringLiteral("toolbar_run"));
+    toolbar->addAction(start_);
+    toolbar->addAction(pause_);
+    toolbar->addAction(cancel_);
+
+    view_menu_ = menuBar()->addMenu(tr("&View"));
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Lorica"), this, [this] {
+        QMessageBox::about(this, tr("About Lorica"),
+                           tr("<b>Lorica %1</b><br>A workbench for continual learning with low-rank adapters.<br>"
+                              "Results database: %2")
+                               .arg(QStringLiteral(LORICA_VERSION), store_ ? QString::fromStdString(store_->path()) : QString()));
+    });
+}
+
+QDockWidget* MainWindow::add_dock(const QString& id, const QString& title, QWidget* widget, Qt::DockWidgetArea area) {
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(QStringLiteral("dock_") + id);
+    dock->setWidget(widget);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
+    addDockWidget(area, dock);
+    view_menu_->addAction(dock->toggleViewAction());
+    docks_ << dock;
+    return dock;
+}
+
+void MainWindow::build_docks() {
+    setCentralWidget(nullptr);
+    QDockWidget* setup = add_dock("experiment", tr("Experiment"), editor_, Qt::LeftDockWidgetArea);
+    QDockWidget* runs = add_dock("runs", tr("Runs"), browser_, Qt::LeftDockWidgetArea);
+    tabifyDockWidget(setup, runs);
+    setup->raise();
+    QDockWidget* first = nullptr;
+    QDockWidget* second = nullptr;
+    for (const auto& view : views_->views()) {
+        QDockWidget* dock = add_dock(view.id, view.title, view.widget, Qt::RightDockWidgetArea);
+        const QString id = view.id;
+        connect(dock, &QDockWidget::visibilityChanged, this, [this, id](bool visible) {
+            if (visible) views_->view_shown(id);
+        });
+        if (!first) {
+            first = dock;
+        } else if (!second) {
+            second = dock;
+            splitDockWidget(first, second, Qt::Vertical);
+        } else if (view.id == "matrix" || view.id == "metrics") {
+            tabifyDockWidget(first, dock);
+        } else {
+            tabifyDockWidget(second, dock);
+        }
+    }
+    QDockWidget* compare = add_dock("compare", tr("Compare"), compare_, Qt::RightDockWidgetArea);
+    tabifyDockWidget(first, compare);
+    first->raise();
+    second->raise();
+    resizeDocks({setup}, {430}, Qt::Horizontal);
+}
+
+bool MainWindow::open_database(const QString& path) {
+    if (session_->running()) {
+        QMessageBox::information(this, tr("Database"), tr("Wait for the run to end before switching databases."));
+        return false;
+    }
+    try {
+        store_ = std::make_shared<RunStore>(RunStore::open(path.toStdString()));
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot open database"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    set_settings_database_path(path);
+    browser_->set_store(store_);
+    setWindowTitle(tr("Lorica — %1").arg(QDir::toNativeSeparators(path)));
+    statusBar()->showMessage(tr("database %1").arg(path), 5000);
+    update_actions();
+    return true;
+}
+
+bool MainWindow::start_run() {
+    if (session_->running()) {
+        statusBar()->showMessage(tr("a run is already in progress"), 5000);
+        return false;
+    }
+    if (!editor_->valid()) {
+        statusBar()->showMessage(tr("cannot start: %1").arg(editor_->error_message()), 10000);
+        return false;
+    }
+    if (!store_ && !open_database(settings_database_path())) return false;
+    try {
+        session_->start(editor_->config(), store_);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot start"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    showing_live_ = true;
+    progress_->setValue(0);
+    progress_label_->setText(tr("starting…"));
+    views_->show(session_->data());
+    update_actions();
+    return true;
+}
+
+void MainWindow::open_run(qint64 run_id) {
+    if (!store_) return;
+    try {
+        shown_ = ExperimentData::load_experiment_of(*store_, run_id);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot open run"), QString::fromUtf8(e.what()));
+        return;
+    }
+    showing_live_ = false;
+    redraw();
+    statusBar()->showMessage(tr("showing run %1 (%2 run(s) of its experiment)").arg(run_id).arg(shown_.runs.size()), 5000);
+}
+
+void MainWindow::compare_runs(const QList<qint64>& run_ids) {
+    if (!store_) return;
+    std::vector<RunData> runs;
+    try {
+        for (qint64 id : run_ids) runs.push_back(RunData::load(*store_, id));
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot compare"), QString::fromUtf8(e.what()));
+        return;
+    }
+    compare_->show_runs(std::move(runs));
+    for (QDockWidget* dock : docks_)
+        if (dock->objectName() == QLatin1String("dock_compare")) {
+            dock->show();
+            dock->raise();
+        }
+}
+
+void MainWindow::redraw() {
+    ++redraws_;
+    views_->show(showing_live_ ? session_->data() : shown_);
+}
+
+void MainWindow::update_actions() {
+    const bool running = session_->running();
+    start_->setEnabled(!running && editor_->valid());
+    start_->setToolTip(editor_->valid() ? tr("Start the experiment (Ctrl+R)") : tr("Fix the config first: %1").arg(editor_->error_message()));
+    pause_->setEnabled(running);
+    pause_->setText(session_->paused() ? tr("&Resume") : tr("&Pause"));
+    cancel_->setEnabled(running);
+    editor_->setEnabled(!running);
+}
+
+QString MainWindow::progress_text() const { return progress_label_->text(); }
+
+void MainWindow::load_config_dialog() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load experiment config"), QString(), tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    try {
+        editor_->load_file(path);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot load config"), QString::fromUtf8(e.what()));
+    }
+}
+
+void MainWindow::save_config_dialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment config"), QStringLiteral("experiment.json"),
+                                                      tr("JSON (*.json)"));
+    if (!path.isEmpty() && !editor_->save_file(path))
+        QMessageBox::warning(this, tr("Cannot save config"), tr("Cannot write %1").arg(path));
+}
+
+QStringList MainWindow::save_screenshots(const QString& dir) {
+    QDir().mkpath(dir);
+    QStringList files;
+    auto save = [&](QWidget* widget, const QString& name) {
+        QApplication::processEvents();
+        const QString path = QDir(dir).filePath(name + QStringLiteral(".png"));
+        if (widget->grab().save(path)) files << path;
+    };
+    views_->draw_pending();
+    for (QDockWidget* dock : docks_) {
+        dock->show();
+        dock->raise();
+        QApplication::processEvents();
+        for (auto* plot : dock->findChildren<QWidget*>()) plot->update();
+        save(dock, dock->objectName().mid(5));
+    }
+    for (QDockWidget* dock : docks_)
+        if (dock->objectName() == QLatin1String("dock_loss") || dock->objectName() == QLatin1String("dock_accuracy") ||
+            dock->objectName() == QLatin1String("dock_experiment"))
+            dock->raise();
+    save(this, QStringLiteral("main"));
+    return files;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (session_->running()) {
+        if (confirm_close_ &&
+            QMessageBox::question(this, tr("Run in progress"),
+                                  tr("An experiment is running. Cancel it and quit?\nEverything measured so far stays in "
+                                     "the database; the run is marked cancelled.")) != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        session_->cancel_and_wait();
+    }
+    set_settings_window(saveGeometry(), saveState(kWindowStateVersion));
+    event->accept();
+}
+
+}  // namespace lorica::app

@@ -1,0 +1,103 @@
+#pragma once
+// MainWindow: the workbench. Every part is a dock (experiment setup, run browser, compare, and each
+// plot), so a researcher can rearrange, tabify or float them; the layout is remembered between
+// sessions (QSettings saveState/restoreState, app_settings.h).
+//
+// Run control: Start (Ctrl+R), Pause/Resume (Ctrl+P), Cancel (Ctrl+.), with a progress bar showing
+// seed/task/epoch/step and the ETA. The engine runs on its own thread (EngineSession); the views
+// redraw from a single-shot timer armed by the session's data_changed signal, so a burst of training
+// events costs one redraw. Closing during a run asks, then cancels cleanly (joins the thread).
+
+#include <memory>
+
+#include <QMainWindow>
+#include <QStringList>
+#include <QTimer>
+
+#include "app/run_data.h"
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QProgressBar;
+
+namespace lorica {
+class RunStore;
+}
+
+namespace lorica::app {
+
+class CompareView;
+class ConfigEditor;
+class EngineSession;
+class RunBrowser;
+class RunViews;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens (creating when missing) a results database; shows a message and returns false on error.
+    bool open_database(const QString& path);
+    // Starts the experiment in the editor; false (with the reason in the status bar) when the config
+    // is invalid or a run is in progress.
+    bool start_run();
+    void open_run(qint64 run_id);
+    void compare_runs(const QList<qint64>& run_ids);
+    // Saves a PNG of the main window and of every dock into `dir` (created); returns the files.
+    QStringList save_screenshots(const QString& dir);
+    // Ask before closing during a run (off for scripted use).
+    void set_confirm_close(bool confirm) { confirm_close_ = confirm; }
+    // Redraw delay after new data (ms): the coalescing window.
+    void set_redraw_interval(int ms) { redraw_timer_.setInterval(ms); }
+
+    ConfigEditor* editor() const { return editor_; }
+    EngineSession* session() const { return session_; }
+    RunViews* views() const { return views_; }
+    RunBrowser* browser() const { return browser_; }
+    CompareView* compare() const { return compare_; }
+    QAction* start_action() const { return start_; }
+    QAction* pause_action() const { return pause_; }
+    QAction* cancel_action() const { return cancel_; }
+    QAction* export_action() const { return export_; }
+    const std::shared_ptr<RunStore>& store() const { return store_; }
+    QString progress_text() const;
+    int redraw_count() const { return redraws_; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void build_actions();
+    void build_docks();
+    QDockWidget* add_dock(const QString& id, const QString& title, QWidget* widget, Qt::DockWidgetArea area);
+    void update_actions();
+    void redraw();
+    void load_config_dialog();
+    void save_config_dialog();
+
+    std::shared_ptr<RunStore> store_;
+    EngineSession* session_ = nullptr;
+    ConfigEditor* editor_ = nullptr;
+    RunViews* views_ = nullptr;
+    RunBrowser* browser_ = nullptr;
+    CompareView* compare_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QLabel* progress_label_ = nullptr;
+    QAction* start_ = nullptr;
+    QAction* pause_ = nullptr;
+    QAction* cancel_ = nullptr;
+    QAction* export_ = nullptr;
+    QMenu* view_menu_ = nullptr;
+    QMenu* presets_menu_ = nullptr;
+    QList<QDockWidget*> docks_;
+    QTimer redraw_timer_;
+    ExperimentData shown_;  // a reopened experiment (when not showing the live one)
+    bool showing_live_ = false;
+    bool confirm_close_ = true;
+    int redraws_ = 0;
+};
+
+}  // namespace lorica::app

@@ -1,0 +1,134 @@
+#include "app/run_data.h"
+
+#include <stdexcept>
+#include <type_traits>
+
+#include "engine/store/run_store.h"
+
+namespace lorica::app {
+
+void RunData::apply(const Event& event) {
+    std::visit(
+        [this](const auto& e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, RunStarted>) {
+                record.run_index = e.run_index;
+                record.seed = e.seed;
+                record.method = e.method;
+                record.config_json = e.config_json;
+                record.config_hash = e.config_hash;
+                record.device = e.device;
+                record.torch_version = e.torch_version;
+                record.num_tasks = e.num_tasks;
+                record.total_steps = e.total_steps;
+                record.status = RunStatus::running;
+            } else if constexpr (std::is_same_v<T, StreamDescribed>) {
+                tasks = e.tasks;
+                foundation = e.foundation;
+            } else if constexpr (std::is_same_v<T, StepMetrics>) {
+                steps.push_back(e);
+            } else if constexpr (std::is_same_v<T, EvaluationDone>) {
+                evals.insert(evals.end(), e.rows.begin(), e.rows.end());
+                class_evals.insert(class_evals.end(), e.class_rows.begin(), e.class_rows.end());
+            } else if constexpr (std::is_same_v<T, MethodState>) {
+                states.push_back(e);
+            } else if constexpr (std::is_same_v<T, AnalysisDone>) {
+                analysis.insert(analysis.end(), e.points.begin(), e.points.end());
+            } else if constexpr (std::is_same_v<T, RunFinished>) {
+                record.status = e.status;
+                record.message = e.message;
+                record.seconds = e.seconds;
+            }
+        },
+        event);
+}
+
+RunData RunData::load(const RunStore& store, int64_t run_id) {
+    auto record = store.run(run_id);
+    if (!record) throw std::invalid_argument("no run " + std::to_string(run_id) + " in " + store.path());
+    RunData data;
+    data.record = *record;
+    for (const TaskRecord& t : store.tasks(run_id)) {
+        if (t.info.task == kFoundationTask)
+            data.foundation = t.info;
+        else
+            data.tasks.push_back(t.info);
+    }
+    data.steps = store.step_metrics(run_id);
+    for (const EvalRecord& r : store.eval_rows(run_id)) data.evals.push_back(r.row);
+    for (const ClassEvalRecord& r : store.class_eval_rows(run_id)) data.class_evals.push_back(r.row);
+    data.states = store.method_state(run_id);
+    data.analysis = store.analysis_points(run_id);
+    return data;
+}
+
+int RunData::num_tasks() const {
+    return tasks.empty() ? record.num_tasks : static_cast<int>(tasks.size());
+}
+
+AccuracyMatrix RunData::matrix(HeadMode mode) const {
+    return AccuracyMatrix::from_eval_rows(evals, mode, num_tasks());
+}
+
+MetricSet RunData::metrics(HeadMode mode) const { return compute_metrics(matrix(mode)); }
+
+std::vector<AnalysisPoint> RunData::points_of(const std::string& name) const {
+    std::vector<AnalysisPoint> out;
+    for (const auto& p : analysis)
+        if (p.analysis == name) out.push_back(p);
+    return out;
+}
+
+std::vector<MethodState> RunData::states_of(const std::string& key) const {
+    std::vector<MethodState> out;
+    for (const auto& s : states)
+        if (s.key == key) out.push_back(s);
+    return out;
+}
+
+std::string RunData::label() const {
+    std::string head = record.id > 0 ? "run " + std::to_string(record.id) : std::string("live");
+    return head + " · " + record.method + " · seed " + std::to_string(record.seed);
+}
+
+void ExperimentData::apply(const Event& event) {
+    if (const auto* e = std::get_if<ExperimentStarted>(&event)) {
+        name = e->name;
+        seeds = e->seeds;
+        runs.clear();
+        return;
+    }
+    if (std::holds_alternative<RunStarted>(event)) runs.emplace_back();
+    if (!runs.empty()) runs.back().apply(event);
+}
+
+ExperimentData ExperimentData::load_experiment_of(const RunStore& store, int64_t run_id) {
+    ExperimentData data;
+    RunData run = RunData::load(store, run_id);
+    if (run.record.experiment_id > 0) {
+        if (auto experiment = store.experiment(run.record.experiment_id)) data.name = experiment->name;
+        for (const RunRecord& sibling : store.runs_of_experiment(run.record.experiment_id)) {
+            data.seeds.push_back(sibling.seed);
+            data.runs.push_back(sibling.id == run_id ? run : RunData::load(store, sibling.id));
+        }
+    }
+    if (data.runs.empty()) {
+        data.seeds = {run.record.seed};
+        data.runs.push_back(std::move(run));
+    }
+    return data;
+}
+
+std::string class_name(const std::string& dataset, int class_id) {
+    static const char* fashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    static const char* cifar10[] = {"airplane", "automobile", "bird", "cat", "deer",
+                                    "dog",      "frog",       "horse", "ship", "truck"};
+    if (class_id >= 0 && class_id < 10) {
+        if (dataset == "fashion-mnist") return fashion[class_id];
+        if (dataset == "cifar10") return cifar10[class_id];
+    }
+    return "class " + std::to_string(class_id);
+}
+
+}  // namespace lorica::app

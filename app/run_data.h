@@ -1,0 +1,67 @@
+#pragma once
+// RunData: everything the workbench draws for one run, as plain values (no Qt, no torch).
+//
+// One type for both paths into the views: a live run fills it event by event (`apply`, on the GUI
+// thread, from the events the bridge moved over), a stored run is read back from the results
+// database (`load`). The views draw from RunData only, so a reopened run looks exactly like the live
+// one did. ExperimentData groups the runs of one experiment (one per seed).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/eval/accuracy_matrix.h"
+#include "engine/eval/metrics.h"
+#include "engine/store/run_records.h"
+#include "engine/train/events.h"
+
+namespace lorica {
+class RunStore;
+}
+
+namespace lorica::app {
+
+struct RunData {
+    RunRecord record;               // id 0 for a live run not yet known to the store
+    std::vector<TaskInfo> tasks;    // stream tasks, in order
+    TaskInfo foundation;            // task = kFoundationTask; classes empty when there is none
+    std::vector<StepMetrics> steps;
+    std::vector<EvalRow> evals;
+    std::vector<ClassEvalRow> class_evals;
+    std::vector<MethodState> states;
+    std::vector<AnalysisPoint> analysis;
+
+    // Adds what a live event carries (run-level events of other runs are the caller's business).
+    void apply(const Event& event);
+
+    // Reads run `run_id` back from the store; throws std::invalid_argument when it does not exist.
+    static RunData load(const RunStore& store, int64_t run_id);
+
+    int num_tasks() const;  // stream length (tasks, else record.num_tasks)
+    AccuracyMatrix matrix(HeadMode mode) const;
+    MetricSet metrics(HeadMode mode) const;
+    // The analysis points of `analysis` (names from engine/train/analysis_names.h).
+    std::vector<AnalysisPoint> points_of(const std::string& analysis) const;
+    // The method state vectors recorded under `key`, in recording order.
+    std::vector<MethodState> states_of(const std::string& key) const;
+    // Short label: "run 12 · sequential-lora · seed 0" (or "live · ..." before it is stored).
+    std::string label() const;
+};
+
+// The runs of one experiment (its seeds), live or reopened.
+struct ExperimentData {
+    std::string name;
+    std::vector<int64_t> seeds;
+    std::vector<RunData> runs;  // in seed order; the last one may still be running
+
+    // Routes a live event: ExperimentStarted resets, RunStarted opens a run, the rest go to the
+    // current (last) run.
+    void apply(const Event& event);
+    // Every run of the experiment that `run_id` belongs to (just that run when it has none).
+    static ExperimentData load_experiment_of(const RunStore& store, int64_t run_id);
+};
+
+// Class names of the data set used in labels ("T-shirt/top" ... for Fashion-MNIST), or "class N".
+std::string class_name(const std::string& dataset, int class_id);
+
+}  // namespace lorica::app

@@ -1,0 +1,491 @@
+#include "app/run_views.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <tuple>
+#include <set>
+
+#include <QHBoxLayout>
+#include <nlohmann/json.hpp>
+#include <QLabel>
+#include <QVBoxLayout>
+
+#include "engine/train/analysis_names.h"
+#include "widgets/matrix_heatmap.h"
+#include "widgets/metrics_table.h"
+#include "widgets/plot_widget.h"
+#include "widgets/seed_band.h"
+
+namespace lorica::app {
+
+using widgets::HeatmapVariant;
+using widgets::MatrixHeatmap;
+using widgets::MetricsTable;
+using widgets::PlotWidget;
+using widgets::series_color;
+
+namespace {
+
+QVector<double> to_qvector(const std::vector<double>& v) { return QVector<double>(v.begin(), v.end()); }
+
+QString qstr(const std::string& s) { return QString::fromStdString(s); }
+
+// Global step at which each task after the first starts (for the boundary markers).
+std::vector<std::pair<int, double>> task_starts(const RunData& run) {
+    std::vector<std::pair<int, double>> starts;
+    int last_task = -1;
+    for (const StepMetrics& s : run.steps)
+        if (s.task != last_task) {
+            last_task = s.task;
+            starts.emplace_back(s.task, static_cast<double>(s.step) - 0.5);
+        }
+    return starts;
+}
+
+void add_task_markers(PlotWidget* plot, const RunData& run) {
+    for (const auto& [task, x] : task_starts(run)) plot->add_vertical_marker(x, QStringLiteral(" t%1").arg(task));
+}
+
+// Draws one curve per key over the runs: a line for one run, mean ± std band for several.
+void draw_series(PlotWidget* plot, const QString& name, const std::vector<std::vector<double>>& xs,
+                 const std::vector<std::vector<double>>& ys, const QColor& color, bool as_band,
+                 Qt::PenStyle style = Qt::SolidLine, bool points = false) {
+    if (ys.empty()) return;
+    if (!as_band || ys.size() == 1) {
+        for (std::size_t r = 0; r < ys.size(); ++r)
+            plot->add_line(ys.size() == 1 ? name : QStringLiteral("%1 (%2)").arg(name).arg(r), to_qvector(xs[r]),
+                           to_qvector(ys[r]), color, style, points);
+        return;
+    }
+    const widgets::SeedBand band = widgets::seed_band(ys);
+    std::vector<double> x;
+    for (const auto& candidate : xs)
+        if (candidate.size() > x.size()) x = candidate;
+    x.resize(band.mean.size());
+    plot->add_band(name + QStringLiteral(" (mean ± std)"), to_qvector(x), to_qvector(band.mean), to_qvector(band.std),
+                   color);
+}
+
+QString percent(std::optional<double> v) { return v ? QString::number(*v, 'f', 2) : QString(); }
+
+}  // namespace
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+void draw_loss(PlotWidget* plot, const std::vector<const RunData*>& runs, bool as_band) {
+    plot->clear();
+    if (as_band) {
+        std::vector<std::vector<double>> xs, ys;
+        for (const RunData* run : runs) {
+            xs.emplace_back();
+            ys.emplace_back();
+            for (const StepMetrics& s : run->steps) {
+                xs.back().push_back(static_cast<double>(s.step));
+                ys.back().push_back(s.loss);
+            }
+        }
+        draw_series(plot, QObject::tr("loss"), xs, ys, series_color(0), true);
+    } else {
+        for (std::size_t r = 0; r < runs.size(); ++r) {
+            QVector<double> x, y;
+            for (const StepMetrics& s : runs[r]->steps) {
+                x.push_back(static_cast<double>(s.step));
+                y.push_back(s.loss);
+            }
+            plot->add_line(qstr(runs[r]->label()), x, y, series_color(static_cast<int>(r)));
+        }
+    }
+    if (!runs.empty()) add_task_markers(plot, *runs.front());
+    plot->finish();
+}
+
+void draw_task_accuracy(PlotWidget* plot, const std::vector<const RunData*>& runs, bool as_band) {
+    plot->clear();
+    if (runs.empty()) {
+        plot->finish();
+        return;
+    }
+    // task j → per run: (step, accuracy) of its end-of-task and in-task class-IL evaluations.
+    std::map<int, std::vector<std::vector<double>>> xs, ys;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        std::map<int, std::vector<std::pair<double, double>>> points;
+        for (const EvalRow& row : runs[r]->evals) {
+            if (row.total <= 0 || row.head_mode != HeadMode::class_il) continue;
+            if (row.phase != EvalPhase::end_of_task && row.phase != EvalPhase::in_task) continue;
+            points[row.eval_task].emplace_back(static_cast<double>(row.step), 100.0 * row.correct / row.total);
+        }
+        for (auto& [task, p] : points) {
+            std::stable_sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first < b.first; });
+            xs[task].resize(runs.size());
+            ys[task].resize(runs.size());
+            for (auto& [x, y] : p) {
+                xs[task][r].push_back(x);
+                ys[task][r].push_back(y);
+            }
+        }
+    }
+    for (auto& [task, y] : ys) {
+        std::vector<std::vector<double>> xs_present, ys_present;
+        for (std::size_t r = 0; r < y.size(); ++r)
+            if (!y[r].empty()) {
+                xs_present.push_back(xs[task][r]);
+                ys_present.push_back(y[r]);
+            }
+        const bool foundation = task == kFoundationTask;
+        const QString name = foundation ? QObject::tr("foundation") : QStringLiteral("task %1").arg(task);
+        draw_series(plot, name, xs_present, ys_present, foundation ? QColor(Qt::gray) : series_color(task), as_band,
+                    foundation ? Qt::DashLine : Qt::SolidLine, true);
+    }
+    add_task_markers(plot, *runs.front());
+    plot->finish();
+}
+
+std::vector<HeatmapVariant> matrix_variants(const std::vector<const RunData*>& runs) {
+    std::vector<HeatmapVariant> variants;
+    int tasks = 0;
+    for (const RunData* run : runs) tasks = std::max(tasks, run->num_tasks());
+    for (HeadMode mode : {HeadMode::class_il, HeadMode::task_il}) {
+        widgets::Grid sum(tasks, std::vector<std::optional<double>>(tasks));
+        std::vector<std::vector<int>> count(tasks, std::vector<int>(tasks, 0));
+        for (const RunData* run : runs) {
+            const AccuracyMatrix m = run->matrix(mode);
+            for (int t = 0; t < m.num_tasks() && t < tasks; ++t)
+                for (int j = 0; j < m.num_tasks() && j < tasks; ++j)
+                    if (const auto& cell = m.at(t, j)) {
+                        sum[t][j] = sum[t][j].value_or(0.0) + cell->percent;
+                        ++count[t][j];
+                    }
+        }
+        widgets::Grid accuracy = sum, forgetting(tasks, std::vector<std::optional<double>>(tasks));
+        for (int t = 0; t < tasks; ++t)
+            for (int j = 0; j < tasks; ++j)
+                if (accuracy[t][j]) *accuracy[t][j] /= count[t][j];
+        // Forgetting of task j after task t: max_{j≤t'≤t} R[t'][j] − R[t][j] (positive = forgot).
+        for (int t = 0; t < tasks; ++t)
+            for (int j = 0; j <= t; ++j) {
+                if (!accuracy[t][j]) continue;
+                double best = *accuracy[t][j];
+                for (int u = j; u <= t; ++u)
+                    if (accuracy[u][j]) best = std::max(best, *accuracy[u][j]);
+                forgetting[t][j] = best - *accuracy[t][j];
+            }
+        QString suffix = mode == HeadMode::class_il ? QObject::tr("class-IL") : QObject::tr("task-IL");
+        if (runs.size() > 1) suffix += QObject::tr(", mean of %1 runs").arg(runs.size());
+        variants.push_back({QObject::tr("Accuracy R[t][j] %1 (%2)").arg('%').arg(suffix), accuracy, 0, 100, true, 1});
+        variants.push_back({QObject::tr("Forgetting max R[·][j] − R[t][j], points (%1)").arg(suffix), forgetting, 0, 100,
+                            false, 1});
+    }
+    return variants;
+}
+
+QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode) {
+    QStringList out;
+    const auto& table = metric_table();
+    if (runs.size() == 1) {
+        const MetricSet m = runs.front()->metrics(mode);
+        for (const MetricInfo& info : table) out << percent(m.*(info.member));
+        return out;
+    }
+    std::vector<MetricSet> sets;
+    for (const RunData* run : runs) sets.push_back(run->metrics(mode));
+    const AggregatedMetrics agg = aggregate(sets);
+    for (const MetricAggregate& a : agg.metrics) {
+        if (a.n == 0 || !a.mean) {
+            out << QString();
+            continue;
+        }
+        QString text = QStringLiteral("%1 ± %2").arg(*a.mean, 0, 'f', 2).arg(a.std.value_or(0.0), 0, 'f', 2);
+        if (a.n != agg.runs) text += QStringLiteral(" (n=%1)").arg(a.n);
+        out << text;
+    }
+    return out;
+}
+
+void draw_rank_sweep(PlotWidget* plot, const std::vector<const RunData*>& runs) {
+    plot->clear();
+    // series → rank → values over the runs (each run of a sweep stores the whole sweep).
+    std::map<std::string, std::map<double, double>> series;
+    for (const RunData* run : runs)
+        for (const AnalysisPoint& p : run->points_of(names::kAnalysisRankSweep)) series[p.series][p.x] = p.y;
+    int i = 0;
+    for (const auto& [name, points] : series) {
+        QVector<double> x, y;
+        for (const auto& [rank, value] : points) {
+            x << rank;
+            y << value;
+        }
+        plot->add_line(qstr(name), x, y, series_color(i++), Qt::SolidLine, true);
+    }
+    plot->finish();
+}
+
+// ---- InterpolationView ----------------------------------------------------------------------------
+
+InterpolationView::InterpolationView(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    empty_ = new QLabel(tr("No merge interpolation in this run.\n\nSD-LoRA and sequential LoRA record it after task 1 "
+                           "(the accuracy on tasks 0 and 1 of W(λ) = (1−λ)·W₁ + λ·W₂, λ = 0 … 1); compare an "
+                           "SD-LoRA run with a LoRA run in the Compare view to see them side by side."),
+                        this);
+    empty_->setWordWrap(true);
+    empty_->setAlignment(Qt::AlignCenter);
+    layout->addWidget(empty_);
+    row_ = new QHBoxLayout;
+    layout->addLayout(row_, 1);
+}
+
+void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
+    std::vector<const RunData*> with;
+    for (const RunData* run : runs)
+        if (!run->points_of(names::kAnalysisMergeInterpolation).empty()) with.push_back(run);
+    while (charts_.size() > with.size()) {
+        delete charts_.back();
+        charts_.pop_back();
+    }
+    while (charts_.size() < with.size()) {
+        charts_.push_back(new PlotWidget(QString(), tr("λ"), tr("accuracy (%)"), this));
+        charts_.back()->set_y_range(0, 100);
+        row_->addWidget(charts_.back());
+    }
+    empty_->setVisible(with.empty());
+    for (std::size_t i = 0; i < with.size(); ++i) {
+        PlotWidget* chart = charts_[i];
+        chart->set_title(QStringLiteral("%1: interpolation").arg(qstr(with[i]->label())));
+        chart->clear();
+        std::map<std::string, std::vector<std::pair<double, double>>> series;
+        for (const AnalysisPoint& p : with[i]->points_of(names::kAnalysisMergeInterpolation))
+            series[p.series].emplace_back(p.x, p.y);
+        int c = 0;
+        for (auto& [name, points] : series) {
+            std::sort(points.begin(), points.end());
+            QVector<double> x, y;
+            for (auto& [px, py] : points) {
+                x << px;
+                y << py;
+            }
+            chart->add_line(qstr(name), x, y, series_color(c++), Qt::SolidLine, true);
+        }
+        chart->finish();
+    }
+}
+
+// ---- LoRIView -------------------------------------------------------------------------------------
+
+LoRIView::LoRIView(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QHBoxLayout(this);
+    merge_ = new PlotWidget(tr("LoRI merge: task accuracy alone vs. merged"), tr("task"), tr("accuracy (%)"), this);
+    merge_->set_y_range(0, 100);
+    merge_->set_empty_message(tr("No LoRI merge in this run.\nLoRI-D / LoRI-S runs record each task's accuracy\n"
+                                 "alone and after merging (cat, linear)."));
+    overlap_ = new MatrixHeatmap(tr("Adapter overlap"), tr("task i"), tr("task j"), this);
+    overlap_->set_empty_message(tr("No overlaps in this run.\nLoRI records ‖AᵢᵀAⱼ‖ (normalised)\nand mask overlap."));
+    layout->addWidget(merge_, 1);
+    layout->addWidget(overlap_, 1);
+}
+
+void LoRIView::show_run(const RunData* run) {
+    merge_->clear();
+    std::vector<HeatmapVariant> variants;
+    if (run) {
+        std::map<std::string, std::vector<std::pair<double, double>>> series;
+        for (const AnalysisPoint& p : run->points_of(names::kAnalysisLoRIMerge)) series[p.series].emplace_back(p.x, p.y);
+        int c = 0;
+        for (auto& [name, points] : series) {
+            std::sort(points.begin(), points.end());
+            QVector<double> x, y;
+            for (auto& [px, py] : points) {
+                x << px;
+                y << py;
+            }
+            merge_->add_line(qstr(name), x, y, series_color(c++), Qt::SolidLine, true);
+        }
+        for (const auto& [analysis, title] : {std::pair{names::kAnalysisLoRIOverlapA, tr("‖AᵢᵀAⱼ‖ overlap")},
+                                              std::pair{names::kAnalysisLoRIOverlapMask, tr("mask overlap")}}) {
+            // Series "task<i>", x = j: cell (i, j). Points of another shape are skipped.
+            std::vector<std::tuple<int, int, double>> cells;
+            for (const auto& p : run->points_of(analysis)) {
+                if (p.series.rfind("task", 0) != 0 || p.x < 0) continue;
+                const int i = std::atoi(p.series.c_str() + 4);
+                if (i >= 0 && i < 1000 && p.x < 1000) cells.emplace_back(i, static_cast<int>(p.x), p.y);
+            }
+            if (cells.empty()) continue;
+            int n = 0;
+            for (const auto& [i, j, v] : cells) n = std::max({n, i + 1, j + 1});
+            widgets::Grid grid(n, std::vector<std::optional<double>>(n));
+            for (const auto& [i, j, v] : cells) grid[i][j] = v;
+            variants.push_back({title, grid, 0.0, 1.0, false, 2});
+        }
+    }
+    merge_->finish();
+    overlap_->set_variants(variants);
+}
+
+// ---- RunViews -------------------------------------------------------------------------------------
+
+RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
+    loss_ = new PlotWidget(tr("Training loss"), tr("step"), tr("loss"), parent_widget);
+    loss_->set_empty_message(tr("Start a run (Ctrl+R) or open one from the run browser"));
+    accuracy_ = new PlotWidget(tr("Per-task accuracy (class-IL)"), tr("step"), tr("accuracy (%)"), parent_widget);
+    accuracy_->set_y_range(0, 100);
+    accuracy_->set_empty_message(tr("Accuracies appear after each task's evaluation"));
+    matrix_ = new MatrixHeatmap(tr("Accuracy matrix"), tr("after task t"), tr("evaluated task j"), parent_widget);
+    metrics_ = new MetricsTable(parent_widget);
+    magnitudes_ = new PlotWidget(tr("SD-LoRA magnitudes α_k"), tr("step"), tr("α"), parent_widget);
+    magnitudes_->set_empty_message(tr("No magnitudes in this run.\nSD-LoRA records every α_k after each task\n"
+                                      "and during training; other methods have none."));
+    residual_ = new PlotWidget(tr("Direction residual ‖D_t − Σβ_k D_k‖_F"), tr("step"), tr("residual"), parent_widget);
+    residual_->set_empty_message(tr("No direction residual in this run.\nSD-LoRA records the least-squares residual of\n"
+                                    "the current direction against the old ones."));
+    interpolation_ = new InterpolationView(parent_widget);
+    rank_sweep_ = new PlotWidget(tr("Rank sweep: forgetting vs. rank"), tr("rank"), tr("forgetting (%)"), parent_widget);
+    rank_sweep_->set_empty_message(tr("No rank sweep in this run.\nA merged-LoRA rank sweep stores foundation and\n"
+                                      "downstream forgetting for each rank."));
+    lori_ = new LoRIView(parent_widget);
+    foundation_classes_ = new PlotWidget(tr("Foundation task: accuracy per class"), tr("after task"),
+                                         tr("accuracy (%)"), parent_widget);
+    foundation_classes_->set_y_range(0, 100);
+    foundation_classes_->set_empty_message(tr("No per-class foundation evaluations.\nThey appear when the run has a "
+                                              "foundation task\n(foundation.enabled) after each stream task."));
+    views_ = {{"loss", tr("Loss"), loss_},
+              {"accuracy", tr("Accuracy"), accuracy_},
+              {"matrix", tr("Matrix"), matrix_},
+              {"metrics", tr("Metrics"), metrics_},
+              {"magnitudes", tr("Magnitudes"), magnitudes_},
+              {"residual", tr("Residual"), residual_},
+              {"interpolation", tr("Interpolation"), interpolation_},
+              {"rank_sweep", tr("Rank sweep"), rank_sweep_},
+              {"lori", tr("LoRI merge"), lori_},
+              {"foundation_classes", tr("Foundation classes"), foundation_classes_}};
+    for (auto& v : views_) v.widget->setObjectName(QStringLiteral("view_") + v.id);
+}
+
+void RunViews::show(const ExperimentData& data) {
+    data_ = &data;
+    for (const View& v : views_) {
+        if (v.widget->isVisible())
+            draw(v.id);
+        else
+            dirty_.insert(v.id);
+    }
+}
+
+void RunViews::view_shown(const QString& id) {
+    if (data_ && dirty_.count(id)) draw(id);
+}
+
+void RunViews::draw_pending() {
+    if (!data_) return;
+    const std::set<QString> pending = dirty_;
+    for (const QString& id : pending) draw(id);
+}
+
+void RunViews::draw(const QString& id) {
+    dirty_.erase(id);
+    static const ExperimentData nothing;
+    const ExperimentData& data = data_ ? *data_ : nothing;
+    std::vector<const RunData*> runs;
+    for (const RunData& r : data.runs) runs.push_back(&r);
+    const bool seeds = runs.size() > 1;
+    if (id == "loss") draw_loss(loss_, runs, seeds);
+    if (id == "accuracy") draw_task_accuracy(accuracy_, runs, seeds);
+    if (id == "matrix") {
+        if (runs.empty())
+            matrix_->set_variants({});
+        else
+            matrix_->set_variants(matrix_variants(runs));
+    }
+    if (id == "metrics") draw_metrics(runs);
+    if (id == "magnitudes" || id == "residual") draw_sd_lora_state(runs);
+    if (id == "interpolation") interpolation_->show_runs(runs);
+    if (id == "rank_sweep") draw_rank_sweep(rank_sweep_, runs);
+    if (id == "lori") lori_->show_run(runs.empty() ? nullptr : runs.front());
+    if (id == "foundation_classes") draw_foundation_classes(runs);
+}
+
+void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
+    const bool seeds = runs.size() > 1;
+
+    std::vector<widgets::MetricsColumn> columns;
+    auto column = [](const QString& name, const QStringList& values) {
+        widgets::MetricsColumn c{name, {}};
+        for (const QString& v : values) c.values.push_back(v);
+        return c;
+    };
+    if (!runs.empty()) {
+        const QString what = seeds ? tr("\nmean ± std, %1 seeds").arg(runs.size()) : QString();
+        columns.push_back(column(tr("class-IL") + what, metric_values(runs, HeadMode::class_il)));
+        columns.push_back(column(tr("task-IL") + what, metric_values(runs, HeadMode::task_il)));
+        if (seeds)
+            for (const RunData* r : runs)
+                columns.push_back(column(tr("seed %1, class-IL").arg(r->record.seed), metric_values({r}, HeadMode::class_il)));
+    }
+    metrics_->set_columns(columns);
+}
+
+void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
+    const bool seeds = runs.size() > 1;
+    dirty_.erase(QStringLiteral("magnitudes"));
+    dirty_.erase(QStringLiteral("residual"));
+    // SD-LoRA state: magnitudes α_k and the direction residual over steps (first run; seeds overlay).
+    magnitudes_->clear();
+    residual_->clear();
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        std::map<std::size_t, std::pair<QVector<double>, QVector<double>>> alpha;
+        QVector<double> rx, ry;
+        for (const MethodState& s : runs[r]->states) {
+            if (s.key == names::kStateMagnitudes)
+                for (std::size_t k = 0; k < s.values.size(); ++k) {
+                    alpha[k].first << static_cast<double>(s.step);
+                    alpha[k].second << s.values[k];
+                }
+            else if (s.key == names::kStateDirectionResidual && !s.values.empty()) {
+                rx << static_cast<double>(s.step);
+                ry << s.values[0];
+            }
+        }
+        const QString suffix = seeds ? QStringLiteral(" (seed %1)").arg(runs[r]->record.seed) : QString();
+        for (auto& [k, xy] : alpha)
+            magnitudes_->add_line(QStringLiteral("α_%1").arg(k) + suffix, xy.first, xy.second,
+                                  series_color(static_cast<int>(k)), r == 0 ? Qt::SolidLine : Qt::DotLine);
+        if (!rx.isEmpty()) residual_->add_line(tr("residual") + suffix, rx, ry, series_color(static_cast<int>(r)));
+    }
+    if (!runs.empty()) {
+        add_task_markers(magnitudes_, *runs.front());
+        add_task_markers(residual_, *runs.front());
+    }
+    if (magnitudes_->series_count() == 0) magnitudes_->clear();  // markers alone are no data
+    if (residual_->series_count() == 0) residual_->clear();
+    magnitudes_->finish();
+    residual_->finish();
+}
+
+void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) {
+    // Foundation task per class: accuracy of each foundation class after each stream task (first run).
+    foundation_classes_->clear();
+    if (!runs.empty()) {
+        const RunData& run = *runs.front();
+        std::string dataset = "fashion-mnist";
+        try {
+            dataset = nlohmann::json::parse(run.record.config_json).at("data").at("dataset").get<std::string>();
+        } catch (...) {
+        }
+        std::map<int, std::map<int, double>> per_class;  // class → after_task → accuracy
+        for (const ClassEvalRow& row : run.class_evals)
+            if (row.eval_task == kFoundationTask && row.total > 0)
+                per_class[row.class_id][row.after_task] = 100.0 * row.correct / row.total;
+        int i = 0;
+        for (const auto& [class_id, points] : per_class) {
+            QVector<double> x, y;
+            for (const auto& [after, acc] : points) {
+                x << after;
+                y << acc;
+            }
+            foundation_classes_->add_line(QStringLiteral("%1 %2").arg(class_id).arg(qstr(class_name(dataset, class_id))),
+                                          x, y, series_color(i++), Qt::SolidLine, true);
+        }
+    }
+    foundation_classes_->finish();
+}
+
+}  // namespace lorica::app

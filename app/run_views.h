@@ -1,0 +1,127 @@
+#pragma once
+// RunViews: every plot of one experiment (a live run, or a reopened one with all its seeds).
+//
+// The views are drawn from ExperimentData only (run_data.h), so live and stored runs look the same.
+// `show` redraws everything; the main window calls it from a single-shot timer, so bursts of training
+// events cost one redraw. With several seeds the curves show the mean with a shaded ± std band and
+// the metrics table "mean ± std". Views of method-specific state (SD-LoRA magnitudes and residual,
+// merge interpolation, LoRI, rank sweep) show an explanatory empty state when the run has none.
+
+#include <set>
+#include <vector>
+
+#include <QObject>
+#include <QString>
+#include <QWidget>
+
+#include "app/run_data.h"
+
+class QHBoxLayout;
+class QLabel;
+
+namespace lorica::widgets {
+class PlotWidget;
+class MatrixHeatmap;
+class MetricsTable;
+struct HeatmapVariant;
+}  // namespace lorica::widgets
+
+namespace lorica::app {
+
+// Merge interpolation for several runs side by side (SD-LoRA next to LoRA): one chart per run that
+// recorded names::kAnalysisMergeInterpolation.
+class InterpolationView : public QWidget {
+    Q_OBJECT
+public:
+    explicit InterpolationView(QWidget* parent = nullptr);
+    void show_runs(const std::vector<const RunData*>& runs);
+    int chart_count() const { return static_cast<int>(charts_.size()); }
+    widgets::PlotWidget* chart(int i) const { return charts_[i]; }
+
+private:
+    QHBoxLayout* row_ = nullptr;
+    QLabel* empty_ = nullptr;
+    std::vector<widgets::PlotWidget*> charts_;
+};
+
+// LoRI: accuracy of each task alone vs. after merging (cat, linear), and the adapters' overlaps.
+class LoRIView : public QWidget {
+    Q_OBJECT
+public:
+    explicit LoRIView(QWidget* parent = nullptr);
+    void show_run(const RunData* run);
+    widgets::PlotWidget* merge_chart() const { return merge_; }
+
+private:
+    widgets::PlotWidget* merge_ = nullptr;
+    widgets::MatrixHeatmap* overlap_ = nullptr;
+};
+
+class RunViews : public QObject {
+    Q_OBJECT
+public:
+    explicit RunViews(QWidget* parent_widget);
+
+    // Shows `data` (which must outlive the views or be replaced by another show call): draws the
+    // views on screen now; hidden ones (tabs behind others, closed docks) are drawn when they appear
+    // (view_shown) or on draw_pending, so a redraw costs only what is visible.
+    void show(const ExperimentData& data);
+    // A view became visible: draws it if it missed updates.
+    void view_shown(const QString& id);
+    // Draws every view that missed updates (before exporting or grabbing all of them).
+    void draw_pending();
+
+    // The views, for docks (their object names are stable: the window state refers to them).
+    struct View {
+        QString id;     // "loss", "accuracy", ...
+        QString title;  // dock title
+        QWidget* widget;
+    };
+    const std::vector<View>& views() const { return views_; }
+
+    widgets::PlotWidget* loss() const { return loss_; }
+    widgets::PlotWidget* accuracy() const { return accuracy_; }
+    widgets::MatrixHeatmap* matrix() const { return matrix_; }
+    widgets::MetricsTable* metrics() const { return metrics_; }
+    widgets::PlotWidget* magnitudes() const { return magnitudes_; }
+    widgets::PlotWidget* residual() const { return residual_; }
+    InterpolationView* interpolation() const { return interpolation_; }
+    widgets::PlotWidget* rank_sweep() const { return rank_sweep_; }
+    LoRIView* lori() const { return lori_; }
+    widgets::PlotWidget* foundation_classes() const { return foundation_classes_; }
+
+private:
+    void draw(const QString& id);
+    void draw_metrics(const std::vector<const RunData*>& runs);
+    void draw_sd_lora_state(const std::vector<const RunData*>& runs);
+    void draw_foundation_classes(const std::vector<const RunData*>& runs);
+
+    const ExperimentData* data_ = nullptr;
+    std::set<QString> dirty_;
+    std::vector<View> views_;
+    widgets::PlotWidget* loss_;
+    widgets::PlotWidget* accuracy_;
+    widgets::MatrixHeatmap* matrix_;
+    widgets::MetricsTable* metrics_;
+    widgets::PlotWidget* magnitudes_;
+    widgets::PlotWidget* residual_;
+    InterpolationView* interpolation_;
+    widgets::PlotWidget* rank_sweep_;
+    LoRIView* lori_;
+    widgets::PlotWidget* foundation_classes_;
+};
+
+// ---- drawing helpers shared with the compare view ------------------------------------------------
+
+// Loss over steps: one line per run, or (as_band) the mean ± std over the runs; task boundaries of
+// the first run as markers.
+void draw_loss(widgets::PlotWidget* plot, const std::vector<const RunData*>& runs, bool as_band);
+// Accuracy R[·][j] of every task j over steps (end-of-task and in-task evaluations), class-IL.
+void draw_task_accuracy(widgets::PlotWidget* plot, const std::vector<const RunData*>& runs, bool as_band);
+// The accuracy/forgetting variants (class-IL, task-IL) of the mean matrix over `runs`.
+std::vector<widgets::HeatmapVariant> matrix_variants(const std::vector<const RunData*>& runs);
+// Metric column of one run (class-IL) or of the mean ± std over runs.
+QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode);
+void draw_rank_sweep(widgets::PlotWidget* plot, const std::vector<const RunData*>& runs);
+
+}  // namespace lorica::app

@@ -1,0 +1,411 @@
+// The desktop workbench under QtTest (QT_QPA_PLATFORM=offscreen): plot widgets and their exports,
+// the config editor's round trip and field-level validation, a tiny experiment started from the
+// window (live plots, progress, store), the run browser reopening and comparing it, and closing the
+// window during a run.
+
+#include <cmath>
+#include <fstream>
+
+#include <QAction>
+#include <QDockWidget>
+#include <QFile>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "app/adapter_export.h"
+#include "app/compare_view.h"
+#include "app/config_editor.h"
+#include "app/engine_session.h"
+#include "app/main_window.h"
+#include "app/run_browser.h"
+#include "app/run_views.h"
+#include "engine/store/run_store.h"
+#include "engine/train/analysis_names.h"
+#include "widgets/matrix_heatmap.h"
+#include "widgets/metrics_table.h"
+#include "widgets/plot_widget.h"
+#include "widgets/qcustomplot_include.h"
+#include "widgets/seed_band.h"
+
+using namespace lorica;
+using namespace lorica::app;
+
+namespace {
+
+// A 2-task stream on a 1-block ViT with 40 images per class: trains in seconds on one core.
+nlohmann::json tiny_config(const QString& cache_dir, std::vector<int64_t> seeds) {
+    return nlohmann::json{
+        {"name", "gui-test"},
+        {"seeds", seeds},
+        {"device", "cpu"},
+        {"threads", 1},
+        {"cache_dir", cache_dir.toStdString()},
+        {"data", {{"train_per_class", 40}, {"test_per_class", 20}}},
+        {"foundation", {{"classes", 2}, {"train_per_class", 40}, {"epochs", 1}, {"batch_size", 32}}},
+        {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
+        {"backbone", {{"dim", 16}, {"depth", 1}, {"heads", 2}}},
+        {"method", {{"name", "sequential-lora"}, {"rank", 2}, {"alpha", 2.0}}},
+        {"train", {{"epochs", 1}, {"batch_size", 32}}},
+        {"eval", {{"batch_size", 64}}},
+    };
+}
+
+int series_index(const widgets::PlotWidget* plot, const QString& name) {
+    for (int i = 0; i < plot->series_count(); ++i)
+        if (plot->series_name(i) == name) return i;
+    return -1;
+}
+
+QByteArray read_all(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+}  // namespace
+
+class GuiTests : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir dir_;
+    QString db_path() const { return dir_.filePath("runs.db"); }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("XDG_DATA_HOME", dir_.filePath("data").toUtf8());
+        qputenv("XDG_CONFIG_HOME", dir_.filePath("config").toUtf8());  // QSettings: a fresh layout per run
+        QCoreApplication::setApplicationName("lorica-gui-test");
+    }
+
+    void seed_band_is_mean_and_sample_std() {
+        const auto band = widgets::seed_band({{1.0, 2.0, 3.0}, {3.0, 4.0}});
+        QCOMPARE(band.mean.size(), std::size_t(3));
+        QCOMPARE(band.mean[0], 2.0);
+        QCOMPARE(band.mean[1], 3.0);
+        QCOMPARE(band.mean[2], 3.0);  // only the first seed has point 2
+        QVERIFY(std::abs(band.std[0] - std::sqrt(2.0)) < 1e-12);
+        QCOMPARE(band.std[2], 0.0);
+        QCOMPARE(band.count[2], 1);
+    }
+
+    void plot_widget_exports_every_format() {
+        widgets::PlotWidget plot("Test plot", "x", "y");
+        plot.resize(400, 300);
+        QVERIFY(plot.showing_empty_state());
+        plot.add_line("a, first", {0, 1, 2, 3, 4}, {1, 2, 3, 2, 1}, widgets::series_color(0));
+        plot.add_band("b", {0, 1, 2}, {5, 6, 7}, {1, 1, 1}, widgets::series_color(1));
+        plot.add_vertical_marker(2.5, "t1");
+        plot.finish();
+        QVERIFY(!plot.showing_empty_state());
+        QCOMPARE(plot.series_count(), 4);  // line + band (lower, upper, mean)
+        QCOMPARE(plot.marker_count(), 1);
+
+        const QString csv = dir_.filePath("plot.csv");
+        QVERIFY(plot.export_csv(csv));
+        const QList<QByteArray> lines = read_all(csv).trimmed().split('\n');
+        QCOMPARE(lines.size(), 1 + 5 + 3 * 3);
+        QCOMPARE(lines[0], QByteArray("series,x,y"));
+        QCOMPARE(lines[1], QByteArray("\"a, first\",0,1"));
+        QVERIFY(lines.contains("b + std,2,8"));
+
+        QVERIFY(plot.export_png(dir_.filePath("plot.png"), 400, 300));
+        QVERIFY(read_all(dir_.filePath("plot.png")).startsWith("\x89PNG"));
+        QVERIFY(plot.export_pdf(dir_.filePath("plot.pdf")));
+        QVERIFY(read_all(dir_.filePath("plot.pdf")).startsWith("%PDF"));
+        if (widgets::PlotWidget::svg_supported()) {
+            QVERIFY(plot.export_svg(dir_.filePath("plot.svg")));
+            QVERIFY(read_all(dir_.filePath("plot.svg")).contains("<svg"));
+        }
+        plot.clear();
+        QVERIFY(plot.showing_empty_state());
+    }
+
+    void heatmap_writes_values_and_toggles() {
+        widgets::MatrixHeatmap heatmap("R", "after", "task");
+        widgets::Grid acc = {{90.0, std::nullopt}, {70.0, 80.0}};
+        widgets::Grid forgetting = {{0.0, std::nullopt}, {20.0, 0.0}};
+        heatmap.set_variants({{"accuracy", acc, 0, 100, true, 1}, {"forgetting", forgetting, 0, 100, false, 1}});
+        QCOMPARE(heatmap.variant_count(), 2);
+        QCOMPARE(heatmap.filled_cells(), 3);
+        heatmap.select_variant(1);
+        QCOMPARE(heatmap.current_variant(), 1);
+        const QString csv = dir_.filePath("heatmap.csv");
+        QVERIFY(heatmap.plot_widget()->export_csv(csv));
+        QVERIFY(read_all(csv).contains("row 1,0,20"));
+    }
+
+    void metrics_table_has_formula_tooltips() {
+        widgets::MetricsTable table;
+        QCOMPARE(table.row_count(), static_cast<int>(metric_table().size()));
+        QVERIFY(table.row_tooltip(0).contains(QString::fromStdString(metric_table()[0].formula).toHtmlEscaped()));
+        table.set_columns({{"run 1", {"68.33"}}, {"run 2", {}}});
+        QCOMPARE(table.column_count(), 2);
+        QCOMPARE(table.text(0, 0), QString("68.33"));
+        QCOMPARE(table.text(1, 0), QString("n/a"));
+        QCOMPARE(table.text(0, 1), QString("n/a"));
+    }
+
+    void config_editor_round_trip_and_field_errors() {
+        ConfigEditor editor;
+        editor.load_preset("smoke");
+        QVERIFY2(editor.valid(), qPrintable(editor.error_message()));
+        QCOMPARE(editor.document().at("stream").at("tasks").get<int>(), 2);
+        QCOMPARE(editor.config().train.batch_size, int64_t(64));
+        // Every field of the config has an editor.
+        QVERIFY(editor.field_widget("train.optimizer.lr"));
+        QVERIFY(editor.field_widget("foundation.schedule.name"));
+        QVERIFY(editor.field_widget("method.options"));
+        QVERIFY(editor.field_widget("stream.class_order_seed"));
+        QVERIFY(editor.field_widget("eval.every_steps"));
+        // The stream editor lists the foundation and both tasks, with Fashion-MNIST class names.
+        const QStringList tasks = editor.task_list();
+        QCOMPARE(tasks.size(), 3);
+        QVERIFY(tasks[0].startsWith("foundation"));
+        QVERIFY(tasks[2].contains("[rot90]"));
+
+        // Save, reload into a second editor: the same document and config.
+        const QString path = dir_.filePath("smoke.json");
+        QVERIFY(editor.save_file(path));
+        ConfigEditor reloaded;
+        reloaded.load_file(path);
+        QCOMPARE(reloaded.document(), editor.document());
+        QCOMPARE(to_json(reloaded.config()), to_json(editor.config()));
+
+        // Validation as you type: the engine's message at the field it names.
+        QSignalSpy validity(&editor, &ConfigEditor::validity_changed);
+        editor.set_field_text("train.epochs", "-1");
+        QVERIFY(!editor.valid());
+        QCOMPARE(editor.error_field(), QString("train.epochs"));
+        QVERIFY(editor.field_error_text("train.epochs").contains("train.epochs"));
+        QVERIFY(editor.field_error_text("train.batch_size").isEmpty());
+        QCOMPARE(validity.count(), 1);
+        editor.set_field_text("train.epochs", "2");
+        QVERIFY(editor.valid());
+        QVERIFY(editor.field_error_text("train.epochs").isEmpty());
+        QCOMPARE(editor.config().train.epochs, 2);
+
+        editor.set_field_text("train.optimizer.lr", "fast");
+        QCOMPARE(editor.error_field(), QString("train.optimizer.lr"));
+        editor.set_field_text("train.optimizer.lr", "0.001");
+        QVERIFY(editor.valid());
+        QCOMPARE(editor.config().train.optimizer.lr, 0.001);
+
+        editor.set_field_text("method.options", "{ not json");
+        QVERIFY(!editor.valid());
+        QVERIFY(!editor.field_error_text("method.options").isEmpty());
+        editor.set_field_text("method.options", "");
+        QVERIFY(editor.valid());
+
+        editor.set_field_text("stream.domains", "[\"identity\", \"sideways\"]");
+        QVERIFY(!editor.valid());
+        QVERIFY(editor.error_field().startsWith("stream.domains"));
+        QVERIFY(!editor.field_error_text("stream.domains").isEmpty());
+    }
+
+    void tiny_run_from_the_window_finishes_with_its_plots() {
+        MainWindow window;
+        window.set_confirm_close(false);
+        QVERIFY(window.open_database(db_path()));
+        QVERIFY(!window.export_action()->isEnabled());
+        QVERIFY(!window.export_action()->toolTip().isEmpty());
+        window.editor()->set_document(tiny_config(dir_.filePath("cache"), {0, 1}));
+        QVERIFY2(window.editor()->valid(), qPrintable(window.editor()->error_message()));
+        QSignalSpy finished(window.session(), &EngineSession::experiment_finished);
+        QSignalSpy progress(window.session(), &EngineSession::progress_changed);
+        window.start_action()->trigger();
+        QVERIFY(window.session()->running());
+        QVERIFY(window.cancel_action()->isEnabled());
+        QVERIFY(!window.start_action()->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 240000);
+        QCOMPARE(finished.front().front().toString(), QString("finished"));
+        QVERIFY(progress.count() > 0);
+        QCOMPARE(window.session()->progress().fraction, 1.0);
+        QVERIFY(window.start_action()->isEnabled());
+
+        // Two seeds were stored, each with the steps it planned.
+        const auto runs = window.store()->list_runs();
+        QCOMPARE(runs.size(), std::size_t(2));
+        const ExperimentData& live = window.session()->data();
+        QCOMPARE(live.runs.size(), std::size_t(2));
+        const int64_t planned = runs[0].total_steps;
+        QVERIFY(planned > 0);
+        QCOMPARE(static_cast<int64_t>(window.store()->step_metrics(runs[0].id).size()), planned);
+        QCOMPARE(live.runs[0].record.id, runs[0].id);
+
+        // Two seeds: the loss is a mean ± std band with one point per step.
+        RunViews* views = window.views();
+        views->draw_pending();  // the window is not on screen: draw the views it would show
+        const int loss = series_index(views->loss(), "loss (mean ± std)");
+        QVERIFY(loss >= 0);
+        QCOMPARE(static_cast<int64_t>(views->loss()->point_count(loss)), planned);
+        QCOMPARE(views->loss()->marker_count(), 2);  // task boundaries t0, t1
+        // Task 0 is evaluated after tasks 0 and 1, task 1 after task 1.
+        const int task0 = series_index(views->accuracy(), "task 0 (mean ± std)");
+        const int task1 = series_index(views->accuracy(), "task 1 (mean ± std)");
+        QVERIFY(task0 >= 0 && task1 >= 0);
+        QCOMPARE(views->accuracy()->point_count(task0), 2);
+        QCOMPARE(views->accuracy()->point_count(task1), 1);
+        QCOMPARE(views->matrix()->filled_cells(), 3);
+        QVERIFY(views->metrics()->text(0, 0).contains(QString::fromUtf8("±")));
+        QCOMPARE(views->metrics()->column_count(), 4);  // class-IL, task-IL, one per seed
+        // A sequential-LoRA run has no SD-LoRA state: the explanatory empty state shows.
+        QVERIFY(views->magnitudes()->showing_empty_state());
+        QCOMPARE(views->interpolation()->chart_count(), 0);
+        // The foundation's classes were evaluated one by one after each task.
+        QCOMPARE(views->foundation_classes()->series_count(), 2);
+    }
+
+    void run_browser_lists_reopens_and_compares() {
+        MainWindow window;
+        window.set_confirm_close(false);
+        QVERIFY(window.open_database(db_path()));
+        RunBrowser* browser = window.browser();
+        QCOMPARE(browser->row_count(), 2);
+        browser->set_status_filter("failed");
+        QCOMPARE(browser->row_count(), 0);
+        browser->set_status_filter("finished");
+        QCOMPARE(browser->row_count(), 2);
+        browser->set_method_filter("LORA");
+        QCOMPARE(browser->row_count(), 2);
+        browser->set_method_filter("sd-lora");
+        QCOMPARE(browser->row_count(), 0);
+        browser->set_method_filter("");
+
+        auto runs = window.store()->list_runs();
+        const qint64 first = runs[0].id;
+        QSignalSpy open(browser, &RunBrowser::open_requested);
+        browser->select_runs({first});
+        QCOMPARE(browser->selected_run_ids(), QList<qint64>{first});
+
+        // Reopening a run loads its experiment's seeds: the same plots as live.
+        window.open_run(first);
+        window.views()->draw_pending();
+        const int64_t planned = runs[0].total_steps;
+        const int loss = series_index(window.views()->loss(), "loss (mean ± std)");
+        QVERIFY(loss >= 0);
+        QCOMPARE(static_cast<int64_t>(window.views()->loss()->point_count(loss)), planned);
+        QCOMPARE(window.views()->matrix()->filled_cells(), 3);
+
+        window.compare_runs({runs[0].id, runs[1].id});
+        CompareView* compare = window.compare();
+        QCOMPARE(compare->run_count(), 2);
+        QCOMPARE(compare->loss()->series_count(), 2);
+        QCOMPARE(static_cast<int64_t>(compare->loss()->point_count(0)), planned);
+        QCOMPARE(compare->accuracy_after_task()->point_count(1), 2);  // Acc(0), Acc(1)
+        QCOMPARE(compare->matrix_count(), 2);
+        QCOMPARE(compare->metrics()->column_count(), 2);
+        QVERIFY(compare->metrics()->text(0, 0) != QString("n/a"));
+
+        // Screenshots of every view.
+        const QStringList shots = window.save_screenshots(dir_.filePath("shots"));
+        QVERIFY(shots.size() >= 12);
+        QVERIFY(read_all(shots.back()).startsWith("\x89PNG"));
+    }
+
+    void method_views_draw_stored_state_and_analyses() {
+        // A run written straight into a store with SD-LoRA state and every analysis, read back.
+        RunStore store = RunStore::open(dir_.filePath("analyses.db").toStdString());
+        RunStarted started;
+        started.method = "sd-lora";
+        started.num_tasks = 3;
+        started.total_steps = 30;
+        const int64_t id = store.insert_run(0, started);
+        StreamDescribed stream;
+        for (int t = 0; t < 3; ++t) stream.tasks.push_back(TaskInfo{t, "t" + std::to_string(t), {2 * t, 2 * t + 1}, "identity", 10, 10});
+        store.insert_tasks(id, stream);
+        for (int t = 0; t < 3; ++t) {
+            std::vector<double> alphas;
+            for (int k = 0; k <= t; ++k) alphas.push_back(1.0 - 0.1 * k);
+            store.insert_method_state(id, MethodState{t, 10 * (t + 1), names::kStateMagnitudes, alphas});
+            store.insert_method_state(id, MethodState{t, 10 * t + 5, names::kStateDirectionResidual, {0.5 / (t + 1)}});
+        }
+        std::vector<AnalysisPoint> points;
+        for (int k = 0; k <= 10; ++k)
+            for (const char* task : {"task0", "task1"}) points.push_back({names::kAnalysisMergeInterpolation, task, k / 10.0, 50.0 + k});
+        for (const char* series : {"alone", "cat", "linear"})
+            for (int t = 0; t < 3; ++t) points.push_back({names::kAnalysisLoRIMerge, series, double(t), 80.0 - t});
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) points.push_back({names::kAnalysisLoRIOverlapA, "task" + std::to_string(i), double(j), i == j ? 1.0 : 0.1});
+        for (int r : {1, 2, 4, 8})
+            for (const char* series : {"foundation_forgetting", "downstream_forgetting"}) points.push_back({names::kAnalysisRankSweep, series, double(r), 10.0 / r});
+        store.insert_analysis_points(id, points);
+        store.finish_run(id, RunStatus::finished, "", 1.0);
+
+        const ExperimentData data = ExperimentData::load_experiment_of(store, id);
+        QWidget parent;
+        RunViews views(&parent);
+        views.show(data);
+        views.draw_pending();
+        QCOMPARE(views.magnitudes()->series_count(), 3);  // α_0, α_1, α_2
+        QCOMPARE(views.magnitudes()->point_count(0), 3);  // α_0 after every task
+        QCOMPARE(views.magnitudes()->point_count(2), 1);
+        QVERIFY(!views.magnitudes()->showing_empty_state());
+        QCOMPARE(views.residual()->series_count(), 1);
+        QCOMPARE(views.residual()->point_count(0), 3);
+        QCOMPARE(views.interpolation()->chart_count(), 1);
+        QCOMPARE(views.interpolation()->chart(0)->series_count(), 2);
+        QCOMPARE(views.interpolation()->chart(0)->point_count(0), 11);
+        QCOMPARE(views.lori()->merge_chart()->series_count(), 3);
+        QCOMPARE(views.rank_sweep()->series_count(), 2);
+        QCOMPARE(views.rank_sweep()->point_count(0), 4);
+        QVERIFY(views.foundation_classes()->showing_empty_state());  // no per-class rows stored
+    }
+
+    void shortcuts_and_remembered_layout() {
+        {
+            MainWindow window;
+            QCOMPARE(window.start_action()->shortcut(), QKeySequence("Ctrl+R"));
+            QCOMPARE(window.cancel_action()->shortcut(), QKeySequence("Ctrl+."));
+            QCOMPARE(window.pause_action()->shortcut(), QKeySequence("Ctrl+P"));
+            auto* dock = window.findChild<QDockWidget*>("dock_rank_sweep");
+            QVERIFY(dock);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            dock->setFloating(true);
+            window.findChild<QDockWidget*>("dock_lori")->close();
+            QVERIFY(window.close());
+        }
+        MainWindow reopened;  // restores the layout saved when the first window closed
+        reopened.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&reopened));
+        QVERIFY(reopened.findChild<QDockWidget*>("dock_rank_sweep")->isFloating());
+        QVERIFY(!reopened.findChild<QDockWidget*>("dock_lori")->isVisible());
+        QVERIFY(reopened.findChild<QDockWidget*>("dock_loss")->isVisible());
+    }
+
+    void dark_palette_reaches_the_plots() {
+        widgets::PlotWidget plot("p", "x", "y");
+        QPalette dark = plot.palette();
+        dark.setColor(QPalette::Base, QColor(30, 30, 30));
+        dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+        plot.setPalette(dark);
+        QCOMPARE(plot.plot()->xAxis->tickLabelColor(), QColor(230, 230, 230));
+        QCOMPARE(plot.plot()->toPixmap(60, 40).toImage().pixelColor(1, 1), QColor(30, 30, 30));
+    }
+
+    void closing_during_a_run_cancels_it() {
+        auto* window = new MainWindow;
+        window->set_confirm_close(false);
+        QVERIFY(window->open_database(db_path()));
+        nlohmann::json config = tiny_config(dir_.filePath("cache"), {3});
+        config["train"]["epochs"] = 50;
+        window->editor()->set_document(config);
+        QVERIFY(window->start_run());
+        QTRY_VERIFY_WITH_TIMEOUT(!window->session()->data().runs.empty() &&
+                                     !window->session()->data().runs.back().steps.empty(),
+                                 120000);
+        QVERIFY(window->close());
+        QVERIFY(!window->session()->running());
+        const auto runs = window->store()->list_runs();
+        QCOMPARE(runs.back().seed, int64_t(3));
+        QCOMPARE(runs.back().status, RunStatus::cancelled);
+        delete window;
+    }
+};
+
+QTEST_MAIN(GuiTests)
+#include "test_gui.moc"

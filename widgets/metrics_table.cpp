@@ -1,0 +1,59 @@
+#include "widgets/metrics_table.h"
+
+#include <QHeaderView>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "engine/eval/metrics.h"
+
+namespace lorica::widgets {
+
+MetricsTable::MetricsTable(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    table_ = new QTableWidget(this);
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table_->setAlternatingRowColors(true);
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    layout->addWidget(table_);
+    const auto& metrics = metric_table();
+    table_->setRowCount(static_cast<int>(metrics.size()));
+    for (int r = 0; r < static_cast<int>(metrics.size()); ++r) {
+        const MetricInfo& info = metrics[r];
+        auto* header = new QTableWidgetItem(QString::fromStdString(info.name));
+        header->setToolTip(QStringLiteral("<b>%1</b><br><code>%2</code><br>%3<br><i>%4</i>")
+                               .arg(QString::fromStdString(info.name).toHtmlEscaped(),
+                                    QString::fromStdString(info.formula).toHtmlEscaped(),
+                                    QString::fromStdString(info.description).toHtmlEscaped(),
+                                    info.higher_is_better ? tr("higher is better") : tr("lower is better")));
+        table_->setVerticalHeaderItem(r, header);
+    }
+    set_columns({});
+}
+
+void MetricsTable::set_columns(const std::vector<MetricsColumn>& columns) {
+    table_->setColumnCount(static_cast<int>(columns.size()));
+    for (int c = 0; c < static_cast<int>(columns.size()); ++c) {
+        table_->setHorizontalHeaderItem(c, new QTableWidgetItem(columns[c].name));
+        for (int r = 0; r < table_->rowCount(); ++r) {
+            const QString value = r < static_cast<int>(columns[c].values.size()) && !columns[c].values[r].isEmpty()
+                                      ? columns[c].values[r]
+                                      : QStringLiteral("n/a");
+            auto* item = new QTableWidgetItem(value);
+            item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            item->setToolTip(table_->verticalHeaderItem(r)->toolTip());
+            table_->setItem(r, c, item);
+        }
+    }
+}
+
+int MetricsTable::row_count() const { return table_->rowCount(); }
+int MetricsTable::column_count() const { return table_->columnCount(); }
+QString MetricsTable::text(int row, int column) const {
+    const QTableWidgetItem* item = table_->item(row, column);
+    return item ? item->text() : QString();
+}
+QString MetricsTable::row_tooltip(int row) const { return table_->verticalHeaderItem(row)->toolTip(); }
+
+}  // namespace lorica::widgets

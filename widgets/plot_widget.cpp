@@ -1,0 +1,298 @@
+#include "widgets/plot_widget.h"
+
+#include <cmath>
+
+#include <QFile>
+#include <QFileInfo>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenu>
+#include <QTextStream>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "widgets/qcustomplot_include.h"
+
+#ifdef LORICA_HAVE_QTSVG
+#include <QSvgGenerator>
+#endif
+
+namespace lorica::widgets {
+
+QColor series_color(int i) {
+    // Tableau 10: distinguishable, mid-luminance colours that read on light and dark palettes.
+    static const QColor colors[] = {QColor(0x4e, 0x79, 0xa7), QColor(0xf2, 0x8e, 0x2b), QColor(0xe1, 0x57, 0x59),
+                                    QColor(0x76, 0xb7, 0xb2), QColor(0x59, 0xa1, 0x4f), QColor(0xed, 0xc9, 0x48),
+                                    QColor(0xb0, 0x7a, 0xa1), QColor(0xff, 0x9d, 0xa7), QColor(0x9c, 0x75, 0x5f),
+                                    QColor(0xba, 0xb0, 0xac)};
+    return colors[((i % 10) + 10) % 10];
+}
+
+namespace {
+
+// Axis, grid and text colours from the widget palette, so the chart follows light and dark themes.
+void apply_palette(QCustomPlot* plot, const QPalette& palette) {
+    const QColor text = palette.color(QPalette::WindowText);
+    const QColor base = palette.color(QPalette::Base);
+    QColor grid = text;
+    grid.setAlpha(40);
+    plot->setBackground(base);
+    for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
+        axis->setBasePen(QPen(text));
+        axis->setTickPen(QPen(text));
+        axis->setSubTickPen(QPen(text));
+        axis->setTickLabelColor(text);
+        axis->setLabelColor(text);
+        axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+    }
+    plot->legend->setBrush(base);
+    plot->legend->setTextColor(text);
+    plot->legend->setBorderPen(QPen(grid));
+}
+
+}  // namespace
+
+PlotWidget::PlotWidget(const QString& title, const QString& x_label, const QString& y_label, QWidget* parent)
+    : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->setSpacing(0);
+    auto* header = new QHBoxLayout;
+    title_ = new QLabel(title, this);
+    QFont bold = title_->font();
+    bold.setBold(true);
+    title_->setFont(bold);
+    auto* menu_button = new QToolButton(this);
+    menu_button->setText(QStringLiteral("⋯"));
+    menu_button->setToolTip(tr("Export this plot (PNG, PDF, SVG, CSV); wheel zooms, drag pans, double-click fits"));
+    menu_button->setAutoRaise(true);
+    header->addWidget(title_);
+    header->addStretch();
+    header->addWidget(menu_button);
+    layout->addLayout(header);
+
+    plot_ = new QCustomPlot(this);
+    plot_->setMinimumSize(240, 160);
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables | QCP::iSelectLegend);
+    plot_->xAxis->setLabel(x_label);
+    plot_->yAxis->setLabel(y_label);
+    plot_->legend->setVisible(false);
+    QFont legend_font = font();
+    legend_font.setPointSizeF(legend_font.pointSizeF() * 0.85);
+    plot_->legend->setFont(legend_font);
+    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    apply_palette(plot_, palette());
+    empty_text_ = new QCPItemText(plot_);
+    empty_text_->setPositionAlignment(Qt::AlignCenter);
+    empty_text_->position->setType(QCPItemPosition::ptAxisRectRatio);
+    empty_text_->position->setCoords(0.5, 0.5);
+    empty_text_->setColor(palette().color(QPalette::PlaceholderText));
+    empty_text_->setClipToAxisRect(false);
+    layout->addWidget(plot_, 1);
+
+    plot_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(plot_, &QCustomPlot::customContextMenuRequested, this,
+            [this](const QPoint& p) { show_export_menu(plot_->mapToGlobal(p)); });
+    connect(menu_button, &QToolButton::clicked, this,
+            [this, menu_button] { show_export_menu(menu_button->mapToGlobal(QPoint(0, menu_button->height()))); });
+    connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { finish(); });
+    set_empty_message(tr("No data yet"));
+}
+
+void PlotWidget::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange) {
+        apply_palette(plot_, palette());
+        empty_text_->setColor(palette().color(QPalette::PlaceholderText));
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
+void PlotWidget::set_title(const QString& title) { title_->setText(title); }
+
+void PlotWidget::set_empty_message(const QString& message) {
+    empty_message_ = message;
+    empty_text_->setText(message);
+    update_empty_state();
+}
+
+void PlotWidget::update_empty_state() {
+    const bool empty = plot_->graphCount() == 0;
+    empty_text_->setVisible(empty);
+    plot_->legend->setVisible(!empty && plot_->legend->itemCount() > 1);
+}
+
+bool PlotWidget::showing_empty_state() const { return empty_text_->visible(); }
+
+void PlotWidget::clear() {
+    plot_->clearGraphs();
+    // Remove every item but the empty-state text.
+    for (int i = plot_->itemCount() - 1; i >= 0; --i)
+        if (plot_->item(i) != empty_text_) plot_->removeItem(i);
+    markers_ = 0;
+    update_empty_state();
+}
+
+int PlotWidget::add_line(const QString& name, const QVector<double>& x, const QVector<double>& y,
+                         const QColor& color, Qt::PenStyle style, bool points) {
+    QCPGraph* graph = plot_->addGraph();
+    graph->setName(name);
+    graph->setPen(QPen(color, 2, style));
+    if (points) graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, color, 5));
+    graph->setData(x, y, true);
+    update_empty_state();
+    return plot_->graphCount() - 1;
+}
+
+int PlotWidget::add_band(const QString& name, const QVector<double>& x, const QVector<double>& mean,
+                         const QVector<double>& std, const QColor& color) {
+    QVector<double> lower(mean.size()), upper(mean.size());
+    for (int i = 0; i < mean.size(); ++i) {
+        lower[i] = mean[i] - (i < std.size() ? std[i] : 0.0);
+        upper[i] = mean[i] + (i < std.size() ? std[i] : 0.0);
+    }
+    QColor fill = color;
+    fill.setAlpha(60);
+    QCPGraph* low = plot_->addGraph();
+    low->setName(name + QStringLiteral(" − std"));
+    low->setPen(Qt::NoPen);
+    low->setData(x, lower, true);
+    low->removeFromLegend();
+    QCPGraph* high = plot_->addGraph();
+    high->setName(name + QStringLiteral(" + std"));
+    high->setPen(Qt::NoPen);
+    high->setBrush(fill);
+    high->setChannelFillGraph(low);
+    high->setData(x, upper, true);
+    high->removeFromLegend();
+    return add_line(name, x, mean, color);
+}
+
+void PlotWidget::add_vertical_marker(double x, const QString& label) {
+    auto* line = new QCPItemStraightLine(plot_);
+    QColor c = palette().color(QPalette::WindowText);
+    c.setAlpha(110);
+    line->setPen(QPen(c, 1, Qt::DashLine));
+    line->point1->setCoords(x, 0);
+    line->point2->setCoords(x, 1);
+    auto* text = new QCPItemText(plot_);
+    text->position->setTypeX(QCPItemPosition::ptPlotCoords);
+    text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    text->position->setCoords(x, 0.0);
+    text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    text->setText(label);
+    text->setColor(c);
+    ++markers_;
+}
+
+void PlotWidget::set_y_range(double lower, double upper) {
+    fixed_y_ = true;
+    y_lower_ = lower;
+    y_upper_ = upper;
+}
+
+void PlotWidget::finish() {
+    update_empty_state();
+    if (plot_->graphCount() > 0) {
+        plot_->rescaleAxes(true);
+        if (fixed_y_) plot_->yAxis->setRange(y_lower_, y_upper_);
+        const QCPRange x = plot_->xAxis->range();
+        if (x.size() == 0)
+            plot_->xAxis->setRange(x.lower - 0.5, x.upper + 0.5);
+        else
+            plot_->xAxis->setRange(x.lower - 0.02 * x.size(), x.upper + 0.02 * x.size());
+        const QCPRange y = plot_->yAxis->range();
+        if (!fixed_y_) plot_->yAxis->setRange(y.lower - 0.05 * y.size() - 1e-9, y.upper + 0.05 * y.size() + 1e-9);
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+int PlotWidget::series_count() const { return plot_->graphCount(); }
+int PlotWidget::point_count(int series) const { return plot_->graph(series)->data()->size(); }
+QString PlotWidget::series_name(int series) const { return plot_->graph(series)->name(); }
+
+bool PlotWidget::export_png(const QString& path, int width, int height) {
+    return plot_->savePng(path, width, height, 2.0);
+}
+
+bool PlotWidget::export_pdf(const QString& path) { return plot_->savePdf(path); }
+
+bool PlotWidget::svg_supported() {
+#ifdef LORICA_HAVE_QTSVG
+    return true;
+#else
+    return false;
+#endif
+}
+
+bool PlotWidget::export_svg(const QString& path) {
+#ifdef LORICA_HAVE_QTSVG
+    const int w = plot_->width(), h = plot_->height();
+    QSvgGenerator generator;
+    generator.setFileName(path);
+    generator.setSize(QSize(w, h));
+    generator.setViewBox(QRect(0, 0, w, h));
+    generator.setTitle(title_->text());
+    QCPPainter painter;
+    if (!painter.begin(&generator)) return false;
+    plot_->toPainter(&painter, w, h);
+    painter.end();
+    return QFile::exists(path) && QFileInfo(path).size() > 0;
+#else
+    Q_UNUSED(path);
+    return false;
+#endif
+}
+
+bool PlotWidget::export_csv(const QString& path) const {
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
+    QTextStream out(&file);
+    out << "series,x,y\n";
+    for (int g = 0; g < plot_->graphCount(); ++g) {
+        QString name = plot_->graph(g)->name();
+        if (name.contains(',') || name.contains('"')) name = '"' + name.replace('"', "\"\"") + '"';
+        for (auto it = plot_->graph(g)->data()->constBegin(); it != plot_->graph(g)->data()->constEnd(); ++it)
+            out << name << ',' << QString::number(it->key, 'g', 10) << ',' << QString::number(it->value, 'g', 10)
+                << '\n';
+    }
+    // Colour maps (heatmaps): one series per row, x = column, y = the cell value (absent cells skipped).
+    for (int p = 0; p < plot_->plottableCount(); ++p) {
+        auto* map = qobject_cast<QCPColorMap*>(plot_->plottable(p));
+        if (!map) continue;
+        for (int row = 0; row < map->data()->valueSize(); ++row)
+            for (int column = 0; column < map->data()->keySize(); ++column) {
+                const double value = map->data()->cell(column, row);
+                if (std::isnan(value)) continue;
+                out << "row " << row << ',' << column << ',' << QString::number(value, 'g', 10) << '\n';
+            }
+    }
+    return out.status() == QTextStream::Ok;
+}
+
+void PlotWidget::show_export_menu(const QPoint& global_position) {
+    QMenu menu(this);
+    const QString base = title_->text().isEmpty() ? QStringLiteral("plot") : title_->text().toLower().replace(' ', '-');
+    auto ask = [this, &base](const QString& suffix, const QString& filter) {
+        return QFileDialog::getSaveFileName(this, tr("Export plot"), base + suffix, filter);
+    };
+    menu.addAction(tr("Fit all data"), this, [this] { finish(); });
+    menu.addSeparator();
+    menu.addAction(tr("Export PNG…"), this, [=, this] {
+        if (QString p = ask(".png", tr("PNG image (*.png)")); !p.isEmpty()) export_png(p);
+    });
+    menu.addAction(tr("Export PDF…"), this, [=, this] {
+        if (QString p = ask(".pdf", tr("PDF document (*.pdf)")); !p.isEmpty()) export_pdf(p);
+    });
+    QAction* svg = menu.addAction(tr("Export SVG…"), this, [=, this] {
+        if (QString p = ask(".svg", tr("SVG image (*.svg)")); !p.isEmpty()) export_svg(p);
+    });
+    svg->setEnabled(svg_supported());
+    menu.addAction(tr("Export data as CSV…"), this, [=, this] {
+        if (QString p = ask(".csv", tr("CSV (*.csv)")); !p.isEmpty()) export_csv(p);
+    });
+    menu.exec(global_position);
+}
+
+}  // namespace lorica::widgets

@@ -1,0 +1,84 @@
+#pragma once
+// PlotWidget: one QCustomPlot chart with the interactions every Lorica plot shares.
+//
+//   - zoom with the mouse wheel, pan by dragging, double-click to fit all data again;
+//   - right-click menu (and the ⋯ button) to export the chart as PNG, PDF, SVG (when Qt6Svg is
+//     available) or its data as CSV (long format: series,x,y);
+//   - an explanatory empty state: while no series is drawn, `empty_message` is shown in the middle;
+//   - coalesced redraws: `finish()` rescales and asks for `rpQueuedReplot`, so bursts of updates
+//     within one event-loop turn draw once.
+//
+// Callers rebuild a chart from their data (clear → add_line/add_band/add_vertical_marker → finish);
+// the widget keeps nothing else. Threading: GUI thread only.
+
+#include <QColor>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPItemText;
+class QLabel;
+
+namespace lorica::widgets {
+
+class PlotWidget : public QWidget {
+    Q_OBJECT
+public:
+    PlotWidget(const QString& title, const QString& x_label, const QString& y_label, QWidget* parent = nullptr);
+
+    // Removes every series, band and marker (the axis labels stay).
+    void clear();
+    // A line (optionally with point markers); returns its series index.
+    int add_line(const QString& name, const QVector<double>& x, const QVector<double>& y, const QColor& color,
+                 Qt::PenStyle style = Qt::SolidLine, bool points = false);
+    // The mean line plus a shaded band mean ± std (seeds); returns the mean line's series index.
+    // The band's two edges are extra series named "<name> − std" / "<name> + std".
+    int add_band(const QString& name, const QVector<double>& x, const QVector<double>& mean,
+                 const QVector<double>& std, const QColor& color);
+    // A dashed vertical line at x with a label at the top (task boundaries).
+    void add_vertical_marker(double x, const QString& label);
+    // Fits the axes to the data (y range fixed when set_y_range was called) and queues a redraw.
+    void finish();
+    // Fixes the y range (e.g. 0–100 for accuracies); finish() then fits x only.
+    void set_y_range(double lower, double upper);
+    // Text shown while the chart holds no series.
+    void set_empty_message(const QString& message);
+    void set_title(const QString& title);
+
+    // Exports; each returns false (and leaves no file) when writing failed. Sizes in pixels.
+    bool export_png(const QString& path, int width = 0, int height = 0);
+    bool export_pdf(const QString& path);
+    bool export_svg(const QString& path);  // false when built without Qt6Svg
+    bool export_csv(const QString& path) const;
+    static bool svg_supported();
+
+    // Introspection (tests, compare view).
+    int series_count() const;
+    int point_count(int series) const;
+    QString series_name(int series) const;
+    int marker_count() const { return markers_; }
+    bool showing_empty_state() const;
+    QCustomPlot* plot() const { return plot_; }
+
+protected:
+    // Follows palette changes (light/dark theme switches) with the axis, grid and text colours.
+    void changeEvent(QEvent* event) override;
+
+private:
+    void show_export_menu(const QPoint& global_position);
+    void update_empty_state();
+
+    QCustomPlot* plot_ = nullptr;
+    QCPItemText* empty_text_ = nullptr;
+    QLabel* title_ = nullptr;
+    QString empty_message_;
+    bool fixed_y_ = false;
+    double y_lower_ = 0.0, y_upper_ = 1.0;
+    int markers_ = 0;
+};
+
+// A qualitative colour for series i, readable on light and dark backgrounds.
+QColor series_color(int i);
+
+}  // namespace lorica::widgets
