@@ -111,8 +111,9 @@ std::string class_forgetting_report(const RunStore& store, int64_t run_id) {
     }
     const ClassForgettingTable table = foundation_class_forgetting(rows, dataset_class_names(dataset));
     if (table.empty()) return {};
-    return "\nfoundation task per class: accuracy (%) before the stream and after each task (drop from the "
-           "pre-trained value)\n" + format_class_forgetting(table);
+    return "\nfoundation task per class: accuracy (%) before the stream (pre) and after each task (in brackets: "
+           "change from pre); drop = pre − final; newly wrong = samples right before the task and wrong after it\n" +
+           format_class_forgetting(table);
 }
 
 std::string experiment_report(const RunStore& store, int64_t experiment_id) {

@@ -98,9 +98,8 @@ std::string format_mean_std(const MetricAggregate& a, int runs) {
 
 std::string format_variant_table(const std::vector<VariantSummary>& variants) {
     const std::vector<std::string> keys = {"acc", "aaa", "forgetting_max", "bwt", "foundation_final", "foundation_drop"};
-    std::vector<std::string> header = {"variant", "method", "runs"};
-    for (const auto& key : keys) header.push_back(metric_info(key).name);
-    header.push_back("wall time");
+    std::vector<std::string> header = {"variant", "method", "runs",       "Acc",      "AAA",
+                                       "forgetting (max)", "BWT", "foundation final", "foundation drop", "wall time"};
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : variants) {
         std::vector<std::string> row = {v.label.empty() ? "(base)" : v.label, v.method,
@@ -109,7 +108,7 @@ std::string format_variant_table(const std::vector<VariantSummary>& variants) {
         row.push_back(format_seconds(v.seconds));
         rows.push_back(std::move(row));
     }
-    return format_text_table(header, rows);
+    return format_text_table(header, rows, 2);
 }
 
 std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id) {

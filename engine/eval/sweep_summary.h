@@ -52,7 +52,8 @@ struct VariantSummary {
 std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t experiment_id);
 
 // Text table: one row per variant with Acc, AAA, forgetting (max), BWT, foundation final and drop as
-// "mean ± std" (percent, two decimals), the finished/total runs and the wall time.
+// "mean ± std" (percent, two decimals), the finished/total runs and the wall time of all its runs
+// ("m:ss" or "h:mm:ss").
 std::string format_variant_table(const std::vector<VariantSummary>& variants);
 
 // One rank of a rank sweep, aggregated over its seeds.

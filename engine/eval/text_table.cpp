@@ -23,7 +23,8 @@ std::string fixed_2(double value) {
     return text;
 }
 
-std::string format_text_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+std::string format_text_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                              size_t left_aligned) {
     std::vector<size_t> widths(header.size(), 0);
     for (size_t c = 0; c < header.size(); ++c) widths[c] = display_width(header[c]);
     for (const auto& row : rows)
@@ -34,7 +35,7 @@ std::string format_text_table(const std::vector<std::string>& header, const std:
             const std::string cell = c < cells.size() ? cells[c] : std::string();
             const std::string pad(widths[c] - std::min(widths[c], display_width(cell)), ' ');
             if (c > 0) out += "  ";
-            out += c == 0 ? cell + pad : pad + cell;
+            out += c < left_aligned ? cell + pad : pad + cell;
         }
         while (!out.empty() && out.back() == ' ') out.pop_back();
         return out + "\n";
