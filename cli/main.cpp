@@ -2,7 +2,8 @@
 //
 //   lorica-cli run [--preset NAME | --config FILE] [--set key=value]... [--db PATH]
 //   lorica-cli runs [--db PATH] [--method M] [--status S]
-//   lorica-cli show RUN [--db PATH] [--config]
+//   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json]
+//   lorica-cli export-results RUN|exp:ID --out DIR [--db PATH]
 //   lorica-cli metrics --matrix FILE.csv
 //   lorica-cli presets | methods
 // Exit codes: 0 success, 1 a run failed or was cancelled, 2 bad input (config, file, arguments).
@@ -15,13 +16,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/export_results_command.h"
 #include "cli/progress_printer.h"
 #include "cli/report.h"
 #include "engine/config/experiment_config.h"
+#include "engine/config/experiment_variants.h"
 #include "engine/config/presets.h"
 #include "engine/eval/metrics.h"
 #include "engine/methods/method_catalog.h"
 #include "engine/store/store_listener.h"
+#include "engine/train/experiment_runner.h"
 #include "engine/train/training_job.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
@@ -40,7 +44,7 @@ int command_run(const std::string& config_path, const std::string& preset, const
                 const std::string& db_path, int progress_every) {
     nlohmann::json doc = assemble_config_document(config_path, preset, overrides);
     ExperimentConfig config = parse_experiment_config(doc);
-    validate_method_config(config);  // validates method.name and method.options before anything runs
+    validate_experiment(config);  // every variant's config, method.name and method.options, before anything runs
     log::info("run: " + to_json(config).dump());
 
     auto store = std::make_shared<RunStore>(RunStore::open(db_path));
@@ -62,7 +66,9 @@ int command_run(const std::string& config_path, const std::string& preset, const
     std::printf("\nresults stored in %s (experiment %lld)\n", db_path.c_str(),
                 static_cast<long long>(store_listener->experiment_id()));
     const auto ids = store_listener->run_ids();
-    if (ids.size() == 1) {
+    if (has_variants(config)) {
+        std::printf("%s", cli::experiment_report(*store, store_listener->experiment_id()).c_str());
+    } else if (ids.size() == 1) {
         std::printf("%s", cli::run_report(*store, ids.front(), false).c_str());
     } else {
         for (int64_t id : ids) {
@@ -89,7 +95,7 @@ int command_runs(const std::string& db_path, const std::string& method, const st
     if (!status.empty()) filter.status = run_status_from_string(status);
     auto runs = store.list_runs(filter);
     std::printf("%6s %6s %6s %-18s %-11s %-20s %8s  %s\n", "run", "exp", "seed", "method", "status", "started", "seconds",
-                "final acc (class-IL)");
+                "final acc (class-IL)  variant");
     for (const auto& r : runs) {
         std::string acc = "-";
         if (r.status == RunStatus::finished) {
@@ -100,16 +106,24 @@ int command_runs(const std::string& db_path, const std::string& method, const st
                 acc = buf;
             }
         }
-        std::printf("%6lld %6lld %6lld %-18s %-11s %-20s %8.1f  %s\n", static_cast<long long>(r.id),
+        std::printf("%6lld %6lld %6lld %-18s %-11s %-20s %8.1f  %-20s  %s\n", static_cast<long long>(r.id),
                     static_cast<long long>(r.experiment_id), static_cast<long long>(r.seed), r.method.c_str(),
-                    to_string(r.status), r.started_at.c_str(), r.seconds, acc.c_str());
+                    to_string(r.status), r.started_at.c_str(), r.seconds, acc.c_str(), r.variant.c_str());
     }
     if (runs.empty()) std::printf("(no runs in %s)\n", db_path.c_str());
     return 0;
 }
 
-int command_show(const std::string& db_path, int64_t run_id, bool with_config) {
+int command_show(const std::string& db_path, const std::string& target_text, bool with_config, const std::string& format) {
+    if (format != "text") return cli::print_results(db_path, target_text, format);
+    const cli::ResultsTarget target = cli::parse_results_target(target_text);
     RunStore store = RunStore::open(db_path);
+    if (target.experiment) {
+        (void)cli::target_run_ids(store, target);  // names the database when the experiment is missing
+        std::printf("%s", cli::experiment_report(store, target.id).c_str());
+        return 0;
+    }
+    const int64_t run_id = target.id;
     auto run = store.run(run_id);
     if (!run) {
         std::fprintf(stderr, "error: no run %lld in %s (see `lorica-cli runs`)\n", static_cast<long long>(run_id), db_path.c_str());
@@ -118,7 +132,11 @@ int command_show(const std::string& db_path, int64_t run_id, bool with_config) {
     std::printf("%s", cli::run_report(store, run_id, with_config).c_str());
     if (run->experiment_id > 0) {
         auto siblings = store.runs_of_experiment(run->experiment_id);
-        if (siblings.size() > 1) {
+        bool variants = false;
+        for (const auto& s : siblings) variants = variants || !s.variant.empty();
+        if (variants) {
+            std::printf("%s", cli::experiment_report(store, run->experiment_id).c_str());
+        } else if (siblings.size() > 1) {
             std::vector<int64_t> ids;
             std::string seeds;
             for (const auto& s : siblings) {
@@ -170,12 +188,24 @@ int main(int argc, char** argv) {
     runs->add_option("--status", status_filter, "only runs with this status")
         ->check(CLI::IsMember({"running", "finished", "failed", "cancelled", "interrupted"}));
 
-    auto* show = app.add_subcommand("show", "show a run: config, accuracy matrix, metrics (mean ± std over its seeds)");
-    int64_t run_id = 0;
+    auto* show = app.add_subcommand("show", "show a run (accuracy matrices, metrics, foundation classes) or an "
+                                            "experiment (one row per variant, mean ± std over seeds)");
+    std::string show_target, show_format = "text";
     bool with_config = false;
-    show->add_option("RUN", run_id, "run id (see `lorica-cli runs`)")->required();
+    show->add_option("RUN", show_target, "run id (see `lorica-cli runs`), or exp:ID for a whole experiment")->required();
     show->add_option("--db", db_path, "SQLite results database")->capture_default_str();
     show->add_flag("--config", with_config, "print the run's effective config");
+    show->add_option("--format", show_format, "text (tables), csv (every exported table) or json")
+        ->check(CLI::IsMember({"text", "csv", "json"}))
+        ->capture_default_str();
+
+    auto* export_cmd = app.add_subcommand("export-results", "write a run's or experiment's results as CSV tables and "
+                                                            "results.json (accuracy matrices, metrics, loss, method "
+                                                            "state, analyses, foundation classes)");
+    std::string export_target, export_dir;
+    export_cmd->add_option("RUN", export_target, "run id, or exp:ID for every run of an experiment")->required();
+    export_cmd->add_option("-o,--out", export_dir, "output directory (created when missing)")->required();
+    export_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
 
     auto* metrics = app.add_subcommand("metrics", "compute every metric from an accuracy matrix CSV");
     std::string matrix_path;
@@ -198,12 +228,13 @@ int main(int argc, char** argv) {
     try {
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
         if (*runs) return command_runs(db_path, method_filter, status_filter);
-        if (*show) return command_show(db_path, run_id, with_config);
+        if (*show) return command_show(db_path, show_target, with_config, show_format);
+        if (*export_cmd) return lorica::cli::command_export_results(db_path, export_target, export_dir);
         if (*metrics) return command_metrics(matrix_path);
         if (*config_cmd) {
             auto config = lorica::parse_experiment_config(
                 lorica::assemble_config_document(config_cmd_path, config_cmd_preset, config_cmd_overrides));
-            lorica::validate_method_config(config);
+            lorica::validate_experiment(config);
             std::printf("%s\n", lorica::to_json(config).dump(2).c_str());
             return 0;
         }

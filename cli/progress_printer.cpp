@@ -8,8 +8,10 @@ namespace lorica::cli {
 
 std::string ProgressPrinter::prefix() const {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "[seed %lld · run %d/%zu]", static_cast<long long>(run_.seed), run_.run_index + 1, seeds_);
-    return buf;
+    std::snprintf(buf, sizeof buf, "seed %lld · run %d/%zu]", static_cast<long long>(run_.seed), run_.run_index + 1, seeds_);
+    if (run_.variant.empty()) return std::string("[") + buf;
+    return "[" + run_.variant + " (" + std::to_string(run_.variant_index + 1) + "/" + std::to_string(variants_) + ") · " +
+           buf;
 }
 
 std::string ProgressPrinter::eta(double seconds) const {
@@ -23,7 +25,10 @@ std::string ProgressPrinter::eta(double seconds) const {
 void ProgressPrinter::on_event(const Event& event) {
     if (auto* e = std::get_if<ExperimentStarted>(&event)) {
         seeds_ = e->seeds.size();
-        std::fprintf(out_, "experiment '%s' (config %s), %zu seed(s)\n", e->name.c_str(), e->config_hash.c_str(), seeds_);
+        variants_ = e->variants.size();
+        std::fprintf(out_, "experiment '%s' (config %s), %zu seed(s)", e->name.c_str(), e->config_hash.c_str(), seeds_);
+        if (variants_ > 0) std::fprintf(out_, ", %zu variant(s)", variants_);
+        std::fprintf(out_, "\n");
         try {
             epochs_ = nlohmann::json::parse(e->config_json)["train"]["epochs"].get<int>();
         } catch (...) {
@@ -31,6 +36,7 @@ void ProgressPrinter::on_event(const Event& event) {
     } else if (auto* e = std::get_if<RunStarted>(&event)) {
         run_ = *e;
         done_steps_ = 0;
+
         run_start_ = std::chrono::steady_clock::now();
         std::fprintf(out_, "%s method %s on %s (LibTorch %s), %d tasks, %lld steps planned\n", prefix().c_str(),
                      e->method.c_str(), e->device.c_str(), e->torch_version.c_str(), e->num_tasks,

@@ -2,6 +2,7 @@
 // Progress lines for the terminal, from engine events (runs on the training thread).
 //
 //   [seed 0 · run 1/3] foundation  step 300/708  loss 0.4312
+//   [rank=4 (3/6) · seed 0 · run 1/1] task 1/5 ...          (an experiment with variants)
 //   [seed 0 · run 1/3] task 2/5 (t1 invert {0,6})  epoch 2/3  step 40/96  loss 0.2311  lr 5.0e-04  12.1 ms/step  run 43%  ETA 0:21
 //   [seed 0 · run 1/3] after task 2: acc 61.20%  (t0 52.1  t1 70.3)  foundation 81.9%
 
@@ -28,6 +29,7 @@ private:
     int every_;
     std::FILE* out_;
     size_t seeds_ = 1;
+    size_t variants_ = 0;  // variants of the experiment (0 = none)
     RunStarted run_;
     std::vector<TaskInfo> tasks_;
     int64_t task_steps_ = 0;

@@ -1,8 +1,12 @@
 #include "cli/report.h"
 
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/eval/class_forgetting.h"
+#include "engine/eval/sweep_summary.h"
 
 namespace lorica::cli {
 namespace {
@@ -21,6 +25,39 @@ bool has_mode(const std::vector<EvalRow>& rows, HeadMode mode) {
 
 }  // namespace
 
+ResultsTarget parse_results_target(const std::string& text) {
+    ResultsTarget target;
+    std::string digits = text;
+    if (text.rfind("exp:", 0) == 0) {
+        target.experiment = true;
+        digits = text.substr(4);
+    }
+    size_t used = 0;
+    try {
+        target.id = std::stoll(digits, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (digits.empty() || used != digits.size() || target.id <= 0)
+        throw std::invalid_argument("'" + text + "' is neither a run id (e.g. 12) nor an experiment (e.g. exp:3)");
+    return target;
+}
+
+std::vector<int64_t> target_run_ids(const RunStore& store, const ResultsTarget& target) {
+    std::vector<int64_t> ids;
+    if (!target.experiment) {
+        if (!store.run(target.id))
+            throw std::runtime_error("no run " + std::to_string(target.id) + " in " + store.path() +
+                                     " (see `lorica-cli runs`)");
+        return {target.id};
+    }
+    if (!store.experiment(target.id))
+        throw std::runtime_error("no experiment " + std::to_string(target.id) + " in " + store.path() +
+                                 " (see `lorica-cli runs`)");
+    for (const auto& r : store.runs_of_experiment(target.id)) ids.push_back(r.id);
+    return ids;
+}
+
 MetricSet run_metrics(const RunStore& store, int64_t run_id, HeadMode mode) {
     auto run = store.run(run_id);
     return compute_metrics(AccuracyMatrix::from_eval_rows(rows_of(store, run_id), mode, run ? run->num_tasks : 0));
@@ -30,7 +67,9 @@ std::string run_report(const RunStore& store, int64_t run_id, bool with_config) 
     auto run = store.run(run_id);
     if (!run) throw std::runtime_error("no run " + std::to_string(run_id) + " in " + store.path());
     std::ostringstream os;
-    os << "run " << run->id << "  method " << run->method << "  seed " << run->seed << "  status " << to_string(run->status)
+    os << "run " << run->id << "  method " << run->method;
+    if (!run->variant.empty()) os << "  variant " << run->variant;
+    os << "  seed " << run->seed << "  status " << to_string(run->status)
        << "\n  started " << run->started_at << "  ended " << (run->ended_at.empty() ? "-" : run->ended_at) << "  ("
        << run->seconds << " s)  device " << run->device << "  LibTorch " << run->torch_version << "  Lorica "
        << run->lorica_version << "\n";
@@ -56,6 +95,42 @@ std::string run_report(const RunStore& store, int64_t run_id, bool with_config) 
            << format_matrix(matrix) << "\nmetrics (" << to_string(mode) << ")\n"
            << format_metrics_table(compute_metrics(matrix));
     }
+    os << class_forgetting_report(store, run_id);
+    return os.str();
+}
+
+std::string class_forgetting_report(const RunStore& store, int64_t run_id) {
+    auto run = store.run(run_id);
+    if (!run) return {};
+    std::vector<ClassEvalRow> rows;
+    for (const auto& r : store.class_eval_rows(run_id)) rows.push_back(r.row);
+    std::string dataset;
+    try {
+        dataset = nlohmann::json::parse(run->config_json).at("data").value("dataset", "");
+    } catch (const std::exception&) {
+    }
+    const ClassForgettingTable table = foundation_class_forgetting(rows, dataset_class_names(dataset));
+    if (table.empty()) return {};
+    return "\nfoundation task per class: accuracy (%) before the stream (pre) and after each task (in brackets: "
+           "change from pre); drop = pre − final; newly wrong = samples right before the task and wrong after it\n" +
+           format_class_forgetting(table);
+}
+
+std::string experiment_report(const RunStore& store, int64_t experiment_id) {
+    auto experiment = store.experiment(experiment_id);
+    if (!experiment) throw std::runtime_error("no experiment " + std::to_string(experiment_id) + " in " + store.path());
+    std::ostringstream os;
+    const auto variants = summarize_variants(store, experiment_id);
+    size_t runs = 0;
+    for (const auto& v : variants) runs += v.run_ids.size();
+    os << "\nexperiment " << experiment->id << " '" << experiment->name << "' (config " << experiment->config_hash
+       << ", created " << experiment->created_at << "): " << variants.size() << " variant(s), " << runs << " run(s)\n"
+       << "metrics in % (mean ± std over seeds; class-IL unless the stream is task-incremental); wall time = all seeds\n"
+       << format_variant_table(variants);
+    const auto sweep = rank_sweep_table(store, experiment_id);
+    if (!sweep.empty())
+        os << "\nrank sweep: forgetting against LoRA rank (percentage points, mean ± std over seeds)\n"
+           << format_rank_sweep_table(sweep);
     return os.str();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Text reports of stored runs: what `lorica-cli show` and the end of `lorica-cli run` print.
+// Text reports of stored runs and experiments: what `lorica-cli show` and the end of
+// `lorica-cli run` print.
 
 #include <cstdint>
 #include <string>
@@ -10,13 +11,33 @@
 
 namespace lorica::cli {
 
+// What `show` and `export-results` address: "12" = run 12, "exp:3" = experiment 3.
+struct ResultsTarget {
+    bool experiment = false;
+    int64_t id = 0;
+};
+// Parses "ID" or "exp:ID"; throws std::invalid_argument with the accepted forms.
+ResultsTarget parse_results_target(const std::string& text);
+// The runs of a target (one run, or every run of the experiment); throws std::runtime_error naming
+// the database when the run or experiment does not exist.
+std::vector<int64_t> target_run_ids(const RunStore& store, const ResultsTarget& target);
+
 // Metrics of one stored run for one head mode (matrix built from its evaluation rows).
 MetricSet run_metrics(const RunStore& store, int64_t run_id, HeadMode mode);
 
-// One run: identity, status, tasks, accuracy matrices (class-IL, task-IL) and metrics.
+// One run: identity, status, tasks, accuracy matrices (class-IL, task-IL), metrics, and the
+// per-class forgetting of the foundation task.
 std::string run_report(const RunStore& store, int64_t run_id, bool with_config);
 
-// Several runs (the seeds of one experiment): one line per run, then every metric as mean ± std.
+// The foundation task's per-class accuracy after each task and its drop (class_forgetting.h);
+// "" when the run has no per-class rows.
+std::string class_forgetting_report(const RunStore& store, int64_t run_id);
+
+// Several runs (the seeds of one experiment): every metric as mean ± std.
 std::string runs_summary(const RunStore& store, const std::vector<int64_t>& run_ids);
+
+// An experiment: one row per variant (metrics mean ± std over its seeds, wall time), and the
+// rank-sweep table when its runs hold rank-sweep points.
+std::string experiment_report(const RunStore& store, int64_t experiment_id);
 
 }  // namespace lorica::cli

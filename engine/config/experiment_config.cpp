@@ -1,4 +1,5 @@
 #include "engine/config/experiment_config.h"
+#include "engine/config/experiment_variants.h"
 #include "engine/config/json_object_reader.h"
 
 #include <algorithm>
@@ -210,6 +211,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
         r.read("random_init", c.eval.random_init);
         r.finish();
     }
+    if (const json* v = root.find("variants")) c.variants = parse_variant_specs(*v);
+    if (const json* v = root.find("sweep")) c.sweep = parse_sweep_spec(*v);
     root.finish();
 
     if (c.stream.type == "class-incremental" && c.data.dataset == "fashion-mnist" &&
@@ -221,6 +224,7 @@ ExperimentConfig parse_experiment_config(const json& document) {
         throw ConfigError("foundation.classes", "fashion-mnist has 10 classes");
     if (!c.eval.class_il && !c.eval.task_il)
         throw ConfigError("eval.task_il", "at least one of eval.class_il and eval.task_il must be true");
+    if (has_variants(c)) (void)expand_variants(c);  // validates every variant's effective config
     return c;
 }
 
@@ -273,6 +277,8 @@ json to_json(const ExperimentConfig& c) {
     j["eval"] = {{"every_steps", c.eval.every_steps}, {"batch_size", c.eval.batch_size},
                  {"class_il", c.eval.class_il},       {"task_il", c.eval.task_il},
                  {"before_task", c.eval.before_task}, {"random_init", c.eval.random_init}};
+    if (!c.variants.empty()) j["variants"] = to_json(c.variants);
+    if (!c.sweep.empty()) j["sweep"] = to_json(c.sweep);
     return j;
 }
 

@@ -12,6 +12,7 @@
 //   method     { name, rank, alpha, targets[], options{} }
 //   train      { epochs, batch_size, optimizer{}, schedule{}, loss, grad_clip, max_steps_per_task }
 //   eval       { every_steps, batch_size, class_il, task_il, before_task, random_init }
+//   variants   [ {label, set{}} ], sweep { field, values[], alpha_per_rank }   (variant_spec.h)
 //
 // `parse_experiment_config` validates every field and throws `ConfigError` naming the field path
 // (e.g. "train.optimizer.lr") and what is allowed. Unknown fields are errors (a typo must never be
@@ -24,6 +25,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/config/variant_spec.h"
 
 namespace lorica {
 
@@ -152,6 +155,9 @@ struct ExperimentConfig {
     MethodConfig method;
     TrainConfig train;
     EvalConfig eval;
+    // Several variants of this experiment in one (variant_spec.h, experiment_variants.h); empty = one.
+    std::vector<VariantSpec> variants;
+    SweepSpec sweep;
 };
 
 // Parses and validates; throws ConfigError naming the field.

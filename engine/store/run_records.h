@@ -48,6 +48,10 @@ struct RunRecord {
     int64_t total_steps = 0;     // planned stream optimizer steps
     std::string notes;           // free text the user attached to the run
     double seconds = 0.0;        // wall time reported by RunFinished, in seconds (0 until finished)
+    std::string variant;         // experiment variant label; "" when the experiment has no variants
+    int variant_index = 0;       // position of the variant in the experiment's expansion
+    std::string sweep_field;     // swept config field ("method.rank"); "" unless from a sweep
+    std::string sweep_value;     // its value as JSON text ("4")
 };
 
 // Which runs `RunStore::list_runs` returns. Empty fields do not filter.

@@ -42,7 +42,8 @@ struct ResetOnExit {
 
 constexpr const char* kRunColumns =
     "id, experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, torch_version, device, "
-    "host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, seconds";
+    "host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, seconds, variant, variant_index, "
+    "sweep_field, sweep_value";
 
 RunRecord read_run(const Statement& st) {
     RunRecord r;
@@ -66,6 +67,10 @@ RunRecord read_run(const Statement& st) {
     r.total_steps = st.column_int64(17);
     r.notes = st.column_text(18);
     r.seconds = st.column_double(19);
+    r.variant = st.column_text(20);
+    r.variant_index = static_cast<int>(st.column_int64(21));
+    r.sweep_field = st.column_text(22);
+    r.sweep_value = st.column_text(23);
     return r;
 }
 
@@ -178,11 +183,13 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
     }
     if (!b.class_rows.empty()) {
         Statement& st = prepared(
-            "INSERT INTO class_eval_rows(run_id, after_task, eval_task, class_id, correct, total) "
-            "VALUES(?, ?, ?, ?, ?, ?)");
+            "INSERT INTO class_eval_rows(run_id, after_task, eval_task, class_id, correct, total, newly_wrong) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?)");
         for (const auto& r : b.class_rows) {
             st.bind_int64(1, run_id).bind_int64(2, r.after_task).bind_int64(3, r.eval_task);
             st.bind_int64(4, r.class_id).bind_int64(5, r.correct).bind_int64(6, r.total);
+            if (r.newly_wrong >= 0) st.bind_int64(7, r.newly_wrong);
+            else st.bind_null(7);
             st.execute();
         }
     }
@@ -317,6 +324,10 @@ int64_t RunStore::insert_run(int64_t experiment_id, const RunStarted& s) {
     r.status = RunStatus::running;
     r.num_tasks = s.num_tasks;
     r.total_steps = s.total_steps;
+    r.variant = s.variant;
+    r.variant_index = s.variant_index;
+    r.sweep_field = s.sweep_field;
+    r.sweep_value = s.sweep_value;
     return insert_run(r);
 }
 
@@ -325,7 +336,8 @@ int64_t RunStore::insert_run(const RunRecord& r) {
     Statement& st = impl_->prepared(
         "INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
         "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, "
-        "seconds) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "seconds, variant, variant_index, sweep_field, sweep_value) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (r.experiment_id > 0) st.bind_int64(1, r.experiment_id);
     else st.bind_null(1);
     st.bind_int64(2, r.run_index).bind_int64(3, r.seed).bind_text(4, r.method).bind_text(5, r.config_json);
@@ -338,6 +350,8 @@ int64_t RunStore::insert_run(const RunRecord& r) {
     st.bind_int64(17, r.total_steps).bind_text(18, r.notes);
     if (r.status == RunStatus::running && r.seconds == 0.0) st.bind_null(19);
     else st.bind_double(19, r.seconds);
+    st.bind_text(20, r.variant).bind_int64(21, r.variant_index).bind_text(22, r.sweep_field);
+    st.bind_text(23, r.sweep_value);
     st.execute();
     return impl_->db.last_insert_rowid();
 }
@@ -563,7 +577,8 @@ std::vector<EvalRecord> RunStore::eval_rows(int64_t run_id) const {
 std::vector<ClassEvalRecord> RunStore::class_eval_rows(int64_t run_id) const {
     std::lock_guard lock(impl_->mutex);
     Statement& st = impl_->prepared(
-        "SELECT after_task, eval_task, class_id, correct, total FROM class_eval_rows WHERE run_id = ? ORDER BY rowid");
+        "SELECT after_task, eval_task, class_id, correct, total, newly_wrong FROM class_eval_rows WHERE run_id = ? "
+        "ORDER BY rowid");
     ResetOnExit guard{st};
     st.bind_int64(1, run_id);
     std::vector<ClassEvalRecord> out;
@@ -575,6 +590,7 @@ std::vector<ClassEvalRecord> RunStore::class_eval_rows(int64_t run_id) const {
         r.row.class_id = static_cast<int>(st.column_int64(2));
         r.row.correct = st.column_int64(3);
         r.row.total = st.column_int64(4);
+        r.row.newly_wrong = st.column_is_null(5) ? -1 : st.column_int64(5);
         out.push_back(r);
     }
     return out;

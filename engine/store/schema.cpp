@@ -128,6 +128,15 @@ ALTER TABLE tasks ADD COLUMN trainable_parameters INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tasks ADD COLUMN seconds REAL;
 )sql";
 
+constexpr std::string_view kMigration3 = R"sql(
+ALTER TABLE runs ADD COLUMN variant TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN variant_index INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN sweep_field TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN sweep_value TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE class_eval_rows ADD COLUMN newly_wrong INTEGER;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -135,6 +144,7 @@ const std::vector<Migration>& schema_migrations() {
         {1, "experiments, runs, tasks, step metrics, evaluations, method state, artifacts", kMigration1},
         {2, "analysis points; run notes and duration; task planned steps, trainable parameters, duration",
          kMigration2},
+        {3, "experiment variants and sweeps on runs; newly misclassified samples per class", kMigration3},
     };
     return migrations;
 }

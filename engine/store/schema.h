@@ -9,19 +9,21 @@
 // Adding a migration: append an entry to the list in schema.cpp with the next version number. Never
 // edit a migration that has shipped; add a new one that alters the tables.
 //
-// Tables (version 2). Every row of a run's data carries `run_id` (foreign key to runs.id, indexed).
+// Tables (version 3). Every row of a run's data carries `run_id` (foreign key to runs.id, indexed).
 // Timestamps are ISO-8601 UTC text ("2025-01-31T12:34:56.789Z"). REAL columns that can hold NaN
 // (loss, values, points) are nullable: SQLite stores NaN as NULL, the store reads NULL back as NaN.
 //
 //   experiments(id, name, config_json, config_hash, created_at)
 //   runs(id, experiment_id, run_index, seed, method, config_json, config_hash, lorica_version,
 //        torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks,
-//        total_steps, notes [v2], seconds [v2])
+//        total_steps, notes [v2], seconds [v2], variant [v3], variant_index [v3], sweep_field [v3],
+//        sweep_value [v3])   variant '' = the experiment has no variants; sweep_value is JSON text
 //   tasks(run_id, task_index, name, classes_json, domain, train_samples, test_samples,
 //         planned_steps [v2], trainable_parameters [v2], seconds [v2])   task_index -1 = foundation
 //   step_metrics(run_id, task_index, epoch, step, step_in_task, loss, lr, step_ms)   step_ms in ms
 //   eval_rows(run_id, after_task, eval_task, step, phase, head_mode, correct, total)
-//   class_eval_rows(run_id, after_task, eval_task, class_id, correct, total)
+//   class_eval_rows(run_id, after_task, eval_task, class_id, correct, total, newly_wrong [v3])
+//                                                             newly_wrong NULL = not recorded
 //   method_state(run_id, task_index, step, key, idx, value)   one row per value; idx = position,
 //                                                             idx -1 with NULL value = empty vector
 //   artifacts(run_id, kind, path, meta_json, created_at)

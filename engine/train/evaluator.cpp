@@ -67,11 +67,18 @@ EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int afte
     out.rows.push_back({after_task, kFoundationTask, step, phase, HeadMode::class_il, hit.sum().item<int64_t>(),
                         labels.size(0)});
     if (phase == EvalPhase::end_of_task) {
+        // Samples lost since the previous end-of-task evaluation (pred_before == y && pred_after != y).
+        const bool has_previous = previous_foundation_hit_.defined() &&
+                                  previous_foundation_hit_.size(0) == hit.size(0);
+        auto lost = has_previous ? previous_foundation_hit_.logical_and(hit.logical_not()) : torch::Tensor();
         for (int c : classes) {
             auto of_class = labels == c;
-            out.class_rows.push_back({after_task, kFoundationTask, c, (hit & of_class).sum().item<int64_t>(),
-                                      of_class.sum().item<int64_t>()});
+            ClassEvalRow row{after_task, kFoundationTask, c, (hit & of_class).sum().item<int64_t>(),
+                             of_class.sum().item<int64_t>(), -1};
+            if (has_previous) row.newly_wrong = (lost & of_class).sum().item<int64_t>();
+            out.class_rows.push_back(row);
         }
+        previous_foundation_hit_ = hit;
     }
     return out;
 }

@@ -5,7 +5,9 @@
 //   class-IL: argmax over the concatenated logits of heads 0..last_head, mapped back to the data set's
 //             label (correct when it equals the true label; no task id used)
 //   task-IL:  argmax over head(j)'s logits only
-// For the foundation task: argmax of the backbone's own frozen `head`, with per-class counts.
+// For the foundation task: argmax of the backbone's own frozen `head`, with per-class counts and, from
+// the second end-of-task evaluation on, per class the samples newly misclassified since the previous
+// end-of-task evaluation (methods.md, "contextual forgetting").
 // Runs under NoGradGuard with the model in eval mode, in batches of eval.batch_size.
 
 #include <vector>
@@ -38,6 +40,9 @@ private:
     EvalConfig config_;
     torch::Device device_;
     CancelToken* cancel_;
+    // Per-sample hits [N_foundation_test] of the last end-of-task foundation evaluation, for
+    // ClassEvalRow::newly_wrong; undefined before the first one.
+    torch::Tensor previous_foundation_hit_;
 };
 
 }  // namespace lorica

@@ -85,6 +85,7 @@ struct ExperimentStarted {
     std::string config_json;  // the effective config (after presets and overrides)
     std::string config_hash;  // hex digest of config_json
     std::vector<int64_t> seeds;
+    std::vector<std::string> variants;  // labels of the experiment's variants (empty: no variants)
 };
 
 // One run = the experiment for one seed.
@@ -98,6 +99,13 @@ struct RunStarted {
     std::string torch_version;  // LibTorch version the engine was built with
     int num_tasks = 0;
     int64_t total_steps = 0;  // stream optimizer steps planned for this run (foundation excluded)
+    // The experiment variant this run belongs to (engine/config/experiment_variants.h); "" and 0 when
+    // the experiment has no variants. sweep_field/sweep_value: the swept field and its value as JSON
+    // text, "" unless the variant comes from a sweep.
+    std::string variant;
+    int variant_index = 0;
+    std::string sweep_field;
+    std::string sweep_value;
 };
 
 struct TaskInfo {
@@ -172,6 +180,9 @@ struct ClassEvalRow {
     int class_id = 0;  // original data-set label
     int64_t correct = 0;
     int64_t total = 0;
+    // Samples of this class correct at the previous end-of-task evaluation and wrong now
+    // (pred_before == y && pred_after != y); -1 = not recorded (the pre-stream evaluation).
+    int64_t newly_wrong = -1;
 };
 
 struct EvaluationDone {

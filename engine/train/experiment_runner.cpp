@@ -4,48 +4,151 @@
 
 #include <chrono>
 
+#include "engine/config/experiment_variants.h"
 #include "engine/data/raw_dataset.h"
+#include "engine/eval/sweep_summary.h"
+#include "engine/methods/method_catalog.h"
 #include "engine/train/device.h"
 #include "engine/train/stream_trainer.h"
 
 namespace lorica {
+namespace {
+
+// Forwards every event, tagging RunStarted with the variant, and (for a rank sweep) adds the run's
+// rank-sweep points before its RunFinished.
+class VariantRunListener final : public EventListener {
+public:
+    VariantRunListener(EventListener& next, const ExperimentVariant& variant, bool rank_sweep)
+        : next_(next), variant_(variant), rank_sweep_(rank_sweep) {}
+
+    void on_event(const Event& event) override {
+        if (const auto* started = std::get_if<RunStarted>(&event)) {
+            RunStarted tagged = *started;
+            tagged.variant = variant_.label;
+            tagged.variant_index = variant_.index;
+            tagged.sweep_field = variant_.sweep_field;
+            tagged.sweep_value = variant_.sweep_value;
+            rows_.clear();
+            next_.on_event(tagged);
+            return;
+        }
+        if (const auto* done = std::get_if<EvaluationDone>(&event); done && rank_sweep_)
+            rows_.insert(rows_.end(), done->rows.begin(), done->rows.end());
+        if (const auto* finished = std::get_if<RunFinished>(&event);
+            finished && rank_sweep_ && finished->status == RunStatus::finished) {
+            const ExperimentConfig& c = variant_.config;
+            const HeadMode mode = c.stream.task_incremental || !c.eval.class_il ? HeadMode::task_il : HeadMode::class_il;
+            try {
+                AnalysisDone points{rank_sweep_points(rows_, c.stream.tasks, c.method.rank, mode)};
+                if (!points.points.empty()) next_.on_event(points);
+            } catch (const std::exception& e) {
+                next_.on_event(Warning{"rank sweep: no points for variant '" + variant_.label + "': " + e.what()});
+            }
+        }
+        next_.on_event(event);
+    }
+
+private:
+    EventListener& next_;
+    const ExperimentVariant& variant_;
+    bool rank_sweep_;
+    std::vector<EvalRow> rows_;  // evaluation rows of the current run
+};
+
+// Reports an error that happened before a variant's first run as that run's failure, so that it is
+// stored and shown.
+void report_failed_run(const ExperimentVariant& variant, const std::string& message, EventListener& events) {
+    const nlohmann::json effective = to_json(variant.config);
+    RunStarted started;
+    started.seed = variant.config.seeds.front();
+    started.method = variant.config.method.name;
+    started.config_json = effective.dump();
+    started.config_hash = config_hash(effective);
+    started.device = variant.config.device;
+    started.torch_version = torch_version();
+    started.num_tasks = variant.config.stream.tasks;
+    events.on_event(started);
+    events.on_event(RunFinished{RunStatus::failed, message, 0.0});
+}
+
+}  // namespace
+
+void validate_experiment(const ExperimentConfig& config) {
+    if (!has_variants(config)) {
+        validate_method_config(config);
+        return;
+    }
+    for (const ExperimentVariant& v : expand_variants(config)) {
+        try {
+            validate_method_config(v.config);
+        } catch (const ConfigError& e) {
+            rethrow_for_variant(v, e);
+        }
+    }
+}
 
 RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel) {
     const nlohmann::json effective = to_json(config);
-    events.on_event(ExperimentStarted{config.name, effective.dump(), config_hash(effective), config.seeds});
-    const int threads = configure_threads(config.threads);
-    log::debug("LibTorch " + torch_version() + " with " + std::to_string(threads) + " intra-op threads");
-
-    RawDataset raw;
+    ExperimentStarted experiment{config.name, effective.dump(), config_hash(effective), config.seeds, {}};
+    std::vector<ExperimentVariant> variants;
+    std::string expand_error;
     try {
-        const auto start = std::chrono::steady_clock::now();
-        raw = load_raw_dataset(config.data);
-        log::debug("data set loaded in " +
-                   std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) + " s");
+        variants = expand_variants(config);
     } catch (const std::exception& e) {
-        // Report the data error as the first run's failure so that it is stored and shown.
-        RunStarted started;
-        started.seed = config.seeds.front();
-        started.method = config.method.name;
-        started.config_json = effective.dump();
-        started.config_hash = config_hash(effective);
-        started.device = config.device;
-        started.torch_version = torch_version();
-        started.num_tasks = config.stream.tasks;
-        events.on_event(started);
-        events.on_event(RunFinished{RunStatus::failed, e.what(), 0.0});
+        expand_error = e.what();
+    }
+    if (has_variants(config))
+        for (const auto& v : variants) experiment.variants.push_back(v.label);
+    events.on_event(experiment);
+    if (!expand_error.empty()) {
+        ExperimentVariant base;
+        base.config = config;
+        report_failed_run(base, expand_error, events);
         events.on_event(ExperimentFinished{RunStatus::failed});
         return RunStatus::failed;
     }
+    const int threads = configure_threads(config.threads);
+    log::debug("LibTorch " + torch_version() + " with " + std::to_string(threads) + " intra-op threads");
+    const bool rank_sweep = config.sweep.field == "method.rank";
 
+    RawDataset raw;
+    nlohmann::json loaded_data;  // the data section `raw` was loaded for (null = nothing loaded)
     RunStatus overall = RunStatus::finished;
-    for (size_t i = 0; i < config.seeds.size(); ++i) {
-        RunStatus s = run_stream(RunRequest{config, raw, static_cast<int>(i), config.seeds[i]}, events, cancel);
-        if (s == RunStatus::cancelled) {
+    for (const ExperimentVariant& variant : variants) {
+        const ExperimentConfig& c = variant.config;
+        if (!variant.label.empty()) log::info("variant " + std::to_string(variant.index + 1) + "/" +
+                                              std::to_string(variants.size()) + ": " + variant.label);
+        VariantRunListener tagged(events, variant, rank_sweep);
+        const nlohmann::json data_section = to_json(c)["data"];
+        if (loaded_data != data_section) {
+            try {
+                const auto start = std::chrono::steady_clock::now();
+                raw = load_raw_dataset(c.data);
+                loaded_data = data_section;
+                log::debug("data set loaded in " +
+                           std::to_string(
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
+                           " s");
+            } catch (const std::exception& e) {
+                report_failed_run(variant, e.what(), tagged);
+                overall = RunStatus::failed;
+                loaded_data = nullptr;
+                continue;
+            }
+        }
+        bool cancelled = false;
+        for (size_t i = 0; i < c.seeds.size(); ++i) {
+            RunStatus s = run_stream(RunRequest{c, raw, static_cast<int>(i), c.seeds[i]}, tagged, cancel);
+            if (s == RunStatus::cancelled) {
+                cancelled = true;
+                break;
+            }
+            if (s == RunStatus::failed) overall = RunStatus::failed;
+        }
+        if (cancelled) {
             overall = RunStatus::cancelled;
             break;
         }
-        if (s == RunStatus::failed) overall = RunStatus::failed;
     }
     events.on_event(ExperimentFinished{overall});
     return overall;

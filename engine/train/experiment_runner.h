@@ -1,7 +1,13 @@
 #pragma once
-// An experiment: the config run once per seed (ExperimentStarted, then one run per seed, then
-// ExperimentFinished). The raw data set is loaded once for all seeds. A failed seed does not stop
+// An experiment: the config run once per variant and seed (ExperimentStarted, then for every variant
+// (engine/config/experiment_variants.h) one run per seed of that variant, then ExperimentFinished).
+// An experiment without variants is one unlabelled variant. The raw data set is loaded once, and again
+// only for a variant whose data section differs from the previous one's. A failed run does not stop
 // the others; a cancel stops the experiment.
+//
+// Each RunStarted carries its variant's label, index and sweep field/value. For a sweep over
+// method.rank, every finished run also emits the rank-sweep points (engine/eval/sweep_summary.h,
+// names::kAnalysisRankSweep) just before its RunFinished, so they are stored with the run.
 
 #include "engine/config/experiment_config.h"
 #include "engine/train/cancel_token.h"
@@ -11,7 +17,12 @@ namespace lorica {
 
 // Returns the experiment's status: finished when every run finished, failed when any failed,
 // cancelled when cancelled. Never throws for training errors (they are reported as events);
-// data-set errors before the first run are reported as a failed run of the first seed.
+// data-set errors before a variant's first run are reported as a failed run of its first seed.
 RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel);
+
+// Checks everything that can be checked before a run starts: every variant's effective config and
+// its method (name and options). Throws ConfigError naming the field, for a variant prefixed with
+// its origin, e.g. "variants[2].set.method.name". Front ends call it before starting a job.
+void validate_experiment(const ExperimentConfig& config);
 
 }  // namespace lorica

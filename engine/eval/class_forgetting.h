@@ -1,0 +1,51 @@
+#pragma once
+// Per-class forgetting of the foundation task ("contextual forgetting", /work/shared/methods.md):
+// which of the foundation task's classes a run lost after each stream task.
+//
+// From a run's per-class evaluation rows (ClassEvalRow, eval_task == kFoundationTask, one group per
+// end-of-task evaluation; after_task −1 = before the stream):
+//   accuracy[c][t]  = 100 · correct / total of class c after stream task t (t = 0..T), percent
+//   pre[c]          = the same before the stream (the pre-trained value)
+//   drop[c][t]      = pre[c] − accuracy[c][t], percentage points (positive = lost)
+//   newly_wrong[c][t] = samples of class c correct after task t−1 (before the stream for t = 0) and
+//                     wrong after task t; −1 where not recorded
+// T = the last after_task present. When one after_task has several groups, the later rows win.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/train/events.h"
+
+namespace lorica {
+
+struct ClassForgettingRow {
+    int class_id = 0;                              // original data-set label
+    std::string class_name;                        // e.g. "Sandal"; the id as text when unknown
+    std::optional<double> pre;                     // accuracy before the stream, percent
+    std::vector<std::optional<double>> accuracy;   // [tasks]: after task t, percent; nullopt = not evaluated
+    std::vector<std::optional<double>> drop;       // [tasks]: pre − accuracy[t]; nullopt when either is missing
+    std::vector<int64_t> newly_wrong;              // [tasks]: samples lost at task t; −1 = not recorded
+    int64_t samples = 0;                           // test samples of the class (from the latest row)
+};
+
+struct ClassForgettingTable {
+    int tasks = 0;                        // T + 1 columns after the pre-stream one
+    std::vector<ClassForgettingRow> rows; // one per foundation class, by class id
+
+    bool empty() const { return rows.empty(); }
+};
+
+// Builds the table from `rows` (other eval tasks are ignored). `class_names[c]` names class id c.
+ClassForgettingTable foundation_class_forgetting(const std::vector<ClassEvalRow>& rows,
+                                                 const std::vector<std::string>& class_names = {});
+
+// Class names of a data set by label ("fashion-mnist", "cifar10"); empty for unknown data sets.
+std::vector<std::string> dataset_class_names(const std::string& dataset);
+
+// Text table: class, pre-stream accuracy, then per task "accuracy (−drop)", the final drop, and, when
+// recorded, the newly misclassified samples per task ("lost t0 / t1 / ...").
+std::string format_class_forgetting(const ClassForgettingTable& table);
+
+}  // namespace lorica

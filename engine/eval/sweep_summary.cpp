@@ -1,0 +1,142 @@
+#include "engine/eval/sweep_summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/eval/text_table.h"
+#include "engine/train/analysis_names.h"
+
+namespace lorica {
+namespace {
+
+MetricAggregate aggregate_values(const std::string& key, const std::vector<double>& values) {
+    MetricAggregate a;
+    a.key = key;
+    a.n = static_cast<int>(values.size());
+    if (values.empty()) return a;
+    double sum = 0.0;
+    for (double v : values) sum += v;
+    const double mean = sum / values.size();
+    double squares = 0.0;
+    for (double v : values) squares += (v - mean) * (v - mean);
+    a.mean = mean;
+    a.std = values.size() > 1 ? std::sqrt(squares / (values.size() - 1)) : 0.0;
+    return a;
+}
+
+std::string format_seconds(double seconds) {
+    const long s = std::lround(seconds);
+    char buffer[32];
+    if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else std::snprintf(buffer, sizeof buffer, "%ld:%02ld", s / 60, s % 60);
+    return buffer;
+}
+
+}  // namespace
+
+std::vector<AnalysisPoint> rank_sweep_points(const std::vector<EvalRow>& rows, int num_tasks, double rank,
+                                             HeadMode mode) {
+    const MetricSet m = compute_metrics(AccuracyMatrix::from_eval_rows(rows, mode, num_tasks));
+    std::vector<AnalysisPoint> points;
+    if (m.foundation_drop) points.push_back({names::kAnalysisRankSweep, kSeriesFoundationForgetting, rank, *m.foundation_drop});
+    if (m.forgetting_initial)
+        points.push_back({names::kAnalysisRankSweep, kSeriesDownstreamForgetting, rank, *m.forgetting_initial});
+    return points;
+}
+
+HeadMode primary_head_mode(const std::string& config_json) {
+    if (config_json.empty()) return HeadMode::class_il;
+    try {
+        const auto config = nlohmann::json::parse(config_json);
+        if (config.contains("stream") && config["stream"].value("task_incremental", false)) return HeadMode::task_il;
+        if (config.contains("eval") && !config["eval"].value("class_il", true)) return HeadMode::task_il;
+    } catch (const std::exception&) {
+    }
+    return HeadMode::class_il;
+}
+
+MetricSet stored_run_metrics(const RunStore& store, int64_t run_id, HeadMode mode) {
+    auto run = store.run(run_id);
+    std::vector<EvalRow> rows;
+    for (const auto& r : store.eval_rows(run_id)) rows.push_back(r.row);
+    return compute_metrics(AccuracyMatrix::from_eval_rows(rows, mode, run ? run->num_tasks : 0));
+}
+
+std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t experiment_id) {
+    std::map<int, VariantSummary> by_index;
+    std::map<int, std::vector<MetricSet>> sets;
+    for (const auto& run : store.runs_of_experiment(experiment_id)) {
+        VariantSummary& v = by_index[run.variant_index];
+        if (v.run_ids.empty()) {
+            v.index = run.variant_index;
+            v.label = run.variant;
+            v.method = run.method;
+        }
+        v.run_ids.push_back(run.id);
+        v.seconds += run.seconds;
+        if (run.status != RunStatus::finished) continue;
+        ++v.finished;
+        sets[run.variant_index].push_back(stored_run_metrics(store, run.id, primary_head_mode(run.config_json)));
+    }
+    std::vector<VariantSummary> out;
+    for (auto& [index, v] : by_index) {
+        v.metrics = aggregate(sets[index]);
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+std::string format_mean_std(const MetricAggregate& a, int runs) {
+    if (a.n == 0 || !a.mean) return "n/a";
+    std::string text = fixed_2(*a.mean) + " ± " + fixed_2(a.std.value_or(0.0));
+    if (a.n != runs) text += " (n=" + std::to_string(a.n) + ")";
+    return text;
+}
+
+std::string format_variant_table(const std::vector<VariantSummary>& variants) {
+    const std::vector<std::string> keys = {"acc", "aaa", "forgetting_max", "bwt", "foundation_final", "foundation_drop"};
+    std::vector<std::string> header = {"variant", "method", "runs",       "Acc",      "AAA",
+                                       "forgetting (max)", "BWT", "foundation final", "foundation drop", "wall time"};
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& v : variants) {
+        std::vector<std::string> row = {v.label.empty() ? "(base)" : v.label, v.method,
+                                        std::to_string(v.finished) + "/" + std::to_string(v.run_ids.size())};
+        for (const auto& key : keys) row.push_back(format_mean_std(v.metrics.get(key), v.metrics.runs));
+        row.push_back(format_seconds(v.seconds));
+        rows.push_back(std::move(row));
+    }
+    return format_text_table(header, rows, 2);
+}
+
+std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id) {
+    std::map<double, std::pair<std::vector<double>, std::vector<double>>> by_rank;
+    for (const auto& run : store.runs_of_experiment(experiment_id)) {
+        for (const auto& p : store.analysis_points(run.id, names::kAnalysisRankSweep)) {
+            if (!std::isfinite(p.y)) continue;
+            if (p.series == kSeriesFoundationForgetting) by_rank[p.x].first.push_back(p.y);
+            else if (p.series == kSeriesDownstreamForgetting) by_rank[p.x].second.push_back(p.y);
+        }
+    }
+    std::vector<RankSweepRow> rows;
+    for (const auto& [rank, values] : by_rank)
+        rows.push_back({rank, aggregate_values(kSeriesFoundationForgetting, values.first),
+                        aggregate_values(kSeriesDownstreamForgetting, values.second)});
+    return rows;
+}
+
+std::string format_rank_sweep_table(const std::vector<RankSweepRow>& rows) {
+    std::vector<std::vector<std::string>> cells;
+    for (const auto& r : rows) {
+        char rank[32];
+        std::snprintf(rank, sizeof rank, "%g", r.rank);
+        const int runs = std::max(r.foundation_forgetting.n, r.downstream_forgetting.n);
+        cells.push_back({rank, format_mean_std(r.foundation_forgetting, runs), format_mean_std(r.downstream_forgetting, runs),
+                         std::to_string(runs)});
+    }
+    return format_text_table({"rank", "foundation forgetting (%)", "downstream forgetting (init, %)", "seeds"}, cells);
+}
+
+}  // namespace lorica

@@ -1,0 +1,76 @@
+#pragma once
+// Summaries of an experiment's variants (variant_spec.h): one row per variant with its metrics as
+// mean ± std over the variant's seeds, and the rank-sweep analysis (foundation and downstream
+// forgetting against the LoRA rank).
+//
+// Rank sweep (names::kAnalysisRankSweep, analysis_names.h): every finished run of a sweep over
+// method.rank stores two points, x = its rank:
+//   series "foundation_forgetting"  y = F(−1) − F(T), the foundation task's drop over the stream (%)
+//   series "downstream_forgetting"  y = forgetting (init) = mean_{j<T} (R[j][j] − R[T][j]) (%)
+// computed from the run's primary head mode (task-IL for task-incremental streams, else class-IL).
+// A metric that is not computable (no foundation task, one stream task) gives no point.
+// The sweep table aggregates these points over the seeds of each rank.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/eval/metrics.h"
+#include "engine/store/run_store.h"
+#include "engine/train/events.h"
+
+namespace lorica {
+
+inline constexpr const char* kSeriesFoundationForgetting = "foundation_forgetting";
+inline constexpr const char* kSeriesDownstreamForgetting = "downstream_forgetting";
+
+// The two rank-sweep points of one run (see the file comment), from its evaluation rows.
+// rows: the run's EvalRows; num_tasks: its stream length; rank: its method.rank.
+std::vector<AnalysisPoint> rank_sweep_points(const std::vector<EvalRow>& rows, int num_tasks, double rank,
+                                             HeadMode mode);
+
+// The head mode a run's summaries use: task_il when its config has stream.task_incremental = true or
+// evaluates only task-IL, else class_il. `config_json` is the run's stored config ("" = class_il).
+HeadMode primary_head_mode(const std::string& config_json);
+
+// Metrics of one stored run in `mode` (its accuracy matrix from the stored evaluation rows).
+MetricSet stored_run_metrics(const RunStore& store, int64_t run_id, HeadMode mode);
+
+// One variant of an experiment.
+struct VariantSummary {
+    int index = 0;              // RunRecord::variant_index
+    std::string label;          // "" for an experiment without variants
+    std::string method;         // method of its first run
+    std::vector<int64_t> run_ids;  // every run of the variant, by id
+    int finished = 0;           // runs with status finished (the metrics aggregate these)
+    double seconds = 0.0;       // wall time of all its runs together, in seconds
+    AggregatedMetrics metrics;  // over the finished runs
+};
+
+// The variants of experiment `experiment_id`, in variant order; metrics in each run's primary head mode.
+std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t experiment_id);
+
+// Text table: one row per variant with Acc, AAA, forgetting (max), BWT, foundation final and drop as
+// "mean ± std" (percent, two decimals), the finished/total runs and the wall time of all its runs
+// ("m:ss" or "h:mm:ss").
+std::string format_variant_table(const std::vector<VariantSummary>& variants);
+
+// One rank of a rank sweep, aggregated over its seeds.
+struct RankSweepRow {
+    double rank = 0.0;
+    MetricAggregate foundation_forgetting;  // key = kSeriesFoundationForgetting
+    MetricAggregate downstream_forgetting;  // key = kSeriesDownstreamForgetting
+};
+
+// The rank-sweep table of an experiment from its runs' stored kAnalysisRankSweep points, by rank;
+// empty when no run has any.
+std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id);
+
+// Text table: rank, foundation forgetting, downstream forgetting ("mean ± std", percentage points).
+std::string format_rank_sweep_table(const std::vector<RankSweepRow>& rows);
+
+// "mean ± std" with two decimals; "(n=k)" appended when k differs from `runs`; "n/a" when n = 0.
+std::string format_mean_std(const MetricAggregate& aggregate, int runs);
+
+}  // namespace lorica
