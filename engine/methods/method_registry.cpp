@@ -1,6 +1,7 @@
 #include "engine/methods/method_registry.h"
 
 #include "engine/methods/baselines.h"
+#include "engine/methods/sd_lora.h"
 
 namespace lorica {
 
@@ -12,6 +13,12 @@ const std::vector<MethodInfo>& registered_methods() {
          [](const ExperimentConfig& c) { return std::make_unique<FullFinetune>(c); }},
         {"frozen-backbone", "frozen backbone, only the task heads train (baseline)",
          [](const ExperimentConfig& c) { return std::make_unique<FrozenBackbone>(c); }},
+        {"sd-lora", "frozen per-task directions with learnable shared magnitudes (Wu et al., ICLR 2025)",
+         [](const ExperimentConfig& c) { return std::make_unique<SDLoRA>(c, SDLoRAVariant::plain); }},
+        {"sd-lora-rr", "SD-LoRA with a rank schedule that shrinks over the stream (rank reduction)",
+         [](const ExperimentConfig& c) { return std::make_unique<SDLoRA>(c, SDLoRAVariant::rank_reduction); }},
+        {"sd-lora-kd", "SD-LoRA that absorbs a new direction the old ones reproduce (least squares)",
+         [](const ExperimentConfig& c) { return std::make_unique<SDLoRA>(c, SDLoRAVariant::knowledge_distillation); }},
     };
     return methods;
 }
