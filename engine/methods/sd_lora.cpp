@@ -54,6 +54,12 @@ SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAV
     r.read("magnitude_init", o.magnitude_init, 1e-6, 1e6);
     r.read("carry_magnitudes", o.carry_magnitudes);
     r.read("direction_norm", o.direction_norm, {"product", "factors"});
+    if (o.handover == "released-code" && o.carry_magnitudes)
+        throw ConfigError(r.field("carry_magnitudes"), "true contradicts handover = released-code, which resets every "
+                                                       "magnitude (allowed with it: false; use handover = literal to combine freely)");
+    if (o.handover == "released-code" && o.direction_norm != "factors")
+        throw ConfigError(r.field("direction_norm"), "'" + o.direction_norm + "' contradicts handover = released-code, which "
+                                                     "uses factor norms (allowed with it: factors; use handover = literal to combine freely)");
     o.rank_schedule = read_rank_schedule(
         r, variant == SDLoRAVariant::rank_reduction ? std::vector<std::pair<int, int>>{{0, 10}, {4, 8}, {8, 6}}
                                                     : std::vector<std::pair<int, int>>{});

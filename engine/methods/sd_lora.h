@@ -29,7 +29,9 @@
 //   literal            α_t unchanged (the paper's equations read literally).
 //   released-code      the published implementation: literal, factor norms, and every magnitude
 //                      reset to `magnitude_init` (0.8 there) at each hand-over, i.e. learned
-//                      magnitudes are not carried to the next task.
+//                      magnitudes are not carried to the next task. It implies carry_magnitudes =
+//                      false and direction_norm = factors (contradicting values are a ConfigError);
+//                      magnitude_init may be changed.
 // The accuracy of every seen task is recorded just before and just after each hand-over
 // (EvalPhase::before_handover / after_handover), so the jump is visible for every option.
 //

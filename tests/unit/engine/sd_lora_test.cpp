@@ -101,6 +101,11 @@ TEST(SDLoRA, OptionErrorsNameTheFieldAndTheAllowedValues) {
     EXPECT_NE(err.find("method.options.rank_schedule[0]"), std::string::npos) << err;
     err = config_error_field("sd-lora-rr", {{"rank_schedule", {{0, 8}, {0, 4}}}});
     EXPECT_NE(err.find("ascending"), std::string::npos) << err;
+    err = config_error_field("sd-lora", {{"handover", "released-code"}, {"direction_norm", "product"}});
+    EXPECT_NE(err.find("method.options.direction_norm"), std::string::npos) << err;
+    err = config_error_field("sd-lora", {{"handover", "released-code"}, {"carry_magnitudes", true}});
+    EXPECT_NE(err.find("method.options.carry_magnitudes"), std::string::npos) << err;
+    EXPECT_EQ(config_error_field("sd-lora", {{"handover", "released-code"}, {"magnitude_init", 0.5}}), "");
     EXPECT_EQ(config_error_field("sd-lora-kd", {{"kd_tau", 1e-3}, {"kd_update", "paper"}}), "");
 }
 
