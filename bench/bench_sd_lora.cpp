@@ -140,10 +140,11 @@ int main(int argc, char** argv) {
         const double b = time_ms(infer(base), steps, device);
         unmerged_ratio.push_back(time_ms(infer(late), steps, device) / b);
     }
-    torch::Tensor before;
+    torch::Tensor before, base_logits;
     {
         torch::NoGradGuard g;
         before = late.model->forward(x);
+        base_logits = base.model->forward(x);
     }
     late.method->merge_for_inference(*late.ctx);
     double base_ms = 0, merged_ms = 0;
@@ -162,7 +163,8 @@ int main(int argc, char** argv) {
     std::printf("inference: base %.2f ms, merged %.2f ms   ratio unmerged (%d directions) ÷ base = %.3f, "
                 "merged ÷ base = %.3f (goal ≈ 1.0)\n",
                 base_ms, merged_ms, tasks, median(unmerged_ratio), median(merged_ratio));
-    std::printf("merged vs unmerged logits: max relative difference %.2e\n",
-                ((after - before).abs().max() / before.abs().max()).item<double>());
+    std::printf("logits: merged vs unmerged max relative difference %.2e (adapted vs base model: %.2e)\n",
+                ((after - before).abs().max() / before.abs().max()).item<double>(),
+                ((before - base_logits).abs().max() / base_logits.abs().max()).item<double>());
     return 0;
 }
