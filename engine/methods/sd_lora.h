@@ -74,6 +74,17 @@
 // kAnalysisMergeInterpolation curves (W_1 after task 0's hand-over, W_2 after task 1's).
 //
 // Magnitudes train with the optimizer's lr and no weight decay (param group "magnitudes").
+//
+// Presets (resources/presets, all on the default Fashion-MNIST stream with the default experiment's
+// data, foundation, epochs and batch size):
+//   sd-lora                rank 8, s = 1, AdamW lr 5e-4 (head 2e-3), handover rescale.
+//   sd-lora-paper          rank 10, s = 1, Adam lr 5e-4 (the paper's 0.008 is tuned to ViT-B/16 and made
+//                          every LoRA method drift on the tiny ViT), magnitudes init 1 and carried,
+//                          product norms, handover literal (the paper's equations as written).
+//   sd-lora-released-code  rank 10, s = 1, SGD momentum 0.9 lr 0.008 for adapters, magnitudes and head,
+//                          no weight decay, handover released-code (reset to 0.8, factor norms). Pixels
+//                          stay normalised (mean/std) so the cached foundation model is shared.
+//   sd-lora-rr / sd-lora-kd  as sd-lora with the variant's defaults spelled out.
 
 #include <string>
 #include <utility>
