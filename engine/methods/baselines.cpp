@@ -28,7 +28,19 @@ void AdapterMethod::merge_for_inference(MethodContext& ctx) {
     for (auto& [name, layer] : ctx.model->lora_layers()) layer->merge_terms();
 }
 
-SequentialLoRA::SequentialLoRA(const ExperimentConfig& config) { expect_no_options(config); }
+SequentialLoRA::SequentialLoRA(const ExperimentConfig& config) {
+    ObjectReader reader(config.method.options, "method.options");
+    reader.read_int("interpolation_points", interpolation_points_, 0, 1001);
+    reader.finish();
+}
+
+void SequentialLoRA::end_task(MethodContext& ctx) {
+    if (interpolation_points_ <= 0) return;
+    if (ctx.task == 0) after_task0_ = snapshot_merged_weights(ctx.model);
+    if (ctx.task == 1 && ctx.evaluate_tasks)
+        run_merge_interpolation(ctx, after_task0_, snapshot_merged_weights(ctx.model),
+                                MergeInterpolationOptions{interpolation_points_, {0, 1}});
+}
 
 void SequentialLoRA::begin_run(MethodContext& ctx) {
     freeze_backbone(ctx.model);

@@ -2,14 +2,17 @@
 // The baselines every adapter method is compared against.
 //
 // sequential-lora   one LoRA pair per adapted site (PEFT init, s = alpha / r), trained task after task
-//                   and never reset (method.targets picks the sites: q,v by default).
+//                   and never reset (method.targets picks the sites: q,v by default). Records the
+//                   merge interpolation between its solutions after tasks 0 and 1 (W0 + s·B A each;
+//                   merge_interpolation.h); option `interpolation_points` (int ≥ 0, default 11, 0 = off).
 // full-finetune     every backbone parameter trains on every task (lr = train.optimizer.lr).
 // frozen-backbone   the backbone never changes; only the task heads train (a linear probe per task).
-// None of them has options (method.options must be empty).
+// The other two have no options (method.options must be empty).
 
 #include <memory>
 
 #include "engine/methods/adapter_method.h"
+#include "engine/methods/merge_interpolation.h"
 #include "engine/model/adapter_targets.h"
 
 namespace lorica {
@@ -21,11 +24,14 @@ public:
     void begin_run(MethodContext& ctx) override;
     void begin_task(MethodContext& ctx) override {}
     std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
+    void end_task(MethodContext& ctx) override;
     nlohmann::json describe(const MethodContext& ctx) const override;
 
 private:
     std::vector<AdapterSite> sites_;
     std::vector<torch::Tensor> factors_;  // A and B of every site
+    int interpolation_points_ = 11;
+    WeightSnapshot after_task0_;
 };
 
 class FullFinetune final : public AdapterMethod {

@@ -1,6 +1,7 @@
 #include "engine/methods/method_registry.h"
 
 #include "engine/methods/baselines.h"
+#include "engine/methods/sd_lora.h"
 #include "engine/methods/lori.h"
 #include "engine/methods/merged_lora.h"
 
@@ -14,6 +15,12 @@ const std::vector<MethodInfo>& registered_methods() {
          [](const ExperimentConfig& c) { return std::make_unique<FullFinetune>(c); }},
         {"frozen-backbone", "frozen backbone, only the task heads train (baseline)",
          [](const ExperimentConfig& c) { return std::make_unique<FrozenBackbone>(c); }},
+        {"sd-lora", "frozen per-task directions with learnable shared magnitudes (arXiv 2501.13198)",
+         [](const ExperimentConfig& c) { return std::make_unique<SDLoRA>(c, SDLoRAVariant::plain); }},
+        {"sd-lora-rr", "SD-LoRA with a rank schedule that shrinks over the stream (rank reduction)",
+         [](const ExperimentConfig& c) { return std::make_unique<SDLoRA>(c, SDLoRAVariant::rank_reduction); }},
+        {"sd-lora-kd", "SD-LoRA that absorbs a new direction the old ones reproduce (least squares)",
+         [](const ExperimentConfig& c) { return std::make_unique<SDLoRA>(c, SDLoRAVariant::knowledge_distillation); }},
         {"lori-d", "LoRI-D: frozen random A, dense trainable B, continued through every task",
          [](const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-d"); }},
         {"lori-s", "LoRI-S: frozen random A, B sparse by a calibrated magnitude mask (90% by default)",

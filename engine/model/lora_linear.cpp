@@ -72,9 +72,91 @@ torch::Tensor LoRALinearImpl::dense_delta(bool frozen_only) const {
     return total;
 }
 
+std::vector<LoRALinearImpl::FrozenKey> LoRALinearImpl::frozen_keys() const {
+    std::vector<FrozenKey> keys;
+    for (const auto& t : terms_) {
+        if (t.trainable_factors()) continue;
+        keys.push_back({t.A.unsafeGetTensorImpl(), t.B.unsafeGetTensorImpl(),
+                        t.magnitude.defined() ? t.magnitude.unsafeGetTensorImpl() : nullptr,
+                        t.A._version(), t.B._version(), t.scale, t.row_offset});
+    }
+    return keys;
+}
+
+void LoRALinearImpl::rebuild_frozen_cache(std::vector<FrozenKey> keys) {
+    torch::NoGradGuard no_grad;
+    frozen_ = FrozenCache{};
+    frozen_.keys = std::move(keys);
+    frozen_.built_for = weight.options();
+    for (const auto& t : terms_)
+        if (!t.trainable_factors()) frozen_.held.insert(frozen_.held.end(), {t.A, t.B});
+    const int64_t out = options.out_features(), in = options.in_features();
+    auto padded = [&](const LowRankTerm& t, torch::Tensor m) {  // m [t.rows(), k] → [out, k]
+        if (t.rows() == out) return m;
+        return torch::constant_pad_nd(m, {0, 0, t.row_offset, out - t.row_offset - t.rows()});
+    };
+    std::vector<const LowRankTerm*> with_magnitude;
+    for (const auto& t : terms_) {
+        if (t.trainable_factors()) continue;
+        if (!t.magnitude.defined()) {
+            torch::Tensor d = padded(t, t.B.detach().matmul(t.A.detach()) * t.scale);
+            frozen_.constant = frozen_.constant.defined() ? frozen_.constant + d : d;
+            continue;
+        }
+        with_magnitude.push_back(&t);
+    }
+    if (with_magnitude.empty()) return;
+    std::vector<int64_t> group_of;
+    for (const LowRankTerm* t : with_magnitude) {
+        int64_t g = 0;
+        while (g < static_cast<int64_t>(frozen_.magnitudes.size()) && !frozen_.magnitudes[g].is_same(t->magnitude)) ++g;
+        if (g == static_cast<int64_t>(frozen_.magnitudes.size())) frozen_.magnitudes.push_back(t->magnitude);
+        group_of.push_back(g);
+    }
+    const int64_t groups = static_cast<int64_t>(frozen_.magnitudes.size());
+    if (groups * out * in <= kMaxFrozenStackElements) {
+        auto opts = weight.options().requires_grad(false);
+        frozen_.stack = torch::zeros({groups, out * in}, opts);
+        for (size_t i = 0; i < with_magnitude.size(); ++i) {
+            const LowRankTerm& t = *with_magnitude[i];
+            frozen_.stack[group_of[i]].add_(padded(t, t.B.detach().matmul(t.A.detach()) * t.scale).reshape({-1}));
+        }
+    } else {
+        std::vector<torch::Tensor> bs, as, cols;
+        for (size_t i = 0; i < with_magnitude.size(); ++i) {
+            const LowRankTerm& t = *with_magnitude[i];
+            bs.push_back(padded(t, t.B.detach() * t.scale));
+            as.push_back(t.A.detach());
+            cols.push_back(torch::full({t.rank()}, group_of[i], torch::TensorOptions().dtype(torch::kInt64).device(weight.device())));
+        }
+        frozen_.b_cat = torch::cat(bs, 1);
+        frozen_.a_cat = torch::cat(as, 0);
+        frozen_.column_group = torch::cat(cols);
+    }
+}
+
+torch::Tensor LoRALinearImpl::frozen_delta() {
+    std::vector<FrozenKey> keys = frozen_keys();
+    if (keys.empty()) return {};
+    if (keys != frozen_.keys || frozen_.built_for.device() != weight.device() ||
+        frozen_.built_for.dtype() != weight.dtype())
+        rebuild_frozen_cache(std::move(keys));
+    torch::Tensor total = frozen_.constant;
+    if (!frozen_.magnitudes.empty()) {
+        torch::Tensor alpha = torch::stack(frozen_.magnitudes).reshape({-1});  // [G], differentiable
+        torch::Tensor d;
+        if (frozen_.stack.defined())
+            d = alpha.unsqueeze(0).mm(frozen_.stack).view({options.out_features(), options.in_features()});
+        else
+            d = (frozen_.b_cat * alpha.index_select(0, frozen_.column_group)).mm(frozen_.a_cat);
+        total = total.defined() ? total + d : d;
+    }
+    return total;
+}
+
 torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
     torch::Tensor w = weight;
-    if (torch::Tensor d = dense_delta(/*frozen_only*/ true); d.defined()) w = w + d;
+    if (torch::Tensor d = frozen_delta(); d.defined()) w = w + d;
     torch::Tensor y = torch::nn::functional::linear(x, w, bias);
     for (const auto& t : terms_) {
         if (!t.trainable_factors()) continue;

@@ -13,16 +13,24 @@
 // - merged incremental LoRA: the term is folded into W with `merge_terms()` at the end of a task.
 // - q/v of a fused qkv [3·dim, dim]: one term with row_offset 0 (q) or 2·dim (v), rows = dim.
 //
-// Forward cost. Terms whose A and B are both frozen are folded into one dense weight
-// (W + Σ ΔW_k: out·in·r extra flops per term, independent of the batch), so a training step does
-// not grow with the number of past tasks beyond that; terms with a trainable factor take the
-// factored path `((x Aᵀ) Bᵀ)` (2·N·r·(in + rows) flops). In eval mode with no trainable term the
-// merged weight is what runs: inference costs exactly one linear layer.
+// Forward cost. Terms whose A and B are both frozen are folded into the dense weight, so a training
+// step does not grow with the number of past tasks; terms with a trainable factor take the factored
+// path `((x Aᵀ) Bᵀ)` (2·N·r·(in + rows) flops). The frozen terms are cached per layer (rebuilt only
+// when a frozen term is added, removed, changes its factors, scale or row offset, or a factor
+// becomes frozen): terms without a magnitude as one constant [out, in] delta; terms with magnitudes
+// grouped by magnitude tensor (SD-LoRA's q and v terms of one task share α_k) into a stack
+// S [G, out, in] of their scaled, padded B A, so each forward adds `(α [G] · S).view(out, in)`: one
+// small contraction, differentiable in the magnitudes, whatever the number of terms. The stack costs
+// G·out·in floats per layer; above `kMaxFrozenStackElements` the layer keeps the factored form
+// instead (B_cat [out, R] with magnitude-scaled columns times A_cat [R, in], R = Σ r_k).
+// In eval mode with no trainable term inference therefore costs one linear layer plus that fold;
+// merge_terms() removes even that.
 //
 // Example:
 //   LoRALinear qkv(LoRALinearOptions(64, 192));
 //   qkv->add_term(LowRankTerm::lora(/*rank*/ 8, /*in*/ 64, /*rows*/ 64, /*row_offset*/ 128, /*scale*/ 1.0));
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -89,9 +97,38 @@ public:
     torch::Tensor weight;  // [out, in]
     torch::Tensor bias;    // [out] or undefined
 
+    // Largest magnitude stack (G·out·in elements) a layer caches before it switches to the factored form.
+    static constexpr int64_t kMaxFrozenStackElements = int64_t{16} << 20;
+
 private:
     torch::Tensor dense_delta(bool frozen_only) const;  // Σ ΔW_k of the selected terms, [out, in]
+    torch::Tensor frozen_delta();                        // Σ ΔW_k of the frozen terms (cached fold), [out, in]
+
+    // Identity of one frozen term, to detect when the cache is stale.
+    struct FrozenKey {
+        const void* a = nullptr;
+        const void* b = nullptr;
+        const void* magnitude = nullptr;
+        int64_t a_version = 0, b_version = 0;
+        double scale = 0.0;
+        int64_t row_offset = 0;
+        bool operator==(const FrozenKey&) const = default;
+    };
+    struct FrozenCache {
+        std::vector<FrozenKey> keys;
+        torch::Tensor constant;                 // [out, in] Σ of the terms without magnitude, or undefined
+        std::vector<torch::Tensor> magnitudes;  // G distinct 0-dim magnitude tensors
+        torch::Tensor stack;                    // [G, out·in] scaled, padded B A summed per magnitude (dense form)
+        torch::Tensor b_cat, a_cat;             // [out, R], [R, in] (factored form, when the stack is too big)
+        torch::Tensor column_group;             // [R] int64: magnitude index of each rank column
+        std::vector<torch::Tensor> held;        // the cached factors, kept alive so their addresses stay unique
+        torch::TensorOptions built_for;         // weight's device and dtype when built
+    };
+    std::vector<FrozenKey> frozen_keys() const;
+    void rebuild_frozen_cache(std::vector<FrozenKey> keys);
+
     std::vector<LowRankTerm> terms_;
+    FrozenCache frozen_;
 };
 
 TORCH_MODULE(LoRALinear);

@@ -7,7 +7,7 @@
 //
 // MethodState keys (MethodState{task, step, key, values}):
 //   kStateMagnitudes        values[k] = α_k for every task k ≤ task (SD-LoRA), after each task
-//                           (step = the task's last step) and every `eval.state_every` steps.
+//                           (step = the task's last step) and every `method.options.state_every` steps.
 //   kStateDirectionResidual values[0] = ‖D_t − Σ_k β_k D_k‖_F of the current (normalised) direction
 //                           against the old ones (SD-LoRA), over training steps.
 //   kStateRanks             values[k] = rank of task k's live adapter (SD-LoRA-RR/KD, LoRI).

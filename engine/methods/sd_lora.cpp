@@ -1,0 +1,303 @@
+#include "engine/methods/sd_lora.h"
+
+#include <cmath>
+#include <numeric>
+
+#include <torch/torch.h>
+
+#include "engine/config/json_object_reader.h"
+#include "engine/methods/baselines.h"
+#include "engine/train/analysis_names.h"
+
+namespace lorica {
+namespace {
+
+std::vector<std::pair<int, int>> read_rank_schedule(ObjectReader& reader, std::vector<std::pair<int, int>> fallback) {
+    const json* v = reader.find("rank_schedule");
+    if (!v) return fallback;
+    const std::string field = reader.field("rank_schedule");
+    const std::string form = "must be a list of [first_task, rank] pairs with first_task ascending from 0 and rank ≥ 1, "
+                             "e.g. [[0,10],[4,8],[8,6]]";
+    if (!v->is_array()) throw ConfigError(field, form + ", got " + v->dump());
+    std::vector<std::pair<int, int>> schedule;
+    for (size_t i = 0; i < v->size(); ++i) {
+        const json& e = (*v)[i];
+        const std::string at = field + "[" + std::to_string(i) + "]";
+        if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_number_integer())
+            throw ConfigError(at, form + ", got " + e.dump());
+        const int64_t first = e[0].get<int64_t>(), rank = e[1].get<int64_t>();
+        if (rank < 1 || rank > 4096) throw ConfigError(at, "rank must be in [1, 4096], got " + std::to_string(rank));
+        if (i == 0 && first != 0) throw ConfigError(at, "the first entry must start at task 0, got " + std::to_string(first));
+        if (i > 0 && first <= schedule.back().first)
+            throw ConfigError(at, "first_task must be ascending, got " + std::to_string(first) + " after " +
+                                      std::to_string(schedule.back().first));
+        schedule.emplace_back(static_cast<int>(first), static_cast<int>(rank));
+    }
+    return schedule;
+}
+
+double mean(const std::vector<double>& v) {
+    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+}  // namespace
+
+SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAVariant variant) {
+    SDLoRAOptions o;
+    ObjectReader r(config.method.options, "method.options");
+    r.read("handover", o.handover, {"rescale", "literal", "released-code"});
+    if (o.handover == "released-code") {
+        o.magnitude_init = 0.8;
+        o.carry_magnitudes = false;
+        o.direction_norm = "factors";
+    }
+    r.read("magnitude_init", o.magnitude_init, 1e-6, 1e6);
+    r.read("carry_magnitudes", o.carry_magnitudes);
+    r.read("direction_norm", o.direction_norm, {"product", "factors"});
+    if (o.handover == "released-code" && o.carry_magnitudes)
+        throw ConfigError(r.field("carry_magnitudes"), "true contradicts handover = released-code, which resets every "
+                                                       "magnitude (allowed with it: false; use handover = literal to combine freely)");
+    if (o.handover == "released-code" && o.direction_norm != "factors")
+        throw ConfigError(r.field("direction_norm"), "'" + o.direction_norm + "' contradicts handover = released-code, which "
+                                                     "uses factor norms (allowed with it: factors; use handover = literal to combine freely)");
+    o.rank_schedule = read_rank_schedule(
+        r, variant == SDLoRAVariant::rank_reduction ? std::vector<std::pair<int, int>>{{0, 10}, {4, 8}, {8, 6}}
+                                                    : std::vector<std::pair<int, int>>{});
+    if (variant == SDLoRAVariant::knowledge_distillation) {
+        o.knowledge_distillation = true;
+        r.read("kd_tau", o.kd_tau, 0.0, 1e3);
+        r.read("kd_update", o.kd_update, {"function-preserving", "paper"});
+        r.read("kd_granularity", o.kd_granularity, {"global", "per-matrix"});
+    }
+    r.read_int("state_every", o.state_every, 0, 1000000);
+    r.read_int("interpolation_points", o.interpolation_points, 0, 1001);
+    r.finish();
+    return o;
+}
+
+int SDLoRAOptions::rank_for_task(int task, int default_rank) const {
+    int rank = default_rank;
+    for (const auto& [first, r] : rank_schedule)
+        if (first <= task) rank = r;
+    return rank;
+}
+
+SDLoRA::SDLoRA(const ExperimentConfig& config, SDLoRAVariant variant)
+    : variant_(variant), options_(SDLoRAOptions::from_config(config, variant)) {
+    scale_ = config.method.alpha / config.method.rank;
+}
+
+std::string SDLoRA::name() const {
+    switch (variant_) {
+        case SDLoRAVariant::rank_reduction: return "sd-lora-rr";
+        case SDLoRAVariant::knowledge_distillation: return "sd-lora-kd";
+        default: return "sd-lora";
+    }
+}
+
+void SDLoRA::begin_run(MethodContext& ctx) {
+    freeze_backbone(ctx.model);
+    sites_ = resolve_adapter_sites(ctx.model, ctx.config.method.targets);
+}
+
+LowRankTerm* SDLoRA::term_of(int site, int task) {
+    for (auto& term : sites_[site].layer->terms())
+        if (term.tag == tag(task) && term.row_offset == sites_[site].row_offset) return &term;
+    return nullptr;
+}
+
+const LowRankTerm* SDLoRA::term_of(int site, int task) const { return const_cast<SDLoRA*>(this)->term_of(site, task); }
+
+void SDLoRA::begin_task(MethodContext& ctx) {
+    const int t = ctx.task;
+    TaskAdapter adapter;
+    adapter.task = t;
+    adapter.rank = options_.rank_for_task(t, ctx.config.method.rank);
+    adapter.magnitude = torch::full({}, options_.magnitude_init, torch::TensorOptions().dtype(torch::kFloat32).device(ctx.device))
+                            .requires_grad_(true);
+    for (auto& site : sites_) {
+        LowRankTerm term = LowRankTerm::lora(adapter.rank, site.in, site.rows, site.row_offset, scale_, tag(t), ctx.device);
+        term.magnitude = adapter.magnitude;
+        adapter.A.push_back(term.A);
+        adapter.B.push_back(term.B);
+        site.layer->add_term(std::move(term));
+    }
+    adapters_.resize(t);  // tasks are begun in order; a re-begun task replaces its record
+    adapters_.push_back(std::move(adapter));
+}
+
+std::vector<ParamGroup> SDLoRA::parameter_groups(MethodContext& ctx) {
+    const auto& opt = ctx.config.train.optimizer;
+    ParamGroup factors{"adapter", {}, opt.lr, opt.weight_decay};
+    const TaskAdapter& current = adapters_.back();
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        factors.params.push_back(current.A[s]);
+        factors.params.push_back(current.B[s]);
+    }
+    ParamGroup magnitudes{"magnitudes", {}, opt.lr, 0.0};
+    for (const auto& a : adapters_)
+        if (a.live) magnitudes.params.push_back(a.magnitude);
+    return {factors, magnitudes};
+}
+
+FactoredDirection SDLoRA::direction_of(const TaskAdapter& adapter) const {
+    FactoredDirection d;
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        const LowRankTerm* term = term_of(static_cast<int>(s), adapter.task);
+        d.push_back({adapter.B[s], adapter.A[s], term ? term->scale : 0.0});
+    }
+    return d;
+}
+
+double SDLoRA::current_direction_residual() const {
+    if (adapters_.empty()) return 0.0;
+    const TaskAdapter& current = adapters_.back();
+    std::vector<FactoredDirection> basis;
+    for (const auto& a : adapters_)
+        if (a.finished && a.live && a.task < current.task) basis.push_back(direction_of(a));
+    if (basis.empty()) return 0.0;
+    FactoredDirection target;
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        const double n = frobenius_norm({current.B[s], current.A[s], 1.0});
+        target.push_back({current.B[s], current.A[s], n > 0.0 ? 1.0 / n : 0.0});
+    }
+    return fit_direction(basis, target).relative_residual();
+}
+
+void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
+    torch::NoGradGuard no_grad;
+    std::vector<double> norms;
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        const torch::Tensor& A = adapter.A[s];
+        const torch::Tensor& B = adapter.B[s];
+        norms.push_back(options_.direction_norm == "product" ? frobenius_norm({B, A, 1.0})
+                                                             : B.norm().item<double>() * A.norm().item<double>());
+    }
+    bool zero = false;
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        adapter.A[s].set_requires_grad(false);
+        adapter.B[s].set_requires_grad(false);
+        LowRankTerm* term = term_of(static_cast<int>(s), adapter.task);
+        const bool usable = std::isfinite(norms[s]) && norms[s] > 0.0;
+        zero = zero || !usable;
+        term->scale = usable ? 1.0 / norms[s] : 0.0;
+    }
+    if (zero && ctx.warn)
+        ctx.warn("sd-lora: task " + std::to_string(adapter.task) +
+                 " left a zero update in some adapted matrix; its direction there is 0");
+    if (options_.handover == "rescale") adapter.magnitude.mul_(scale_ * mean(norms));
+    adapter.finished = true;
+}
+
+void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
+    torch::NoGradGuard no_grad;
+    std::vector<TaskAdapter*> old;
+    for (auto& a : adapters_)
+        if (a.finished && a.live && a.task < adapter.task) old.push_back(&a);
+    last_dropped_ = false;
+    if (old.empty()) return;
+    const double alpha_t = adapter.magnitude.item<double>();
+    const bool preserve = options_.kd_update == "function-preserving";
+
+    if (options_.kd_granularity == "global") {
+        std::vector<FactoredDirection> basis;
+        for (auto* a : old) basis.push_back(direction_of(*a));
+        DirectionFit fit = fit_direction(basis, direction_of(adapter));
+        last_residual_ = fit.relative_residual();
+        if (last_residual_ > options_.kd_tau) return;
+        auto beta = fit.beta.accessor<double, 1>();
+        for (size_t k = 0; k < old.size(); ++k) old[k]->magnitude.add_((preserve ? alpha_t : 1.0) * beta[k]);
+    } else {
+        std::vector<torch::Tensor> betas;  // per site [K]
+        double worst = 0.0;
+        for (size_t s = 0; s < sites_.size(); ++s) {
+            std::vector<FactoredDirection> basis;
+            for (auto* a : old) basis.push_back({direction_of(*a)[s]});
+            DirectionFit fit = fit_direction(basis, {direction_of(adapter)[s]});
+            worst = std::max(worst, fit.relative_residual());
+            betas.push_back(fit.beta);
+        }
+        last_residual_ = worst;
+        if (worst > options_.kd_tau) return;
+        for (auto* a : old)
+            if (std::abs(a->magnitude.item<double>()) < 1e-12) {
+                if (ctx.warn) ctx.warn("sd-lora-kd: task " + std::to_string(adapter.task) +
+                                       " not absorbed: an old magnitude is 0, so a per-matrix fold is undefined");
+                return;
+            }
+        for (size_t s = 0; s < sites_.size(); ++s)
+            for (size_t k = 0; k < old.size(); ++k) {
+                const double alpha_k = old[k]->magnitude.item<double>();
+                const double beta = betas[s][static_cast<int64_t>(k)].item<double>();
+                term_of(static_cast<int>(s), old[k]->task)->scale *= 1.0 + (preserve ? alpha_t : 1.0) * beta / alpha_k;
+            }
+    }
+    for (auto& site : sites_) site.layer->remove_terms(tag(adapter.task));
+    adapter.live = false;
+    adapter.magnitude.zero_();
+    last_dropped_ = true;
+}
+
+void SDLoRA::end_task(MethodContext& ctx) {
+    TaskAdapter& adapter = adapters_.back();
+    last_residual_ = current_direction_residual();
+    last_dropped_ = false;
+    if (ctx.evaluate_seen) ctx.evaluate_seen(EvalPhase::before_handover);
+    hand_over(ctx, adapter);
+    if (options_.knowledge_distillation) distill(ctx, adapter);
+    if (!options_.carry_magnitudes) {
+        torch::NoGradGuard no_grad;
+        for (auto& a : adapters_)
+            if (a.live) a.magnitude.fill_(options_.magnitude_init);
+    }
+    if (ctx.evaluate_seen) ctx.evaluate_seen(EvalPhase::after_handover);
+
+    if (options_.interpolation_points > 0) {
+        if (ctx.task == 0) after_task0_ = snapshot_merged_weights(ctx.model);
+        if (ctx.task == 1 && ctx.evaluate_tasks)
+            run_merge_interpolation(ctx, after_task0_, snapshot_merged_weights(ctx.model),
+                                    MergeInterpolationOptions{options_.interpolation_points, {0, 1}});
+    }
+}
+
+std::vector<double> SDLoRA::magnitudes() const {
+    std::vector<double> v;
+    for (const auto& a : adapters_) v.push_back(a.live ? a.magnitude.item<double>() : 0.0);
+    return v;
+}
+
+std::vector<double> SDLoRA::ranks() const {
+    std::vector<double> v;
+    for (const auto& a : adapters_) v.push_back(a.live ? a.rank : 0);
+    return v;
+}
+
+std::vector<MethodState> SDLoRA::state(const MethodContext& ctx) const {
+    std::vector<MethodState> out = {{ctx.task, ctx.step, names::kStateMagnitudes, magnitudes()},
+                                    {ctx.task, ctx.step, names::kStateRanks, ranks()}};
+    if (ctx.task >= 1) out.push_back({ctx.task, ctx.step, names::kStateDirectionResidual, {last_residual_}});
+    return out;
+}
+
+std::vector<MethodState> SDLoRA::step_state(const MethodContext& ctx) const {
+    if (options_.state_every <= 0 || ctx.step % options_.state_every != 0) return {};
+    std::vector<MethodState> out = {{ctx.task, ctx.step, names::kStateMagnitudes, magnitudes()}};
+    if (ctx.task >= 1)
+        out.push_back({ctx.task, ctx.step, names::kStateDirectionResidual, {current_direction_residual()}});
+    return out;
+}
+
+nlohmann::json SDLoRA::describe(const MethodContext& ctx) const {
+    nlohmann::json sites = nlohmann::json::array();
+    for (const auto& s : sites_) sites.push_back(s.name());
+    return {{"sites", sites},
+            {"ranks", ranks()},
+            {"magnitudes", magnitudes()},
+            {"scale", scale_},
+            {"handover", options_.handover},
+            {"direction_norm", options_.direction_norm},
+            {"carry_magnitudes", options_.carry_magnitudes},
+            {"magnitude_init", options_.magnitude_init}};
+}
+
+}  // namespace lorica

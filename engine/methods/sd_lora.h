@@ -1,0 +1,173 @@
+#pragma once
+// SD-LoRA (Wu et al., ICLR 2025, arXiv 2501.13198) and its variants SD-LoRA-RR and SD-LoRA-KD.
+//
+// Each finished task k leaves, in every adapted matrix s, a frozen direction D_{k,s} = c_{k,s} B_{k,s} A_{k,s}
+// (c = 1/‖B A‖_F, or 1/(‖B‖_F ‖A‖_F) with direction_norm = factors) and one learnable magnitude α_k:
+// a single 0-dim tensor shared by the terms of every adapted matrix of every layer
+// (LowRankTerm::magnitude). While task t trains, every adapted matrix computes
+//
+//     W_s = W0_s + Σ_{k<t} α_k D_{k,s} + α_t · s · B_{t,s} A_{t,s}        s = method.alpha / method.rank
+//
+// with new A_t, B_t (PEFT init, B_t = 0); A_t, B_t, every live α_k and the task's head train, W0 and
+// the old factors are frozen. Inference is one merged weight per layer (merge_for_inference).
+//
+// Registered names (one class; the variants are options with other defaults):
+//   sd-lora      rank = method.rank for every task
+//   sd-lora-rr   rank reduction: `rank_schedule` defaults to [[0,10],[4,8],[8,6]]
+//   sd-lora-kd   after each hand-over, a direction that the old ones reproduce (residual ≤ kd_tau) is
+//                dropped and absorbed into the old magnitudes
+//
+// Adapted matrices: `method.targets` (default q and v of every block: with the fused qkv, the term
+// adds to the q rows and to the v rows; k is untouched).
+//
+// Hand-over (end of task t: α_t s B_t A_t becomes α_t D_t), option `handover`:
+//   rescale (default)  α_t ← α_t · s · mean over adapted matrices of 1/c_{t,s} (= ‖B A‖_F with product
+//                      norms): the update is preserved exactly where a matrix's norm equals the mean,
+//                      nearly continuous otherwise. Taken literally, the hand-over multiplies the
+//                      task's update by 1/(s‖B_t A_t‖_F) (2–4× on the tiny ViT), which inflates old
+//                      updates and raises forgetting.
+//   literal            α_t unchanged (the paper's equations read literally).
+//   released-code      the published implementation: literal, factor norms, and every magnitude
+//                      reset to `magnitude_init` (0.8 there) at each hand-over, i.e. learned
+//                      magnitudes are not carried to the next task. It implies carry_magnitudes =
+//                      false and direction_norm = factors (contradicting values are a ConfigError);
+//                      magnitude_init may be changed.
+// The accuracy of every seen task is recorded just before and just after each hand-over
+// (EvalPhase::before_handover / after_handover), so the jump is visible for every option.
+//
+// Options (`method.options`; a wrong name or value is a ConfigError naming method.options.<name>):
+//   magnitude_init     double > 0, initial α_t of a new task. Default 1.0 (paper); 0.8 with
+//                      handover = released-code.
+//   carry_magnitudes   bool. true: old α_k keep their learned values into the next task (paper).
+//                      false: at each hand-over every live α_k is reset to magnitude_init (released
+//                      code). Default true; false with handover = released-code.
+//   direction_norm     product | factors. How a finished direction is normalised: 1/‖B A‖_F (paper)
+//                      or 1/(‖B‖_F ‖A‖_F) (released code). Default product; factors with
+//                      handover = released-code.
+//   handover           rescale | literal | released-code (above). Default rescale.
+//   rank_schedule      [[first_task, rank], ...], first_task ascending from 0, rank ≥ 1: the rank of the
+//                      adapter of task t is the rank of the last entry with first_task ≤ t. Default
+//                      [] = method.rank for every task ([[0,10],[4,8],[8,6]] for sd-lora-rr; the
+//                      paper's μ = 4, ν = 8, r = 10/8/6). The scale s stays alpha / method.rank.
+//   kd_tau             (sd-lora-kd only) double ≥ 0, default 9e-4: drop threshold on the relative
+//                      residual ‖D_t − Σ β_k D_k‖_F / ‖D_t‖_F of the new direction (global: over the
+//                      concatenation of all adapted matrices, so with unit per-matrix directions it is
+//                      the residual divided by √(number of adapted matrices); per-matrix: each matrix's).
+//   kd_update          (sd-lora-kd only) function-preserving | paper. On a drop: α_k ← α_k + α_t β_k
+//                      (the model's function is unchanged; default) or α_k ← α_k + β_k (as printed).
+//   kd_granularity     (sd-lora-kd only) global | per-matrix. global (default; consistent with the
+//                      shared magnitudes): one least-squares fit over all adapted matrices, β shared.
+//                      per-matrix: one fit per matrix; the direction is dropped only when every
+//                      matrix's residual ≤ kd_tau, and matrix s's part α_t β_{k,s} D_{k,s} is folded
+//                      into the old term's constant (c_{k,s} ← c_{k,s}(1 + α_t β_{k,s} / α_k); with
+//                      kd_update = paper, c_{k,s}(1 + β_{k,s} / α_k)), since α_k is shared.
+//   state_every        int ≥ 0, default 8: record magnitudes and the direction residual every this many
+//                      global steps (0 = only at task ends).
+//   interpolation_points  int ≥ 0, default 11: λ points of the merge interpolation between the
+//                      solutions after task 0's and task 1's hand-overs (0 = off).
+//
+// Recorded (engine/train/analysis_names.h): kStateMagnitudes (α_k for every task k ≤ t, 0 for a
+// direction dropped by KD; after every task and every state_every steps), kStateDirectionResidual
+// (residual of the current direction B_t A_t / ‖B_t A_t‖_F against the live old ones, global
+// normalisation as for kd_tau; tasks ≥ 1, every state_every steps and once at the hand-over),
+// kStateRanks (rank of each task's live adapter, 0 once dropped), and the
+// kAnalysisMergeInterpolation curves (W_1 after task 0's hand-over, W_2 after task 1's).
+//
+// Magnitudes train with the optimizer's lr and no weight decay (param group "magnitudes").
+//
+// Presets (resources/presets, all on the default Fashion-MNIST stream with the default experiment's
+// data, foundation, epochs and batch size):
+//   sd-lora                rank 8, s = 1, AdamW lr 5e-4 (head 2e-3), handover rescale.
+//   sd-lora-paper          rank 10, s = 1, Adam lr 5e-4 (the paper's 0.008 is tuned to ViT-B/16 and made
+//                          every LoRA method drift on the tiny ViT), magnitudes init 1 and carried,
+//                          product norms, handover literal (the paper's equations as written).
+//   sd-lora-released-code  rank 10, s = 1, SGD momentum 0.9 lr 0.008 for adapters, magnitudes and head,
+//                          no weight decay, handover released-code (reset to 0.8, factor norms). Pixels
+//                          stay normalised (mean/std) so the cached foundation model is shared.
+//   sd-lora-rr / sd-lora-kd  as sd-lora with the variant's defaults spelled out.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/methods/adapter_method.h"
+#include "engine/methods/direction_algebra.h"
+#include "engine/methods/merge_interpolation.h"
+#include "engine/model/adapter_targets.h"
+
+namespace lorica {
+
+enum class SDLoRAVariant { plain, rank_reduction, knowledge_distillation };
+
+struct SDLoRAOptions {
+    double magnitude_init = 1.0;
+    bool carry_magnitudes = true;
+    std::string direction_norm = "product";  // product | factors
+    std::string handover = "rescale";        // rescale | literal | released-code
+    std::vector<std::pair<int, int>> rank_schedule;  // (first task index, rank), empty = method.rank
+    bool knowledge_distillation = false;             // set by the registered name sd-lora-kd
+    double kd_tau = 9e-4;
+    std::string kd_update = "function-preserving";   // function-preserving | paper
+    std::string kd_granularity = "global";           // global | per-matrix
+    int state_every = 8;
+    int interpolation_points = 11;
+
+    // Reads `method.options` with the variant's defaults; throws ConfigError("method.options.<name>", ...).
+    static SDLoRAOptions from_config(const ExperimentConfig& config, SDLoRAVariant variant);
+    // Rank of task t's adapter.
+    int rank_for_task(int task, int default_rank) const;
+};
+
+class SDLoRA final : public AdapterMethod {
+public:
+    SDLoRA(const ExperimentConfig& config, SDLoRAVariant variant);
+
+    std::string name() const override;
+    void begin_run(MethodContext& ctx) override;
+    void begin_task(MethodContext& ctx) override;
+    std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
+    void end_task(MethodContext& ctx) override;
+    std::vector<MethodState> state(const MethodContext& ctx) const override;
+    std::vector<MethodState> step_state(const MethodContext& ctx) const override;
+    nlohmann::json describe(const MethodContext& ctx) const override;
+
+    const SDLoRAOptions& options() const { return options_; }
+    // α_k per task (0 for a task whose direction KD dropped), current task included.
+    std::vector<double> magnitudes() const;
+    // Rank of each task's live adapter (0 once dropped).
+    std::vector<double> ranks() const;
+    // Residual of the current task's normalised direction against the live old directions (global
+    // normalisation, see kd_tau); 0 without old directions or with a zero current direction.
+    double current_direction_residual() const;
+    // The last hand-over: whether KD dropped its direction, and the direction's relative residual.
+    bool last_handover_dropped() const { return last_dropped_; }
+    double last_handover_residual() const { return last_residual_; }
+
+private:
+    struct TaskAdapter {
+        int task = 0;
+        int rank = 0;
+        torch::Tensor magnitude;          // 0-dim, shared by every site's term
+        std::vector<torch::Tensor> A, B;  // per site (frozen after the hand-over)
+        bool live = true;                 // false once KD absorbed it
+        bool finished = false;            // hand-over done
+    };
+
+    std::string tag(int task) const { return "sd-lora-task" + std::to_string(task); }
+    LowRankTerm* term_of(int site, int task);
+    const LowRankTerm* term_of(int site, int task) const;
+    FactoredDirection direction_of(const TaskAdapter& adapter) const;  // as stored: c B A per site
+    void hand_over(MethodContext& ctx, TaskAdapter& adapter);
+    void distill(MethodContext& ctx, TaskAdapter& adapter);
+
+    SDLoRAVariant variant_;
+    SDLoRAOptions options_;
+    double scale_ = 1.0;  // s = alpha / rank of the current term
+    std::vector<AdapterSite> sites_;
+    std::vector<TaskAdapter> adapters_;  // one per task begun, by task index
+    WeightSnapshot after_task0_;
+    bool last_dropped_ = false;
+    double last_residual_ = 0.0;
+};
+
+}  // namespace lorica
