@@ -19,7 +19,7 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
     RawDataset raw;
     try {
         const auto start = std::chrono::steady_clock::now();
-        raw = load_raw_dataset(config.data);
+        raw = load_raw_dataset(config);
         log::debug("data set loaded in " +
                    std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) + " s");
     } catch (const std::exception& e) {
