@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
 
 #include "engine/io/safetensors.h"
@@ -72,7 +73,7 @@ TEST(TimmWeights, WrongSizesMissingAndUnexpectedKeysAreNamed) {
     VisionTransformer small(ViTOptions().dim(32).heads(2).depth(2));
     const std::string path = (dir.path / "small.safetensors").string();
     save_timm_weights(path, small);
-    VisionTransformer tiny(ViTOptions());
+    VisionTransformer tiny{ViTOptions()};
     const torch::Tensor before = tiny->cls_token.detach().clone();
     std::string e = error_of(tiny, path);
     EXPECT_NE(e.find("wrong size"), std::string::npos) << e;
@@ -116,7 +117,7 @@ TEST(TimmWeights, HeadIsOptionalAndSkippedWhenClassesDiffer) {
     EXPECT_TRUE(torch::equal(five->head->weight, head_before));
     EXPECT_TRUE(torch::equal(five->norm->weight, imagenet->norm->weight));
 
-    VisionTransformer headless(ViTOptions());
+    VisionTransformer headless{ViTOptions()};
     r = load_timm_weights(headless, path);
     EXPECT_EQ(r.notes.size(), 2u) << "head.weight and head.bias skipped: the model has no head";
     const std::string no_head = (dir.path / "nohead.safetensors").string();
@@ -136,7 +137,7 @@ TEST(TimmWeights, PosEmbedOfAnotherGridIsResampled) {
     }
     const std::string path = (dir.path / "grid2.safetensors").string();
     save_timm_weights(path, small_grid);
-    VisionTransformer vit(ViTOptions());  // 4×4 patches
+    VisionTransformer vit{ViTOptions()};  // 4×4 patches
     TimmLoadReport r = load_timm_weights(vit, path);
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_NE(r.notes[0].find("resampled"), std::string::npos);
@@ -149,7 +150,7 @@ TEST(TimmWeights, PosEmbedOfAnotherGridIsResampled) {
 
 TEST(TimmWeights, HalfPrecisionFilesLoadAsFloat32) {
     TempDir dir("bf16");
-    VisionTransformer a(ViTOptions());
+    VisionTransformer a{ViTOptions()};
     std::vector<TensorData> tensors;
     for (const auto& p : a->named_parameters()) {
         torch::Tensor v = p.value().detach().contiguous();
@@ -157,7 +158,7 @@ TEST(TimmWeights, HalfPrecisionFilesLoadAsFloat32) {
         tensors.push_back(TensorData::from_floats(p.key(), v.sizes().vec(), values, Dtype::BF16));
     }
     write_safetensors((dir.path / "bf16.safetensors").string(), tensors);
-    VisionTransformer b(ViTOptions());
+    VisionTransformer b{ViTOptions()};
     load_timm_weights(b, (dir.path / "bf16.safetensors").string());
     const torch::Tensor w = a->blocks[0]->as<BlockImpl>()->attn->qkv->weight.detach();
     const torch::Tensor got = b->blocks[0]->as<BlockImpl>()->attn->qkv->weight.detach();
