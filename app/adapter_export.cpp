@@ -1,18 +1,34 @@
 #include "app/adapter_export.h"
 
+#include <filesystem>
 #include <stdexcept>
+
+#include "engine/io/run_export.h"
 
 namespace lorica::app {
 
-bool export_available() { return false; }
+bool export_available() { return true; }
 
-std::string export_unavailable_reason() {
-    return "Adapter export (PEFT adapter_config.json + adapter_model.safetensors) is not in this build yet.";
-}
+std::string export_unavailable_reason() { return ""; }
 
-std::string export_adapters(const RunStore&, const AdapterExportRequest& request) {
-    throw std::runtime_error("cannot export the adapters of run " + std::to_string(request.run_id) + ": " +
-                             export_unavailable_reason());
+std::string export_adapters(const RunStore& store, const AdapterExportRequest& request) {
+    std::string written;
+    auto add = [&](const RunExportResult& r, const std::string& dir) {
+        written += dir + (r.has_adapter ? "" : "  (no adapter terms: base weights only)") + "\n";
+    };
+    if (!request.per_task) {
+        add(export_run(store, RunExportOptions{request.run_id, request.output_dir, -1, false, ""}), request.output_dir);
+        return written;
+    }
+    const std::vector<int> tasks = exportable_tasks(store, request.run_id);
+    if (tasks.empty())
+        throw std::runtime_error("run " + std::to_string(request.run_id) +
+                                 " has no stored checkpoint (checkpoints are written at the end of every task)");
+    for (int t : tasks) {
+        const std::string dir = (std::filesystem::path(request.output_dir) / ("task" + std::to_string(t))).string();
+        add(export_run(store, RunExportOptions{request.run_id, dir, t, true, ""}), dir);
+    }
+    return written;
 }
 
 }  // namespace lorica::app

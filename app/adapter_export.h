@@ -1,9 +1,9 @@
 #pragma once
 // The GUI's entry point to adapter-file export (PEFT layout, /work/shared/methods.md "Adapter files").
 //
-// The engine's exporter is not part of this build yet: `export_available()` says whether it is, and
-// the "Export adapters…" action stays disabled (with a tooltip saying why) while it is false.
-// Wiring the exporter in means implementing these two functions in adapter_export.cpp.
+// Calls the engine's run exporter (engine/io/run_export.h), the same code as `lorica-cli export`.
+// `export_available()` keeps the "Export adapters…" action disabled, with the reason as its tooltip,
+// in a build without the exporter.
 
 #include <cstdint>
 #include <string>

@@ -8,6 +8,7 @@
 # and a few hand-made headers, and runs for a bounded time. Work files go to build-fuzz-safetensors/ (or $FUZZ_DIR):
 # the corpus is kept between runs; crashes are written to artifacts/ and make the script exit non-zero.
 # Reproduce one with: build-fuzz-safetensors/fuzz_safetensors build-fuzz-safetensors/artifacts/crash-<hash>
+# The same target also builds through CMake: `cmake --preset fuzz && cmake --build build-fuzz` (clang, no LibTorch).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

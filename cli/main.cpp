@@ -6,6 +6,8 @@
 //   lorica-cli export-results RUN|exp:ID --out DIR [--db PATH]
 //   lorica-cli metrics --matrix FILE.csv
 //   lorica-cli presets | methods
+//   lorica-cli inspect FILE|DIR
+//   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
 // Exit codes: 0 success, 1 a run failed or was cancelled, 2 bad input (config, file, arguments).
 
 #include <csignal>
@@ -17,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/export_results_command.h"
+#include "cli/io_commands.h"
 #include "cli/progress_printer.h"
 #include "cli/report.h"
 #include "engine/config/experiment_config.h"
@@ -199,13 +202,13 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "csv", "json"}))
         ->capture_default_str();
 
-    auto* export_cmd = app.add_subcommand("export-results", "write a run's or experiment's results as CSV tables and "
+    auto* export_results_cmd = app.add_subcommand("export-results", "write a run's or experiment's results as CSV tables and "
                                                             "results.json (accuracy matrices, metrics, loss, method "
                                                             "state, analyses, foundation classes)");
     std::string export_target, export_dir;
-    export_cmd->add_option("RUN", export_target, "run id, or exp:ID for every run of an experiment")->required();
-    export_cmd->add_option("-o,--out", export_dir, "output directory (created when missing)")->required();
-    export_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
+    export_results_cmd->add_option("RUN", export_target, "run id, or exp:ID for every run of an experiment")->required();
+    export_results_cmd->add_option("-o,--out", export_dir, "output directory (created when missing)")->required();
+    export_results_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
 
     auto* metrics = app.add_subcommand("metrics", "compute every metric from an accuracy matrix CSV");
     std::string matrix_path;
@@ -223,14 +226,32 @@ int main(int argc, char** argv) {
     auto* presets = app.add_subcommand("presets", "list the shipped experiment presets");
     auto* methods = app.add_subcommand("methods", "list the adapter methods");
 
+    auto* inspect = app.add_subcommand("inspect", "print a safetensors file's tensors and metadata, or an adapter/checkpoint directory");
+    std::string inspect_path;
+    inspect->add_option("PATH", inspect_path, "safetensors file, PEFT adapter directory or task checkpoint directory")->required();
+
+    auto* export_cmd = app.add_subcommand("export", "export a run's adapter as a PEFT directory (with timm base weights)");
+    lorica::cli::ExportRequest export_request;
+    export_cmd->add_option("RUN", export_request.run_id, "run id (see `lorica-cli runs`)")->required();
+    export_cmd->add_option("--out", export_request.out_dir, "output directory")->required();
+    export_cmd->add_option("--task", export_request.task, "the checkpoint after this task (default: the last)");
+    export_cmd->add_flag("--only-task", export_request.only_task, "only the terms created by that task (default: all up to it)");
+    export_cmd->add_option("--base-model-name", export_request.base_model_name, "base_model_name_or_path of adapter_config.json");
+    export_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
+
     CLI11_PARSE(app, argc, argv);
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
     try {
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
         if (*runs) return command_runs(db_path, method_filter, status_filter);
         if (*show) return command_show(db_path, show_target, with_config, show_format);
-        if (*export_cmd) return lorica::cli::command_export_results(db_path, export_target, export_dir);
+        if (*export_results_cmd) return lorica::cli::command_export_results(db_path, export_target, export_dir);
         if (*metrics) return command_metrics(matrix_path);
+        if (*inspect) return lorica::cli::command_inspect(inspect_path);
+        if (*export_cmd) {
+            export_request.db_path = db_path;
+            return lorica::cli::command_export(export_request);
+        }
         if (*config_cmd) {
             auto config = lorica::parse_experiment_config(
                 lorica::assemble_config_document(config_cmd_path, config_cmd_preset, config_cmd_overrides));

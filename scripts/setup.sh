@@ -47,6 +47,15 @@ if [ "$have" != "$torch_version" ]; then
 else
   echo "reusing torch $have"
 fi
+step "Python interop packages (timm, PEFT) in $venv, for tests/interop"
+interop_packages=("timm==1.0.31" "peft==0.21.2")
+if "$venv/bin/python" -c 'import timm, peft, safetensors' 2>/dev/null; then
+  echo "present"
+elif "$venv/bin/python" -m pip install -q "${interop_packages[@]}"; then
+  echo "installed ${interop_packages[*]}"
+else
+  echo "SKIP: could not install ${interop_packages[*]}: the interop test (interop.timm_peft) will be skipped"
+fi
 torch_prefix=$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 echo "$torch_prefix" > "$here/.torch-prefix"
 echo "CMAKE_PREFIX_PATH for Torch: $torch_prefix"

@@ -121,7 +121,12 @@ ExperimentConfig parse_experiment_config(const json& document) {
             ar.read_int("random_crop_padding", c.data.augment.random_crop_padding, 0, 64);
             ar.finish();
         }
+        r.read("cifar100_labels", c.data.cifar100_labels, {"fine", "coarse"});
+        r.read("file_list", c.data.file_list);
+        r.read_int("resize_size", c.data.resize_size, 0, 8192);
         r.finish();
+        if (!c.data.file_list.empty() && c.data.dataset != "image-folder")
+            throw ConfigError("data.file_list", "is only used with data.dataset = image-folder");
         if (c.data.normalize_mean.size() != c.data.normalize_std.size())
             throw ConfigError("data.normalize_std", "must have as many entries as data.normalize_mean");
     }
@@ -243,7 +248,10 @@ json to_json(const ExperimentConfig& c) {
                  {"normalize_std", c.data.normalize_std},
                  {"augment",
                   {{"horizontal_flip", c.data.augment.horizontal_flip},
-                   {"random_crop_padding", c.data.augment.random_crop_padding}}}};
+                   {"random_crop_padding", c.data.augment.random_crop_padding}}},
+                 {"cifar100_labels", c.data.cifar100_labels},
+                 {"file_list", c.data.file_list},
+                 {"resize_size", c.data.resize_size}};
     j["foundation"] = {{"enabled", c.foundation.enabled},
                        {"classes", c.foundation.classes},
                        {"train_per_class", c.foundation.train_per_class},

@@ -5,7 +5,8 @@
 // Fashion-MNIST default experiment of resources/presets/default.json):
 //
 //   name, seeds[], device ("auto"|"cpu"|"cuda"), threads (0 = all cores), database, cache_dir
-//   data       { dataset, root, train_per_class, test_per_class, normalize_mean[], normalize_std[], augment{} }
+//   data       { dataset, root, train_per_class, test_per_class, normalize_mean[], normalize_std[], augment{},
+//                cifar100_labels, file_list, resize_size }
 //   foundation { enabled, classes, train_per_class, epochs, batch_size, optimizer{}, schedule{} }
 //   stream     { type, tasks, classes_per_task, class_order_seed, domains[], task_incremental }
 //   backbone   { preset, image_size, patch_size, in_channels, dim, depth, heads, mlp_ratio, weights }
@@ -70,6 +71,14 @@ struct DataConfig {
     std::vector<double> normalize_mean = {0.2860};  // per channel, applied to pixels in [0, 1]
     std::vector<double> normalize_std = {0.3530};   // per channel; empty = no normalisation
     AugmentConfig augment;
+    // cifar100: which label byte is the class: "fine" (100 classes) or "coarse" (20 superclasses).
+    std::string cifar100_labels = "fine";
+    // image-folder: a list file instead of scanning root/<class>/ folders. "{split}" is replaced by
+    // "train" / "test" (e.g. "clipart_{split}.txt"); each line "<path relative to root> <label index>".
+    std::string file_list;
+    // image-folder: images are resized (shorter side, bicubic) to resize_size, then centre-cropped to
+    // backbone.image_size (the published test transform: 256 → 224). 0 = image_size · 8 / 7.
+    int resize_size = 0;
 };
 
 struct FoundationConfig {
@@ -106,7 +115,9 @@ struct BackboneConfig {
     int depth = 3;
     int heads = 4;
     double mlp_ratio = 4.0;
-    std::string weights;  // optional timm-layout safetensors file loaded instead of the foundation step
+    // Optional timm-layout safetensors file (io/timm_weights.h) loaded into the backbone before the
+    // foundation step; with foundation.enabled = false the weights are used as they are.
+    std::string weights;
 };
 
 struct MethodConfig {

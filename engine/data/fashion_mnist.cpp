@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include "engine/data/cifar_binary.h"
 #include "engine/data/idx_file.h"
+#include "engine/data/image_folder.h"
 #include "engine/data/raw_dataset.h"
 
 namespace lorica {
@@ -51,9 +53,37 @@ RawDataset load_fashion_mnist(const std::string& root) {
     return d;
 }
 
+RawDataset load_raw_dataset(const ExperimentConfig& config) {
+    const DataConfig& data = config.data;
+    RawDataset raw;
+    if (data.dataset == "fashion-mnist") {
+        raw = load_fashion_mnist(data.root.empty() ? kFashionMnistDefaultRoot : data.root);
+    } else if (data.dataset == "cifar10" || data.dataset == "cifar100" || data.dataset == "image-folder") {
+        if (data.root.empty()) throw ConfigError("data.root", "is required for data.dataset = " + data.dataset);
+        if (data.dataset == "cifar10") raw = load_cifar10(data.root);
+        else if (data.dataset == "cifar100") raw = load_cifar100(data.root, data.cifar100_labels);
+        else
+            raw = load_image_folder(data.root, data.file_list,
+                                    ImageFolderLoadOptions{config.backbone.image_size, data.resize_size, config.backbone.in_channels, 0});
+    } else {
+        throw ConfigError("data.dataset", "'" + data.dataset + "' is not allowed (allowed: fashion-mnist, cifar10, cifar100, image-folder)");
+    }
+    const int64_t c = raw.train_images.size(1), h = raw.train_images.size(2);
+    if (c != config.backbone.in_channels)
+        throw ConfigError("backbone.in_channels", data.dataset + " images have " + std::to_string(c) + " channels, the backbone expects " +
+                                                      std::to_string(config.backbone.in_channels));
+    if (h != config.backbone.image_size)
+        throw ConfigError("backbone.image_size", data.dataset + " images are " + std::to_string(h) + "×" + std::to_string(h) +
+                                                     ", the backbone expects " + std::to_string(config.backbone.image_size));
+    return raw;
+}
+
 RawDataset load_raw_dataset(const DataConfig& data) {
-    if (data.dataset == "fashion-mnist") return load_fashion_mnist(data.root.empty() ? kFashionMnistDefaultRoot : data.root);
-    throw DataError("data.dataset '" + data.dataset + "': no loader is built into this version of Lorica yet");
+    ExperimentConfig config;
+    config.data = data;
+    if (data.dataset != "fashion-mnist") config.backbone = backbone_preset("vit_base_patch16_224");
+    if (data.dataset == "cifar10" || data.dataset == "cifar100") config.backbone.image_size = 32;
+    return load_raw_dataset(config);
 }
 
 }  // namespace lorica

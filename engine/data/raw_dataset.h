@@ -21,6 +21,13 @@ struct RawDataset {
 };
 
 // Loads `data.dataset` from `data.root` (or its default location). Throws DataError naming the file.
+//   fashion-mnist  IDX files (default root /usr/share/datasets/fashion-mnist)
+//   cifar10 / cifar100   the binary layout (cifar_binary.h); data.root required
+//   image-folder   PNG/JPEG folders or a file list (image_folder.h), decoded to the backbone's
+//                  image_size and in_channels; data.root required
+// The images must match backbone.image_size and in_channels (ConfigError naming the field otherwise).
+RawDataset load_raw_dataset(const ExperimentConfig& config);
+// The same with a default backbone (image folders decode to 224 × 224 RGB).
 RawDataset load_raw_dataset(const DataConfig& data);
 
 // The default location of the embedded Fashion-MNIST (Debian package dataset-fashion-mnist).

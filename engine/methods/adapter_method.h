@@ -28,6 +28,7 @@
 #include <torch/types.h>
 
 #include "engine/config/experiment_config.h"
+#include "engine/io/adapter_set.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/train/events.h"
@@ -88,6 +89,15 @@ public:
 
     // A JSON description of the method's state (ranks, terms per task, magnitudes) for export/show.
     virtual nlohmann::json describe(const MethodContext& ctx) const { return nlohmann::json::object(); }
+
+    // Every adapter term the method holds, detached, for checkpoints and PEFT export (io/adapter_set.h).
+    // Default: the live LowRankTerms of model.lora_layers() (relative to the live weights). A method
+    // that folds its terms into W (merged LoRA) returns its kept factors with `base = "foundation"`; a
+    // method with masks (LoRI-S) fills AdapterTerm::mask.
+    virtual AdapterSet adapter_set(const MethodContext& ctx) const {
+        VisionTransformer model = ctx.model;
+        return AdapterSet::from_model(model, name());
+    }
 };
 
 // Number of scalars in the tensors (for "trainable parameters" reports).

@@ -87,6 +87,31 @@ std::vector<MethodState> MergedLoRA::state(const MethodContext& ctx) const {
     return {{ctx.task, ctx.step, names::kStateTrainableParams, {static_cast<double>(trainable_count_)}}};
 }
 
+AdapterSet MergedLoRA::adapter_set(const MethodContext& ctx) const {
+    AdapterSet set;
+    set.method = name_;
+    set.base = "foundation";
+    set.meta = {{"after_task", options_.after_task}, {"update", options_.update}};
+    for (const TaskFactors& f : kept_) {
+        const AdapterSite* site = nullptr;
+        for (const auto& s : sites_)
+            if (s.name() == f.site) site = &s;
+        if (!site) continue;
+        AdapterTerm t;
+        t.module = site->module;
+        t.out_features = site->layer->options.out_features();
+        t.row_offset = f.row_offset;
+        t.A = f.A.detach().to(torch::kCPU, torch::kFloat32).clone();
+        t.B = f.B.detach().to(torch::kCPU, torch::kFloat32).clone();
+        t.scale = f.scale;
+        t.task = f.task;
+        t.tag = "task" + std::to_string(f.task);
+        t.frozen = true;
+        set.terms.push_back(std::move(t));
+    }
+    return set;
+}
+
 nlohmann::json MergedLoRA::describe(const MethodContext& ctx) const {
     nlohmann::json sites = nlohmann::json::array();
     for (const auto& s : sites_) sites.push_back(s.name());

@@ -71,6 +71,10 @@ public:
     void end_task(MethodContext& ctx) override;
     std::vector<MethodState> state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
+    // The kept factors of every finished task, relative to the foundation weights (base = "foundation"):
+    // with after_task = merge their sum is exactly what was merged into W; with drop each task's
+    // factors are that task's adapter alone (export one task with `--only-task`).
+    AdapterSet adapter_set(const MethodContext& ctx) const override;
 
     const MergedLoRAOptions& options() const { return options_; }
     const std::vector<AdapterSite>& sites() const { return sites_; }

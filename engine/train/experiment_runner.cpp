@@ -119,11 +119,13 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
         if (!variant.label.empty()) log::info("variant " + std::to_string(variant.index + 1) + "/" +
                                               std::to_string(variants.size()) + ": " + variant.label);
         VariantRunListener tagged(events, variant, rank_sweep);
-        const nlohmann::json data_section = to_json(c)["data"];
+        // Image folders decode to the backbone's size and channels: both sections key the loaded data.
+        const nlohmann::json c_json = to_json(c);
+        const nlohmann::json data_section = {c_json["data"], c_json["backbone"]};
         if (loaded_data != data_section) {
             try {
                 const auto start = std::chrono::steady_clock::now();
-                raw = load_raw_dataset(c.data);
+                raw = load_raw_dataset(c);
                 loaded_data = data_section;
                 log::debug("data set loaded in " +
                            std::to_string(

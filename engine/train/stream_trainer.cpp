@@ -9,6 +9,8 @@
 
 #include "engine/data/batcher.h"
 #include "engine/data/stream_data.h"
+#include "engine/io/run_checkpoint.h"
+#include "engine/io/timm_weights.h"
 #include "engine/methods/method_registry.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
@@ -53,6 +55,7 @@ private:
     void evaluate_random_init();
     void evaluate_seen(int after_task, EvalPhase phase);
     void train_task(int t);
+    void write_checkpoint(int t);
 
     const RunRequest& req_;
     const ExperimentConfig& config_;
@@ -68,6 +71,7 @@ private:
     std::unique_ptr<MethodContext> ctx_;
     int64_t step_ = 0;
     int current_task_ = -1;
+    std::string checkpoint_dir_;  // this run's checkpoint directory ("" = checkpoints failed to start)
 };
 
 void StreamTrainer::run() {
@@ -93,6 +97,10 @@ void StreamTrainer::run() {
     if (config_.eval.random_init) evaluate_random_init();
     log::debug("random-init evaluation in " + std::to_string(seconds_since(phase_start)) + " s");
 
+    if (!config_.backbone.weights.empty()) {
+        TimmLoadReport report = load_timm_weights(model_, config_.backbone.weights);
+        for (const auto& note : report.notes) events_.on_event(Warning{"backbone.weights " + config_.backbone.weights + ": " + note});
+    }
     if (config_.foundation.enabled) {
         phase_start = Clock::now();
         prepare_foundation(model_, config_, data_, req_.seed, device_, events_, cancel_);
@@ -116,6 +124,15 @@ void StreamTrainer::run() {
     if (config_.foundation.enabled) {
         EvaluationDone found = evaluator_->evaluate_foundation(model_, -1, 0, EvalPhase::end_of_task);
         events_.on_event(found);
+    }
+    try {
+        nlohmann::json run_config = to_json(config_);
+        run_config["seeds"] = {req_.seed};
+        checkpoint_dir_ = make_run_checkpoint_dir(resolve_cache_dir(config_), config_hash(run_config), req_.seed);
+        write_foundation_backbone(checkpoint_dir_, model_);
+    } catch (const std::exception& e) {
+        checkpoint_dir_.clear();
+        events_.on_event(Warning{std::string("run checkpoint not written: ") + e.what()});
     }
     method_->begin_run(*ctx_);
     for (int t = 0; t < static_cast<int>(data_.tasks.size()); ++t) train_task(t);
@@ -245,7 +262,29 @@ void StreamTrainer::train_task(int t) {
     log::debug("task " + std::to_string(t) + ": training " + std::to_string(seconds_since(task_start)) +
                " s, end-of-task evaluation " + std::to_string(seconds_since(eval_start)) + " s");
     for (auto& s : method_->state(*ctx_)) events_.on_event(s);
+    write_checkpoint(t);
     events_.on_event(TaskFinished{t, seconds_since(task_start)});
+}
+
+void StreamTrainer::write_checkpoint(int t) {
+    if (checkpoint_dir_.empty()) return;
+    try {
+        nlohmann::json run_config = to_json(config_);
+        run_config["seeds"] = {req_.seed};
+        AdapterSet adapters = method_->adapter_set(*ctx_);
+        nlohmann::json tasks = nlohmann::json::array();
+        for (int j = 0; j <= t; ++j)
+            tasks.push_back({{"task", j}, {"classes", data_.tasks[j].spec.classes}, {"domain", data_.tasks[j].spec.domain},
+                             {"head", data_.tasks[j].spec.head}});
+        adapters.meta["config_hash"] = config_hash(run_config);
+        adapters.meta["after_task"] = t;
+        adapters.meta["tasks"] = tasks;
+        adapters.meta["method_state"] = method_->describe(*ctx_);
+        events_.on_event(write_task_checkpoint(checkpoint_dir_, {t, method_->name(), config_hash(run_config), req_.seed},
+                                               model_, heads_, adapters));
+    } catch (const std::exception& e) {
+        events_.on_event(Warning{"task " + std::to_string(t) + ": run checkpoint not written: " + e.what()});
+    }
 }
 
 }  // namespace

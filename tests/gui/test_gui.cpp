@@ -9,6 +9,7 @@
 #include <QAction>
 #include <QDockWidget>
 #include <QFile>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -210,7 +211,7 @@ private Q_SLOTS:
         MainWindow window;
         window.set_confirm_close(false);
         QVERIFY(window.open_database(db_path()));
-        QVERIFY(!window.export_action()->isEnabled());
+        QCOMPARE(window.export_action()->isEnabled(), lorica::app::export_available());
         QVERIFY(!window.export_action()->toolTip().isEmpty());
         window.editor()->set_document(tiny_config(dir_.filePath("cache"), {0, 1}));
         QVERIFY2(window.editor()->valid(), qPrintable(window.editor()->error_message()));
@@ -235,6 +236,13 @@ private Q_SLOTS:
         QVERIFY(planned > 0);
         QCOMPARE(static_cast<int64_t>(window.store()->step_metrics(runs[0].id).size()), planned);
         QCOMPARE(live.runs[0].record.id, runs[0].id);
+
+        // The export action's engine call: one PEFT folder per task, with timm base weights.
+        const std::string out = dir_.filePath("export").toStdString();
+        const std::string written =
+            lorica::app::export_adapters(*window.store(), lorica::app::AdapterExportRequest{runs[0].id, out, true});
+        QVERIFY2(QFileInfo::exists(QString::fromStdString(out + "/task0/base_model.safetensors")), written.c_str());
+        QVERIFY(QFileInfo::exists(QString::fromStdString(out + "/task0/lorica_export.json")));
 
         // Two seeds: the loss is a mean ± std band with one point per step.
         RunViews* views = window.views();

@@ -140,6 +140,13 @@ TEST(MergedLoRA, KeptFactorsReproduceTheSumOfMerges) {
     EXPECT_GT((w["blocks.1.attn.qkv"] - w0["blocks.1.attn.qkv"]).abs().max().item<double>(), 1e-4);
     // k rows untouched
     EXPECT_TRUE(torch::equal(w["blocks.0.attn.qkv"].slice(0, 16, 32), w0["blocks.0.attn.qkv"].slice(0, 16, 32)));
+
+    // The exported adapter set holds the same factors relative to the foundation weights: W0 + ΔW = W.
+    const AdapterSet set = m.adapter_set(*b.ctx);
+    EXPECT_EQ(set.base, "foundation");
+    ASSERT_EQ(set.terms.size(), 3u * 4u);
+    for (const std::string& module : set.modules())
+        EXPECT_LE((w0[module] + set.delta(module) - w[module]).abs().max().item<double>(), 1e-6) << module;
 }
 
 TEST(MergedLoRA, FullUpdateChangesExactlyTheAdaptedRows) {

@@ -1,0 +1,114 @@
+#include "engine/data/cifar_binary.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <torch/torch.h>
+
+#include "engine/data/idx_file.h"
+
+namespace lorica {
+namespace fs = std::filesystem;
+namespace {
+
+std::string find_root(const std::string& root, const char* subdir, const char* probe) {
+    if (!fs::exists(root)) throw DataError("data.root " + root + ": no such folder");
+    if (fs::exists(fs::path(root) / probe)) return root;
+    if (fs::exists(fs::path(root) / subdir / probe)) return (fs::path(root) / subdir).string();
+    throw DataError((fs::path(root) / probe).string() + " not found (expected the CIFAR binary layout in " + root + " or " +
+                    (fs::path(root) / subdir).string() + ")");
+}
+
+std::vector<uint8_t> read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw DataError(path.string() + ": cannot open (missing file?)");
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return bytes;
+}
+
+// Appends the records of one batch file. label_bytes = 1 (CIFAR-10) or 2 (CIFAR-100); label_index picks one.
+void read_batch(const fs::path& path, int label_bytes, int label_index, int num_classes, std::vector<uint8_t>& pixels,
+                std::vector<int64_t>& labels) {
+    const std::vector<uint8_t> bytes = read_file(path);
+    const int64_t record = label_bytes + kCifarImageBytes;
+    if (bytes.empty() || static_cast<int64_t>(bytes.size()) % record != 0)
+        throw DataError(path.string() + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
+                        std::to_string(record) + "-byte records (truncated?)");
+    const int64_t n = static_cast<int64_t>(bytes.size()) / record;
+    const size_t old = pixels.size();
+    pixels.resize(old + static_cast<size_t>(n * kCifarImageBytes));
+    for (int64_t i = 0; i < n; ++i) {
+        const uint8_t* rec = bytes.data() + i * record;
+        const int label = rec[label_index];
+        if (label >= num_classes)
+            throw DataError(path.string() + ": record " + std::to_string(i) + " has label " + std::to_string(label) +
+                            " (allowed 0.." + std::to_string(num_classes - 1) + ")");
+        labels.push_back(label);
+        std::memcpy(pixels.data() + old + i * kCifarImageBytes, rec + label_bytes, kCifarImageBytes);
+    }
+}
+
+void fill(torch::Tensor& images, torch::Tensor& labels, std::vector<uint8_t>& pixels, std::vector<int64_t>& y) {
+    const int64_t n = static_cast<int64_t>(y.size());
+    images = torch::empty({n, 3, 32, 32}, torch::kUInt8);
+    std::memcpy(images.data_ptr<uint8_t>(), pixels.data(), pixels.size());
+    labels = torch::tensor(y, torch::kInt64);
+}
+
+std::vector<std::string> names_file(const fs::path& path, int count) {
+    std::vector<std::string> names;
+    std::ifstream in(path);
+    for (std::string line; in && std::getline(in, line);) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (!line.empty()) names.push_back(line);
+    }
+    if (static_cast<int>(names.size()) != count) {
+        names.clear();
+        for (int i = 0; i < count; ++i) names.push_back("class_" + std::to_string(i));
+    }
+    return names;
+}
+
+}  // namespace
+
+RawDataset load_cifar10(const std::string& root_in) {
+    const fs::path root = find_root(root_in, "cifar-10-batches-bin", "test_batch.bin");
+    RawDataset d;
+    d.name = "cifar10";
+    d.num_classes = 10;
+    std::vector<uint8_t> px;
+    std::vector<int64_t> y;
+    for (int b = 1; b <= 5; ++b) read_batch(root / ("data_batch_" + std::to_string(b) + ".bin"), 1, 0, 10, px, y);
+    fill(d.train_images, d.train_labels, px, y);
+    px.clear();
+    y.clear();
+    read_batch(root / "test_batch.bin", 1, 0, 10, px, y);
+    fill(d.test_images, d.test_labels, px, y);
+    d.class_names = names_file(root / "batches.meta.txt", 10);
+    if (d.class_names.front() == "class_0")
+        d.class_names = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+    return d;
+}
+
+RawDataset load_cifar100(const std::string& root_in, const std::string& label) {
+    if (label != "fine" && label != "coarse")
+        throw ConfigError("data.cifar100_labels", "'" + label + "' is not allowed (allowed: fine, coarse)");
+    const fs::path root = find_root(root_in, "cifar-100-binary", "test.bin");
+    const bool fine = label == "fine";
+    RawDataset d;
+    d.name = "cifar100";
+    d.num_classes = fine ? 100 : 20;
+    std::vector<uint8_t> px;
+    std::vector<int64_t> y;
+    read_batch(root / "train.bin", 2, fine ? 1 : 0, d.num_classes, px, y);
+    fill(d.train_images, d.train_labels, px, y);
+    px.clear();
+    y.clear();
+    read_batch(root / "test.bin", 2, fine ? 1 : 0, d.num_classes, px, y);
+    fill(d.test_images, d.test_labels, px, y);
+    d.class_names = names_file(root / (fine ? "fine_label_names.txt" : "coarse_label_names.txt"), d.num_classes);
+    return d;
+}
+
+}  // namespace lorica

@@ -1,0 +1,133 @@
+#include "engine/data/streaming_image_dataset.h"
+
+#include <torch/torch.h>
+
+#include "engine/data/idx_file.h"
+
+namespace lorica {
+
+StreamingImageDataset::StreamingImageDataset(std::vector<ImageEntry> entries, StreamingImageOptions options)
+    : entries_(std::move(entries)), options_(std::move(options)) {
+    if (options_.channels != 1 && options_.channels != 3)
+        throw std::invalid_argument("StreamingImageDataset: channels must be 1 or 3");
+    for (int k = 0; k < options_.workers; ++k) workers_.emplace_back([this] { worker_loop(); });
+}
+
+StreamingImageDataset::~StreamingImageDataset() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    work_ready_.notify_all();
+    for (auto& w : workers_) w.join();
+}
+
+void StreamingImageDataset::prefetch(const std::vector<int64_t>& indices) {
+    if (workers_.empty()) return;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (int64_t i : indices) {
+            if (i < 0 || i >= size() || cache_.count(i) || queued_or_decoding_.count(i)) continue;
+            queued_or_decoding_.insert(i);
+            queue_.push_back(i);
+        }
+    }
+    work_ready_.notify_all();
+}
+
+void StreamingImageDataset::worker_loop() {
+    for (;;) {
+        int64_t index;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            if (stopping_) return;
+            index = queue_.front();
+            queue_.pop_front();
+        }
+        std::shared_ptr<const DecodedImage> image;
+        try {
+            image = std::make_shared<const DecodedImage>(
+                convert_channels(decode_image_file(entries_[static_cast<size_t>(index)].path), options_.channels));
+        } catch (const std::exception&) {
+            image.reset();  // the caller decodes it again and reports the error
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            queued_or_decoding_.erase(index);
+            if (image) {
+                ++stats_.background_decodes;
+                insert_locked(index, std::move(image));
+            }
+        }
+        decoded_.notify_all();
+    }
+}
+
+void StreamingImageDataset::insert_locked(int64_t index, std::shared_ptr<const DecodedImage> image) {
+    if (cache_.count(index)) return;
+    const size_t bytes = image->pixels.size();
+    lru_.push_front(index);
+    cache_[index] = Slot{std::move(image), lru_.begin()};
+    stats_.cached_bytes += bytes;
+    while (stats_.cached_bytes > options_.cache_bytes && lru_.size() > 1) {
+        const int64_t victim = lru_.back();
+        lru_.pop_back();
+        stats_.cached_bytes -= cache_.at(victim).image->pixels.size();
+        cache_.erase(victim);
+        ++stats_.evictions;
+    }
+}
+
+std::shared_ptr<const DecodedImage> StreamingImageDataset::fetch(int64_t index) {
+    if (index < 0 || index >= size())
+        throw std::out_of_range("StreamingImageDataset: index " + std::to_string(index) + " of " + std::to_string(size()));
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (!cache_.count(index) && queued_or_decoding_.count(index)) {
+            ++stats_.waits;
+            decoded_.wait(lock, [&] { return cache_.count(index) || !queued_or_decoding_.count(index); });
+        } else if (cache_.count(index)) {
+            ++stats_.hits;
+        }
+        if (auto it = cache_.find(index); it != cache_.end()) {
+            lru_.splice(lru_.begin(), lru_, it->second.lru);
+            return it->second.image;
+        }
+        ++stats_.misses;
+    }
+    std::shared_ptr<const DecodedImage> image;
+    try {
+        image = std::make_shared<const DecodedImage>(
+            convert_channels(decode_image_file(entries_[static_cast<size_t>(index)].path), options_.channels));
+    } catch (const ImageDecodeError& e) {
+        throw DataError(e.what());
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    insert_locked(index, image);
+    return image;
+}
+
+torch::Tensor StreamingImageDataset::batch(const std::vector<int64_t>& indices, bool train, std::mt19937_64& rng) {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> items;
+    items.reserve(indices.size());
+    for (int64_t i : indices) {
+        torch::Tensor x = image_to_tensor(*fetch(i));
+        items.push_back(train ? train_transform(x, options_.transform, rng) : test_transform(x, options_.transform));
+    }
+    return torch::stack(items);
+}
+
+torch::Tensor StreamingImageDataset::labels(const std::vector<int64_t>& indices) const {
+    std::vector<int64_t> y;
+    for (int64_t i : indices) y.push_back(entries_.at(static_cast<size_t>(i)).label);
+    return torch::tensor(y, torch::kInt64);
+}
+
+StreamingImageStats StreamingImageDataset::stats() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+}
+
+}  // namespace lorica

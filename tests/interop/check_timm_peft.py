@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Checks Lorica's ViT and PEFT export against timm and PEFT themselves.
+
+    python tests/interop/check_timm_peft.py --exporter build/tests/lorica_interop_export
+    python tests/interop/check_timm_peft.py --dir EXPORT_DIR        (a `lorica-cli export` directory)
+
+With --exporter, runs it into a temporary directory first (a tiny ViT with random weights and adapter
+terms of every kind Lorica exports, see tests/interop/interop_export.cpp). Then:
+  1. builds timm's VisionTransformer with the arguments in lorica_export.json (img_size 28, patch 7,
+     in_chans 1, embed_dim 64, depth 3, num_heads 4, class token, global_pool "token"), loads
+     base_model.safetensors with strict=True, and compares its logits with Lorica's logits_base (<= 1e-4);
+  2. wraps it with peft.PeftModel.from_pretrained(model, DIR) and compares with Lorica's logits (<= 1e-4).
+Needs torch, timm, peft and safetensors (scripts/setup.sh installs them into its venv). Where they
+cannot be imported it prints "SKIP: ..." and exits 77 (ctest's SKIP_RETURN_CODE).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--exporter", help="lorica_interop_export binary")
+    parser.add_argument("--dir", help="an existing export directory (with io.safetensors for the logits check)")
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    args = parser.parse_args()
+    try:
+        import torch
+        import timm
+        import peft
+        from safetensors.torch import load_file
+    except ImportError as e:
+        print(f"SKIP: python packages for the interop check are missing ({e}); run scripts/setup.sh")
+        return SKIP
+
+    with tempfile.TemporaryDirectory(prefix="lorica-interop-") as tmp:
+        directory = args.dir
+        if args.exporter:
+            directory = tmp
+            subprocess.run([args.exporter, directory], check=True)
+        if not directory:
+            parser.error("give --exporter or --dir")
+        with open(os.path.join(directory, "lorica_export.json")) as f:
+            arch = json.load(f)["timm"]
+        model = timm.models.vision_transformer.VisionTransformer(
+            img_size=arch["img_size"], patch_size=arch["patch_size"], in_chans=arch["in_chans"],
+            embed_dim=arch["embed_dim"], depth=arch["depth"], num_heads=arch["num_heads"],
+            mlp_ratio=arch["mlp_ratio"], num_classes=arch["num_classes"],
+            class_token=arch["class_token"], global_pool=arch["global_pool"])
+        state = load_file(os.path.join(directory, "base_model.safetensors"))
+        model.load_state_dict(state, strict=True)
+        model.eval()
+        io_path = os.path.join(directory, "io.safetensors")
+        if not os.path.exists(io_path):
+            print(f"loaded {directory} into timm ({sum(p.numel() for p in model.parameters())} parameters); "
+                  "no io.safetensors, logits not compared")
+        failures = 0
+        io = load_file(io_path) if os.path.exists(io_path) else None
+        with torch.no_grad():
+            if io is not None:
+                base = model(io["x"])
+                diff = (base - io["logits_base"]).abs().max().item()
+                ok = diff <= args.tolerance
+                failures += not ok
+                print(f"timm forward vs Lorica forward (random weights): max |diff| = {diff:.3g} "
+                      f"{'OK' if ok else 'FAIL'} (tolerance {args.tolerance:g})")
+            peft_model = peft.PeftModel.from_pretrained(model, directory)
+            peft_model.eval()
+            if io is not None:
+                adapted = peft_model(io["x"])
+                diff = (adapted - io["logits"]).abs().max().item()
+                moved = (io["logits"] - io["logits_base"]).abs().max().item()
+                ok = diff <= args.tolerance
+                failures += not ok
+                print(f"timm + PEFT adapter vs Lorica with adapter terms: max |diff| = {diff:.3g} "
+                      f"{'OK' if ok else 'FAIL'} (the adapter moves the logits by up to {moved:.3g})")
+            else:
+                n = sum(1 for name, _ in peft_model.named_modules() if name.endswith("lora_A"))
+                print(f"PEFT loaded the adapter onto {n} modules")
+        return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
