@@ -8,6 +8,7 @@
 #include "engine/config/json_object_reader.h"
 #include "engine/methods/baselines.h"
 #include "engine/train/analysis_names.h"
+#include "engine/util/log.h"
 
 namespace lorica {
 namespace {
@@ -45,7 +46,7 @@ double mean(const std::vector<double>& v) {
 SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAVariant variant) {
     SDLoRAOptions o;
     ObjectReader r(config.method.options, "method.options");
-    r.read("handover", o.handover, {"rescale", "literal", "released-code"});
+    r.read("handover", o.handover, {"rescale", "literal", "released-code", "exact"});
     if (o.handover == "released-code") {
         o.magnitude_init = 0.8;
         o.carry_magnitudes = false;
@@ -182,10 +183,21 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
         zero = zero || !usable;
         term->scale = usable ? 1.0 / norms[s] : 0.0;
     }
+    // exact: one constant 1/mean for every matrix, so α_t (s·mean) D_{t,s} = α_t s B A in every matrix.
+    const double mean_norm = mean(norms);
+    if (options_.handover == "exact" && std::isfinite(mean_norm) && mean_norm > 0.0)
+        for (size_t s = 0; s < sites_.size(); ++s) term_of(static_cast<int>(s), adapter.task)->scale = 1.0 / mean_norm;
     if (zero && ctx.warn)
         ctx.warn("sd-lora: task " + std::to_string(adapter.task) +
                  " left a zero update in some adapted matrix; its direction there is 0");
-    if (options_.handover == "rescale") adapter.magnitude.mul_(scale_ * mean(norms));
+    {
+        std::string line = "sd-lora: hand-over of task " + std::to_string(adapter.task) + ", per-matrix norms (" +
+                           options_.direction_norm + "):";
+        for (double n : norms) line += " " + std::to_string(n);
+        log::debug(line + "; mean " + std::to_string(mean(norms)) + ", alpha " +
+                   std::to_string(adapter.magnitude.item<double>()));
+    }
+    if (options_.handover == "rescale" || options_.handover == "exact") adapter.magnitude.mul_(scale_ * mean_norm);
     adapter.finished = true;
 }
 

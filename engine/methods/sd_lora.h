@@ -26,6 +26,9 @@
 //                      nearly continuous otherwise. Taken literally, the hand-over multiplies the
 //                      task's update by 1/(s‖B_t A_t‖_F) (2–4× on the tiny ViT), which inflates old
 //                      updates and raises forgetting.
+//   exact              as rescale, but every matrix's direction is B_{t,s} A_{t,s} / mean_s ‖B_{t,s} A_{t,s}‖
+//                      (unit norm on average over the adapted matrices, not in each): the hand-over
+//                      preserves every matrix's update exactly.
 //   literal            α_t unchanged (the paper's equations read literally).
 //   released-code      the published implementation: literal, factor norms, and every magnitude
 //                      reset to `magnitude_init` (0.8 there) at each hand-over, i.e. learned
@@ -44,7 +47,7 @@
 //   direction_norm     product | factors. How a finished direction is normalised: 1/‖B A‖_F (paper)
 //                      or 1/(‖B‖_F ‖A‖_F) (released code). Default product; factors with
 //                      handover = released-code.
-//   handover           rescale | literal | released-code (above). Default rescale.
+//   handover           rescale | literal | released-code | exact (above). Default rescale.
 //   rank_schedule      [[first_task, rank], ...], first_task ascending from 0, rank ≥ 1: the rank of the
 //                      adapter of task t is the rank of the last entry with first_task ≤ t. Default
 //                      [] = method.rank for every task ([[0,10],[4,8],[8,6]] for sd-lora-rr; the
@@ -103,7 +106,7 @@ struct SDLoRAOptions {
     double magnitude_init = 1.0;
     bool carry_magnitudes = true;
     std::string direction_norm = "product";  // product | factors
-    std::string handover = "rescale";        // rescale | literal | released-code
+    std::string handover = "rescale";        // rescale | literal | released-code | exact
     std::vector<std::pair<int, int>> rank_schedule;  // (first task index, rank), empty = method.rank
     bool knowledge_distillation = false;             // set by the registered name sd-lora-kd
     double kd_tau = 9e-4;

@@ -7,6 +7,7 @@
 #include "engine/methods/method_registry.h"
 #include "engine/methods/sd_lora.h"
 #include "engine/train/analysis_names.h"
+#include "engine/train/optimizer_factory.h"
 
 using namespace lorica;
 
@@ -92,7 +93,7 @@ std::string config_error_field(const std::string& method, const nlohmann::json& 
 TEST(SDLoRA, OptionErrorsNameTheFieldAndTheAllowedValues) {
     auto err = config_error_field("sd-lora", {{"handover", "bogus"}});
     EXPECT_NE(err.find("method.options.handover"), std::string::npos) << err;
-    EXPECT_NE(err.find("rescale, literal, released-code"), std::string::npos) << err;
+    EXPECT_NE(err.find("rescale, literal, released-code, exact"), std::string::npos) << err;
     err = config_error_field("sd-lora", {{"kd_tau", 1e-3}});  // a KD option on plain SD-LoRA
     EXPECT_NE(err.find("method.options.kd_tau"), std::string::npos) << err;
     err = config_error_field("sd-lora-kd", {{"kd_granularity", "layer"}});
@@ -162,6 +163,37 @@ TEST(SDLoRA, HandOverNormalisesDirectionsAndRescalesTheMagnitude) {
             EXPECT_NEAR(t->delta().norm().item<double>(), alpha, 1e-4 * alpha) << "α D with ‖D‖_F = 1";
         }
         EXPECT_EQ(h.phases, (std::vector<EvalPhase>{EvalPhase::before_handover, EvalPhase::after_handover}));
+    }
+}
+
+TEST(SDLoRA, ExactHandOverKeepsEveryMatrixUpdateWhereRescaleDoesNot) {
+    for (std::string handover : {"exact", "rescale"}) {
+        Harness h("sd-lora", {{"handover", handover}}, /*rank*/ 4);
+        h.config.method.alpha = 2.0;  // s = 0.5
+        auto m = make_sd_lora(h.config);
+        m->begin_run(*h.ctx);
+        m->begin_task(*h.ctx);
+        pretend_trained(h, 0, 1.3);
+        auto terms = h.terms(0);
+        {  // matrices of clearly different norms
+            torch::NoGradGuard no_grad;
+            for (size_t i = 0; i < terms.size(); ++i) terms[i]->B.mul_(1.0 + static_cast<double>(i));
+        }
+        std::vector<torch::Tensor> before;
+        double mean = 0.0;
+        for (auto* t : terms) {
+            before.push_back(t->delta().detach().clone());
+            mean += t->B.detach().mm(t->A.detach()).norm().item<double>() / static_cast<double>(terms.size());
+        }
+        m->end_task(*h.ctx);
+        EXPECT_NEAR(m->magnitudes()[0], 1.3 * 0.5 * mean, 1e-5) << handover;
+        double worst = 0.0;
+        for (size_t i = 0; i < terms.size(); ++i)
+            worst = std::max(worst, ((terms[i]->delta() - before[i]).norm() / before[i].norm()).item<double>());
+        if (handover == "exact")
+            EXPECT_LE(worst, 1e-5);
+        else
+            EXPECT_GE(worst, 0.2) << "rescale keeps only the mean norm";
     }
 }
 
@@ -348,4 +380,76 @@ TEST(SDLoRAKD, OrthogonalDirectionIsKept) {
     EXPECT_NEAR(m->last_handover_residual(), 1.0, 1e-5);
     EXPECT_EQ(m->ranks(), (std::vector<double>{4, 4}));
     EXPECT_EQ(h.terms(1).size(), 4u);
+}
+
+// Real AdamW steps on tasks 0–2: after every step each adapted layer's training-mode output equals a
+// dense recomputation from independently kept copies, W0 + Σ_{k<t} α_k B_k A_k / ‖B_k A_k‖_F + α_t s B_t A_t;
+// W0 and the old factors never move, and the current B starts at 0 with a fresh A.
+TEST(SDLoRA, TrainingForwardMatchesADenseRecomputationAcrossStepsAndHandOvers) {
+    Harness h("sd-lora", nlohmann::json::object(), /*rank*/ 4);
+    h.config.method.alpha = 2.0;  // s = 0.5, so a wrong scale on the current term shows
+    auto m = make_sd_lora(h.config);
+    m->begin_run(*h.ctx);
+    auto layers = h.model->lora_layers();
+    std::vector<torch::Tensor> w0;
+    for (auto& [name, layer] : layers) w0.push_back(layer->weight.detach().clone());
+    struct Kept { int task; int64_t row_offset; torch::Tensor A, B; };
+    std::vector<std::vector<Kept>> kept(layers.size());  // per layer, finished terms
+    std::vector<torch::Tensor> previous_A;
+    const double s = 0.5;
+    for (int t = 0; t < 3; ++t) {
+        h.ctx->task = t;
+        m->begin_task(*h.ctx);
+        for (auto* term : h.terms(t)) {
+            EXPECT_EQ(term->B.abs().max().item<double>(), 0.0) << "B_t starts at 0";
+            EXPECT_DOUBLE_EQ(term->scale, s);
+            for (auto& a : previous_A) EXPECT_FALSE(term->A.is_same(a)) << "A re-used across tasks";
+        }
+        auto groups = m->parameter_groups(*h.ctx);
+        OptimizerConfig oc;
+        oc.name = "adamw";
+        oc.lr = 0.05;
+        oc.weight_decay = 0.0;
+        TaskOptimizer opt = make_optimizer(oc, groups);
+        h.model->train();
+        for (int step = 0; step < 6; ++step) {
+            opt.optimizer->zero_grad();
+            h.model->features(torch::randn({4, 1, 28, 28})).sin().sum().backward();
+            opt.optimizer->step();
+            auto alphas = m->magnitudes();
+            torch::NoGradGuard no_grad;
+            for (size_t l = 0; l < layers.size(); ++l) {
+                auto& layer = layers[l].second;
+                EXPECT_TRUE(torch::equal(layer->weight.detach(), w0[l])) << "W0 moved";
+                torch::Tensor w = w0[l].clone();
+                for (auto& k : kept[l]) {
+                    torch::Tensor ba = k.B.mm(k.A);
+                    w.slice(0, k.row_offset, k.row_offset + ba.size(0)) += alphas[k.task] * ba / ba.norm();
+                }
+                for (auto& term : layer->terms()) {
+                    if (term.tag != "sd-lora-task" + std::to_string(t)) continue;
+                    w.slice(0, term.row_offset, term.row_offset + term.rows()) += alphas[t] * s * term.B.mm(term.A);
+                    for (auto& k : kept[l])
+                        if (k.row_offset == term.row_offset) EXPECT_FALSE(term.A.is_same(k.A));
+                }
+                for (auto& term : layer->terms())
+                    for (auto& k : kept[l])
+                        if (term.tag == "sd-lora-task" + std::to_string(k.task) && term.row_offset == k.row_offset) {
+                            EXPECT_TRUE(torch::equal(term.A, k.A)) << "old A moved";
+                            EXPECT_TRUE(torch::equal(term.B, k.B)) << "old B moved";
+                        }
+                auto x_tokens = torch::randn({3, 5, layer->options.in_features()});
+                auto expected = torch::nn::functional::linear(x_tokens, w, layer->bias);
+                auto got = layer->forward(x_tokens);
+                EXPECT_LE((got - expected).abs().max().item<double>(), 1e-5 * (1.0 + expected.abs().max().item<double>()))
+                    << "layer " << l << " task " << t << " step " << step;
+            }
+        }
+        m->end_task(*h.ctx);
+        for (size_t l = 0; l < layers.size(); ++l)
+            for (auto& term : layers[l].second->terms())
+                if (term.tag == "sd-lora-task" + std::to_string(t))
+                    kept[l].push_back({t, term.row_offset, term.A.detach().clone(), term.B.detach().clone()});
+        for (auto* term : h.terms(t)) previous_A.push_back(term->A);
+    }
 }
