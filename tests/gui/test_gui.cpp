@@ -260,9 +260,10 @@ private Q_SLOTS:
         QCOMPARE(views->matrix()->filled_cells(), 3);
         QVERIFY(views->metrics()->text(0, 0).contains(QString::fromUtf8("±")));
         QCOMPARE(views->metrics()->column_count(), 4);  // class-IL, task-IL, one per seed
-        // A sequential-LoRA run has no SD-LoRA state: the explanatory empty state shows.
+        // A sequential-LoRA run has no SD-LoRA state: the explanatory empty state shows. It does record
+        // the merge interpolation between its task-0 and task-1 solutions: one chart per seed.
         QVERIFY(views->magnitudes()->showing_empty_state());
-        QCOMPARE(views->interpolation()->chart_count(), 0);
+        QCOMPARE(views->interpolation()->chart_count(), 2);
         // The foundation's classes were evaluated one by one after each task.
         QCOMPARE(views->foundation_classes()->series_count(), 2);
     }
