@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/temp_dir.h"
 #include "engine/io/adapter_set.h"
 #include "engine/io/peft_adapter.h"
 #include "engine/io/run_checkpoint.h"
@@ -19,19 +20,10 @@
 #include "engine/model/vit.h"
 
 using namespace lorica;
+using lorica::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) {
-        path = fs::temp_directory_path() / ("lorica-io-" + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 LowRankTerm random_term(int64_t rank, int64_t in, int64_t rows, int64_t offset, double scale, const std::string& tag) {
     LowRankTerm t;
@@ -95,7 +87,7 @@ std::string slurp(const fs::path& p) {
 }  // namespace
 
 TEST(AdapterSetIO, FromModelSharesMagnitudesAndSavesLosslessly) {
-    TempDir dir("set");
+    TempDir dir("io-set");
     VisionTransformer vit = model_with_terms();
     AdapterSet set = AdapterSet::from_model(vit, "sd-lora");
     ASSERT_EQ(set.terms.size(), 3u * (2 + 3));
@@ -127,7 +119,7 @@ TEST(AdapterSetIO, FromModelSharesMagnitudesAndSavesLosslessly) {
 }
 
 TEST(PeftExport, QAndVTermsBecomeOneQkvLoRAWithZeroKRows) {
-    TempDir dir("qv");
+    TempDir dir("io-qv");
     VisionTransformer vit = model_with_terms();
     AdapterSet set = AdapterSet::from_model(vit, "sequential-lora");
     export_peft_adapter(dir.path.string(), set);
@@ -162,7 +154,7 @@ TEST(PeftExport, QAndVTermsBecomeOneQkvLoRAWithZeroKRows) {
 }
 
 TEST(PeftExport, ExportImportRoundTripGivesIdenticalOutputs) {
-    TempDir dir("roundtrip");
+    TempDir dir("io-roundtrip");
     VisionTransformer vit = model_with_terms();
     torch::Tensor x = torch::randn({4, 1, 28, 28});
     torch::Tensor expected = logits(vit, x);
@@ -189,7 +181,7 @@ TEST(PeftExport, ExportImportRoundTripGivesIdenticalOutputs) {
 }
 
 TEST(PeftImport, MalformedDirectoriesGiveErrorsNamingTheFile) {
-    TempDir dir("bad");
+    TempDir dir("io-bad");
     VisionTransformer vit = model_with_terms();
     export_peft_adapter(dir.path.string(), AdapterSet::from_model(vit, "x"), {"m", /*sidecar*/ false});
     nlohmann::json config;
@@ -223,7 +215,7 @@ TEST(PeftImport, MalformedDirectoriesGiveErrorsNamingTheFile) {
 }
 
 TEST(RunCheckpoint, TaskCheckpointRoundTripAndBackboneReuse) {
-    TempDir dir("ckpt");
+    TempDir dir("io-ckpt");
     torch::manual_seed(3);
     VisionTransformer vit(ViTOptions().head_classes(3));
     TaskHeads heads(64);
@@ -259,7 +251,7 @@ TEST(RunCheckpoint, TaskCheckpointRoundTripAndBackboneReuse) {
 }
 
 TEST(InspectCommand, PrintsTensorsAndFailsOnMalformedFiles) {
-    TempDir dir("inspect");
+    TempDir dir("io-inspect");
     VisionTransformer vit = model_with_terms();
     export_peft_adapter((dir.path / "adapter").string(), AdapterSet::from_model(vit, "sd-lora"));
     const fs::path out = dir.path / "out.txt";

@@ -9,6 +9,7 @@
 #include <random>
 #include <unistd.h>
 
+#include "tests/support/temp_dir.h"
 #include "engine/data/cifar_binary.h"
 #include "engine/data/idx_file.h"
 #include "engine/data/image_decode.h"
@@ -17,19 +18,10 @@
 #include "engine/data/streaming_image_dataset.h"
 
 using namespace lorica;
+using lorica::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) {
-        path = fs::temp_directory_path() / ("lorica-data-io-" + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 // Record i of a batch: label bytes, then pixel p = (seed + i + p) mod 251.
 void write_cifar_batch(const fs::path& path, const std::vector<std::vector<uint8_t>>& labels, int seed) {
@@ -67,7 +59,7 @@ void write_png(const fs::path& p, const DecodedImage& img) {
 }  // namespace
 
 TEST(CifarBinary, Cifar10BatchesLoadWithPlanesAndLabels) {
-    TempDir dir("c10");
+    TempDir dir("data-io-c10");
     const fs::path root = dir.path / "cifar-10-batches-bin";
     fs::create_directories(root);
     for (int b = 1; b <= 5; ++b) write_cifar_batch(root / ("data_batch_" + std::to_string(b) + ".bin"), {{uint8_t(b)}, {9}}, b);
@@ -84,7 +76,7 @@ TEST(CifarBinary, Cifar10BatchesLoadWithPlanesAndLabels) {
 }
 
 TEST(CifarBinary, BadBatchesAreNamed) {
-    TempDir dir("c10bad");
+    TempDir dir("data-io-c10bad");
     for (int b = 1; b <= 5; ++b) write_cifar_batch(dir.path / ("data_batch_" + std::to_string(b) + ".bin"), {{1}}, b);
     write_cifar_batch(dir.path / "test_batch.bin", {{1}}, 0);
     fs::resize_file(dir.path / "data_batch_3.bin", 3073 + 100);
@@ -102,7 +94,7 @@ TEST(CifarBinary, BadBatchesAreNamed) {
 }
 
 TEST(CifarBinary, Cifar100FineAndCoarseLabels) {
-    TempDir dir("c100");
+    TempDir dir("data-io-c100");
     write_cifar_batch(dir.path / "train.bin", {{19, 99}, {0, 42}}, 0);
     write_cifar_batch(dir.path / "test.bin", {{7, 3}}, 0);
     RawDataset fine = load_cifar100(dir.path.string(), "fine");
@@ -197,7 +189,7 @@ TEST(ImageTransforms, ResizeCropAndRandomResizedCropFollowTorchvision) {
 }
 
 TEST(ImageFolder, ScansClassFoldersPreSplitAndFileLists) {
-    TempDir dir("folder");
+    TempDir dir("data-io-folder");
     for (const char* cls : {"zebra", "cat"})
         for (int i = 0; i < 6; ++i) write_png(dir.path / "one" / cls / ("img" + std::to_string(i) + ".png"), gradient(20, 16, 3, i));
     std::ofstream(dir.path / "one" / "cat" / "notes.txt") << "not an image";
@@ -232,7 +224,7 @@ TEST(ImageFolder, ScansClassFoldersPreSplitAndFileLists) {
 }
 
 TEST(ImageFolder, BadFoldersAndFilesAreNamed) {
-    TempDir dir("badfolder");
+    TempDir dir("data-io-badfolder");
     std::string e = error_of([&] { scan_image_folder((dir.path / "missing").string()); });
     EXPECT_NE(e.find("missing: no such folder"), std::string::npos) << e;
     e = error_of([&] { scan_image_folder(dir.path.string()); });
@@ -255,7 +247,7 @@ TEST(ImageFolder, BadFoldersAndFilesAreNamed) {
 }
 
 TEST(StreamingImageDataset, BoundedCacheBackgroundDecodingAndErrors) {
-    TempDir dir("stream");
+    TempDir dir("data-io-stream");
     std::vector<ImageEntry> entries;
     for (int i = 0; i < 6; ++i) {
         const fs::path p = dir.path / ("i" + std::to_string(i) + ".png");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "tests/support/temp_dir.h"
 #include "engine/config/experiment_config.h"
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/store/run_store.h"
@@ -20,19 +21,10 @@
 #include "engine/train/training_job.h"
 
 using namespace lorica;
+using lorica::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) {
-        path = fs::temp_directory_path() / ("lorica-e2e-" + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 // A small stream: foundation 3 classes × 400 images, 2 tasks × 2 classes × 300 images, 100 test
 // images per class, rank-4 LoRA. About 60 optimizer steps in all.
@@ -56,7 +48,7 @@ std::vector<EvalRow> plain_rows(const RunStore& store, int64_t run) {
 }  // namespace
 
 TEST(EndToEnd, ShortStreamFillsTheMatrixAboveChance) {
-    TempDir dir("run");
+    TempDir dir("e2e-run");
     ExperimentConfig config = parse_experiment_config(small_config(dir.path));
     auto store = std::make_shared<RunStore>(RunStore::open((dir.path / "runs.db").string()));
     auto listener = std::make_shared<StoreListener>(store);
@@ -102,7 +94,7 @@ TEST(EndToEnd, ShortStreamFillsTheMatrixAboveChance) {
 }
 
 TEST(EndToEnd, CancelStopsWithinAStepAndKeepsResults) {
-    TempDir dir("cancel");
+    TempDir dir("e2e-cancel");
     nlohmann::json doc = small_config(dir.path);
     doc["foundation"]["enabled"] = false;
     doc["train"]["epochs"] = 50;
@@ -131,7 +123,7 @@ TEST(EndToEnd, CancelStopsWithinAStepAndKeepsResults) {
 }
 
 TEST(EndToEnd, NanLossFailsNamingTheStep) {
-    TempDir dir("nan");
+    TempDir dir("e2e-nan");
     nlohmann::json doc = small_config(dir.path);
     doc["foundation"]["enabled"] = false;
     doc["method"]["name"] = "full-finetune";
@@ -149,7 +141,7 @@ TEST(EndToEnd, NanLossFailsNamingTheStep) {
 }
 
 TEST(EndToEnd, KilledProcessLeavesAReadableStoreMarkedInterrupted) {
-    TempDir dir("kill");
+    TempDir dir("e2e-kill");
     nlohmann::json doc = small_config(dir.path);
     doc["foundation"]["enabled"] = false;
     doc["train"]["epochs"] = 200;  // long enough to be killed mid-run

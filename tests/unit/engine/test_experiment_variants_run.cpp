@@ -8,6 +8,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "tests/support/temp_dir.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
 #include "engine/eval/sweep_summary.h"
@@ -18,19 +19,10 @@
 #include "engine/train/foundation.h"
 
 using namespace lorica;
+using lorica::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) {
-        path = fs::temp_directory_path() / ("lorica-variants-" + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 // Foundation 3 classes × 200 images (1 epoch), 2 tasks × 2 classes × 100 images, 4 steps per task.
 nlohmann::json tiny_sweep(const fs::path& dir) {
@@ -79,7 +71,7 @@ TEST(ExperimentVariantsRun, UnknownMethodInAVariantFailsValidationNamingIt) {
 }
 
 TEST(ExperimentVariantsRun, RankSweepStoresVariantsPointsAndNewlyWrong) {
-    TempDir dir("sweep");
+    TempDir dir("variants-sweep");
     const ExperimentConfig config = parse_experiment_config(tiny_sweep(dir.path));
     validate_experiment(config);
     auto store = std::make_shared<RunStore>(RunStore::open((dir.path / "runs.db").string()));

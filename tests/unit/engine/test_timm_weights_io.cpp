@@ -6,25 +6,17 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "tests/support/temp_dir.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/tensor_io.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/vit.h"
 
 using namespace lorica;
+using lorica::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) {
-        path = fs::temp_directory_path() / ("lorica-timm-" + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 std::string error_of(VisionTransformer& vit, const std::string& path, TimmLoadOptions options = {}) {
     try {
@@ -49,7 +41,7 @@ void rewrite(const std::string& from, const std::string& to, const std::string& 
 }  // namespace
 
 TEST(TimmWeights, SaveLoadRoundTripGivesTheSameModel) {
-    TempDir dir("roundtrip");
+    TempDir dir("timm-roundtrip");
     torch::manual_seed(1);
     VisionTransformer a(ViTOptions().head_classes(5)), b(ViTOptions().head_classes(5));
     const std::string path = (dir.path / "vit.safetensors").string();
@@ -69,7 +61,7 @@ TEST(TimmWeights, SaveLoadRoundTripGivesTheSameModel) {
 }
 
 TEST(TimmWeights, WrongSizesMissingAndUnexpectedKeysAreNamed) {
-    TempDir dir("errors");
+    TempDir dir("timm-errors");
     VisionTransformer small(ViTOptions().dim(32).heads(2).depth(2));
     const std::string path = (dir.path / "small.safetensors").string();
     save_timm_weights(path, small);
@@ -105,7 +97,7 @@ TEST(TimmWeights, WrongSizesMissingAndUnexpectedKeysAreNamed) {
 }
 
 TEST(TimmWeights, HeadIsOptionalAndSkippedWhenClassesDiffer) {
-    TempDir dir("head");
+    TempDir dir("timm-head");
     VisionTransformer imagenet(ViTOptions().head_classes(10));
     const std::string path = (dir.path / "h10.safetensors").string();
     save_timm_weights(path, imagenet);
@@ -128,7 +120,7 @@ TEST(TimmWeights, HeadIsOptionalAndSkippedWhenClassesDiffer) {
 }
 
 TEST(TimmWeights, PosEmbedOfAnotherGridIsResampled) {
-    TempDir dir("pos");
+    TempDir dir("timm-pos");
     VisionTransformer small_grid(ViTOptions().image_size(14));  // 2×2 patches
     {
         torch::NoGradGuard no_grad;
@@ -149,7 +141,7 @@ TEST(TimmWeights, PosEmbedOfAnotherGridIsResampled) {
 }
 
 TEST(TimmWeights, HalfPrecisionFilesLoadAsFloat32) {
-    TempDir dir("bf16");
+    TempDir dir("timm-bf16");
     VisionTransformer a{ViTOptions()};
     std::vector<TensorData> tensors;
     for (const auto& p : a->named_parameters()) {
