@@ -180,12 +180,12 @@ const std::vector<MetricInfo>& metric_table() {
          "Like AAA, but also over the evaluations taken inside tasks; equals AAA without in-task evaluations.",
          true, &MetricSet::anytime},
         {"forgetting_max", "Forgetting (max)", "F_max = mean_{j<T} (max_{j≤t<T} R[t][j] − R[T][j])",
-         "Drop from the best accuracy ever reached on each earlier task to its final accuracy (Chaudhry et al.); "
+         "Drop from the best accuracy ever reached on each earlier task to its final accuracy (arXiv 1801.10112); "
          "positive = forgotten.",
          false, &MetricSet::forgetting_max},
         {"forgetting_initial", "Forgetting (initial)", "F_init = mean_{j<T} (R[j][j] − R[T][j])",
          "Drop from the accuracy right after learning each earlier task to its final accuracy (Avalanche; "
-         "Soutif-Cormerais et al.); positive = forgotten.",
+         "arXiv 2405.18069); positive = forgotten.",
          false, &MetricSet::forgetting_initial},
         {"bwt", "Backward transfer (BWT)", "BWT = mean_{j<T} (R[T][j] − R[j][j])",
          "How learning later tasks changed the accuracy on earlier ones; negative = forgotten.", true,

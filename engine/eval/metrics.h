@@ -24,8 +24,8 @@
 //                       An in-task point at the same step as the end-of-task evaluation of its task is the
 //                       same model and is counted once (as the end-of-task point). With no in-task points the
 //                       value equals AAA.
-//   forgetting (max)    mean_{j<T} ( max_{j≤t<T} R[t][j] − R[T][j] )           (Chaudhry et al.; positive = forgot)
-//   forgetting (init)   mean_{j<T} ( R[j][j] − R[T][j] )                       (Avalanche; Soutif-Cormerais et al.)
+//   forgetting (max)    mean_{j<T} ( max_{j≤t<T} R[t][j] − R[T][j] )           (arXiv 1801.10112; positive = forgot)
+//   forgetting (init)   mean_{j<T} ( R[j][j] − R[T][j] )                       (Avalanche; arXiv 2405.18069)
 //   BWT                 mean_{j<T} ( R[T][j] − R[j][j] )                       (= − forgetting (init))
 //   FWT                 mean_j ( R[j-1][j] − R_rand[j] ), over the j where both exist
 //   foundation          F(t) for t = 0..T; pre-stream F(−1); final F(T); drop F(−1) − F(T) (positive = lost)

@@ -1,5 +1,5 @@
 #pragma once
-// SD-LoRA (Wu et al., ICLR 2025, arXiv 2501.13198) and its variants SD-LoRA-RR and SD-LoRA-KD.
+// SD-LoRA (ICLR 2025, arXiv 2501.13198) and its variants SD-LoRA-RR and SD-LoRA-KD.
 //
 // Each finished task k leaves, in every adapted matrix s, a frozen direction D_{k,s} = c_{k,s} B_{k,s} A_{k,s}
 // (c = 1/‖B A‖_F, or 1/(‖B‖_F ‖A‖_F) with direction_norm = factors) and one learnable magnitude α_k:
