@@ -51,7 +51,9 @@ step "Python interop packages (timm, PEFT) in $venv, for tests/interop"
 interop_packages=("timm==1.0.31" "peft==0.21.2")
 if "$venv/bin/python" -c 'import timm, peft, safetensors' 2>/dev/null; then
   echo "present"
-elif "$venv/bin/python" -m pip install -q "${interop_packages[@]}"; then
+# torch stays pinned: without it pip upgrades the wheel LibTorch is built from (and the next set-up
+# would see another version and start over).
+elif "$venv/bin/python" -m pip install -q "torch==$torch_version" "${interop_packages[@]}"; then
   echo "installed ${interop_packages[*]}"
 else
   echo "SKIP: could not install ${interop_packages[*]}: the interop test (interop.timm_peft) will be skipped"
