@@ -69,6 +69,22 @@ void draw_series(PlotWidget* plot, const QString& name, const std::vector<std::v
 
 QString percent(std::optional<double> v) { return v ? QString::number(*v, 'f', 2) : QString(); }
 
+// One line per analysis series (points sorted by x), with markers: interpolation, LoRI merge.
+void add_analysis_lines(PlotWidget* plot, const std::vector<AnalysisPoint>& points) {
+    std::map<std::string, std::vector<std::pair<double, double>>> series;
+    for (const AnalysisPoint& p : points) series[p.series].emplace_back(p.x, p.y);
+    int c = 0;
+    for (auto& [name, xy] : series) {
+        std::sort(xy.begin(), xy.end());
+        QVector<double> x, y;
+        for (const auto& [px, py] : xy) {
+            x << px;
+            y << py;
+        }
+        plot->add_line(qstr(name), x, y, series_color(c++), Qt::SolidLine, true);
+    }
+}
+
 }  // namespace
 
 // ---- helpers --------------------------------------------------------------------------------------
@@ -253,19 +269,7 @@ void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
         PlotWidget* chart = charts_[i];
         chart->set_title(QStringLiteral("%1: interpolation").arg(qstr(with[i]->label())));
         chart->clear();
-        std::map<std::string, std::vector<std::pair<double, double>>> series;
-        for (const AnalysisPoint& p : with[i]->points_of(names::kAnalysisMergeInterpolation))
-            series[p.series].emplace_back(p.x, p.y);
-        int c = 0;
-        for (auto& [name, points] : series) {
-            std::sort(points.begin(), points.end());
-            QVector<double> x, y;
-            for (auto& [px, py] : points) {
-                x << px;
-                y << py;
-            }
-            chart->add_line(qstr(name), x, y, series_color(c++), Qt::SolidLine, true);
-        }
+        add_analysis_lines(chart, with[i]->points_of(names::kAnalysisMergeInterpolation));
         chart->finish();
     }
 }
@@ -288,18 +292,7 @@ void LoRIView::show_run(const RunData* run) {
     merge_->clear();
     std::vector<HeatmapVariant> variants;
     if (run) {
-        std::map<std::string, std::vector<std::pair<double, double>>> series;
-        for (const AnalysisPoint& p : run->points_of(names::kAnalysisLoRIMerge)) series[p.series].emplace_back(p.x, p.y);
-        int c = 0;
-        for (auto& [name, points] : series) {
-            std::sort(points.begin(), points.end());
-            QVector<double> x, y;
-            for (auto& [px, py] : points) {
-                x << px;
-                y << py;
-            }
-            merge_->add_line(qstr(name), x, y, series_color(c++), Qt::SolidLine, true);
-        }
+        add_analysis_lines(merge_, run->points_of(names::kAnalysisLoRIMerge));
         for (const auto& [analysis, title] : {std::pair{names::kAnalysisLoRIOverlapA, tr("‖AᵢᵀAⱼ‖ overlap")},
                                               std::pair{names::kAnalysisLoRIOverlapMask, tr("mask overlap")}}) {
             // Series "task<i>", x = j: cell (i, j). Points of another shape are skipped.

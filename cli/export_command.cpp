@@ -1,16 +1,10 @@
-#include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/io_commands.h"
 #include "engine/io/run_export.h"
 #include "engine/store/run_store.h"
 
 namespace lorica::cli {
-namespace fs = std::filesystem;
 
 int command_export(const ExportRequest& request) {
     RunStore store = RunStore::open(request.db_path);
