@@ -12,16 +12,7 @@ void RunData::apply(const Event& event) {
         [this](const auto& e) {
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, RunStarted>) {
-                record.run_index = e.run_index;
-                record.seed = e.seed;
-                record.method = e.method;
-                record.config_json = e.config_json;
-                record.config_hash = e.config_hash;
-                record.device = e.device;
-                record.torch_version = e.torch_version;
-                record.num_tasks = e.num_tasks;
-                record.total_steps = e.total_steps;
-                record.status = RunStatus::running;
+                record = run_record_from(e);
             } else if constexpr (std::is_same_v<T, StreamDescribed>) {
                 tasks = e.tasks;
                 foundation = e.foundation;

@@ -54,6 +54,10 @@ struct RunRecord {
     std::string sweep_value;     // its value as JSON text ("4")
 };
 
+// The fields a RunStarted event carries (identity, config, device, size, variant), status running;
+// id, experiment, versions, host, pid and times are the store's to fill.
+RunRecord run_record_from(const RunStarted& started);
+
 // Which runs `RunStore::list_runs` returns. Empty fields do not filter.
 struct RunFilter {
     std::string method_contains;           // case-insensitive substring of the method name

@@ -307,20 +307,15 @@ int64_t RunStore::insert_experiment(const ExperimentStarted& e, const std::strin
     return impl_->db.last_insert_rowid();
 }
 
-int64_t RunStore::insert_run(int64_t experiment_id, const RunStarted& s) {
+RunRecord run_record_from(const RunStarted& s) {
     RunRecord r;
-    r.experiment_id = experiment_id;
     r.run_index = s.run_index;
     r.seed = s.seed;
     r.method = s.method;
     r.config_json = s.config_json;
     r.config_hash = s.config_hash;
-    r.lorica_version = LORICA_VERSION;
     r.torch_version = s.torch_version;
     r.device = s.device;
-    r.host = host_name();
-    r.pid = static_cast<int64_t>(::getpid());
-    r.started_at = now_iso8601();
     r.status = RunStatus::running;
     r.num_tasks = s.num_tasks;
     r.total_steps = s.total_steps;
@@ -328,6 +323,16 @@ int64_t RunStore::insert_run(int64_t experiment_id, const RunStarted& s) {
     r.variant_index = s.variant_index;
     r.sweep_field = s.sweep_field;
     r.sweep_value = s.sweep_value;
+    return r;
+}
+
+int64_t RunStore::insert_run(int64_t experiment_id, const RunStarted& s) {
+    RunRecord r = run_record_from(s);
+    r.experiment_id = experiment_id;
+    r.lorica_version = LORICA_VERSION;
+    r.host = host_name();
+    r.pid = static_cast<int64_t>(::getpid());
+    r.started_at = now_iso8601();
     return insert_run(r);
 }
 
