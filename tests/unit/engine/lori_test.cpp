@@ -10,6 +10,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "tests/support/method_bench.h"
 #include "engine/methods/lori.h"
 #include "engine/methods/method_registry.h"
 #include "engine/train/analysis_names.h"
@@ -21,7 +22,7 @@ using namespace lorica;
 
 namespace {
 
-constexpr int64_t kDim = 16;
+constexpr int64_t kDim = lorica::testing::kMethodBenchDim;
 
 ExperimentConfig lori_config(const std::string& name, nlohmann::json options = nlohmann::json::object()) {
     ExperimentConfig c;
@@ -36,40 +37,8 @@ ExperimentConfig lori_config(const std::string& name, nlohmann::json options = n
 }
 
 // A 2-block ViT of width 16 on 8×8 images, with its stream heads and a method context.
-struct Bench {
-    ExperimentConfig config;
-    VisionTransformer model{nullptr};
-    TaskHeads heads{nullptr};
-    std::unique_ptr<MethodContext> ctx;
-
-    explicit Bench(ExperimentConfig c) : config(std::move(c)) {
-        torch::manual_seed(11);
-        model = VisionTransformer(
-            ViTOptions().image_size(8).patch_size(4).in_channels(1).dim(kDim).depth(2).heads(2).head_classes(3));
-        heads = TaskHeads(kDim);
-        ctx = std::make_unique<MethodContext>(
-            MethodContext{model, heads, config, 0, 2, 0, torch::kCPU, 7, {}, {}, {}, {}});
-    }
-    void start_task(AdapterMethod& m, int t) {
-        ctx->task = t;
-        heads->add_head(2, 100 + t, torch::kCPU);
-        m.begin_task(*ctx);
-    }
-    // `steps` AdamW steps on random data (the method's groups plus the current head).
-    void train(AdapterMethod& m, int steps) {
-        auto groups = m.parameter_groups(*ctx);
-        groups.push_back({"heads", heads->parameters_of({heads->size() - 1}), 1e-2, 0.01});
-        TaskOptimizer opt = make_optimizer(config.train.optimizer, groups);
-        for (int s = 0; s < steps; ++s) {
-            auto x = torch::randn({16, 1, 8, 8});
-            auto y = torch::randint(0, 2, {16});
-            opt.optimizer->zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), heads->size() - 1), y);
-            loss.backward();
-            m.after_backward(*ctx);
-            opt.optimizer->step();
-        }
-    }
+struct Bench : lorica::testing::MethodBench {
+    explicit Bench(ExperimentConfig c) : MethodBench(std::move(c), 11, 2) {}
 };
 
 double state_value(const std::vector<MethodState>& states, const std::string& key, size_t index = 0) {

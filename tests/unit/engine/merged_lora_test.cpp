@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "tests/support/method_bench.h"
 #include "engine/methods/merged_lora.h"
 #include "engine/methods/method_registry.h"
 #include "engine/train/analysis_names.h"
@@ -13,7 +14,7 @@ using namespace lorica;
 
 namespace {
 
-constexpr int64_t kDim = 16;
+constexpr int64_t kDim = lorica::testing::kMethodBenchDim;
 
 ExperimentConfig merged_config(const std::string& name, std::vector<std::string> targets, nlohmann::json options = {}) {
     ExperimentConfig c;
@@ -27,49 +28,8 @@ ExperimentConfig merged_config(const std::string& name, std::vector<std::string>
     return c;
 }
 
-struct Bench {
-    ExperimentConfig config;
-    VisionTransformer model{nullptr};
-    TaskHeads heads{nullptr};
-    std::unique_ptr<MethodContext> ctx;
-
-    explicit Bench(ExperimentConfig c) : config(std::move(c)) {
-        torch::manual_seed(21);
-        model = VisionTransformer(
-            ViTOptions().image_size(8).patch_size(4).in_channels(1).dim(kDim).depth(2).heads(2).head_classes(3));
-        heads = TaskHeads(kDim);
-        ctx = std::make_unique<MethodContext>(MethodContext{model, heads, config, 0, 3, 0, torch::kCPU, 7, {}, {}, {}, {}});
-    }
-    // Every weight of every LoRALinear, by name (detached copies).
-    std::map<std::string, torch::Tensor> weights() {
-        std::map<std::string, torch::Tensor> out;
-        for (auto& [name, layer] : model->lora_layers()) out[name] = layer->weight.detach().clone();
-        return out;
-    }
-    // Stands in for training: random values in every trainable factor of the method's groups.
-    void randomise(AdapterMethod& m) {
-        torch::NoGradGuard no_grad;
-        for (auto& g : m.parameter_groups(*ctx))
-            for (auto& p : g.params) p.copy_(torch::randn(p.sizes()) * 0.1);
-    }
-    void train(AdapterMethod& m, int steps) {
-        auto groups = m.parameter_groups(*ctx);
-        groups.push_back({"heads", heads->parameters_of({heads->size() - 1}), 1e-2, 0.01});
-        TaskOptimizer opt = make_optimizer(config.train.optimizer, groups);
-        for (int s = 0; s < steps; ++s) {
-            auto x = torch::randn({16, 1, 8, 8});
-            auto y = torch::randint(0, 2, {16});
-            opt.optimizer->zero_grad();
-            torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), heads->size() - 1), y).backward();
-            m.after_backward(*ctx);
-            opt.optimizer->step();
-        }
-    }
-    void start_task(AdapterMethod& m, int t) {
-        ctx->task = t;
-        heads->add_head(2, 100 + t, torch::kCPU);
-        m.begin_task(*ctx);
-    }
+struct Bench : lorica::testing::MethodBench {
+    explicit Bench(ExperimentConfig c) : MethodBench(std::move(c), 21, 3) {}
 };
 
 }  // namespace
