@@ -14,7 +14,7 @@
 
 #include <QObject>
 
-#include "engine/train/event_listener.h"
+#include "engine/vocabulary/event_listener.h"
 
 namespace lorica::app {
 

@@ -13,7 +13,7 @@
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/eval/metrics.h"
 #include "engine/store/run_records.h"
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 class RunStore;
@@ -40,7 +40,7 @@ struct RunData {
     int num_tasks() const;  // stream length (tasks, else record.num_tasks)
     AccuracyMatrix matrix(HeadMode mode) const;
     MetricSet metrics(HeadMode mode) const;
-    // The analysis points of `analysis` (names from engine/train/analysis_names.h).
+    // The analysis points of `analysis` (names from engine/vocabulary/analysis_names.h).
     std::vector<AnalysisPoint> points_of(const std::string& analysis) const;
     // The method state vectors recorded under `key`, in recording order.
     std::vector<MethodState> states_of(const std::string& key) const;

@@ -11,7 +11,7 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/train/event_listener.h"
+#include "engine/vocabulary/event_listener.h"
 
 namespace lorica::cli {
 

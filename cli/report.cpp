@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/eval/class_forgetting.h"
-#include "engine/eval/sweep_summary.h"
+#include "engine/store/sweep_summary.h"
 
 namespace lorica::cli {
 namespace {

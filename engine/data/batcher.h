@@ -11,11 +11,9 @@
 #include <torch/types.h>
 
 #include "engine/config/experiment_config.h"
+#include "engine/util/seed_mix.h"
 
 namespace lorica {
-
-// SplitMix64 of (a, b): independent seeds for sub-streams (epochs, tasks, heads).
-uint64_t mix_seed(uint64_t a, uint64_t b);
 
 class Batcher {
 public:

@@ -17,7 +17,7 @@
 // counts, so sample-weighted metrics are not computable on it.
 //
 // Two ways in:
-//   from_eval_rows      the `EvalRow`s the trainer emits (engine/train/events.h), or reads back from the store;
+//   from_eval_rows      the `EvalRow`s the trainer emits (engine/vocabulary/events.h), or reads back from the store;
 //   from_percent_csv    a lower-triangular table of percentages, e.g. typed in from a paper for comparison.
 //
 // Indices are 0-based stream positions; a matrix of `num_tasks()` tasks has rows and columns
@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

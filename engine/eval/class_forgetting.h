@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

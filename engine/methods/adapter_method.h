@@ -31,7 +31,7 @@
 #include "engine/io/adapter_set.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

@@ -7,9 +7,9 @@
 #include <torch/torch.h>
 
 #include "engine/config/json_object_reader.h"
-#include "engine/data/batcher.h"
+#include "engine/util/seed_mix.h"
 #include "engine/methods/baselines.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 
 namespace lorica {
 namespace {

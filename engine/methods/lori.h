@@ -49,7 +49,7 @@
 //   merge_weight          per-adapter weight w_t; default 0.5 (variant d) / 0.4 (variant s), the
 //                         published weights; 0 = uniform 1/(t+1)
 //
-// Analyses (AnalysisDone, after the last task; names in engine/train/analysis_names.h):
+// Analyses (AnalysisDone, after the last task; names in engine/vocabulary/analysis_names.h):
 //   kAnalysisLoRIMerge        merge mode: series "alone" (each task with only its own adapter, weight
 //                             1), "cat", "linear" (every adapter merged with merge_weight); x = task,
 //                             y = accuracy % task-IL (class-IL when eval.task_il is off): task-IL

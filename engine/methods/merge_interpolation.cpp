@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 
 namespace lorica {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "engine/config/json_object_reader.h"
 #include "engine/methods/baselines.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 
 namespace lorica {
 namespace {

@@ -69,7 +69,7 @@
 //   interpolation_points  int ≥ 0, default 11: λ points of the merge interpolation between the
 //                      solutions after task 0's and task 1's hand-overs (0 = off).
 //
-// Recorded (engine/train/analysis_names.h): kStateMagnitudes (α_k for every task k ≤ t, 0 for a
+// Recorded (engine/vocabulary/analysis_names.h): kStateMagnitudes (α_k for every task k ≤ t, 0 for a
 // direction dropped by KD; after every task and every state_every steps), kStateDirectionResidual
 // (residual of the current direction B_t A_t / ‖B_t A_t‖_F against the live old ones, global
 // normalisation as for kd_tau; tasks ≥ 1, every state_every steps and once at the hand-over),

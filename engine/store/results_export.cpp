@@ -15,7 +15,7 @@
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/metrics.h"
-#include "engine/eval/sweep_summary.h"
+#include "engine/store/sweep_summary.h"
 
 namespace lorica {
 namespace {

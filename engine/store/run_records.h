@@ -3,7 +3,7 @@
 //
 // Purpose: the CLI, the GUI and the metrics code read stored experiments and runs as these structs,
 // never as SQL rows. Event payloads (EvalRow, StepMetrics, MethodState, ...) are reused from
-// engine/train/events.h where the stored data is exactly an event's content, so what the trainer
+// engine/vocabulary/events.h where the stored data is exactly an event's content, so what the trainer
 // emitted and what the store returns compare field by field.
 //
 // Timestamps are ISO-8601 UTC strings with milliseconds, e.g. "2025-01-31T12:34:56.789Z"; an empty
@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

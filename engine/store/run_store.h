@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "engine/store/run_records.h"
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

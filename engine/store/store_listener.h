@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "engine/store/run_store.h"
-#include "engine/train/event_listener.h"
+#include "engine/vocabulary/event_listener.h"
 
 namespace lorica {
 

@@ -15,8 +15,8 @@
 #include "engine/data/stream_data.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
-#include "engine/train/cancel_token.h"
-#include "engine/train/events.h"
+#include "engine/vocabulary/cancel_token.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

@@ -6,7 +6,7 @@
 
 #include "engine/config/experiment_variants.h"
 #include "engine/data/raw_dataset.h"
-#include "engine/eval/sweep_summary.h"
+#include "engine/store/sweep_summary.h"
 #include "engine/methods/method_catalog.h"
 #include "engine/train/device.h"
 #include "engine/train/stream_trainer.h"

@@ -6,12 +6,12 @@
 // the others; a cancel stops the experiment.
 //
 // Each RunStarted carries its variant's label, index and sweep field/value. For a sweep over
-// method.rank, every finished run also emits the rank-sweep points (engine/eval/sweep_summary.h,
+// method.rank, every finished run also emits the rank-sweep points (engine/store/sweep_summary.h,
 // names::kAnalysisRankSweep) just before its RunFinished, so they are stored with the run.
 
 #include "engine/config/experiment_config.h"
-#include "engine/train/cancel_token.h"
-#include "engine/train/event_listener.h"
+#include "engine/vocabulary/cancel_token.h"
+#include "engine/vocabulary/event_listener.h"
 
 namespace lorica {
 

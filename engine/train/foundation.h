@@ -11,8 +11,8 @@
 #include "engine/config/experiment_config.h"
 #include "engine/data/stream_data.h"
 #include "engine/model/vit.h"
-#include "engine/train/cancel_token.h"
-#include "engine/train/event_listener.h"
+#include "engine/vocabulary/cancel_token.h"
+#include "engine/vocabulary/event_listener.h"
 
 namespace lorica {
 

@@ -16,9 +16,9 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/data/raw_dataset.h"
-#include "engine/train/cancel_token.h"
-#include "engine/train/event_listener.h"
-#include "engine/train/events.h"
+#include "engine/vocabulary/cancel_token.h"
+#include "engine/vocabulary/event_listener.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "engine/config/experiment_config.h"
-#include "engine/train/cancel_token.h"
-#include "engine/train/event_listener.h"
+#include "engine/vocabulary/cancel_token.h"
+#include "engine/vocabulary/event_listener.h"
 
 namespace lorica {
 

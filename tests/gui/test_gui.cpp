@@ -23,7 +23,7 @@
 #include "app/run_browser.h"
 #include "app/run_views.h"
 #include "engine/store/run_store.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"

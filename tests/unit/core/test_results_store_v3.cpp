@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "engine/eval/class_forgetting.h"
-#include "engine/eval/sweep_summary.h"
+#include "engine/store/sweep_summary.h"
 #include "engine/store/results_export.h"
 #include "engine/store/run_store.h"
 #include "engine/store/schema.h"
 #include "engine/store/sqlite_db.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 
 namespace lorica {
 namespace {

@@ -13,8 +13,8 @@
 #include "tests/support/method_bench.h"
 #include "engine/methods/lori.h"
 #include "engine/methods/method_registry.h"
-#include "engine/train/analysis_names.h"
-#include "engine/train/event_listener.h"
+#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/event_listener.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/optimizer_factory.h"
 

@@ -6,7 +6,7 @@
 
 #include "engine/methods/baselines.h"
 #include "engine/methods/merge_interpolation.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 
 using namespace lorica;
 

@@ -7,7 +7,7 @@
 #include "tests/support/method_bench.h"
 #include "engine/methods/merged_lora.h"
 #include "engine/methods/method_registry.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 #include "engine/train/optimizer_factory.h"
 
 using namespace lorica;

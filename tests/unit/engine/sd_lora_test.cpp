@@ -6,7 +6,7 @@
 
 #include "engine/methods/method_registry.h"
 #include "engine/methods/sd_lora.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 #include "engine/train/optimizer_factory.h"
 
 using namespace lorica;

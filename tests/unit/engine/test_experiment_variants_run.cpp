@@ -11,10 +11,10 @@
 #include "tests/support/temp_dir.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
-#include "engine/eval/sweep_summary.h"
+#include "engine/store/sweep_summary.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/foundation.h"
 

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <vector>
 
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 

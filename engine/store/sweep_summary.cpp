@@ -1,4 +1,4 @@
-#include "engine/eval/sweep_summary.h"
+#include "engine/store/sweep_summary.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/eval/text_table.h"
-#include "engine/train/analysis_names.h"
+#include "engine/vocabulary/analysis_names.h"
 
 namespace lorica {
 namespace {

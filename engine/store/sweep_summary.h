@@ -18,7 +18,7 @@
 
 #include "engine/eval/metrics.h"
 #include "engine/store/run_store.h"
-#include "engine/train/events.h"
+#include "engine/vocabulary/events.h"
 
 namespace lorica {
 
