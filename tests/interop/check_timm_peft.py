@@ -14,13 +14,12 @@ Needs torch, timm, peft and safetensors (scripts/setup.sh installs them into its
 cannot be imported it prints "SKIP: ..." and exits 77 (ctest's SKIP_RETURN_CODE).
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
-SKIP = 77
+from interop_support import SKIP, import_packages, timm_model
 
 
 def main():
@@ -30,9 +29,7 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-4)
     args = parser.parse_args()
     try:
-        import torch
-        import timm
-        import peft
+        torch, _, peft, _ = import_packages()
         from safetensors.torch import load_file
     except ImportError as e:
         print(f"SKIP: python packages for the interop check are missing ({e}); run scripts/setup.sh")
@@ -45,16 +42,7 @@ def main():
             subprocess.run([args.exporter, directory], check=True)
         if not directory:
             parser.error("give --exporter or --dir")
-        with open(os.path.join(directory, "lorica_export.json")) as f:
-            arch = json.load(f)["timm"]
-        model = timm.models.vision_transformer.VisionTransformer(
-            img_size=arch["img_size"], patch_size=arch["patch_size"], in_chans=arch["in_chans"],
-            embed_dim=arch["embed_dim"], depth=arch["depth"], num_heads=arch["num_heads"],
-            mlp_ratio=arch["mlp_ratio"], num_classes=arch["num_classes"],
-            class_token=arch["class_token"], global_pool=arch["global_pool"])
-        state = load_file(os.path.join(directory, "base_model.safetensors"))
-        model.load_state_dict(state, strict=True)
-        model.eval()
+        model = timm_model(directory)
         io_path = os.path.join(directory, "io.safetensors")
         if not os.path.exists(io_path):
             print(f"loaded {directory} into timm ({sum(p.numel() for p in model.parameters())} parameters); "

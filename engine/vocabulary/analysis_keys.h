@@ -1,0 +1,68 @@
+#pragma once
+// Typed keys of the method state and analyses that the engine stores and the front ends draw.
+//
+// Producers (methods, the experiment runner, sweep summaries) and consumers (store, CLI reports, GUI
+// views, exports) use these enums, never string literals: a rename is a compile error and a switch
+// over a key is checked for completeness. The store writes a key's name (`name_of`) and reads it back
+// with `parse_*` (an unknown name in an old or foreign database reads as std::nullopt and is skipped
+// by the reader). Accuracies are in percent [0, 100]; task indices are 0-based stream task indices;
+// steps are global stream steps.
+//
+// MethodState{task, step, key, values}:
+//   StateKey::magnitudes         values[k] = α_k for every task k ≤ task (SD-LoRA), after each task
+//                                (step = the task's last step) and every `method.options.state_every` steps.
+//   StateKey::direction_residual values[0] = ‖D_t − Σ_k β_k D_k‖_F of the current (normalised) direction
+//                                against the old ones (SD-LoRA), over training steps.
+//   StateKey::ranks              values[k] = rank of task k's live adapter (SD-LoRA-RR/KD, LoRI).
+//   StateKey::trainable_params   values[0] = trainable backbone/adapter scalars on this task (heads excluded).
+//   StateKey::lori_a_seed        values[k] = seed of the frozen random A of task k's adapter (LoRI; < 2³²,
+//                                exact in a double), after each task.
+//
+// AnalysisPoint{analysis, series, x, y} (emitted with AnalysisDone; stored per run):
+//   AnalysisKey::merge_interpolation  series task(0), task(1) (the evaluated task), x = λ ∈ [0, 1],
+//                                     y = accuracy (%) of W(λ) = (1−λ) W_1 + λ W_2 (after task 1).
+//   AnalysisKey::lori_merge           series alone, cat, linear; x = task index, y = accuracy (%).
+//   AnalysisKey::lori_overlap_a       series task(i), x = j, y = normalised ‖A_iᵀ A_j‖ overlap in [0, 1].
+//   AnalysisKey::lori_overlap_mask    series task(i), x = j, y = mask overlap |M_i ∩ M_j| / |M_i ∪ M_j|.
+//   AnalysisKey::rank_sweep           series foundation_forgetting, downstream_forgetting
+//                                     (initial-based, %), x = rank (stored on every run of the sweep).
+//
+// Stored names (stable: databases hold them): "magnitudes", "direction_residual", "ranks",
+// "trainable_params", "lori_a_seed"; "merge_interpolation", "lori_merge", "lori_overlap_a",
+// "lori_overlap_mask", "rank_sweep"; series "task<i>", "alone", "cat", "linear",
+// "foundation_forgetting", "downstream_forgetting".
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lorica {
+
+enum class StateKey : uint8_t { magnitudes, direction_residual, ranks, trainable_params, lori_a_seed };
+
+enum class AnalysisKey : uint8_t { merge_interpolation, lori_merge, lori_overlap_a, lori_overlap_mask, rank_sweep };
+
+// One curve of an analysis: a stream task's, or one of the named curves.
+struct SeriesKey {
+    enum class Kind : uint8_t { task, alone, cat, linear, foundation_forgetting, downstream_forgetting };
+    Kind kind = Kind::task;
+    int task = -1;  // the task, for Kind::task (≥ 0); -1 otherwise
+
+    static SeriesKey of_task(int t) { return {Kind::task, t}; }
+    static SeriesKey named(Kind k) { return {k, -1}; }
+    bool is_task() const { return kind == Kind::task; }
+    bool operator==(const SeriesKey&) const = default;
+    auto operator<=>(const SeriesKey&) const = default;
+};
+
+std::string_view name_of(StateKey key);
+std::string_view name_of(AnalysisKey key);
+std::string name_of(const SeriesKey& key);  // "task3", "alone", ...
+
+std::optional<StateKey> parse_state_key(std::string_view name);
+std::optional<AnalysisKey> parse_analysis_key(std::string_view name);
+// "task<digits>" (no sign, no leading '+', fits an int) or a named series; anything else → nullopt.
+std::optional<SeriesKey> parse_series_key(std::string_view name);
+
+}  // namespace lorica
