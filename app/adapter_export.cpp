@@ -26,7 +26,14 @@ std::string export_adapters(const RunStore& store, const AdapterExportRequest& r
                                  " has no stored checkpoint (checkpoints are written at the end of every task)");
     for (int t : tasks) {
         const std::string dir = (std::filesystem::path(request.output_dir) / ("task" + std::to_string(t))).string();
-        add(export_run(store, RunExportOptions{request.run_id, dir, t, true, ""}), dir);
+        try {
+            add(export_run(store, RunExportOptions{request.run_id, dir, t, true, ""}), dir);
+        } catch (const NoPerTaskTermsError&) {
+            // The method's adapter belongs to no single task (sequential LoRA, LoRI continual): the
+            // folder holds the adapter as it stood after task t, and the listing says so.
+            export_run(store, RunExportOptions{request.run_id, dir, t, false, ""});
+            written += dir + "  (no per-task terms: the adapter after this task)\n";
+        }
     }
     return written;
 }

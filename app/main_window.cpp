@@ -210,8 +210,8 @@ void MainWindow::build_docks() {
     QDockWidget* first = nullptr;
     QDockWidget* second = nullptr;
     for (const auto& view : views_->views()) {
-        QDockWidget* dock = add_dock(view.id, view.title, view.widget, Qt::RightDockWidgetArea);
-        const QString id = view.id;
+        QDockWidget* dock = add_dock(view_name(view.id), view.title, view.widget, Qt::RightDockWidgetArea);
+        const ViewId id = view.id;
         connect(dock, &QDockWidget::visibilityChanged, this, [this, id](bool visible) {
             if (visible) views_->view_shown(id);
         });
@@ -220,7 +220,7 @@ void MainWindow::build_docks() {
         } else if (!second) {
             second = dock;
             splitDockWidget(first, second, Qt::Vertical);
-        } else if (view.id == "matrix" || view.id == "metrics") {
+        } else if (view.id == ViewId::matrix || view.id == ViewId::metrics) {
             tabifyDockWidget(first, dock);
         } else {
             tabifyDockWidget(second, dock);

@@ -63,14 +63,14 @@ AccuracyMatrix RunData::matrix(HeadMode mode) const {
 
 MetricSet RunData::metrics(HeadMode mode) const { return compute_metrics(matrix(mode)); }
 
-std::vector<AnalysisPoint> RunData::points_of(const std::string& name) const {
+std::vector<AnalysisPoint> RunData::points_of(AnalysisKey name) const {
     std::vector<AnalysisPoint> out;
     for (const auto& p : analysis)
         if (p.analysis == name) out.push_back(p);
     return out;
 }
 
-std::vector<MethodState> RunData::states_of(const std::string& key) const {
+std::vector<MethodState> RunData::states_of(StateKey key) const {
     std::vector<MethodState> out;
     for (const auto& s : states)
         if (s.key == key) out.push_back(s);

@@ -40,10 +40,10 @@ struct RunData {
     int num_tasks() const;  // stream length (tasks, else record.num_tasks)
     AccuracyMatrix matrix(HeadMode mode) const;
     MetricSet metrics(HeadMode mode) const;
-    // The analysis points of `analysis` (names from engine/vocabulary/analysis_names.h).
-    std::vector<AnalysisPoint> points_of(const std::string& analysis) const;
+    // The analysis points of `analysis` (names from engine/vocabulary/analysis_keys.h).
+    std::vector<AnalysisPoint> points_of(AnalysisKey analysis) const;
     // The method state vectors recorded under `key`, in recording order.
-    std::vector<MethodState> states_of(const std::string& key) const;
+    std::vector<MethodState> states_of(StateKey key) const;
     // Short label: "run 12 · sequential-lora · seed 0" (or "live · ..." before it is stored).
     std::string label() const;
 };

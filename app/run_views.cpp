@@ -11,7 +11,7 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"
@@ -71,17 +71,17 @@ QString percent(std::optional<double> v) { return v ? QString::number(*v, 'f', 2
 
 // One line per analysis series (points sorted by x), with markers: interpolation, LoRI merge.
 void add_analysis_lines(PlotWidget* plot, const std::vector<AnalysisPoint>& points) {
-    std::map<std::string, std::vector<std::pair<double, double>>> series;
+    std::map<SeriesKey, std::vector<std::pair<double, double>>> series;
     for (const AnalysisPoint& p : points) series[p.series].emplace_back(p.x, p.y);
     int c = 0;
-    for (auto& [name, xy] : series) {
+    for (auto& [key, xy] : series) {
         std::sort(xy.begin(), xy.end());
         QVector<double> x, y;
         for (const auto& [px, py] : xy) {
             x << px;
             y << py;
         }
-        plot->add_line(qstr(name), x, y, series_color(c++), Qt::SolidLine, true);
+        plot->add_line(qstr(name_of(key)), x, y, series_color(c++), Qt::SolidLine, true);
     }
 }
 
@@ -221,17 +221,17 @@ QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode
 void draw_rank_sweep(PlotWidget* plot, const std::vector<const RunData*>& runs) {
     plot->clear();
     // series → rank → values over the runs (each run of a sweep stores the whole sweep).
-    std::map<std::string, std::map<double, double>> series;
+    std::map<SeriesKey, std::map<double, double>> series;
     for (const RunData* run : runs)
-        for (const AnalysisPoint& p : run->points_of(names::kAnalysisRankSweep)) series[p.series][p.x] = p.y;
+        for (const AnalysisPoint& p : run->points_of(AnalysisKey::rank_sweep)) series[p.series][p.x] = p.y;
     int i = 0;
-    for (const auto& [name, points] : series) {
+    for (const auto& [key, points] : series) {
         QVector<double> x, y;
         for (const auto& [rank, value] : points) {
             x << rank;
             y << value;
         }
-        plot->add_line(qstr(name), x, y, series_color(i++), Qt::SolidLine, true);
+        plot->add_line(qstr(name_of(key)), x, y, series_color(i++), Qt::SolidLine, true);
     }
     plot->finish();
 }
@@ -254,7 +254,7 @@ InterpolationView::InterpolationView(QWidget* parent) : QWidget(parent) {
 void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
     std::vector<const RunData*> with;
     for (const RunData* run : runs)
-        if (!run->points_of(names::kAnalysisMergeInterpolation).empty()) with.push_back(run);
+        if (!run->points_of(AnalysisKey::merge_interpolation).empty()) with.push_back(run);
     while (charts_.size() > with.size()) {
         delete charts_.back();
         charts_.pop_back();
@@ -269,7 +269,7 @@ void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
         PlotWidget* chart = charts_[i];
         chart->set_title(QStringLiteral("%1: interpolation").arg(qstr(with[i]->label())));
         chart->clear();
-        add_analysis_lines(chart, with[i]->points_of(names::kAnalysisMergeInterpolation));
+        add_analysis_lines(chart, with[i]->points_of(AnalysisKey::merge_interpolation));
         chart->finish();
     }
 }
@@ -292,14 +292,14 @@ void LoRIView::show_run(const RunData* run) {
     merge_->clear();
     std::vector<HeatmapVariant> variants;
     if (run) {
-        add_analysis_lines(merge_, run->points_of(names::kAnalysisLoRIMerge));
-        for (const auto& [analysis, title] : {std::pair{names::kAnalysisLoRIOverlapA, tr("‖AᵢᵀAⱼ‖ overlap")},
-                                              std::pair{names::kAnalysisLoRIOverlapMask, tr("mask overlap")}}) {
-            // Series "task<i>", x = j: cell (i, j). Points of another shape are skipped.
+        add_analysis_lines(merge_, run->points_of(AnalysisKey::lori_merge));
+        for (const auto& [analysis, title] : {std::pair{AnalysisKey::lori_overlap_a, tr("‖AᵢᵀAⱼ‖ overlap")},
+                                              std::pair{AnalysisKey::lori_overlap_mask, tr("mask overlap")}}) {
+            // Series task(i), x = j: cell (i, j). Points of another shape are skipped.
             std::vector<std::tuple<int, int, double>> cells;
             for (const auto& p : run->points_of(analysis)) {
-                if (p.series.rfind("task", 0) != 0 || p.x < 0) continue;
-                const int i = std::atoi(p.series.c_str() + 4);
+                if (!p.series.is_task() || p.x < 0) continue;
+                const int i = p.series.task;
                 if (i >= 0 && i < 1000 && p.x < 1000) cells.emplace_back(i, static_cast<int>(p.x), p.y);
             }
             if (cells.empty()) continue;
@@ -340,17 +340,17 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     foundation_classes_->set_y_range(0, 100);
     foundation_classes_->set_empty_message(tr("No per-class foundation evaluations.\nThey appear when the run has a "
                                               "foundation task\n(foundation.enabled) after each stream task."));
-    views_ = {{"loss", tr("Loss"), loss_},
-              {"accuracy", tr("Accuracy"), accuracy_},
-              {"matrix", tr("Matrix"), matrix_},
-              {"metrics", tr("Metrics"), metrics_},
-              {"magnitudes", tr("Magnitudes"), magnitudes_},
-              {"residual", tr("Residual"), residual_},
-              {"interpolation", tr("Interpolation"), interpolation_},
-              {"rank_sweep", tr("Rank sweep"), rank_sweep_},
-              {"lori", tr("LoRI merge"), lori_},
-              {"foundation_classes", tr("Foundation classes"), foundation_classes_}};
-    for (auto& v : views_) v.widget->setObjectName(QStringLiteral("view_") + v.id);
+    views_ = {{ViewId::loss, tr("Loss"), loss_},
+              {ViewId::accuracy, tr("Accuracy"), accuracy_},
+              {ViewId::matrix, tr("Matrix"), matrix_},
+              {ViewId::metrics, tr("Metrics"), metrics_},
+              {ViewId::magnitudes, tr("Magnitudes"), magnitudes_},
+              {ViewId::residual, tr("Residual"), residual_},
+              {ViewId::interpolation, tr("Interpolation"), interpolation_},
+              {ViewId::rank_sweep, tr("Rank sweep"), rank_sweep_},
+              {ViewId::lori, tr("LoRI merge"), lori_},
+              {ViewId::foundation_classes, tr("Foundation classes"), foundation_classes_}};
+    for (auto& v : views_) v.widget->setObjectName(QStringLiteral("view_") + view_name(v.id));
 }
 
 void RunViews::show(const ExperimentData& data) {
@@ -363,37 +363,40 @@ void RunViews::show(const ExperimentData& data) {
     }
 }
 
-void RunViews::view_shown(const QString& id) {
+void RunViews::view_shown(ViewId id) {
     if (data_ && dirty_.count(id)) draw(id);
 }
 
 void RunViews::draw_pending() {
     if (!data_) return;
-    const std::set<QString> pending = dirty_;
-    for (const QString& id : pending) draw(id);
+    const std::set<ViewId> pending = dirty_;
+    for (ViewId id : pending) draw(id);
 }
 
-void RunViews::draw(const QString& id) {
+void RunViews::draw(ViewId id) {
     dirty_.erase(id);
     static const ExperimentData nothing;
     const ExperimentData& data = data_ ? *data_ : nothing;
     std::vector<const RunData*> runs;
     for (const RunData& r : data.runs) runs.push_back(&r);
     const bool seeds = runs.size() > 1;
-    if (id == "loss") draw_loss(loss_, runs, seeds);
-    if (id == "accuracy") draw_task_accuracy(accuracy_, runs, seeds);
-    if (id == "matrix") {
-        if (runs.empty())
-            matrix_->set_variants({});
-        else
-            matrix_->set_variants(matrix_variants(runs));
+    switch (id) {
+        case ViewId::loss: draw_loss(loss_, runs, seeds); break;
+        case ViewId::accuracy: draw_task_accuracy(accuracy_, runs, seeds); break;
+        case ViewId::matrix:
+            if (runs.empty())
+                matrix_->set_variants({});
+            else
+                matrix_->set_variants(matrix_variants(runs));
+            break;
+        case ViewId::metrics: draw_metrics(runs); break;
+        case ViewId::magnitudes:
+        case ViewId::residual: draw_sd_lora_state(runs); break;
+        case ViewId::interpolation: interpolation_->show_runs(runs); break;
+        case ViewId::rank_sweep: draw_rank_sweep(rank_sweep_, runs); break;
+        case ViewId::lori: lori_->show_run(runs.empty() ? nullptr : runs.front()); break;
+        case ViewId::foundation_classes: draw_foundation_classes(runs); break;
     }
-    if (id == "metrics") draw_metrics(runs);
-    if (id == "magnitudes" || id == "residual") draw_sd_lora_state(runs);
-    if (id == "interpolation") interpolation_->show_runs(runs);
-    if (id == "rank_sweep") draw_rank_sweep(rank_sweep_, runs);
-    if (id == "lori") lori_->show_run(runs.empty() ? nullptr : runs.front());
-    if (id == "foundation_classes") draw_foundation_classes(runs);
 }
 
 void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
@@ -418,8 +421,8 @@ void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
 
 void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
     const bool seeds = runs.size() > 1;
-    dirty_.erase(QStringLiteral("magnitudes"));
-    dirty_.erase(QStringLiteral("residual"));
+    dirty_.erase(ViewId::magnitudes);
+    dirty_.erase(ViewId::residual);
     // SD-LoRA state: magnitudes α_k and the direction residual over steps (first run; seeds overlay).
     magnitudes_->clear();
     residual_->clear();
@@ -427,12 +430,12 @@ void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
         std::map<std::size_t, std::pair<QVector<double>, QVector<double>>> alpha;
         QVector<double> rx, ry;
         for (const MethodState& s : runs[r]->states) {
-            if (s.key == names::kStateMagnitudes)
+            if (s.key == StateKey::magnitudes)
                 for (std::size_t k = 0; k < s.values.size(); ++k) {
                     alpha[k].first << static_cast<double>(s.step);
                     alpha[k].second << s.values[k];
                 }
-            else if (s.key == names::kStateDirectionResidual && !s.values.empty()) {
+            else if (s.key == StateKey::direction_residual && !s.values.empty()) {
                 rx << static_cast<double>(s.step);
                 ry << s.values[0];
             }

@@ -12,6 +12,8 @@
 
 #include <QObject>
 #include <QString>
+
+#include "app/view_id.h"
 #include <QWidget>
 
 #include "app/run_data.h"
@@ -29,7 +31,7 @@ struct HeatmapVariant;
 namespace lorica::app {
 
 // Merge interpolation for several runs side by side (SD-LoRA next to LoRA): one chart per run that
-// recorded names::kAnalysisMergeInterpolation.
+// recorded AnalysisKey::merge_interpolation.
 class InterpolationView : public QWidget {
     Q_OBJECT
 public:
@@ -67,13 +69,13 @@ public:
     // (view_shown) or on draw_pending, so a redraw costs only what is visible.
     void show(const ExperimentData& data);
     // A view became visible: draws it if it missed updates.
-    void view_shown(const QString& id);
+    void view_shown(ViewId id);
     // Draws every view that missed updates (before exporting or grabbing all of them).
     void draw_pending();
 
     // The views, for docks (their object names are stable: the window state refers to them).
     struct View {
-        QString id;     // "loss", "accuracy", ...
+        ViewId id;
         QString title;  // dock title
         QWidget* widget;
     };
@@ -91,13 +93,13 @@ public:
     widgets::PlotWidget* foundation_classes() const { return foundation_classes_; }
 
 private:
-    void draw(const QString& id);
+    void draw(ViewId id);
     void draw_metrics(const std::vector<const RunData*>& runs);
     void draw_sd_lora_state(const std::vector<const RunData*>& runs);
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
 
     const ExperimentData* data_ = nullptr;
-    std::set<QString> dirty_;
+    std::set<ViewId> dirty_;
     std::vector<View> views_;
     widgets::PlotWidget* loss_;
     widgets::PlotWidget* accuracy_;

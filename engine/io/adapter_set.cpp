@@ -12,13 +12,6 @@
 namespace lorica {
 namespace {
 
-int task_of_tag(const std::string& tag) {
-    if (tag.rfind("task", 0) != 0 || tag.size() == 4) return -1;
-    for (size_t i = 4; i < tag.size(); ++i)
-        if (tag[i] < '0' || tag[i] > '9') return -1;
-    return std::stoi(tag.substr(4));
-}
-
 LoRALinear find_layer(VisionTransformer& model, const std::string& module) {
     for (auto& [name, layer] : model->lora_layers())
         if (name == module) return layer;
@@ -61,6 +54,18 @@ AdapterSet AdapterSet::tasks_between(int first_task, int last_task) const {
     return out;
 }
 
+AdapterSet AdapterSet::terms_of_task(int task) const {
+    AdapterSet out = *this;
+    out.terms.clear();
+    for (const auto& t : terms)
+        if (t.task == task) out.terms.push_back(t);
+    return out;
+}
+
+bool AdapterSet::has_per_task_terms() const {
+    return std::any_of(terms.begin(), terms.end(), [](const AdapterTerm& t) { return t.task >= 0; });
+}
+
 AdapterSet AdapterSet::from_model(VisionTransformer& model, const std::string& method) {
     AdapterSet set;
     set.method = method;
@@ -75,7 +80,7 @@ AdapterSet AdapterSet::from_model(VisionTransformer& model, const std::string& m
             t.B = live.B.detach().to(torch::kCPU, torch::kFloat32).clone();
             t.scale = live.scale;
             t.tag = live.tag;
-            t.task = task_of_tag(live.tag);
+            t.task = live.task;
             t.frozen = !live.trainable_factors();
             if (live.magnitude.defined()) {
                 const void* key = live.magnitude.unsafeGetTensorImpl();
@@ -108,6 +113,7 @@ void AdapterSet::apply_to(VisionTransformer& model, torch::Device device) const 
         live.scale = t.scale;
         live.row_offset = t.row_offset;
         live.tag = t.tag;
+        live.task = t.task;
         if (t.magnitude_index >= 0) live.magnitude = shared.at(static_cast<size_t>(t.magnitude_index));
         layer->add_term(std::move(live));
     }

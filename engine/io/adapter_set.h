@@ -11,7 +11,7 @@
 //
 // Where it comes from:
 //   - `AdapterSet::from_model` walks the live terms of `model->lora_layers()` (the default of
-//     AdapterMethod::adapter_set). Terms tagged "task<N>" get task N; others task -1.
+//     AdapterMethod::adapter_set); each term keeps its LowRankTerm::task.
 //   - a method that folds its adapters into W (merged incremental LoRA) keeps the factors and
 //     returns them itself: the terms are then relative to the *foundation* weights, and
 //     `base = "foundation"` says so (default "live": relative to the weights the model holds now).
@@ -65,6 +65,11 @@ struct AdapterSet {
     torch::Tensor delta(const std::string& module) const;
     // The terms of tasks in [first_task, last_task] only (terms with task -1 are kept).
     AdapterSet tasks_between(int first_task, int last_task) const;
+    // Exactly the terms created by `task` (terms of other tasks and terms of no task dropped); the
+    // magnitudes stay whole so magnitude indices keep their meaning.
+    AdapterSet terms_of_task(int task) const;
+    // True when at least one term belongs to one task (task ≥ 0): the set can be split per task.
+    bool has_per_task_terms() const;
 
     // Every live term of the model's LoRALinear layers (factors copied, detached, on the CPU).
     static AdapterSet from_model(VisionTransformer& model, const std::string& method);

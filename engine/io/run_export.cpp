@@ -57,7 +57,12 @@ RunExportResult export_run(const RunStore& store, const RunExportOptions& option
     }
     const int task = chosen->task;
     TaskCheckpoint cp = read_task_checkpoint(chosen->dir);
-    AdapterSet set = options.only_task ? cp.adapters.tasks_between(task, task) : cp.adapters;
+    if (options.only_task && !cp.adapters.has_per_task_terms())
+        throw NoPerTaskTermsError("run " + std::to_string(options.run_id) + " (" + cp.info.value("method", std::string("?")) +
+                             ") has no per-task adapter terms at task " + std::to_string(task) +
+                             ": its adapter belongs to no single task (sequential LoRA's one pair, LoRI's continued "
+                             "adapter or a linear merge); export without --only-task");
+    AdapterSet set = options.only_task ? cp.adapters.terms_of_task(task) : cp.adapters;
     VisionTransformer base = set.base == "foundation" ? cp.foundation : cp.model;
 
     fs::create_directories(options.out_dir);

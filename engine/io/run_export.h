@@ -22,7 +22,8 @@ struct RunExportOptions {
     int64_t run_id = 0;
     std::string out_dir;
     int task = -1;                // the checkpoint after this task (-1 = the run's last checkpoint)
-    bool only_task = false;       // only the terms created by `task` (default: every term up to it)
+    bool only_task = false;       // exactly the terms created by `task` (default: every term up to it);
+                                  // a method without per-task terms is a RunExportError
     std::string base_model_name;  // base_model_name_or_path ("" = derived from the backbone's shape)
 };
 
@@ -39,10 +40,17 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// `only_task` asked of a run whose method keeps no per-task terms (the message says which and why).
+class NoPerTaskTermsError : public RunExportError {
+public:
+    using RunExportError::RunExportError;
+};
+
 // The tasks of `run_id` that have a stored checkpoint, ascending.
 std::vector<int> exportable_tasks(const RunStore& store, int64_t run_id);
 
-// Throws RunExportError (missing run/checkpoint) or std::runtime_error (unreadable checkpoint, write failure).
+// Throws RunExportError (missing run/checkpoint), NoPerTaskTermsError (only_task without per-task terms;
+// nothing written) or std::runtime_error (unreadable checkpoint, write failure).
 RunExportResult export_run(const RunStore& store, const RunExportOptions& options);
 
 }  // namespace lorica

@@ -9,7 +9,7 @@
 #include "engine/config/json_object_reader.h"
 #include "engine/util/seed_mix.h"
 #include "engine/methods/baselines.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 
 namespace lorica {
 namespace {
@@ -30,22 +30,22 @@ double accuracy_of(const std::vector<EvalRow>& rows, int task, HeadMode preferre
 
 LoRIOptions parse_lori_options(const ExperimentConfig& config, LoRIOptions o) {
     ObjectReader r(config.method.options, "method.options");
-    r.read("variant", o.variant, {"d", "s"});
-    r.read("mode", o.mode, {"continual", "merge"});
-    r.read("a_seed_mode", o.a_seed_mode, {"shared", "per-task"});
+    r.read_enum("variant", o.variant, kLoRIVariantNames);
+    r.read_enum("mode", o.mode, kLoRIModeNames);
+    r.read_enum("a_seed_mode", o.a_seed_mode, kLoRIASeedModeNames);
     r.read("sparsity", o.sparsity, 0.0, 1.0);
     std::string granularity = to_string(o.mask_granularity);
     r.read("mask_granularity", granularity, {"global", "per-layer", "per-matrix"});
     o.mask_granularity = mask_granularity_from_string(granularity);
     r.read("sparse_lr_multiplier", o.sparse_lr_multiplier, 1e-6, 1e6);
     r.read("clip_per_tensor", o.clip_per_tensor, 0.0, 1e12);
-    r.read("calibration_head", o.calibration_head, {"reset", "keep"});
+    r.read_enum("calibration_head", o.calibration_head, kCalibrationHeadNames);
     std::string merge = to_string(o.merge);
     r.read("merge", merge, {"cat", "linear"});
     o.merge = merge_kind_from_string(merge);
     r.read("merge_weight", o.merge_weight, 0.0, 1e6);
     r.finish();
-    if (o.a_seed_mode.empty()) o.a_seed_mode = o.merging() ? "per-task" : "shared";
+    if (o.a_seed_mode == LoRIASeedMode::by_mode) o.a_seed_mode = o.merging() ? LoRIASeedMode::per_task : LoRIASeedMode::shared;
     if (!o.merging() && o.per_task_a())
         throw ConfigError("method.options.a_seed_mode",
                           "'per-task' needs mode 'merge': continual LoRI continues B on the same A (allowed here: shared)");
@@ -70,8 +70,8 @@ torch::Tensor lori_random_a(uint64_t a_seed, int64_t site_index, int64_t rank, i
 
 LoRI::LoRI(const ExperimentConfig& config, std::string registered_name) : name_(std::move(registered_name)) {
     LoRIOptions defaults;
-    if (name_ == "lori-s") defaults.variant = "s";
-    if (name_ == "lori-merge") defaults.mode = "merge";
+    if (name_ == "lori-s") defaults.variant = LoRIVariant::sparse;
+    if (name_ == "lori-merge") defaults.mode = LoRIMode::merge;
     options_ = parse_lori_options(config, defaults);
 }
 
@@ -138,7 +138,7 @@ void LoRI::begin_pass(MethodContext& ctx, int pass) {
         B_[i].copy_(B_start_[i]);
         if (B_[i].grad().defined()) B_[i].mutable_grad().zero_();
     }
-    if (options_.calibration_head == "reset" && ctx.heads->size() > 0) {
+    if (options_.calibration_head == CalibrationHead::reset && ctx.heads->size() > 0) {
         auto params = ctx.heads->head(ctx.heads->size() - 1)->parameters();
         for (size_t k = 0; k < params.size() && k < head_start_.size(); ++k) params[k].copy_(head_start_[k]);
     }
@@ -204,12 +204,38 @@ void LoRI::end_task(MethodContext& ctx) {
     if (ctx.task == ctx.num_tasks - 1) emit_analyses(ctx);
 }
 
+AdapterSet LoRI::adapter_set(const MethodContext& ctx) const {
+    if (!options_.merging() || options_.merge != MergeKind::cat || task_adapters_.empty())
+        return AdapterMethod::adapter_set(ctx);
+    AdapterSet set;
+    set.method = name();
+    set.meta = {{"merge", to_string(options_.merge)}, {"merge_weight", merge_weight()}};
+    const std::vector<double> weights = merge_weights(static_cast<int>(task_adapters_.size()), merge_weight());
+    for (size_t t = 0; t < task_adapters_.size(); ++t) {
+        for (size_t i = 0; i < sites_.size(); ++i) {
+            const AdapterFactors& f = task_adapters_[t].at(i);
+            AdapterTerm term;
+            term.module = sites_[i].module;
+            term.out_features = sites_[i].layer->options.out_features();
+            term.row_offset = sites_[i].row_offset;
+            term.A = f.A.detach().to(torch::kCPU, torch::kFloat32).clone();
+            term.B = f.B.detach().to(torch::kCPU, torch::kFloat32).clone();
+            term.scale = weights[t] * f.scale;
+            term.task = static_cast<int>(t);
+            term.tag = "lori-task" + std::to_string(t);
+            term.frozen = true;
+            set.terms.push_back(std::move(term));
+        }
+    }
+    return set;
+}
+
 void LoRI::emit_analyses(MethodContext& ctx) {
     AnalysisDone done;
     if (options_.sparse() && task_masks_.size() > 1)
         for (size_t i = 0; i < task_masks_.size(); ++i)
             for (size_t j = 0; j < task_masks_.size(); ++j)
-                done.points.push_back({names::kAnalysisLoRIOverlapMask, "task" + std::to_string(i), static_cast<double>(j),
+                done.points.push_back({AnalysisKey::lori_overlap_mask, SeriesKey::of_task(static_cast<int>(i)), static_cast<double>(j),
                                        mask_jaccard(task_masks_[i], task_masks_[j])});
     if (options_.merging()) {
         const int count = static_cast<int>(task_adapters_.size());
@@ -218,7 +244,7 @@ void LoRI::emit_analyses(MethodContext& ctx) {
                 double sum = 0.0;
                 for (size_t s = 0; s < sites_.size(); ++s)
                     sum += subspace_overlap(task_adapters_[i][s].A, task_adapters_[j][s].A);
-                done.points.push_back({names::kAnalysisLoRIOverlapA, "task" + std::to_string(i), static_cast<double>(j),
+                done.points.push_back({AnalysisKey::lori_overlap_a, SeriesKey::of_task(i), static_cast<double>(j),
                                        sites_.empty() ? 0.0 : sum / static_cast<double>(sites_.size())});
             }
         if (ctx.evaluate_tasks) {
@@ -227,14 +253,14 @@ void LoRI::emit_analyses(MethodContext& ctx) {
             for (int t = 0; t < count; ++t) all[t] = t;
             for (int t = 0; t < count; ++t) {
                 install_merge({t}, {1.0}, MergeKind::cat);
-                done.points.push_back({names::kAnalysisLoRIMerge, "alone", static_cast<double>(t),
+                done.points.push_back({AnalysisKey::lori_merge, SeriesKey::named(SeriesKey::Kind::alone), static_cast<double>(t),
                                        accuracy_of(ctx.evaluate_tasks({t}), t, mode)});
             }
             for (MergeKind kind : {MergeKind::cat, MergeKind::linear}) {
                 install_merge(all, merge_weights(count, merge_weight()), kind);
                 auto rows = ctx.evaluate_tasks(all);
                 for (int t = 0; t < count; ++t)
-                    done.points.push_back({names::kAnalysisLoRIMerge, to_string(kind), static_cast<double>(t),
+                    done.points.push_back({AnalysisKey::lori_merge, SeriesKey::named(kind == MergeKind::cat ? SeriesKey::Kind::cat : SeriesKey::Kind::linear), static_cast<double>(t),
                                            accuracy_of(rows, t, mode)});
             }
             install_merge(all, merge_weights(count, merge_weight()), options_.merge);
@@ -246,9 +272,9 @@ void LoRI::emit_analyses(MethodContext& ctx) {
 std::vector<MethodState> LoRI::state(const MethodContext& ctx) const {
     std::vector<double> seeds(a_seeds_.begin(), a_seeds_.end());
     std::vector<double> ranks(options_.merging() ? task_adapters_.size() : 1, static_cast<double>(ctx.config.method.rank));
-    return {{ctx.task, ctx.step, names::kStateTrainableParams, {static_cast<double>(trainable_count_)}},
-            {ctx.task, ctx.step, names::kStateRanks, ranks},
-            {ctx.task, ctx.step, names::kStateLoRIASeed, seeds}};
+    return {{ctx.task, ctx.step, StateKey::trainable_params, {static_cast<double>(trainable_count_)}},
+            {ctx.task, ctx.step, StateKey::ranks, ranks},
+            {ctx.task, ctx.step, StateKey::lori_a_seed, seeds}};
 }
 
 nlohmann::json LoRI::describe(const MethodContext& ctx) const {
@@ -257,12 +283,12 @@ nlohmann::json LoRI::describe(const MethodContext& ctx) const {
     int64_t b_size = 0;
     for (const auto& b : B_) b_size += b.numel();
     return {{"method", name_},
-            {"variant", options_.variant},
-            {"mode", options_.mode},
+            {"variant", name_of(kLoRIVariantNames, options_.variant)},
+            {"mode", name_of(kLoRIModeNames, options_.mode)},
             {"sites", sites},
             {"rank", ctx.config.method.rank},
             {"alpha", ctx.config.method.alpha},
-            {"a_seed_mode", options_.a_seed_mode},
+            {"a_seed_mode", name_of(kLoRIASeedModeNames, options_.a_seed_mode)},
             {"a_seeds", a_seeds_},
             {"sparsity", options_.sparse() ? options_.sparsity : 0.0},
             {"mask_granularity", to_string(options_.mask_granularity)},

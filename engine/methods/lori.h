@@ -25,7 +25,7 @@
 //           entries stay exactly 0 (fresh B) or keep the previous tasks' values (continual).
 //   The task's head is reset to its state at the start of the task before pass 1 (option
 //   calibration_head = reset | keep), so LoRI-S's head sees the same steps as LoRI-D's.
-// Trainable parameters (names::kStateTrainableParams): LoRI-D |B|; LoRI-S the mask's entries,
+// Trainable parameters (StateKey::trainable_params): LoRI-D |B|; LoRI-S the mask's entries,
 // round((1 − sparsity) · |B|).
 //
 // Presets lori-d / lori-s / lori-merge: q,v, rank 8, s = 1, AdamW lr 5e-4 without weight decay
@@ -39,7 +39,7 @@
 //                         per-task in merge mode (LoRI's near-orthogonal random subspaces).
 //                         Seeds are derived from the run seed: mix_seed(seed, 0x10A10000 + k) mod 2³²
 //                         (k = 0 shared, k = task per-task); site i draws from mix_seed(a_seed, i).
-//                         Recorded in describe() and as names::kStateLoRIASeed.
+//                         Recorded in describe() and as StateKey::lori_a_seed.
 //   sparsity              0.9   fraction of B masked out (variant s)
 //   mask_granularity      "global" | "per-layer" | "per-matrix"
 //   sparse_lr_multiplier  10    lr of pass 1 = multiplier × train.optimizer.lr (the paper's 10×)
@@ -49,7 +49,7 @@
 //   merge_weight          per-adapter weight w_t; default 0.5 (variant d) / 0.4 (variant s), the
 //                         published weights; 0 = uniform 1/(t+1)
 //
-// Analyses (AnalysisDone, after the last task; names in engine/vocabulary/analysis_names.h):
+// Analyses (AnalysisDone, after the last task; names in engine/vocabulary/analysis_keys.h):
 //   kAnalysisLoRIMerge        merge mode: series "alone" (each task with only its own adapter, weight
 //                             1), "cat", "linear" (every adapter merged with merge_weight); x = task,
 //                             y = accuracy % task-IL (class-IL when eval.task_il is off): task-IL
@@ -63,6 +63,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/config/enum_names.h"
 #include "engine/methods/adapter_merge.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/lori_mask.h"
@@ -70,21 +71,36 @@
 
 namespace lorica {
 
+// method.options.variant: dense B (d) or B sparse by a calibrated mask (s).
+enum class LoRIVariant { dense, sparse };
+inline constexpr EnumNames<LoRIVariant, 2> kLoRIVariantNames{{{LoRIVariant::dense, "d"}, {LoRIVariant::sparse, "s"}}};
+// method.options.mode: one adapter continued through the stream, or one per task merged.
+enum class LoRIMode { continual, merge };
+inline constexpr EnumNames<LoRIMode, 2> kLoRIModeNames{{{LoRIMode::continual, "continual"}, {LoRIMode::merge, "merge"}}};
+// method.options.a_seed_mode: one frozen random A for every task, or a fresh one per task.
+enum class LoRIASeedMode { by_mode, shared, per_task };  // by_mode: per_task when merging, else shared
+inline constexpr EnumNames<LoRIASeedMode, 2> kLoRIASeedModeNames{{{LoRIASeedMode::shared, "shared"},
+                                                                  {LoRIASeedMode::per_task, "per-task"}}};
+// method.options.calibration_head: the head after the calibration pass is reset to its start or kept.
+enum class CalibrationHead { reset, keep };
+inline constexpr EnumNames<CalibrationHead, 2> kCalibrationHeadNames{{{CalibrationHead::reset, "reset"},
+                                                                      {CalibrationHead::keep, "keep"}}};
+
 struct LoRIOptions {
-    std::string variant = "d";      // d | s
-    std::string mode = "continual";  // continual | merge
-    std::string a_seed_mode;        // shared | per-task ("" = by mode, see above)
+    LoRIVariant variant = LoRIVariant::dense;
+    LoRIMode mode = LoRIMode::continual;
+    LoRIASeedMode a_seed_mode = LoRIASeedMode::by_mode;  // resolved by parse_lori_options
     double sparsity = 0.9;
     MaskGranularity mask_granularity = MaskGranularity::global;
     double sparse_lr_multiplier = 10.0;
     double clip_per_tensor = 1.0;
-    std::string calibration_head = "reset";  // reset | keep
+    CalibrationHead calibration_head = CalibrationHead::reset;
     MergeKind merge = MergeKind::cat;
     double merge_weight = -1.0;  // < 0: by variant (0.5 / 0.4); 0: uniform 1 / (t + 1)
 
-    bool sparse() const { return variant == "s"; }
-    bool merging() const { return mode == "merge"; }
-    bool per_task_a() const { return a_seed_mode == "per-task"; }
+    bool sparse() const { return variant == LoRIVariant::sparse; }
+    bool merging() const { return mode == LoRIMode::merge; }
+    bool per_task_a() const { return a_seed_mode == LoRIASeedMode::per_task; }
 };
 
 // Reads method.options over `defaults`; throws ConfigError naming the field and the allowed values.
@@ -113,6 +129,11 @@ public:
     void end_task(MethodContext& ctx) override;
     std::vector<MethodState> state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
+    // Merge mode with merge = cat: one term per finished task and site, B_t A_t with scale
+    // w_t · alpha / r and task t — exactly the installed merge Σ_t w_t s_t B_t A_t, split by task (so a
+    // per-task export writes one task's adapter). Otherwise (continual mode, or a linear merge, whose
+    // cross terms B_i A_j belong to no single task) the live terms (AdapterSet::from_model).
+    AdapterSet adapter_set(const MethodContext& ctx) const override;
 
     const LoRIOptions& options() const { return options_; }
     const std::vector<AdapterSite>& sites() const { return sites_; }

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 
 namespace lorica {
 namespace {
@@ -88,7 +88,7 @@ std::vector<AnalysisPoint> run_merge_interpolation(MethodContext& ctx, const Wei
             for (int t : options.tasks) {
                 const double acc = accuracy_percent(rows, t, mode);
                 if (acc < 0) continue;
-                points.push_back({names::kAnalysisMergeInterpolation, "task" + std::to_string(t), lambda, acc});
+                points.push_back({AnalysisKey::merge_interpolation, SeriesKey::of_task(t), lambda, acc});
             }
         }
     }

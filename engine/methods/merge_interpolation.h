@@ -8,7 +8,7 @@
 // is exactly interpolating the magnitudes (α_1 = 0 at W_1); for sequential LoRA it interpolates the
 // two products B A (never A and B separately).
 //
-// The result is emitted as one AnalysisDone with analysis names::kAnalysisMergeInterpolation,
+// The result is emitted as one AnalysisDone with analysis AnalysisKey::merge_interpolation,
 // series "task0" / "task1", x = λ, y = accuracy in percent (class-IL, or task-IL when the stream is
 // task-incremental or class-IL is not evaluated). Afterwards every layer's weight and terms are
 // restored exactly (bit for bit).

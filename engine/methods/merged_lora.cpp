@@ -6,7 +6,7 @@
 
 #include "engine/config/json_object_reader.h"
 #include "engine/methods/baselines.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 
 namespace lorica {
 namespace {
@@ -16,16 +16,16 @@ constexpr const char* kTag = "merged-lora";
 }  // namespace
 
 MergedLoRA::MergedLoRA(const ExperimentConfig& config, std::string registered_name) : name_(std::move(registered_name)) {
-    if (name_ == "merged-lora-ft") options_.update = "full";
+    if (name_ == "merged-lora-ft") options_.update = MergedUpdate::full;
     ObjectReader r(config.method.options, "method.options");
-    r.read("after_task", options_.after_task, {"merge", "drop"});
-    r.read("update", options_.update, {"lora", "full"});
+    r.read_enum("after_task", options_.after_task, kAfterTaskNames);
+    r.read_enum("update", options_.update, kMergedUpdateNames);
     r.read("alpha_per_rank", options_.alpha_per_rank, 0.0, 1e6);
     r.finish();
 }
 
 double MergedLoRA::scale(const ExperimentConfig& config) const {
-    if (options_.update == "full") return 1.0;
+    if (options_.update == MergedUpdate::full) return 1.0;
     const double alpha = options_.alpha_per_rank > 0 ? options_.alpha_per_rank * config.method.rank : config.method.alpha;
     return alpha / config.method.rank;
 }
@@ -42,7 +42,7 @@ void MergedLoRA::begin_task(MethodContext& ctx) {
     auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(ctx.device);
     for (auto& site : sites_) {
         LowRankTerm term;
-        if (options_.update == "full") {
+        if (options_.update == MergedUpdate::full) {
             term.A = torch::eye(site.in, opts);
             term.B = torch::zeros({site.rows, site.in}, opts).requires_grad_(true);
             term.scale = 1.0;
@@ -51,6 +51,7 @@ void MergedLoRA::begin_task(MethodContext& ctx) {
         } else {
             term = LowRankTerm::lora(ctx.config.method.rank, site.in, site.rows, site.row_offset, s, kTag, ctx.device);
         }
+        term.task = ctx.task;
         site.layer->add_term(term);
         if (term.A.requires_grad()) trainable_.push_back(term.A);
         trainable_.push_back(term.B);
@@ -71,7 +72,7 @@ void MergedLoRA::end_task(MethodContext& ctx) {
     torch::NoGradGuard no_grad;
     for (auto& site : sites_) {
         if (!done.insert(site.layer.get()).second) continue;
-        if (options_.after_task == "merge") {
+        if (options_.after_task == AfterTask::merge) {
             // W ← W + Σ (this task's terms); other methods' terms are not ours to fold.
             for (const auto& t : site.layer->terms()) {
                 if (t.tag != kTag) continue;
@@ -84,14 +85,14 @@ void MergedLoRA::end_task(MethodContext& ctx) {
 }
 
 std::vector<MethodState> MergedLoRA::state(const MethodContext& ctx) const {
-    return {{ctx.task, ctx.step, names::kStateTrainableParams, {static_cast<double>(trainable_count_)}}};
+    return {{ctx.task, ctx.step, StateKey::trainable_params, {static_cast<double>(trainable_count_)}}};
 }
 
 AdapterSet MergedLoRA::adapter_set(const MethodContext& ctx) const {
     AdapterSet set;
     set.method = name_;
     set.base = "foundation";
-    set.meta = {{"after_task", options_.after_task}, {"update", options_.update}};
+    set.meta = {{"after_task", name_of(kAfterTaskNames, options_.after_task)}, {"update", name_of(kMergedUpdateNames, options_.update)}};
     for (const TaskFactors& f : kept_) {
         const AdapterSite* site = nullptr;
         for (const auto& s : sites_)
@@ -105,7 +106,7 @@ AdapterSet MergedLoRA::adapter_set(const MethodContext& ctx) const {
         t.B = f.B.detach().to(torch::kCPU, torch::kFloat32).clone();
         t.scale = f.scale;
         t.task = f.task;
-        t.tag = "task" + std::to_string(f.task);
+        t.tag = "merged-lora-task" + std::to_string(f.task);
         t.frozen = true;
         set.terms.push_back(std::move(t));
     }
@@ -117,10 +118,10 @@ nlohmann::json MergedLoRA::describe(const MethodContext& ctx) const {
     for (const auto& s : sites_) sites.push_back(s.name());
     return {{"method", name_},
             {"sites", sites},
-            {"rank", options_.update == "full" ? 0 : ctx.config.method.rank},
+            {"rank", options_.update == MergedUpdate::full ? 0 : ctx.config.method.rank},
             {"scale", scale(ctx.config)},
-            {"after_task", options_.after_task},
-            {"update", options_.update},
+            {"after_task", name_of(kAfterTaskNames, options_.after_task)},
+            {"update", name_of(kMergedUpdateNames, options_.update)},
             {"kept_tasks", kept_.empty() ? 0 : kept_.back().task + 1},
             {"trainable_parameters", trainable_count_}};
 }

@@ -24,7 +24,7 @@
 //   update           "lora" | "full"    (default "full" under the name merged-lora-ft)
 //   alpha_per_rank   2.0   alpha = alpha_per_rank · r, so s = 2 at every rank (the paper's alpha = 2r);
 //                          0 = use method.alpha
-// Trainable parameters (names::kStateTrainableParams): Σ_sites r (in + rows) for lora, Σ rows · in
+// Trainable parameters (StateKey::trainable_params): Σ_sites r (in + rows) for lora, Σ rows · in
 // for full.
 //
 // Presets merged-lora / merged-lora-drop: the paper's optimizer (AdamW, weight decay 1e-2, cosine
@@ -36,14 +36,22 @@
 #include <string>
 #include <vector>
 
+#include "engine/config/enum_names.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/model/adapter_targets.h"
 
 namespace lorica {
 
+// method.options.after_task: fold the task's update into W (merge) or discard it (drop, a control).
+enum class AfterTask { merge, drop };
+inline constexpr EnumNames<AfterTask, 2> kAfterTaskNames{{{AfterTask::merge, "merge"}, {AfterTask::drop, "drop"}}};
+// method.options.update: a LoRA pair per task, or full fine-tuning of the adapted weights (the control).
+enum class MergedUpdate { lora, full };
+inline constexpr EnumNames<MergedUpdate, 2> kMergedUpdateNames{{{MergedUpdate::lora, "lora"}, {MergedUpdate::full, "full"}}};
+
 struct MergedLoRAOptions {
-    std::string after_task = "merge";  // merge | drop
-    std::string update = "lora";       // lora | full
+    AfterTask after_task = AfterTask::merge;
+    MergedUpdate update = MergedUpdate::lora;
     double alpha_per_rank = 2.0;       // 0 = method.alpha
 };
 

@@ -7,7 +7,7 @@
 
 #include "engine/config/json_object_reader.h"
 #include "engine/methods/baselines.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 #include "engine/util/log.h"
 
 namespace lorica {
@@ -46,20 +46,21 @@ double mean(const std::vector<double>& v) {
 SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAVariant variant) {
     SDLoRAOptions o;
     ObjectReader r(config.method.options, "method.options");
-    r.read("handover", o.handover, {"rescale", "literal", "released-code", "exact"});
-    if (o.handover == "released-code") {
+    r.read_enum("handover", o.handover, kSDLoRAHandoverNames);
+    const bool released_code = o.handover == SDLoRAHandover::released_code;
+    if (released_code) {
         o.magnitude_init = 0.8;
         o.carry_magnitudes = false;
-        o.direction_norm = "factors";
+        o.direction_norm = DirectionNorm::factors;
     }
     r.read("magnitude_init", o.magnitude_init, 1e-6, 1e6);
     r.read("carry_magnitudes", o.carry_magnitudes);
-    r.read("direction_norm", o.direction_norm, {"product", "factors"});
-    if (o.handover == "released-code" && o.carry_magnitudes)
+    r.read_enum("direction_norm", o.direction_norm, kDirectionNormNames);
+    if (released_code && o.carry_magnitudes)
         throw ConfigError(r.field("carry_magnitudes"), "true contradicts handover = released-code, which resets every "
                                                        "magnitude (allowed with it: false; use handover = literal to combine freely)");
-    if (o.handover == "released-code" && o.direction_norm != "factors")
-        throw ConfigError(r.field("direction_norm"), "'" + o.direction_norm + "' contradicts handover = released-code, which "
+    if (released_code && o.direction_norm != DirectionNorm::factors)
+        throw ConfigError(r.field("direction_norm"), "'" + name_of(kDirectionNormNames, o.direction_norm) + "' contradicts handover = released-code, which "
                                                      "uses factor norms (allowed with it: factors; use handover = literal to combine freely)");
     o.rank_schedule = read_rank_schedule(
         r, variant == SDLoRAVariant::rank_reduction ? std::vector<std::pair<int, int>>{{0, 10}, {4, 8}, {8, 6}}
@@ -67,8 +68,8 @@ SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAV
     if (variant == SDLoRAVariant::knowledge_distillation) {
         o.knowledge_distillation = true;
         r.read("kd_tau", o.kd_tau, 0.0, 1e3);
-        r.read("kd_update", o.kd_update, {"function-preserving", "paper"});
-        r.read("kd_granularity", o.kd_granularity, {"global", "per-matrix"});
+        r.read_enum("kd_update", o.kd_update, kKDUpdateNames);
+        r.read_enum("kd_granularity", o.kd_granularity, kKDGranularityNames);
     }
     r.read_int("state_every", o.state_every, 0, 1000000);
     r.read_int("interpolation_points", o.interpolation_points, 0, 1001);
@@ -119,6 +120,7 @@ void SDLoRA::begin_task(MethodContext& ctx) {
     for (auto& site : sites_) {
         LowRankTerm term = LowRankTerm::lora(adapter.rank, site.in, site.rows, site.row_offset, scale_, tag(t), ctx.device);
         term.magnitude = adapter.magnitude;
+        term.task = t;
         adapter.A.push_back(term.A);
         adapter.B.push_back(term.B);
         site.layer->add_term(std::move(term));
@@ -171,7 +173,7 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
     for (size_t s = 0; s < sites_.size(); ++s) {
         const torch::Tensor& A = adapter.A[s];
         const torch::Tensor& B = adapter.B[s];
-        norms.push_back(options_.direction_norm == "product" ? frobenius_norm({B, A, 1.0})
+        norms.push_back(options_.direction_norm == DirectionNorm::product ? frobenius_norm({B, A, 1.0})
                                                              : B.norm().item<double>() * A.norm().item<double>());
     }
     bool zero = false;
@@ -185,19 +187,19 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
     }
     // exact: one constant 1/mean for every matrix, so α_t (s·mean) D_{t,s} = α_t s B A in every matrix.
     const double mean_norm = mean(norms);
-    if (options_.handover == "exact" && std::isfinite(mean_norm) && mean_norm > 0.0)
+    if (options_.handover == SDLoRAHandover::exact && std::isfinite(mean_norm) && mean_norm > 0.0)
         for (size_t s = 0; s < sites_.size(); ++s) term_of(static_cast<int>(s), adapter.task)->scale = 1.0 / mean_norm;
     if (zero && ctx.warn)
         ctx.warn("sd-lora: task " + std::to_string(adapter.task) +
                  " left a zero update in some adapted matrix; its direction there is 0");
     {
         std::string line = "sd-lora: hand-over of task " + std::to_string(adapter.task) + ", per-matrix norms (" +
-                           options_.direction_norm + "):";
+                           name_of(kDirectionNormNames, options_.direction_norm) + "):";
         for (double n : norms) line += " " + std::to_string(n);
         log::debug(line + "; mean " + std::to_string(mean(norms)) + ", alpha " +
                    std::to_string(adapter.magnitude.item<double>()));
     }
-    if (options_.handover == "rescale" || options_.handover == "exact") adapter.magnitude.mul_(scale_ * mean_norm);
+    if (options_.handover == SDLoRAHandover::rescale || options_.handover == SDLoRAHandover::exact) adapter.magnitude.mul_(scale_ * mean_norm);
     adapter.finished = true;
 }
 
@@ -209,9 +211,9 @@ void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
     last_dropped_ = false;
     if (old.empty()) return;
     const double alpha_t = adapter.magnitude.item<double>();
-    const bool preserve = options_.kd_update == "function-preserving";
+    const bool preserve = options_.kd_update == KDUpdate::function_preserving;
 
-    if (options_.kd_granularity == "global") {
+    if (options_.kd_granularity == KDGranularity::global) {
         std::vector<FactoredDirection> basis;
         for (auto* a : old) basis.push_back(direction_of(*a));
         DirectionFit fit = fit_direction(basis, direction_of(adapter));
@@ -285,17 +287,17 @@ std::vector<double> SDLoRA::ranks() const {
 }
 
 std::vector<MethodState> SDLoRA::state(const MethodContext& ctx) const {
-    std::vector<MethodState> out = {{ctx.task, ctx.step, names::kStateMagnitudes, magnitudes()},
-                                    {ctx.task, ctx.step, names::kStateRanks, ranks()}};
-    if (ctx.task >= 1) out.push_back({ctx.task, ctx.step, names::kStateDirectionResidual, {last_residual_}});
+    std::vector<MethodState> out = {{ctx.task, ctx.step, StateKey::magnitudes, magnitudes()},
+                                    {ctx.task, ctx.step, StateKey::ranks, ranks()}};
+    if (ctx.task >= 1) out.push_back({ctx.task, ctx.step, StateKey::direction_residual, {last_residual_}});
     return out;
 }
 
 std::vector<MethodState> SDLoRA::step_state(const MethodContext& ctx) const {
     if (options_.state_every <= 0 || ctx.step % options_.state_every != 0) return {};
-    std::vector<MethodState> out = {{ctx.task, ctx.step, names::kStateMagnitudes, magnitudes()}};
+    std::vector<MethodState> out = {{ctx.task, ctx.step, StateKey::magnitudes, magnitudes()}};
     if (ctx.task >= 1)
-        out.push_back({ctx.task, ctx.step, names::kStateDirectionResidual, {current_direction_residual()}});
+        out.push_back({ctx.task, ctx.step, StateKey::direction_residual, {current_direction_residual()}});
     return out;
 }
 
@@ -306,8 +308,8 @@ nlohmann::json SDLoRA::describe(const MethodContext& ctx) const {
             {"ranks", ranks()},
             {"magnitudes", magnitudes()},
             {"scale", scale_},
-            {"handover", options_.handover},
-            {"direction_norm", options_.direction_norm},
+            {"handover", name_of(kSDLoRAHandoverNames, options_.handover)},
+            {"direction_norm", name_of(kDirectionNormNames, options_.direction_norm)},
             {"carry_magnitudes", options_.carry_magnitudes},
             {"magnitude_init", options_.magnitude_init}};
 }

@@ -69,7 +69,7 @@
 //   interpolation_points  int ≥ 0, default 11: λ points of the merge interpolation between the
 //                      solutions after task 0's and task 1's hand-overs (0 = off).
 //
-// Recorded (engine/vocabulary/analysis_names.h): kStateMagnitudes (α_k for every task k ≤ t, 0 for a
+// Recorded (engine/vocabulary/analysis_keys.h): kStateMagnitudes (α_k for every task k ≤ t, 0 for a
 // direction dropped by KD; after every task and every state_every steps), kStateDirectionResidual
 // (residual of the current direction B_t A_t / ‖B_t A_t‖_F against the live old ones, global
 // normalisation as for kd_tau; tasks ≥ 1, every state_every steps and once at the hand-over),
@@ -93,6 +93,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/config/enum_names.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/direction_algebra.h"
 #include "engine/methods/merge_interpolation.h"
@@ -102,16 +103,35 @@ namespace lorica {
 
 enum class SDLoRAVariant { plain, rank_reduction, knowledge_distillation };
 
+// method.options.handover: how a finished task's update becomes a frozen direction (see above).
+enum class SDLoRAHandover { rescale, literal, released_code, exact };
+inline constexpr EnumNames<SDLoRAHandover, 4> kSDLoRAHandoverNames{{{SDLoRAHandover::rescale, "rescale"},
+                                                                     {SDLoRAHandover::literal, "literal"},
+                                                                     {SDLoRAHandover::released_code, "released-code"},
+                                                                     {SDLoRAHandover::exact, "exact"}}};
+// method.options.direction_norm: ‖B A‖_F (product) or ‖B‖_F ‖A‖_F (factors, the released code's).
+enum class DirectionNorm { product, factors };
+inline constexpr EnumNames<DirectionNorm, 2> kDirectionNormNames{{{DirectionNorm::product, "product"},
+                                                                  {DirectionNorm::factors, "factors"}}};
+// method.options.kd_update (SD-LoRA-KD): keep α_t β_k (function-preserving) or add β_k (paper).
+enum class KDUpdate { function_preserving, paper };
+inline constexpr EnumNames<KDUpdate, 2> kKDUpdateNames{{{KDUpdate::function_preserving, "function-preserving"},
+                                                        {KDUpdate::paper, "paper"}}};
+// method.options.kd_granularity (SD-LoRA-KD): one fit over all matrices, or one per matrix.
+enum class KDGranularity { global, per_matrix };
+inline constexpr EnumNames<KDGranularity, 2> kKDGranularityNames{{{KDGranularity::global, "global"},
+                                                                  {KDGranularity::per_matrix, "per-matrix"}}};
+
 struct SDLoRAOptions {
     double magnitude_init = 1.0;
     bool carry_magnitudes = true;
-    std::string direction_norm = "product";  // product | factors
-    std::string handover = "rescale";        // rescale | literal | released-code | exact
+    DirectionNorm direction_norm = DirectionNorm::product;
+    SDLoRAHandover handover = SDLoRAHandover::rescale;
     std::vector<std::pair<int, int>> rank_schedule;  // (first task index, rank), empty = method.rank
     bool knowledge_distillation = false;             // set by the registered name sd-lora-kd
     double kd_tau = 9e-4;
-    std::string kd_update = "function-preserving";   // function-preserving | paper
-    std::string kd_granularity = "global";           // global | per-matrix
+    KDUpdate kd_update = KDUpdate::function_preserving;
+    KDGranularity kd_granularity = KDGranularity::global;
     int state_every = 8;
     int interpolation_points = 11;
 

@@ -55,7 +55,9 @@ struct LowRankTerm {
     double scale = 1.0;       // constant factor (alpha / r, or a direction's 1/‖B A‖_F)
     torch::Tensor magnitude;  // 0-dim learnable factor, or undefined (= 1)
     int64_t row_offset = 0;   // first output row the update writes
-    std::string tag;          // who owns it, e.g. "task3" or "lori"
+    std::string tag;          // who owns it inside its method, e.g. "sd-lora-task3" or "lori" (for remove_terms)
+    int task = -1;            // the stream task that created the term; -1 = not one task's (sequential
+                              // LoRA's single pair, LoRI's continued adapter, a merge of several tasks)
 
     int64_t rank() const { return A.size(0); }
     int64_t rows() const { return B.size(0); }

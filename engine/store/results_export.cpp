@@ -168,18 +168,18 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         for (const auto& m : store.method_state(id)) {
             json values = json::array();
             for (size_t k = 0; k < m.values.size(); ++k) {
-                state.rows.push_back({rid, integer(m.task), integer(m.step), m.key, integer(static_cast<int64_t>(k)),
+                state.rows.push_back({rid, integer(m.task), integer(m.step), std::string(name_of(m.key)), integer(static_cast<int64_t>(k)),
                                       number(m.values[k])});
                 values.push_back(json_number(m.values[k]));
             }
-            jstate.push_back({{"task", m.task}, {"step", m.step}, {"key", m.key}, {"values", values}});
+            jstate.push_back({{"task", m.task}, {"step", m.step}, {"key", std::string(name_of(m.key))}, {"values", values}});
         }
         jr["method_state"] = jstate;
 
         json janalyses = json::array();
         for (const auto& p : store.analysis_points(id)) {
-            analyses.rows.push_back({rid, p.analysis, p.series, number(p.x), number(p.y)});
-            janalyses.push_back({{"analysis", p.analysis}, {"series", p.series}, {"x", json_number(p.x)},
+            analyses.rows.push_back({rid, std::string(name_of(p.analysis)), name_of(p.series), number(p.x), number(p.y)});
+            janalyses.push_back({{"analysis", std::string(name_of(p.analysis))}, {"series", name_of(p.series)}, {"x", json_number(p.x)},
                                  {"y", json_number(p.y)}});
         }
         jr["analyses"] = janalyses;

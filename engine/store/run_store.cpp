@@ -198,13 +198,13 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
             "INSERT INTO method_state(run_id, task_index, step, key, idx, value) VALUES(?, ?, ?, ?, ?, ?)");
         for (const auto& m : b.method_states) {
             if (m.values.empty()) {  // marker row: an empty vector was recorded
-                st.bind_int64(1, run_id).bind_int64(2, m.task).bind_int64(3, m.step).bind_text(4, m.key);
+                st.bind_int64(1, run_id).bind_int64(2, m.task).bind_int64(3, m.step).bind_text(4, name_of(m.key));
                 st.bind_int64(5, -1).bind_null(6);
                 st.execute();
                 continue;
             }
             for (std::size_t i = 0; i < m.values.size(); ++i) {
-                st.bind_int64(1, run_id).bind_int64(2, m.task).bind_int64(3, m.step).bind_text(4, m.key);
+                st.bind_int64(1, run_id).bind_int64(2, m.task).bind_int64(3, m.step).bind_text(4, name_of(m.key));
                 st.bind_int64(5, static_cast<int64_t>(i)).bind_double(6, m.values[i]);
                 st.execute();
             }
@@ -213,7 +213,7 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
     if (!b.analysis_points.empty()) {
         Statement& st = prepared("INSERT INTO analysis_points(run_id, analysis, series, x, y) VALUES(?, ?, ?, ?, ?)");
         for (const auto& p : b.analysis_points) {
-            st.bind_int64(1, run_id).bind_text(2, p.analysis).bind_text(3, p.series);
+            st.bind_int64(1, run_id).bind_text(2, name_of(p.analysis)).bind_text(3, name_of(p.series));
             st.bind_double(4, p.x).bind_double(5, p.y);
             st.execute();
         }
@@ -611,7 +611,10 @@ std::vector<MethodState> RunStore::method_state(int64_t run_id) const {
     while (st.step()) {
         const int task = static_cast<int>(st.column_int64(0));
         const int64_t step = st.column_int64(1);
-        std::string key = st.column_text(2);
+        // A key this build does not know (a newer or foreign database) is skipped, not misread.
+        const std::optional<StateKey> parsed = parse_state_key(st.column_text(2));
+        if (!parsed) continue;
+        const StateKey key = *parsed;
         const int64_t idx = st.column_int64(3);
         // A new vector starts at idx 0 (or the empty-vector marker -1), or when (task, step, key) changes.
         const bool continues = !out.empty() && idx > 0 && out.back().task == task && out.back().step == step &&
@@ -620,7 +623,7 @@ std::vector<MethodState> RunStore::method_state(int64_t run_id) const {
             MethodState m;
             m.task = task;
             m.step = step;
-            m.key = std::move(key);
+            m.key = key;
             out.push_back(std::move(m));
         }
         if (idx >= 0) out.back().values.push_back(real_or_nan(st, 4));
@@ -628,19 +631,22 @@ std::vector<MethodState> RunStore::method_state(int64_t run_id) const {
     return out;
 }
 
-std::vector<AnalysisPoint> RunStore::analysis_points(int64_t run_id, const std::string& analysis) const {
+std::vector<AnalysisPoint> RunStore::analysis_points(int64_t run_id, std::optional<AnalysisKey> analysis) const {
     std::lock_guard lock(impl_->mutex);
     Statement& st = impl_->prepared(
         "SELECT analysis, series, x, y FROM analysis_points WHERE run_id = ?1 AND (?2 IS NULL OR analysis = ?2) "
         "ORDER BY rowid");
     ResetOnExit guard{st};
     st.bind_int64(1, run_id);
-    if (!analysis.empty()) st.bind_text(2, analysis);
+    if (analysis) st.bind_text(2, name_of(*analysis));
     std::vector<AnalysisPoint> out;
     while (st.step()) {
+        const std::optional<AnalysisKey> key = parse_analysis_key(st.column_text(0));
+        const std::optional<SeriesKey> series = parse_series_key(st.column_text(1));
+        if (!key || !series) continue;  // written by a newer build or another tool: skipped, not misread
         AnalysisPoint p;
-        p.analysis = st.column_text(0);
-        p.series = st.column_text(1);
+        p.analysis = *key;
+        p.series = *series;
         p.x = real_or_nan(st, 2);
         p.y = real_or_nan(st, 3);
         out.push_back(std::move(p));

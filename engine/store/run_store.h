@@ -117,8 +117,9 @@ public:
     std::vector<ClassEvalRecord> class_eval_rows(int64_t run_id) const;
     // Method state grouped back into one MethodState per recorded vector, in recording order.
     std::vector<MethodState> method_state(int64_t run_id) const;
-    // Analysis points of a run; `analysis` non-empty keeps only that analysis.
-    std::vector<AnalysisPoint> analysis_points(int64_t run_id, const std::string& analysis = {}) const;
+    // Analysis points of a run; `analysis` set keeps only that analysis. Rows whose stored names this build
+    // does not know (analysis_keys.h) are skipped.
+    std::vector<AnalysisPoint> analysis_points(int64_t run_id, std::optional<AnalysisKey> analysis = std::nullopt) const;
     std::vector<ArtifactRecord> artifacts(int64_t run_id) const;
 
     // ---- helpers --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/eval/text_table.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 
 namespace lorica {
 namespace {
@@ -41,9 +41,9 @@ std::vector<AnalysisPoint> rank_sweep_points(const std::vector<EvalRow>& rows, i
                                              HeadMode mode) {
     const MetricSet m = compute_metrics(AccuracyMatrix::from_eval_rows(rows, mode, num_tasks));
     std::vector<AnalysisPoint> points;
-    if (m.foundation_drop) points.push_back({names::kAnalysisRankSweep, kSeriesFoundationForgetting, rank, *m.foundation_drop});
+    if (m.foundation_drop) points.push_back({AnalysisKey::rank_sweep, kSeriesFoundationForgetting, rank, *m.foundation_drop});
     if (m.forgetting_initial)
-        points.push_back({names::kAnalysisRankSweep, kSeriesDownstreamForgetting, rank, *m.forgetting_initial});
+        points.push_back({AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, rank, *m.forgetting_initial});
     return points;
 }
 
@@ -114,7 +114,7 @@ std::string format_variant_table(const std::vector<VariantSummary>& variants) {
 std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id) {
     std::map<double, std::pair<std::vector<double>, std::vector<double>>> by_rank;
     for (const auto& run : store.runs_of_experiment(experiment_id)) {
-        for (const auto& p : store.analysis_points(run.id, names::kAnalysisRankSweep)) {
+        for (const auto& p : store.analysis_points(run.id, AnalysisKey::rank_sweep)) {
             if (!std::isfinite(p.y)) continue;
             if (p.series == kSeriesFoundationForgetting) by_rank[p.x].first.push_back(p.y);
             else if (p.series == kSeriesDownstreamForgetting) by_rank[p.x].second.push_back(p.y);
@@ -122,8 +122,8 @@ std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experi
     }
     std::vector<RankSweepRow> rows;
     for (const auto& [rank, values] : by_rank)
-        rows.push_back({rank, aggregate_values(kSeriesFoundationForgetting, values.first),
-                        aggregate_values(kSeriesDownstreamForgetting, values.second)});
+        rows.push_back({rank, aggregate_values(name_of(kSeriesFoundationForgetting), values.first),
+                        aggregate_values(name_of(kSeriesDownstreamForgetting), values.second)});
     return rows;
 }
 

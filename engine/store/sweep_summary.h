@@ -3,7 +3,7 @@
 // mean ± std over the variant's seeds, and the rank-sweep analysis (foundation and downstream
 // forgetting against the LoRA rank).
 //
-// Rank sweep (names::kAnalysisRankSweep, analysis_names.h): every finished run of a sweep over
+// Rank sweep (AnalysisKey::rank_sweep, analysis_names.h): every finished run of a sweep over
 // method.rank stores two points, x = its rank:
 //   series "foundation_forgetting"  y = F(−1) − F(T), the foundation task's drop over the stream (%)
 //   series "downstream_forgetting"  y = forgetting (init) = mean_{j<T} (R[j][j] − R[T][j]) (%)
@@ -22,8 +22,8 @@
 
 namespace lorica {
 
-inline constexpr const char* kSeriesFoundationForgetting = "foundation_forgetting";
-inline constexpr const char* kSeriesDownstreamForgetting = "downstream_forgetting";
+inline constexpr SeriesKey kSeriesFoundationForgetting{SeriesKey::Kind::foundation_forgetting, -1};
+inline constexpr SeriesKey kSeriesDownstreamForgetting{SeriesKey::Kind::downstream_forgetting, -1};
 
 // The two rank-sweep points of one run (see the file comment), from its evaluation rows.
 // rows: the run's EvalRows; num_tasks: its stream length; rank: its method.rank.
@@ -59,8 +59,8 @@ std::string format_variant_table(const std::vector<VariantSummary>& variants);
 // One rank of a rank sweep, aggregated over its seeds.
 struct RankSweepRow {
     double rank = 0.0;
-    MetricAggregate foundation_forgetting;  // key = kSeriesFoundationForgetting
-    MetricAggregate downstream_forgetting;  // key = kSeriesDownstreamForgetting
+    MetricAggregate foundation_forgetting;  // key = name_of(kSeriesFoundationForgetting)
+    MetricAggregate downstream_forgetting;  // key = name_of(kSeriesDownstreamForgetting)
 };
 
 // The rank-sweep table of an experiment from its runs' stored kAnalysisRankSweep points, by rank;

@@ -7,7 +7,7 @@
 //
 // Each RunStarted carries its variant's label, index and sweep field/value. For a sweep over
 // method.rank, every finished run also emits the rank-sweep points (engine/store/sweep_summary.h,
-// names::kAnalysisRankSweep) just before its RunFinished, so they are stored with the run.
+// AnalysisKey::rank_sweep) just before its RunFinished, so they are stored with the run.
 
 #include "engine/config/experiment_config.h"
 #include "engine/vocabulary/cancel_token.h"

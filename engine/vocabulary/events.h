@@ -18,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include "engine/vocabulary/analysis_keys.h"
+
 namespace lorica {
 
 inline constexpr int kFoundationTask = -1;
@@ -192,20 +194,23 @@ struct EvaluationDone {
 
 // ---- method state and analyses ------------------------------------------------------------------
 
-// A method's named scalars at one point, e.g. key "magnitude" with values α_0..α_t.
+// A method's named scalars at one point, e.g. StateKey::magnitudes with values α_0..α_t
+// (the keys and what their values mean: analysis_keys.h).
 struct MethodState {
     int task = 0;
     int64_t step = 0;
-    std::string key;
+    StateKey key = StateKey::magnitudes;
     std::vector<double> values;
 };
 
-// One named curve point for an analysis (merge interpolation, residuals, rank sweeps, ...).
+// One curve point of an analysis (merge interpolation, LoRI merge and overlaps, rank sweeps; see
+// analysis_keys.h for each analysis's series, x and y).
 struct AnalysisPoint {
-    std::string analysis;  // e.g. "interpolation"
-    std::string series;    // e.g. "sd-lora/task0"
+    AnalysisKey analysis = AnalysisKey::merge_interpolation;
+    SeriesKey series;
     double x = 0.0;
     double y = 0.0;
+    bool operator==(const AnalysisPoint&) const = default;
 };
 
 struct AnalysisDone {

@@ -23,7 +23,8 @@
 #include "app/run_browser.h"
 #include "app/run_views.h"
 #include "engine/store/run_store.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/store/sweep_summary.h"
+#include "engine/vocabulary/analysis_keys.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"
@@ -329,18 +330,18 @@ private Q_SLOTS:
         for (int t = 0; t < 3; ++t) {
             std::vector<double> alphas;
             for (int k = 0; k <= t; ++k) alphas.push_back(1.0 - 0.1 * k);
-            store.insert_method_state(id, MethodState{t, 10 * (t + 1), names::kStateMagnitudes, alphas});
-            store.insert_method_state(id, MethodState{t, 10 * t + 5, names::kStateDirectionResidual, {0.5 / (t + 1)}});
+            store.insert_method_state(id, MethodState{t, 10 * (t + 1), StateKey::magnitudes, alphas});
+            store.insert_method_state(id, MethodState{t, 10 * t + 5, StateKey::direction_residual, {0.5 / (t + 1)}});
         }
         std::vector<AnalysisPoint> points;
         for (int k = 0; k <= 10; ++k)
-            for (const char* task : {"task0", "task1"}) points.push_back({names::kAnalysisMergeInterpolation, task, k / 10.0, 50.0 + k});
-        for (const char* series : {"alone", "cat", "linear"})
-            for (int t = 0; t < 3; ++t) points.push_back({names::kAnalysisLoRIMerge, series, double(t), 80.0 - t});
+            for (int task : {0, 1}) points.push_back({AnalysisKey::merge_interpolation, SeriesKey::of_task(task), k / 10.0, 50.0 + k});
+        for (SeriesKey::Kind series : {SeriesKey::Kind::alone, SeriesKey::Kind::cat, SeriesKey::Kind::linear})
+            for (int t = 0; t < 3; ++t) points.push_back({AnalysisKey::lori_merge, SeriesKey::named(series), double(t), 80.0 - t});
         for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j) points.push_back({names::kAnalysisLoRIOverlapA, "task" + std::to_string(i), double(j), i == j ? 1.0 : 0.1});
+            for (int j = 0; j < 3; ++j) points.push_back({AnalysisKey::lori_overlap_a, SeriesKey::of_task(i), double(j), i == j ? 1.0 : 0.1});
         for (int r : {1, 2, 4, 8})
-            for (const char* series : {"foundation_forgetting", "downstream_forgetting"}) points.push_back({names::kAnalysisRankSweep, series, double(r), 10.0 / r});
+            for (SeriesKey series : {kSeriesFoundationForgetting, kSeriesDownstreamForgetting}) points.push_back({AnalysisKey::rank_sweep, series, double(r), 10.0 / r});
         store.insert_analysis_points(id, points);
         store.finish_run(id, RunStatus::finished, "", 1.0);
 

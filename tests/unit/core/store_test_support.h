@@ -114,13 +114,13 @@ inline void expect_eq(const MethodState& a, const MethodState& b) {
     EXPECT_EQ(a.task, b.task);
     EXPECT_EQ(a.step, b.step);
     EXPECT_EQ(a.key, b.key);
-    ASSERT_EQ(a.values.size(), b.values.size()) << a.key;
+    ASSERT_EQ(a.values.size(), b.values.size()) << name_of(a.key);
     for (std::size_t i = 0; i < a.values.size(); ++i) expect_same_double(a.values[i], b.values[i]);
 }
 
 inline void expect_eq(const AnalysisPoint& a, const AnalysisPoint& b) {
-    EXPECT_EQ(a.analysis, b.analysis);
-    EXPECT_EQ(a.series, b.series);
+    EXPECT_EQ(name_of(a.analysis), name_of(b.analysis));
+    EXPECT_EQ(name_of(a.series), name_of(b.series));
     expect_same_double(a.x, b.x);
     expect_same_double(a.y, b.y);
 }
@@ -174,16 +174,16 @@ struct Script {
          EvalRow{-1, 1, 0, EvalPhase::random_init, HeadMode::class_il, 21, 210}},
         {ClassEvalRow{1, kFoundationTask, 0, 90, 100}}};
     std::vector<MethodState> states{
-        {0, 3, "magnitude", {0.8}},
-        {0, 3, "empty", {}},
-        {1, 6, "magnitude", {0.81, 1.25}},
-        {1, 6, "magnitude", {0.5, std::numeric_limits<double>::quiet_NaN(), 0.25}},  // same key/step again
-        {1, 6, "residual", {9e-4}},
+        {0, 3, StateKey::magnitudes, {0.8}},
+        {0, 3, StateKey::ranks, {}},
+        {1, 6, StateKey::magnitudes, {0.81, 1.25}},
+        {1, 6, StateKey::magnitudes, {0.5, std::numeric_limits<double>::quiet_NaN(), 0.25}},  // same key/step again
+        {1, 6, StateKey::direction_residual, {9e-4}},
     };
-    AnalysisDone analysis{{{"interpolation", "sd-lora/task0", 0.0, 0.9},
-                           {"interpolation", "sd-lora/task0", 0.1, 0.85},
-                           {"interpolation", "lora/task1", 0.0, 0.5},
-                           {"residual", "global", 3.0, 1e-3}}};
+    AnalysisDone analysis{{{AnalysisKey::merge_interpolation, SeriesKey::of_task(0), 0.0, 0.9},
+                           {AnalysisKey::merge_interpolation, SeriesKey::of_task(0), 0.1, 0.85},
+                           {AnalysisKey::merge_interpolation, SeriesKey::of_task(1), 0.0, 0.5},
+                           {AnalysisKey::lori_merge, SeriesKey::named(SeriesKey::Kind::cat), 3.0, 1e-3}}};
     ArtifactWritten artifact{"adapter_export", "/tmp/run1/adapter", R"({"rank":10})"};
     RunFinished finished{RunStatus::finished, "", 12.75};
 

@@ -20,7 +20,7 @@
 #include "engine/store/run_store.h"
 #include "engine/store/schema.h"
 #include "engine/store/sqlite_db.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 
 namespace lorica {
 namespace {
@@ -216,7 +216,7 @@ TEST(SweepSummaryTest, RankSweepPointsAndTable) {
                                  end_row(-1, kFoundationTask, 95, 100), end_row(1, kFoundationTask, 85, 100)};
     const auto points = rank_sweep_points(rows, 2, 4.0, HeadMode::class_il);
     ASSERT_EQ(points.size(), 2u);
-    EXPECT_EQ(points[0].analysis, names::kAnalysisRankSweep);
+    EXPECT_EQ(points[0].analysis, AnalysisKey::rank_sweep);
     EXPECT_EQ(points[0].series, kSeriesFoundationForgetting);
     EXPECT_DOUBLE_EQ(points[0].x, 4.0);
     EXPECT_DOUBLE_EQ(points[0].y, 10.0);
@@ -228,13 +228,13 @@ TEST(SweepSummaryTest, RankSweepPointsAndTable) {
     const int64_t r1 = add_run(store, exp, 0, "rank=1", 0, 90, 60, 80, 95, 90, 85, 1.0);
     const int64_t r2 = add_run(store, exp, 0, "rank=1", 1, 90, 80, 80, 95, 90, 89, 1.0);
     const int64_t r3 = add_run(store, exp, 1, "rank=8", 0, 90, 90, 80, 95, 90, 95, 1.0);
-    store.insert_analysis_points(r1, {{names::kAnalysisRankSweep, kSeriesFoundationForgetting, 1, 10},
-                                      {names::kAnalysisRankSweep, kSeriesDownstreamForgetting, 1, 30}});
-    store.insert_analysis_points(r2, {{names::kAnalysisRankSweep, kSeriesFoundationForgetting, 1, 6},
-                                      {names::kAnalysisRankSweep, kSeriesDownstreamForgetting, 1, 10}});
-    store.insert_analysis_points(r3, {{names::kAnalysisRankSweep, kSeriesFoundationForgetting, 8, 0},
-                                      {names::kAnalysisRankSweep, kSeriesDownstreamForgetting, 8, 0},
-                                      {"other", "x", 8, 99}});
+    store.insert_analysis_points(r1, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 1, 10},
+                                      {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 1, 30}});
+    store.insert_analysis_points(r2, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 1, 6},
+                                      {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 1, 10}});
+    store.insert_analysis_points(r3, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 8, 0},
+                                      {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 8, 0},
+                                      {AnalysisKey::lori_merge, SeriesKey::named(SeriesKey::Kind::cat), 8, 99}});  // another analysis: ignored
     const auto table = rank_sweep_table(store, exp);
     ASSERT_EQ(table.size(), 2u);
     EXPECT_DOUBLE_EQ(table[0].rank, 1.0);
@@ -277,8 +277,8 @@ TEST(ResultsExportTest, CsvFilesRoundTripTheStoredNumbers) {
     const int64_t id = add_run(store, exp, 0, "a, \"quoted\"", 0, 91, 63, 77, 95, 90, 85, 12.25);
     store.insert_step_metrics(id, {StepMetrics{0, 0, 1, 1, 2.302585, 5e-4, 12.5},
                                    StepMetrics{1, 0, 2, 1, std::nan(""), 1.0 / 3.0, 11.0}});
-    store.insert_method_state(id, MethodState{1, 2, names::kStateMagnitudes, {0.8, 1.0 / 7.0}});
-    store.insert_analysis_points(id, {{names::kAnalysisMergeInterpolation, "task0", 0.1, 55.5}});
+    store.insert_method_state(id, MethodState{1, 2, StateKey::magnitudes, {0.8, 1.0 / 7.0}});
+    store.insert_analysis_points(id, {{AnalysisKey::merge_interpolation, SeriesKey::of_task(0), 0.1, 55.5}});
     EvaluationDone classes;
     classes.class_rows = {ClassEvalRow{-1, kFoundationTask, 9, 48, 50}, ClassEvalRow{1, kFoundationTask, 9, 30, 50, 19}};
     store.insert_evaluation(id, classes);
@@ -333,7 +333,7 @@ TEST(ResultsExportTest, CsvFilesRoundTripTheStoredNumbers) {
 
     const auto state = read_csv(dir.file("out/method_state.csv"));
     ASSERT_EQ(state.size(), 3u);
-    EXPECT_EQ(cell(state, 2, "key"), names::kStateMagnitudes);
+    EXPECT_EQ(cell(state, 2, "key"), "magnitudes");
     EXPECT_EQ(cell(state, 2, "index"), "1");
     EXPECT_EQ(std::stod(cell(state, 2, "value")), 1.0 / 7.0);
 

@@ -169,7 +169,7 @@ TEST(RunStoreTest, MigratesAVersion1DatabaseAndKeepsItsRuns) {
     EXPECT_EQ(tasks[0].info.classes, (std::vector<int>{1, 2}));
     EXPECT_EQ(tasks[0].planned_steps, 0);
     // The new tables and columns work on the migrated file.
-    store.insert_analysis_points(run_id, {{"interpolation", "lora", 0.5, 0.7}});
+    store.insert_analysis_points(run_id, {{AnalysisKey::merge_interpolation, SeriesKey::of_task(0), 0.5, 0.7}});
     store.set_run_notes(run_id, "migrated");
     EXPECT_EQ(store.analysis_points(run_id).size(), 1u);
     EXPECT_EQ(store.run(run_id)->notes, "migrated");

@@ -108,10 +108,10 @@ TEST(StoreListenerTest, RoundTripsEveryEventKind) {
     expect_all_eq(s.states, store.method_state(run_id), identity);
 
     expect_all_eq(s.analysis.points, store.analysis_points(run_id), identity);
-    const auto interpolation = store.analysis_points(run_id, "interpolation");
+    const auto interpolation = store.analysis_points(run_id, AnalysisKey::merge_interpolation);
     EXPECT_EQ(interpolation.size(), 3u);
-    for (const auto& p : interpolation) EXPECT_EQ(p.analysis, "interpolation");
-    EXPECT_TRUE(store.analysis_points(run_id, "no-such-analysis").empty());
+    for (const auto& p : interpolation) EXPECT_EQ(p.analysis, AnalysisKey::merge_interpolation);
+    EXPECT_TRUE(store.analysis_points(run_id, AnalysisKey::rank_sweep).empty());
 
     const auto artifacts = store.artifacts(run_id);
     ASSERT_EQ(artifacts.size(), 1u);
@@ -221,7 +221,7 @@ TEST(StoreListenerTest, FlushesAtTheRowThresholdAndAfterTheInterval) {
         listener.on_event(StepMetrics{0, 0, 5, 5, 1.0, 1e-3, 1.0});
         EXPECT_EQ(reader.step_metrics(run_id).size(), 5u);
         // A MethodState counts one row per value.
-        listener.on_event(MethodState{0, 5, "magnitude", {1, 2, 3, 4, 5}});
+        listener.on_event(MethodState{0, 5, StateKey::magnitudes, {1, 2, 3, 4, 5}});
         EXPECT_EQ(reader.method_state(run_id).size(), 1u);
         listener.on_event(StepMetrics{0, 0, 6, 6, 1.0, 1e-3, 1.0});
         EXPECT_EQ(listener.buffered_rows(), 1u);

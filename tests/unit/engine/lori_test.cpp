@@ -13,7 +13,7 @@
 #include "tests/support/method_bench.h"
 #include "engine/methods/lori.h"
 #include "engine/methods/method_registry.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 #include "engine/vocabulary/event_listener.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/optimizer_factory.h"
@@ -41,10 +41,10 @@ struct Bench : lorica::testing::MethodBench {
     explicit Bench(ExperimentConfig c) : MethodBench(std::move(c), 11, 2) {}
 };
 
-double state_value(const std::vector<MethodState>& states, const std::string& key, size_t index = 0) {
+double state_value(const std::vector<MethodState>& states, StateKey key, size_t index = 0) {
     for (const auto& s : states)
         if (s.key == key) return s.values.at(index);
-    ADD_FAILURE() << "no state " << key;
+    ADD_FAILURE() << "no state " << name_of(key);
     return -1;
 }
 
@@ -110,8 +110,8 @@ TEST(LoRI, FrozenRandomAFromARecordedSeed) {
     EXPECT_GT(m.B()[0].abs().max().item<double>(), 0.0) << "B trains";
     m.end_task(*b.ctx);
     auto states = m.state(*b.ctx);
-    EXPECT_EQ(state_value(states, names::kStateTrainableParams), 4 * 16 * 4) << "LoRI-D trains |B|";
-    EXPECT_EQ(state_value(states, names::kStateLoRIASeed), static_cast<double>(m.a_seeds()[0]));
+    EXPECT_EQ(state_value(states, StateKey::trainable_params), 4 * 16 * 4) << "LoRI-D trains |B|";
+    EXPECT_EQ(state_value(states, StateKey::lori_a_seed), static_cast<double>(m.a_seeds()[0]));
     EXPECT_EQ(m.describe(*b.ctx)["a_seeds"][0].get<uint64_t>(), m.a_seeds()[0]);
     // continual: the next task keeps the same A (shared seed) and continues B
     auto b_after = m.B()[0].clone();
@@ -157,7 +157,7 @@ TEST(LoRI, SparsePassKeepsOffMaskEntriesExactlyZero) {
     }
     EXPECT_GT(on_mask, 0.0);
     m.end_task(*b.ctx);
-    EXPECT_EQ(state_value(m.state(*b.ctx), names::kStateTrainableParams), 26.0);
+    EXPECT_EQ(state_value(m.state(*b.ctx), StateKey::trainable_params), 26.0);
 }
 
 TEST(LoRI, ContinualSparseKeepsOldEntriesOutsideTheNewMask) {
@@ -255,13 +255,13 @@ TEST(LoRI, MergeAnalysisSwapsAdaptersAndRestoresTheWeights) {
     EXPECT_TRUE(torch::equal(qkv->weight.detach(), w0));
     EXPECT_TRUE(torch::allclose(qkv->merged_weight(), seen_weights[2], 0, 0));
     // points: y = 10·call + task (%, the task-IL rows), in the series the call belonged to
-    std::map<std::string, std::vector<double>> merge;
+    std::map<std::string, std::vector<double>> merge;  // by series name
     int overlap_a = 0;
     for (const auto& p : points) {
-        if (p.analysis == names::kAnalysisLoRIMerge) merge[p.series].push_back(p.y);
-        if (p.analysis == names::kAnalysisLoRIOverlapA) {
+        if (p.analysis == AnalysisKey::lori_merge) merge[name_of(p.series)].push_back(p.y);
+        if (p.analysis == AnalysisKey::lori_overlap_a) {
             ++overlap_a;
-            if (p.series == "task" + std::to_string(static_cast<int>(p.x))) EXPECT_NEAR(p.y, 1.0, 1e-9);
+            if (p.series == SeriesKey::of_task(static_cast<int>(p.x))) EXPECT_NEAR(p.y, 1.0, 1e-9);
             else EXPECT_LT(p.y, 0.9);
         }
     }
@@ -269,6 +269,44 @@ TEST(LoRI, MergeAnalysisSwapsAdaptersAndRestoresTheWeights) {
     EXPECT_EQ(merge["cat"], (std::vector<double>{20.0, 21.0}));
     EXPECT_EQ(merge["linear"], (std::vector<double>{30.0, 31.0}));
     EXPECT_EQ(overlap_a, 4);
+}
+
+// Merge mode (cat): the adapter set splits the installed merge by task — one term per task and site
+// with task t, and Σ of the terms' ΔW equals what the live model adds to W (its merged weight minus
+// W) in every layer. A linear merge has cross terms B_i A_j, so its set is the live merged term.
+TEST(LoRI, MergeModeAdapterSetIsTheInstalledMergeSplitByTask) {
+    for (const char* merge : {"cat", "linear"}) {
+        Bench b(lori_config("lori-merge", {{"merge", merge}}));
+        LoRI m(b.config, "lori-merge");
+        m.begin_run(*b.ctx);
+        torch::manual_seed(11);
+        for (int t = 0; t < 3; ++t) {
+            b.start_task(m, t);
+            {
+                torch::NoGradGuard no_grad;
+                for (const auto& x : m.B()) x.copy_(torch::randn(x.sizes()));  // stands in for training
+            }
+            m.end_task(*b.ctx);
+        }
+        const AdapterSet set = m.adapter_set(*b.ctx);
+        if (std::string(merge) == "cat") {
+            ASSERT_EQ(set.terms.size(), 3u * m.sites().size());
+            for (int t = 0; t < 3; ++t) EXPECT_EQ(set.terms_of_task(t).terms.size(), m.sites().size()) << t;
+        } else {
+            EXPECT_FALSE(set.has_per_task_terms()) << "a linear merge belongs to no single task";
+        }
+        int adapted = 0;
+        for (auto& [name, layer] : b.model->lora_layers()) {
+            if (layer->terms().empty()) continue;
+            ++adapted;
+            const torch::Tensor live = layer->merged_weight() - layer->weight.detach();
+            const torch::Tensor from_set = set.delta(name);
+            ASSERT_TRUE(from_set.defined()) << name;
+            EXPECT_TRUE(torch::allclose(from_set, live, 1e-5, 1e-6))
+                << merge << " " << name << ": max |Δ| " << (from_set - live).abs().max().item<double>();
+        }
+        EXPECT_EQ(adapted, 2) << "q and v of both blocks' qkv";
+    }
 }
 
 TEST(LoRI, ShortRunTrainsTwoPassesPerTaskAndEmitsAnalyses) {
@@ -304,15 +342,13 @@ TEST(LoRI, ShortRunTrainsTwoPassesPerTaskAndEmitsAnalyses) {
         }
         if (auto* r = std::get_if<RunStarted>(&e)) planned = r->total_steps;
         if (auto* a = std::get_if<AnalysisDone>(&e))
-            for (const auto& p : a->points) analyses.insert(p.analysis + "/" + p.series);
+            for (const auto& p : a->points) analyses.insert(std::string(name_of(p.analysis)) + "/" + name_of(p.series));
     }
     EXPECT_EQ(started, 2) << "TaskStarted once per task";
     EXPECT_EQ(steps, 8) << "2 tasks × 2 passes × ceil(128 / 64)";
     EXPECT_EQ(planned, 8);
-    const std::string merge = names::kAnalysisLoRIMerge;
-    for (const std::string& s : {merge + "/alone", merge + "/cat", merge + "/linear",
-                                 std::string(names::kAnalysisLoRIOverlapA) + "/task0",
-                                 std::string(names::kAnalysisLoRIOverlapMask) + "/task1"})
+    for (const std::string& s : {"lori_merge/alone", "lori_merge/cat", "lori_merge/linear", "lori_overlap_a/task0",
+                                 "lori_overlap_mask/task1"})
         EXPECT_TRUE(analyses.count(s)) << s;
 }
 

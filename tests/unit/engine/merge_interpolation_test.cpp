@@ -6,7 +6,7 @@
 
 #include "engine/methods/baselines.h"
 #include "engine/methods/merge_interpolation.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 
 using namespace lorica;
 
@@ -90,12 +90,12 @@ TEST(MergeInterpolation, EvaluatesTheInterpolatedWeightsAndRestoresTheModel) {
     auto points = run_merge_interpolation(*f.ctx, w1, w2, MergeInterpolationOptions{3, {0, 1}});
     EXPECT_EQ(call, 3);
     ASSERT_EQ(points.size(), 6u);
-    EXPECT_EQ(points[3].series, "task1");
+    EXPECT_EQ(points[3].series, SeriesKey::of_task(1));
     EXPECT_DOUBLE_EQ(points[3].x, 0.5);
     EXPECT_DOUBLE_EQ(points[3].y, 70.0);  // (3·2 + 1) / 10
     ASSERT_EQ(f.events.size(), 1u);
     EXPECT_EQ(std::get<AnalysisDone>(f.events[0]).points.size(), 6u);
-    EXPECT_EQ(std::get<AnalysisDone>(f.events[0]).points[0].analysis, names::kAnalysisMergeInterpolation);
+    EXPECT_EQ(std::get<AnalysisDone>(f.events[0]).points[0].analysis, AnalysisKey::merge_interpolation);
 
     size_t i = 0;
     for (auto& [name, layer] : f.model->lora_layers()) EXPECT_TRUE(torch::equal(layer->weight, weights_before[i++])) << name;

@@ -7,7 +7,7 @@
 #include "tests/support/method_bench.h"
 #include "engine/methods/merged_lora.h"
 #include "engine/methods/method_registry.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 #include "engine/train/optimizer_factory.h"
 
 using namespace lorica;
@@ -56,7 +56,7 @@ TEST(MergedLoRA, MergeAddsScaledProductToTheWeight) {
     }
     EXPECT_TRUE(torch::equal(after["blocks.0.attn.proj"], before["blocks.0.attn.proj"]));
     EXPECT_EQ(m.kept_factors().size(), 2u);
-    EXPECT_EQ(m.state(*b.ctx).at(0).key, names::kStateTrainableParams);
+    EXPECT_EQ(m.state(*b.ctx).at(0).key, StateKey::trainable_params);
     EXPECT_EQ(m.state(*b.ctx).at(0).values.at(0), 2 * 4 * (16 + 48)) << "r (in + rows) per qkv";
 }
 
@@ -112,7 +112,7 @@ TEST(MergedLoRA, KeptFactorsReproduceTheSumOfMerges) {
 TEST(MergedLoRA, FullUpdateChangesExactlyTheAdaptedRows) {
     Bench b(merged_config("merged-lora-ft", {"q"}));
     MergedLoRA m(b.config, "merged-lora-ft");
-    EXPECT_EQ(m.options().update, "full");
+    EXPECT_EQ(m.options().update, MergedUpdate::full);
     m.begin_run(*b.ctx);
     auto w0 = b.weights();
     b.start_task(m, 0);

@@ -6,7 +6,7 @@
 
 #include "engine/methods/method_registry.h"
 #include "engine/methods/sd_lora.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 #include "engine/train/optimizer_factory.h"
 
 using namespace lorica;
@@ -116,7 +116,8 @@ TEST(SDLoRA, VariantDefaults) {
     auto released = SDLoRAOptions::from_config(c, SDLoRAVariant::plain);
     EXPECT_DOUBLE_EQ(released.magnitude_init, 0.8);
     EXPECT_FALSE(released.carry_magnitudes);
-    EXPECT_EQ(released.direction_norm, "factors");
+    EXPECT_EQ(released.direction_norm, DirectionNorm::factors);
+    EXPECT_EQ(released.handover, SDLoRAHandover::released_code);
     c.method.options = nlohmann::json::object();
     auto rr = SDLoRAOptions::from_config(c, SDLoRAVariant::rank_reduction);
     std::vector<int> ranks;
@@ -261,9 +262,9 @@ TEST(SDLoRA, StepStateFollowsTheCadence) {
     h.ctx->step = 8;
     auto s = m->step_state(*h.ctx);
     ASSERT_EQ(s.size(), 2u);
-    EXPECT_EQ(s[0].key, names::kStateMagnitudes);
+    EXPECT_EQ(s[0].key, StateKey::magnitudes);
     EXPECT_EQ(s[0].values.size(), 2u);
-    EXPECT_EQ(s[1].key, names::kStateDirectionResidual);
+    EXPECT_EQ(s[1].key, StateKey::direction_residual);
     // A random new direction is far from the single old one: relative residual near 1, never above.
     EXPECT_GT(s[1].values[0], 0.5);
     EXPECT_LE(s[1].values[0], 1.0 + 1e-9);
@@ -286,8 +287,8 @@ TEST(SDLoRA, MergeInterpolationAfterTaskOneRestoresTheModel) {
     ASSERT_EQ(h.events.size(), 1u);
     const auto& done = std::get<AnalysisDone>(h.events[0]);
     ASSERT_EQ(done.points.size(), 10u);
-    EXPECT_EQ(done.points[0].analysis, names::kAnalysisMergeInterpolation);
-    EXPECT_EQ(done.points[1].series, "task1");
+    EXPECT_EQ(done.points[0].analysis, AnalysisKey::merge_interpolation);
+    EXPECT_EQ(done.points[1].series, SeriesKey::of_task(1));
     EXPECT_DOUBLE_EQ(done.points[2].x, 0.25);
     EXPECT_DOUBLE_EQ(done.points[3].y, 21.0);
     EXPECT_EQ(h.terms(0).size(), 4u);

@@ -44,12 +44,16 @@ VisionTransformer model_with_terms() {
     auto alpha0 = torch::scalar_tensor(0.8), alpha1 = torch::scalar_tensor(1.3), alpha2 = torch::scalar_tensor(0.5);
     for (auto& [name, layer] : vit->lora_layers()) {
         if (name.find("attn.qkv") != std::string::npos) {
-            layer->add_term(random_term(4, 64, 64, 0, 2.0, "task0"));
-            layer->add_term(random_term(4, 64, 64, 128, 2.0, "task0"));
+            for (int64_t offset : {0, 128}) {
+                LowRankTerm t = random_term(4, 64, 64, offset, 2.0, "task0");
+                t.task = 0;
+                layer->add_term(t);
+            }
         } else if (name.find("attn.proj") != std::string::npos) {
             int k = 0;
             for (auto& alpha : {alpha0, alpha1, alpha2}) {
-                LowRankTerm t = random_term(3, 64, 64, 0, 1.0, "task" + std::to_string(k++));
+                LowRankTerm t = random_term(3, 64, 64, 0, 1.0, "task" + std::to_string(k));
+                t.task = k++;
                 t.scale = 1.0 / t.B.matmul(t.A).norm().item<double>();
                 t.magnitude = alpha;
                 layer->add_term(t);

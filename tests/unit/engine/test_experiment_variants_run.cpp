@@ -14,7 +14,7 @@
 #include "engine/store/sweep_summary.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
-#include "engine/vocabulary/analysis_names.h"
+#include "engine/vocabulary/analysis_keys.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/foundation.h"
 
@@ -110,12 +110,12 @@ TEST(ExperimentVariantsRun, RankSweepStoresVariantsPointsAndNewlyWrong) {
 
         // The stored points equal the metrics recomputed from the stored rows.
         const MetricSet m = stored_run_metrics(*store, runs[i].id, HeadMode::class_il);
-        const auto points = store->analysis_points(runs[i].id, names::kAnalysisRankSweep);
+        const auto points = store->analysis_points(runs[i].id, AnalysisKey::rank_sweep);
         ASSERT_EQ(points.size(), 2u);
         for (const auto& p : points) {
             EXPECT_EQ(p.x, i + 1);
             const double expected = p.series == kSeriesFoundationForgetting ? *m.foundation_drop : *m.forgetting_initial;
-            EXPECT_DOUBLE_EQ(p.y, expected) << p.series;
+            EXPECT_DOUBLE_EQ(p.y, expected) << name_of(p.series);
         }
 
         // Newly misclassified counts: recorded after each task, never above the class's samples nor

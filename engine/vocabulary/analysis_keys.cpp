@@ -1,0 +1,75 @@
+#include "engine/vocabulary/analysis_keys.h"
+
+#include <array>
+#include <charconv>
+#include <utility>
+
+namespace lorica {
+namespace {
+
+constexpr std::array<std::pair<StateKey, std::string_view>, 5> kStateNames{{
+    {StateKey::magnitudes, "magnitudes"},
+    {StateKey::direction_residual, "direction_residual"},
+    {StateKey::ranks, "ranks"},
+    {StateKey::trainable_params, "trainable_params"},
+    {StateKey::lori_a_seed, "lori_a_seed"},
+}};
+
+constexpr std::array<std::pair<AnalysisKey, std::string_view>, 5> kAnalysisNames{{
+    {AnalysisKey::merge_interpolation, "merge_interpolation"},
+    {AnalysisKey::lori_merge, "lori_merge"},
+    {AnalysisKey::lori_overlap_a, "lori_overlap_a"},
+    {AnalysisKey::lori_overlap_mask, "lori_overlap_mask"},
+    {AnalysisKey::rank_sweep, "rank_sweep"},
+}};
+
+constexpr std::array<std::pair<SeriesKey::Kind, std::string_view>, 5> kSeriesNames{{
+    {SeriesKey::Kind::alone, "alone"},
+    {SeriesKey::Kind::cat, "cat"},
+    {SeriesKey::Kind::linear, "linear"},
+    {SeriesKey::Kind::foundation_forgetting, "foundation_forgetting"},
+    {SeriesKey::Kind::downstream_forgetting, "downstream_forgetting"},
+}};
+
+template <class Key, size_t N>
+std::string_view lookup_name(const std::array<std::pair<Key, std::string_view>, N>& table, Key key) {
+    for (const auto& [k, name] : table)
+        if (k == key) return name;
+    return "?";
+}
+
+template <class Key, size_t N>
+std::optional<Key> lookup_key(const std::array<std::pair<Key, std::string_view>, N>& table, std::string_view name) {
+    for (const auto& [k, n] : table)
+        if (n == name) return k;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view name_of(StateKey key) { return lookup_name(kStateNames, key); }
+std::string_view name_of(AnalysisKey key) { return lookup_name(kAnalysisNames, key); }
+
+std::string name_of(const SeriesKey& key) {
+    if (key.is_task()) return "task" + std::to_string(key.task);
+    return std::string(lookup_name(kSeriesNames, key.kind));
+}
+
+std::optional<StateKey> parse_state_key(std::string_view name) { return lookup_key(kStateNames, name); }
+std::optional<AnalysisKey> parse_analysis_key(std::string_view name) { return lookup_key(kAnalysisNames, name); }
+
+std::optional<SeriesKey> parse_series_key(std::string_view name) {
+    constexpr std::string_view prefix = "task";
+    if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix) {
+        const std::string_view digits = name.substr(prefix.size());
+        if (digits.front() < '0' || digits.front() > '9') return std::nullopt;
+        int task = -1;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), task);
+        if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+        return SeriesKey::of_task(task);
+    }
+    if (auto kind = lookup_key(kSeriesNames, name)) return SeriesKey::named(*kind);
+    return std::nullopt;
+}
+
+}  // namespace lorica
