@@ -20,7 +20,16 @@ packages=(cmake ninja-build g++ ccache pkg-config python3 python3-venv python3-p
   nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev libpng-dev libjpeg-dev
   qt6-svg-dev xvfb xauth libgl-dev dataset-fashion-mnist libopenblas0-openmp)
 
-step() { printf '\n== %s\n' "$*"; }
+# Each phase's wall time, printed at the end (a fresh 2-core machine should finish in ≤ 15 minutes).
+phase_names=(); phase_seconds=(); phase_start=$SECONDS
+end_phase() { if ((${#phase_names[@]})); then phase_seconds+=($((SECONDS - phase_start))); fi; phase_start=$SECONDS; }
+step() { end_phase; phase_names+=("$1"); printf '\n== %s\n' "$*"; }
+print_phase_times() {
+  end_phase
+  printf '\nset-up time:'
+  for i in "${!phase_names[@]}"; do printf ' %s %ds,' "${phase_names[$i]%% (*}" "${phase_seconds[$i]}"; done
+  printf ' total %dm%02ds\n' $((SECONDS / 60)) $((SECONDS % 60))
+}
 
 step "system packages"
 missing=()
@@ -62,7 +71,7 @@ torch_prefix=$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_pref
 echo "$torch_prefix" > "$here/.torch-prefix"
 echo "CMAKE_PREFIX_PATH for Torch: $torch_prefix"
 
-[ "${1:-}" = "--deps" ] && exit 0
+if [ "${1:-}" = "--deps" ]; then print_phase_times; exit 0; fi
 
 step "configure and build (preset $preset)"
 cd "$here"
@@ -70,3 +79,4 @@ cmake --preset "$preset" -DCMAKE_PREFIX_PATH="$torch_prefix"
 cmake --build --preset "$preset"
 echo
 echo "built: $here/build/lorica-cli"
+print_phase_times
