@@ -10,11 +10,9 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QPlainTextEdit>
 #include <QScrollArea>
 #include <QVBoxLayout>
 
-#include "app/option_docs.h"
 #include "app/run_data.h"
 #include "engine/config/presets.h"
 #include "engine/methods/method_catalog.h"
@@ -92,6 +90,27 @@ QString field_help(const std::string& path) {
     return it == help.end() ? QString() : QString::fromUtf8(it->second);
 }
 
+// The tooltip of a method option: its doc, type with range or choices, default and the paper's value.
+QString option_tooltip(const OptionSpec& o) {
+    QString range;
+    if (o.type == OptionType::choice) {
+        QStringList c;
+        for (const auto& choice : o.choices) c << QString::fromStdString(choice);
+        range = c.join(QStringLiteral(" | "));
+    } else if (o.type == OptionType::integer || o.type == OptionType::number) {
+        range = QStringLiteral("[%1, %2]%3").arg(o.min).arg(o.max).arg(o.unit.empty() ? QString()
+                                                                                      : QStringLiteral(" ") + QString::fromStdString(o.unit));
+    }
+    QString text = QStringLiteral("<b>%1</b> (%2%3)<br>%4").arg(QString::fromStdString(o.name),
+                                                               QString::fromStdString(type_name(o.type)),
+                                                               range.isEmpty() ? QString() : QStringLiteral(": ") + range.toHtmlEscaped(),
+                                                               QString::fromStdString(o.doc).toHtmlEscaped());
+    text += QStringLiteral("<br>default: %1").arg(o.default_value.is_null() ? QStringLiteral("derived (see above)")
+                                                                           : QString::fromStdString(o.default_value.dump()));
+    if (!o.paper_value.is_null()) text += QStringLiteral("; paper: %1").arg(QString::fromStdString(o.paper_value.dump()));
+    return text;
+}
+
 QString value_text(const nlohmann::json& value) {
     if (value.is_string()) return QString::fromStdString(value.get<std::string>());
     if (value.is_null()) return {};
@@ -152,15 +171,21 @@ ConfigEditor::ConfigEditor(QWidget* parent) : QWidget(parent) {
         auto* form = new QFormLayout(group);
         body_layout->addWidget(group);
         // Depth-first over the section: nested objects (optimizer, schedule, augment) become
-        // "optimizer.lr" rows; method.options is one JSON editor.
+        // "optimizer.lr" rows; method.options gets the selected method's typed option rows.
         std::function<void(const std::string&, const nlohmann::json&)> walk = [&](const std::string& prefix,
                                                                                  const nlohmann::json& node) {
             for (auto field = node.begin(); field != node.end(); ++field) {
                 const std::string path = prefix + "." + field.key();
-                if (field.value().is_object() && path != "method.options")
+                if (path == "method.options") {
+                    auto* options = new QGroupBox(tr("options of the method"), group);
+                    options->setObjectName(QStringLiteral("method.options"));
+                    method_options_form_ = new QFormLayout(options);
+                    form->addRow(options);
+                } else if (field.value().is_object()) {
                     walk(path, field.value());
-                else
+                } else {
                     add_field(form, path, field.value());
+                }
             }
         };
         walk(it.key(), it.value());
@@ -199,17 +224,6 @@ void ConfigEditor::add_field(QFormLayout* form, const std::string& path, const n
                         combo->setItemData(i, QString::fromStdString(m.summary), Qt::ToolTipRole);
         }
         field.editor = combo;
-    } else if (path == "method.options") {
-        auto* edit = new QPlainTextEdit(form->parentWidget());
-        edit->setMaximumHeight(90);
-        edit->setPlaceholderText(QStringLiteral("{\"handover\": \"rescale\"}"));
-        QString docs = tr("Method options as a JSON object. Known options:");
-        for (const auto& d : method_option_docs())
-            docs += QStringLiteral("<br><b>%1</b>: %2").arg(QString::fromStdString(d.name),
-                                                          QString::fromStdString(d.meaning).toHtmlEscaped());
-        tooltip = docs;
-        connect(edit, &QPlainTextEdit::textChanged, this, [this, path] { field_changed(path); });
-        field.editor = edit;
     } else {
         auto* line = new QLineEdit(form->parentWidget());
         if (default_value.is_null()) line->setPlaceholderText(tr("(default)"));
@@ -236,16 +250,84 @@ void ConfigEditor::add_field(QFormLayout* form, const std::string& path, const n
     fields_[path] = field;
 }
 
+void ConfigEditor::add_option_field(const OptionSpec& o) {
+    const std::string path = "method.options." + o.name;
+    QWidget* parent = method_options_form_->parentWidget();
+    Field field;
+    field.default_value = o.default_value;
+    field.method_option = true;
+    if (o.type == OptionType::boolean) {
+        auto* check = new QCheckBox(parent);
+        connect(check, &QCheckBox::toggled, this, [this, path] { field_changed(path); });
+        field.editor = check;
+    } else if (o.type == OptionType::choice) {
+        auto* combo = new QComboBox(parent);
+        for (const auto& c : o.choices) combo->addItem(QString::fromStdString(c));
+        connect(combo, &QComboBox::currentTextChanged, this, [this, path] { field_changed(path); });
+        field.editor = combo;
+    } else {
+        auto* line = new QLineEdit(parent);
+        line->setPlaceholderText(o.default_value.is_null() ? tr("default: derived")
+                                                           : tr("default: %1").arg(QString::fromStdString(o.default_value.dump())));
+        connect(line, &QLineEdit::textEdited, this, [this, path] { field_changed(path); });
+        field.editor = line;
+    }
+    field.editor->setObjectName(QString::fromStdString(path));
+    field.editor->setToolTip(option_tooltip(o));
+    field.error = new QLabel(parent);
+    field.error->setWordWrap(true);
+    field.error->setStyleSheet(QStringLiteral("color: #d04040;"));
+    field.error->hide();
+    auto* cell = new QWidget(parent);
+    auto* cell_layout = new QVBoxLayout(cell);
+    cell_layout->setContentsMargins(0, 0, 0, 0);
+    cell_layout->setSpacing(1);
+    cell_layout->addWidget(field.editor);
+    cell_layout->addWidget(field.error);
+    auto* label = new QLabel(QString::fromStdString(o.name), parent);
+    label->setToolTip(field.editor->toolTip());
+    method_options_form_->addRow(label, cell);
+    fields_[path] = field;
+}
+
+void ConfigEditor::rebuild_method_options() {
+    if (!method_options_form_) return;
+    const nlohmann::json name = get_json_path(document_, "method.name");
+    const std::string method = name.is_string() ? name.get<std::string>() : std::string();
+    if (method == options_method_ && method_options_form_->rowCount() > 0) return;
+    options_method_ = method;
+    const bool was_updating = updating_;
+    updating_ = true;
+    for (auto it = fields_.begin(); it != fields_.end();) it = it->second.method_option ? fields_.erase(it) : std::next(it);
+    while (method_options_form_->rowCount() > 0) method_options_form_->removeRow(0);
+    const auto catalog = method_catalog();
+    const MethodSummary* summary = nullptr;
+    for (const auto& m : catalog)
+        if (m.name == method) summary = &m;
+    if (!summary)
+        method_options_form_->addRow(new QLabel(tr("(choose a registered method)"), method_options_form_->parentWidget()));
+    else if (summary->options.options.empty())
+        method_options_form_->addRow(new QLabel(tr("%1 has no options").arg(QString::fromStdString(method)),
+                                                method_options_form_->parentWidget()));
+    else
+        for (const OptionSpec& o : summary->options.options) add_option_field(o);
+    updating_ = was_updating;
+}
+
 void ConfigEditor::set_document(const nlohmann::json& document) {
     document_ = defaults_;
     document_.merge_patch(document.is_object() ? document : nlohmann::json::object());
     // merge_patch drops keys set to null; keep the nullable defaults (class_order_seed) present.
     for (const auto& [path, field] : fields_)
         if (get_json_path(document_, path).is_null()) set_json_path(document_, path, field.default_value);
-    for (const auto& [path, field] : fields_)
-        if (path == "method.options") set_json_path(document_, path, get_json_path(document, path).is_object()
-                                                                      ? get_json_path(document, path)
-                                                                      : nlohmann::json::object());
+    // method.options holds exactly the options the document sets (absent ones take their defaults).
+    set_json_path(document_, "method.options", get_json_path(document, "method.options").is_object()
+                                                   ? get_json_path(document, "method.options")
+                                                   : nlohmann::json::object());
+    for (auto it = fields_.begin(); it != fields_.end(); ++it)
+        if (it->second.method_option && get_json_path(document, it->first).is_null())
+            document_["method"]["options"].erase(it->first.substr(std::string("method.options.").size()));
+    rebuild_method_options();
     show_document();
     validate();
 }
@@ -253,15 +335,14 @@ void ConfigEditor::set_document(const nlohmann::json& document) {
 void ConfigEditor::show_document() {
     updating_ = true;
     for (auto& [path, field] : fields_) {
-        const nlohmann::json value = get_json_path(document_, path);
+        nlohmann::json value = get_json_path(document_, path);
+        if (field.method_option && value.is_null() && !qobject_cast<QLineEdit*>(field.editor)) value = field.default_value;
         if (auto* check = qobject_cast<QCheckBox*>(field.editor)) {
             check->setChecked(value.is_boolean() && value.get<bool>());
         } else if (auto* combo = qobject_cast<QComboBox*>(field.editor)) {
             const QString text = value_text(value);
             if (combo->findText(text) < 0) combo->addItem(text);
             combo->setCurrentText(text);
-        } else if (auto* edit = qobject_cast<QPlainTextEdit*>(field.editor)) {
-            edit->setPlainText(value.is_object() && value.empty() ? QString() : QString::fromStdString(value.dump(2)));
         } else if (auto* line = qobject_cast<QLineEdit*>(field.editor)) {
             line->setText(value_text(value));
         }
@@ -273,12 +354,8 @@ nlohmann::json ConfigEditor::read_field(const std::string& path) const {
     const Field& field = fields_.at(path);
     if (auto* check = qobject_cast<QCheckBox*>(field.editor)) return check->isChecked();
     if (auto* combo = qobject_cast<QComboBox*>(field.editor)) return combo->currentText().toStdString();
-    if (auto* edit = qobject_cast<QPlainTextEdit*>(field.editor)) {
-        const std::string text = edit->toPlainText().trimmed().toStdString();
-        if (text.empty()) return nlohmann::json::object();
-        return nlohmann::json::parse(text);  // throws; field_changed reports it at the field
-    }
     const std::string text = qobject_cast<QLineEdit*>(field.editor)->text().trimmed().toStdString();
+    if (field.method_option && text.empty()) return nullptr;  // unset: the declared default
     if (field.default_value.is_string()) return text;
     if (text.empty() && field.default_value.is_null()) return nullptr;
     nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
@@ -288,7 +365,18 @@ nlohmann::json ConfigEditor::read_field(const std::string& path) const {
 void ConfigEditor::field_changed(const std::string& path) {
     if (updating_ || !fields_.count(path)) return;
     try {
-        set_json_path(document_, path, read_field(path));
+        const nlohmann::json before = get_json_path(document_, "method.name");
+        nlohmann::json value = read_field(path);
+        if (fields_.at(path).method_option && value.is_null())
+            document_["method"]["options"].erase(path.substr(std::string("method.options.").size()));
+        else
+            set_json_path(document_, path, std::move(value));
+        if (path == "method.name" && get_json_path(document_, "method.name") != before) {
+            // Another method: its options start from their declared defaults.
+            document_["method"]["options"] = nlohmann::json::object();
+            rebuild_method_options();
+            show_document();
+        }
     } catch (const nlohmann::json::exception& e) {
         show_error(path, tr("not valid JSON: %1").arg(QString::fromUtf8(e.what())));
         Q_EMIT edited();
@@ -366,8 +454,6 @@ void ConfigEditor::set_field_text(const QString& name, const QString& text) {
     } else if (auto* combo = qobject_cast<QComboBox*>(editor)) {
         if (combo->findText(text) < 0) combo->addItem(text);
         combo->setCurrentText(text);
-    } else if (auto* edit = qobject_cast<QPlainTextEdit*>(editor)) {
-        edit->setPlainText(text);
     } else if (auto* line = qobject_cast<QLineEdit*>(editor)) {
         line->setText(text);
         field_changed(path);  // setText does not emit textEdited

@@ -4,8 +4,12 @@
 // The form is generated from the config's own JSON (to_json of the defaults), one row per leaf
 // field, grouped by section (general, data, foundation, stream, backbone, method, train, eval):
 // booleans as check boxes, fields with a closed set of values as combo boxes, everything else as a
-// line edit read like `--set key=value` (JSON when it parses: numbers, lists; text otherwise);
-// `method.options` is a JSON editor whose tooltip lists the known options and their meaning.
+// line edit read like `--set key=value` (JSON when it parses: numbers, lists; text otherwise).
+// The method's options are typed editors generated from the selected method's option declaration
+// (engine/config/option_schema.h, via method_catalog): check boxes, combo boxes of the choices, line
+// edits showing the default; tooltips are the declaration's doc, range and the paper's value. An
+// option left empty takes its default (it is not written to the document). Choosing another method
+// drops the previous method's options.
 //
 // Validation as you type: every edit re-runs the engine's own validator (parse_experiment_config and
 // validate_method_config, the same calls as lorica-cli); a ConfigError is shown under the field it
@@ -20,11 +24,11 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config/experiment_config.h"
+#include "engine/config/option_schema.h"
 
 class QFormLayout;
 class QLabel;
 class QListWidget;
-class QPlainTextEdit;
 
 namespace lorica::app {
 
@@ -67,10 +71,14 @@ private:
         QWidget* editor = nullptr;
         QLabel* error = nullptr;
         nlohmann::json default_value;
+        bool method_option = false;  // a "method.options.<name>" row: unset = the declared default
     };
 
     void build_form();
     void add_field(QFormLayout* form, const std::string& path, const nlohmann::json& default_value);
+    void add_option_field(const OptionSpec& option);
+    // Replaces the option rows with those of the document's method (when it changed).
+    void rebuild_method_options();
     void field_changed(const std::string& path);
     void show_document();
     void validate();
@@ -88,6 +96,8 @@ private:
     bool updating_ = false;
     QLabel* status_ = nullptr;
     QListWidget* tasks_ = nullptr;
+    QFormLayout* method_options_form_ = nullptr;
+    std::string options_method_;  // the method whose option rows are shown
 };
 
 // Sets the value at a dotted path ("train.optimizer.lr") inside a JSON object, creating objects on

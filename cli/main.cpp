@@ -5,7 +5,7 @@
 //   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json]
 //   lorica-cli export-results RUN|exp:ID --out DIR [--db PATH]
 //   lorica-cli metrics --matrix FILE.csv
-//   lorica-cli presets | methods
+//   lorica-cli presets | methods [--options] [--format text|json]
 //   lorica-cli inspect FILE|DIR
 //   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
 // Exit codes: 0 success, 1 a run failed or was cancelled, 2 bad input (config, file, arguments).
@@ -20,6 +20,7 @@
 
 #include "cli/export_results_command.h"
 #include "cli/io_commands.h"
+#include "cli/methods_command.h"
 #include "cli/progress_printer.h"
 #include "cli/report.h"
 #include "engine/config/experiment_config.h"
@@ -224,7 +225,11 @@ int main(int argc, char** argv) {
     config_cmd->add_option("-s,--set", config_cmd_overrides, "override a config field: key=value (repeatable)");
 
     auto* presets = app.add_subcommand("presets", "list the shipped experiment presets");
-    auto* methods = app.add_subcommand("methods", "list the adapter methods");
+    auto* methods = app.add_subcommand("methods", "list the adapter methods (--options: every method's options)");
+    bool methods_options = false;
+    std::string methods_format = "text";
+    methods->add_flag("--options", methods_options, "each method's options: type, default, range or choices, doc");
+    methods->add_option("--format", methods_format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
     auto* inspect = app.add_subcommand("inspect", "print a safetensors file's tensors and metadata, or an adapter/checkpoint directory");
     std::string inspect_path;
@@ -263,10 +268,7 @@ int main(int argc, char** argv) {
             for (const auto& name : lorica::list_presets()) std::printf("%s  (%s)\n", name.c_str(), lorica::find_preset(name).c_str());
             return 0;
         }
-        if (*methods) {
-            for (const auto& m : lorica::method_catalog()) std::printf("%-18s %s\n", m.name.c_str(), m.summary.c_str());
-            return 0;
-        }
+        if (*methods) return lorica::cli::command_methods(methods_options, methods_format);
     } catch (const lorica::ConfigError& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;

@@ -17,9 +17,12 @@
 
 #include <torch/types.h>
 
+#include "engine/config/enum_names.h"
+
 namespace lorica {
 
 enum class MergeKind { cat, linear };
+inline constexpr EnumNames<MergeKind, 2> kMergeKindNames{{{MergeKind::cat, "cat"}, {MergeKind::linear, "linear"}}};
 
 const char* to_string(MergeKind kind);
 // "cat" | "linear"; throws std::invalid_argument listing the allowed names.

@@ -2,16 +2,29 @@
 
 #include <torch/torch.h>
 
-#include "engine/config/json_object_reader.h"
+#include "engine/config/option_schema.h"
 
 namespace lorica {
 namespace {
 
 void expect_no_options(const ExperimentConfig& config) {
-    ObjectReader(config.method.options, "method.options").finish();
+    OptionReader(no_method_options(), config.method.options).finish();
 }
 
 }  // namespace
+
+const MethodOptionSchema& no_method_options() {
+    static const MethodOptionSchema none;
+    return none;
+}
+
+const MethodOptionSchema& SequentialLoRA::schema() {
+    static const MethodOptionSchema s{{
+        integer_option("interpolation_points", 11, 0, 1001, "points",
+                       "λ points of the merge interpolation between the solutions after tasks 0 and 1 (0 = off)"),
+    }};
+    return s;
+}
 
 void freeze_backbone(VisionTransformer& model) {
     for (auto& p : model->parameters()) p.set_requires_grad(false);
@@ -29,8 +42,8 @@ void AdapterMethod::merge_for_inference(MethodContext& ctx) {
 }
 
 SequentialLoRA::SequentialLoRA(const ExperimentConfig& config) {
-    ObjectReader reader(config.method.options, "method.options");
-    reader.read_int("interpolation_points", interpolation_points_, 0, 1001);
+    OptionReader reader(schema(), config.method.options);
+    reader.read("interpolation_points", interpolation_points_);
     reader.finish();
 }
 

@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/config/json_object_reader.h"
+#include "engine/config/option_schema.h"
 #include "engine/util/seed_mix.h"
 #include "engine/methods/baselines.h"
 #include "engine/vocabulary/analysis_keys.h"
@@ -28,22 +28,60 @@ double accuracy_of(const std::vector<EvalRow>& rows, int task, HeadMode preferre
 
 }  // namespace
 
+const MethodOptionSchema& lori_option_schema(const LoRIOptions& defaults) {
+    auto build = [](const LoRIOptions& d) {
+        return MethodOptionSchema{{
+            choice_option("variant", kLoRIVariantNames, d.variant, "d: dense B; s: B sparse by a calibrated magnitude mask"),
+            choice_option("mode", kLoRIModeNames, d.mode,
+                          "continual: one adapter continued through every task; merge: one adapter per task, the "
+                          "model is their merge"),
+            choice_option("a_seed_mode", kLoRIASeedModeNames, nlohmann::json(),
+                          "one frozen random A for every task (shared) or a new one per task (per-task); default: "
+                          "shared in continual mode (required there), per-task in merge mode"),
+            number_option("sparsity", d.sparsity, 0.0, 1.0, "fraction", "fraction of B's entries masked out (variant s)"),
+            choice_option("mask_granularity", kMaskGranularityNames, d.mask_granularity,
+                          "one magnitude threshold over all of B (global), per layer or per matrix"),
+            number_option("sparse_lr_multiplier", d.sparse_lr_multiplier, 1e-6, 1e6, "× lr",
+                          "learning rate of the sparse pass = this × train.optimizer.lr (variant s)"),
+            number_option("clip_per_tensor", d.clip_per_tensor, 0.0, 1e12, "L2 norm",
+                          "clip each B gradient to this norm after masking (0 = off)"),
+            choice_option("calibration_head", kCalibrationHeadNames, d.calibration_head,
+                          "the task head after the calibration pass: reset to its start (so it sees LoRI-D's steps) "
+                          "or kept (variant s)"),
+            choice_option("merge", kMergeKindNames, d.merge,
+                          "the merge the model runs in merge mode: cat (exact Σ w s B A) or linear (PEFT's, with "
+                          "cross terms)"),
+            number_option("merge_weight", nlohmann::json(), 0.0, 1e6, "",
+                          "weight w_t of each task's adapter in the merge; default 0.5 (variant d) / 0.4 (variant s), "
+                          "the published weights; 0 = uniform 1/(t+1)"),
+        }};
+    };
+    static const MethodOptionSchema plain = build(LoRIOptions{});
+    static const MethodOptionSchema sparse = [&build] {
+        LoRIOptions d;
+        d.variant = LoRIVariant::sparse;
+        return MethodOptionSchema{build(d)};
+    }();
+    static const MethodOptionSchema merging = [&build] {
+        LoRIOptions d;
+        d.mode = LoRIMode::merge;
+        return MethodOptionSchema{build(d)};
+    }();
+    return defaults.sparse() ? sparse : defaults.merging() ? merging : plain;
+}
+
 LoRIOptions parse_lori_options(const ExperimentConfig& config, LoRIOptions o) {
-    ObjectReader r(config.method.options, "method.options");
-    r.read_enum("variant", o.variant, kLoRIVariantNames);
-    r.read_enum("mode", o.mode, kLoRIModeNames);
-    r.read_enum("a_seed_mode", o.a_seed_mode, kLoRIASeedModeNames);
-    r.read("sparsity", o.sparsity, 0.0, 1.0);
-    std::string granularity = to_string(o.mask_granularity);
-    r.read("mask_granularity", granularity, {"global", "per-layer", "per-matrix"});
-    o.mask_granularity = mask_granularity_from_string(granularity);
-    r.read("sparse_lr_multiplier", o.sparse_lr_multiplier, 1e-6, 1e6);
-    r.read("clip_per_tensor", o.clip_per_tensor, 0.0, 1e12);
-    r.read_enum("calibration_head", o.calibration_head, kCalibrationHeadNames);
-    std::string merge = to_string(o.merge);
-    r.read("merge", merge, {"cat", "linear"});
-    o.merge = merge_kind_from_string(merge);
-    r.read("merge_weight", o.merge_weight, 0.0, 1e6);
+    OptionReader r(lori_option_schema(o), config.method.options);
+    r.read("variant", o.variant, kLoRIVariantNames);
+    r.read("mode", o.mode, kLoRIModeNames);
+    r.read("a_seed_mode", o.a_seed_mode, kLoRIASeedModeNames);
+    r.read("sparsity", o.sparsity);
+    r.read("mask_granularity", o.mask_granularity, kMaskGranularityNames);
+    r.read("sparse_lr_multiplier", o.sparse_lr_multiplier);
+    r.read("clip_per_tensor", o.clip_per_tensor);
+    r.read("calibration_head", o.calibration_head, kCalibrationHeadNames);
+    r.read("merge", o.merge, kMergeKindNames);
+    r.read("merge_weight", o.merge_weight);
     r.finish();
     if (o.a_seed_mode == LoRIASeedMode::by_mode) o.a_seed_mode = o.merging() ? LoRIASeedMode::per_task : LoRIASeedMode::shared;
     if (!o.merging() && o.per_task_a())

@@ -64,6 +64,7 @@
 #include <vector>
 
 #include "engine/config/enum_names.h"
+#include "engine/config/option_schema.h"
 #include "engine/methods/adapter_merge.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/lori_mask.h"
@@ -103,7 +104,11 @@ struct LoRIOptions {
     bool per_task_a() const { return a_seed_mode == LoRIASeedMode::per_task; }
 };
 
-// Reads method.options over `defaults`; throws ConfigError naming the field and the allowed values.
+// The declaration of LoRI's options with the defaults of a registered name (lori_d/s/merge: `defaults`
+// has that name's variant and mode).
+const MethodOptionSchema& lori_option_schema(const LoRIOptions& defaults);
+// Reads method.options through lori_option_schema(defaults); throws ConfigError naming the field and
+// the allowed values.
 LoRIOptions parse_lori_options(const ExperimentConfig& config, LoRIOptions defaults);
 
 // Mean squared cosine of the principal angles between the row spaces of A_i [r_i, in] and

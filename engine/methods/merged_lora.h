@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "engine/config/enum_names.h"
+#include "engine/config/option_schema.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/model/adapter_targets.h"
 
@@ -85,6 +86,8 @@ public:
     AdapterSet adapter_set(const MethodContext& ctx) const override;
 
     const MergedLoRAOptions& options() const { return options_; }
+    // The declaration of the options of `registered_name` (merged-lora-ft: update defaults to full).
+    static const MethodOptionSchema& schema(const std::string& registered_name);
     const std::vector<AdapterSite>& sites() const { return sites_; }
     // Every finished task's factors, task by task, sites in model order.
     const std::vector<TaskFactors>& kept_factors() const { return kept_; }

@@ -6,12 +6,14 @@
 #include <vector>
 
 #include "engine/config/experiment_config.h"
+#include "engine/config/option_schema.h"
 
 namespace lorica {
 
 struct MethodSummary {
     std::string name;
     std::string summary;
+    MethodOptionSchema options;  // the declaration of its method.options (option_schema.h)
 };
 
 std::vector<MethodSummary> method_catalog();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/config/option_schema.h"
 #include "engine/methods/adapter_method.h"
 
 namespace lorica {
@@ -14,6 +15,7 @@ namespace lorica {
 struct MethodInfo {
     std::string name;
     std::string summary;  // one line for `lorica-cli methods` and the GUI's method picker
+    const MethodOptionSchema* options;  // its method.options: the declaration the parser reads
     std::function<std::unique_ptr<AdapterMethod>(const ExperimentConfig&)> make;
 };
 

@@ -94,6 +94,7 @@
 #include <vector>
 
 #include "engine/config/enum_names.h"
+#include "engine/config/option_schema.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/direction_algebra.h"
 #include "engine/methods/merge_interpolation.h"
@@ -135,7 +136,9 @@ struct SDLoRAOptions {
     int state_every = 8;
     int interpolation_points = 11;
 
-    // Reads `method.options` with the variant's defaults; throws ConfigError("method.options.<name>", ...).
+    // The declaration of the variant's options (name, type, default, range, doc; the one source).
+    static const MethodOptionSchema& schema(SDLoRAVariant variant);
+    // Reads `method.options` through schema(variant); throws ConfigError("method.options.<name>", ...).
     static SDLoRAOptions from_config(const ExperimentConfig& config, SDLoRAVariant variant);
     // Rank of task t's adapter.
     int rank_for_task(int task, int default_rank) const;

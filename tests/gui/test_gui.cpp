@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include <QAction>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
@@ -160,7 +161,7 @@ private Q_SLOTS:
         // Every field of the config has an editor.
         QVERIFY(editor.field_widget("train.optimizer.lr"));
         QVERIFY(editor.field_widget("foundation.schedule.name"));
-        QVERIFY(editor.field_widget("method.options"));
+        QVERIFY2(editor.field_widget("method.options.interpolation_points"), "sequential LoRA's one option");
         QVERIFY(editor.field_widget("stream.class_order_seed"));
         QVERIFY(editor.field_widget("eval.every_steps"));
         // The stream editor lists the foundation and both tasks, with Fashion-MNIST class names.
@@ -196,11 +197,30 @@ private Q_SLOTS:
         QVERIFY(editor.valid());
         QCOMPARE(editor.config().train.optimizer.lr, 0.001);
 
-        editor.set_field_text("method.options", "{ not json");
-        QVERIFY(!editor.valid());
-        QVERIFY(!editor.field_error_text("method.options").isEmpty());
-        editor.set_field_text("method.options", "");
+        // Method options are typed editors from the method's declaration; another method brings its own.
+        editor.set_field_text("method.name", "sd-lora");
+        auto* handover = qobject_cast<QComboBox*>(editor.field_widget("method.options.handover"));
+        QVERIFY(handover);
+        QCOMPARE(handover->count(), 4);
+        QCOMPARE(handover->currentText(), QString("rescale"));  // the declared default
+        QVERIFY(handover->toolTip().contains("frozen direction"));
+        QVERIFY2(!editor.field_widget("method.options.kd_tau"), "kd_tau belongs to sd-lora-kd");
+        QVERIFY2(!editor.document().at("method").at("options").contains("handover"), "defaults are not written");
+        editor.set_field_text("method.options.handover", "literal");
         QVERIFY(editor.valid());
+        QCOMPARE(editor.document().at("method").at("options").at("handover"), nlohmann::json("literal"));
+        editor.set_field_text("method.options.magnitude_init", "-1");
+        QVERIFY(!editor.valid());
+        QCOMPARE(editor.error_field(), QString("method.options.magnitude_init"));
+        QVERIFY(!editor.field_error_text("method.options.magnitude_init").isEmpty());
+        editor.set_field_text("method.options.magnitude_init", "");
+        QVERIFY(editor.valid());
+        QVERIFY(!editor.document().at("method").at("options").contains("magnitude_init"));
+        editor.set_field_text("method.name", "full-finetune");
+        QVERIFY(editor.valid());
+        QVERIFY(!editor.field_widget("method.options.handover"));
+        QCOMPARE(editor.document().at("method").at("options"), nlohmann::json::object());
+        editor.set_field_text("method.name", "sequential-lora");
 
         editor.set_field_text("stream.domains", "[\"identity\", \"sideways\"]");
         QVERIFY(!editor.valid());

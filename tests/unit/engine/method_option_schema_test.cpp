@@ -1,0 +1,122 @@
+// Every method's option declaration is what its parser accepts: each declared option is documented,
+// accepted at its default and checked against its range or choices; every name outside the
+// declaration is refused with the declared names listed; `lorica-cli methods --options --format json`
+// prints the same declaration.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <set>
+
+#include "engine/methods/method_registry.h"
+
+using namespace lorica;
+
+namespace {
+
+ExperimentConfig config_for(const std::string& method, nlohmann::json options) {
+    ExperimentConfig c;
+    c.method.name = method;
+    c.method.options = std::move(options);
+    return c;
+}
+
+// The ConfigError's field, or "" when the method accepts the options.
+std::string refused_field(const std::string& method, const nlohmann::json& options, std::string* message = nullptr) {
+    try {
+        (void)make_method(config_for(method, options));
+        return "";
+    } catch (const ConfigError& e) {
+        if (message) *message = e.what();
+        return e.field();
+    }
+}
+
+std::set<std::string> names_of(const MethodOptionSchema& schema) {
+    std::set<std::string> out;
+    for (const auto& o : schema.options) out.insert(o.name);
+    return out;
+}
+
+}  // namespace
+
+TEST(MethodOptionSchema, EveryDeclaredOptionIsDocumentedAndAcceptedAtItsDefault) {
+    for (const MethodInfo& m : registered_methods()) {
+        ASSERT_NE(m.options, nullptr) << m.name;
+        EXPECT_EQ(refused_field(m.name, nlohmann::json::object()), "") << m.name << " with no options";
+        nlohmann::json all = nlohmann::json::object();
+        for (const OptionSpec& o : m.options->options) {
+            EXPECT_FALSE(o.doc.empty()) << m.name << "." << o.name;
+            if (o.type == OptionType::choice) EXPECT_GE(o.choices.size(), 2u) << m.name << "." << o.name;
+            if (o.type == OptionType::integer || o.type == OptionType::number) EXPECT_LE(o.min, o.max) << o.name;
+            if (o.default_value.is_null()) continue;  // derived from other options (documented)
+            EXPECT_EQ(refused_field(m.name, {{o.name, o.default_value}}), "") << m.name << "." << o.name;
+            all[o.name] = o.default_value;
+        }
+        EXPECT_EQ(refused_field(m.name, all), "") << m.name << " with every option at its default";
+    }
+}
+
+TEST(MethodOptionSchema, NamesOutsideTheDeclarationAreRefusedListingTheDeclaredOnes) {
+    std::set<std::string> every_name;
+    for (const MethodInfo& m : registered_methods())
+        for (const auto& o : m.options->options) every_name.insert(o.name);
+    every_name.insert("no_such_option");
+    // The names of the old hand-written GUI list that were never options.
+    for (const char* stale : {"kd_threshold", "ranks", "mask_scope", "a_seed", "seed_per_task", "merge_weights", "interpolation"})
+        every_name.insert(stale);
+    for (const MethodInfo& m : registered_methods()) {
+        const std::set<std::string> declared = names_of(*m.options);
+        for (const std::string& name : every_name) {
+            if (declared.count(name)) continue;
+            std::string message;
+            EXPECT_EQ(refused_field(m.name, {{name, 1}}, &message), "method.options." + name) << m.name;
+            for (const std::string& d : declared) EXPECT_NE(message.find(d), std::string::npos) << m.name << ": " << message;
+        }
+    }
+}
+
+TEST(MethodOptionSchema, RangesAndChoicesComeFromTheDeclaration) {
+    for (const MethodInfo& m : registered_methods()) {
+        for (const OptionSpec& o : m.options->options) {
+            const std::string field = "method.options." + o.name;
+            switch (o.type) {
+                case OptionType::integer:
+                    EXPECT_EQ(refused_field(m.name, {{o.name, static_cast<int64_t>(o.max) + 1}}), field) << m.name;
+                    EXPECT_EQ(refused_field(m.name, {{o.name, static_cast<int64_t>(o.min) - 1}}), field) << m.name;
+                    EXPECT_EQ(refused_field(m.name, {{o.name, 1.5}}), field) << m.name;
+                    break;
+                case OptionType::number:
+                    EXPECT_EQ(refused_field(m.name, {{o.name, o.max * 2 + 1}}), field) << m.name;
+                    EXPECT_EQ(refused_field(m.name, {{o.name, "1"}}), field) << m.name;
+                    break;
+                case OptionType::choice:
+                    EXPECT_EQ(refused_field(m.name, {{o.name, "not-a-choice"}}), field) << m.name;
+                    break;
+                case OptionType::boolean:
+                    EXPECT_EQ(refused_field(m.name, {{o.name, "yes"}}), field) << m.name;
+                    break;
+                case OptionType::rank_schedule:
+                    EXPECT_EQ(refused_field(m.name, {{o.name, {{1, 8}}}}), field + "[0]") << m.name << ": must start at task 0";
+                    break;
+            }
+        }
+    }
+}
+
+#ifdef LORICA_CLI_PATH
+TEST(MethodOptionSchema, CommandLineListsTheSameDeclaration) {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(LORICA_CLI_PATH " methods --options --format json", "r"), pclose);
+    ASSERT_TRUE(pipe);
+    std::string out;
+    char buffer[4096];
+    while (size_t n = fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+    const nlohmann::json listed = nlohmann::json::parse(out);
+    ASSERT_EQ(listed.size(), registered_methods().size());
+    for (size_t i = 0; i < listed.size(); ++i) {
+        const MethodInfo& m = registered_methods()[i];
+        EXPECT_EQ(listed[i]["name"], m.name);
+        EXPECT_EQ(listed[i]["options"], option_schema_json(*m.options)) << m.name;
+    }
+}
+#endif
