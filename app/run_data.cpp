@@ -1,5 +1,6 @@
 #include "app/run_data.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <type_traits>
 
@@ -108,6 +109,20 @@ ExperimentData ExperimentData::load_experiment_of(const RunStore& store, int64_t
         data.runs.push_back(std::move(run));
     }
     return data;
+}
+
+std::vector<VariantRuns> ExperimentData::variants() const {
+    std::vector<VariantRuns> out;
+    for (const RunData& run : runs) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const VariantRuns& v) { return v.index == run.record.variant_index; });
+        if (it == out.end()) {
+            out.push_back({run.record.variant_index, run.record.variant.empty() ? run.record.method : run.record.variant, {}});
+            it = std::prev(out.end());
+        }
+        it->runs.push_back(&run);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const VariantRuns& a, const VariantRuns& b) { return a.index < b.index; });
+    return out;
 }
 
 std::string class_name(const std::string& dataset, int class_id) {

@@ -4,7 +4,7 @@
 // One type for both paths into the views: a live run fills it event by event (`apply`, on the GUI
 // thread, from the events the bridge moved over), a stored run is read back from the results
 // database (`load`). The views draw from RunData only, so a reopened run looks exactly like the live
-// one did. ExperimentData groups the runs of one experiment (one per seed).
+// one did. ExperimentData groups the runs of one experiment (variants × seeds).
 
 #include <cstdint>
 #include <string>
@@ -48,7 +48,14 @@ struct RunData {
     std::string label() const;
 };
 
-// The runs of one experiment (its seeds), live or reopened.
+// The runs of one variant of an experiment: its seeds.
+struct VariantRuns {
+    int index = 0;                     // RunRecord::variant_index (the variant's colour in every view)
+    std::string label;                 // RunRecord::variant; the method's name when the experiment has none
+    std::vector<const RunData*> runs;  // in seed order
+};
+
+// The runs of one experiment (its variants × seeds), live or reopened.
 struct ExperimentData {
     std::string name;
     std::vector<int64_t> seeds;
@@ -59,6 +66,9 @@ struct ExperimentData {
     void apply(const Event& event);
     // Every run of the experiment that `run_id` belongs to (just that run when it has none).
     static ExperimentData load_experiment_of(const RunStore& store, int64_t run_id);
+    // The runs grouped by variant, in variant order (one group for an experiment without variants).
+    // Pointers into `runs`: valid until `runs` changes.
+    std::vector<VariantRuns> variants() const;
 };
 
 // Class names of the data set used in labels ("T-shirt/top" ... for Fashion-MNIST), or "class N".

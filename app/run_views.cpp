@@ -157,6 +157,58 @@ void draw_task_accuracy(PlotWidget* plot, const std::vector<const RunData*>& run
     plot->finish();
 }
 
+QString variant_series_name(const VariantRuns& v) {
+    return v.runs.size() > 1 ? QObject::tr("%1, %2 seeds").arg(qstr(v.label)).arg(v.runs.size()) : qstr(v.label);
+}
+
+void draw_loss_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& variants) {
+    plot->clear();
+    for (const VariantRuns& v : variants) {
+        std::vector<std::vector<double>> xs, ys;
+        for (const RunData* run : v.runs) {
+            xs.emplace_back();
+            ys.emplace_back();
+            for (const StepMetrics& s : run->steps) {
+                xs.back().push_back(static_cast<double>(s.step));
+                ys.back().push_back(s.loss);
+            }
+        }
+        draw_series(plot, variant_series_name(v), xs, ys, series_color(v.index), true);
+    }
+    if (!variants.empty() && !variants.front().runs.empty()) add_task_markers(plot, *variants.front().runs.front());
+    plot->finish();
+}
+
+void draw_average_accuracy_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& variants) {
+    plot->clear();
+    for (const VariantRuns& v : variants) {
+        // Per run: after each task t, the mean class-IL accuracy over the stream tasks j ≤ t (A_t), at
+        // the step of that evaluation.
+        std::vector<std::vector<double>> xs, ys;
+        for (const RunData* run : v.runs) {
+            std::map<int, std::pair<double, std::vector<double>>> after;  // t → (step, accuracies)
+            for (const EvalRow& row : run->evals) {
+                if (row.phase != EvalPhase::end_of_task || row.head_mode != HeadMode::class_il || row.total <= 0) continue;
+                if (row.eval_task < 0 || row.eval_task > row.after_task) continue;
+                auto& [step, accuracies] = after[row.after_task];
+                step = static_cast<double>(row.step);
+                accuracies.push_back(100.0 * static_cast<double>(row.correct) / static_cast<double>(row.total));
+            }
+            xs.emplace_back();
+            ys.emplace_back();
+            for (const auto& [t, point] : after) {
+                double sum = 0.0;
+                for (double a : point.second) sum += a;
+                xs.back().push_back(point.first);
+                ys.back().push_back(sum / static_cast<double>(point.second.size()));
+            }
+        }
+        draw_series(plot, variant_series_name(v), xs, ys, series_color(v.index), true, Qt::SolidLine, true);
+    }
+    if (!variants.empty() && !variants.front().runs.empty()) add_task_markers(plot, *variants.front().runs.front());
+    plot->finish();
+}
+
 std::vector<HeatmapVariant> matrix_variants(const std::vector<const RunData*>& runs) {
     std::vector<HeatmapVariant> variants;
     int tasks = 0;
@@ -380,16 +432,46 @@ void RunViews::draw(ViewId id) {
     std::vector<const RunData*> runs;
     for (const RunData& r : data.runs) runs.push_back(&r);
     const bool seeds = runs.size() > 1;
+    // An experiment with variants: one curve (band over its seeds) per variant, coloured by variant.
+    const std::vector<VariantRuns> variants = data.variants();
+    const bool by_variant = variants.size() > 1;
     switch (id) {
-        case ViewId::loss: draw_loss(loss_, runs, seeds); break;
-        case ViewId::accuracy: draw_task_accuracy(accuracy_, runs, seeds); break;
-        case ViewId::matrix:
-            if (runs.empty())
-                matrix_->set_variants({});
+        case ViewId::loss:
+            if (by_variant)
+                draw_loss_by_variant(loss_, variants);
             else
-                matrix_->set_variants(matrix_variants(runs));
+                draw_loss(loss_, runs, seeds);
             break;
-        case ViewId::metrics: draw_metrics(runs); break;
+        case ViewId::accuracy:
+            if (by_variant) {
+                accuracy_->set_title(tr("Average accuracy over the seen tasks (class-IL), per variant"));
+                draw_average_accuracy_by_variant(accuracy_, variants);
+            } else {
+                accuracy_->set_title(tr("Per-task accuracy (class-IL)"));
+                draw_task_accuracy(accuracy_, runs, seeds);
+            }
+            break;
+        case ViewId::matrix:
+            if (runs.empty()) {
+                matrix_->set_variants({});
+            } else if (by_variant) {
+                std::vector<widgets::HeatmapVariant> all;
+                for (const VariantRuns& v : variants)
+                    for (widgets::HeatmapVariant h : matrix_variants(v.runs)) {
+                        h.name = qstr(v.label) + QStringLiteral(": ") + h.name;
+                        all.push_back(std::move(h));
+                    }
+                matrix_->set_variants(all);
+            } else {
+                matrix_->set_variants(matrix_variants(runs));
+            }
+            break;
+        case ViewId::metrics:
+            if (by_variant)
+                draw_metrics_by_variant(variants);
+            else
+                draw_metrics(runs);
+            break;
         case ViewId::magnitudes:
         case ViewId::residual: draw_sd_lora_state(runs); break;
         case ViewId::interpolation: interpolation_->show_runs(runs); break;
@@ -397,6 +479,18 @@ void RunViews::draw(ViewId id) {
         case ViewId::lori: lori_->show_run(runs.empty() ? nullptr : runs.front()); break;
         case ViewId::foundation_classes: draw_foundation_classes(runs); break;
     }
+}
+
+void RunViews::draw_metrics_by_variant(const std::vector<VariantRuns>& variants) {
+    std::vector<widgets::MetricsColumn> columns;
+    for (const VariantRuns& v : variants) {
+        widgets::MetricsColumn c{qstr(v.label) + (v.runs.size() > 1 ? tr("\nmean ± std, %1 seeds").arg(v.runs.size())
+                                                                    : tr("\nseed %1").arg(v.runs.front()->record.seed)),
+                                 {}};
+        for (const QString& value : metric_values(v.runs, HeadMode::class_il)) c.values.push_back(value);
+        columns.push_back(std::move(c));
+    }
+    metrics_->set_columns(columns);
 }
 
 void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {

@@ -95,6 +95,7 @@ public:
 private:
     void draw(ViewId id);
     void draw_metrics(const std::vector<const RunData*>& runs);
+    void draw_metrics_by_variant(const std::vector<VariantRuns>& variants);
     void draw_sd_lora_state(const std::vector<const RunData*>& runs);
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
 
@@ -125,5 +126,12 @@ std::vector<widgets::HeatmapVariant> matrix_variants(const std::vector<const Run
 // Metric column of one run (class-IL) or of the mean ± std over runs.
 QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode);
 void draw_rank_sweep(widgets::PlotWidget* plot, const std::vector<const RunData*>& runs);
+// An experiment with variants: one loss curve per variant (a mean ± std band over its seeds, named
+// "<label>, N seeds"), coloured series_color(variant index) in every view.
+void draw_loss_by_variant(widgets::PlotWidget* plot, const std::vector<VariantRuns>& variants);
+// Per variant: the average class-IL accuracy over the tasks seen so far after each task (A_t).
+void draw_average_accuracy_by_variant(widgets::PlotWidget* plot, const std::vector<VariantRuns>& variants);
+// "<label>, N seeds" (just the label for one seed): the series name of a variant.
+QString variant_series_name(const VariantRuns& variants);
 
 }  // namespace lorica::app

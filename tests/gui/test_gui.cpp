@@ -24,6 +24,10 @@
 #include "app/run_browser.h"
 #include "app/run_views.h"
 #include "engine/store/run_store.h"
+#include "app/run_data.h"
+#include "engine/vocabulary/event_listener.h"
+#include "engine/train/experiment_runner.h"
+#include "engine/store/store_listener.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "widgets/matrix_heatmap.h"
@@ -334,6 +338,70 @@ private Q_SLOTS:
         const QStringList shots = window.save_screenshots(dir_.filePath("shots"));
         QVERIFY(shots.size() >= 12);
         QVERIFY(read_all(shots.back()).startsWith("\x89PNG"));
+    }
+
+    void variants_are_one_band_each_live_and_reopened() {
+        // A real 2-variant × 2-seed experiment on a tiny stream: each view shows one band per variant
+        // over its two seeds, and the live events and the reopened runs draw the same series.
+        nlohmann::json doc = {{"name", "variants"},
+                              {"device", "cpu"},
+                              {"threads", 1},
+                              {"seeds", {0, 1}},
+                              {"cache_dir", dir_.filePath("variants-cache").toStdString()},
+                              {"data", {{"train_per_class", 32}, {"test_per_class", 16}}},
+                              {"foundation", {{"enabled", false}}},
+                              {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
+                              {"backbone", {{"dim", 16}, {"depth", 1}, {"heads", 2}}},
+                              {"method", {{"name", "sequential-lora"}, {"rank", 2}, {"alpha", 2.0}}},
+                              {"train", {{"epochs", 1}, {"batch_size", 32}}},
+                              {"eval", {{"before_task", false}, {"random_init", false}}},
+                              {"variants", {{{"label", "lora"}, {"set", nlohmann::json::object()}},
+                                            {{"label", "frozen"}, {"set", {{"method.name", "frozen-backbone"}}}}}}};
+        const ExperimentConfig config = parse_experiment_config(doc);
+        auto store = std::make_shared<RunStore>(RunStore::open(dir_.filePath("variants.db").toStdString()));
+        auto recorder = std::make_shared<EventRecorder>();
+        auto fanout = std::make_shared<EventFanout>();
+        fanout->add(std::make_shared<StoreListener>(store));
+        fanout->add(recorder);
+        CancelToken cancel;
+        QCOMPARE(run_experiment(config, *fanout, cancel), RunStatus::finished);
+        ExperimentData live;
+        for (const Event& e : recorder->events()) live.apply(e);
+        const auto stored = store->list_runs();
+        QCOMPARE(static_cast<int>(stored.size()), 4);
+        const ExperimentData reopened = ExperimentData::load_experiment_of(*store, stored.front().id);
+
+        std::vector<QStringList> drawn;
+        for (const ExperimentData* data : std::vector<const ExperimentData*>{&live, &reopened}) {
+            const auto variants = data->variants();
+            QCOMPARE(static_cast<int>(variants.size()), 2);
+            QCOMPARE(QString::fromStdString(variants[0].label), QString("lora"));
+            QCOMPARE(static_cast<int>(variants[0].runs.size()), 2);
+            QCOMPARE(static_cast<int>(variants[1].runs.size()), 2);
+            QWidget parent;
+            RunViews views(&parent);
+            views.show(*data);
+            views.draw_pending();
+            // Bands are drawn as a mean line between two fill graphs ("… − std", "… + std").
+            auto curves = [](const widgets::PlotWidget* plot) {
+                QStringList out;
+                for (int i = 0; i < plot->series_count(); ++i)
+                    if (!plot->series_name(i).endsWith(" std")) out << plot->series_name(i);
+                return out;
+            };
+            const QStringList names = curves(views.loss());
+            QCOMPARE(names, (QStringList{"lora, 2 seeds (mean ± std)", "frozen, 2 seeds (mean ± std)"}));
+            const int steps = static_cast<int>(variants[0].runs[0]->steps.size());
+            QVERIFY(steps > 0);
+            QCOMPARE(views.loss()->point_count(series_index(views.loss(), names[0])), steps);
+            const QStringList accuracy = curves(views.accuracy());
+            QCOMPARE(accuracy, (QStringList{"lora, 2 seeds (mean ± std)", "frozen, 2 seeds (mean ± std)"}));
+            QCOMPARE(views.accuracy()->point_count(series_index(views.accuracy(), accuracy[0])), 2);  // A_0 and A_1
+            QCOMPARE(views.metrics()->column_count(), 2);
+            QCOMPARE(views.matrix()->variant_count(), 8);  // per variant: accuracy and forgetting, class- and task-IL
+            drawn.push_back(names + accuracy);
+        }
+        QCOMPARE(drawn[0], drawn[1]);
     }
 
     void method_views_draw_stored_state_and_analyses() {
