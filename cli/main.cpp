@@ -1,13 +1,14 @@
 // lorica-cli: the headless front end. Runs the same engine as the desktop workbench.
 //
 //   lorica-cli run [--preset NAME | --config FILE] [--set key=value]... [--db PATH]
-//   lorica-cli runs [--db PATH] [--method M] [--status S]
+//   lorica-cli runs [--db PATH] [--method M] [--status S] [--since D] [--until D] [--limit N | --all]
 //   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json]
 //   lorica-cli export-results RUN|exp:ID --out DIR [--db PATH]
 //   lorica-cli metrics --matrix FILE.csv
 //   lorica-cli presets | methods [--options] [--format text|json]
 //   lorica-cli inspect FILE|DIR
 //   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
+//   lorica-cli merge --into DB SHARD...   (cli/merge_command.h)
 // Exit codes: 0 success, 1 a run failed or was cancelled, 2 bad input (config, file, arguments).
 
 #include <csignal>
@@ -20,7 +21,9 @@
 
 #include "cli/export_results_command.h"
 #include "cli/io_commands.h"
+#include "cli/merge_command.h"
 #include "cli/methods_command.h"
+#include "cli/runs_command.h"
 #include "cli/progress_printer.h"
 #include "cli/report.h"
 #include "engine/config/experiment_config.h"
@@ -92,32 +95,6 @@ int command_run(const std::string& config_path, const std::string& preset, const
     return status == RunStatus::finished ? 0 : 1;
 }
 
-int command_runs(const std::string& db_path, const std::string& method, const std::string& status) {
-    RunStore store = RunStore::open(db_path);
-    RunFilter filter;
-    filter.method_contains = method;
-    if (!status.empty()) filter.status = run_status_from_string(status);
-    auto runs = store.list_runs(filter);
-    std::printf("%6s %6s %6s %-18s %-11s %-20s %8s  %s\n", "run", "exp", "seed", "method", "status", "started", "seconds",
-                "final acc (class-IL)  variant");
-    for (const auto& r : runs) {
-        std::string acc = "-";
-        if (r.status == RunStatus::finished) {
-            auto m = cli::run_metrics(store, r.id, HeadMode::class_il);
-            if (m.acc) {
-                char buf[32];
-                std::snprintf(buf, sizeof buf, "%.2f%%", *m.acc);
-                acc = buf;
-            }
-        }
-        std::printf("%6lld %6lld %6lld %-18s %-11s %-20s %8.1f  %-20s  %s\n", static_cast<long long>(r.id),
-                    static_cast<long long>(r.experiment_id), static_cast<long long>(r.seed), r.method.c_str(),
-                    to_string(r.status), r.started_at.c_str(), r.seconds, acc.c_str(), r.variant.c_str());
-    }
-    if (runs.empty()) std::printf("(no runs in %s)\n", db_path.c_str());
-    return 0;
-}
-
 int command_show(const std::string& db_path, const std::string& target_text, bool with_config, const std::string& format) {
     if (format != "text") return cli::print_results(db_path, target_text, format);
     const cli::ResultsTarget target = cli::parse_results_target(target_text);
@@ -185,12 +162,7 @@ int main(int argc, char** argv) {
     run->add_option("--db", db_path, "SQLite results database")->capture_default_str();
     run->add_option("--progress-every", progress_every, "print a progress line every N steps")->check(CLI::PositiveNumber);
 
-    auto* runs = app.add_subcommand("runs", "list the runs in a database");
-    std::string method_filter, status_filter;
-    runs->add_option("--db", db_path, "SQLite results database")->capture_default_str();
-    runs->add_option("--method", method_filter, "only methods whose name contains this");
-    runs->add_option("--status", status_filter, "only runs with this status")
-        ->check(CLI::IsMember({"running", "finished", "failed", "cancelled", "interrupted"}));
+    lorica::cli::RunsCommand runs_cmd(app, db_path);
 
     auto* show = app.add_subcommand("show", "show a run (accuracy matrices, metrics, foundation classes) or an "
                                             "experiment (one row per variant, mean ± std over seeds)");
@@ -244,11 +216,14 @@ int main(int argc, char** argv) {
     export_cmd->add_option("--base-model-name", export_request.base_model_name, "base_model_name_or_path of adapter_config.json");
     export_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
 
+    lorica::cli::MergeCommand merge_cmd(app);
+
     CLI11_PARSE(app, argc, argv);
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
     try {
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
-        if (*runs) return command_runs(db_path, method_filter, status_filter);
+        if (merge_cmd.selected()) return merge_cmd.run();
+        if (runs_cmd.selected()) return runs_cmd.run();
         if (*show) return command_show(db_path, show_target, with_config, show_format);
         if (*export_results_cmd) return lorica::cli::command_export_results(db_path, export_target, export_dir);
         if (*metrics) return command_metrics(matrix_path);

@@ -24,6 +24,7 @@ struct ExperimentRecord {
     std::string config_json;  // effective config (after presets and overrides)
     std::string config_hash;  // hex digest of config_json
     std::string created_at;   // ISO-8601 UTC
+    std::string uuid;         // stable identity across databases (uuid.h); the jobs of a sweep share it
 };
 
 // One run: the experiment for one seed (RunStarted ... RunFinished).
@@ -52,6 +53,7 @@ struct RunRecord {
     int variant_index = 0;       // position of the variant in the experiment's expansion
     std::string sweep_field;     // swept config field ("method.rank"); "" unless from a sweep
     std::string sweep_value;     // its value as JSON text ("4")
+    std::string uuid;            // stable identity across databases (uuid.h), written at run start
 };
 
 // The fields a RunStarted event carries (identity, config, device, size, variant), status running;

@@ -20,6 +20,7 @@
 
 #include "engine/store/schema.h"
 #include "engine/store/sqlite_db.h"
+#include "engine/store/uuid.h"
 
 #ifndef LORICA_VERSION
 #define LORICA_VERSION "unknown"
@@ -43,7 +44,7 @@ struct ResetOnExit {
 constexpr const char* kRunColumns =
     "id, experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, torch_version, device, "
     "host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, seconds, variant, variant_index, "
-    "sweep_field, sweep_value";
+    "sweep_field, sweep_value, uuid";
 
 RunRecord read_run(const Statement& st) {
     RunRecord r;
@@ -71,6 +72,7 @@ RunRecord read_run(const Statement& st) {
     r.variant_index = static_cast<int>(st.column_int64(21));
     r.sweep_field = st.column_text(22);
     r.sweep_value = st.column_text(23);
+    r.uuid = st.column_text(24);
     return r;
 }
 
@@ -81,10 +83,20 @@ ExperimentRecord read_experiment(const Statement& st) {
     e.config_json = st.column_text(2);
     e.config_hash = st.column_text(3);
     e.created_at = st.column_text(4);
+    e.uuid = st.column_text(5);
     return e;
 }
 
 std::string classes_to_json(const std::vector<int>& classes) { return nlohmann::json(classes).dump(); }
+
+// Artifact paths are stored absolute (relative ones resolved against this process's working
+// directory), so they stay valid when the database is read from elsewhere or merged (shard_merge.h).
+std::string absolute_artifact_path(const std::string& path) {
+    if (path.empty()) return path;
+    std::error_code ec;
+    const auto absolute = std::filesystem::absolute(path, ec);
+    return ec ? path : absolute.lexically_normal().string();
+}
 
 std::vector<int> classes_from_json(const std::string& text, const std::string& path) {
     if (text.empty()) return {};
@@ -224,7 +236,8 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
         for (std::size_t i = 0; i < b.artifacts.size(); ++i) {
             const auto& a = b.artifacts[i];
             const bool has_time = i < b.artifact_times.size() && !b.artifact_times[i].empty();
-            st.bind_int64(1, run_id).bind_text(2, a.kind).bind_text(3, a.path).bind_text(4, a.meta_json);
+            st.bind_int64(1, run_id).bind_text(2, a.kind).bind_text(3, absolute_artifact_path(a.path));
+            st.bind_text(4, a.meta_json);
             st.bind_text(5, has_time ? b.artifact_times[i] : now_iso8601());
             st.execute();
         }
@@ -290,6 +303,13 @@ RunStore RunStore::open(const std::string& path) {
 
 const std::string& RunStore::path() const { return impl_->db.path(); }
 
+void RunStore::with_database(const std::function<void(Database&)>& fn) const {
+    std::lock_guard lock(impl_->mutex);
+    // Cached statements hold no read snapshot between calls (each is reset after use), so `fn` may
+    // attach databases and open its own transactions.
+    fn(impl_->db);
+}
+
 int RunStore::schema_version() const {
     std::lock_guard lock(impl_->mutex);
     return lorica::schema_version(impl_->db);
@@ -297,12 +317,23 @@ int RunStore::schema_version() const {
 
 // ---- writers ------------------------------------------------------------------------------------
 
-int64_t RunStore::insert_experiment(const ExperimentStarted& e, const std::string& created_at) {
+int64_t RunStore::insert_experiment(const ExperimentStarted& e, const std::string& created_at,
+                                    const std::string& uuid) {
     std::lock_guard lock(impl_->mutex);
-    Statement& st =
-        impl_->prepared("INSERT INTO experiments(name, config_json, config_hash, created_at) VALUES(?, ?, ?, ?)");
+    if (!uuid.empty()) {
+        if (!is_uuid(uuid))
+            throw std::invalid_argument("results database '" + path() + "': experiment UUID '" + uuid +
+                                        "' is not a UUID (8-4-4-4-12 hex digits)");
+        Statement& find = impl_->prepared("SELECT id FROM experiments WHERE uuid = ?");
+        ResetOnExit guard{find};
+        find.bind_text(1, uuid);
+        if (find.step()) return find.column_int64(0);
+    }
+    Statement& st = impl_->prepared(
+        "INSERT INTO experiments(name, config_json, config_hash, created_at, uuid) VALUES(?, ?, ?, ?, ?)");
     st.bind_text(1, e.name).bind_text(2, e.config_json).bind_text(3, e.config_hash);
     st.bind_text(4, created_at.empty() ? now_iso8601() : created_at);
+    st.bind_text(5, uuid.empty() ? new_uuid() : uuid);
     st.execute();
     return impl_->db.last_insert_rowid();
 }
@@ -341,8 +372,8 @@ int64_t RunStore::insert_run(const RunRecord& r) {
     Statement& st = impl_->prepared(
         "INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
         "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, "
-        "seconds, variant, variant_index, sweep_field, sweep_value) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "seconds, variant, variant_index, sweep_field, sweep_value, uuid) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (r.experiment_id > 0) st.bind_int64(1, r.experiment_id);
     else st.bind_null(1);
     st.bind_int64(2, r.run_index).bind_int64(3, r.seed).bind_text(4, r.method).bind_text(5, r.config_json);
@@ -357,6 +388,10 @@ int64_t RunStore::insert_run(const RunRecord& r) {
     else st.bind_double(19, r.seconds);
     st.bind_text(20, r.variant).bind_int64(21, r.variant_index).bind_text(22, r.sweep_field);
     st.bind_text(23, r.sweep_value);
+    if (!r.uuid.empty() && !is_uuid(r.uuid))
+        throw std::invalid_argument("results database '" + impl_->db.path() + "': run UUID '" + r.uuid +
+                                    "' is not a UUID (8-4-4-4-12 hex digits)");
+    st.bind_text(24, r.uuid.empty() ? new_uuid() : r.uuid);
     st.execute();
     return impl_->db.last_insert_rowid();
 }
@@ -472,7 +507,7 @@ int RunStore::mark_interrupted_runs() {
 std::vector<ExperimentRecord> RunStore::list_experiments() const {
     std::lock_guard lock(impl_->mutex);
     Statement& st =
-        impl_->prepared("SELECT id, name, config_json, config_hash, created_at FROM experiments ORDER BY id");
+        impl_->prepared("SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments ORDER BY id");
     ResetOnExit guard{st};
     std::vector<ExperimentRecord> out;
     while (st.step()) out.push_back(read_experiment(st));
@@ -482,9 +517,19 @@ std::vector<ExperimentRecord> RunStore::list_experiments() const {
 std::optional<ExperimentRecord> RunStore::experiment(int64_t id) const {
     std::lock_guard lock(impl_->mutex);
     Statement& st =
-        impl_->prepared("SELECT id, name, config_json, config_hash, created_at FROM experiments WHERE id = ?");
+        impl_->prepared("SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments WHERE id = ?");
     ResetOnExit guard{st};
     st.bind_int64(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_experiment(st);
+}
+
+std::optional<ExperimentRecord> RunStore::experiment_by_uuid(const std::string& uuid) const {
+    std::lock_guard lock(impl_->mutex);
+    Statement& st = impl_->prepared(
+        "SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments WHERE uuid = ?");
+    ResetOnExit guard{st};
+    st.bind_text(1, uuid);
     if (!st.step()) return std::nullopt;
     return read_experiment(st);
 }
@@ -499,6 +544,15 @@ std::optional<RunRecord> RunStore::run(int64_t id) const {
     Statement& st = impl_->prepared(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
     ResetOnExit guard{st};
     st.bind_int64(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_run(st);
+}
+
+std::optional<RunRecord> RunStore::run_by_uuid(const std::string& uuid) const {
+    std::lock_guard lock(impl_->mutex);
+    Statement& st = impl_->prepared(std::string("SELECT ") + kRunColumns + " FROM runs WHERE uuid = ?");
+    ResetOnExit guard{st};
+    st.bind_text(1, uuid);
     if (!st.step()) return std::nullopt;
     return read_run(st);
 }

@@ -18,12 +18,15 @@
 // Errors: SQLite failures throw DatabaseError (sqlite_db.h), naming the file and the SQL step.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/store/run_listing.h"
 #include "engine/store/run_records.h"
+#include "engine/store/step_curve.h"
 #include "engine/vocabulary/events.h"
 
 namespace lorica {
@@ -66,15 +69,19 @@ public:
 
     // ---- writers --------------------------------------------------------------------------------
 
-    // New experiment row; returns its id. `created_at` empty = now.
-    int64_t insert_experiment(const ExperimentStarted& experiment, const std::string& created_at = {});
+    // New experiment row; returns its id. `created_at` empty = now. `uuid` empty = a new random UUID;
+    // a given UUID (uuid.h format, else std::invalid_argument) that an experiment of this database
+    // already has returns that experiment's id and writes nothing (jobs of one sweep share one UUID).
+    int64_t insert_experiment(const ExperimentStarted& experiment, const std::string& created_at = {},
+                              const std::string& uuid = {});
 
     // New run row for this process: status running, host = host_name(), pid = getpid(),
-    // started_at = now, lorica_version = this build. `experiment_id` 0 = no experiment. Returns its id.
+    // started_at = now, lorica_version = this build, a new random uuid. `experiment_id` 0 = no experiment. Returns its id.
     int64_t insert_run(int64_t experiment_id, const RunStarted& run);
 
-    // New run row with every field as given (`run.id` is ignored; empty started_at = now). For
-    // imports and tests. Returns the new id.
+    // New run row with every field as given (`run.id` is ignored; empty started_at = now; empty
+    // uuid = a new random UUID, a malformed one throws std::invalid_argument). For imports and tests.
+    // Returns the new id.
     int64_t insert_run(const RunRecord& run);
 
     // The stream's tasks, plus the foundation task (task_index -1) when it has classes. Replaces the
@@ -107,8 +114,10 @@ public:
 
     std::vector<ExperimentRecord> list_experiments() const;
     std::optional<ExperimentRecord> experiment(int64_t id) const;
+    std::optional<ExperimentRecord> experiment_by_uuid(const std::string& uuid) const;
     std::vector<RunRecord> list_runs(const RunFilter& filter = {}) const;
     std::optional<RunRecord> run(int64_t id) const;
+    std::optional<RunRecord> run_by_uuid(const std::string& uuid) const;
     std::vector<RunRecord> runs_of_experiment(int64_t experiment_id) const;
 
     std::vector<TaskRecord> tasks(int64_t run_id) const;  // ordered by task_index (foundation first)
@@ -121,6 +130,25 @@ public:
     // does not know (analysis_keys.h) are skipped.
     std::vector<AnalysisPoint> analysis_points(int64_t run_id, std::optional<AnalysisKey> analysis = std::nullopt) const;
     std::vector<ArtifactRecord> artifacts(int64_t run_id) const;
+
+    // ---- listing and curves (run_listing.h, step_curve.h) ------------------------------------------
+
+    // A page of the runs matching `filter`, newest first, each with its final class-IL accuracy, in
+    // one SQL query (run_listing.cpp). `page.limit` 0 = every matching run.
+    RunPage list_run_page(const RunFilter& filter = {}, const RunPageRequest& page = {}) const;
+
+    // Run `run_id`'s per-step `series` downsampled to at most `max_buckets` (≥ 1, else
+    // std::invalid_argument) min/max/mean buckets in step order (step_curve.cpp); empty for a run
+    // without steps. The loss is read from a covering index (schema v5).
+    std::vector<CurveBucket> step_curve(int64_t run_id, StepSeries series = StepSeries::loss,
+                                        int max_buckets = 2000) const;
+
+    // ---- raw access -----------------------------------------------------------------------------
+
+    // Runs `fn` on this store's SQLite connection while holding the store's lock: for store modules
+    // that need their own SQL (shard_merge.h). No cached statement is mid-step while `fn` runs, so it
+    // may ATTACH databases and open transactions; it must leave none open and nothing attached.
+    void with_database(const std::function<void(Database&)>& fn) const;
 
     // ---- helpers --------------------------------------------------------------------------------
 

@@ -137,6 +137,31 @@ ALTER TABLE runs ADD COLUMN sweep_value TEXT NOT NULL DEFAULT '';
 ALTER TABLE class_eval_rows ADD COLUMN newly_wrong INTEGER;
 )sql";
 
+// Stable identities (uuid.h) for merging shards: every existing run and experiment gets a random
+// version-4 UUID in the same text format as new_uuid().
+#define LORICA_SQL_UUID4                                                                                 \
+    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "                          \
+    "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || "      \
+    "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))"
+constexpr std::string_view kMigration4 =
+    "ALTER TABLE runs ADD COLUMN uuid TEXT;"
+    "UPDATE runs SET uuid = " LORICA_SQL_UUID4 " WHERE uuid IS NULL;"
+    "CREATE UNIQUE INDEX runs_uuid ON runs(uuid);"
+    "ALTER TABLE experiments ADD COLUMN uuid TEXT;"
+    "UPDATE experiments SET uuid = " LORICA_SQL_UUID4 " WHERE uuid IS NULL;"
+    "CREATE UNIQUE INDEX experiments_uuid ON experiments(uuid);";
+#undef LORICA_SQL_UUID4
+
+// What the run listing (run_listing.h) and the downsampled curves (step_curve.h) read: runs by start
+// time; final-accuracy cells straight from an index (covering); the loss by (run, step) from an index
+// (covering; it replaces step_metrics_run, its prefix).
+constexpr std::string_view kMigration5 = R"sql(
+CREATE INDEX runs_started ON runs(started_at);
+CREATE INDEX eval_rows_cells ON eval_rows(run_id, phase, head_mode, after_task, eval_task, correct, total);
+CREATE INDEX step_metrics_curve ON step_metrics(run_id, step, loss);
+DROP INDEX step_metrics_run;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -145,6 +170,8 @@ const std::vector<Migration>& schema_migrations() {
         {2, "analysis points; run notes and duration; task planned steps, trainable parameters, duration",
          kMigration2},
         {3, "experiment variants and sweeps on runs; newly misclassified samples per class", kMigration3},
+        {4, "run and experiment UUIDs (backfilled) for merging shards", kMigration4},
+        {5, "indexes for the run listing (start time, accuracy cells) and loss curves", kMigration5},
     };
     return migrations;
 }

@@ -91,7 +91,7 @@ void StoreListener::buffered(std::size_t rows) {
 
 void StoreListener::handle(const ExperimentStarted& e) {
     flush_locked();
-    experiment_id_ = store_->insert_experiment(e);
+    experiment_id_ = store_->insert_experiment(e, {}, options_.experiment_uuid);
     experiment_open_ = true;
 }
 
@@ -109,7 +109,7 @@ void StoreListener::handle(const RunStarted& e) {
         implicit.config_json = e.config_json;
         implicit.config_hash = e.config_hash;
         implicit.seeds = {e.seed};
-        experiment_id_ = store_->insert_experiment(implicit);
+        experiment_id_ = store_->insert_experiment(implicit, {}, options_.experiment_uuid);
         experiment_open_ = true;
     }
     const int64_t id = store_->insert_run(experiment_id_.load(), e);

@@ -6,7 +6,7 @@
 // processes while training runs (WAL).
 //
 // Event mapping:
-//   ExperimentStarted  → experiments row (written at once)
+//   ExperimentStarted  → experiments row (written at once; its uuid = options.experiment_uuid or new)
 //   RunStarted         → runs row: status running, pid = getpid(), host, started_at, Lorica version
 //                        (written at once; a run with no ExperimentStarted before it gets an experiment
 //                        of its own, named after the method)
@@ -48,6 +48,11 @@ namespace lorica {
 struct StoreListenerOptions {
     std::size_t flush_rows = 256;                         // write once this many rows are buffered
     std::chrono::milliseconds flush_interval{250};        // ... or this long after the last write
+    // UUID of the experiment this listener writes (uuid.h format); "" = a new random one per
+    // ExperimentStarted. The jobs of one sweep pass the sweep's experiment UUID, so that their shards
+    // merge into one experiment (shard_merge.h); a database that already holds an experiment with this
+    // UUID gets its runs added to it.
+    std::string experiment_uuid;
 };
 
 class StoreListener final : public EventListener {

@@ -1,0 +1,92 @@
+// RunStore::list_run_page: the run listing in one SQL query (run_listing.h).
+
+#include <string>
+
+#include "engine/store/run_store.h"
+#include "engine/store/sqlite_db.h"
+
+namespace lorica {
+
+namespace {
+
+// The page of matching runs (newest first, with the size of the whole matching set as a window
+// count), then each page row's final class-IL accuracy from the covering index eval_rows_cells:
+// T = the last row of the matrix, and the mean over its cells j ≤ T (latest row of a cell wins,
+// max(rowid) picks it) when all T + 1 are present.
+constexpr const char* kListingSql = R"sql(
+WITH page AS (
+    SELECT id, uuid, experiment_id, run_index, seed, method, variant, variant_index, status, started_at,
+           ended_at, seconds, num_tasks, count(*) OVER () AS matching
+    FROM runs
+    WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0)
+      AND (?2 IS NULL OR status = ?2)
+      AND (?3 IS NULL OR experiment_id = ?3)
+      AND (?4 IS NULL OR started_at >= ?4)
+      AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)
+    ORDER BY id DESC
+    LIMIT ?6 OFFSET ?7
+)
+SELECT page.*,
+       (SELECT CASE WHEN count(*) = max(cell.t) + 1 THEN avg(cell.percent) END
+        FROM (SELECT last.t AS t, e.eval_task, 100.0 * e.correct / e.total AS percent, max(e.rowid)
+              FROM (SELECT max(after_task) AS t FROM eval_rows
+                    WHERE run_id = page.id AND phase = 'end_of_task' AND head_mode = 'class_il'
+                      AND after_task >= 0 AND eval_task >= 0 AND total > 0) AS last
+              JOIN eval_rows AS e
+                ON e.run_id = page.id AND e.phase = 'end_of_task' AND e.head_mode = 'class_il'
+               AND e.after_task = last.t AND e.eval_task >= 0 AND e.eval_task <= last.t AND e.total > 0
+              GROUP BY e.eval_task) AS cell) AS final_accuracy
+FROM page
+ORDER BY page.id DESC
+)sql";
+
+}  // namespace
+
+RunPage RunStore::list_run_page(const RunFilter& f, const RunPageRequest& request) const {
+    RunPage page;
+    with_database([&](Database& db) {
+        Statement st(db, kListingSql);
+        if (!f.method_contains.empty()) st.bind_text(1, f.method_contains);
+        if (f.status) st.bind_text(2, to_string(*f.status));
+        if (f.experiment_id) st.bind_int64(3, *f.experiment_id);
+        if (!f.since.empty()) st.bind_text(4, f.since);
+        if (!f.until.empty()) st.bind_text(5, f.until);
+        st.bind_int64(6, request.limit > 0 ? request.limit : -1);  // LIMIT -1 = no limit
+        st.bind_int64(7, request.offset > 0 ? request.offset : 0);
+        while (st.step()) {
+            RunSummary r;
+            r.id = st.column_int64(0);
+            r.uuid = st.column_text(1);
+            r.experiment_id = st.column_int64(2);
+            r.run_index = static_cast<int>(st.column_int64(3));
+            r.seed = st.column_int64(4);
+            r.method = st.column_text(5);
+            r.variant = st.column_text(6);
+            r.variant_index = static_cast<int>(st.column_int64(7));
+            r.status = run_status_from_string(st.column_text(8));
+            r.started_at = st.column_text(9);
+            r.ended_at = st.column_text(10);
+            r.seconds = st.column_double(11);
+            r.num_tasks = static_cast<int>(st.column_int64(12));
+            page.matching = st.column_int64(13);
+            if (!st.column_is_null(14)) r.final_accuracy = st.column_double(14);
+            page.runs.push_back(std::move(r));
+        }
+        if (page.runs.empty() && request.offset > 0) {
+            // The page lies past the end: count the matching runs on their own.
+            Statement count(db, "SELECT count(*) FROM runs WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0) "
+                                "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR experiment_id = ?3) "
+                                "AND (?4 IS NULL OR started_at >= ?4) "
+                                "AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)");
+            if (!f.method_contains.empty()) count.bind_text(1, f.method_contains);
+            if (f.status) count.bind_text(2, to_string(*f.status));
+            if (f.experiment_id) count.bind_int64(3, *f.experiment_id);
+            if (!f.since.empty()) count.bind_text(4, f.since);
+            if (!f.until.empty()) count.bind_text(5, f.until);
+            if (count.step()) page.matching = count.column_int64(0);
+        }
+    });
+    return page;
+}
+
+}  // namespace lorica

@@ -1,0 +1,68 @@
+// RunStore::step_curve: a per-step series downsampled to min/max/mean buckets (step_curve.h), one
+// aggregate query per bucket over an index range (loss: the covering index step_metrics_curve).
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "engine/store/run_store.h"
+#include "engine/store/sqlite_db.h"
+
+namespace lorica {
+
+namespace {
+
+const char* column_of(StepSeries series) {
+    switch (series) {
+        case StepSeries::loss: return "loss";
+        case StepSeries::lr: return "lr";
+        case StepSeries::step_ms: return "step_ms";
+    }
+    return "loss";
+}
+
+}  // namespace
+
+std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series, int max_buckets) const {
+    if (max_buckets < 1)
+        throw std::invalid_argument("step curve of run " + std::to_string(run_id) + ": max_buckets must be >= 1, got " +
+                                    std::to_string(max_buckets));
+    std::vector<CurveBucket> out;
+    with_database([&](Database& db) {
+        Statement range(db, "SELECT min(step), max(step) FROM step_metrics WHERE run_id = ?");
+        range.bind_int64(1, run_id);
+        if (!range.step() || range.column_is_null(0)) return;
+        const int64_t lo = range.column_int64(0);
+        const int64_t hi = range.column_int64(1);
+        range.reset();
+        const int64_t width = hi - lo + 1;  // steps spanned
+        const int64_t buckets = std::min<int64_t>(max_buckets, width);
+        const std::string col = column_of(series);
+        Statement bucket(db, "SELECT min(step), max(step), count(*), min(" + col + "), max(" + col + "), avg(" + col +
+                                 ") FROM step_metrics WHERE run_id = ?1 AND step >= ?2 AND step < ?3");
+        constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+        out.reserve(static_cast<std::size_t>(buckets));
+        for (int64_t b = 0; b < buckets; ++b) {
+            // Bucket b holds the steps s with floor((s - lo) * buckets / width) == b.
+            const int64_t begin = lo + (b * width + buckets - 1) / buckets;
+            const int64_t end = lo + ((b + 1) * width + buckets - 1) / buckets;
+            bucket.bind_int64(1, run_id).bind_int64(2, begin).bind_int64(3, end);
+            if (bucket.step() && bucket.column_int64(2) > 0) {
+                CurveBucket c;
+                c.first_step = bucket.column_int64(0);
+                c.last_step = bucket.column_int64(1);
+                c.points = bucket.column_int64(2);
+                const bool all_nan = bucket.column_is_null(3);
+                c.min = all_nan ? kNaN : bucket.column_double(3);
+                c.max = all_nan ? kNaN : bucket.column_double(4);
+                c.mean = all_nan ? kNaN : bucket.column_double(5);
+                out.push_back(c);
+            }
+            bucket.reset();
+        }
+    });
+    return out;
+}
+
+}  // namespace lorica
