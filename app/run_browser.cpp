@@ -4,11 +4,11 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QLabel>
 #include <QPushButton>
-#include <QTableWidget>
+#include <QTableView>
 #include <QVBoxLayout>
 
-#include "app/run_data.h"
 #include "engine/store/run_store.h"
 
 namespace lorica::app {
@@ -35,18 +35,21 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     filters->addWidget(until_, 1);
     layout->addLayout(filters);
 
-    table_ = new QTableWidget(this);
-    table_->setColumnCount(8);
-    table_->setHorizontalHeaderLabels(
-        {tr("run"), tr("exp"), tr("seed"), tr("method"), tr("status"), tr("started (UTC)"), tr("seconds"), tr("Acc %")});
+    model_ = new RunListModel(this);
+    table_ = new QTableView(this);
+    table_->setModel(model_);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->verticalHeader()->hide();
-    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);  // uniform rows: no per-row sizing
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setSortingEnabled(true);
+    table_->sortByColumn(RunListModel::kRun, Qt::DescendingOrder);
     layout->addWidget(table_, 1);
+    count_ = new QLabel(this);
+    layout->addWidget(count_);
 
     auto* buttons = new QHBoxLayout;
     auto* refresh_button = new QPushButton(tr("Refresh"), this);
@@ -73,11 +76,18 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
         const auto ids = selected_run_ids();
         if (ids.size() >= 1) Q_EMIT compare_requested(ids);
     });
-    connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { Q_EMIT open_requested(run_id_at(row)); });
+    connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+        Q_EMIT open_requested(run_id_at(index.row()));
+    });
 }
 
 void RunBrowser::set_store(std::shared_ptr<RunStore> store) {
     store_ = std::move(store);
+    loader_.reset();
+    if (store_) {
+        loader_ = std::make_unique<RunListLoader>(store_);
+        connect(loader_.get(), &RunListLoader::listed, this, &RunBrowser::show_listing);
+    }
     refresh();
 }
 
@@ -88,50 +98,39 @@ void RunBrowser::set_status_filter(const QString& status) {
 }
 
 void RunBrowser::refresh() {
-    table_->setSortingEnabled(false);
-    table_->setRowCount(0);
-    if (!store_) return;
+    if (!loader_) {
+        model_->set_runs({});
+        count_->setText(tr("no database"));
+        return;
+    }
     RunFilter filter;
     filter.method_contains = method_->text().trimmed().toStdString();
     if (const QString s = status_->currentData().toString(); !s.isEmpty()) filter.status = run_status_from_string(s.toStdString());
     filter.since = since_->text().trimmed().toStdString();
     filter.until = until_->text().trimmed().toStdString();
-    const auto runs = store_->list_runs(filter);
-    table_->setRowCount(static_cast<int>(runs.size()));
-    for (int row = 0; row < static_cast<int>(runs.size()); ++row) {
-        const RunRecord& r = runs[row];
-        auto number = [](double v, int decimals = 0) {
-            auto* item = new QTableWidgetItem;
-            item->setData(Qt::DisplayRole, decimals == 0 ? QVariant(static_cast<qlonglong>(v)) : QVariant(QString::number(v, 'f', decimals)));
-            item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-            return item;
-        };
-        table_->setItem(row, 0, number(static_cast<double>(r.id)));
-        table_->setItem(row, 1, number(static_cast<double>(r.experiment_id)));
-        table_->setItem(row, 2, number(static_cast<double>(r.seed)));
-        table_->setItem(row, 3, new QTableWidgetItem(QString::fromStdString(r.method)));
-        auto* status = new QTableWidgetItem(QString::fromLatin1(to_string(r.status)));
-        if (!r.message.empty()) status->setToolTip(QString::fromStdString(r.message));
-        table_->setItem(row, 4, status);
-        table_->setItem(row, 5, new QTableWidgetItem(QString::fromStdString(r.started_at).replace('T', ' ').left(19)));
-        table_->setItem(row, 6, number(r.seconds, 1));
-        QString acc;
-        if (r.status != RunStatus::running) {
-            std::vector<EvalRow> rows;
-            for (const auto& e : store_->eval_rows(r.id)) rows.push_back(e.row);
-            if (auto a = final_accuracy(AccuracyMatrix::from_eval_rows(rows, HeadMode::class_il, r.num_tasks)))
-                acc = QString::number(*a, 'f', 2);
-        }
-        table_->setItem(row, 7, new QTableWidgetItem(acc));
-    }
-    table_->setSortingEnabled(true);
+    RunPageRequest page;
+    page.limit = 0;  // every matching run: summaries are small, the model holds them as one vector
+    loader_->request(filter, page);
+    count_->setText(tr("listing…"));
 }
 
-int RunBrowser::row_count() const { return table_->rowCount(); }
+void RunBrowser::show_listing(quint64 generation, const RunPage& page, const QString& error) {
+    if (!loader_ || generation != loader_->latest_generation()) return;  // superseded by a newer filter
+    if (!error.isEmpty()) {
+        count_->setText(tr("cannot list runs: %1").arg(error));
+        return;
+    }
+    const QList<qint64> selected = selected_run_ids();
+    model_->set_runs(page.runs);
+    select_runs(selected);
+    count_->setText(tr("%n run(s)", nullptr, static_cast<int>(page.matching)));
+    Q_EMIT listing_shown(model_->rowCount(), page.matching);
+}
+
+int RunBrowser::row_count() const { return model_->rowCount(); }
 
 qint64 RunBrowser::run_id_at(int row) const {
-    const QTableWidgetItem* item = table_->item(row, 0);
-    return item ? item->data(Qt::DisplayRole).toLongLong() : 0;
+    return row >= 0 && row < model_->rowCount() ? model_->run_at(row).id : 0;
 }
 
 QList<qint64> RunBrowser::selected_run_ids() const {
@@ -143,10 +142,9 @@ QList<qint64> RunBrowser::selected_run_ids() const {
 
 void RunBrowser::select_runs(const QList<qint64>& ids) {
     table_->clearSelection();
-    for (int row = 0; row < table_->rowCount(); ++row)
+    for (int row = 0; row < model_->rowCount(); ++row)
         if (ids.contains(run_id_at(row)))
-            table_->selectionModel()->select(table_->model()->index(row, 0),
-                                             QItemSelectionModel::Select | QItemSelectionModel::Rows);
+            table_->selectionModel()->select(model_->index(row, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
 }
 
 }  // namespace lorica::app

@@ -2,17 +2,22 @@
 // RunBrowser: the runs stored in the open results database, with filters (method, status, start
 // date), reopening one run (with the other seeds of its experiment) and comparing several.
 //
-// Reads through RunStore (thread-safe, WAL: a run being written by this or another process shows up
-// on refresh). Final accuracy is the class-IL Acc of each finished or interrupted run.
+// A model/view over ONE SQL query (RunStore::list_run_page: every matching run with its final
+// class-IL accuracy), run off the GUI thread by RunListLoader; the newest filter wins, so typing
+// never freezes the window, whatever the size of the database. Sortable by any column.
 
 #include <memory>
 
 #include <QList>
 #include <QWidget>
 
+#include "app/run_list_loader.h"
+#include "app/run_list_model.h"
+
 class QComboBox;
+class QLabel;
 class QLineEdit;
-class QTableWidget;
+class QTableView;
 
 namespace lorica {
 class RunStore;
@@ -26,9 +31,10 @@ public:
     explicit RunBrowser(QWidget* parent = nullptr);
 
     void set_store(std::shared_ptr<RunStore> store);
+    // Asks for a new listing with the current filters (shown when it arrives: `listing_shown`).
     void refresh();
 
-    int row_count() const;
+    int row_count() const;  // rows shown now
     qint64 run_id_at(int row) const;
     QList<qint64> selected_run_ids() const;
     void select_runs(const QList<qint64>& ids);
@@ -38,14 +44,21 @@ public:
 Q_SIGNALS:
     void open_requested(qint64 run_id);
     void compare_requested(const QList<qint64>& run_ids);
+    // The newest listing is on screen: `rows` runs shown, `matching` runs match the filters.
+    void listing_shown(int rows, qint64 matching);
 
 private:
+    void show_listing(quint64 generation, const RunPage& page, const QString& error);
+
     std::shared_ptr<RunStore> store_;
+    std::unique_ptr<RunListLoader> loader_;
     QLineEdit* method_ = nullptr;
     QComboBox* status_ = nullptr;
     QLineEdit* since_ = nullptr;
     QLineEdit* until_ = nullptr;
-    QTableWidget* table_ = nullptr;
+    QTableView* table_ = nullptr;
+    RunListModel* model_ = nullptr;
+    QLabel* count_ = nullptr;
 };
 
 }  // namespace lorica::app

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 
 #include <QAction>
 #include <QComboBox>
@@ -22,6 +23,7 @@
 #include "app/engine_session.h"
 #include "app/main_window.h"
 #include "app/run_browser.h"
+#include "app/run_list_model.h"
 #include "app/run_views.h"
 #include "engine/store/run_store.h"
 #include "app/run_data.h"
@@ -293,21 +295,61 @@ private Q_SLOTS:
         QCOMPARE(views->foundation_classes()->series_count(), 2);
     }
 
+    void run_list_model_sorts_by_any_column() {
+        RunListModel model;
+        std::vector<RunSummary> runs(3);
+        runs[0].id = 7, runs[0].method = "sd-lora", runs[0].final_accuracy = 41.5, runs[0].seconds = 3;
+        runs[1].id = 9, runs[1].method = "lori-d", runs[1].seconds = 1;  // no accuracy yet
+        runs[2].id = 8, runs[2].method = "merged-lora", runs[2].final_accuracy = 55.25, runs[2].seconds = 2;
+        model.set_runs(runs);
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.data(model.index(0, RunListModel::kAccuracy)).toString(), QString("41.50"));
+        QCOMPARE(model.data(model.index(1, RunListModel::kAccuracy)).toString(), QString());
+        auto ids = [&model] {
+            QList<qint64> out;
+            for (int r = 0; r < model.rowCount(); ++r) out << model.run_at(r).id;
+            return out;
+        };
+        model.sort(RunListModel::kAccuracy, Qt::DescendingOrder);
+        QCOMPARE(ids(), (QList<qint64>{8, 7, 9}));  // a missing accuracy sorts below every value
+        model.sort(RunListModel::kMethod, Qt::AscendingOrder);
+        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
+        model.sort(RunListModel::kSeconds, Qt::AscendingOrder);
+        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
+        model.set_runs(runs);  // new rows keep the sort
+        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
+        model.sort(RunListModel::kRun, Qt::DescendingOrder);
+        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
+    }
+
     void run_browser_lists_reopens_and_compares() {
         MainWindow window;
         window.set_confirm_close(false);
         QVERIFY(window.open_database(db_path()));
         RunBrowser* browser = window.browser();
-        QCOMPARE(browser->row_count(), 2);
-        browser->set_status_filter("failed");
+        // The listing runs off the GUI thread: each change is shown when its listing arrives.
+        auto listed_after = [browser](const std::function<void()>& change) {
+            QSignalSpy shown(browser, &RunBrowser::listing_shown);
+            change();
+            return shown.wait(10000);
+        };
+        QTRY_COMPARE(browser->row_count(), 2);
+        QVERIFY(listed_after([&] { browser->set_status_filter("failed"); }));
         QCOMPARE(browser->row_count(), 0);
-        browser->set_status_filter("finished");
+        QVERIFY(listed_after([&] { browser->set_status_filter("finished"); }));
         QCOMPARE(browser->row_count(), 2);
-        browser->set_method_filter("LORA");
+        QVERIFY(listed_after([&] { browser->set_method_filter("LORA"); }));
         QCOMPARE(browser->row_count(), 2);
-        browser->set_method_filter("sd-lora");
+        // Typing: every keystroke asks for a listing; only the newest is shown.
+        QSignalSpy shown(browser, &RunBrowser::listing_shown);
+        for (const char* typed : {"s", "sd", "sd-", "sd-l", "sd-lo", "sd-lor", "sd-lora"}) browser->set_method_filter(typed);
+        QVERIFY(shown.wait(10000));
+        QTest::qWait(200);  // let any stale listing arrive: it must not be shown
         QCOMPARE(browser->row_count(), 0);
-        browser->set_method_filter("");
+        QCOMPARE(shown.last().at(0).toInt(), 0);
+        QVERIFY(shown.size() <= 7);
+        QVERIFY(listed_after([&] { browser->set_method_filter(""); }));
+        QCOMPARE(browser->row_count(), 2);
 
         auto runs = window.store()->list_runs();
         const qint64 first = runs[0].id;
