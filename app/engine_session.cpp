@@ -33,8 +33,8 @@ QString Progress::text() const {
 EngineSession::EngineSession(QObject* parent) : QObject(parent) {
     static const int registered = qRegisterMetaType<lorica::app::Progress>();
     Q_UNUSED(registered);
-    // A job that ended without its ExperimentFinished event (an exception escaped the engine) is
-    // noticed here, so the window never waits forever.
+    // A job that ended without its ExperimentFinished event (its preflight refused the input, or an
+    // exception escaped the engine) is noticed here, so the window never waits forever.
     watchdog_.setInterval(500);
     connect(&watchdog_, &QTimer::timeout, this, [this] {
         if (!job_ || !job_->done()) return;
@@ -42,8 +42,10 @@ EngineSession::EngineSession(QObject* parent) : QObject(parent) {
         if (!running_) return;
         running_ = false;
         paused_ = false;
+        const QString refused = QString::fromStdString(job_->preflight_error());
         finish_job();
         watchdog_.stop();
+        if (!refused.isEmpty()) Q_EMIT cannot_start(refused);  // bad input: nothing ran or was stored
         Q_EMIT experiment_finished(QStringLiteral("failed"));
     });
 }

@@ -50,7 +50,8 @@ public:
     ~EngineSession() override;
 
     // Starts `config`, writing into `store`. Throws (ConfigError, ...) when it cannot start; a session
-    // runs one experiment at a time (std::logic_error while one runs).
+    // runs one experiment at a time (std::logic_error while one runs). The input checks that read
+    // files (data, weights) run on the job's thread: bad input there is reported by cannot_start.
     void start(const ExperimentConfig& config, std::shared_ptr<RunStore> store);
     void pause();
     void resume();
@@ -69,6 +70,9 @@ Q_SIGNALS:
     void progress_changed(const lorica::app::Progress& progress);
     void data_changed();  // data() gained points (at most once per drained batch)
     void warning(const QString& message);
+    // The job's preflight (engine/train/preflight.h, run on the job's thread) found bad input: every
+    // problem, one message. Nothing was run or stored; experiment_finished("failed") follows.
+    void cannot_start(const QString& message);
     void run_finished(int run_index, const QString& status, const QString& message);
     void experiment_finished(const QString& status);
 

@@ -75,6 +75,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         statusBar()->showMessage(tr("run %1 started: %2, seed %3").arg(index + 1).arg(method).arg(seed), 5000);
         browser_->refresh();
     });
+    connect(session_, &EngineSession::cannot_start, this,
+            [this](const QString& message) { QMessageBox::warning(this, tr("Cannot start"), message); });
     connect(session_, &EngineSession::warning, this,
             [this](const QString& message) { statusBar()->showMessage(tr("warning: %1").arg(message), 10000); });
     connect(session_, &EngineSession::run_finished, this, [this](int index, const QString& status, const QString& message) {

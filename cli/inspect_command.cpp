@@ -43,8 +43,10 @@ int command_inspect(const std::string& path) {
             return 0;
         }
         if (fs::exists(fs::path(path) / "checkpoint.json")) {
-            std::ifstream in(fs::path(path) / "checkpoint.json");
-            nlohmann::json info = nlohmann::json::parse(in);
+            const fs::path info_path = fs::path(path) / "checkpoint.json";
+            std::ifstream in(info_path);
+            nlohmann::json info = nlohmann::json::parse(in, nullptr, false);
+            if (info.is_discarded()) throw std::runtime_error(info_path.string() + ": not valid JSON");
             std::printf("Lorica task checkpoint %s\n%s\n", path.c_str(), info.dump(2).c_str());
             std::printf("%s", describe_set(load_adapter_set((fs::path(path) / "adapter_set.safetensors").string())).c_str());
             return 0;

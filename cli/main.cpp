@@ -9,7 +9,11 @@
 //   lorica-cli inspect FILE|DIR
 //   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
 //   lorica-cli merge --into DB SHARD...   (cli/merge_command.h)
-// Exit codes: 0 success, 1 a run failed or was cancelled, 2 bad input (config, file, arguments).
+//   lorica-cli config [--preset NAME | --config FILE] [--set key=value]...
+// Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full: the message names the
+// step and the file) or was cancelled; 2 bad input: unknown or malformed arguments, a config field, a
+// missing or malformed file (config, data set, weights, adapter, database). `run` checks its input
+// before it creates anything in the database (engine/train/preflight.h, docs/bad-input.md).
 
 #include <csignal>
 #include <cstdio>
@@ -33,6 +37,7 @@
 #include "engine/methods/method_catalog.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
+#include "engine/train/preflight.h"
 #include "engine/train/training_job.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
@@ -47,22 +52,44 @@ void on_sigint(int) {
     if (TrainingJob* job = g_job.load()) job->cancel();
 }
 
+// Prints the notes of assembling a config (e.g. options dropped when --set changed method.name).
+nlohmann::json assembled_document(const std::string& config_path, const std::string& preset,
+                                  const std::vector<std::string>& overrides) {
+    AssembledConfig assembled = assemble_config(config_path, preset, overrides);
+    for (const auto& note : assembled.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+    return std::move(assembled.document);
+}
+
+// After the preflight: every failure from here on is a run that failed (exit 1), not bad input.
+int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, const std::string& db_path,
+                int progress_every);
+
 int command_run(const std::string& config_path, const std::string& preset, const std::vector<std::string>& overrides,
                 const std::string& db_path, int progress_every) {
-    nlohmann::json doc = assemble_config_document(config_path, preset, overrides);
-    ExperimentConfig config = parse_experiment_config(doc);
-    validate_experiment(config);  // every variant's config, method.name and method.options, before anything runs
-    log::info("run: " + to_json(config).dump());
+    // Bad input throws here (exit 2), before the database is opened or created.
+    CheckedExperiment checked = preflight_experiment(assembled_document(config_path, preset, overrides));
+    log::info("run: " + to_json(checked.config).dump());
+    auto store = std::make_shared<RunStore>(RunStore::open(db_path));  // a bad database file: exit 2
+    try {
+        return run_checked(std::move(checked), std::move(store), db_path, progress_every);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: the run failed: %s\n", e.what());
+        return 1;
+    }
+}
 
-    auto store = std::make_shared<RunStore>(RunStore::open(db_path));
+int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, const std::string& db_path,
+                int progress_every) {
+    const ExperimentConfig config = checked.config;
     auto store_listener = std::make_shared<StoreListener>(store);
     auto fanout = std::make_shared<EventFanout>();
-    fanout->add(store_listener);
+    // The printer first: a run that fails because the store cannot write (disk full) is still reported.
     fanout->add(std::make_shared<cli::ProgressPrinter>(progress_every));
+    fanout->add(store_listener);
 
     RunStatus status;
     {
-        TrainingJob job(config, fanout);
+        TrainingJob job(std::move(checked), fanout);
         g_job.store(&job);
         std::signal(SIGINT, on_sigint);
         std::signal(SIGTERM, on_sigint);
@@ -148,6 +175,9 @@ int command_metrics(const std::string& csv_path) {
 int main(int argc, char** argv) {
     CLI::App app{"lorica-cli: continual learning with low-rank adapters, headless"};
     app.require_subcommand(1);
+    app.footer("Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full) or was cancelled;\n"
+               "2 bad input (arguments, config fields, missing or malformed files), reported before anything runs\n"
+               "or is stored. See docs/bad-input.md.");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "debug logging on the console");
     std::string db_path = lorica::default_database_path();
@@ -218,9 +248,34 @@ int main(int argc, char** argv) {
 
     lorica::cli::MergeCommand merge_cmd(app);
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        if (argc > 1 && argv[1][0] != '-') {
+            bool known = false;
+            std::string names;
+            for (const auto* sub : app.get_subcommands({})) {
+                known = known || sub->get_name() == argv[1];
+                names += (names.empty() ? "" : ", ") + sub->get_name();
+            }
+            if (!known) {
+                std::fprintf(stderr, "error: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
+                return 2;
+            }
+        }
+        // Every other argument error is bad input: exit 2 (CLI11's own codes, e.g. 105, are not ours).
+        std::fprintf(stderr, "error: %s\n(see `lorica-cli --help`, or `lorica-cli COMMAND --help`)\n", e.what());
+        return 2;
+    }
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
     try {
+        // Reading commands never create a database: a missing file is bad input.
+        if ((runs_cmd.selected() || *show || *export_results_cmd || *export_cmd) && !std::filesystem::exists(db_path)) {
+            std::fprintf(stderr, "error: no results database at '%s' (give --db PATH, or start with `lorica-cli run`)\n",
+                         db_path.c_str());
+            return 2;
+        }
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
         if (merge_cmd.selected()) return merge_cmd.run();
         if (runs_cmd.selected()) return runs_cmd.run();
@@ -233,9 +288,7 @@ int main(int argc, char** argv) {
             return lorica::cli::command_export(export_request);
         }
         if (*config_cmd) {
-            auto config = lorica::parse_experiment_config(
-                lorica::assemble_config_document(config_cmd_path, config_cmd_preset, config_cmd_overrides));
-            lorica::validate_experiment(config);
+            auto config = lorica::preflight_config(assembled_document(config_cmd_path, config_cmd_preset, config_cmd_overrides));
             std::printf("%s\n", lorica::to_json(config).dump(2).c_str());
             return 0;
         }

@@ -102,7 +102,9 @@ ExperimentConfig parse_experiment_config(const json& document) {
         }
     }
     root.read("device", c.device);
-    if (c.device != "auto" && c.device != "cpu" && c.device.rfind("cuda", 0) != 0)
+    const bool cuda_index = c.device.rfind("cuda:", 0) == 0 && c.device.size() > 5 && c.device.size() <= 8 &&
+                            c.device.find_first_not_of("0123456789", 5) == std::string::npos;
+    if (c.device != "auto" && c.device != "cpu" && c.device != "cuda" && !cuda_index)
         throw ConfigError("device", "'" + c.device + "' is not allowed (allowed: auto, cpu, cuda, cuda:N)");
     root.read_int("threads", c.threads, 0, 1024);
     root.read("cache_dir", c.cache_dir);
@@ -227,6 +229,11 @@ ExperimentConfig parse_experiment_config(const json& document) {
                                               " exceeds the 10 classes of fashion-mnist");
     if (c.foundation.enabled && c.data.dataset == "fashion-mnist" && c.foundation.classes > 10)
         throw ConfigError("foundation.classes", "fashion-mnist has 10 classes");
+    if (c.data.dataset == "image-folder" && c.data.resize_size != 0 && c.data.resize_size < c.backbone.image_size)
+        throw ConfigError("data.resize_size", std::to_string(c.data.resize_size) + " is smaller than backbone.image_size (" +
+                                                  std::to_string(c.backbone.image_size) +
+                                                  "), the size images are cropped to (allowed: 0 or at least " +
+                                                  std::to_string(c.backbone.image_size) + ")");
     if (!c.eval.class_il && !c.eval.task_il)
         throw ConfigError("eval.task_il", "at least one of eval.class_il and eval.task_il must be true");
     if (has_variants(c)) (void)expand_variants(c);  // validates every variant's effective config

@@ -1,5 +1,7 @@
 #include "engine/config/experiment_variants.h"
 
+#include "engine/config/method_switch.h"
+
 namespace lorica {
 namespace {
 
@@ -41,6 +43,7 @@ std::vector<ExperimentVariant> expand_variants(const ExperimentConfig& config) {
     plain.variants.clear();
     plain.sweep = SweepSpec{};
     const nlohmann::json base = to_json(plain);
+    const std::string base_method = plain.method.name;
 
     // Explicit variants (or one unlabelled base), each crossed with the sweep values (or none).
     std::vector<VariantSpec> explicit_variants = config.variants;
@@ -57,7 +60,13 @@ std::vector<ExperimentVariant> expand_variants(const ExperimentConfig& config) {
             v.field_prefix = config.variants.empty() ? "" : "variants[" + std::to_string(i) + "].set";
             nlohmann::json doc = base;
             try {
-                for (const auto& [key, value] : spec.set.items()) set_field(doc, key, value);
+                std::vector<std::string> keys;
+                for (const auto& [key, value] : spec.set.items()) {
+                    set_field(doc, key, value);
+                    keys.push_back(key);
+                }
+                // A variant that switches the method starts from the new method's default options.
+                (void)drop_replaced_method_options(doc, base_method, keys);
             } catch (const ConfigError& e) {
                 throw ConfigError(v.field_prefix, "variant '" + v.label + "': " + e.what());
             }

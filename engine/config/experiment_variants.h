@@ -2,9 +2,11 @@
 // Expansion of an experiment's variants (variant_spec.h) into effective, validated configs.
 //
 // Each variant's config = the base config without its "variants"/"sweep" sections, then the
-// variant's overrides, then parse_experiment_config. An experiment without variants expands to one
-// unlabelled variant: the base config itself. Errors name the variant's field, e.g.
-// "variants[2].set.method.rank" or "sweep.values[3]", and the variant's label.
+// variant's overrides, then parse_experiment_config. A variant whose `set` changes method.name
+// without setting method.options starts from the new method's default options (method_switch.h).
+// An experiment without variants expands to one unlabelled variant: the base config itself. Errors
+// name the variant's field, e.g. "variants[2].set.method.rank" or "sweep.values[3]", and the
+// variant's label.
 //
 // The foundation cache key (engine/train/foundation.h) depends only on the data, foundation and
 // backbone sections and the seed, so variants that leave those equal share one cached foundation.

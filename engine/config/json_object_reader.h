@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -77,6 +78,12 @@ public:
         const json* v = find(key);
         if (!v) return;
         if (!v->is_number_integer()) throw ConfigError(field(key), "must be an integer, got " + v->dump());
+        // The range never exceeds what `Int` holds (a value past it would wrap when stored).
+        max = std::min<int64_t>(max, std::numeric_limits<Int>::max());
+        min = std::max<int64_t>(min, std::numeric_limits<Int>::min());
+        if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+            throw ConfigError(field(key), "must be in [" + std::to_string(min) + ", " +
+                                              (max == INT64_MAX ? "∞" : std::to_string(max)) + "], got " + v->dump());
         int64_t x = v->get<int64_t>();
         if (x < min || x > max) throw ConfigError(field(key), "must be in [" + std::to_string(min) + ", " +
                                                                  (max == INT64_MAX ? "∞" : std::to_string(max)) +

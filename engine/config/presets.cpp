@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "engine/config/experiment_config.h"
+#include "engine/config/method_switch.h"
+#include "engine/util/log.h"
 
 namespace lorica {
 
@@ -54,12 +56,30 @@ nlohmann::json read_json_file(const std::string& path) {
     }
 }
 
+AssembledConfig assemble_config(const std::string& config_path, const std::string& preset,
+                                const std::vector<std::string>& overrides) {
+    AssembledConfig out;
+    out.document = config_path.empty() ? read_json_file(find_preset(preset.empty() ? "default" : preset))
+                                       : read_json_file(config_path);
+    if (!out.document.is_object())
+        throw ConfigError("", "config " + (config_path.empty() ? "preset '" + preset + "'" : "file '" + config_path + "'") +
+                                  " must hold a JSON object, got " + out.document.type_name());
+    const std::string previous_method = document_method_name(out.document);
+    std::vector<std::string> keys;
+    for (const auto& o : overrides) {
+        apply_override(out.document, o);
+        keys.push_back(o.substr(0, o.find('=')));
+    }
+    if (std::string note = drop_replaced_method_options(out.document, previous_method, keys); !note.empty())
+        out.notes.push_back(note);
+    return out;
+}
+
 nlohmann::json assemble_config_document(const std::string& config_path, const std::string& preset,
                                         const std::vector<std::string>& overrides) {
-    nlohmann::json doc = config_path.empty() ? read_json_file(find_preset(preset.empty() ? "default" : preset))
-                                             : read_json_file(config_path);
-    for (const auto& o : overrides) apply_override(doc, o);
-    return doc;
+    AssembledConfig assembled = assemble_config(config_path, preset, overrides);
+    for (const auto& note : assembled.notes) log::info(note);
+    return std::move(assembled.document);
 }
 
 }  // namespace lorica

@@ -24,7 +24,16 @@ std::string find_preset(const std::string& name);
 nlohmann::json read_json_file(const std::string& path);
 
 // The assembled config document: `config_path` if given, else preset `preset` (default "default"),
-// then each `overrides` entry ("key=value") applied in order.
+// then each `overrides` entry ("key=value") applied in order. When the overrides change method.name,
+// the previous method's options are dropped unless the overrides set method.options too
+// (method_switch.h); `notes` says what was dropped, for the front end to print.
+struct AssembledConfig {
+    nlohmann::json document;
+    std::vector<std::string> notes;
+};
+AssembledConfig assemble_config(const std::string& config_path, const std::string& preset,
+                                const std::vector<std::string>& overrides);
+// The same, document only (the notes are logged).
 nlohmann::json assemble_config_document(const std::string& config_path, const std::string& preset,
                                         const std::vector<std::string>& overrides);
 

@@ -64,9 +64,12 @@ void StoreListener::flush_locked() {
     try {
         store_->append(run_id_.load(), batch);
     } catch (const std::exception& e) {
-        spdlog::error("results database '{}': {} row(s) of run {} not written: {}", store_->path(), rows,
-                      run_id_.load(), e.what());
-        throw;
+        // Where the run was, for the run's failure message (the SQLite message names the file).
+        std::string where = "run " + std::to_string(run_id_.load());
+        if (last_step_ >= 0) where += ", task " + std::to_string(last_task_) + ", step " + std::to_string(last_step_);
+        spdlog::error("results database '{}': {} row(s) of {} not written: {}", store_->path(), rows, where, e.what());
+        throw std::runtime_error("results database '" + store_->path() + "': " + std::to_string(rows) + " row(s) of " +
+                                 where + " not written: " + e.what());
     }
 }
 
@@ -112,6 +115,8 @@ void StoreListener::handle(const RunStarted& e) {
         experiment_id_ = store_->insert_experiment(implicit, {}, options_.experiment_uuid);
         experiment_open_ = true;
     }
+    last_task_ = -1;
+    last_step_ = -1;
     const int64_t id = store_->insert_run(experiment_id_.load(), e);
     run_id_ = id;
     run_ids_.push_back(id);
@@ -150,7 +155,14 @@ void StoreListener::handle(const RunFinished& e) {
         flush_error = std::current_exception();
     }
     run_open_ = false;  // whatever happens next, the run's events are over
-    store_->finish_run(run_id_.load(), e.status, e.message, e.seconds);
+    try {
+        store_->finish_run(run_id_.load(), e.status, e.message, e.seconds);
+    } catch (const std::exception& error) {
+        // The row keeps status running; the next RunStore::open marks it interrupted.
+        spdlog::error("results database '{}': the end of run {} ({}{}{}) not recorded: {}", store_->path(), run_id_.load(),
+                      to_string(e.status), e.message.empty() ? "" : ": ", e.message, error.what());
+        throw;
+    }
     if (flush_error) std::rethrow_exception(flush_error);
 }
 
@@ -169,6 +181,8 @@ void StoreListener::handle(const EpochFinished&) {}
 
 void StoreListener::handle(const StepMetrics& e) {
     if (!accepting("StepMetrics")) return;
+    last_task_ = e.task;
+    last_step_ = e.step;
     pending_.steps.push_back(e);
     buffered(1);
 }

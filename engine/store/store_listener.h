@@ -26,7 +26,8 @@
 // Threading: `on_event` follows EventListener's contract (one thread at a time). `flush` may be
 // called from any thread; the id getters may be called from any thread at any time.
 //
-// Errors: a failed write throws from `on_event` (DatabaseError naming the file); the rows of the
+// Errors: a failed write throws from `on_event` (std::runtime_error naming the file, the run and its
+// last task and step, and SQLite's message, e.g. "database or disk is full"); the rows of the
 // failed batch are dropped, so a later RunFinished can still record the run's end. The destructor
 // never throws: it logs. A run still open when the listener is destroyed is marked interrupted.
 
@@ -116,6 +117,8 @@ private:
     bool run_open_ = false;
     bool warned_no_run_ = false;
     std::vector<int64_t> run_ids_;
+    int last_task_ = -1;       // of the last StepMetrics of the current run, for error messages
+    int64_t last_step_ = -1;
 
     std::atomic<int64_t> run_id_{0};
     std::atomic<int64_t> experiment_id_{0};

@@ -9,6 +9,7 @@
 #include "engine/store/sweep_summary.h"
 #include "engine/methods/method_catalog.h"
 #include "engine/train/device.h"
+#include "engine/train/preloaded_data.h"
 #include "engine/train/stream_trainer.h"
 
 namespace lorica {
@@ -87,7 +88,8 @@ void validate_experiment(const ExperimentConfig& config) {
     }
 }
 
-RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel) {
+RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel,
+                         std::shared_ptr<const PreloadedData> preloaded) {
     const nlohmann::json effective = to_json(config);
     ExperimentStarted experiment{config.name, effective.dump(), config_hash(effective), config.seeds, {}};
     std::vector<ExperimentVariant> variants;
@@ -120,8 +122,12 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
                                               std::to_string(variants.size()) + ": " + variant.label);
         VariantRunListener tagged(events, variant, rank_sweep);
         // Image folders decode to the backbone's size and channels: both sections key the loaded data.
-        const nlohmann::json c_json = to_json(c);
-        const nlohmann::json data_section = {c_json["data"], c_json["backbone"]};
+        const nlohmann::json data_section = dataset_key(c);
+        if (preloaded && loaded_data != data_section && preloaded->key == data_section) {
+            raw = preloaded->raw;
+            loaded_data = data_section;
+        }
+        preloaded.reset();  // only the first variant's data is preloaded; later ones load their own
         if (loaded_data != data_section) {
             try {
                 const auto start = std::chrono::steady_clock::now();

@@ -9,16 +9,23 @@
 // method.rank, every finished run also emits the rank-sweep points (engine/store/sweep_summary.h,
 // AnalysisKey::rank_sweep) just before its RunFinished, so they are stored with the run.
 
+#include <memory>
+
 #include "engine/config/experiment_config.h"
 #include "engine/vocabulary/cancel_token.h"
 #include "engine/vocabulary/event_listener.h"
 
 namespace lorica {
 
+struct PreloadedData;  // engine/train/preloaded_data.h
+
 // Returns the experiment's status: finished when every run finished, failed when any failed,
 // cancelled when cancelled. Never throws for training errors (they are reported as events);
 // data-set errors before a variant's first run are reported as a failed run of its first seed.
-RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel);
+// `preloaded`: the data set preflight loaded for the first variant (preflight.h); used instead of
+// loading the same data again when its key matches.
+RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel,
+                         std::shared_ptr<const PreloadedData> preloaded = nullptr);
 
 // Checks everything that can be checked before a run starts: every variant's effective config and
 // its method (name and options). Throws ConfigError naming the field, for a variant prefixed with

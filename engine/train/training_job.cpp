@@ -1,15 +1,34 @@
 #include "engine/train/training_job.h"
 
 #include "engine/train/experiment_runner.h"
+#include "engine/train/preloaded_data.h"
 
 namespace lorica {
 
 TrainingJob::TrainingJob(ExperimentConfig config, std::shared_ptr<EventListener> listener)
     : config_(std::move(config)), listener_(std::move(listener)) {
-    thread_ = std::thread([this] {
+    start(true, nullptr);
+}
+
+TrainingJob::TrainingJob(CheckedExperiment checked, std::shared_ptr<EventListener> listener)
+    : config_(std::move(checked.config)), listener_(std::move(listener)) {
+    start(false, std::move(checked.data));
+}
+
+void TrainingJob::start(bool preflight, std::shared_ptr<const PreloadedData> data) {
+    thread_ = std::thread([this, preflight, data = std::move(data)]() mutable {
         RunStatus s = RunStatus::failed;
         try {
-            s = run_experiment(config_, *listener_, token_);
+            if (preflight) {
+                CheckedExperiment checked = preflight_experiment(config_);
+                config_ = std::move(checked.config);
+                data = std::move(checked.data);
+            }
+            s = run_experiment(config_, *listener_, token_, std::move(data));
+        } catch (const PreflightError& e) {
+            std::lock_guard lock(error_mutex_);
+            preflight_error_ = e.what();
+            s = RunStatus::failed;
         } catch (const std::exception&) {
             s = RunStatus::failed;
         }
@@ -26,6 +45,11 @@ TrainingJob::~TrainingJob() {
 RunStatus TrainingJob::wait() {
     if (thread_.joinable()) thread_.join();
     return status_.load();
+}
+
+std::string TrainingJob::preflight_error() const {
+    std::lock_guard lock(error_mutex_);
+    return preflight_error_;
 }
 
 }  // namespace lorica

@@ -545,6 +545,23 @@ private Q_SLOTS:
         QCOMPARE(runs.back().status, RunStatus::cancelled);
         delete window;
     }
+
+    // Bad input found by the job's preflight: one message, no run stored, no window waiting forever.
+    void bad_input_is_refused_before_anything_is_stored() {
+        auto store = std::make_shared<RunStore>(RunStore::open(dir_.filePath("refused.db").toStdString()));
+        EngineSession session;
+        QSignalSpy refused(&session, &EngineSession::cannot_start);
+        QSignalSpy finished(&session, &EngineSession::experiment_finished);
+        nlohmann::json config = tiny_config(dir_.filePath("cache"), {0});
+        config["data"]["train_per_class"] = 100000;  // more than Fashion-MNIST has
+        session.start(parse_experiment_config(config), store);
+        QTRY_COMPARE_WITH_TIMEOUT(refused.count(), 1, 60000);
+        QVERIFY(refused.at(0).at(0).toString().contains(QStringLiteral("data.train_per_class")));
+        QTRY_COMPARE(finished.count(), 1);
+        QVERIFY(!session.running());
+        QVERIFY(store->list_runs().empty());
+        QVERIFY(store->list_experiments().empty());
+    }
 };
 
 QTEST_MAIN(GuiTests)

@@ -1,0 +1,330 @@
+#include "engine/train/preflight.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <torch/torch.h>
+
+#include "engine/config/experiment_variants.h"
+#include "engine/data/raw_dataset.h"
+#include "engine/io/timm_weights.h"
+#include "engine/model/adapter_targets.h"
+#include "engine/model/vit.h"
+#include "engine/stream/stream_spec.h"
+#include "engine/train/device.h"
+#include "engine/train/experiment_runner.h"
+#include "engine/train/preloaded_data.h"
+
+namespace lorica {
+namespace fs = std::filesystem;
+
+nlohmann::json dataset_key(const ExperimentConfig& config) {
+    const nlohmann::json j = to_json(config);
+    return {j["data"], j["backbone"]};
+}
+
+namespace {
+
+// ---- messages -----------------------------------------------------------------------------------
+
+// "config field 'x': must be ..." → "must be ..." (the subject already names the field).
+std::string without_field_prefix(const ConfigError& e) {
+    std::string message = e.what();
+    const std::string prefix = "config field '" + e.field() + "': ";
+    if (!e.field().empty() && message.rfind(prefix, 0) == 0) message = message.substr(prefix.size());
+    return message;
+}
+
+std::string compose(const std::vector<PreflightProblem>& problems) {
+    std::string out = "cannot start the experiment: " + std::to_string(problems.size()) +
+                      (problems.size() == 1 ? " problem" : " problems") + " (nothing was run or stored)";
+    for (const auto& p : problems) out += "\n  - " + p.subject + ": " + p.message;
+    return out;
+}
+
+// The top-level config section a subject belongs to: "train" for "train.optimizer.lr",
+// "variants" for "variants[2].set.method.rank".
+std::string section_of(const std::string& subject) {
+    const auto end = subject.find_first_of(".[");
+    return subject.substr(0, end);
+}
+
+class Problems {
+public:
+    void add(std::string subject, std::string message) {
+        for (const auto& p : list_)
+            if (p.subject == subject && p.message == message) return;  // variants sharing a section
+        list_.push_back({std::move(subject), std::move(message)});
+    }
+    bool touches(std::initializer_list<const char*> sections) const {
+        for (const auto& p : list_)
+            for (const char* s : sections)
+                if (section_of(p.subject) == s) return true;
+        return false;
+    }
+    bool empty() const { return list_.empty(); }
+    std::vector<PreflightProblem> take() { return std::move(list_); }
+
+private:
+    std::vector<PreflightProblem> list_;
+};
+
+// ---- 1. config ----------------------------------------------------------------------------------
+
+// Drops the field a ConfigError named from the document, so that parsing again reaches the next
+// problem. Returns false when nothing could be dropped (the error would repeat).
+bool drop_field(nlohmann::json& doc, const std::string& field) {
+    if (field.empty() || !doc.is_object()) return false;
+    const std::string section = section_of(field);
+    if (section == "variants" || section == "sweep") return doc.erase(section) > 0;  // all variants at once
+    nlohmann::json* node = &doc;
+    size_t start = 0;
+    while (true) {
+        size_t dot = field.find('.', start);
+        std::string part = field.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        const auto bracket = part.find('[');
+        const bool last = dot == std::string::npos || bracket != std::string::npos;
+        if (bracket != std::string::npos) part = part.substr(0, bracket);  // "domains[3]": the whole list
+        if (!node->is_object() || !node->contains(part)) return false;
+        if (last) {
+            node->erase(part);
+            // An unknown method's options were written for that method: they go with its name.
+            if (field == "method.name" && node->contains("options")) node->erase("options");
+            return true;
+        }
+        node = &(*node)[part];
+        start = dot + 1;
+    }
+}
+
+// Parses and validates, collecting one problem per bad field. `config` is set when the document,
+// less its bad fields, parses.
+struct ConfigCheck {
+    std::optional<ExperimentConfig> config;
+    Problems problems;
+};
+
+ConfigCheck check_config(nlohmann::json doc) {
+    ConfigCheck out;
+    for (int i = 0; i < kMaxConfigProblems; ++i) {
+        try {
+            ExperimentConfig config = parse_experiment_config(doc);
+            validate_experiment(config);
+            out.config = std::move(config);
+            return out;
+        } catch (const ConfigError& e) {
+            out.problems.add(e.field().empty() ? "config" : e.field(), without_field_prefix(e));
+            if (!drop_field(doc, e.field())) return out;
+        } catch (const std::exception& e) {
+            out.problems.add("method", e.what());
+            return out;
+        }
+    }
+    out.problems.add("config", "more than " + std::to_string(kMaxConfigProblems) + " problems; fix these first");
+    return out;
+}
+
+// ---- 3. data ------------------------------------------------------------------------------------
+
+std::vector<int64_t> per_class_counts(const torch::Tensor& labels, int num_classes) {
+    std::vector<int64_t> counts(std::max(num_classes, 0), 0);
+    if (!labels.defined() || labels.numel() == 0) return counts;
+    torch::Tensor c = torch::bincount(labels.to(torch::kInt64).flatten(), {}, num_classes).to(torch::kInt64).contiguous();
+    for (int64_t i = 0; i < std::min<int64_t>(c.size(0), num_classes); ++i) counts[i] = c[i].item<int64_t>();
+    return counts;
+}
+
+std::string class_label(const RawDataset& raw, int cls) {
+    std::string out = "class " + std::to_string(cls);
+    if (cls >= 0 && cls < static_cast<int>(raw.class_names.size())) out += " ('" + raw.class_names[cls] + "')";
+    return out;
+}
+
+// What one per-class count field asks of the classes it applies to, and the class that fits worst.
+struct CountDemand {
+    std::string split;         // "training" / "test"
+    int64_t take = 0;          // images asked per class (0 = all the class has)
+    int64_t allowed = INT64_MAX;  // the most every class involved can give (after the skipped ones)
+    bool short_of = false;
+    int worst_class = -1;
+    int64_t worst_available = 0, worst_skip = 0;
+
+    void need(const std::vector<int64_t>& counts, int cls, int64_t skip) {
+        const int64_t available = cls < static_cast<int>(counts.size()) ? counts[cls] : 0;
+        allowed = std::min(allowed, available - skip);
+        const bool fits = skip < available && skip + take <= available;
+        if (!fits && (!short_of || available - skip < worst_available - worst_skip)) {
+            short_of = true;
+            worst_class = cls;
+            worst_available = available;
+            worst_skip = skip;
+        }
+    }
+};
+
+void report_counts(const std::string& field, const CountDemand& d, const RawDataset& raw, const std::string& prefix,
+                   Problems& problems) {
+    if (!d.short_of) return;
+    std::string message = prefix + (d.take == 0 ? std::string("all") : std::to_string(d.take)) + " " + d.split +
+                          " images per class asked, but " + class_label(raw, d.worst_class) + " of " + raw.name +
+                          " has " + std::to_string(d.worst_available) + " " + d.split + " images";
+    if (d.worst_skip > 0)
+        message += ", " + std::to_string(d.worst_skip) + " of them taken by foundation.train_per_class first";
+    message += d.allowed > 0 ? " (allowed here: at most " + std::to_string(d.allowed) + ")"
+                             : " (no images of that class are left: lower foundation.train_per_class)";
+    problems.add(field, message);
+}
+
+void check_class_counts(const ExperimentConfig& c, const RawDataset& raw, const std::string& prefix, Problems& problems) {
+    const int64_t channels = raw.train_images.defined() && raw.train_images.dim() == 4 ? raw.train_images.size(1) : 0;
+    if (!c.data.normalize_mean.empty() && static_cast<int64_t>(c.data.normalize_mean.size()) != channels)
+        problems.add("data.normalize_mean", prefix + "has " + std::to_string(c.data.normalize_mean.size()) +
+                                                " entries, but the images of " + raw.name + " have " +
+                                                std::to_string(channels) + " channels (allowed: one entry per channel, or [])");
+    const std::vector<int64_t> train = per_class_counts(raw.train_labels, raw.num_classes);
+    const std::vector<int64_t> test = per_class_counts(raw.test_labels, raw.num_classes);
+    CountDemand foundation{"training", c.foundation.train_per_class}, stream{"training", c.data.train_per_class},
+        testing{"test", c.data.test_per_class};
+    std::vector<int64_t> seeds = c.seeds;
+    if (c.stream.class_order_seed) seeds = {0};  // one class order for every seed
+    for (int64_t seed : seeds) {
+        StreamSpec spec;
+        try {
+            spec = make_stream_spec(c, seed, raw.num_classes);
+        } catch (const ConfigError& e) {
+            problems.add(e.field(), prefix + without_field_prefix(e) + " (" + raw.name + ")");
+            return;
+        }
+        const auto& found = spec.foundation_classes;
+        for (int cls : found) {
+            foundation.need(train, cls, 0);
+            testing.need(test, cls, 0);
+        }
+        for (const TaskSpec& task : spec.tasks)
+            for (int cls : task.classes) {
+                const bool in_foundation = std::find(found.begin(), found.end(), cls) != found.end();
+                stream.need(train, cls, in_foundation ? c.foundation.train_per_class : 0);
+                testing.need(test, cls, 0);
+            }
+    }
+    report_counts("foundation.train_per_class", foundation, raw, prefix, problems);
+    report_counts("data.train_per_class", stream, raw, prefix, problems);
+    report_counts("data.test_per_class", testing, raw, prefix, problems);
+}
+
+std::string data_subject(const DataConfig& data) {
+    if (!data.file_list.empty()) return "data.file_list";
+    return data.root.empty() ? "data.dataset" : "data.root";
+}
+
+// ---- 4., 5. backbone weights and adapter targets -------------------------------------------------
+
+void check_model(const ExperimentConfig& c, const std::string& prefix, bool weights, bool targets, Problems& problems) {
+    torch::NoGradGuard no_grad;
+    const int64_t head_classes = c.foundation.enabled ? c.foundation.classes : 0;
+    VisionTransformer model(ViTOptions::from_config(c.backbone, head_classes));
+    if (weights && !c.backbone.weights.empty()) {
+        std::error_code ec;
+        if (!fs::exists(c.backbone.weights, ec))
+            problems.add("backbone.weights", prefix + "'" + c.backbone.weights + "': no such file (allowed: a timm-layout "
+                                                      "safetensors file, or \"\" for no weights)");
+        else if (fs::is_directory(c.backbone.weights, ec))
+            problems.add("backbone.weights", prefix + "'" + c.backbone.weights + "' is a directory, not a safetensors file");
+        else
+            try {
+                (void)load_timm_weights(model, c.backbone.weights);
+            } catch (const std::exception& e) {
+                problems.add("backbone.weights", prefix + e.what());
+            }
+    }
+    if (targets) try {
+            (void)resolve_adapter_sites(model, c.method.targets);
+        } catch (const std::exception& e) {
+            problems.add("method.targets", prefix + e.what());
+        }
+}
+
+CheckedExperiment check_experiment(ConfigCheck check) {
+    Problems& problems = check.problems;
+    if (!check.config) throw PreflightError(problems.take());
+    CheckedExperiment out;
+    out.config = *check.config;
+    const std::vector<ExperimentVariant> variants = expand_variants(out.config);
+    const bool labelled = has_variants(out.config);
+
+    // 2. device
+    if (!problems.touches({"device"})) {
+        std::set<std::string> devices;
+        for (const auto& v : variants) devices.insert(v.config.device);
+        for (const auto& d : devices) try {
+                (void)resolve_device(d);
+            } catch (const std::exception& e) {
+                problems.add("device", "'" + d + "': " + e.what() + " (allowed here: auto, cpu)");
+            }
+    }
+
+    // 3. data
+    const bool data_ok = !problems.touches({"data", "backbone"});
+    const bool counts_ok = data_ok && !problems.touches({"stream", "foundation", "seeds"});
+    if (data_ok) {
+        nlohmann::json loaded_key;  // key of `raw` (null = none loaded)
+        RawDataset raw;
+        bool loaded = false;
+        for (const auto& v : variants) {
+            const std::string prefix = labelled ? "variant '" + v.label + "': " : "";
+            const nlohmann::json key = dataset_key(v.config);
+            if (key != loaded_key) {
+                loaded_key = key;
+                loaded = false;
+                try {
+                    raw = load_raw_dataset(v.config);
+                    loaded = true;
+                } catch (const ConfigError& e) {
+                    problems.add(e.field(), prefix + without_field_prefix(e));
+                } catch (const std::exception& e) {
+                    problems.add(data_subject(v.config.data), prefix + e.what());
+                }
+                if (loaded && !out.data) out.data = std::make_shared<const PreloadedData>(PreloadedData{key, raw});
+            }
+            if (loaded && counts_ok) check_class_counts(v.config, raw, prefix, problems);
+        }
+    }
+
+    // 4., 5. weights and targets, once per distinct backbone / weights / targets
+    const bool weights_ok = !problems.touches({"backbone"});
+    const bool targets_ok = weights_ok && !problems.touches({"method"});
+    std::set<std::string> checked;
+    for (const auto& v : variants) {
+        const nlohmann::json j = to_json(v.config);
+        const std::string key = nlohmann::json{j["backbone"], j["method"]["targets"], v.config.foundation.enabled,
+                                               v.config.foundation.classes}.dump();
+        if (!checked.insert(key).second) continue;
+        // A backbone too large to build here is left to the run (it fails there, naming the step).
+        const double parameters = v.config.backbone.depth * (4.0 + 2.0 * v.config.backbone.mlp_ratio) *
+                                  double(v.config.backbone.dim) * v.config.backbone.dim;
+        if (weights_ok && parameters < 2e9)
+            check_model(v.config, labelled ? "variant '" + v.label + "': " : "", weights_ok, targets_ok, problems);
+    }
+
+    if (!problems.empty()) throw PreflightError(problems.take());
+    return out;
+}
+
+}  // namespace
+
+PreflightError::PreflightError(std::vector<PreflightProblem> problems)
+    : std::runtime_error(compose(problems)), problems_(std::move(problems)) {}
+
+CheckedExperiment preflight_experiment(const nlohmann::json& document) { return check_experiment(check_config(document)); }
+
+CheckedExperiment preflight_experiment(const ExperimentConfig& config) { return preflight_experiment(to_json(config)); }
+
+ExperimentConfig preflight_config(const nlohmann::json& document) {
+    ConfigCheck check = check_config(document);
+    if (!check.config) throw PreflightError(check.problems.take());
+    return *check.config;
+}
+
+}  // namespace lorica

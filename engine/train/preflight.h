@@ -1,0 +1,88 @@
+#pragma once
+// Preflight: everything about an experiment's input that can be checked before it starts, checked
+// before the experiment record is created, with every problem reported in one message.
+//
+// A front end calls `preflight_experiment` on the assembled config document (presets.h) — the CLI
+// before it opens the results database, the GUI's job on its thread before its first event — and
+// gets either a CheckedExperiment to run or a PreflightError listing the problems. Bad input thus
+// never becomes a failed run in the database: `lorica-cli` exits 2 with the message, the GUI shows
+// it (docs/bad-input.md).
+//
+// What is checked, in this order (each problem names the field or file, what was found, what is
+// allowed):
+//   1. config: every field (parse_experiment_config) and every variant's method and method.options
+//      (validate_experiment). The parser stops at a field's first error; preflight then drops that
+//      field (so its default applies) and parses again, to collect the errors of the other fields
+//      too (at most kMaxConfigProblems).
+//   2. device: resolvable here ("cuda" without a usable CUDA device is a problem).
+//   3. data, once per distinct data section of the variants: the data set loads (root exists, the
+//      layout is right, every IDX / CIFAR batch / image file / file list is readable and well
+//      formed, the images match backbone.image_size and in_channels), data.normalize_mean has one
+//      entry per channel, the stream fits the data set's classes, and every class has the images
+//      the config takes from it (foundation.train_per_class, then data.train_per_class training
+//      images, data.test_per_class test images) for every seed's class order.
+//   4. backbone.weights: the file exists and loads into the configured backbone (safetensors header,
+//      tensor names and shapes; io/timm_weights.h), checked on a freshly built model.
+//   5. method.targets: each target matches at least one layer of the configured backbone.
+// Checks 3–5 are skipped for a section whose config fields already have problems (their values
+// would be the defaults preflight substituted, not the user's).
+//
+// The data set loaded by check 3 for the first variant is kept in the CheckedExperiment and handed
+// to the run (TrainingJob), so it is not loaded twice.
+//
+// Torch-free header (front ends include it next to spdlog); the loaded data travels opaquely.
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/config/experiment_config.h"
+
+namespace lorica {
+
+struct PreloadedData;  // engine/train/preloaded_data.h
+
+// The most config problems collected before preflight gives up on further ones.
+inline constexpr int kMaxConfigProblems = 32;
+
+// One problem: `subject` is the config field ("train.optimizer.lr", "variants[2].set.method.rank")
+// or, for a file that is not named by a field, the file; `message` says what was found and what is
+// allowed.
+struct PreflightProblem {
+    std::string subject;
+    std::string message;
+};
+
+// Bad input found before the run: what() is one message listing every problem, e.g.
+//   cannot start the experiment: 2 problems (nothing was run or stored)
+//     - threads: config field 'threads': must be in [0, 1024], got -3
+//     - data.root: Fashion-MNIST file /nope/train-images-idx3-ubyte.gz not found (...)
+class PreflightError : public std::runtime_error {
+public:
+    explicit PreflightError(std::vector<PreflightProblem> problems);
+    const std::vector<PreflightProblem>& problems() const { return problems_; }
+
+private:
+    std::vector<PreflightProblem> problems_;
+};
+
+// An experiment that passed preflight: its parsed config, and the data set loaded for its first
+// variant (opaque; consumed by TrainingJob / run_experiment).
+struct CheckedExperiment {
+    ExperimentConfig config;
+    std::shared_ptr<const PreloadedData> data;
+};
+
+// Runs every check above on a config document; throws PreflightError listing every problem.
+CheckedExperiment preflight_experiment(const nlohmann::json& document);
+// The same for a parsed config (the GUI's editor holds one).
+CheckedExperiment preflight_experiment(const ExperimentConfig& config);
+
+// Check 1 only (no files are read): the parsed config, or PreflightError listing every config
+// problem. For `lorica-cli config`.
+ExperimentConfig preflight_config(const nlohmann::json& document);
+
+}  // namespace lorica

@@ -1,0 +1,132 @@
+#pragma once
+// Fixtures for tests that run the real lorica-cli binary (LORICA_CLI_PATH): a tiny Fashion-MNIST-like
+// IDX data set, a config that trains on it in seconds, a child-process runner capturing the exit
+// code and the output, and file helpers (bytes, sizes) for "the database is untouched" checks.
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lorica::testing {
+
+// Big-endian u32, as IDX headers store their sizes.
+inline void put_u32_be(std::ofstream& out, uint32_t v) {
+    const unsigned char b[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16),
+                                static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
+    out.write(reinterpret_cast<const char*>(b), 4);
+}
+
+// Writes uncompressed IDX files (train-/t10k- images and labels, the names the Fashion-MNIST loader
+// looks for) under `root`: `classes` classes, images of class c labelled c, `train_per_class` and
+// `test_per_class` images each (class-major order), 28×28 pixels with a class-dependent pattern.
+inline void write_tiny_fashion_mnist(const std::filesystem::path& root, int classes, int train_per_class,
+                                     int test_per_class) {
+    std::filesystem::create_directories(root);
+    auto write_split = [&](const std::string& prefix, int per_class) {
+        const uint32_t n = static_cast<uint32_t>(classes * per_class);
+        std::ofstream images(root / (prefix + "-images-idx3-ubyte"), std::ios::binary);
+        put_u32_be(images, 0x00000803);
+        put_u32_be(images, n);
+        put_u32_be(images, 28);
+        put_u32_be(images, 28);
+        std::ofstream labels(root / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
+        put_u32_be(labels, 0x00000801);
+        put_u32_be(labels, n);
+        for (int c = 0; c < classes; ++c)
+            for (int i = 0; i < per_class; ++i) {
+                for (int p = 0; p < 28 * 28; ++p) {
+                    const int row = p / 28, col = p % 28;
+                    const bool on = ((row / 4 + c) % 3 == 0) || ((col + 2 * c) % 7 == i % 7);
+                    images.put(static_cast<char>(on ? 200 + (i * 13) % 56 : (p * 7 + i) % 40));
+                }
+                labels.put(static_cast<char>(c));
+            }
+    };
+    write_split("train", train_per_class);
+    write_split("t10k", test_per_class);
+}
+
+// A config that runs in a few seconds on `data_root` (written by write_tiny_fashion_mnist with at
+// least 12 training and 6 test images per class): foundation 2 classes, 2 tasks × 2 classes, rank 2.
+inline nlohmann::json tiny_run_config(const std::filesystem::path& data_root, const std::filesystem::path& cache_dir) {
+    return {{"name", "tiny"},
+            {"device", "cpu"},
+            {"threads", 1},
+            {"cache_dir", cache_dir.string()},
+            {"data", {{"root", data_root.string()}, {"train_per_class", 6}, {"test_per_class", 4}}},
+            {"foundation", {{"classes", 2}, {"train_per_class", 6}, {"epochs", 1}, {"batch_size", 8}}},
+            {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity"}}}},
+            {"backbone", {{"dim", 32}, {"depth", 2}, {"heads", 2}}},
+            {"method", {{"name", "sequential-lora"}, {"rank", 2}, {"alpha", 2.0}}},
+            {"train", {{"epochs", 1}, {"batch_size", 8}}},
+            {"eval", {{"batch_size", 64}, {"random_init", false}}}};
+}
+
+inline void write_text(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+inline std::string read_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+struct CliResult {
+    int exit_code = -1;  // -1 when the child did not exit normally
+    int signal = 0;      // the signal that ended it, if any
+    std::string output;  // stdout and stderr, interleaved
+};
+
+// How the child runs.
+struct CliLimits {
+    std::optional<rlim_t> max_file_bytes;  // RLIMIT_FSIZE, with SIGXFSZ ignored (writes fail with EFBIG)
+    std::vector<std::pair<std::string, std::string>> env;  // extra environment variables
+};
+
+// Runs lorica-cli with `args` in a child process; stdout and stderr go to `log` (then read back).
+inline CliResult run_cli_to(const std::vector<std::string>& args, const std::filesystem::path& log,
+                            const CliLimits& limits = {}) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        for (const auto& [k, v] : limits.env) ::setenv(k.c_str(), v.c_str(), 1);
+        if (limits.max_file_bytes) {
+            ::signal(SIGXFSZ, SIG_IGN);
+            rlimit r{*limits.max_file_bytes, *limits.max_file_bytes};
+            ::setrlimit(RLIMIT_FSIZE, &r);
+        }
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(LORICA_CLI_PATH));
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(LORICA_CLI_PATH, argv.data());
+        ::_exit(127);
+    }
+    CliResult result;
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    result.output = read_bytes(log);
+    return result;
+}
+
+}  // namespace lorica::testing
