@@ -8,6 +8,8 @@
 //   lorica-cli presets | methods
 //   lorica-cli inspect FILE|DIR
 //   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
+//   lorica-cli --version      Lorica and LibTorch versions, whether CUDA is usable
+// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
 // Exit codes: 0 success, 1 a run failed or was cancelled, 2 bad input (config, file, arguments).
 
 #include <csignal>
@@ -29,6 +31,8 @@
 #include "engine/methods/method_catalog.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
+#include "engine/train/runtime_info.h"
+#include "engine/train/torch_library.h"
 #include "engine/train/training_job.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
@@ -168,8 +172,21 @@ int command_metrics(const std::string& csv_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    try {
+        lorica::use_torch_library_from_env(argv);
+    } catch (const lorica::TorchLibraryError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+    }
     CLI::App app{"lorica-cli: continual learning with low-rank adapters, headless"};
     app.require_subcommand(1);
+    app.set_version_flag(
+        "--version",
+        [] {
+            std::string text = lorica::version_text("lorica-cli", lorica::runtime_info());
+            return text.substr(0, text.size() - 1);  // CLI11 ends the line
+        },
+        "print the Lorica and LibTorch versions and whether CUDA is usable, then exit");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "debug logging on the console");
     std::string db_path = lorica::default_database_path();
