@@ -4,6 +4,11 @@
 //   lorica --run-preset NAME [--set key=value]... [--screenshots DIR]
 //       starts preset NAME at once; with --screenshots, saves a PNG of the main window and of every
 //       view into DIR when the experiment ends, then quits (scripts/screenshots.sh).
+//   lorica --version      Lorica and LibTorch versions, whether CUDA is usable (needs no display)
+// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
+
+#include <cstdio>
+#include <cstring>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -16,10 +21,25 @@
 #include "app/run_browser.h"
 #include "engine/config/presets.h"
 #include "engine/store/run_store.h"
+#include "engine/train/runtime_info.h"
+#include "engine/train/torch_library.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
 
 int main(int argc, char** argv) {
+    try {
+        lorica::use_torch_library_from_env(argv);
+    } catch (const lorica::TorchLibraryError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+    }
+    // Before Qt starts, so that it works without a display.
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--version") == 0 || std::strcmp(argv[i], "-v") == 0) {
+            std::printf("%s", lorica::version_text("lorica", lorica::runtime_info()).c_str());
+            return 0;
+        }
+    }
     QApplication app(argc, argv);
     // Settings in ~/.config/lorica/lorica.conf. The default database is the CLI's
     // (engine/util/paths.h: $XDG_DATA_HOME/lorica/lorica.db), so both front ends see the same runs.
@@ -31,7 +51,7 @@ int main(int argc, char** argv) {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Lorica: a workbench for continual learning with low-rank adapters"));
     parser.addHelpOption();
-    parser.addVersionOption();
+    QCommandLineOption version({"v", "version"}, QStringLiteral("print the Lorica and LibTorch versions and whether CUDA is usable"));
     QCommandLineOption db({"d", "db"}, QStringLiteral("results database to open"), QStringLiteral("PATH"));
     QCommandLineOption run_preset(QStringLiteral("run-preset"), QStringLiteral("start this preset at once"), QStringLiteral("NAME"));
     QCommandLineOption set({"s", "set"}, QStringLiteral("override a config field (with --run-preset), repeatable"),
@@ -39,7 +59,7 @@ int main(int argc, char** argv) {
     QCommandLineOption screenshots(QStringLiteral("screenshots"),
                                    QStringLiteral("save a PNG of every view into DIR when the run ends, then quit"),
                                    QStringLiteral("DIR"));
-    parser.addOptions({db, run_preset, set, screenshots});
+    parser.addOptions({version, db, run_preset, set, screenshots});
     parser.process(app);
 
     lorica::log::setup(false, lorica::default_data_dir() + "/lorica.log");

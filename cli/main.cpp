@@ -8,6 +8,8 @@
 //   lorica-cli presets | methods [--options] [--format text|json]
 //   lorica-cli inspect FILE|DIR
 //   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
+//   lorica-cli --version      Lorica and LibTorch versions, whether CUDA is usable
+// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
 //   lorica-cli merge --into DB SHARD...   (cli/merge_command.h)
 //   lorica-cli config [--preset NAME | --config FILE] [--set key=value]...
 // Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full: the message names the
@@ -38,6 +40,8 @@
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/preflight.h"
+#include "engine/train/runtime_info.h"
+#include "engine/train/torch_library.h"
 #include "engine/train/training_job.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
@@ -173,8 +177,21 @@ int command_metrics(const std::string& csv_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    try {
+        lorica::use_torch_library_from_env(argv);
+    } catch (const lorica::TorchLibraryError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+    }
     CLI::App app{"lorica-cli: continual learning with low-rank adapters, headless"};
     app.require_subcommand(1);
+    app.set_version_flag(
+        "--version",
+        [] {
+            std::string text = lorica::version_text("lorica-cli", lorica::runtime_info());
+            return text.substr(0, text.size() - 1);  // CLI11 ends the line
+        },
+        "print the Lorica and LibTorch versions and whether CUDA is usable, then exit");
     app.footer("Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full) or was cancelled;\n"
                "2 bad input (arguments, config fields, missing or malformed files), reported before anything runs\n"
                "or is stored. See docs/bad-input.md.");
