@@ -31,7 +31,9 @@ std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series,
                                     std::to_string(max_buckets));
     std::vector<CurveBucket> out;
     with_database([&](Database& db) {
-        Statement range(db, "SELECT min(step), max(step) FROM step_metrics WHERE run_id = ?");
+        // Two subqueries: each min/max alone is one index seek; together in one SELECT they scan the run.
+        Statement range(db, "SELECT (SELECT min(step) FROM step_metrics WHERE run_id = ?1), "
+                            "(SELECT max(step) FROM step_metrics WHERE run_id = ?1)");
         range.bind_int64(1, run_id);
         if (!range.step() || range.column_is_null(0)) return;
         const int64_t lo = range.column_int64(0);
