@@ -50,7 +50,8 @@ int run_local_jobs(const SweepPlan& plan, const SweepLayout& layout, const std::
     sigaction(SIGINT, &action, &old_int);
     sigaction(SIGTERM, &action, &old_term);
 
-    std::printf("sweep: %zu jobs on %d local worker%s (%d thread%s each), logs in %s\n", indices.size(), workers,
+    std::printf("sweep: %zu job%s on %d local worker%s (%d thread%s each), logs in %s\n", indices.size(),
+                indices.size() == 1 ? "" : "s", workers,
                 workers == 1 ? "" : "s", plan.threads_per_job, plan.threads_per_job == 1 ? "" : "s",
                 layout.logs_dir().c_str());
     std::fflush(stdout);

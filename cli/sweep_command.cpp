@@ -61,7 +61,7 @@ std::vector<JobRow> job_statuses(const SweepPlan& plan, const SweepLayout& layou
 std::string counts_line(const std::vector<JobRow>& rows) {
     int n[4] = {0, 0, 0, 0};
     for (const auto& r : rows) ++n[static_cast<int>(r.status.state)];
-    return std::to_string(rows.size()) + " jobs: " + std::to_string(n[0]) + " pending, " + std::to_string(n[1]) +
+    return std::to_string(rows.size()) + (rows.size() == 1 ? " job: " : " jobs: ") + std::to_string(n[0]) + " pending, " + std::to_string(n[1]) +
            " running, " + std::to_string(n[2]) + " finished, " + std::to_string(n[3]) + " failed";
 }
 
@@ -151,8 +151,9 @@ int SweepCommand::start() const {
     fs::create_directories(layout.logs_dir());
     const SweepPlan plan = plan_sweep(config, l, new_uuid());
     write_sweep_plan(plan, layout.jobs_file());
-    std::printf("sweep '%s': %zu jobs (%zu variant%s × %zu seed%s), experiment %s\n  %s\n", plan.name.c_str(),
-                plan.jobs.size(), std::max<size_t>(1, plan.variants.size()), plan.variants.size() == 1 ? "" : "s",
+    const size_t variants = std::max<size_t>(1, plan.variants.size());
+    std::printf("sweep '%s': %zu job%s (%zu variant%s × %zu seed%s), experiment %s\n  %s\n", plan.name.c_str(),
+                plan.jobs.size(), plan.jobs.size() == 1 ? "" : "s", variants, variants == 1 ? "" : "s",
                 plan.seeds.size(), plan.seeds.size() == 1 ? "" : "s", plan.experiment_uuid.c_str(),
                 layout.jobs_file().c_str());
     std::vector<int> all;
