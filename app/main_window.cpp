@@ -22,6 +22,7 @@
 #include "app/export_dialog.h"
 #include "app/run_browser.h"
 #include "app/run_views.h"
+#include "app/shard_merge_worker.h"
 #include "engine/config/presets.h"
 #include "engine/store/run_store.h"
 
@@ -126,6 +127,13 @@ void MainWindow::build_actions() {
                                                           tr("SQLite database (*.db *.sqlite);;All files (*)"));
         if (!path.isEmpty()) open_database(path);
     });
+    merge_ = file->addAction(tr("&Merge shards…"), this, [this] {
+        const QStringList shards = QFileDialog::getOpenFileNames(
+            this, tr("Merge shard databases into the open database"), QFileInfo(settings_database_path()).path(),
+            tr("SQLite database (*.sqlite *.db);;All files (*)"));
+        if (!shards.isEmpty()) merge_shards(shards);
+    });
+    merge_->setToolTip(tr("Copy the runs of sweep shards (one database per job) into this database"));
     file->addSeparator();
     file->addAction(tr("&Load config…"), QKeySequence(tr("Ctrl+L")), this, &MainWindow::load_config_dialog);
     file->addAction(tr("&Save config…"), QKeySequence::Save, this, &MainWindow::save_config_dialog);
@@ -252,6 +260,34 @@ bool MainWindow::open_database(const QString& path) {
     statusBar()->showMessage(tr("database %1").arg(path), 5000);
     update_actions();
     return true;
+}
+
+void MainWindow::merge_shards(const QStringList& shards) {
+    if (!store_) {
+        statusBar()->showMessage(tr("open a database before merging shards into it"), 10000);
+        return;
+    }
+    merge_->setEnabled(false);
+    statusBar()->showMessage(tr("merging %n shard(s)…", nullptr, static_cast<int>(shards.size())));
+    merge_shards_in_background(QString::fromStdString(store_->path()), shards, this, [this](const ShardMergeOutcome& r) {
+        merge_->setEnabled(true);
+        browser_->refresh();
+        const QString summary = tr("merged: %1 run(s) added, %2 already present, in %3 s")
+                                    .arg(r.runs_added)
+                                    .arg(r.runs_skipped)
+                                    .arg(r.seconds, 0, 'f', 1);
+        statusBar()->showMessage(summary, 15000);
+        if (!r.ok()) {
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Merge shards"),
+                                        summary + QStringLiteral("\n\n") +
+                                            tr("Not merged (left out, the database unchanged by them):") +
+                                            QStringLiteral("\n") + r.errors.join(QStringLiteral("\n")),
+                                        QMessageBox::Ok, this);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        Q_EMIT shards_merged(r.ok(), r.runs_added);
+    });
 }
 
 bool MainWindow::start_run() {

@@ -41,6 +41,9 @@ public:
 
     // Opens (creating when missing) a results database; shows a message and returns false on error.
     bool open_database(const QString& path);
+    // Merges shard databases into the open database on a worker thread (File → Merge shards…);
+    // emits shards_merged when done, after refreshing the run browser.
+    void merge_shards(const QStringList& shards);
     // Starts the experiment in the editor; false (with the reason in the status bar) when the config
     // is invalid or a run is in progress.
     bool start_run();
@@ -62,9 +65,14 @@ public:
     QAction* pause_action() const { return pause_; }
     QAction* cancel_action() const { return cancel_; }
     QAction* export_action() const { return export_; }
+    QAction* merge_action() const { return merge_; }
     const std::shared_ptr<RunStore>& store() const { return store_; }
     QString progress_text() const;
     int redraw_count() const { return redraws_; }
+
+Q_SIGNALS:
+    // A merge started by merge_shards ended: ok = every shard merged; runs_added = new runs.
+    void shards_merged(bool ok, int runs_added);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -90,6 +98,7 @@ private:
     QAction* pause_ = nullptr;
     QAction* cancel_ = nullptr;
     QAction* export_ = nullptr;
+    QAction* merge_ = nullptr;
     QMenu* view_menu_ = nullptr;
     QMenu* presets_menu_ = nullptr;
     QList<QDockWidget*> docks_;

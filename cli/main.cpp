@@ -1,6 +1,8 @@
 // lorica-cli: the headless front end. Runs the same engine as the desktop workbench.
 //
 //   lorica-cli run [--preset NAME | --config FILE] [--set key=value]... [--db PATH]
+//   lorica-cli run --job DIR/jobs.json --index I          (one job of a sweep: cli/job_command.h)
+//   lorica-cli sweep --config FILE --out DIR [--launcher local|slurm] | --status DIR   (cli/sweep_command.h)
 //   lorica-cli runs [--db PATH] [--method M] [--status S] [--since D] [--until D] [--limit N | --all]
 //   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json]
 //   lorica-cli export-results RUN|exp:ID --out DIR [--db PATH]
@@ -27,6 +29,8 @@
 
 #include "cli/export_results_command.h"
 #include "cli/io_commands.h"
+#include "cli/job_command.h"
+#include "cli/sweep_command.h"
 #include "cli/merge_command.h"
 #include "cli/methods_command.h"
 #include "cli/runs_command.h"
@@ -208,6 +212,11 @@ int main(int argc, char** argv) {
     run->add_option("-s,--set", overrides, "override a config field: key=value (repeatable), e.g. train.epochs=1");
     run->add_option("--db", db_path, "SQLite results database")->capture_default_str();
     run->add_option("--progress-every", progress_every, "print a progress line every N steps")->check(CLI::PositiveNumber);
+    std::string job_file;
+    int job_index = -1;
+    auto* job_opt = run->add_option("--job", job_file, "a sweep's jobs.json: run its job --index into a shard (see `sweep`)")
+                        ->check(CLI::ExistingFile)->excludes(config_opt);
+    run->add_option("--index", job_index, "the job's index in --job (Slurm: $SLURM_ARRAY_TASK_ID)")->needs(job_opt);
 
     lorica::cli::RunsCommand runs_cmd(app, db_path);
 
@@ -265,6 +274,8 @@ int main(int argc, char** argv) {
 
     lorica::cli::MergeCommand merge_cmd(app);
 
+    lorica::cli::SweepCommand sweep_cmd(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -293,7 +304,9 @@ int main(int argc, char** argv) {
                          db_path.c_str());
             return 2;
         }
+        if (*run && !job_file.empty()) return lorica::cli::command_run_job(job_file, job_index, progress_every);
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
+        if (sweep_cmd.selected()) return sweep_cmd.run();
         if (merge_cmd.selected()) return merge_cmd.run();
         if (runs_cmd.selected()) return runs_cmd.run();
         if (*show) return command_show(db_path, show_target, with_config, show_format);

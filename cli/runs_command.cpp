@@ -49,7 +49,8 @@ int RunsCommand::run() const {
     for (auto it = page.runs.rbegin(); it != page.runs.rend(); ++it) {  // newest last
         const RunSummary& r = *it;
         char acc[32] = "-";
-        if (r.final_accuracy) std::snprintf(acc, sizeof acc, "%.2f%%", *r.final_accuracy);
+        // Finished runs only, as before: a failed or running run's last row is not a final accuracy.
+        if (r.final_accuracy && r.status == RunStatus::finished) std::snprintf(acc, sizeof acc, "%.2f%%", *r.final_accuracy);
         std::snprintf(line, sizeof line, "%6lld %6lld %6lld %-18s %-11s %-24s %8.1f  %-20s  %s\n",
                       static_cast<long long>(r.id), static_cast<long long>(r.experiment_id),
                       static_cast<long long>(r.seed), r.method.c_str(), to_string(r.status), r.started_at.c_str(),

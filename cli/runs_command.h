@@ -1,6 +1,6 @@
 #pragma once
-// `lorica-cli runs`: the runs of a results database, newest last, with their final class-IL accuracy,
-// read in one SQL query (RunStore::list_run_page), the newest 50 by default.
+// `lorica-cli runs`: the runs of a results database, newest last, with the final class-IL accuracy of
+// each finished run, read in one SQL query (RunStore::list_run_page), the newest 50 by default.
 //
 //   lorica-cli runs [--db PATH] [--method M] [--status S] [--since DATE] [--until DATE]
 //                   [--experiment ID] [--limit N | --all] [--offset K]

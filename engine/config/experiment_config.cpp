@@ -1,6 +1,7 @@
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
 #include "engine/config/json_object_reader.h"
+#include "engine/config/launcher_settings.h"
 
 #include <algorithm>
 #include <cmath>
@@ -220,6 +221,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
     }
     if (const json* v = root.find("variants")) c.variants = parse_variant_specs(*v);
     if (const json* v = root.find("sweep")) c.sweep = parse_sweep_spec(*v);
+    // How a sweep's jobs are launched: validated here, not part of the effective config (launcher_settings.h).
+    if (const json* v = root.find("launcher")) (void)parse_launcher_settings(*v);
     root.finish();
 
     if (c.stream.type == "class-incremental" && c.data.dataset == "fashion-mnist" &&

@@ -9,14 +9,15 @@ namespace lorica {
 
 namespace {
 
-// The page of matching runs (newest first, with the size of the whole matching set as a window
-// count), then each page row's final class-IL accuracy from the covering index eval_rows_cells:
+// The page of matching runs (newest first; LIMIT stops the backwards rowid walk early), the size of
+// the whole matching set (an uncorrelated subquery: evaluated once), then each page row's final
+// class-IL accuracy from the covering index eval_rows_cells:
 // T = the last row of the matrix, and the mean over its cells j ≤ T (latest row of a cell wins,
 // max(rowid) picks it) when all T + 1 are present.
 constexpr const char* kListingSql = R"sql(
 WITH page AS (
     SELECT id, uuid, experiment_id, run_index, seed, method, variant, variant_index, status, started_at,
-           ended_at, seconds, num_tasks, count(*) OVER () AS matching
+           ended_at, seconds, num_tasks
     FROM runs
     WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0)
       AND (?2 IS NULL OR status = ?2)
@@ -27,6 +28,12 @@ WITH page AS (
     LIMIT ?6 OFFSET ?7
 )
 SELECT page.*,
+       (SELECT count(*) FROM runs
+        WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0)
+          AND (?2 IS NULL OR status = ?2)
+          AND (?3 IS NULL OR experiment_id = ?3)
+          AND (?4 IS NULL OR started_at >= ?4)
+          AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)) AS matching,
        (SELECT CASE WHEN count(*) = max(cell.t) + 1 THEN avg(cell.percent) END
         FROM (SELECT last.t AS t, e.eval_task, 100.0 * e.correct / e.total AS percent, max(e.rowid)
               FROM (SELECT max(after_task) AS t FROM eval_rows

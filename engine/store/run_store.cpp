@@ -145,6 +145,7 @@ struct RunStore::Impl {
     }
 
     void write_batch(int64_t run_id, const RunBatch& batch);
+    void write_step_blocks(int64_t run_id, const std::vector<StepMetrics>& steps);
     std::vector<RunRecord> query_runs(const RunFilter& filter);
 
     Database db;  // declared first: destroyed last, after every statement
@@ -182,6 +183,7 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
             st.execute();
         }
     }
+    if (!b.steps.empty()) write_step_blocks(run_id, b.steps);
     if (!b.eval_rows.empty()) {
         Statement& st = prepared(
             "INSERT INTO eval_rows(run_id, after_task, eval_task, step, phase, head_mode, correct, total) "
@@ -241,6 +243,47 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
             st.bind_text(5, has_time ? b.artifact_times[i] : now_iso8601());
             st.execute();
         }
+    }
+}
+
+// Folds the steps' losses into their 64-step blocks (schema v6, step_curve.h): one upsert per block
+// touched by the batch.
+void RunStore::Impl::write_step_blocks(int64_t run_id, const std::vector<StepMetrics>& steps) {
+    struct Block {
+        int64_t first = 0, last = 0, points = 0, n = 0;
+        double min = 0, max = 0, sum = 0;
+    };
+    std::map<int64_t, Block> blocks;
+    for (const auto& s : steps) {
+        auto [it, fresh] = blocks.try_emplace(s.step >> 6);
+        Block& b = it->second;
+        if (fresh) b.first = b.last = s.step;
+        b.first = std::min(b.first, s.step);
+        b.last = std::max(b.last, s.step);
+        ++b.points;
+        if (std::isnan(s.loss)) continue;
+        if (b.n == 0) b.min = b.max = s.loss;
+        b.min = std::min(b.min, s.loss);
+        b.max = std::max(b.max, s.loss);
+        b.sum += s.loss;
+        ++b.n;
+    }
+    Statement& st = prepared(
+        "INSERT INTO step_blocks(run_id, block, first_step, last_step, points, loss_min, loss_max, loss_sum, loss_n) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, block) DO UPDATE SET "
+        "first_step = min(first_step, excluded.first_step), last_step = max(last_step, excluded.last_step), "
+        "points = points + excluded.points, "
+        "loss_min = min(coalesce(loss_min, excluded.loss_min), coalesce(excluded.loss_min, loss_min)), "
+        "loss_max = max(coalesce(loss_max, excluded.loss_max), coalesce(excluded.loss_max, loss_max)), "
+        "loss_sum = CASE WHEN loss_sum IS NULL THEN excluded.loss_sum WHEN excluded.loss_sum IS NULL THEN loss_sum "
+        "ELSE loss_sum + excluded.loss_sum END, loss_n = loss_n + excluded.loss_n");
+    for (const auto& [block, b] : blocks) {
+        st.bind_int64(1, run_id).bind_int64(2, block).bind_int64(3, b.first).bind_int64(4, b.last);
+        st.bind_int64(5, b.points);
+        if (b.n > 0) st.bind_double(6, b.min).bind_double(7, b.max).bind_double(8, b.sum);
+        else st.bind_null(6).bind_null(7).bind_null(8);
+        st.bind_int64(9, b.n);
+        st.execute();
     }
 }
 

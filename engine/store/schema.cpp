@@ -162,6 +162,26 @@ CREATE INDEX step_metrics_curve ON step_metrics(run_id, step, loss);
 DROP INDEX step_metrics_run;
 )sql";
 
+// Loss summaries per block of 64 steps (block = step >> 6), kept by the store next to step_metrics,
+// so a downsampled curve of a long run reads ~N/64 rows (step_curve.h). Backfilled from step_metrics.
+constexpr std::string_view kMigration6 = R"sql(
+CREATE TABLE step_blocks (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    block      INTEGER NOT NULL,
+    first_step INTEGER NOT NULL,
+    last_step  INTEGER NOT NULL,
+    points     INTEGER NOT NULL,
+    loss_min   REAL,
+    loss_max   REAL,
+    loss_sum   REAL,
+    loss_n     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, block)
+) WITHOUT ROWID;
+INSERT INTO step_blocks(run_id, block, first_step, last_step, points, loss_min, loss_max, loss_sum, loss_n)
+    SELECT run_id, step >> 6, min(step), max(step), count(*), min(loss), max(loss), sum(loss), count(loss)
+    FROM step_metrics GROUP BY run_id, step >> 6;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -172,6 +192,7 @@ const std::vector<Migration>& schema_migrations() {
         {3, "experiment variants and sweeps on runs; newly misclassified samples per class", kMigration3},
         {4, "run and experiment UUIDs (backfilled) for merging shards", kMigration4},
         {5, "indexes for the run listing (start time, accuracy cells) and loss curves", kMigration5},
+        {6, "loss summaries per 64-step block for downsampled curves (backfilled)", kMigration6},
     };
     return migrations;
 }

@@ -9,7 +9,7 @@
 // Adding a migration: append an entry to the list in schema.cpp with the next version number. Never
 // edit a migration that has shipped; add a new one that alters the tables.
 //
-// Tables (version 5; v5 added only indexes: runs(started_at), eval_rows(run_id, phase, head_mode,
+// Tables (version 6; v5 added only indexes: runs(started_at), eval_rows(run_id, phase, head_mode,
 // after_task, eval_task, correct, total), step_metrics(run_id, step, loss)). Every row of a run's data carries `run_id` (foreign key to runs.id, indexed).
 // Timestamps are ISO-8601 UTC text ("2025-01-31T12:34:56.789Z"). REAL columns that can hold NaN
 // (loss, values, points) are nullable: SQLite stores NaN as NULL, the store reads NULL back as NaN.
@@ -30,6 +30,9 @@
 //                                                             idx -1 with NULL value = empty vector
 //   artifacts(run_id, kind, path, meta_json, created_at)
 //   analysis_points(run_id, analysis, series, x, y)   [v2]
+//   step_blocks(run_id, block, first_step, last_step, points, loss_min, loss_max, loss_sum, loss_n) [v6]
+//                                                     block = step >> 6: the loss of 64 steps summarised
+//                                                     (NULL min/max/sum when every loss is NaN)
 
 #include <string_view>
 #include <vector>

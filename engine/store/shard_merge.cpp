@@ -27,7 +27,7 @@ constexpr const char* kShardSchema = "lorica_shard";  // ATTACH name of the shar
 const std::vector<std::string>& run_tables() {
     static const std::vector<std::string> tables = {"tasks",           "step_metrics", "eval_rows",
                                                     "class_eval_rows", "method_state", "analysis_points",
-                                                    "artifacts"};
+                                                    "step_blocks",     "artifacts"};
     return tables;
 }
 
@@ -164,7 +164,8 @@ public:
             const auto cols = without(columns_of(db_, "main", table), {"run_id"});
             clear.emplace_back(db_, "DELETE FROM main." + table + " WHERE run_id = ?");
             copy.emplace_back(db_, "INSERT INTO main." + table + "(run_id, " + join(cols) + ") SELECT ?1, " +
-                                       join(cols) + " FROM " + s + "." + table + " WHERE run_id = ?2 ORDER BY rowid");
+                                       join(cols) + " FROM " + s + "." + table + " WHERE run_id = ?2 ORDER BY " +
+                                       (table == "step_blocks" ? "block" : "rowid"));  // step_blocks: WITHOUT ROWID
         }
         Statement artifacts(db_, "SELECT rowid, path, meta_json FROM main.artifacts WHERE run_id = ?");
         Statement set_artifact(db_, "UPDATE main.artifacts SET path = ?, meta_json = ? WHERE rowid = ?");

@@ -1,5 +1,6 @@
-// RunStore::step_curve: a per-step series downsampled to min/max/mean buckets (step_curve.h), one
-// aggregate query per bucket over an index range (loss: the covering index step_metrics_curve).
+// RunStore::step_curve: a per-step series downsampled to min/max/mean buckets (step_curve.h): for a
+// long run's loss one GROUP BY over its 64-step blocks (step_blocks), otherwise one aggregate query
+// per bucket over an index range (loss: the covering index step_metrics_curve).
 
 #include <algorithm>
 #include <limits>
@@ -30,7 +31,9 @@ std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series,
                                     std::to_string(max_buckets));
     std::vector<CurveBucket> out;
     with_database([&](Database& db) {
-        Statement range(db, "SELECT min(step), max(step) FROM step_metrics WHERE run_id = ?");
+        // Two subqueries: each min/max alone is one index seek; together in one SELECT they scan the run.
+        Statement range(db, "SELECT (SELECT min(step) FROM step_metrics WHERE run_id = ?1), "
+                            "(SELECT max(step) FROM step_metrics WHERE run_id = ?1)");
         range.bind_int64(1, run_id);
         if (!range.step() || range.column_is_null(0)) return;
         const int64_t lo = range.column_int64(0);
@@ -38,10 +41,29 @@ std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series,
         range.reset();
         const int64_t width = hi - lo + 1;  // steps spanned
         const int64_t buckets = std::min<int64_t>(max_buckets, width);
+        constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+        if (series == StepSeries::loss && width >= kBlockCurveMinBlocksPerBucket * kStepBlockSize * buckets) {
+            const int64_t k_lo = lo >> 6, k_count = (hi >> 6) - k_lo + 1;
+            Statement st(db, "SELECT ((block - ?2) * ?3) / ?4 AS b, min(first_step), max(last_step), sum(points), "
+                             "min(loss_min), max(loss_max), sum(loss_sum) / sum(loss_n) "
+                             "FROM step_blocks WHERE run_id = ?1 GROUP BY b ORDER BY b");
+            st.bind_int64(1, run_id).bind_int64(2, k_lo).bind_int64(3, buckets).bind_int64(4, k_count);
+            while (st.step()) {
+                CurveBucket c;
+                c.first_step = st.column_int64(1);
+                c.last_step = st.column_int64(2);
+                c.points = st.column_int64(3);
+                const bool all_nan = st.column_is_null(4);
+                c.min = all_nan ? kNaN : st.column_double(4);
+                c.max = all_nan ? kNaN : st.column_double(5);
+                c.mean = all_nan ? kNaN : st.column_double(6);
+                out.push_back(c);
+            }
+            return;
+        }
         const std::string col = column_of(series);
         Statement bucket(db, "SELECT min(step), max(step), count(*), min(" + col + "), max(" + col + "), avg(" + col +
                                  ") FROM step_metrics WHERE run_id = ?1 AND step >= ?2 AND step < ?3");
-        constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
         out.reserve(static_cast<std::size_t>(buckets));
         for (int64_t b = 0; b < buckets; ++b) {
             // Bucket b holds the steps s with floor((s - lo) * buckets / width) == b.

@@ -58,9 +58,11 @@ private:
 
 // Reports an error that happened before a variant's first run as that run's failure, so that it is
 // stored and shown.
-void report_failed_run(const ExperimentVariant& variant, const std::string& message, EventListener& events) {
+void report_failed_run(const ExperimentVariant& variant, const std::string& message, EventListener& events,
+                       int run_index = 0) {
     const nlohmann::json effective = to_json(variant.config);
     RunStarted started;
+    started.run_index = run_index;
     started.seed = variant.config.seeds.front();
     started.method = variant.config.method.name;
     started.config_json = effective.dump();
@@ -160,6 +162,27 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
     }
     events.on_event(ExperimentFinished{overall});
     return overall;
+}
+
+RunStatus run_experiment_job(const ExperimentStarted& experiment, const ExperimentVariant& variant, int seed_index,
+                             bool rank_sweep, int threads, EventListener& events, CancelToken& cancel) {
+    events.on_event(experiment);
+    const ExperimentConfig& c = variant.config;
+    const int used = configure_threads(threads > 0 ? threads : c.threads);
+    log::debug("LibTorch " + torch_version() + " with " + std::to_string(used) + " intra-op threads");
+    VariantRunListener tagged(events, variant, rank_sweep);
+    RunStatus status = RunStatus::failed;
+    RawDataset raw;
+    bool loaded = false;
+    try {
+        raw = load_raw_dataset(c);
+        loaded = true;
+    } catch (const std::exception& e) {
+        report_failed_run(variant, e.what(), tagged, seed_index);
+    }
+    if (loaded) status = run_stream(RunRequest{c, raw, seed_index, c.seeds.front()}, tagged, cancel);
+    events.on_event(ExperimentFinished{status});
+    return status;
 }
 
 }  // namespace lorica

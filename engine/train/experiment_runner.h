@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "engine/config/experiment_config.h"
+#include "engine/config/experiment_variants.h"
 #include "engine/vocabulary/cancel_token.h"
 #include "engine/vocabulary/event_listener.h"
 
@@ -26,6 +27,16 @@ struct PreloadedData;  // engine/train/preloaded_data.h
 // loading the same data again when its key matches.
 RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel,
                          std::shared_ptr<const PreloadedData> preloaded = nullptr);
+
+// One run of an experiment, as a sweep job runs it (engine/config/sweep_jobs.h): `experiment` (the
+// whole experiment's ExperimentStarted), then the run of `variant` for its one seed
+// (variant.config.seeds = {seed}; `seed_index` = that seed's position in the experiment's seeds) —
+// with the same events run_experiment emits for that run (variant tags, run_index = seed_index,
+// rank-sweep points when `rank_sweep`) —, then ExperimentFinished.
+// `threads`: LibTorch intra-op threads (a job's CPU share; 0 = variant.config.threads). Returns the
+// run's status; never throws for training or data errors (they are reported as a failed run).
+RunStatus run_experiment_job(const ExperimentStarted& experiment, const ExperimentVariant& variant, int seed_index,
+                             bool rank_sweep, int threads, EventListener& events, CancelToken& cancel);
 
 // Checks everything that can be checked before a run starts: every variant's effective config and
 // its method (name and options). Throws ConfigError naming the field, for a variant prefixed with

@@ -13,6 +13,8 @@
 
 #include "engine/eval/metrics.h"
 #include "engine/store/run_store.h"
+#include "engine/store/schema.h"
+#include "engine/store/sqlite_db.h"
 #include "engine/store/sweep_summary.h"
 #include "tests/unit/core/store_test_support.h"
 
@@ -299,6 +301,103 @@ TEST(StepCurveTest, EveryStepLandsInExactlyOneBucket) {
         }
         EXPECT_EQ(points, 1237);
         EXPECT_EQ(next, 5 + 1237);
+    }
+}
+
+}  // namespace lorica
+
+namespace lorica {
+
+using namespace store_testing;
+
+namespace {
+
+// min/max/points/mean of the losses of steps first..last, straight from the values written.
+struct Expected {
+    double min = 1e300, max = -1e300, sum = 0;
+    int64_t points = 0, n = 0;
+};
+Expected brute(const std::vector<StepMetrics>& steps, int64_t first, int64_t last) {
+    Expected e;
+    for (const auto& s : steps) {
+        if (s.step < first || s.step > last) continue;
+        ++e.points;
+        if (std::isnan(s.loss)) continue;
+        e.min = std::min(e.min, s.loss);
+        e.max = std::max(e.max, s.loss);
+        e.sum += s.loss;
+        ++e.n;
+    }
+    return e;
+}
+
+}  // namespace
+
+TEST(StepCurveTest, LongRunsReadWholeBlocks) {
+    TempDir dir;
+    RunStore store = RunStore::open(dir.file("c.db"));
+    const int64_t run = store.insert_run(RunRecord{});
+    std::vector<StepMetrics> steps;
+    for (int s = 0; s < 1280; ++s) {
+        const double loss = s >= 1216 ? std::numeric_limits<double>::quiet_NaN() : std::fmod(37.0 * s, 101.0) / 10.0;
+        steps.push_back({0, 0, s, s, loss, 0.0, 0.0});
+    }
+    // Batches of 100 steps: blocks straddle batches, so the store must fold partial blocks together.
+    for (std::size_t i = 0; i < steps.size(); i += 100)
+        store.insert_step_metrics(run, std::vector<StepMetrics>(steps.begin() + static_cast<long>(i),
+                                                                steps.begin() + static_cast<long>(std::min(i + 100, steps.size()))));
+    // W = 1280 ≥ 4·64·3: 20 blocks, block k in bucket floor(3k/20): blocks 0–6, 7–13, 14–19.
+    const auto c = store.step_curve(run, StepSeries::loss, 3);
+    ASSERT_EQ(c.size(), 3u);
+    const int64_t edges[3][2] = {{0, 447}, {448, 895}, {896, 1279}};
+    for (int b = 0; b < 3; ++b) {
+        EXPECT_EQ(c[static_cast<std::size_t>(b)].first_step, edges[b][0]);
+        EXPECT_EQ(c[static_cast<std::size_t>(b)].last_step, edges[b][1]);
+        const Expected e = brute(steps, edges[b][0], edges[b][1]);
+        EXPECT_EQ(c[static_cast<std::size_t>(b)].points, e.points);
+        EXPECT_EQ(c[static_cast<std::size_t>(b)].min, e.min);
+        EXPECT_EQ(c[static_cast<std::size_t>(b)].max, e.max);
+        EXPECT_NEAR(c[static_cast<std::size_t>(b)].mean, e.sum / static_cast<double>(e.n), 1e-12);
+    }
+    EXPECT_EQ(c[2].points, 384);  // the 64 NaN steps count as points, not values
+    // Fewer steps per bucket than the block path needs: the exact per-step cut.
+    const auto fine = store.step_curve(run, StepSeries::loss, 5);  // 1280 < 4·64·5
+    ASSERT_EQ(fine.size(), 5u);
+    EXPECT_EQ(fine[1].first_step, 256);
+    EXPECT_EQ(fine[1].last_step, 511);
+}
+
+TEST(StepCurveTest, MigrationBackfillsTheBlocksOfOldRuns) {
+    TempDir dir;
+    const std::string path = dir.file("v5.db");
+    std::vector<StepMetrics> steps;
+    {
+        Database db(path);
+        migrate(db, 5);
+        db.exec("INSERT INTO runs(started_at, uuid) VALUES('2025-01-01T00:00:00.000Z', '0f1e2d3c-4b5a-4978-8a69-5b4c3d2e1f00')");
+        Transaction tx(db);
+        Statement st(db, "INSERT INTO step_metrics(run_id, task_index, epoch, step, step_in_task, loss, lr, step_ms) "
+                         "VALUES(1, 0, 0, ?, ?, ?, 0, 0)");
+        for (int s = 10; s < 2058; ++s) {
+            steps.push_back({0, 0, s, s, std::sin(0.37 * s) * 3.0, 0.0, 0.0});
+            st.bind_int64(1, s).bind_int64(2, s).bind_double(3, steps.back().loss);
+            st.execute();
+        }
+        tx.commit();
+    }
+    RunStore store = RunStore::open(path);
+    // Steps 10..2057: blocks 0..32 (K = 33), B = 2 (W = 2048 ≥ 512): blocks 0–16 and 17–32.
+    const auto c = store.step_curve(1, StepSeries::loss, 2);
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c[0].first_step, 10);
+    EXPECT_EQ(c[0].last_step, 17 * 64 - 1);
+    EXPECT_EQ(c[1].first_step, 17 * 64);
+    EXPECT_EQ(c[1].last_step, 2057);
+    for (const auto& b : c) {
+        const Expected e = brute(steps, b.first_step, b.last_step);
+        EXPECT_EQ(b.points, e.points);
+        EXPECT_EQ(b.min, e.min);
+        EXPECT_EQ(b.max, e.max);
     }
 }
 

@@ -172,8 +172,9 @@ TEST(ShardMergeTest, CopiesEveryRowOfARunAndKeepsItsIdentity) {
     EXPECT_EQ(r.runs_skipped, 0);
     EXPECT_EQ(r.experiments_added, 1);
     EXPECT_EQ(r.experiments_matched, 0);
-    // tasks 3 + steps 6 + eval 10 + class 3 + method state 1+1+2+3+1 + analysis 4 + artifact 1
-    EXPECT_EQ(r.rows_copied, 3 + 6 + 10 + 3 + 8 + 4 + 1);
+    // tasks 3 + steps 6 (+ their one 64-step loss block) + eval 10 + class 3 + method state 1+1+2+3+1 +
+    // analysis 4 + artifact 1
+    EXPECT_EQ(r.rows_copied, 3 + 6 + 1 + 10 + 3 + 8 + 4 + 1);
     EXPECT_EQ(r.shard, shard);
 
     RunStore source = RunStore::open(shard);
@@ -190,6 +191,32 @@ TEST(ShardMergeTest, CopiesEveryRowOfARunAndKeepsItsIdentity) {
     EXPECT_EQ(experiment->name, shard_experiment.name);
     EXPECT_EQ(experiment->config_json, shard_experiment.config_json);
     EXPECT_EQ(experiment->created_at, shard_experiment.created_at);
+}
+
+TEST(ShardMergeTest, ALongRunsLossBlocksComeAlong) {
+    TempDir dir;
+    const std::string shard = dir.file("job0.sqlite");
+    int64_t shard_run = 0;
+    {
+        RunStore store = RunStore::open(shard);
+        shard_run = store.insert_run(RunRecord{});
+        std::vector<StepMetrics> steps;
+        for (int s = 1; s <= 3000; ++s) steps.push_back({0, 0, s, s, 1.0 + std::cos(0.01 * s), 1e-3, 5.0});
+        store.insert_step_metrics(shard_run, steps);
+    }
+    RunStore target = RunStore::open(dir.file("merged.sqlite"));
+    merge_shard(target, shard);
+    RunStore source = RunStore::open(shard);
+    const auto expected = source.step_curve(shard_run, StepSeries::loss, 10);  // 3000 ≥ 4·64·10: the block path
+    const auto merged = target.step_curve(target.list_runs().at(0).id, StepSeries::loss, 10);
+    ASSERT_EQ(expected.size(), 10u);
+    ASSERT_EQ(merged.size(), expected.size());
+    for (std::size_t i = 0; i < merged.size(); ++i) {
+        EXPECT_EQ(merged[i].first_step, expected[i].first_step);
+        EXPECT_EQ(merged[i].points, expected[i].points);
+        EXPECT_EQ(merged[i].min, expected[i].min);
+        EXPECT_EQ(merged[i].max, expected[i].max);
+    }
 }
 
 TEST(ShardMergeTest, MergingTheSameShardTwiceAddsNothing) {

@@ -1,0 +1,168 @@
+#include "cli/job_command.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <pthread.h>
+#include <thread>
+#include <unistd.h>
+
+#include "cli/progress_printer.h"
+#include "engine/config/sweep_jobs.h"
+#include "engine/config/sweep_status.h"
+#include "engine/store/run_store.h"
+#include "engine/store/sqlite_db.h"
+#include "engine/store/store_listener.h"
+#include "engine/train/experiment_runner.h"
+#include "engine/util/log.h"
+
+namespace lorica::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+void write_record(const std::string& path, const JobRecord& record) {
+    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+    {
+        std::ofstream out(tmp);
+        out << to_json(record).dump(2) << "\n";
+        if (!out) throw std::runtime_error("cannot write job status file '" + tmp + "'");
+    }
+    fs::rename(tmp, path);
+}
+
+void remove_database_files(const std::string& path) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ec);
+}
+
+// SIGTERM / SIGINT → cancel the run. The signals are blocked in every thread and taken by one watcher
+// thread with sigwait, so the cancel runs in ordinary thread context (not in a signal handler).
+class SignalCancel {
+public:
+    explicit SignalCancel(CancelToken& token) : token_(token) {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGTERM);
+        sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGUSR1);  // our own "stop watching"
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+        watcher_ = std::thread([this] {
+            while (true) {
+                int sig = 0;
+                if (sigwait(&set_, &sig) != 0) continue;
+                if (sig == SIGUSR1) return;
+                signal_ = sig;
+                token_.request_cancel();
+            }
+        });
+    }
+    ~SignalCancel() {
+        pthread_kill(watcher_.native_handle(), SIGUSR1);
+        watcher_.join();
+        pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+    }
+    int signal() const { return signal_; }
+
+private:
+    CancelToken& token_;
+    sigset_t set_;
+    std::atomic<int> signal_{0};
+    std::thread watcher_;
+};
+
+}  // namespace
+
+void publish_shard(const std::string& work_db, const std::string& shard_path) {
+    const std::string tmp = shard_path + ".tmp";
+    remove_database_files(tmp);
+    {
+        Database db(work_db, OpenMode::read_write);
+        std::string quoted;
+        for (char c : tmp) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+        db.exec("VACUUM INTO '" + quoted + "'");
+    }
+    std::error_code ec;
+    fs::rename(tmp, shard_path, ec);
+    if (ec) throw std::runtime_error("cannot rename shard '" + tmp + "' to '" + shard_path + "': " + ec.message());
+}
+
+int command_run_job(const std::string& jobs_path, int index, int progress_every) {
+    if (index < 0) throw ConfigError("--index", "is required with --job (the job's index, e.g. $SLURM_ARRAY_TASK_ID)");
+    const SweepPlan plan = read_sweep_plan(jobs_path);
+    if (index < 0 || index >= static_cast<int>(plan.jobs.size()))
+        throw ConfigError("--index", "job index " + std::to_string(index) + " is out of range: " + jobs_path +
+                                         " holds jobs 0.." + std::to_string(plan.jobs.size() - 1));
+    const SweepJob& job = plan.jobs[index];
+    const SweepLayout layout{fs::absolute(jobs_path).parent_path().string()};
+    fs::create_directories(layout.shards_dir());
+    fs::create_directories(layout.status_dir());
+
+    JobRecord record;
+    record.state = "running";
+    record.host = RunStore::host_name();
+    record.pid = ::getpid();
+    record.slurm_job_id = env("SLURM_JOB_ID");
+    record.slurm_array_job_id = env("SLURM_ARRAY_JOB_ID");
+    record.started_at = RunStore::now_iso8601();
+    write_record(layout.status(job), record);
+
+    int threads = plan.threads_per_job;
+    if (const std::string cpus = env("SLURM_CPUS_PER_TASK"); !cpus.empty()) threads = std::max(1, std::atoi(cpus.c_str()));
+    const std::string work_db =
+        (fs::temp_directory_path() / ("lorica-" + plan.experiment_uuid + "-" + job.name + ".sqlite")).string();
+    remove_database_files(work_db);
+    log::info("job " + std::to_string(job.index) + " (" + job.name + "): variant '" + job.variant + "', seed " +
+              std::to_string(job.seed) + ", " + std::to_string(threads) + " threads, database " + work_db +
+              (env("CUDA_VISIBLE_DEVICES").empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + env("CUDA_VISIBLE_DEVICES")));
+
+    RunStatus status = RunStatus::failed;
+    std::string message;
+    int signal = 0;
+    try {
+        StoreListenerOptions options;
+        options.experiment_uuid = plan.experiment_uuid;
+        auto store = std::make_shared<RunStore>(RunStore::open(work_db));
+        auto store_listener = std::make_shared<StoreListener>(store, options);
+        EventFanout fanout;
+        fanout.add(store_listener);
+        fanout.add(std::make_shared<ProgressPrinter>(progress_every));
+        CancelToken cancel;
+        {
+            SignalCancel watch(cancel);
+            status = run_experiment_job(experiment_started(plan), job_variant(job), job.seed_index, plan.rank_sweep,
+                                        threads, fanout, cancel);
+            signal = watch.signal();
+        }
+        store_listener->flush();
+        if (status != RunStatus::finished)
+            if (auto run = store->run(store_listener->current_run_id())) message = run->message;
+    } catch (const std::exception& e) {
+        status = RunStatus::failed;
+        message = e.what();
+    }
+    try {
+        publish_shard(work_db, layout.shard(job));
+        remove_database_files(work_db);
+    } catch (const std::exception& e) {
+        status = RunStatus::failed;
+        message = std::string("shard not published: ") + e.what();
+    }
+    record.state = status == RunStatus::finished ? "finished" : status == RunStatus::cancelled ? "cancelled" : "failed";
+    if (signal != 0 && status != RunStatus::finished) message = std::string("stopped by ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+                               " (a time limit, preemption or scancel)" + (message.empty() ? "" : ": " + message);
+    record.message = message;
+    record.ended_at = RunStore::now_iso8601();
+    write_record(layout.status(job), record);
+    std::printf("\njob %d (%s) %s%s%s; shard %s\n", job.index, job.name.c_str(), record.state.c_str(),
+                message.empty() ? "" : ": ", message.c_str(), layout.shard(job).c_str());
+    return status == RunStatus::finished ? 0 : 1;
+}
+
+}  // namespace lorica::cli
