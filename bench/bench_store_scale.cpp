@@ -164,7 +164,7 @@ void emit_run(EventListener& out, int variant, int run_index, int64_t seed, RunS
         out.on_event(end);
         std::vector<double> magnitudes;
         for (int k = 0; k <= t; ++k) magnitudes.push_back(0.8 + 0.05 * k);
-        out.on_event(MethodState{t, step, "magnitude", magnitudes});
+        out.on_event(MethodState{t, step, StateKey::magnitudes, magnitudes});
         out.on_event(TaskFinished{t, 2.5});
     }
     const char* message = status == RunStatus::failed        ? "std::bad_alloc in task 3"

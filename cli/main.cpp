@@ -10,10 +10,10 @@
 //   lorica-cli presets | methods [--options] [--format text|json]
 //   lorica-cli inspect FILE|DIR
 //   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
-//   lorica-cli --version      Lorica and LibTorch versions, whether CUDA is usable
-// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
 //   lorica-cli merge --into DB SHARD...   (cli/merge_command.h)
 //   lorica-cli config [--preset NAME | --config FILE] [--set key=value]...
+//   lorica-cli --version      Lorica and LibTorch versions, whether CUDA is usable
+// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
 // Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full: the message names the
 // step and the file) or was cancelled; 2 bad input: unknown or malformed arguments, a config field, a
 // missing or malformed file (config, data set, weights, adapter, database). `run` checks its input
@@ -299,9 +299,10 @@ int main(int argc, char** argv) {
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
     try {
         // Reading commands never create a database: a missing file is bad input.
-        if ((runs_cmd.selected() || *show || *export_results_cmd || *export_cmd) && !std::filesystem::exists(db_path)) {
+        const std::string& read_db = runs_cmd.selected() ? runs_cmd.db_path() : db_path;
+        if ((runs_cmd.selected() || *show || *export_results_cmd || *export_cmd) && !std::filesystem::exists(read_db)) {
             std::fprintf(stderr, "error: no results database at '%s' (give --db PATH, or start with `lorica-cli run`)\n",
-                         db_path.c_str());
+                         read_db.c_str());
             return 2;
         }
         if (*run && !job_file.empty()) return lorica::cli::command_run_job(job_file, job_index, progress_every);

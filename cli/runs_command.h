@@ -24,6 +24,7 @@ public:
 
     bool selected() const;
     int run() const;  // exit code: 0, or 2 for a bad argument
+    const std::string& db_path() const { return db_path_; }  // --db as given (or the default)
 
 private:
     CLI::App* command_ = nullptr;

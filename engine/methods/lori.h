@@ -50,14 +50,14 @@
 //                         published weights; 0 = uniform 1/(t+1)
 //
 // Analyses (AnalysisDone, after the last task; names in engine/vocabulary/analysis_keys.h):
-//   kAnalysisLoRIMerge        merge mode: series "alone" (each task with only its own adapter, weight
+//   AnalysisKey::lori_merge        merge mode: series "alone" (each task with only its own adapter, weight
 //                             1), "cat", "linear" (every adapter merged with merge_weight); x = task,
 //                             y = accuracy % task-IL (class-IL when eval.task_il is off): task-IL
 //                             isolates the backbone's interference from the calibration of the
 //                             separately trained heads, which class-IL mixes in.
 //                             Only adapter terms are swapped, so the weights are restored exactly.
-//   kAnalysisLoRIOverlapA     merge mode: subspace_overlap of the tasks' A, mean over sites.
-//   kAnalysisLoRIOverlapMask  variant s: Jaccard overlap of the tasks' masks, pooled over sites.
+//   AnalysisKey::lori_overlap_a     merge mode: subspace_overlap of the tasks' A, mean over sites.
+//   AnalysisKey::lori_overlap_mask  variant s: Jaccard overlap of the tasks' masks, pooled over sites.
 
 #include <memory>
 #include <string>

@@ -69,12 +69,12 @@
 //   interpolation_points  int ≥ 0, default 11: λ points of the merge interpolation between the
 //                      solutions after task 0's and task 1's hand-overs (0 = off).
 //
-// Recorded (engine/vocabulary/analysis_keys.h): kStateMagnitudes (α_k for every task k ≤ t, 0 for a
-// direction dropped by KD; after every task and every state_every steps), kStateDirectionResidual
+// Recorded (engine/vocabulary/analysis_keys.h): StateKey::magnitudes (α_k for every task k ≤ t, 0 for a
+// direction dropped by KD; after every task and every state_every steps), StateKey::direction_residual
 // (residual of the current direction B_t A_t / ‖B_t A_t‖_F against the live old ones, global
 // normalisation as for kd_tau; tasks ≥ 1, every state_every steps and once at the hand-over),
-// kStateRanks (rank of each task's live adapter, 0 once dropped), and the
-// kAnalysisMergeInterpolation curves (W_1 after task 0's hand-over, W_2 after task 1's).
+// StateKey::ranks (rank of each task's live adapter, 0 once dropped), and the
+// AnalysisKey::merge_interpolation curves (W_1 after task 0's hand-over, W_2 after task 1's).
 //
 // Magnitudes train with the optimizer's lr and no weight decay (param group "magnitudes").
 //

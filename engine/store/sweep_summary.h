@@ -63,7 +63,7 @@ struct RankSweepRow {
     MetricAggregate downstream_forgetting;  // key = name_of(kSeriesDownstreamForgetting)
 };
 
-// The rank-sweep table of an experiment from its runs' stored kAnalysisRankSweep points, by rank;
+// The rank-sweep table of an experiment from its runs' stored AnalysisKey::rank_sweep points, by rank;
 // empty when no run has any.
 std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id);
 

@@ -84,7 +84,7 @@ std::map<RunKey, Measured> measured(const RunStore& store, int64_t experiment_id
             m.eval.emplace_back(r.row.after_task, r.row.eval_task, r.row.step, static_cast<int>(r.row.phase),
                                 static_cast<int>(r.row.head_mode), r.row.correct, r.row.total);
         for (const auto& s : store.step_metrics(run.id)) m.losses.emplace_back(s.step, s.loss);
-        for (const auto& p : store.analysis_points(run.id)) m.analysis.emplace_back(p.analysis, p.series, p.x, p.y);
+        for (const auto& p : store.analysis_points(run.id)) m.analysis.emplace_back(std::string(name_of(p.analysis)), name_of(p.series), p.x, p.y);
         EXPECT_TRUE(out.emplace(RunKey{run.variant, run.seed}, std::move(m)).second) << "duplicate " << run.variant;
     }
     return out;
