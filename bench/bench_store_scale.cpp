@@ -380,9 +380,10 @@ int main(int argc, char** argv) {
         if (std::fgets(load, sizeof load, f)) std::printf("machine load (/proc/loadavg): %s", load);
         std::fclose(f);
     }
-    std::printf("template: %lld runs written through StoreListener%s in %.0f ms; %lld clone rounds in %.0f ms; "
+    std::printf("template: %lld runs %s in %.0f ms; %lld clone rounds in %.0f ms; "
                 "long run (%lld steps via RunStore::insert_step_metrics) in %.0f ms\n",
-                static_cast<long long>(template_runs), o.from.empty() ? "" : (" (from " + o.from + ")").c_str(),
+                static_cast<long long>(template_runs),
+                o.from.empty() ? "written through StoreListener" : ("copied from " + o.from).c_str(),
                 template_ms, static_cast<long long>(rounds), grow_ms, static_cast<long long>(o.long_steps), long_ms);
 
     RunStore store = RunStore::open(path);

@@ -43,8 +43,9 @@ void remove_database_files(const std::string& path) {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ec);
 }
 
-// SIGTERM / SIGINT → cancel the run. The signals are blocked in every thread and taken by one watcher
-// thread with sigwait, so the cancel runs in ordinary thread context (not in a signal handler).
+// SIGTERM / SIGINT → cancel the run. The signals are blocked in every thread (threads started later
+// inherit the mask) and taken by one watcher thread with sigwait, so the cancel runs in ordinary
+// thread context (not in a signal handler).
 class SignalCancel {
 public:
     explicit SignalCancel(CancelToken& token) : token_(token) {
@@ -63,10 +64,11 @@ public:
             }
         });
     }
+    // The signals stay blocked: one arriving now (the run is over) must not kill the process before
+    // it has published the shard; the process exits right after.
     ~SignalCancel() {
         pthread_kill(watcher_.native_handle(), SIGUSR1);
         watcher_.join();
-        pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
     }
     int signal() const { return signal_; }
 

@@ -4,15 +4,20 @@
 // process holds — every accuracy row (correct/total counts), every loss value, every rank-sweep
 // point — because a job runs the same code on the same config and seed (CPU, 1 thread, fixed seeds).
 // Then one job is made to look killed (shard gone, record "running" with a dead pid): --status calls
-// it failed and --retry failed runs that job alone again.
+// it failed and --retry failed runs that job alone again. A SIGTERM (time limit, preemption) cancels
+// a job, which still publishes its shard.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <chrono>
+#include <csignal>
 #include <sys/wait.h>
+#include <thread>
 #include <tuple>
+#include <unistd.h>
 
 #include "engine/config/experiment_config.h"
 #include "engine/config/sweep_jobs.h"
@@ -193,4 +198,63 @@ TEST(SweepLocal, ShardsMergeIntoTheSameExperimentAsOneProcess) {
     // 5. A new sweep into the same directory is refused; a bad index is bad input.
     EXPECT_EQ(run_cli("sweep --config " + config_path.string() + " --out " + sweep.string()).exit_code, 2);
     EXPECT_EQ(run_cli("run --job " + (sweep / "jobs.json").string() + " --index 9").exit_code, 2);
+}
+
+// A time limit, preemption or scancel: Slurm sends SIGTERM. The job stops within a step, stores its
+// run as cancelled, still publishes its shard, and records why; --status calls it failed.
+TEST(SweepLocal, SigtermCancelsTheJobAndStillPublishesItsShard) {
+    TempDir dir("sweep-sigterm");
+    nlohmann::json doc = tiny_grid(dir.path / "cache");
+    doc.erase("sweep");
+    doc["seeds"] = {0};
+    doc["foundation"]["enabled"] = false;
+    doc["train"]["epochs"] = 500;  // long enough to be stopped mid-run
+    doc["train"].erase("max_steps_per_task");
+    const fs::path config_path = dir.path / "long.json";
+    std::ofstream(config_path) << doc.dump();
+    const fs::path sweep = dir.path / "sweep";
+    ASSERT_EQ(run_cli("sweep --config " + config_path.string() + " --out " + sweep.string() + " --dry-run").exit_code, 0);
+
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const std::string jobs = (sweep / "jobs.json").string();
+        freopen("/dev/null", "w", stdout);
+        freopen("/dev/null", "w", stderr);
+        execl(LORICA_CLI_PATH, LORICA_CLI_PATH, "run", "--job", jobs.c_str(), "--index", "0", (char*)nullptr);
+        _exit(127);
+    }
+    // Wait until the run has stored some steps in its node-local database, then send SIGTERM.
+    const SweepPlan plan = read_sweep_plan((sweep / "jobs.json").string());
+    const fs::path work = fs::temp_directory_path() / ("lorica-" + plan.experiment_uuid + "-job-0000.sqlite");
+    bool stepping = false;
+    for (int i = 0; i < 600 && !stepping; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (!fs::exists(work)) continue;
+        try {
+            RunStore peek = RunStore::open(work.string());
+            const auto runs = peek.list_runs();
+            stepping = !runs.empty() && peek.step_metrics(runs[0].id).size() >= 3;
+        } catch (const std::exception&) {
+        }
+    }
+    ASSERT_TRUE(stepping) << "the job never stored a step";
+    ::kill(child, SIGTERM);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1) << "a cancelled run is not a finished one";
+
+    nlohmann::json record;
+    std::ifstream(sweep / "status" / "job-0000.json") >> record;
+    EXPECT_EQ(record["state"], "cancelled");
+    EXPECT_NE(record["message"].get<std::string>().find("SIGTERM"), std::string::npos) << record.dump();
+    RunStore shard = RunStore::open((sweep / "shards" / "job-0000.sqlite").string());
+    const auto runs = shard.list_runs();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, RunStatus::cancelled);
+    EXPECT_GE(shard.step_metrics(runs[0].id).size(), 3u) << "the steps taken before the signal are kept";
+    EXPECT_FALSE(fs::exists(work)) << "the node-local database is removed once published";
+    const Cli report = run_cli("sweep --status " + sweep.string());
+    EXPECT_NE(report.output.find("1 job: 0 pending, 0 running, 0 finished, 1 failed"), std::string::npos) << report.output;
 }
