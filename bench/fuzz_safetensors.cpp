@@ -1,5 +1,5 @@
-// libFuzzer target for the safetensors reader (engine/io/safetensors*.cpp). Built and run by
-// bench/run_fuzz_safetensors.sh; not part of the CMake build (it has no main()).
+// libFuzzer target for the safetensors reader (engine/io/safetensors*.cpp). Built by the "fuzz" preset
+// and run by bench/run_fuzz.sh.
 //
 // Any input must either open, or throw SafetensorsError. For an input that opens, every accessor must work, and the
 // file must survive a write/read round trip: serializing its tensors and reading that back gives the same tensors,

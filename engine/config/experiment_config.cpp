@@ -51,6 +51,15 @@ json schedule_json(const ScheduleConfig& s) {
     return {{"name", s.name}, {"warmup_fraction", s.warmup_fraction}, {"min_lr_fraction", s.min_lr_fraction}};
 }
 
+bool is_utf8(const std::string& text) {
+    try {
+        (void)json(text).dump();
+        return true;
+    } catch (const json::type_error&) {
+        return false;
+    }
+}
+
 void validate_targets(const std::vector<std::string>& targets, const std::string& field) {
     static const std::set<std::string> shorthands = {"q", "k", "v", "qkv", "proj", "fc1", "fc2", "all-linear"};
     if (targets.empty()) throw ConfigError(field, "must name at least one adapted layer");
@@ -306,7 +315,7 @@ ExperimentConfig load_experiment_config(const std::string& path) {
     json doc;
     try {
         doc = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
         throw ConfigError("", "config file '" + path + "' is not valid JSON: " + e.what());
     }
     try {
@@ -322,10 +331,16 @@ void apply_override(json& document, const std::string& assignment) {
         throw ConfigError("", "override '" + assignment + "' must look like key=value (e.g. train.epochs=1)");
     std::string key = assignment.substr(0, eq);
     std::string text = assignment.substr(eq + 1);
+    // JSON strings are UTF-8: a byte that is not would make every later dump of the config throw
+    // (found by bench/fuzz_config.cpp).
+    if (!is_utf8(assignment))
+        throw ConfigError(is_utf8(key) ? key : "", "override " +
+                                                       json(assignment).dump(-1, ' ', false, json::error_handler_t::replace) +
+                                                       " is not valid UTF-8");
     json value;
     try {
         value = json::parse(text);
-    } catch (const json::parse_error&) {
+    } catch (const json::exception&) {  // not JSON (or a number beyond double, such as 1e400): a string
         value = text;
     }
     json* node = &document;

@@ -51,7 +51,7 @@ nlohmann::json read_json_file(const std::string& path) {
     if (!in) throw ConfigError("", "cannot open config file '" + path + "'");
     try {
         return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
         throw ConfigError("", "config file '" + path + "' is not valid JSON: " + e.what());
     }
 }

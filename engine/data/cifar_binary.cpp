@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/data/cifar_records.h"
 #include "engine/data/idx_file.h"
 
 namespace lorica {
@@ -27,26 +28,9 @@ std::vector<uint8_t> read_file(const fs::path& path) {
     return bytes;
 }
 
-// Appends the records of one batch file. label_bytes = 1 (CIFAR-10) or 2 (CIFAR-100); label_index picks one.
-void read_batch(const fs::path& path, int label_bytes, int label_index, int num_classes, std::vector<uint8_t>& pixels,
-                std::vector<int64_t>& labels) {
-    const std::vector<uint8_t> bytes = read_file(path);
-    const int64_t record = label_bytes + kCifarImageBytes;
-    if (bytes.empty() || static_cast<int64_t>(bytes.size()) % record != 0)
-        throw DataError(path.string() + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
-                        std::to_string(record) + "-byte records (truncated?)");
-    const int64_t n = static_cast<int64_t>(bytes.size()) / record;
-    const size_t old = pixels.size();
-    pixels.resize(old + static_cast<size_t>(n * kCifarImageBytes));
-    for (int64_t i = 0; i < n; ++i) {
-        const uint8_t* rec = bytes.data() + i * record;
-        const int label = rec[label_index];
-        if (label >= num_classes)
-            throw DataError(path.string() + ": record " + std::to_string(i) + " has label " + std::to_string(label) +
-                            " (allowed 0.." + std::to_string(num_classes - 1) + ")");
-        labels.push_back(label);
-        std::memcpy(pixels.data() + old + i * kCifarImageBytes, rec + label_bytes, kCifarImageBytes);
-    }
+// Appends the records of one batch file (cifar_records.h).
+void read_batch(const fs::path& path, const CifarLayout& layout, std::vector<uint8_t>& pixels, std::vector<int64_t>& labels) {
+    parse_cifar_batch(read_file(path), path.string(), layout, pixels, labels);
 }
 
 void fill(torch::Tensor& images, torch::Tensor& labels, std::vector<uint8_t>& pixels, std::vector<int64_t>& y) {
@@ -57,17 +41,9 @@ void fill(torch::Tensor& images, torch::Tensor& labels, std::vector<uint8_t>& pi
 }
 
 std::vector<std::string> names_file(const fs::path& path, int count) {
-    std::vector<std::string> names;
-    std::ifstream in(path);
-    for (std::string line; in && std::getline(in, line);) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-        if (!line.empty()) names.push_back(line);
-    }
-    if (static_cast<int>(names.size()) != count) {
-        names.clear();
-        for (int i = 0; i < count; ++i) names.push_back("class_" + std::to_string(i));
-    }
-    return names;
+    std::ifstream in(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return parse_cifar_class_names(text, count);
 }
 
 }  // namespace
@@ -79,11 +55,11 @@ RawDataset load_cifar10(const std::string& root_in) {
     d.num_classes = 10;
     std::vector<uint8_t> px;
     std::vector<int64_t> y;
-    for (int b = 1; b <= 5; ++b) read_batch(root / ("data_batch_" + std::to_string(b) + ".bin"), 1, 0, 10, px, y);
+    for (int b = 1; b <= 5; ++b) read_batch(root / ("data_batch_" + std::to_string(b) + ".bin"), {1, 0, 10}, px, y);
     fill(d.train_images, d.train_labels, px, y);
     px.clear();
     y.clear();
-    read_batch(root / "test_batch.bin", 1, 0, 10, px, y);
+    read_batch(root / "test_batch.bin", {1, 0, 10}, px, y);
     fill(d.test_images, d.test_labels, px, y);
     d.class_names = names_file(root / "batches.meta.txt", 10);
     if (d.class_names.front() == "class_0")
@@ -99,13 +75,14 @@ RawDataset load_cifar100(const std::string& root_in, const std::string& label) {
     RawDataset d;
     d.name = "cifar100";
     d.num_classes = fine ? 100 : 20;
+    const CifarLayout layout{2, fine ? 1 : 0, d.num_classes};
     std::vector<uint8_t> px;
     std::vector<int64_t> y;
-    read_batch(root / "train.bin", 2, fine ? 1 : 0, d.num_classes, px, y);
+    read_batch(root / "train.bin", layout, px, y);
     fill(d.train_images, d.train_labels, px, y);
     px.clear();
     y.clear();
-    read_batch(root / "test.bin", 2, fine ? 1 : 0, d.num_classes, px, y);
+    read_batch(root / "test.bin", layout, px, y);
     fill(d.test_images, d.test_labels, px, y);
     d.class_names = names_file(root / (fine ? "fine_label_names.txt" : "coarse_label_names.txt"), d.num_classes);
     return d;

@@ -12,15 +12,15 @@
 // cifar-10-batches-bin/ or cifar-100-binary/.
 //
 // Errors (DataError) name the file: a missing file, a size that is not a whole number of records
-// ("truncated?"), a label out of range (with the record index).
+// ("truncated?"), a label out of range (with the record index). The records themselves are parsed
+// by cifar_records.h (no LibTorch).
 
 #include <string>
 
+#include "engine/data/cifar_records.h"
 #include "engine/data/raw_dataset.h"
 
 namespace lorica {
-
-inline constexpr int64_t kCifarImageBytes = 3 * 32 * 32;
 
 RawDataset load_cifar10(const std::string& root);
 // `label` = "fine" (100 classes) or "coarse" (20 classes).

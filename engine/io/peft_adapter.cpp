@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/io/peft_layout.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/tensor_io.h"
 
@@ -59,19 +60,6 @@ nlohmann::json read_json_file(const fs::path& path) {
     } catch (const std::exception& e) {
         throw std::runtime_error(path.string() + ": invalid JSON: " + e.what());
     }
-}
-
-// PEFT's pattern lookup: a key matches a module whose name is the key or ends with "." + key.
-template <typename T>
-T pattern_value(const nlohmann::json& patterns, const std::string& module, T fallback) {
-    if (!patterns.is_object()) return fallback;
-    for (auto it = patterns.begin(); it != patterns.end(); ++it) {
-        const std::string& key = it.key();
-        if (module == key || (module.size() > key.size() && module.compare(module.size() - key.size(), key.size(), key) == 0 &&
-                              module[module.size() - key.size() - 1] == '.'))
-            return it.value().get<T>();
-    }
-    return fallback;
 }
 
 }  // namespace
@@ -133,76 +121,26 @@ AdapterSet import_peft_adapter(const std::string& dir, bool use_sidecar) {
 
     const fs::path config_path = root / kPeftConfigFile;
     const nlohmann::json config = read_json_file(config_path);
-    auto field = [&](const char* key) -> const nlohmann::json& {
-        if (!config.contains(key)) throw std::runtime_error(config_path.string() + ": missing field \"" + key + "\"");
-        return config.at(key);
-    };
-    if (field("peft_type") != "LORA")
-        throw std::runtime_error(config_path.string() + ": peft_type " + config.at("peft_type").dump() + " is not supported (only \"LORA\")");
-    if (config.value("use_dora", false)) throw std::runtime_error(config_path.string() + ": use_dora = true is not supported");
-    if (config.contains("bias") && config.at("bias") != "none")
-        throw std::runtime_error(config_path.string() + ": bias " + config.at("bias").dump() + " is not supported (only \"none\")");
-    const int64_t r_default = field("r").get<int64_t>();
-    const double alpha_default = field("lora_alpha").get<double>();
-    const bool rslora = config.value("use_rslora", false);
-    const nlohmann::json rank_pattern = config.value("rank_pattern", nlohmann::json::object());
-    const nlohmann::json alpha_pattern = config.value("alpha_pattern", nlohmann::json::object());
-
     const fs::path weights_path = root / kPeftWeightsFile;
     if (!fs::exists(weights_path))
         throw std::runtime_error(weights_path.string() + ": missing (adapter_model.bin is not supported: convert it to safetensors)");
-    SafetensorsFile file = SafetensorsFile::open(weights_path.string());
-    std::map<std::string, std::pair<const TensorView*, const TensorView*>> modules;  // module → (A, B), in name order
-    std::vector<std::string> order;
-    for (const TensorView& v : file.tensors()) {
-        std::string key = v.name;
-        if (key.rfind(kPrefix, 0) != 0)
-            throw std::runtime_error(weights_path.string() + ": tensor \"" + key + "\" does not start with \"" + kPrefix + "\"");
-        key = key.substr(std::string(kPrefix).size());
-        bool is_a = false;
-        for (const char* suffix : {".lora_A.weight", ".lora_B.weight"}) {
-            const std::string s(suffix);
-            if (key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0) {
-                is_a = s == ".lora_A.weight";
-                key = key.substr(0, key.size() - s.size());
-                auto& slot = modules[key];
-                if (!slot.first && !slot.second) order.push_back(key);
-                (is_a ? slot.first : slot.second) = &v;
-                goto matched;
-            }
-        }
-        throw std::runtime_error(weights_path.string() + ": tensor \"" + v.name +
-                                 "\" is not a LoRA factor (…lora_A.weight / …lora_B.weight); DoRA magnitudes, embedding "
-                                 "LoRAs and modules_to_save are not supported");
-    matched:;
-    }
+    const SafetensorsFile file = SafetensorsFile::open(weights_path.string());
+    const PeftLayout layout = read_peft_layout(config, config_path.string(), file);  // every check (peft_layout.h)
+
     AdapterSet set;
-    set.method = file.metadata().count("lorica.method") ? file.metadata().at("lorica.method") : "peft";
-    set.meta = {{"imported_from", dir}, {"base_model_name_or_path", config.value("base_model_name_or_path", nlohmann::json(nullptr))}};
-    for (const auto& module : order) {
-        const auto& [a, b] = modules.at(module);
-        if (!a || !b)
-            throw std::runtime_error(weights_path.string() + ": module \"" + module + "\" has " + (a ? "lora_A" : "lora_B") +
-                                     " but no " + (a ? "lora_B" : "lora_A"));
+    set.method = layout.method;
+    set.meta = {{"imported_from", dir}, {"base_model_name_or_path", layout.base_model_name_or_path}};
+    for (const PeftModuleFactors& m : layout.modules) {
         AdapterTerm t;
-        t.module = module;
-        t.A = view_to_float_tensor(*a);
-        t.B = view_to_float_tensor(*b);
-        if (t.A.dim() != 2 || t.B.dim() != 2 || t.B.size(1) != t.A.size(0))
-            throw std::runtime_error(weights_path.string() + ": module \"" + module + "\": lora_A " + format_shape(a->shape) +
-                                     " and lora_B " + format_shape(b->shape) + " are not [r, in] and [out, r]");
-        const int64_t r = pattern_value<int64_t>(rank_pattern, module, r_default);
-        const double alpha = pattern_value<double>(alpha_pattern, module, alpha_default);
-        if (r != t.A.size(0))
-            throw std::runtime_error(weights_path.string() + ": module \"" + module + "\": lora_A has rank " +
-                                     std::to_string(t.A.size(0)) + " but " + config_path.string() + " says r = " + std::to_string(r));
-        t.scale = rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / static_cast<double>(r);
+        t.module = m.module;
+        t.A = view_to_float_tensor(*m.A);
+        t.B = view_to_float_tensor(*m.B);
+        t.scale = m.scale;
         t.out_features = t.B.size(0);
         t.row_offset = 0;
         t.tag = "peft";
         set.terms.push_back(std::move(t));
     }
-    if (set.terms.empty()) throw std::runtime_error(weights_path.string() + ": no LoRA tensors");
     return set;
 }
 
