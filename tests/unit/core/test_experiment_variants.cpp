@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "tests/support/config_errors.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
 
@@ -13,15 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-ConfigError config_error_of(const json& doc) {
-    try {
-        parse_experiment_config(doc);
-    } catch (const ConfigError& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no ConfigError for " << doc.dump();
-    return ConfigError("", "");
-}
+using lorica::testing::config_error_of;
 
 TEST(ExperimentVariantsTest, WithoutVariantsExpandsToTheBaseConfig) {
     const ExperimentConfig c = parse_experiment_config(json{{"seeds", {3, 4}}});

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/config_errors.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
 #include "engine/config/launcher_settings.h"
@@ -33,15 +34,7 @@ json rank_sweep_doc() {
             {"sweep", {{"field", "method.rank"}, {"values", {2, 4, 8}}, {"alpha_per_rank", 2.0}}}};
 }
 
-ConfigError config_error_of(const json& doc) {
-    try {
-        parse_experiment_config(doc);
-    } catch (const ConfigError& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no ConfigError for " << doc.dump();
-    return ConfigError("", "");
-}
+using lorica::testing::config_error_of;
 
 TEST(SweepJobsTest, ExpandsVariantsTimesSeedsInTheOrderOfOneProcess) {
     const ExperimentConfig c = parse_experiment_config(rank_sweep_doc());
