@@ -1,6 +1,6 @@
 #pragma once
-// Config spellings of enumerations: one table per enum, read by the config parser (ObjectReader::
-// read_enum) and written back by to_json/describe, so a value and its spelling are declared once.
+// Config spellings of enumerations: one table per enum, read by the option parser (OptionReader::read,
+// option_schema.h) and written back by describe(), so a value and its spelling are declared once.
 //
 //   enum class Handover { rescale, literal };
 //   inline constexpr EnumNames<Handover, 2> kHandoverNames{{{Handover::rescale, "rescale"}, {Handover::literal, "literal"}}};

@@ -15,7 +15,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/config/enum_names.h"
 #include "engine/config/experiment_config.h"
 
 namespace lorica {
@@ -52,18 +51,6 @@ public:
         if (!choices.empty() && std::find(choices.begin(), choices.end(), s) == choices.end())
             throw ConfigError(field(key), "'" + s + "' is not allowed (allowed: " + join(choices) + ")");
         out = s;
-    }
-
-    // An enumeration: the value must be one of the table's spellings.
-    template <class E, std::size_t N>
-    void read_enum(const std::string& key, E& out, const EnumNames<E, N>& names) {
-        const json* v = find(key);
-        if (!v) return;
-        if (!v->is_string()) throw ConfigError(field(key), "must be a string, got " + v->dump());
-        const std::string s = v->get<std::string>();
-        const std::optional<E> value = value_of(names, s);
-        if (!value) throw ConfigError(field(key), "'" + s + "' is not allowed (allowed: " + allowed_names(names) + ")");
-        out = *value;
     }
 
     void read(const std::string& key, bool& out) {

@@ -46,14 +46,6 @@ torch::Tensor AdapterSet::delta(const std::string& module) const {
     return total.defined() ? total.to(torch::kFloat32) : total;
 }
 
-AdapterSet AdapterSet::tasks_between(int first_task, int last_task) const {
-    AdapterSet out = *this;
-    out.terms.clear();
-    for (const auto& t : terms)
-        if (t.task < 0 || (t.task >= first_task && t.task <= last_task)) out.terms.push_back(t);
-    return out;
-}
-
 AdapterSet AdapterSet::terms_of_task(int task) const {
     AdapterSet out = *this;
     out.terms.clear();

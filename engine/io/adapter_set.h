@@ -63,8 +63,6 @@ struct AdapterSet {
     std::vector<std::string> modules() const;
     // Σ ΔW_k of one module's terms, [out_features, in] float32 (zeros where no term writes).
     torch::Tensor delta(const std::string& module) const;
-    // The terms of tasks in [first_task, last_task] only (terms with task -1 are kept).
-    AdapterSet tasks_between(int first_task, int last_task) const;
     // Exactly the terms created by `task` (terms of other tasks and terms of no task dropped); the
     // magnitudes stay whole so magnitude indices keep their meaning.
     AdapterSet terms_of_task(int task) const;
