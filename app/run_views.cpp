@@ -69,6 +69,19 @@ void draw_series(PlotWidget* plot, const QString& name, const std::vector<std::v
 
 QString percent(std::optional<double> v) { return v ? QString::number(*v, 'f', 2) : QString(); }
 
+// Per run: its steps (x) and losses (y), for draw_series.
+void step_losses(const std::vector<const RunData*>& runs, std::vector<std::vector<double>>& xs,
+                 std::vector<std::vector<double>>& ys) {
+    for (const RunData* run : runs) {
+        xs.emplace_back();
+        ys.emplace_back();
+        for (const StepMetrics& s : run->steps) {
+            xs.back().push_back(static_cast<double>(s.step));
+            ys.back().push_back(s.loss);
+        }
+    }
+}
+
 // One line per analysis series (points sorted by x), with markers: interpolation, LoRI merge.
 void add_analysis_lines(PlotWidget* plot, const std::vector<AnalysisPoint>& points) {
     std::map<SeriesKey, std::vector<std::pair<double, double>>> series;
@@ -93,14 +106,7 @@ void draw_loss(PlotWidget* plot, const std::vector<const RunData*>& runs, bool a
     plot->clear();
     if (as_band) {
         std::vector<std::vector<double>> xs, ys;
-        for (const RunData* run : runs) {
-            xs.emplace_back();
-            ys.emplace_back();
-            for (const StepMetrics& s : run->steps) {
-                xs.back().push_back(static_cast<double>(s.step));
-                ys.back().push_back(s.loss);
-            }
-        }
+        step_losses(runs, xs, ys);
         draw_series(plot, QObject::tr("loss"), xs, ys, series_color(0), true);
     } else {
         for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -165,14 +171,7 @@ void draw_loss_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& vari
     plot->clear();
     for (const VariantRuns& v : variants) {
         std::vector<std::vector<double>> xs, ys;
-        for (const RunData* run : v.runs) {
-            xs.emplace_back();
-            ys.emplace_back();
-            for (const StepMetrics& s : run->steps) {
-                xs.back().push_back(static_cast<double>(s.step));
-                ys.back().push_back(s.loss);
-            }
-        }
+        step_losses(v.runs, xs, ys);
         draw_series(plot, variant_series_name(v), xs, ys, series_color(v.index), true);
     }
     if (!variants.empty() && !variants.front().runs.empty()) add_task_markers(plot, *variants.front().runs.front());

@@ -23,6 +23,21 @@ const char* column_of(StepSeries series) {
     return "loss";
 }
 
+// One bucket from a row whose columns from `first` on are (first_step, last_step, points, min, max,
+// mean); an all-NaN bucket (SQL NULL aggregates) reads as NaN.
+CurveBucket bucket_from(const Statement& st, int first) {
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    CurveBucket c;
+    c.first_step = st.column_int64(first);
+    c.last_step = st.column_int64(first + 1);
+    c.points = st.column_int64(first + 2);
+    const bool all_nan = st.column_is_null(first + 3);
+    c.min = all_nan ? kNaN : st.column_double(first + 3);
+    c.max = all_nan ? kNaN : st.column_double(first + 4);
+    c.mean = all_nan ? kNaN : st.column_double(first + 5);
+    return c;
+}
+
 }  // namespace
 
 std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series, int max_buckets) const {
@@ -41,24 +56,13 @@ std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series,
         range.reset();
         const int64_t width = hi - lo + 1;  // steps spanned
         const int64_t buckets = std::min<int64_t>(max_buckets, width);
-        constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
         if (series == StepSeries::loss && width >= kBlockCurveMinBlocksPerBucket * kStepBlockSize * buckets) {
             const int64_t k_lo = lo >> 6, k_count = (hi >> 6) - k_lo + 1;
             Statement st(db, "SELECT ((block - ?2) * ?3) / ?4 AS b, min(first_step), max(last_step), sum(points), "
                              "min(loss_min), max(loss_max), sum(loss_sum) / sum(loss_n) "
                              "FROM step_blocks WHERE run_id = ?1 GROUP BY b ORDER BY b");
             st.bind_int64(1, run_id).bind_int64(2, k_lo).bind_int64(3, buckets).bind_int64(4, k_count);
-            while (st.step()) {
-                CurveBucket c;
-                c.first_step = st.column_int64(1);
-                c.last_step = st.column_int64(2);
-                c.points = st.column_int64(3);
-                const bool all_nan = st.column_is_null(4);
-                c.min = all_nan ? kNaN : st.column_double(4);
-                c.max = all_nan ? kNaN : st.column_double(5);
-                c.mean = all_nan ? kNaN : st.column_double(6);
-                out.push_back(c);
-            }
+            while (st.step()) out.push_back(bucket_from(st, 1));
             return;
         }
         const std::string col = column_of(series);
@@ -70,17 +74,7 @@ std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series,
             const int64_t begin = lo + (b * width + buckets - 1) / buckets;
             const int64_t end = lo + ((b + 1) * width + buckets - 1) / buckets;
             bucket.bind_int64(1, run_id).bind_int64(2, begin).bind_int64(3, end);
-            if (bucket.step() && bucket.column_int64(2) > 0) {
-                CurveBucket c;
-                c.first_step = bucket.column_int64(0);
-                c.last_step = bucket.column_int64(1);
-                c.points = bucket.column_int64(2);
-                const bool all_nan = bucket.column_is_null(3);
-                c.min = all_nan ? kNaN : bucket.column_double(3);
-                c.max = all_nan ? kNaN : bucket.column_double(4);
-                c.mean = all_nan ? kNaN : bucket.column_double(5);
-                out.push_back(c);
-            }
+            if (bucket.step() && bucket.column_int64(2) > 0) out.push_back(bucket_from(bucket, 0));
             bucket.reset();
         }
     });

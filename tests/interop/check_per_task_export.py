@@ -61,12 +61,11 @@ def main():
     parser.add_argument("--cli", required=True, help="the lorica-cli binary")
     parser.add_argument("--tolerance", type=float, default=1e-5)
     args = parser.parse_args()
-    try:
-        torch, _, peft, _ = import_packages()
-        from safetensors import safe_open
-    except ImportError as e:
-        print(f"SKIP: python packages for the interop check are missing ({e}); run scripts/setup.sh")
+    packages = import_packages()
+    if packages is None:
         return SKIP
+    torch, _, peft, safetensors = packages
+    safe_open = safetensors.safe_open
 
     failures = 0
     with tempfile.TemporaryDirectory(prefix="lorica-per-task-") as tmp:

@@ -28,12 +28,11 @@ def main():
     parser.add_argument("--dir", help="an existing export directory (with io.safetensors for the logits check)")
     parser.add_argument("--tolerance", type=float, default=1e-4)
     args = parser.parse_args()
-    try:
-        torch, _, peft, _ = import_packages()
-        from safetensors.torch import load_file
-    except ImportError as e:
-        print(f"SKIP: python packages for the interop check are missing ({e}); run scripts/setup.sh")
+    packages = import_packages()
+    if packages is None:
         return SKIP
+    torch, _, peft, safetensors = packages
+    load_file = safetensors.torch.load_file
 
     with tempfile.TemporaryDirectory(prefix="lorica-interop-") as tmp:
         directory = args.dir

@@ -6,12 +6,17 @@ SKIP = 77  # ctest's SKIP_RETURN_CODE for these checks
 
 
 def import_packages():
-    """(torch, timm, peft, safetensors) or raises ImportError naming what is missing."""
-    import torch
-    import timm
-    import peft
-    import safetensors
-    import safetensors.torch  # noqa: F401  (load_file)
+    """(torch, timm, peft, safetensors), or None after printing the "SKIP: ..." line naming what is
+    missing (the caller then exits with SKIP)."""
+    try:
+        import torch
+        import timm
+        import peft
+        import safetensors
+        import safetensors.torch  # noqa: F401  (load_file)
+    except ImportError as e:
+        print(f"SKIP: python packages for the interop check are missing ({e}); run scripts/setup.sh")
+        return None
     return torch, timm, peft, safetensors
 
 
