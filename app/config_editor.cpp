@@ -15,7 +15,7 @@
 
 #include "app/run_data.h"
 #include "engine/config/presets.h"
-#include "engine/methods/method_catalog.h"
+#include "engine/config/method_catalog.h"
 #include "engine/stream/stream_spec.h"
 
 namespace lorica::app {

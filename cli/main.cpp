@@ -40,7 +40,7 @@
 #include "engine/config/experiment_variants.h"
 #include "engine/config/presets.h"
 #include "engine/eval/metrics.h"
-#include "engine/methods/method_catalog.h"
+#include "engine/config/method_catalog.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/preflight.h"

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/methods/method_catalog.h"
+#include "engine/config/method_catalog.h"
 
 namespace lorica::cli {
 namespace {

@@ -11,6 +11,7 @@
 #include "cli/local_launcher.h"
 #include "cli/slurm_launcher.h"
 #include "cli/subprocess.h"
+#include "engine/config/config_check.h"
 #include "engine/config/launcher_settings.h"
 #include "engine/config/presets.h"
 #include "engine/config/sbatch_script.h"
@@ -18,7 +19,6 @@
 #include "engine/config/sweep_status.h"
 #include "engine/store/run_store.h"
 #include "engine/store/uuid.h"
-#include "engine/train/experiment_runner.h"
 
 namespace lorica::cli {
 namespace {

@@ -17,12 +17,9 @@
 
 #include <torch/types.h>
 
-#include "engine/config/enum_names.h"
+#include "engine/config/lori_options.h"  // MergeKind
 
 namespace lorica {
-
-enum class MergeKind { cat, linear };
-inline constexpr EnumNames<MergeKind, 2> kMergeKindNames{{{MergeKind::cat, "cat"}, {MergeKind::linear, "linear"}}};
 
 const char* to_string(MergeKind kind);
 // "cat" | "linear"; throws std::invalid_argument listing the allowed names.

@@ -2,29 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/config/option_schema.h"
-
 namespace lorica {
-namespace {
-
-void expect_no_options(const ExperimentConfig& config) {
-    OptionReader(no_method_options(), config.method.options).finish();
-}
-
-}  // namespace
-
-const MethodOptionSchema& no_method_options() {
-    static const MethodOptionSchema none;
-    return none;
-}
-
-const MethodOptionSchema& SequentialLoRA::schema() {
-    static const MethodOptionSchema s{{
-        integer_option("interpolation_points", 11, 0, 1001, "points",
-                       "λ points of the merge interpolation between the solutions after tasks 0 and 1 (0 = off)"),
-    }};
-    return s;
-}
 
 void freeze_backbone(VisionTransformer& model) {
     for (auto& p : model->parameters()) p.set_requires_grad(false);
@@ -41,11 +19,8 @@ void AdapterMethod::merge_for_inference(MethodContext& ctx) {
     for (auto& [name, layer] : ctx.model->lora_layers()) layer->merge_terms();
 }
 
-SequentialLoRA::SequentialLoRA(const ExperimentConfig& config) {
-    OptionReader reader(schema(), config.method.options);
-    reader.read("interpolation_points", interpolation_points_);
-    reader.finish();
-}
+SequentialLoRA::SequentialLoRA(const ExperimentConfig& config)
+    : interpolation_points_(SequentialLoRAOptions::from_config(config).interpolation_points) {}
 
 void SequentialLoRA::end_task(MethodContext& ctx) {
     if (interpolation_points_ <= 0) return;
@@ -77,7 +52,7 @@ nlohmann::json SequentialLoRA::describe(const MethodContext& ctx) const {
     return {{"sites", sites}, {"rank", ctx.config.method.rank}, {"alpha", ctx.config.method.alpha}};
 }
 
-FullFinetune::FullFinetune(const ExperimentConfig& config) { expect_no_options(config); }
+FullFinetune::FullFinetune(const ExperimentConfig& config) { expect_no_method_options(config); }
 
 void FullFinetune::begin_task(MethodContext& ctx) {
     freeze_backbone(ctx.model);  // the foundation head stays frozen
@@ -89,7 +64,7 @@ std::vector<ParamGroup> FullFinetune::parameter_groups(MethodContext& ctx) {
                        ctx.config.train.optimizer.weight_decay}};
 }
 
-FrozenBackbone::FrozenBackbone(const ExperimentConfig& config) { expect_no_options(config); }
+FrozenBackbone::FrozenBackbone(const ExperimentConfig& config) { expect_no_method_options(config); }
 
 void FrozenBackbone::begin_task(MethodContext& ctx) { freeze_backbone(ctx.model); }
 

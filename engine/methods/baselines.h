@@ -12,18 +12,14 @@
 #include <memory>
 
 #include "engine/methods/adapter_method.h"
-#include "engine/config/option_schema.h"
+#include "engine/config/baseline_options.h"
 #include "engine/methods/merge_interpolation.h"
 #include "engine/model/adapter_targets.h"
 
 namespace lorica {
 
-// The (empty) option declaration of full-finetune and frozen-backbone.
-const MethodOptionSchema& no_method_options();
-
 class SequentialLoRA final : public AdapterMethod {
 public:
-    static const MethodOptionSchema& schema();  // interpolation_points
     explicit SequentialLoRA(const ExperimentConfig& config);
     std::string name() const override { return "sequential-lora"; }
     void begin_run(MethodContext& ctx) override;

@@ -6,7 +6,6 @@
 
 #include <torch/torch.h>
 
-#include "engine/config/option_schema.h"
 #include "engine/util/seed_mix.h"
 #include "engine/methods/baselines.h"
 #include "engine/vocabulary/analysis_keys.h"
@@ -28,70 +27,6 @@ double accuracy_of(const std::vector<EvalRow>& rows, int task, HeadMode preferre
 
 }  // namespace
 
-const MethodOptionSchema& lori_option_schema(const LoRIOptions& defaults) {
-    auto build = [](const LoRIOptions& d) {
-        return MethodOptionSchema{{
-            choice_option("variant", kLoRIVariantNames, d.variant, "d: dense B; s: B sparse by a calibrated magnitude mask"),
-            choice_option("mode", kLoRIModeNames, d.mode,
-                          "continual: one adapter continued through every task; merge: one adapter per task, the "
-                          "model is their merge"),
-            choice_option("a_seed_mode", kLoRIASeedModeNames, nlohmann::json(),
-                          "one frozen random A for every task (shared) or a new one per task (per-task); default: "
-                          "shared in continual mode (required there), per-task in merge mode"),
-            number_option("sparsity", d.sparsity, 0.0, 1.0, "fraction", "fraction of B's entries masked out (variant s)"),
-            choice_option("mask_granularity", kMaskGranularityNames, d.mask_granularity,
-                          "one magnitude threshold over all of B (global), per layer or per matrix"),
-            number_option("sparse_lr_multiplier", d.sparse_lr_multiplier, 1e-6, 1e6, "× lr",
-                          "learning rate of the sparse pass = this × train.optimizer.lr (variant s)"),
-            number_option("clip_per_tensor", d.clip_per_tensor, 0.0, 1e12, "L2 norm",
-                          "clip each B gradient to this norm after masking (0 = off)"),
-            choice_option("calibration_head", kCalibrationHeadNames, d.calibration_head,
-                          "the task head after the calibration pass: reset to its start (so it sees LoRI-D's steps) "
-                          "or kept (variant s)"),
-            choice_option("merge", kMergeKindNames, d.merge,
-                          "the merge the model runs in merge mode: cat (exact Σ w s B A) or linear (PEFT's, with "
-                          "cross terms)"),
-            number_option("merge_weight", nlohmann::json(), 0.0, 1e6, "",
-                          "weight w_t of each task's adapter in the merge; default 0.5 (variant d) / 0.4 (variant s), "
-                          "the published weights; 0 = uniform 1/(t+1)"),
-        }};
-    };
-    static const MethodOptionSchema plain = build(LoRIOptions{});
-    static const MethodOptionSchema sparse = [&build] {
-        LoRIOptions d;
-        d.variant = LoRIVariant::sparse;
-        return MethodOptionSchema{build(d)};
-    }();
-    static const MethodOptionSchema merging = [&build] {
-        LoRIOptions d;
-        d.mode = LoRIMode::merge;
-        return MethodOptionSchema{build(d)};
-    }();
-    return defaults.sparse() ? sparse : defaults.merging() ? merging : plain;
-}
-
-LoRIOptions parse_lori_options(const ExperimentConfig& config, LoRIOptions o) {
-    OptionReader r(lori_option_schema(o), config.method.options);
-    r.read("variant", o.variant, kLoRIVariantNames);
-    r.read("mode", o.mode, kLoRIModeNames);
-    r.read("a_seed_mode", o.a_seed_mode, kLoRIASeedModeNames);
-    r.read("sparsity", o.sparsity);
-    r.read("mask_granularity", o.mask_granularity, kMaskGranularityNames);
-    r.read("sparse_lr_multiplier", o.sparse_lr_multiplier);
-    r.read("clip_per_tensor", o.clip_per_tensor);
-    r.read("calibration_head", o.calibration_head, kCalibrationHeadNames);
-    r.read("merge", o.merge, kMergeKindNames);
-    r.read("merge_weight", o.merge_weight);
-    r.finish();
-    if (o.a_seed_mode == LoRIASeedMode::by_mode) o.a_seed_mode = o.merging() ? LoRIASeedMode::per_task : LoRIASeedMode::shared;
-    if (!o.merging() && o.per_task_a())
-        throw ConfigError("method.options.a_seed_mode",
-                          "'per-task' needs mode 'merge': continual LoRI continues B on the same A (allowed here: shared)");
-    if (o.sparse() && o.sparsity >= 1.0)
-        throw ConfigError("method.options.sparsity", "must be below 1 for variant 's' (1 would train nothing)");
-    return o;
-}
-
 double subspace_overlap(const torch::Tensor& A_i, const torch::Tensor& A_j) {
     torch::NoGradGuard no_grad;
     auto qi = std::get<0>(at::linalg_qr(A_i.detach().to(torch::kCPU, torch::kFloat64).t()));  // [in, r_i]
@@ -107,10 +42,7 @@ torch::Tensor lori_random_a(uint64_t a_seed, int64_t site_index, int64_t rank, i
 }
 
 LoRI::LoRI(const ExperimentConfig& config, std::string registered_name) : name_(std::move(registered_name)) {
-    LoRIOptions defaults;
-    if (name_ == "lori-s") defaults.variant = LoRIVariant::sparse;
-    if (name_ == "lori-merge") defaults.mode = LoRIMode::merge;
-    options_ = parse_lori_options(config, defaults);
+    options_ = parse_lori_options(config, lori_registered_defaults(name_));
 }
 
 double LoRI::merge_weight() const {

@@ -63,53 +63,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/config/enum_names.h"
-#include "engine/config/option_schema.h"
+#include "engine/config/lori_options.h"
 #include "engine/methods/adapter_merge.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/lori_mask.h"
 #include "engine/model/adapter_targets.h"
 
 namespace lorica {
-
-// method.options.variant: dense B (d) or B sparse by a calibrated mask (s).
-enum class LoRIVariant { dense, sparse };
-inline constexpr EnumNames<LoRIVariant, 2> kLoRIVariantNames{{{LoRIVariant::dense, "d"}, {LoRIVariant::sparse, "s"}}};
-// method.options.mode: one adapter continued through the stream, or one per task merged.
-enum class LoRIMode { continual, merge };
-inline constexpr EnumNames<LoRIMode, 2> kLoRIModeNames{{{LoRIMode::continual, "continual"}, {LoRIMode::merge, "merge"}}};
-// method.options.a_seed_mode: one frozen random A for every task, or a fresh one per task.
-enum class LoRIASeedMode { by_mode, shared, per_task };  // by_mode: per_task when merging, else shared
-inline constexpr EnumNames<LoRIASeedMode, 2> kLoRIASeedModeNames{{{LoRIASeedMode::shared, "shared"},
-                                                                  {LoRIASeedMode::per_task, "per-task"}}};
-// method.options.calibration_head: the head after the calibration pass is reset to its start or kept.
-enum class CalibrationHead { reset, keep };
-inline constexpr EnumNames<CalibrationHead, 2> kCalibrationHeadNames{{{CalibrationHead::reset, "reset"},
-                                                                      {CalibrationHead::keep, "keep"}}};
-
-struct LoRIOptions {
-    LoRIVariant variant = LoRIVariant::dense;
-    LoRIMode mode = LoRIMode::continual;
-    LoRIASeedMode a_seed_mode = LoRIASeedMode::by_mode;  // resolved by parse_lori_options
-    double sparsity = 0.9;
-    MaskGranularity mask_granularity = MaskGranularity::global;
-    double sparse_lr_multiplier = 10.0;
-    double clip_per_tensor = 1.0;
-    CalibrationHead calibration_head = CalibrationHead::reset;
-    MergeKind merge = MergeKind::cat;
-    double merge_weight = -1.0;  // < 0: by variant (0.5 / 0.4); 0: uniform 1 / (t + 1)
-
-    bool sparse() const { return variant == LoRIVariant::sparse; }
-    bool merging() const { return mode == LoRIMode::merge; }
-    bool per_task_a() const { return a_seed_mode == LoRIASeedMode::per_task; }
-};
-
-// The declaration of LoRI's options with the defaults of a registered name (lori_d/s/merge: `defaults`
-// has that name's variant and mode).
-const MethodOptionSchema& lori_option_schema(const LoRIOptions& defaults);
-// Reads method.options through lori_option_schema(defaults); throws ConfigError naming the field and
-// the allowed values.
-LoRIOptions parse_lori_options(const ExperimentConfig& config, LoRIOptions defaults);
 
 // Mean squared cosine of the principal angles between the row spaces of A_i [r_i, in] and
 // A_j [r_j, in]: ‖Q_iᵀ Q_j‖_F² / min(r_i, r_j) with Q orthonormal bases. 1 for the same subspace,

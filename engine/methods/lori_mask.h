@@ -17,14 +17,9 @@
 
 #include <torch/types.h>
 
-#include "engine/config/enum_names.h"
+#include "engine/config/lori_options.h"  // MaskGranularity, MergeKind
 
 namespace lorica {
-
-enum class MaskGranularity { global, per_layer, per_matrix };
-inline constexpr EnumNames<MaskGranularity, 3> kMaskGranularityNames{{{MaskGranularity::global, "global"},
-                                                                      {MaskGranularity::per_layer, "per-layer"},
-                                                                      {MaskGranularity::per_matrix, "per-matrix"}}};
 
 const char* to_string(MaskGranularity granularity);
 // "global" | "per-layer" | "per-matrix"; throws std::invalid_argument listing the allowed names.

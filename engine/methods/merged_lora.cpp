@@ -4,7 +4,6 @@
 
 #include <torch/torch.h>
 
-#include "engine/config/option_schema.h"
 #include "engine/methods/baselines.h"
 #include "engine/vocabulary/analysis_keys.h"
 
@@ -15,30 +14,8 @@ constexpr const char* kTag = "merged-lora";
 
 }  // namespace
 
-const MethodOptionSchema& MergedLoRA::schema(const std::string& registered_name) {
-    auto build = [](MergedUpdate update) {
-        return MethodOptionSchema{{
-            choice_option("after_task", kAfterTaskNames, AfterTask::merge,
-                          "at a task's end fold the update into W (merge) or discard it (drop, the paper's control)"),
-            choice_option("update", kMergedUpdateNames, update,
-                          "a LoRA pair per task (lora) or full fine-tuning of exactly the adapted weights (full)"),
-            number_option("alpha_per_rank", 2.0, 0.0, 1e6, "",
-                          "alpha = alpha_per_rank · rank, so the scale is the same at every rank (the paper's alpha = "
-                          "2r); 0 = method.alpha"),
-        }};
-    };
-    static const MethodOptionSchema lora = build(MergedUpdate::lora);
-    static const MethodOptionSchema full = build(MergedUpdate::full);
-    return registered_name == "merged-lora-ft" ? full : lora;
-}
-
-MergedLoRA::MergedLoRA(const ExperimentConfig& config, std::string registered_name) : name_(std::move(registered_name)) {
-    OptionReader r(schema(name_), config.method.options);
-    r.read("after_task", options_.after_task, kAfterTaskNames);
-    r.read("update", options_.update, kMergedUpdateNames);
-    r.read("alpha_per_rank", options_.alpha_per_rank);
-    r.finish();
-}
+MergedLoRA::MergedLoRA(const ExperimentConfig& config, std::string registered_name)
+    : name_(std::move(registered_name)), options_(MergedLoRAOptions::from_config(config, name_)) {}
 
 double MergedLoRA::scale(const ExperimentConfig& config) const {
     if (options_.update == MergedUpdate::full) return 1.0;

@@ -36,25 +36,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/config/enum_names.h"
-#include "engine/config/option_schema.h"
+#include "engine/config/merged_lora_options.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/model/adapter_targets.h"
 
 namespace lorica {
-
-// method.options.after_task: fold the task's update into W (merge) or discard it (drop, a control).
-enum class AfterTask { merge, drop };
-inline constexpr EnumNames<AfterTask, 2> kAfterTaskNames{{{AfterTask::merge, "merge"}, {AfterTask::drop, "drop"}}};
-// method.options.update: a LoRA pair per task, or full fine-tuning of the adapted weights (the control).
-enum class MergedUpdate { lora, full };
-inline constexpr EnumNames<MergedUpdate, 2> kMergedUpdateNames{{{MergedUpdate::lora, "lora"}, {MergedUpdate::full, "full"}}};
-
-struct MergedLoRAOptions {
-    AfterTask after_task = AfterTask::merge;
-    MergedUpdate update = MergedUpdate::lora;
-    double alpha_per_rank = 2.0;       // 0 = method.alpha
-};
 
 // One task's adapter on one site (detached copies).
 struct TaskFactors {
@@ -86,8 +72,6 @@ public:
     AdapterSet adapter_set(const MethodContext& ctx) const override;
 
     const MergedLoRAOptions& options() const { return options_; }
-    // The declaration of the options of `registered_name` (merged-lora-ft: update defaults to full).
-    static const MethodOptionSchema& schema(const std::string& registered_name);
     const std::vector<AdapterSite>& sites() const { return sites_; }
     // Every finished task's factors, task by task, sites in model order.
     const std::vector<TaskFactors>& kept_factors() const { return kept_; }

@@ -1,5 +1,6 @@
 #pragma once
-// The one place adapter methods are registered: name → factory. A factory validates the method's
+// The one place adapter methods are built: each method of the catalog (engine/config/method_catalog.h:
+// name, summary, option declaration and check) paired with its factory. A factory reads the method's
 // config (`method.*`, including `method.options`) and throws ConfigError naming the bad field.
 
 #include <functional>
@@ -19,6 +20,7 @@ struct MethodInfo {
     std::function<std::unique_ptr<AdapterMethod>(const ExperimentConfig&)> make;
 };
 
+// The catalog's methods in its order, each with its factory.
 const std::vector<MethodInfo>& registered_methods();
 
 // Throws ConfigError("method.name", ...) listing the registered names when `config.method.name` is unknown.

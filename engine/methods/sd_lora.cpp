@@ -5,7 +5,6 @@
 
 #include <torch/torch.h>
 
-#include "engine/config/option_schema.h"
 #include "engine/methods/baselines.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "engine/util/log.h"
@@ -18,92 +17,6 @@ double mean(const std::vector<double>& v) {
 }
 
 }  // namespace
-
-const MethodOptionSchema& SDLoRAOptions::schema(SDLoRAVariant variant) {
-    auto build = [](SDLoRAVariant v) {
-        MethodOptionSchema s{{
-            choice_option("handover", kSDLoRAHandoverNames, SDLoRAHandover::rescale,
-                          "how a finished task's update becomes a frozen direction: rescale (α_t absorbs the "
-                          "mean norm, no jump), literal (the paper's equations), released-code (its code: norms "
-                          "of the factors, magnitudes reset to 0.8), exact (one common norm per task)")
-                .paper("literal"),
-            number_option("magnitude_init", 1.0, 1e-6, 1e6, "",
-                          "initial magnitude α_t of a new task's direction (0.8 with handover = released-code)"),
-            bool_option("carry_magnitudes", true,
-                        "old magnitudes keep their learned values into the next task (false: reset to "
-                        "magnitude_init at every hand-over; false with handover = released-code)"),
-            choice_option("direction_norm", kDirectionNormNames, DirectionNorm::product,
-                          "a finished direction is divided by ‖B A‖_F (product) or ‖B‖_F ‖A‖_F (factors, the "
-                          "released code's; the default with handover = released-code)"),
-            rank_schedule_option("rank_schedule",
-                                 v == SDLoRAVariant::rank_reduction
-                                     ? std::vector<std::pair<int, int>>{{0, 10}, {4, 8}, {8, 6}}
-                                     : std::vector<std::pair<int, int>>{},
-                                 "[[first_task, rank], ...]: task t's adapter takes the rank of the last entry with "
-                                 "first_task ≤ t ([] = method.rank for every task)"),
-            integer_option("state_every", 8, 0, 1000000, "steps",
-                           "record magnitudes and the direction residual every this many steps (0 = at task ends only)"),
-            integer_option("interpolation_points", 11, 0, 1001, "points",
-                           "λ points of the merge interpolation between the solutions after tasks 0 and 1 (0 = off)"),
-        }};
-        if (v == SDLoRAVariant::knowledge_distillation) {
-            s.options.push_back(number_option("kd_tau", 9e-4, 0.0, 1e3, "",
-                                              "drop a new direction whose relative least-squares residual against the "
-                                              "old ones is at most this"));
-            s.options.push_back(choice_option("kd_update", kKDUpdateNames, KDUpdate::function_preserving,
-                                              "on a drop: α_k += α_t β_k (function-preserving) or α_k += β_k (as the "
-                                              "paper prints it)")
-                                    .paper("paper"));
-            s.options.push_back(choice_option("kd_granularity", kKDGranularityNames, KDGranularity::global,
-                                              "one least-squares fit over all adapted matrices (global) or one per matrix"));
-        }
-        return s;
-    };
-    static const MethodOptionSchema plain = build(SDLoRAVariant::plain);
-    static const MethodOptionSchema rr = build(SDLoRAVariant::rank_reduction);
-    static const MethodOptionSchema kd = build(SDLoRAVariant::knowledge_distillation);
-    return variant == SDLoRAVariant::rank_reduction ? rr : variant == SDLoRAVariant::knowledge_distillation ? kd : plain;
-}
-
-SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAVariant variant) {
-    SDLoRAOptions o;
-    OptionReader r(schema(variant), config.method.options);
-    r.read("handover", o.handover, kSDLoRAHandoverNames);
-    r.read("magnitude_init", o.magnitude_init);
-    r.read("carry_magnitudes", o.carry_magnitudes);
-    r.read("direction_norm", o.direction_norm, kDirectionNormNames);
-    const bool released_code = o.handover == SDLoRAHandover::released_code;
-    // handover = released-code changes the defaults of the options it implies; given values still win.
-    if (released_code) {
-        if (!r.given("magnitude_init")) o.magnitude_init = 0.8;
-        if (!r.given("carry_magnitudes")) o.carry_magnitudes = false;
-        if (!r.given("direction_norm")) o.direction_norm = DirectionNorm::factors;
-    }
-    if (released_code && o.carry_magnitudes)
-        throw ConfigError(r.field("carry_magnitudes"), "true contradicts handover = released-code, which resets every "
-                                                       "magnitude (allowed with it: false; use handover = literal to combine freely)");
-    if (released_code && o.direction_norm != DirectionNorm::factors)
-        throw ConfigError(r.field("direction_norm"), "'" + name_of(kDirectionNormNames, o.direction_norm) + "' contradicts handover = released-code, which "
-                                                     "uses factor norms (allowed with it: factors; use handover = literal to combine freely)");
-    r.read_rank_schedule("rank_schedule", o.rank_schedule);
-    if (variant == SDLoRAVariant::knowledge_distillation) {
-        o.knowledge_distillation = true;
-        r.read("kd_tau", o.kd_tau);
-        r.read("kd_update", o.kd_update, kKDUpdateNames);
-        r.read("kd_granularity", o.kd_granularity, kKDGranularityNames);
-    }
-    r.read("state_every", o.state_every);
-    r.read("interpolation_points", o.interpolation_points);
-    r.finish();
-    return o;
-}
-
-int SDLoRAOptions::rank_for_task(int task, int default_rank) const {
-    int rank = default_rank;
-    for (const auto& [first, r] : rank_schedule)
-        if (first <= task) rank = r;
-    return rank;
-}
 
 SDLoRA::SDLoRA(const ExperimentConfig& config, SDLoRAVariant variant)
     : variant_(variant), options_(SDLoRAOptions::from_config(config, variant)) {

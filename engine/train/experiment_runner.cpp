@@ -7,7 +7,6 @@
 #include "engine/config/experiment_variants.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/store/sweep_summary.h"
-#include "engine/methods/method_catalog.h"
 #include "engine/train/device.h"
 #include "engine/train/preloaded_data.h"
 #include "engine/train/stream_trainer.h"
@@ -75,20 +74,6 @@ void report_failed_run(const ExperimentVariant& variant, const std::string& mess
 }
 
 }  // namespace
-
-void validate_experiment(const ExperimentConfig& config) {
-    if (!has_variants(config)) {
-        validate_method_config(config);
-        return;
-    }
-    for (const ExperimentVariant& v : expand_variants(config)) {
-        try {
-            validate_method_config(v.config);
-        } catch (const ConfigError& e) {
-            rethrow_for_variant(v, e);
-        }
-    }
-}
 
 RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, CancelToken& cancel,
                          std::shared_ptr<const PreloadedData> preloaded) {

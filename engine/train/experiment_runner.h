@@ -38,9 +38,4 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
 RunStatus run_experiment_job(const ExperimentStarted& experiment, const ExperimentVariant& variant, int seed_index,
                              bool rank_sweep, int threads, EventListener& events, CancelToken& cancel);
 
-// Checks everything that can be checked before a run starts: every variant's effective config and
-// its method (name and options). Throws ConfigError naming the field, for a variant prefixed with
-// its origin, e.g. "variants[2].set.method.name". Front ends call it before starting a job.
-void validate_experiment(const ExperimentConfig& config);
-
 }  // namespace lorica

@@ -14,7 +14,6 @@
 #include "engine/model/vit.h"
 #include "engine/stream/stream_spec.h"
 #include "engine/train/device.h"
-#include "engine/train/experiment_runner.h"
 #include "engine/train/preloaded_data.h"
 
 namespace lorica {
@@ -26,105 +25,6 @@ nlohmann::json dataset_key(const ExperimentConfig& config) {
 }
 
 namespace {
-
-// ---- messages -----------------------------------------------------------------------------------
-
-// "config field 'x': must be ..." → "must be ..." (the subject already names the field).
-std::string without_field_prefix(const ConfigError& e) {
-    std::string message = e.what();
-    const std::string prefix = "config field '" + e.field() + "': ";
-    if (!e.field().empty() && message.rfind(prefix, 0) == 0) message = message.substr(prefix.size());
-    return message;
-}
-
-std::string compose(const std::vector<PreflightProblem>& problems) {
-    std::string out = "cannot start the experiment: " + std::to_string(problems.size()) +
-                      (problems.size() == 1 ? " problem" : " problems") + " (nothing was run or stored)";
-    for (const auto& p : problems) out += "\n  - " + p.subject + ": " + p.message;
-    return out;
-}
-
-// The top-level config section a subject belongs to: "train" for "train.optimizer.lr",
-// "variants" for "variants[2].set.method.rank".
-std::string section_of(const std::string& subject) {
-    const auto end = subject.find_first_of(".[");
-    return subject.substr(0, end);
-}
-
-class Problems {
-public:
-    void add(std::string subject, std::string message) {
-        for (const auto& p : list_)
-            if (p.subject == subject && p.message == message) return;  // variants sharing a section
-        list_.push_back({std::move(subject), std::move(message)});
-    }
-    bool touches(std::initializer_list<const char*> sections) const {
-        for (const auto& p : list_)
-            for (const char* s : sections)
-                if (section_of(p.subject) == s) return true;
-        return false;
-    }
-    bool empty() const { return list_.empty(); }
-    std::vector<PreflightProblem> take() { return std::move(list_); }
-
-private:
-    std::vector<PreflightProblem> list_;
-};
-
-// ---- 1. config ----------------------------------------------------------------------------------
-
-// Drops the field a ConfigError named from the document, so that parsing again reaches the next
-// problem. Returns false when nothing could be dropped (the error would repeat).
-bool drop_field(nlohmann::json& doc, const std::string& field) {
-    if (field.empty() || !doc.is_object()) return false;
-    const std::string section = section_of(field);
-    if (section == "variants" || section == "sweep") return doc.erase(section) > 0;  // all variants at once
-    nlohmann::json* node = &doc;
-    size_t start = 0;
-    while (true) {
-        size_t dot = field.find('.', start);
-        std::string part = field.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        const auto bracket = part.find('[');
-        const bool last = dot == std::string::npos || bracket != std::string::npos;
-        if (bracket != std::string::npos) part = part.substr(0, bracket);  // "domains[3]": the whole list
-        if (!node->is_object() || !node->contains(part)) return false;
-        if (last) {
-            node->erase(part);
-            // An unknown method's options were written for that method: they go with its name.
-            if (field == "method.name" && node->contains("options")) node->erase("options");
-            return true;
-        }
-        node = &(*node)[part];
-        start = dot + 1;
-    }
-}
-
-// Parses and validates, collecting one problem per bad field. `config` is set when the document,
-// less its bad fields, parses.
-struct ConfigCheck {
-    std::optional<ExperimentConfig> config;
-    Problems problems;
-};
-
-ConfigCheck check_config(nlohmann::json doc) {
-    ConfigCheck out;
-    for (int i = 0; i < kMaxConfigProblems; ++i) {
-        try {
-            ExperimentConfig config = parse_experiment_config(doc);
-            validate_experiment(config);
-            out.config = std::move(config);
-            return out;
-        } catch (const ConfigError& e) {
-            out.problems.add(e.field().empty() ? "config" : e.field(), without_field_prefix(e));
-            if (!drop_field(doc, e.field())) return out;
-        } catch (const std::exception& e) {
-            out.problems.add("method", e.what());
-            return out;
-        }
-    }
-    out.problems.add("config", "more than " + std::to_string(kMaxConfigProblems) + " problems; fix these first");
-    return out;
-}
 
 // ---- 3. data ------------------------------------------------------------------------------------
 
@@ -165,7 +65,7 @@ struct CountDemand {
 };
 
 void report_counts(const std::string& field, const CountDemand& d, const RawDataset& raw, const std::string& prefix,
-                   Problems& problems) {
+                   ConfigProblems& problems) {
     if (!d.short_of) return;
     std::string message = prefix + (d.take == 0 ? std::string("all") : std::to_string(d.take)) + " " + d.split +
                           " images per class asked, but " + class_label(raw, d.worst_class) + " of " + raw.name +
@@ -177,7 +77,7 @@ void report_counts(const std::string& field, const CountDemand& d, const RawData
     problems.add(field, message);
 }
 
-void check_class_counts(const ExperimentConfig& c, const RawDataset& raw, const std::string& prefix, Problems& problems) {
+void check_class_counts(const ExperimentConfig& c, const RawDataset& raw, const std::string& prefix, ConfigProblems& problems) {
     const int64_t channels = raw.train_images.defined() && raw.train_images.dim() == 4 ? raw.train_images.size(1) : 0;
     if (!c.data.normalize_mean.empty() && static_cast<int64_t>(c.data.normalize_mean.size()) != channels)
         problems.add("data.normalize_mean", prefix + "has " + std::to_string(c.data.normalize_mean.size()) +
@@ -221,7 +121,7 @@ std::string data_subject(const DataConfig& data) {
 
 // ---- 4., 5. backbone weights and adapter targets -------------------------------------------------
 
-void check_model(const ExperimentConfig& c, const std::string& prefix, bool weights, bool targets, Problems& problems) {
+void check_model(const ExperimentConfig& c, const std::string& prefix, bool weights, bool targets, ConfigProblems& problems) {
     torch::NoGradGuard no_grad;
     const int64_t head_classes = c.foundation.enabled ? c.foundation.classes : 0;
     VisionTransformer model(ViTOptions::from_config(c.backbone, head_classes));
@@ -247,7 +147,7 @@ void check_model(const ExperimentConfig& c, const std::string& prefix, bool weig
 }
 
 CheckedExperiment check_experiment(ConfigCheck check) {
-    Problems& problems = check.problems;
+    ConfigProblems& problems = check.problems;
     if (!check.config) throw PreflightError(problems.take());
     CheckedExperiment out;
     out.config = *check.config;
@@ -314,17 +214,8 @@ CheckedExperiment check_experiment(ConfigCheck check) {
 
 }  // namespace
 
-PreflightError::PreflightError(std::vector<PreflightProblem> problems)
-    : std::runtime_error(compose(problems)), problems_(std::move(problems)) {}
-
 CheckedExperiment preflight_experiment(const nlohmann::json& document) { return check_experiment(check_config(document)); }
 
 CheckedExperiment preflight_experiment(const ExperimentConfig& config) { return preflight_experiment(to_json(config)); }
-
-ExperimentConfig preflight_config(const nlohmann::json& document) {
-    ConfigCheck check = check_config(document);
-    if (!check.config) throw PreflightError(check.problems.take());
-    return *check.config;
-}
 
 }  // namespace lorica

@@ -10,10 +10,11 @@
 //
 // What is checked, in this order (each problem names the field or file, what was found, what is
 // allowed):
-//   1. config: every field (parse_experiment_config) and every variant's method and method.options
-//      (validate_experiment). The parser stops at a field's first error; preflight then drops that
-//      field (so its default applies) and parses again, to collect the errors of the other fields
-//      too (at most kMaxConfigProblems).
+//   1. config (engine/config/config_check.h, torch-free; preflight_config runs it alone): every field
+//      (parse_experiment_config) and every variant's method and method.options (validate_experiment).
+//      The parser stops at a field's first error; preflight then drops that field (so its default
+//      applies) and parses again, to collect the errors of the other fields too (at most
+//      kMaxConfigProblems).
 //   2. device: resolvable here ("cuda" without a usable CUDA device is a problem).
 //   3. data, once per distinct data section of the variants: the data set loads (root exists, the
 //      layout is right, every IDX / CIFAR batch / image file / file list is readable and well
@@ -39,35 +40,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config/config_check.h"  // check 1, PreflightError
 #include "engine/config/experiment_config.h"
 
 namespace lorica {
 
 struct PreloadedData;  // engine/train/preloaded_data.h
-
-// The most config problems collected before preflight gives up on further ones.
-inline constexpr int kMaxConfigProblems = 32;
-
-// One problem: `subject` is the config field ("train.optimizer.lr", "variants[2].set.method.rank")
-// or, for a file that is not named by a field, the file; `message` says what was found and what is
-// allowed.
-struct PreflightProblem {
-    std::string subject;
-    std::string message;
-};
-
-// Bad input found before the run: what() is one message listing every problem, e.g.
-//   cannot start the experiment: 2 problems (nothing was run or stored)
-//     - threads: config field 'threads': must be in [0, 1024], got -3
-//     - data.root: Fashion-MNIST file /nope/train-images-idx3-ubyte.gz not found (...)
-class PreflightError : public std::runtime_error {
-public:
-    explicit PreflightError(std::vector<PreflightProblem> problems);
-    const std::vector<PreflightProblem>& problems() const { return problems_; }
-
-private:
-    std::vector<PreflightProblem> problems_;
-};
 
 // An experiment that passed preflight: its parsed config, and the data set loaded for its first
 // variant (opaque; consumed by TrainingJob / run_experiment).
@@ -80,9 +58,5 @@ struct CheckedExperiment {
 CheckedExperiment preflight_experiment(const nlohmann::json& document);
 // The same for a parsed config (the GUI's editor holds one).
 CheckedExperiment preflight_experiment(const ExperimentConfig& config);
-
-// Check 1 only (no files are read): the parsed config, or PreflightError listing every config
-// problem. For `lorica-cli config`.
-ExperimentConfig preflight_config(const nlohmann::json& document);
 
 }  // namespace lorica

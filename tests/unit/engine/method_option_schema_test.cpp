@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "engine/config/method_catalog.h"
 #include "engine/methods/method_registry.h"
 
 using namespace lorica;
@@ -120,3 +121,35 @@ TEST(MethodOptionSchema, CommandLineListsTheSameDeclaration) {
     }
 }
 #endif
+
+// The torch-free check of `lorica-cli config` and `sweep` (engine/config/method_catalog.h) refuses
+// exactly what the methods' constructors refuse, with the same field, and lists the same methods.
+TEST(MethodOptionSchema, CatalogCheckAgreesWithTheMethodsThemselves) {
+    ASSERT_EQ(registered_methods().size(), method_declarations().size());
+    for (size_t i = 0; i < registered_methods().size(); ++i) {
+        EXPECT_EQ(registered_methods()[i].name, method_declarations()[i].name);
+        EXPECT_EQ(registered_methods()[i].options, method_declarations()[i].options) << registered_methods()[i].name;
+    }
+    auto checked_field = [](const std::string& method, const nlohmann::json& options) -> std::string {
+        try {
+            validate_method_config(config_for(method, options));
+            return "";
+        } catch (const ConfigError& e) {
+            return e.field();
+        }
+    };
+    std::vector<nlohmann::json> cases = {nlohmann::json::object(), {{"no_such_option", 1}},
+                                         {{"a_seed_mode", "per-task"}}, {{"sparsity", 1.0}},
+                                         {{"handover", "released-code"}, {"carry_magnitudes", true}},
+                                         {{"handover", "released-code"}, {"direction_norm", "product"}},
+                                         {{"kd_tau", -1.0}}, {{"update", "full"}}};
+    for (const MethodInfo& m : registered_methods())
+        for (const OptionSpec& o : m.options->options) {
+            cases.push_back({{o.name, "not-a-value"}});
+            if (!o.default_value.is_null()) cases.push_back({{o.name, o.default_value}});
+        }
+    for (const MethodInfo& m : registered_methods())
+        for (const nlohmann::json& options : cases)
+            EXPECT_EQ(checked_field(m.name, options), refused_field(m.name, options)) << m.name << " " << options.dump();
+    EXPECT_EQ(checked_field("sd-lroa", nlohmann::json::object()), refused_field("sd-lroa", nlohmann::json::object()));
+}

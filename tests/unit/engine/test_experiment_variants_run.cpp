@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tests/support/temp_dir.h"
+#include "engine/config/config_check.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
 #include "engine/store/sweep_summary.h"

@@ -1,0 +1,33 @@
+#pragma once
+// Merged incremental LoRA's options (`method.options` of merged-lora and merged-lora-ft;
+// engine/methods/merged_lora.h describes what each does): the enumerations, their config spellings,
+// the declaration and the parser. Torch-free, so `lorica-cli config` and `methods --options` check
+// and print them without LibTorch.
+
+#include <string>
+
+#include "engine/config/enum_names.h"
+#include "engine/config/experiment_config.h"
+#include "engine/config/option_schema.h"
+
+namespace lorica {
+
+// method.options.after_task: fold the task's update into W (merge) or discard it (drop, a control).
+enum class AfterTask { merge, drop };
+inline constexpr EnumNames<AfterTask, 2> kAfterTaskNames{{{AfterTask::merge, "merge"}, {AfterTask::drop, "drop"}}};
+// method.options.update: a LoRA pair per task, or full fine-tuning of the adapted weights (the control).
+enum class MergedUpdate { lora, full };
+inline constexpr EnumNames<MergedUpdate, 2> kMergedUpdateNames{{{MergedUpdate::lora, "lora"}, {MergedUpdate::full, "full"}}};
+
+struct MergedLoRAOptions {
+    AfterTask after_task = AfterTask::merge;
+    MergedUpdate update = MergedUpdate::lora;
+    double alpha_per_rank = 2.0;       // 0 = method.alpha
+
+    // The declaration of the options of `registered_name` (merged-lora-ft: update defaults to full).
+    static const MethodOptionSchema& schema(const std::string& registered_name);
+    // Reads `method.options` through schema(registered_name); throws ConfigError("method.options.<name>", ...).
+    static MergedLoRAOptions from_config(const ExperimentConfig& config, const std::string& registered_name);
+};
+
+}  // namespace lorica

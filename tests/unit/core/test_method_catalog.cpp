@@ -1,0 +1,126 @@
+// The torch-free config check (engine/config/method_catalog.h, config_check.h), linked here without
+// LibTorch: every method's options are checked by its declaration, the cross-option rules of the
+// methods hold, an unknown method lists the registered ones, and preflight_config collects the
+// problems of several fields in one message. (tests/unit/engine/method_option_schema_test.cpp checks
+// that the methods' constructors refuse exactly what this check refuses.)
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "engine/config/config_check.h"
+#include "engine/config/method_catalog.h"
+
+using namespace lorica;
+
+namespace {
+
+ExperimentConfig config_for(const std::string& method, nlohmann::json options) {
+    ExperimentConfig c;
+    c.method.name = method;
+    c.method.options = std::move(options);
+    return c;
+}
+
+// The ConfigError's field, or "" when the check accepts the options.
+std::string refused_field(const std::string& method, const nlohmann::json& options, std::string* message = nullptr) {
+    try {
+        validate_method_config(config_for(method, options));
+        return "";
+    } catch (const ConfigError& e) {
+        if (message) *message = e.what();
+        return e.field();
+    }
+}
+
+}  // namespace
+
+TEST(MethodCatalog, ListsEveryRegisteredMethodOnceInOrder) {
+    std::vector<std::string> names;
+    for (const MethodDeclaration& m : method_declarations()) {
+        names.push_back(m.name);
+        EXPECT_FALSE(m.summary.empty()) << m.name;
+        ASSERT_NE(m.options, nullptr) << m.name;
+        ASSERT_NE(m.check_options, nullptr) << m.name;
+    }
+    const std::vector<std::string> expected = {"sequential-lora", "full-finetune", "frozen-backbone", "sd-lora",
+                                               "sd-lora-rr",      "sd-lora-kd",    "lori-d",          "lori-s",
+                                               "lori-merge",      "merged-lora",   "merged-lora-ft"};
+    EXPECT_EQ(names, expected);
+    const auto catalog = method_catalog();
+    ASSERT_EQ(catalog.size(), expected.size());
+    for (size_t i = 0; i < catalog.size(); ++i) {
+        EXPECT_EQ(catalog[i].name, expected[i]);
+        EXPECT_EQ(catalog[i].options.options.size(), method_declarations()[i].options->options.size());
+    }
+}
+
+TEST(MethodCatalog, UnknownMethodIsRefusedListingTheRegisteredNames) {
+    std::string message;
+    EXPECT_EQ(refused_field("sd-lroa", nlohmann::json::object(), &message), "method.name");
+    for (const MethodDeclaration& m : method_declarations()) EXPECT_NE(message.find(m.name), std::string::npos) << message;
+}
+
+TEST(MethodCatalog, OptionsAreCheckedByTheirDeclaration) {
+    for (const MethodDeclaration& m : method_declarations()) {
+        EXPECT_EQ(refused_field(m.name, nlohmann::json::object()), "") << m.name;
+        EXPECT_EQ(refused_field(m.name, {{"no_such_option", 1}}), "method.options.no_such_option") << m.name;
+        for (const OptionSpec& o : m.options->options) {
+            const std::string field = "method.options." + o.name;
+            if (!o.default_value.is_null()) EXPECT_EQ(refused_field(m.name, {{o.name, o.default_value}}), "") << field;
+            if (o.type == OptionType::integer)
+                EXPECT_EQ(refused_field(m.name, {{o.name, static_cast<int64_t>(o.max) + 1}}), field) << m.name;
+            if (o.type == OptionType::number) EXPECT_EQ(refused_field(m.name, {{o.name, "1"}}), field) << m.name;
+            if (o.type == OptionType::choice) EXPECT_EQ(refused_field(m.name, {{o.name, "not-a-choice"}}), field) << m.name;
+            if (o.type == OptionType::boolean) EXPECT_EQ(refused_field(m.name, {{o.name, "yes"}}), field) << m.name;
+        }
+    }
+}
+
+TEST(MethodCatalog, CrossOptionRulesOfTheMethodsHold) {
+    // Continual LoRI continues B on one A; LoRI-S at sparsity 1 would train nothing.
+    EXPECT_EQ(refused_field("lori-d", {{"a_seed_mode", "per-task"}}), "method.options.a_seed_mode");
+    EXPECT_EQ(refused_field("lori-merge", {{"a_seed_mode", "per-task"}}), "");
+    EXPECT_EQ(refused_field("lori-s", {{"sparsity", 1.0}}), "method.options.sparsity");
+    EXPECT_EQ(refused_field("lori-d", {{"sparsity", 1.0}}), "");  // dense: the sparsity is unused
+    // SD-LoRA's released-code hand-over resets magnitudes and uses factor norms.
+    EXPECT_EQ(refused_field("sd-lora", {{"handover", "released-code"}}), "");
+    EXPECT_EQ(refused_field("sd-lora", {{"handover", "released-code"}, {"carry_magnitudes", true}}),
+              "method.options.carry_magnitudes");
+    EXPECT_EQ(refused_field("sd-lora", {{"handover", "released-code"}, {"direction_norm", "product"}}),
+              "method.options.direction_norm");
+    // The KD options belong to sd-lora-kd only.
+    EXPECT_EQ(refused_field("sd-lora-kd", {{"kd_tau", 1e-3}}), "");
+    EXPECT_EQ(refused_field("sd-lora", {{"kd_tau", 1e-3}}), "method.options.kd_tau");
+}
+
+TEST(ConfigCheck, PreflightConfigCollectsTheProblemsOfSeveralFields) {
+    const nlohmann::json doc = {{"threads", -3}, {"method", {{"name", "lori-s"}, {"options", {{"sparsity", 1.0}}}}}};
+    try {
+        (void)preflight_config(doc);
+        FAIL() << "no error";
+    } catch (const PreflightError& e) {
+        std::set<std::string> subjects;
+        for (const auto& p : e.problems()) subjects.insert(p.subject);
+        EXPECT_EQ(subjects, (std::set<std::string>{"threads", "method.options.sparsity"})) << e.what();
+        EXPECT_EQ(std::string(e.what()).rfind("cannot start the experiment: 2 problems", 0), 0u) << e.what();
+    }
+    const ExperimentConfig ok = preflight_config({{"threads", 2}, {"method", {{"name", "lori-s"}}}});
+    EXPECT_EQ(ok.threads, 2);
+    EXPECT_EQ(ok.method.name, "lori-s");
+}
+
+TEST(ConfigCheck, AVariantsBadMethodOptionIsNamedWithTheVariant) {
+    const nlohmann::json doc = {
+        {"method", {{"name", "sd-lora"}}},
+        {"variants",
+         {{{"label", "plain"}, {"set", nlohmann::json::object()}},
+          {{"label", "bad"}, {"set", {{"method.options", {{"handover", "sideways"}}}}}}}}};
+    try {
+        validate_experiment(parse_experiment_config(doc));
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field().rfind("variants[1].set.method.options", 0), 0u) << e.field();
+        EXPECT_NE(std::string(e.what()).find("variant 'bad'"), std::string::npos) << e.what();
+    }
+}
