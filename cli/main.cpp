@@ -1,4 +1,9 @@
-// lorica-cli: the headless front end. Runs the same engine as the desktop workbench.
+// lorica-cli-engine: the LibTorch half of the headless front end lorica-cli. Runs the same engine as
+// the desktop workbench. `lorica-cli` (cli/front_main.cpp, no LibTorch) runs the commands of
+// cli/core_commands.h itself and executes this program, with the same arguments, for every other
+// command line: run (and a sweep's `run --job`), inspect, export, --version, --help. This program
+// also runs the core commands (it adds them to its command line), so its --help is complete.
+// A new command that needs LibTorch: add it here; lorica-cli hands it over unchanged.
 //
 //   lorica-cli run [--preset NAME | --config FILE] [--set key=value]... [--db PATH]
 //   lorica-cli run --job DIR/jobs.json --index I          (one job of a sweep: cli/job_command.h)
@@ -22,25 +27,19 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
-#include "cli/export_results_command.h"
+#include "cli/core_commands.h"
 #include "cli/io_commands.h"
 #include "cli/job_command.h"
-#include "cli/sweep_command.h"
-#include "cli/merge_command.h"
-#include "cli/methods_command.h"
-#include "cli/runs_command.h"
+#include "cli/parse_arguments.h"
 #include "cli/progress_printer.h"
 #include "cli/report.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
-#include "engine/config/presets.h"
 #include "engine/eval/metrics.h"
-#include "engine/config/method_catalog.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/preflight.h"
@@ -60,14 +59,6 @@ void on_sigint(int) {
     if (TrainingJob* job = g_job.load()) job->cancel();
 }
 
-// Prints the notes of assembling a config (e.g. options dropped when --set changed method.name).
-nlohmann::json assembled_document(const std::string& config_path, const std::string& preset,
-                                  const std::vector<std::string>& overrides) {
-    AssembledConfig assembled = assemble_config(config_path, preset, overrides);
-    for (const auto& note : assembled.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
-    return std::move(assembled.document);
-}
-
 // After the preflight: every failure from here on is a run that failed (exit 1), not bad input.
 int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, const std::string& db_path,
                 int progress_every);
@@ -75,7 +66,7 @@ int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, cons
 int command_run(const std::string& config_path, const std::string& preset, const std::vector<std::string>& overrides,
                 const std::string& db_path, int progress_every) {
     // Bad input throws here (exit 2), before the database is opened or created.
-    CheckedExperiment checked = preflight_experiment(assembled_document(config_path, preset, overrides));
+    CheckedExperiment checked = preflight_experiment(cli::assembled_document(config_path, preset, overrides));
     log::info("run: " + to_json(checked.config).dump());
     auto store = std::make_shared<RunStore>(RunStore::open(db_path));  // a bad database file: exit 2
     try {
@@ -130,54 +121,6 @@ int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, cons
     return status == RunStatus::finished ? 0 : 1;
 }
 
-int command_show(const std::string& db_path, const std::string& target_text, bool with_config, const std::string& format) {
-    if (format != "text") return cli::print_results(db_path, target_text, format);
-    const cli::ResultsTarget target = cli::parse_results_target(target_text);
-    RunStore store = RunStore::open(db_path);
-    if (target.experiment) {
-        (void)cli::target_run_ids(store, target);  // names the database when the experiment is missing
-        std::printf("%s", cli::experiment_report(store, target.id).c_str());
-        return 0;
-    }
-    const int64_t run_id = target.id;
-    auto run = store.run(run_id);
-    if (!run) {
-        std::fprintf(stderr, "error: no run %lld in %s (see `lorica-cli runs`)\n", static_cast<long long>(run_id), db_path.c_str());
-        return 2;
-    }
-    std::printf("%s", cli::run_report(store, run_id, with_config).c_str());
-    if (run->experiment_id > 0) {
-        auto siblings = store.runs_of_experiment(run->experiment_id);
-        bool variants = false;
-        for (const auto& s : siblings) variants = variants || !s.variant.empty();
-        if (variants) {
-            std::printf("%s", cli::experiment_report(store, run->experiment_id).c_str());
-        } else if (siblings.size() > 1) {
-            std::vector<int64_t> ids;
-            std::string seeds;
-            for (const auto& s : siblings) {
-                ids.push_back(s.id);
-                seeds += (seeds.empty() ? "" : ", ") + std::to_string(s.seed);
-            }
-            std::printf("\nexperiment %lld: %zu runs (seeds %s)%s", static_cast<long long>(run->experiment_id),
-                        siblings.size(), seeds.c_str(), cli::runs_summary(store, ids).c_str());
-        }
-    }
-    return 0;
-}
-
-int command_metrics(const std::string& csv_path) {
-    std::ifstream in(csv_path);
-    if (!in) {
-        std::fprintf(stderr, "error: cannot open matrix file '%s'\n", csv_path.c_str());
-        return 2;
-    }
-    AccuracyMatrix matrix = AccuracyMatrix::from_percent_csv(in, csv_path);
-    std::printf("accuracy matrix R[t][j] (%%)\n%s\n%s", format_matrix(matrix).c_str(),
-                format_metrics_table(compute_metrics(matrix)).c_str());
-    return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,46 +161,7 @@ int main(int argc, char** argv) {
                         ->check(CLI::ExistingFile)->excludes(config_opt);
     run->add_option("--index", job_index, "the job's index in --job (Slurm: $SLURM_ARRAY_TASK_ID)")->needs(job_opt);
 
-    lorica::cli::RunsCommand runs_cmd(app, db_path);
-
-    auto* show = app.add_subcommand("show", "show a run (accuracy matrices, metrics, foundation classes) or an "
-                                            "experiment (one row per variant, mean ± std over seeds)");
-    std::string show_target, show_format = "text";
-    bool with_config = false;
-    show->add_option("RUN", show_target, "run id (see `lorica-cli runs`), or exp:ID for a whole experiment")->required();
-    show->add_option("--db", db_path, "SQLite results database")->capture_default_str();
-    show->add_flag("--config", with_config, "print the run's effective config");
-    show->add_option("--format", show_format, "text (tables), csv (every exported table) or json")
-        ->check(CLI::IsMember({"text", "csv", "json"}))
-        ->capture_default_str();
-
-    auto* export_results_cmd = app.add_subcommand("export-results", "write a run's or experiment's results as CSV tables and "
-                                                            "results.json (accuracy matrices, metrics, loss, method "
-                                                            "state, analyses, foundation classes)");
-    std::string export_target, export_dir;
-    export_results_cmd->add_option("RUN", export_target, "run id, or exp:ID for every run of an experiment")->required();
-    export_results_cmd->add_option("-o,--out", export_dir, "output directory (created when missing)")->required();
-    export_results_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
-
-    auto* metrics = app.add_subcommand("metrics", "compute every metric from an accuracy matrix CSV");
-    std::string matrix_path;
-    metrics->add_option("--matrix", matrix_path,
-                        "CSV: row t holds R[t][0..t] in percent, cells right of the diagonal empty")->required();
-
-    auto* config_cmd = app.add_subcommand("config", "print the effective config (preset or file, then overrides), validated");
-    std::string config_cmd_path, config_cmd_preset;
-    std::vector<std::string> config_cmd_overrides;
-    auto* config_cmd_file = config_cmd->add_option("-c,--config", config_cmd_path, "experiment config JSON file")
-                                ->check(CLI::ExistingFile);
-    config_cmd->add_option("-p,--preset", config_cmd_preset, "preset name")->excludes(config_cmd_file);
-    config_cmd->add_option("-s,--set", config_cmd_overrides, "override a config field: key=value (repeatable)");
-
-    auto* presets = app.add_subcommand("presets", "list the shipped experiment presets");
-    auto* methods = app.add_subcommand("methods", "list the adapter methods (--options: every method's options)");
-    bool methods_options = false;
-    std::string methods_format = "text";
-    methods->add_flag("--options", methods_options, "each method's options: type, default, range or choices, doc");
-    methods->add_option("--format", methods_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+    lorica::cli::CoreCommands core(app);
 
     auto* inspect = app.add_subcommand("inspect", "print a safetensors file's tensors and metadata, or an adapter/checkpoint directory");
     std::string inspect_path;
@@ -272,62 +176,22 @@ int main(int argc, char** argv) {
     export_cmd->add_option("--base-model-name", export_request.base_model_name, "base_model_name_or_path of adapter_config.json");
     export_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
 
-    lorica::cli::MergeCommand merge_cmd(app);
-
-    lorica::cli::SweepCommand sweep_cmd(app);
-
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);  // --help
-        if (argc > 1 && argv[1][0] != '-') {
-            bool known = false;
-            std::string names;
-            for (const auto* sub : app.get_subcommands({})) {
-                known = known || sub->get_name() == argv[1];
-                names += (names.empty() ? "" : ", ") + sub->get_name();
-            }
-            if (!known) {
-                std::fprintf(stderr, "error: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
-                return 2;
-            }
-        }
-        // Every other argument error is bad input: exit 2 (CLI11's own codes, e.g. 105, are not ours).
-        std::fprintf(stderr, "error: %s\n(see `lorica-cli --help`, or `lorica-cli COMMAND --help`)\n", e.what());
-        return 2;
-    }
+    if (const int code = lorica::cli::parse_arguments(app, argc, argv); code >= 0) return code;
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
     try {
-        // Reading commands never create a database: a missing file is bad input.
-        const std::string& read_db = runs_cmd.selected() ? runs_cmd.db_path() : db_path;
-        if ((runs_cmd.selected() || *show || *export_results_cmd || *export_cmd) && !std::filesystem::exists(read_db)) {
+        if (core.selected()) return core.run();
+        if (*export_cmd && !std::filesystem::exists(db_path)) {
             std::fprintf(stderr, "error: no results database at '%s' (give --db PATH, or start with `lorica-cli run`)\n",
-                         read_db.c_str());
+                         db_path.c_str());
             return 2;
         }
         if (*run && !job_file.empty()) return lorica::cli::command_run_job(job_file, job_index, progress_every);
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
-        if (sweep_cmd.selected()) return sweep_cmd.run();
-        if (merge_cmd.selected()) return merge_cmd.run();
-        if (runs_cmd.selected()) return runs_cmd.run();
-        if (*show) return command_show(db_path, show_target, with_config, show_format);
-        if (*export_results_cmd) return lorica::cli::command_export_results(db_path, export_target, export_dir);
-        if (*metrics) return command_metrics(matrix_path);
         if (*inspect) return lorica::cli::command_inspect(inspect_path);
         if (*export_cmd) {
             export_request.db_path = db_path;
             return lorica::cli::command_export(export_request);
         }
-        if (*config_cmd) {
-            auto config = lorica::preflight_config(assembled_document(config_cmd_path, config_cmd_preset, config_cmd_overrides));
-            std::printf("%s\n", lorica::to_json(config).dump(2).c_str());
-            return 0;
-        }
-        if (*presets) {
-            for (const auto& name : lorica::list_presets()) std::printf("%s  (%s)\n", name.c_str(), lorica::find_preset(name).c_str());
-            return 0;
-        }
-        if (*methods) return lorica::cli::command_methods(methods_options, methods_format);
     } catch (const lorica::ConfigError& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;
