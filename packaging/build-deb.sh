@@ -4,7 +4,8 @@
 #   packaging/build-deb.sh            → build-package/lorica_<version>_amd64.deb
 #
 # Configures build-package/ (LORICA_PACKAGE=ON, install prefix /usr, no tests or benchmarks), builds
-# lorica and lorica-cli (linked against LibTorch's CPU libraries only), bundles those libraries
+# lorica and lorica-cli-engine (linked against LibTorch's CPU libraries only) and lorica-cli (no
+# LibTorch), bundles those libraries
 # (packaging/bundle-libs.sh), runs cpack, then prints the package's size, its Depends, and each
 # binary's RUNPATH and NEEDED libraries. Fails when a packaged binary or library needs a CUDA library
 # or has a RUNPATH leaving the package.

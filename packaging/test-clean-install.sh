@@ -10,7 +10,8 @@
 #   install   apt-get install ./lorica_*.deb (apt resolves Depends and Recommends from the mirror,
 #             Fashion-MNIST comes with the Recommends: dataset-fashion-mnist)
 #   files     desktop entry, icon, AppStream metadata at the standard places; the binaries' RUNPATH is
-#             $ORIGIN/../lib/lorica and every library resolves inside the root (ldd)
+#             $ORIGIN/../lib/lorica (lorica), $ORIGIN (/usr/lib/lorica/lorica-cli-engine), none (lorica-cli,
+#             which links no LibTorch), and every library resolves inside the root (ldd)
 #   version   lorica-cli --version, lorica --version
 #   cli       lorica-cli run --preset smoke
 #   gui       QT_QPA_PLATFORM=offscreen lorica --run-preset smoke --screenshots DIR (PNGs written)
@@ -131,17 +132,19 @@ install_deb() {
 
 check_files() {
   local ok=0 f
-  for f in /usr/bin/lorica /usr/bin/lorica-cli /usr/share/applications/org.lorica.Lorica.desktop \
+  for f in /usr/bin/lorica /usr/bin/lorica-cli /usr/lib/lorica/lorica-cli-engine /usr/share/applications/org.lorica.Lorica.desktop \
            /usr/share/icons/hicolor/scalable/apps/lorica.svg /usr/share/metainfo/org.lorica.Lorica.metainfo.xml \
            /usr/share/lorica/presets/smoke.json /usr/lib/lorica/libtorch_cpu.so /usr/lib/lorica/libc10.so; do
     if [ -e "$root$f" ]; then echo "present  $f"; else echo "MISSING  $f"; ok=1; fi
   done
-  for f in /usr/bin/lorica /usr/bin/lorica-cli; do
-    local runpath
+  # lorica-cli links no LibTorch (it runs lorica-cli-engine for the commands that need it): no RUNPATH.
+  for entry in '/usr/bin/lorica $ORIGIN/../lib/lorica' '/usr/lib/lorica/lorica-cli-engine $ORIGIN' '/usr/bin/lorica-cli none'; do
+    local runpath expected
+    read -r f expected <<<"$entry"
     runpath=$(in_root readelf -d "$f" 2>/dev/null | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p' || true)
     [ -n "$runpath" ] || runpath=$(LC_ALL=C readelf -d "$root$f" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
-    echo "$f RUNPATH=$runpath"
-    [ "$runpath" = '$ORIGIN/../lib/lorica' ] || { echo "  expected \$ORIGIN/../lib/lorica"; ok=1; }
+    echo "$f RUNPATH=${runpath:-none}"
+    [ "${runpath:-none}" = "$expected" ] || { echo "  expected $expected"; ok=1; }
     # Every library from the package (/usr/lib/lorica) or from Debian's packages.
     if in_root ldd "$f" | grep "=>" | grep -vE "=> (/usr/bin/\.\./lib/lorica|/usr/lib/lorica|/lib/x86_64-linux-gnu|/usr/lib/x86_64-linux-gnu)/"; then
       echo "  $f: a library is missing or resolves outside the package and Debian"; ok=1
@@ -151,7 +154,10 @@ check_files() {
       echo "  $f: loads a GPU library"; ok=1
     fi
   done
-  in_root ldd /usr/bin/lorica-cli | sed 's/^/  /'
+  if in_root ldd /usr/bin/lorica-cli | grep -E "libtorch|libc10"; then
+    echo "  /usr/bin/lorica-cli: links LibTorch"; ok=1
+  fi
+  in_root ldd /usr/lib/lorica/lorica-cli-engine | sed 's/^/  /'
   return $ok
 }
 
