@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -12,15 +13,17 @@ int parse_arguments(CLI::App& app, int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help
-        if (argc > 1 && argv[1][0] != '-') {
+        int word = 1;  // the command: the first argument after the global flags
+        while (word < argc && (std::string_view(argv[word]) == "-v" || std::string_view(argv[word]) == "--verbose")) ++word;
+        if (word < argc && argv[word][0] != '-') {
             bool known = false;
             std::string names;
             for (const auto* sub : app.get_subcommands({})) {
-                known = known || sub->get_name() == argv[1];
+                known = known || sub->get_name() == argv[word];
                 names += (names.empty() ? "" : ", ") + sub->get_name();
             }
             if (!known) {
-                std::fprintf(stderr, "error: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
+                std::fprintf(stderr, "error: unknown command '%s' (commands: %s)\n", argv[word], names.c_str());
                 return 2;
             }
         }
