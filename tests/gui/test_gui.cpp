@@ -21,10 +21,12 @@
 #include "app/compare_view.h"
 #include "app/config_editor.h"
 #include "app/engine_session.h"
+#include "app/export_dialog.h"
 #include "app/main_window.h"
 #include "app/run_browser.h"
 #include "app/run_list_model.h"
 #include "app/run_views.h"
+#include "app/store_worker.h"
 #include "engine/store/run_store.h"
 #include "app/run_data.h"
 #include "engine/vocabulary/event_listener.h"
@@ -264,11 +266,21 @@ private Q_SLOTS:
         QCOMPARE(static_cast<int64_t>(window.store()->step_metrics(runs[0].id).size()), planned);
         QCOMPARE(live.runs[0].record.id, runs[0].id);
 
-        // The export action's engine call: one PEFT folder per task, with timm base weights.
+        // The export dialog, as the action opens it: its run list and the export run on the store
+        // worker's thread; one PEFT folder per task, with timm base weights.
         const std::string out = dir_.filePath("export").toStdString();
-        const std::string written =
-            lorica::app::export_adapters(*window.store(), lorica::app::AdapterExportRequest{runs[0].id, out, true});
-        QVERIFY2(QFileInfo::exists(QString::fromStdString(out + "/task0/base_model.safetensors")), written.c_str());
+        ExportDialog dialog(window.store_worker(), runs[0].id, &window);
+        QSignalSpy listed(&dialog, &ExportDialog::runs_listed);
+        QVERIFY(listed.wait(20000));
+        QCOMPARE(dialog.run_count(), 2);
+        QCOMPARE(dialog.request().run_id, runs[0].id);  // preselected
+        dialog.set_output_folder(QString::fromStdString(out));
+        QSignalSpy exported(&dialog, &ExportDialog::export_finished);
+        dialog.start_export();
+        QVERIFY(exported.wait(60000));
+        const QString written = exported.front().at(0).toString(), export_error = exported.front().at(1).toString();
+        QVERIFY2(export_error.isEmpty(), qPrintable(export_error));
+        QVERIFY2(QFileInfo::exists(QString::fromStdString(out + "/task0/base_model.safetensors")), qPrintable(written));
         QVERIFY(QFileInfo::exists(QString::fromStdString(out + "/task0/lorica_export.json")));
 
         // Two seeds: the loss is a mean ± std band with one point per step.
@@ -293,6 +305,41 @@ private Q_SLOTS:
         QCOMPARE(views->interpolation()->chart_count(), 2);
         // The foundation's classes were evaluated one by one after each task.
         QCOMPARE(views->foundation_classes()->series_count(), 2);
+    }
+
+    void store_worker_runs_off_the_gui_thread_and_newest_wins() {
+        auto store = std::make_shared<RunStore>(RunStore::open(dir_.filePath("worker.db").toStdString()));
+        StoreWorker worker(store);
+        QThread* gui = QThread::currentThread();
+        std::vector<int> delivered_opens, delivered_exports;
+        std::atomic<bool> on_gui_thread{false};
+        // Five opens and three exports queued at once behind a slow first job: only the newest open
+        // is delivered (the others are skipped or dropped); every export is delivered, in order.
+        worker.submit<int>(StoreWorker::Lane::list_runs, [&](const RunStore&) {
+            QThread::msleep(200);
+            return 0;
+        }, [](int, const QString&) {});
+        for (int i = 0; i < 5; ++i)
+            worker.submit<int>(StoreWorker::Lane::open_run, [&, i](const RunStore&) {
+                if (QThread::currentThread() == gui) on_gui_thread = true;
+                return i;
+            }, [&](int value, const QString&) { delivered_opens.push_back(value); });
+        for (int i = 0; i < 3; ++i)
+            worker.submit<int>(StoreWorker::Lane::export_adapters, [i](const RunStore&) { return 10 + i; },
+                               [&](int value, const QString&) { delivered_exports.push_back(value); });
+        QString error;
+        worker.submit<int>(StoreWorker::Lane::compare_runs, [](const RunStore&) -> int {
+            throw std::runtime_error("run 7 does not exist");
+        }, [&](int, const QString& e) { error = e; });
+        QCOMPARE(worker.pending(), 10);
+        QSignalSpy idle(&worker, &StoreWorker::idle);
+        QVERIFY(idle.wait(10000));
+        QCOMPARE(worker.pending(), 0);
+        QVERIFY(!on_gui_thread);
+        QCOMPARE(delivered_opens, std::vector<int>{4});
+        QCOMPARE(delivered_exports, (std::vector<int>{10, 11, 12}));
+        QCOMPARE(error, QString("run 7 does not exist"));
+        QVERIFY(worker.thread_of_jobs() != gui);
     }
 
     void run_list_model_sorts_by_any_column() {
@@ -357,8 +404,12 @@ private Q_SLOTS:
         browser->select_runs({first});
         QCOMPARE(browser->selected_run_ids(), QList<qint64>{first});
 
-        // Reopening a run loads its experiment's seeds: the same plots as live.
+        // Reopening a run loads its experiment's seeds (off the GUI thread): the same plots as live.
+        QSignalSpy shown_run(&window, &MainWindow::run_shown);
         window.open_run(first);
+        QVERIFY(shown_run.wait(20000));
+        QCOMPARE(shown_run.front().at(0).toLongLong(), first);
+        QVERIFY(shown_run.front().at(1).toBool());
         window.views()->draw_pending();
         const int64_t planned = runs[0].total_steps;
         const int loss = series_index(window.views()->loss(), "loss (mean ± std)");
@@ -366,7 +417,10 @@ private Q_SLOTS:
         QCOMPARE(static_cast<int64_t>(window.views()->loss()->point_count(loss)), planned);
         QCOMPARE(window.views()->matrix()->filled_cells(), 3);
 
+        QSignalSpy compared(&window, &MainWindow::runs_compared);
         window.compare_runs({runs[0].id, runs[1].id});
+        QVERIFY(compared.wait(20000));
+        QCOMPARE(compared.front().at(0).toInt(), 2);
         CompareView* compare = window.compare();
         QCOMPARE(compare->run_count(), 2);
         QCOMPARE(compare->loss()->series_count(), 2);
