@@ -406,12 +406,11 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
 
 void RunViews::show(const ExperimentData& data) {
     data_ = &data;
-    for (const View& v : views_) {
-        if (v.widget->isVisible())
-            draw(v.id);
-        else
-            dirty_.insert(v.id);
-    }
+    for (const View& v : views_) dirty_.insert(v.id);
+    // Visible views draw now; a drawing that fills two views (SD-LoRA's magnitudes and residual)
+    // clears both, so each is drawn once.
+    for (const View& v : views_)
+        if (v.widget->isVisible() && dirty_.count(v.id)) draw(v.id);
 }
 
 void RunViews::view_shown(ViewId id) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <set>
 
 #include <QAction>
 #include <QComboBox>
@@ -14,6 +15,7 @@
 #include <QFileInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -345,28 +347,85 @@ private Q_SLOTS:
     void run_list_model_sorts_by_any_column() {
         RunListModel model;
         std::vector<RunSummary> runs(3);
-        runs[0].id = 7, runs[0].method = "sd-lora", runs[0].final_accuracy = 41.5, runs[0].seconds = 3;
-        runs[1].id = 9, runs[1].method = "lori-d", runs[1].seconds = 1;  // no accuracy yet
-        runs[2].id = 8, runs[2].method = "merged-lora", runs[2].final_accuracy = 55.25, runs[2].seconds = 2;
-        model.set_runs(runs);
+        runs[0].id = 9, runs[0].method = "sd-lora", runs[0].final_accuracy = 41.5, runs[0].seconds = 3;
+        runs[1].id = 8, runs[1].method = "lori-d", runs[1].seconds = 1;  // no accuracy yet
+        runs[2].id = 7, runs[2].method = "merged-lora", runs[2].final_accuracy = 55.25, runs[2].seconds = 2;
+        model.set_runs(runs, 5);  // the first page of a listing of 5
         QCOMPARE(model.rowCount(), 3);
         QCOMPARE(model.data(model.index(0, RunListModel::kAccuracy)).toString(), QString("41.50"));
         QCOMPARE(model.data(model.index(1, RunListModel::kAccuracy)).toString(), QString());
-        auto ids = [&model] {
-            QList<qint64> out;
-            for (int r = 0; r < model.rowCount(); ++r) out << model.run_at(r).id;
-            return out;
-        };
-        model.sort(RunListModel::kAccuracy, Qt::DescendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{8, 7, 9}));  // a missing accuracy sorts below every value
-        model.sort(RunListModel::kMethod, Qt::AscendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
-        model.sort(RunListModel::kSeconds, Qt::AscendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
-        model.set_runs(runs);  // new rows keep the sort
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
-        model.sort(RunListModel::kRun, Qt::DescendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
+        // The query sorts: sort() records the order and asks for a new listing, rows stay as listed.
+        QCOMPARE(model.sort_key(), RunSortKey::id);
+        QVERIFY(model.sort_descending());
+        QSignalSpy sort_wanted(&model, &RunListModel::sort_wanted);
+        model.sort(RunListModel::kAccuracy, Qt::AscendingOrder);
+        QCOMPARE(sort_wanted.count(), 1);
+        QCOMPARE(model.sort_key(), RunSortKey::final_accuracy);
+        QVERIFY(!model.sort_descending());
+        QCOMPARE(model.run_at(0).id, qint64(9));
+        model.sort(RunListModel::kAccuracy, Qt::AscendingOrder);  // unchanged: no new listing
+        QCOMPARE(sort_wanted.count(), 1);
+        for (int c = 0; c < RunListModel::kColumnCount; ++c) {
+            model.sort(c, Qt::DescendingOrder);
+            QCOMPARE(model.sort_key(), RunListModel::sort_key_of_column(c));
+        }
+        QCOMPARE(RunListModel::sort_key_of_column(RunListModel::kMethod), RunSortKey::method);
+        QCOMPARE(RunListModel::sort_key_of_column(RunListModel::kStarted), RunSortKey::started);
+        // Paging: 3 of 5 loaded → one request for more until the page arrives.
+        QSignalSpy more(&model, &RunListModel::more_wanted);
+        QVERIFY(model.canFetchMore({}));
+        model.fetchMore({});
+        model.fetchMore({});
+        QCOMPARE(more.count(), 1);
+        QVERIFY(!model.canFetchMore({}));
+        std::vector<RunSummary> next(2);
+        next[0].id = 6, next[1].id = 5;
+        model.append_runs(next);
+        QCOMPARE(model.rowCount(), 5);
+        QCOMPARE(model.run_at(4).id, qint64(5));
+        QVERIFY(!model.canFetchMore({}));  // all 5 loaded
+    }
+
+    void run_browser_pages_a_large_database_and_sorts_in_the_query() {
+        auto store = std::make_shared<RunStore>(RunStore::open(dir_.filePath("paging.db").toStdString()));
+        const int runs = RunBrowser::kPageRows * 2 + 50;
+        for (int i = 0; i < runs; ++i) {
+            RunRecord r;
+            r.method = i % 3 ? "sd-lora" : "lori-s";
+            r.status = RunStatus::finished;
+            r.seed = (i * 7919) % runs;  // a permutation of 0..runs-1
+            r.started_at = "2025-01-01T00:00:00.000Z";
+            store->insert_run(r);
+        }
+        RunBrowser browser;
+        QSignalSpy shown(&browser, &RunBrowser::listing_shown);
+        browser.set_store(store);
+        QVERIFY(shown.wait(20000));
+        QCOMPARE(browser.row_count(), RunBrowser::kPageRows);  // one page, not the whole database
+        QCOMPARE(shown.last().at(1).toLongLong(), qint64(runs));
+        QCOMPARE(browser.run_id_at(0), store->list_run_page({}, {1, 0}).runs.front().id);  // newest first
+        auto* table = browser.findChild<QTableView*>();
+        QVERIFY(table);
+        auto* model = qobject_cast<RunListModel*>(table->model());
+        QVERIFY(model);
+        while (model->canFetchMore({})) {
+            const int before = browser.row_count();
+            model->fetchMore({});
+            QVERIFY(shown.wait(20000));
+            QVERIFY(browser.row_count() > before);
+        }
+        QCOMPARE(browser.row_count(), runs);
+        std::set<qint64> ids;
+        for (int r = 0; r < runs; ++r) ids.insert(browser.run_id_at(r));
+        QCOMPARE(static_cast<int>(ids.size()), runs);  // pages tile the listing: no run twice
+        // Clicking the seed header: the query lists again, ascending by seed.
+        table->sortByColumn(RunListModel::kSeed, Qt::AscendingOrder);
+        QVERIFY(shown.wait(20000));
+        QCOMPARE(browser.row_count(), RunBrowser::kPageRows);
+        for (int r = 0; r < browser.row_count(); ++r) QCOMPARE(model->run_at(r).seed, int64_t(r));
+        browser.set_method_filter("lori");
+        QVERIFY(shown.wait(20000));
+        for (int r = 0; r < browser.row_count(); ++r) QCOMPARE(model->run_at(r).method, std::string("lori-s"));
     }
 
     void run_browser_lists_reopens_and_compares() {
