@@ -471,7 +471,7 @@ void RunViews::draw(ViewId id) {
                 draw_metrics(runs);
             break;
         case ViewId::magnitudes:
-        case ViewId::residual: draw_sd_lora_state(runs); break;
+        case ViewId::residual: draw_sd_lora_state(runs, variants); break;
         case ViewId::interpolation: interpolation_->show_runs(runs); break;
         case ViewId::rank_sweep: draw_rank_sweep(rank_sweep_, runs); break;
         case ViewId::lori: lori_->show_run(runs.empty() ? nullptr : runs.front()); break;
@@ -511,11 +511,34 @@ void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
     metrics_->set_columns(columns);
 }
 
-void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
-    const bool seeds = runs.size() > 1;
+void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs, const std::vector<VariantRuns>& variants) {
+    const bool by_variant = variants.size() > 1;
+    auto has_state = [](const RunData* run) {
+        return std::any_of(run->states.begin(), run->states.end(), [](const MethodState& s) {
+            return s.key == StateKey::magnitudes || s.key == StateKey::direction_residual;
+        });
+    };
+    std::vector<const RunData*> runs;
+    std::vector<QString> suffixes;
+    std::vector<QColor> residual_colors;  // a variant's colour in every view; else one per seed
+    if (by_variant) {
+        for (const VariantRuns& v : variants)
+            if (!v.runs.empty() && has_state(v.runs.front())) {
+                runs.push_back(v.runs.front());
+                suffixes.push_back(QStringLiteral(" · ") + qstr(v.label));
+                residual_colors.push_back(series_color(v.index));
+            }
+    } else {
+        for (const RunData* run : all_runs) {
+            suffixes.push_back(all_runs.size() > 1 ? QStringLiteral(" (seed %1)").arg(run->record.seed) : QString());
+            residual_colors.push_back(series_color(static_cast<int>(runs.size())));
+            runs.push_back(run);
+        }
+    }
+    static const Qt::PenStyle kStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
     dirty_.erase(ViewId::magnitudes);
     dirty_.erase(ViewId::residual);
-    // SD-LoRA state: magnitudes α_k and the direction residual over steps (first run; seeds overlay).
+    // SD-LoRA state: magnitudes α_k and the direction residual over steps.
     magnitudes_->clear();
     residual_->clear();
     for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -532,11 +555,12 @@ void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
                 ry << s.values[0];
             }
         }
-        const QString suffix = seeds ? QStringLiteral(" (seed %1)").arg(runs[r]->record.seed) : QString();
+        const Qt::PenStyle style = by_variant ? kStyles[r % 5] : (r == 0 ? Qt::SolidLine : Qt::DotLine);
         for (auto& [k, xy] : alpha)
-            magnitudes_->add_line(QStringLiteral("α_%1").arg(k) + suffix, xy.first, xy.second,
-                                  series_color(static_cast<int>(k)), r == 0 ? Qt::SolidLine : Qt::DotLine);
-        if (!rx.isEmpty()) residual_->add_line(tr("residual") + suffix, rx, ry, series_color(static_cast<int>(r)));
+            magnitudes_->add_line(QStringLiteral("α_%1").arg(k) + suffixes[r], xy.first, xy.second,
+                                  series_color(static_cast<int>(k)), style);
+        if (!rx.isEmpty())
+            residual_->add_line(tr("residual") + suffixes[r], rx, ry, residual_colors[r]);
     }
     if (!runs.empty()) {
         add_task_markers(magnitudes_, *runs.front());

@@ -96,7 +96,10 @@ private:
     void draw(ViewId id);
     void draw_metrics(const std::vector<const RunData*>& runs);
     void draw_metrics_by_variant(const std::vector<VariantRuns>& variants);
-    void draw_sd_lora_state(const std::vector<const RunData*>& runs);
+    // SD-LoRA's magnitudes and direction residual: the seeds of a plain experiment overlaid (first
+    // solid, others dotted); for an experiment with variants, the first seed of each variant that
+    // records them (line style per variant, colour per α_k), so 11 variants × 3 seeds stay readable.
+    void draw_sd_lora_state(const std::vector<const RunData*>& runs, const std::vector<VariantRuns>& variants);
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
 
     const ExperimentData* data_ = nullptr;
