@@ -222,7 +222,7 @@ void MainWindow::build_docks() {
     QDockWidget* first = nullptr;
     QDockWidget* second = nullptr;
     for (const auto& view : views_->views()) {
-        QDockWidget* dock = add_dock(view_name(view.id), view.title, view.widget, Qt::RightDockWidgetArea);
+        QDockWidget* dock = add_dock(view_name(view.id), view.title, view.panel, Qt::RightDockWidgetArea);
         const ViewId id = view.id;
         connect(dock, &QDockWidget::visibilityChanged, this, [this, id](bool visible) {
             if (visible) views_->view_shown(id);

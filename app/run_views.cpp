@@ -330,6 +330,7 @@ void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
 LoRIView::LoRIView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QHBoxLayout(this);
     merge_ = new PlotWidget(tr("LoRI merge: task accuracy alone vs. merged"), tr("task"), tr("accuracy (%)"), this);
+    merge_->set_integer_x_ticks();
     merge_->set_y_range(0, 100);
     merge_->set_empty_message(tr("No LoRI merge in this run.\nLoRI-D / LoRI-S runs record each task's accuracy\n"
                                  "alone and after merging (cat, linear)."));
@@ -389,18 +390,58 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     foundation_classes_ = new PlotWidget(tr("Foundation task: accuracy per class"), tr("after task"),
                                          tr("accuracy (%)"), parent_widget);
     foundation_classes_->set_y_range(0, 100);
+    foundation_classes_->set_integer_x_ticks();
     foundation_classes_->set_empty_message(tr("No per-class foundation evaluations.\nThey appear when the run has a "
                                               "foundation task\n(foundation.enabled) after each stream task."));
-    views_ = {{ViewId::loss, tr("Loss"), loss_},
-              {ViewId::accuracy, tr("Accuracy"), accuracy_},
-              {ViewId::matrix, tr("Matrix"), matrix_},
-              {ViewId::metrics, tr("Metrics"), metrics_},
-              {ViewId::magnitudes, tr("Magnitudes"), magnitudes_},
-              {ViewId::residual, tr("Residual"), residual_},
-              {ViewId::interpolation, tr("Interpolation"), interpolation_},
-              {ViewId::rank_sweep, tr("Rank sweep"), rank_sweep_},
-              {ViewId::lori, tr("LoRI merge"), lori_},
-              {ViewId::foundation_classes, tr("Foundation classes"), foundation_classes_}};
+    views_ = {
+        {ViewId::loss, tr("Loss"), loss_,
+         tr("Cross-entropy of each training batch, per optimizer step; with several seeds the mean ± std band "
+            "(one per variant). Dashed lines: task boundaries.")},
+        {ViewId::accuracy, tr("Accuracy"), accuracy_,
+         tr("Class-IL accuracy on each task's test split at every task end (and every eval.every_steps steps); "
+            "the foundation task dashed. With variants: the average over the tasks seen so far.")},
+        {ViewId::matrix, tr("Matrix"), matrix_,
+         tr("R[i][j] = accuracy on task j after training task i; forgetting F[i][j] = max over l < i of R[l][j] − "
+            "R[i][j]. Mean over seeds; switch head mode, accuracy/forgetting and variant above.")},
+        {ViewId::metrics, tr("Metrics"), metrics_,
+         tr("Acc, AAA, BWT, FWT and forgetting computed from the accuracy matrix (hover a row for its formula); "
+            "mean ± std over seeds, one column per variant.")},
+        {ViewId::magnitudes, tr("Magnitudes"), magnitudes_,
+         tr("SD-LoRA: the magnitude α_k of each task's unit-norm direction, recorded during training; dashed lines "
+            "at the task boundaries where a new direction starts.")},
+        {ViewId::residual, tr("Residual"), residual_,
+         tr("SD-LoRA: ‖D_t − Σ β_k D_k‖_F, the part of the current direction outside the span of the earlier "
+            "ones (β by least squares); small = the new task reuses old directions.")},
+        {ViewId::interpolation, tr("Interpolation"), interpolation_,
+         tr("Accuracy on tasks 0 and 1 along W(λ) = (1 − λ) W₀ + λ W₁, between the merged weights after task 0 and "
+            "after task 1 (SD-LoRA: its magnitudes; LoRA: the products B A), evaluated after task 1.")},
+        {ViewId::rank_sweep, tr("Rank sweep"), rank_sweep_,
+         tr("Merged incremental LoRA: forgetting of the foundation task and of the stream tasks after the last "
+            "task, one point per adapter rank of the sweep.")},
+        {ViewId::lori, tr("LoRI merge"), lori_,
+         tr("LoRI: each task's accuracy with its adapter alone vs. with all adapters merged; overlaps between "
+            "tasks: ‖AᵢᵀAⱼ‖ (normalised, frozen random A) and the Jaccard overlap of their sparse masks.")},
+        {ViewId::foundation_classes, tr("Foundation classes"), foundation_classes_,
+         tr("Accuracy on each foundation (pre-training) class after each stream task, with the foundation's own "
+            "frozen head: which pre-trained classes are forgotten.")}};
+    for (auto& v : views_) {
+        auto* panel = new QWidget(parent_widget);
+        auto* layout = new QVBoxLayout(panel);
+        layout->setContentsMargins(0, 0, 0, 0);
+        layout->setSpacing(2);
+        layout->addWidget(v.widget, 1);
+        auto* caption = new QLabel(v.caption, panel);
+        caption->setWordWrap(true);
+        caption->setObjectName(QStringLiteral("caption"));
+        caption->setForegroundRole(QPalette::PlaceholderText);
+        QFont small = caption->font();
+        small.setPointSizeF(small.pointSizeF() * 0.9);
+        caption->setFont(small);
+        caption->setContentsMargins(6, 0, 6, 2);
+        layout->addWidget(caption);
+        v.panel = panel;
+        panel->setObjectName(QStringLiteral("panel_") + view_name(v.id));
+    }
     for (auto& v : views_) v.widget->setObjectName(QStringLiteral("view_") + view_name(v.id));
 }
 

@@ -76,8 +76,10 @@ public:
     // The views, for docks (their object names are stable: the window state refers to them).
     struct View {
         ViewId id;
-        QString title;  // dock title
-        QWidget* widget;
+        QString title;    // dock title
+        QWidget* widget;  // the chart, table or heatmap
+        QString caption;  // one line: what the view shows and how it was computed
+        QWidget* panel = nullptr;  // widget above its caption: what a dock holds
     };
     const std::vector<View>& views() const { return views_; }
 

@@ -13,6 +13,7 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -628,6 +629,28 @@ private Q_SLOTS:
         QVERIFY(reopened.findChild<QDockWidget*>("dock_rank_sweep")->isFloating());
         QVERIFY(!reopened.findChild<QDockWidget*>("dock_lori")->isVisible());
         QVERIFY(reopened.findChild<QDockWidget*>("dock_loss")->isVisible());
+    }
+
+    void every_view_says_what_it_shows() {
+        MainWindow window;
+        window.set_confirm_close(false);
+        QSet<QString> captions;
+        for (const auto& view : window.views()->views()) {
+            QVERIFY(view.panel);
+            auto* caption = view.panel->findChild<QLabel*>(QStringLiteral("caption"));
+            QVERIFY2(caption, qPrintable(view.title));
+            QCOMPARE(caption->text(), view.caption);
+            QVERIFY2(caption->text().size() > 40, qPrintable(view.title));  // a sentence, not a label
+            QVERIFY(view.widget->parentWidget() == view.panel);
+            captions.insert(caption->text());
+        }
+        QCOMPARE(captions.size(), static_cast<int>(window.views()->views().size()));  // each its own
+        // The docks hold the captioned panels.
+        for (const auto& view : window.views()->views()) {
+            auto* dock = window.findChild<QDockWidget*>(QStringLiteral("dock_") + view_name(view.id));
+            QVERIFY2(dock, qPrintable(view_name(view.id)));
+            QCOMPARE(dock->widget(), view.panel);
+        }
     }
 
     void dark_palette_reaches_the_plots() {
