@@ -18,6 +18,7 @@
 #include "app/app_settings.h"
 #include "app/compare_view.h"
 #include "app/config_editor.h"
+#include "app/config_json_dialog.h"
 #include "app/engine_session.h"
 #include "app/export_dialog.h"
 #include "app/run_browser.h"
@@ -193,6 +194,12 @@ void MainWindow::build_actions() {
     toolbar->addAction(cancel_);
 
     view_menu_ = menuBar()->addMenu(tr("&View"));
+    config_json_ = view_menu_->addAction(tr("Config as &JSON…"), this, [this] {
+        ConfigJsonDialog dialog(editor_, this);
+        dialog.exec();
+    });
+    config_json_->setShortcut(QKeySequence(tr("Ctrl+J")));
+    view_menu_->addSeparator();
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Lorica"), this, [this] {
         QMessageBox::about(this, tr("About Lorica"),

@@ -70,6 +70,7 @@ public:
     QAction* cancel_action() const { return cancel_; }
     QAction* export_action() const { return export_; }
     QAction* merge_action() const { return merge_; }
+    QAction* config_json_action() const { return config_json_; }
     const std::shared_ptr<RunStore>& store() const { return store_; }
     // The reader of the open database (nullptr before one is open).
     StoreWorker* store_worker() const { return worker_.get(); }
@@ -110,6 +111,7 @@ private:
     QAction* cancel_ = nullptr;
     QAction* export_ = nullptr;
     QAction* merge_ = nullptr;
+    QAction* config_json_ = nullptr;  // View → Config as JSON
     QMenu* view_menu_ = nullptr;
     QMenu* presets_menu_ = nullptr;
     QList<QDockWidget*> docks_;

@@ -23,6 +23,7 @@
 #include "app/adapter_export.h"
 #include "app/compare_view.h"
 #include "app/config_editor.h"
+#include "app/config_json_dialog.h"
 #include "app/engine_session.h"
 #include "app/export_dialog.h"
 #include "app/main_window.h"
@@ -629,6 +630,39 @@ private Q_SLOTS:
         QVERIFY(reopened.findChild<QDockWidget*>("dock_rank_sweep")->isFloating());
         QVERIFY(!reopened.findChild<QDockWidget*>("dock_lori")->isVisible());
         QVERIFY(reopened.findChild<QDockWidget*>("dock_loss")->isVisible());
+    }
+
+    void config_as_json_edits_the_same_config() {
+        MainWindow window;
+        window.set_confirm_close(false);
+        QVERIFY(window.config_json_action());
+        ConfigEditor* editor = window.editor();
+        editor->set_document(tiny_config(dir_.filePath("cache"), {0}));
+        QVERIFY(editor->valid());
+        ConfigJsonDialog dialog(editor, &window);
+        // The dialog shows the form's document.
+        QCOMPARE(nlohmann::json::parse(dialog.text().toStdString()), editor->document());
+        // An edit in the JSON reaches the form.
+        nlohmann::json doc = editor->document();
+        doc["train"]["epochs"] = 4;
+        dialog.set_text(QString::fromStdString(doc.dump(2)));
+        QVERIFY(dialog.apply());
+        QCOMPARE(editor->document()["train"]["epochs"].get<int>(), 4);
+        QVERIFY(editor->valid());
+        // Not JSON: refused with the parser's position; the form is unchanged.
+        const nlohmann::json before = editor->document();
+        dialog.set_text(QStringLiteral("{\"train\": {\"epochs\": 5,}"));
+        QVERIFY(!dialog.apply());
+        QVERIFY2(dialog.message().contains("not JSON"), qPrintable(dialog.message()));
+        QCOMPARE(editor->document(), before);
+        // A bad value: applied, and the form's validation names the field.
+        doc["train"]["optimizer"]["lr"] = -1.0;
+        dialog.set_text(QString::fromStdString(doc.dump()));
+        QVERIFY(dialog.apply());
+        QVERIFY(!editor->valid());
+        QCOMPARE(editor->error_field(), QString("train.optimizer.lr"));
+        QVERIFY(dialog.message().contains("train.optimizer.lr"));
+        QVERIFY(!editor->field_error_text("train.optimizer.lr").isEmpty());
     }
 
     void every_view_says_what_it_shows() {
