@@ -337,6 +337,9 @@ LoRIView::LoRIView(QWidget* parent) : QWidget(parent) {
     overlap_ = new MatrixHeatmap(tr("Adapter overlap"), tr("task i"), tr("task j"), this);
     overlap_->set_empty_message(tr("No overlaps in this run.\nLoRI records ‖AᵢᵀAⱼ‖ (normalised)\nand mask overlap."));
     layout->addWidget(merge_, 1);
+    overlap_->set_tick_prefixes(QStringLiteral("task "), QStringLiteral("task "));
+    overlap_->set_toggle_tooltip(tr("‖AᵢᵀAⱼ‖: overlap of the tasks' frozen A subspaces (normalised, 1 = the same); "
+                                    "mask overlap: Jaccard index of the tasks' sparse B masks"));
     layout->addWidget(overlap_, 1);
 }
 

@@ -151,6 +151,18 @@ private Q_SLOTS:
         const QString csv = dir_.filePath("heatmap.csv");
         QVERIFY(heatmap.plot_widget()->export_csv(csv));
         QVERIFY(read_all(csv).contains("row 1,0,20"));
+        QVERIFY(heatmap.toggle_shown());
+        auto tick_labels = [&](QCPAxis* axis) {
+            auto ticker = axis->ticker().dynamicCast<QCPAxisTickerText>();
+            return ticker ? QStringList(ticker->ticks().values()) : QStringList();
+        };
+        QCOMPARE(tick_labels(heatmap.plot_widget()->plot()->yAxis), (QStringList{"after 0", "after 1"}));
+        QCOMPARE(tick_labels(heatmap.plot_widget()->plot()->xAxis), (QStringList{"task 0", "task 1"}));
+        // One variant: nothing to choose, no "Show:" toggle; an overlap matrix is task × task.
+        heatmap.set_variants({{"overlap", acc, 0, 1, false, 2}});
+        QVERIFY(!heatmap.toggle_shown());
+        heatmap.set_tick_prefixes("task ", "task ");
+        QCOMPARE(tick_labels(heatmap.plot_widget()->plot()->yAxis), (QStringList{"task 0", "task 1"}));
     }
 
     void metrics_table_has_formula_tooltips() {
