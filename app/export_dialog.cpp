@@ -5,29 +5,25 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPointer>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QStandardPaths>
 
+#include "app/store_worker.h"
 #include "engine/store/run_store.h"
 
 namespace lorica::app {
 
-ExportDialog::ExportDialog(std::shared_ptr<RunStore> store, qint64 preselect_run, QWidget* parent)
-    : QDialog(parent), store_(std::move(store)) {
+ExportDialog::ExportDialog(StoreWorker* worker, qint64 preselect_run, QWidget* parent)
+    : QDialog(parent), worker_(worker) {
     setWindowTitle(tr("Export adapters"));
     auto* form = new QFormLayout(this);
     run_ = new QComboBox(this);
-    if (store_)
-        for (const RunRecord& r : store_->list_runs()) {
-            if (r.status == RunStatus::running) continue;
-            run_->addItem(QStringLiteral("run %1 · %2 · seed %3 · %4")
-                              .arg(r.id).arg(QString::fromStdString(r.method)).arg(r.seed).arg(to_string(r.status)),
-                          QVariant::fromValue<qlonglong>(r.id));
-            if (r.id == preselect_run) run_->setCurrentIndex(run_->count() - 1);
-        }
+    run_->setPlaceholderText(tr("reading runs…"));
     form->addRow(tr("Run:"), run_);
     auto* folder_row = new QHBoxLayout;
     folder_ = new QLineEdit(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation) + "/lorica-adapters", this);
@@ -40,19 +36,50 @@ ExportDialog::ExportDialog(std::shared_ptr<RunStore> store, qint64 preselect_run
     auto* cumulative = new QRadioButton(tr("One cumulative adapter (all tasks merged)"), this);
     form->addRow(tr("Adapters:"), per_task_);
     form->addRow(QString(), cumulative);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Export"));
-    buttons->button(QDialogButtonBox::Ok)->setEnabled(export_available() && run_->count() > 0);
+    state_ = new QLabel(this);
+    form->addRow(state_);
+    buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    buttons_->button(QDialogButtonBox::Ok)->setText(tr("Export"));
     if (!export_available())
-        buttons->button(QDialogButtonBox::Ok)->setToolTip(QString::fromStdString(export_unavailable_reason()));
-    form->addRow(buttons);
+        buttons_->button(QDialogButtonBox::Ok)->setToolTip(QString::fromStdString(export_unavailable_reason()));
+    form->addRow(buttons_);
+    update_buttons();
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Output folder"), folder_->text());
         if (!dir.isEmpty()) folder_->setText(dir);
     });
-    connect(buttons, &QDialogButtonBox::accepted, this, &ExportDialog::run_export);
-    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(buttons_, &QDialogButtonBox::accepted, this, [this] {
+        show_outcome_ = true;
+        start_export();
+    });
+    connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    if (!worker_) return;
+    worker_->submit<RunPage>(
+        StoreWorker::Lane::list_runs,
+        [](const RunStore& store) { return store.list_run_page(RunFilter{}, RunPageRequest{kRunsListed, 0}); },
+        [self = QPointer<ExportDialog>(this), preselect_run](RunPage page, const QString& error) {
+            if (self) self->show_runs(page, error, preselect_run);  // else closed before the list arrived
+        });
 }
+
+void ExportDialog::show_runs(const RunPage& page, const QString& error, qint64 preselect_run) {
+    if (!error.isEmpty()) state_->setText(tr("cannot list runs: %1").arg(error));
+    for (const RunSummary& r : page.runs) {
+        if (r.status == RunStatus::running) continue;
+        run_->addItem(QStringLiteral("run %1 · %2 · seed %3 · %4")
+                          .arg(r.id).arg(QString::fromStdString(r.method)).arg(r.seed).arg(to_string(r.status)),
+                      QVariant::fromValue<qlonglong>(r.id));
+        if (r.id == preselect_run) run_->setCurrentIndex(run_->count() - 1);
+    }
+    if (run_->count() == 0 && error.isEmpty()) state_->setText(tr("no finished run to export"));
+    update_buttons();
+    Q_EMIT runs_listed(run_->count());
+}
+
+int ExportDialog::run_count() const { return run_->count(); }
+
+void ExportDialog::set_output_folder(const QString& folder) { folder_->setText(folder); }
 
 AdapterExportRequest ExportDialog::request() const {
     AdapterExportRequest r;
@@ -62,13 +89,34 @@ AdapterExportRequest ExportDialog::request() const {
     return r;
 }
 
-void ExportDialog::run_export() {
-    try {
-        const std::string written = export_adapters(*store_, request());
-        QMessageBox::information(this, tr("Adapters exported"), QString::fromStdString(written));
+void ExportDialog::update_buttons() {
+    buttons_->button(QDialogButtonBox::Ok)->setEnabled(export_available() && run_->count() > 0 && !exporting_);
+}
+
+void ExportDialog::start_export() {
+    if (!worker_ || exporting_) return;
+    exporting_ = true;
+    const AdapterExportRequest what = request();
+    state_->setText(tr("exporting run %1…").arg(what.run_id));
+    update_buttons();
+    worker_->submit<std::string>(
+        StoreWorker::Lane::export_adapters, [what](const RunStore& store) { return export_adapters(store, what); },
+        [self = QPointer<ExportDialog>(this)](std::string written, const QString& error) {
+            if (self) self->export_done(QString::fromStdString(written), error);  // else closed meanwhile
+        });
+}
+
+void ExportDialog::export_done(const QString& written, const QString& error) {
+    exporting_ = false;
+    update_buttons();
+    state_->setText(error.isEmpty() ? tr("exported") : tr("export failed"));
+    Q_EMIT export_finished(written, error);
+    if (!show_outcome_) return;
+    if (error.isEmpty()) {
+        QMessageBox::information(this, tr("Adapters exported"), written);
         accept();
-    } catch (const std::exception& e) {
-        QMessageBox::warning(this, tr("Export failed"), QString::fromUtf8(e.what()));
+    } else {
+        QMessageBox::warning(this, tr("Export failed"), error);
     }
 }
 

@@ -19,6 +19,7 @@
 #include "app/engine_session.h"
 #include "app/main_window.h"
 #include "app/run_browser.h"
+#include "app/store_worker.h"
 #include "engine/config/presets.h"
 #include "engine/store/run_store.h"
 #include "engine/train/runtime_info.h"
@@ -86,16 +87,26 @@ int main(int argc, char** argv) {
             const QString dir = parser.value(screenshots);
             QObject::connect(window.session(), &lorica::app::EngineSession::experiment_finished, &window,
                              [&window, dir](const QString& status) {
-                                 // Compare the two newest runs of the database when there are two.
-                                 auto runs = window.store()->list_runs();
-                                 if (runs.size() >= 2)
-                                     window.compare_runs({runs[runs.size() - 2].id, runs.back().id});
-                                 QTimer::singleShot(500, &window, [&window, dir, status] {
-                                     const QStringList files = window.save_screenshots(dir);
-                                     std::printf("experiment %s; %lld screenshots in %s\n", status.toStdString().c_str(),
-                                                 static_cast<long long>(files.size()), dir.toStdString().c_str());
-                                     window.close();
-                                 });
+                                 auto shoot = [&window, dir, status] {
+                                     QTimer::singleShot(500, &window, [&window, dir, status] {
+                                         const QStringList files = window.save_screenshots(dir);
+                                         std::printf("experiment %s; %lld screenshots in %s\n",
+                                                     status.toStdString().c_str(),
+                                                     static_cast<long long>(files.size()), dir.toStdString().c_str());
+                                         window.close();
+                                     });
+                                 };
+                                 // Compare the two newest runs of the database when there are two (read
+                                 // off the GUI thread), then shoot.
+                                 window.store_worker()->submit<lorica::RunPage>(
+                                     lorica::app::StoreWorker::Lane::list_runs,
+                                     [](const lorica::RunStore& store) { return store.list_run_page({}, {2, 0}); },
+                                     [&window, shoot](lorica::RunPage page, const QString&) {
+                                         if (page.runs.size() < 2) return shoot();
+                                         QObject::connect(&window, &lorica::app::MainWindow::runs_compared, &window,
+                                                          [shoot](int) { shoot(); }, Qt::SingleShotConnection);
+                                         window.compare_runs({page.runs[1].id, page.runs[0].id});
+                                     });
                              });
         }
     }

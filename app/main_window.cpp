@@ -18,11 +18,13 @@
 #include "app/app_settings.h"
 #include "app/compare_view.h"
 #include "app/config_editor.h"
+#include "app/config_json_dialog.h"
 #include "app/engine_session.h"
 #include "app/export_dialog.h"
 #include "app/run_browser.h"
 #include "app/run_views.h"
 #include "app/shard_merge_worker.h"
+#include "app/store_worker.h"
 #include "engine/config/presets.h"
 #include "engine/store/run_store.h"
 
@@ -140,7 +142,8 @@ void MainWindow::build_actions() {
     file->addSeparator();
     export_ = file->addAction(tr("&Export adapters…"), this, [this] {
         const auto ids = browser_->selected_run_ids();
-        ExportDialog dialog(store_, ids.isEmpty() ? 0 : ids.front(), this);
+        if (!worker_) return;
+        ExportDialog dialog(worker_.get(), ids.isEmpty() ? 0 : ids.front(), this);
         dialog.exec();
     });
     export_->setShortcut(QKeySequence(tr("Ctrl+E")));
@@ -191,6 +194,12 @@ void MainWindow::build_actions() {
     toolbar->addAction(cancel_);
 
     view_menu_ = menuBar()->addMenu(tr("&View"));
+    config_json_ = view_menu_->addAction(tr("Config as &JSON…"), this, [this] {
+        ConfigJsonDialog dialog(editor_, this);
+        dialog.exec();
+    });
+    config_json_->setShortcut(QKeySequence(tr("Ctrl+J")));
+    view_menu_->addSeparator();
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Lorica"), this, [this] {
         QMessageBox::about(this, tr("About Lorica"),
@@ -220,7 +229,7 @@ void MainWindow::build_docks() {
     QDockWidget* first = nullptr;
     QDockWidget* second = nullptr;
     for (const auto& view : views_->views()) {
-        QDockWidget* dock = add_dock(view_name(view.id), view.title, view.widget, Qt::RightDockWidgetArea);
+        QDockWidget* dock = add_dock(view_name(view.id), view.title, view.panel, Qt::RightDockWidgetArea);
         const ViewId id = view.id;
         connect(dock, &QDockWidget::visibilityChanged, this, [this, id](bool visible) {
             if (visible) views_->view_shown(id);
@@ -250,6 +259,7 @@ bool MainWindow::open_database(const QString& path) {
     }
     try {
         store_ = std::make_shared<RunStore>(RunStore::open(path.toStdString()));
+        worker_ = std::make_unique<StoreWorker>(store_);
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Cannot open database"), QString::fromUtf8(e.what()));
         return false;
@@ -315,33 +325,53 @@ bool MainWindow::start_run() {
 }
 
 void MainWindow::open_run(qint64 run_id) {
-    if (!store_) return;
-    try {
-        shown_ = ExperimentData::load_experiment_of(*store_, run_id);
-    } catch (const std::exception& e) {
-        QMessageBox::warning(this, tr("Cannot open run"), QString::fromUtf8(e.what()));
-        return;
-    }
-    showing_live_ = false;
-    redraw();
-    statusBar()->showMessage(tr("showing run %1 (%2 run(s) of its experiment)").arg(run_id).arg(shown_.runs.size()), 5000);
+    if (!worker_) return;
+    statusBar()->showMessage(tr("opening run %1…").arg(run_id));
+    worker_->submit<ExperimentData>(
+        StoreWorker::Lane::open_run,
+        [run_id](const RunStore& store) { return ExperimentData::load_experiment_of(store, run_id); },
+        [this, run_id](ExperimentData data, const QString& error) {
+            if (!error.isEmpty()) {
+                statusBar()->showMessage(tr("cannot open run %1: %2").arg(run_id).arg(error), 10000);
+                Q_EMIT run_shown(run_id, false);
+                return;
+            }
+            shown_ = std::move(data);
+            showing_live_ = false;
+            redraw();
+            statusBar()->showMessage(
+                tr("showing run %1 (%2 run(s) of its experiment)").arg(run_id).arg(shown_.runs.size()), 5000);
+            Q_EMIT run_shown(run_id, true);
+        });
 }
 
 void MainWindow::compare_runs(const QList<qint64>& run_ids) {
-    if (!store_) return;
-    std::vector<RunData> runs;
-    try {
-        for (qint64 id : run_ids) runs.push_back(RunData::load(*store_, id));
-    } catch (const std::exception& e) {
-        QMessageBox::warning(this, tr("Cannot compare"), QString::fromUtf8(e.what()));
-        return;
-    }
-    compare_->show_runs(std::move(runs));
-    for (QDockWidget* dock : docks_)
-        if (dock->objectName() == QLatin1String("dock_compare")) {
-            dock->show();
-            dock->raise();
-        }
+    if (!worker_) return;
+    std::vector<int64_t> ids(run_ids.begin(), run_ids.end());
+    statusBar()->showMessage(tr("reading %n run(s) to compare…", nullptr, static_cast<int>(ids.size())));
+    worker_->submit<std::vector<RunData>>(
+        StoreWorker::Lane::compare_runs,
+        [ids](const RunStore& store) {
+            std::vector<RunData> runs;
+            for (int64_t id : ids) runs.push_back(RunData::load(store, id));
+            return runs;
+        },
+        [this](std::vector<RunData> runs, const QString& error) {
+            if (!error.isEmpty()) {
+                statusBar()->showMessage(tr("cannot compare: %1").arg(error), 10000);
+                Q_EMIT runs_compared(0);
+                return;
+            }
+            const int count = static_cast<int>(runs.size());
+            compare_->show_runs(std::move(runs));
+            for (QDockWidget* dock : docks_)
+                if (dock->objectName() == QLatin1String("dock_compare")) {
+                    dock->show();
+                    dock->raise();
+                }
+            statusBar()->clearMessage();
+            Q_EMIT runs_compared(count);
+        });
 }
 
 void MainWindow::redraw() {

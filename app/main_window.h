@@ -32,6 +32,7 @@ class ConfigEditor;
 class EngineSession;
 class RunBrowser;
 class RunViews;
+class StoreWorker;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -47,7 +48,10 @@ public:
     // Starts the experiment in the editor; false (with the reason in the status bar) when the config
     // is invalid or a run is in progress.
     bool start_run();
+    // Reopens a run with the other seeds of its experiment, read off the GUI thread (StoreWorker);
+    // `run_shown` when it is on screen. A newer open supersedes one still loading.
     void open_run(qint64 run_id);
+    // Shows runs side by side in the Compare dock, read off the GUI thread; `runs_compared` then.
     void compare_runs(const QList<qint64>& run_ids);
     // Saves a PNG of the main window and of every dock into `dir` (created); returns the files.
     QStringList save_screenshots(const QString& dir);
@@ -66,13 +70,20 @@ public:
     QAction* cancel_action() const { return cancel_; }
     QAction* export_action() const { return export_; }
     QAction* merge_action() const { return merge_; }
+    QAction* config_json_action() const { return config_json_; }
     const std::shared_ptr<RunStore>& store() const { return store_; }
+    // The reader of the open database (nullptr before one is open).
+    StoreWorker* store_worker() const { return worker_.get(); }
     QString progress_text() const;
     int redraw_count() const { return redraws_; }
 
 Q_SIGNALS:
     // A merge started by merge_shards ended: ok = every shard merged; runs_added = new runs.
     void shards_merged(bool ok, int runs_added);
+    // open_run's experiment is drawn (ok) or could not be read (ok = false, the reason shown).
+    void run_shown(qint64 run_id, bool ok);
+    // compare_runs' runs are in the Compare dock (count = runs shown; 0 when they could not be read).
+    void runs_compared(int count);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -87,6 +98,7 @@ private:
     void save_config_dialog();
 
     std::shared_ptr<RunStore> store_;
+    std::unique_ptr<StoreWorker> worker_;  // reads and exports of store_, off the GUI thread
     EngineSession* session_ = nullptr;
     ConfigEditor* editor_ = nullptr;
     RunViews* views_ = nullptr;
@@ -99,6 +111,7 @@ private:
     QAction* cancel_ = nullptr;
     QAction* export_ = nullptr;
     QAction* merge_ = nullptr;
+    QAction* config_json_ = nullptr;  // View → Config as JSON
     QMenu* view_menu_ = nullptr;
     QMenu* presets_menu_ = nullptr;
     QList<QDockWidget*> docks_;

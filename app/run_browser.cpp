@@ -45,8 +45,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);  // uniform rows: no per-row sizing
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     table_->horizontalHeader()->setStretchLastSection(true);
+    table_->horizontalHeader()->setSortIndicator(RunListModel::kRun, Qt::DescendingOrder);
     table_->setSortingEnabled(true);
-    table_->sortByColumn(RunListModel::kRun, Qt::DescendingOrder);
     layout->addWidget(table_, 1);
     count_ = new QLabel(this);
     layout->addWidget(count_);
@@ -63,6 +63,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     buttons->addWidget(compare_button);
     layout->addLayout(buttons);
 
+    connect(model_, &RunListModel::sort_wanted, this, &RunBrowser::refresh);
+    connect(model_, &RunListModel::more_wanted, this, [this] { request_page(model_->rowCount()); });
     connect(refresh_button, &QPushButton::clicked, this, &RunBrowser::refresh);
     connect(method_, &QLineEdit::textChanged, this, &RunBrowser::refresh);
     connect(status_, &QComboBox::currentIndexChanged, this, &RunBrowser::refresh);
@@ -97,33 +99,52 @@ void RunBrowser::set_status_filter(const QString& status) {
     status_->setCurrentIndex(index < 0 ? 0 : index);
 }
 
+RunFilter RunBrowser::current_filter() const {
+    RunFilter filter;
+    filter.method_contains = method_->text().trimmed().toStdString();
+    if (const QString s = status_->currentData().toString(); !s.isEmpty()) filter.status = run_status_from_string(s.toStdString());
+    filter.since = since_->text().trimmed().toStdString();
+    filter.until = until_->text().trimmed().toStdString();
+    return filter;
+}
+
 void RunBrowser::refresh() {
     if (!loader_) {
         model_->set_runs({});
         count_->setText(tr("no database"));
         return;
     }
-    RunFilter filter;
-    filter.method_contains = method_->text().trimmed().toStdString();
-    if (const QString s = status_->currentData().toString(); !s.isEmpty()) filter.status = run_status_from_string(s.toStdString());
-    filter.since = since_->text().trimmed().toStdString();
-    filter.until = until_->text().trimmed().toStdString();
-    RunPageRequest page;
-    page.limit = 0;  // every matching run: summaries are small, the model holds them as one vector
-    loader_->request(filter, page);
+    request_page(0);
     count_->setText(tr("listing…"));
 }
 
+void RunBrowser::request_page(int64_t offset) {
+    if (!loader_) return;
+    RunPageRequest page;
+    page.limit = kPageRows;
+    page.offset = offset;
+    page.sort = model_->sort_key();
+    page.descending = model_->sort_descending();
+    requested_offset_ = offset;
+    loader_->request(current_filter(), page);
+}
+
 void RunBrowser::show_listing(quint64 generation, const RunPage& page, const QString& error) {
-    if (!loader_ || generation != loader_->latest_generation()) return;  // superseded by a newer filter
+    if (!loader_ || generation != loader_->latest_generation()) return;  // superseded by a newer request
     if (!error.isEmpty()) {
         count_->setText(tr("cannot list runs: %1").arg(error));
         return;
     }
-    const QList<qint64> selected = selected_run_ids();
-    model_->set_runs(page.runs);
-    select_runs(selected);
-    count_->setText(tr("%n run(s)", nullptr, static_cast<int>(page.matching)));
+    if (requested_offset_ > 0) {
+        model_->append_runs(page.runs);
+    } else {
+        const QList<qint64> selected = selected_run_ids();
+        model_->set_runs(page.runs, page.matching);
+        select_runs(selected);
+    }
+    count_->setText(model_->rowCount() < page.matching
+                        ? tr("%1 of %n run(s) (scroll for more)", nullptr, static_cast<int>(page.matching)).arg(model_->rowCount())
+                        : tr("%n run(s)", nullptr, static_cast<int>(page.matching)));
     Q_EMIT listing_shown(model_->rowCount(), page.matching);
 }
 

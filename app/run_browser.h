@@ -2,9 +2,11 @@
 // RunBrowser: the runs stored in the open results database, with filters (method, status, start
 // date), reopening one run (with the other seeds of its experiment) and comparing several.
 //
-// A model/view over ONE SQL query (RunStore::list_run_page: every matching run with its final
-// class-IL accuracy), run off the GUI thread by RunListLoader; the newest filter wins, so typing
-// never freezes the window, whatever the size of the database. Sortable by any column.
+// A model/view over ONE SQL query (RunStore::list_run_page: matching runs with their final class-IL
+// accuracy), run off the GUI thread by RunListLoader, a page of kPageRows at a time (the next page
+// when the table is scrolled to its end); the newest filter wins, so typing never freezes the window,
+// whatever the size of the database. Sortable by any column (the query sorts: clicking a header lists
+// again in that order).
 
 #include <memory>
 
@@ -28,6 +30,8 @@ namespace lorica::app {
 class RunBrowser : public QWidget {
     Q_OBJECT
 public:
+    static constexpr int kPageRows = 200;
+
     explicit RunBrowser(QWidget* parent = nullptr);
 
     void set_store(std::shared_ptr<RunStore> store);
@@ -49,6 +53,8 @@ Q_SIGNALS:
 
 private:
     void show_listing(quint64 generation, const RunPage& page, const QString& error);
+    RunFilter current_filter() const;
+    void request_page(int64_t offset);
 
     std::shared_ptr<RunStore> store_;
     std::unique_ptr<RunListLoader> loader_;
@@ -59,6 +65,7 @@ private:
     QTableView* table_ = nullptr;
     RunListModel* model_ = nullptr;
     QLabel* count_ = nullptr;
+    int64_t requested_offset_ = 0;  // offset of the newest listing asked for (0 = replace the rows)
 };
 
 }  // namespace lorica::app

@@ -51,6 +51,7 @@ RunData RunData::load(const RunStore& store, int64_t run_id) {
     for (const ClassEvalRecord& r : store.class_eval_rows(run_id)) data.class_evals.push_back(r.row);
     data.states = store.method_state(run_id);
     data.analysis = store.analysis_points(run_id);
+    data.compute_derived();
     return data;
 }
 
@@ -58,11 +59,28 @@ int RunData::num_tasks() const {
     return tasks.empty() ? record.num_tasks : static_cast<int>(tasks.size());
 }
 
-AccuracyMatrix RunData::matrix(HeadMode mode) const {
-    return AccuracyMatrix::from_eval_rows(evals, mode, num_tasks());
+const RunData::Derived& RunData::derived(HeadMode mode) const {
+    std::optional<Derived>& d = derived_[mode == HeadMode::class_il ? 0 : 1];
+    const int tasks = num_tasks();
+    if (!d || d->evals != evals.size() || d->tasks != tasks) {
+        Derived fresh;
+        fresh.evals = evals.size();
+        fresh.tasks = tasks;
+        fresh.matrix = AccuracyMatrix::from_eval_rows(evals, mode, tasks);
+        fresh.metrics = compute_metrics(fresh.matrix);
+        d = std::move(fresh);
+    }
+    return *d;
 }
 
-MetricSet RunData::metrics(HeadMode mode) const { return compute_metrics(matrix(mode)); }
+void RunData::compute_derived() const {
+    derived(HeadMode::class_il);
+    derived(HeadMode::task_il);
+}
+
+const AccuracyMatrix& RunData::matrix(HeadMode mode) const { return derived(mode).matrix; }
+
+const MetricSet& RunData::metrics(HeadMode mode) const { return derived(mode).metrics; }
 
 std::vector<AnalysisPoint> RunData::points_of(AnalysisKey name) const {
     std::vector<AnalysisPoint> out;

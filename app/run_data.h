@@ -7,6 +7,7 @@
 // one did. ExperimentData groups the runs of one experiment (variants × seeds).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,18 +35,34 @@ struct RunData {
     // Adds what a live event carries (run-level events of other runs are the caller's business).
     void apply(const Event& event);
 
-    // Reads run `run_id` back from the store; throws std::invalid_argument when it does not exist.
+    // Reads run `run_id` back from the store, derived values computed; throws std::invalid_argument
+    // when it does not exist.
     static RunData load(const RunStore& store, int64_t run_id);
 
     int num_tasks() const;  // stream length (tasks, else record.num_tasks)
-    AccuracyMatrix matrix(HeadMode mode) const;
-    MetricSet metrics(HeadMode mode) const;
+    // Derived from `evals`, computed once and kept until `evals` or the stream length changes (a live
+    // run recomputes after each evaluation; a reopened run's are computed on the reader's thread,
+    // StoreWorker, so drawing them costs the GUI thread nothing).
+    const AccuracyMatrix& matrix(HeadMode mode) const;
+    const MetricSet& metrics(HeadMode mode) const;
+    // Computes both head modes' matrix and metrics now (the reader thread calls it after loading).
+    void compute_derived() const;
     // The analysis points of `analysis` (names from engine/vocabulary/analysis_keys.h).
     std::vector<AnalysisPoint> points_of(AnalysisKey analysis) const;
     // The method state vectors recorded under `key`, in recording order.
     std::vector<MethodState> states_of(StateKey key) const;
     // Short label: "run 12 · sequential-lora · seed 0" (or "live · ..." before it is stored).
     std::string label() const;
+
+private:
+    struct Derived {
+        std::size_t evals = 0;  // evals.size() and num_tasks() they were computed for
+        int tasks = -1;
+        AccuracyMatrix matrix;
+        MetricSet metrics;
+    };
+    const Derived& derived(HeadMode mode) const;
+    mutable std::optional<Derived> derived_[2];  // [class_il, task_il]
 };
 
 // The runs of one variant of an experiment: its seeds.
@@ -64,7 +81,8 @@ struct ExperimentData {
     // Routes a live event: ExperimentStarted resets, RunStarted opens a run, the rest go to the
     // current (last) run.
     void apply(const Event& event);
-    // Every run of the experiment that `run_id` belongs to (just that run when it has none).
+    // Every run of the experiment that `run_id` belongs to (just that run when it has none), with
+    // their derived matrices and metrics computed (RunData::compute_derived).
     static ExperimentData load_experiment_of(const RunStore& store, int64_t run_id);
     // The runs grouped by variant, in variant order (one group for an experiment without variants).
     // Pointers into `runs`: valid until `runs` changes.

@@ -1,37 +1,56 @@
 #include "app/run_list_model.h"
 
-#include <algorithm>
-#include <tuple>
+#include <iterator>
 
 namespace lorica::app {
-namespace {
-
-// The value a column sorts by (numbers as numbers; a missing accuracy sorts below every value).
-QVariant sort_key(const RunSummary& r, int column) {
-    switch (column) {
-        case RunListModel::kRun: return QVariant::fromValue<qlonglong>(r.id);
-        case RunListModel::kExperiment: return QVariant::fromValue<qlonglong>(r.experiment_id);
-        case RunListModel::kVariant: return QString::fromStdString(r.variant);
-        case RunListModel::kSeed: return QVariant::fromValue<qlonglong>(r.seed);
-        case RunListModel::kMethod: return QString::fromStdString(r.method);
-        case RunListModel::kStatus: return QString::fromLatin1(to_string(r.status));
-        case RunListModel::kStarted: return QString::fromStdString(r.started_at);
-        case RunListModel::kSeconds: return r.seconds;
-        case RunListModel::kAccuracy: return r.final_accuracy ? *r.final_accuracy : -1.0;
-    }
-    return {};
-}
-
-}  // namespace
-
 RunListModel::RunListModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-void RunListModel::set_runs(std::vector<RunSummary> runs) {
+void RunListModel::set_runs(std::vector<RunSummary> runs, int64_t matching) {
     beginResetModel();
     runs_ = std::move(runs);
-    sort_rows();
+    matching_ = matching < 0 ? static_cast<int64_t>(runs_.size()) : matching;
+    asked_for_more_ = false;
     endResetModel();
 }
+
+void RunListModel::append_runs(std::vector<RunSummary> runs) {
+    asked_for_more_ = false;
+    if (runs.empty()) {
+        matching_ = static_cast<int64_t>(runs_.size());  // the listing shrank meanwhile
+        return;
+    }
+    const int first = static_cast<int>(runs_.size());
+    beginInsertRows({}, first, first + static_cast<int>(runs.size()) - 1);
+    runs_.insert(runs_.end(), std::make_move_iterator(runs.begin()), std::make_move_iterator(runs.end()));
+    endInsertRows();
+}
+
+bool RunListModel::canFetchMore(const QModelIndex& parent) const {
+    return !parent.isValid() && !asked_for_more_ && static_cast<int64_t>(runs_.size()) < matching_;
+}
+
+void RunListModel::fetchMore(const QModelIndex& parent) {
+    if (!canFetchMore(parent)) return;
+    asked_for_more_ = true;
+    Q_EMIT more_wanted();
+}
+
+RunSortKey RunListModel::sort_key_of_column(int column) {
+    switch (column) {
+        case kRun: return RunSortKey::id;
+        case kExperiment: return RunSortKey::experiment;
+        case kVariant: return RunSortKey::variant;
+        case kSeed: return RunSortKey::seed;
+        case kMethod: return RunSortKey::method;
+        case kStatus: return RunSortKey::status;
+        case kStarted: return RunSortKey::started;
+        case kSeconds: return RunSortKey::seconds;
+        case kAccuracy: return RunSortKey::final_accuracy;
+    }
+    return RunSortKey::id;
+}
+
+RunSortKey RunListModel::sort_key() const { return sort_key_of_column(sort_column_); }
 
 int RunListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(runs_.size()); }
 int RunListModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : kColumnCount; }
@@ -76,24 +95,11 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
 }
 
 void RunListModel::sort(int column, Qt::SortOrder order) {
-    Q_EMIT layoutAboutToBeChanged();
+    if (column < 0 || column >= kColumnCount) column = kRun;
+    if (column == sort_column_ && order == sort_order_) return;
     sort_column_ = column;
     sort_order_ = order;
-    sort_rows();
-    Q_EMIT layoutChanged();
-}
-
-void RunListModel::sort_rows() {
-    if (sort_column_ < 0 || sort_column_ >= kColumnCount) return;
-    const int column = sort_column_;
-    const bool ascending = sort_order_ == Qt::AscendingOrder;
-    std::stable_sort(runs_.begin(), runs_.end(), [column, ascending](const RunSummary& a, const RunSummary& b) {
-        const QVariant ka = sort_key(a, column), kb = sort_key(b, column);
-        const QPartialOrdering o = QVariant::compare(ka, kb);
-        const bool less = o == QPartialOrdering::Less || (o == QPartialOrdering::Equivalent && a.id < b.id);
-        const bool greater = o == QPartialOrdering::Greater || (o == QPartialOrdering::Equivalent && a.id > b.id);
-        return ascending ? less : greater;
-    });
+    Q_EMIT sort_wanted();
 }
 
 }  // namespace lorica::app

@@ -330,12 +330,16 @@ void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
 LoRIView::LoRIView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QHBoxLayout(this);
     merge_ = new PlotWidget(tr("LoRI merge: task accuracy alone vs. merged"), tr("task"), tr("accuracy (%)"), this);
+    merge_->set_integer_x_ticks();
     merge_->set_y_range(0, 100);
     merge_->set_empty_message(tr("No LoRI merge in this run.\nLoRI-D / LoRI-S runs record each task's accuracy\n"
                                  "alone and after merging (cat, linear)."));
     overlap_ = new MatrixHeatmap(tr("Adapter overlap"), tr("task i"), tr("task j"), this);
     overlap_->set_empty_message(tr("No overlaps in this run.\nLoRI records ‖AᵢᵀAⱼ‖ (normalised)\nand mask overlap."));
     layout->addWidget(merge_, 1);
+    overlap_->set_tick_prefixes(QStringLiteral("task "), QStringLiteral("task "));
+    overlap_->set_toggle_tooltip(tr("‖AᵢᵀAⱼ‖: overlap of the tasks' frozen A subspaces (normalised, 1 = the same); "
+                                    "mask overlap: Jaccard index of the tasks' sparse B masks"));
     layout->addWidget(overlap_, 1);
 }
 
@@ -389,29 +393,68 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     foundation_classes_ = new PlotWidget(tr("Foundation task: accuracy per class"), tr("after task"),
                                          tr("accuracy (%)"), parent_widget);
     foundation_classes_->set_y_range(0, 100);
+    foundation_classes_->set_integer_x_ticks();
     foundation_classes_->set_empty_message(tr("No per-class foundation evaluations.\nThey appear when the run has a "
                                               "foundation task\n(foundation.enabled) after each stream task."));
-    views_ = {{ViewId::loss, tr("Loss"), loss_},
-              {ViewId::accuracy, tr("Accuracy"), accuracy_},
-              {ViewId::matrix, tr("Matrix"), matrix_},
-              {ViewId::metrics, tr("Metrics"), metrics_},
-              {ViewId::magnitudes, tr("Magnitudes"), magnitudes_},
-              {ViewId::residual, tr("Residual"), residual_},
-              {ViewId::interpolation, tr("Interpolation"), interpolation_},
-              {ViewId::rank_sweep, tr("Rank sweep"), rank_sweep_},
-              {ViewId::lori, tr("LoRI merge"), lori_},
-              {ViewId::foundation_classes, tr("Foundation classes"), foundation_classes_}};
+    views_ = {
+        {ViewId::loss, tr("Loss"), loss_,
+         tr("Cross-entropy of each training batch, per optimizer step; with several seeds the mean ± std band "
+            "(one per variant). Dashed lines: task boundaries.")},
+        {ViewId::accuracy, tr("Accuracy"), accuracy_,
+         tr("Class-IL accuracy on each task's test split at every task end (and every eval.every_steps steps); "
+            "the foundation task dashed. With variants: the average over the tasks seen so far.")},
+        {ViewId::matrix, tr("Matrix"), matrix_,
+         tr("R[i][j] = accuracy on task j after training task i; forgetting F[i][j] = max over l < i of R[l][j] − "
+            "R[i][j]. Mean over seeds; switch head mode, accuracy/forgetting and variant above.")},
+        {ViewId::metrics, tr("Metrics"), metrics_,
+         tr("Acc, AAA, BWT, FWT and forgetting computed from the accuracy matrix (hover a row for its formula); "
+            "mean ± std over seeds, one column per variant.")},
+        {ViewId::magnitudes, tr("Magnitudes"), magnitudes_,
+         tr("SD-LoRA: the magnitude α_k of each task's unit-norm direction, recorded during training; dashed lines "
+            "at the task boundaries where a new direction starts.")},
+        {ViewId::residual, tr("Residual"), residual_,
+         tr("SD-LoRA: ‖D_t − Σ β_k D_k‖_F, the part of the current direction outside the span of the earlier "
+            "ones (β by least squares); small = the new task reuses old directions.")},
+        {ViewId::interpolation, tr("Interpolation"), interpolation_,
+         tr("Accuracy on tasks 0 and 1 along W(λ) = (1 − λ) W₀ + λ W₁, between the merged weights after task 0 and "
+            "after task 1 (SD-LoRA: its magnitudes; LoRA: the products B A), evaluated after task 1.")},
+        {ViewId::rank_sweep, tr("Rank sweep"), rank_sweep_,
+         tr("Merged incremental LoRA: forgetting of the foundation task and of the stream tasks after the last "
+            "task, one point per adapter rank of the sweep.")},
+        {ViewId::lori, tr("LoRI merge"), lori_,
+         tr("LoRI: each task's accuracy with its adapter alone vs. with all adapters merged; overlaps between "
+            "tasks: ‖AᵢᵀAⱼ‖ (normalised, frozen random A) and the Jaccard overlap of their sparse masks.")},
+        {ViewId::foundation_classes, tr("Foundation classes"), foundation_classes_,
+         tr("Accuracy on each foundation (pre-training) class after each stream task, with the foundation's own "
+            "frozen head: which pre-trained classes are forgotten.")}};
+    for (auto& v : views_) {
+        auto* panel = new QWidget(parent_widget);
+        auto* layout = new QVBoxLayout(panel);
+        layout->setContentsMargins(0, 0, 0, 0);
+        layout->setSpacing(2);
+        layout->addWidget(v.widget, 1);
+        auto* caption = new QLabel(v.caption, panel);
+        caption->setWordWrap(true);
+        caption->setObjectName(QStringLiteral("caption"));
+        caption->setForegroundRole(QPalette::PlaceholderText);
+        QFont small = caption->font();
+        small.setPointSizeF(small.pointSizeF() * 0.9);
+        caption->setFont(small);
+        caption->setContentsMargins(6, 0, 6, 2);
+        layout->addWidget(caption);
+        v.panel = panel;
+        panel->setObjectName(QStringLiteral("panel_") + view_name(v.id));
+    }
     for (auto& v : views_) v.widget->setObjectName(QStringLiteral("view_") + view_name(v.id));
 }
 
 void RunViews::show(const ExperimentData& data) {
     data_ = &data;
-    for (const View& v : views_) {
-        if (v.widget->isVisible())
-            draw(v.id);
-        else
-            dirty_.insert(v.id);
-    }
+    for (const View& v : views_) dirty_.insert(v.id);
+    // Visible views draw now; a drawing that fills two views (SD-LoRA's magnitudes and residual)
+    // clears both, so each is drawn once.
+    for (const View& v : views_)
+        if (v.widget->isVisible() && dirty_.count(v.id)) draw(v.id);
 }
 
 void RunViews::view_shown(ViewId id) {
@@ -472,7 +515,7 @@ void RunViews::draw(ViewId id) {
                 draw_metrics(runs);
             break;
         case ViewId::magnitudes:
-        case ViewId::residual: draw_sd_lora_state(runs); break;
+        case ViewId::residual: draw_sd_lora_state(runs, variants); break;
         case ViewId::interpolation: interpolation_->show_runs(runs); break;
         case ViewId::rank_sweep: draw_rank_sweep(rank_sweep_, runs); break;
         case ViewId::lori: lori_->show_run(runs.empty() ? nullptr : runs.front()); break;
@@ -512,11 +555,34 @@ void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
     metrics_->set_columns(columns);
 }
 
-void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
-    const bool seeds = runs.size() > 1;
+void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs, const std::vector<VariantRuns>& variants) {
+    const bool by_variant = variants.size() > 1;
+    auto has_state = [](const RunData* run) {
+        return std::any_of(run->states.begin(), run->states.end(), [](const MethodState& s) {
+            return s.key == StateKey::magnitudes || s.key == StateKey::direction_residual;
+        });
+    };
+    std::vector<const RunData*> runs;
+    std::vector<QString> suffixes;
+    std::vector<QColor> residual_colors;  // a variant's colour in every view; else one per seed
+    if (by_variant) {
+        for (const VariantRuns& v : variants)
+            if (!v.runs.empty() && has_state(v.runs.front())) {
+                runs.push_back(v.runs.front());
+                suffixes.push_back(QStringLiteral(" · ") + qstr(v.label));
+                residual_colors.push_back(series_color(v.index));
+            }
+    } else {
+        for (const RunData* run : all_runs) {
+            suffixes.push_back(all_runs.size() > 1 ? QStringLiteral(" (seed %1)").arg(run->record.seed) : QString());
+            residual_colors.push_back(series_color(static_cast<int>(runs.size())));
+            runs.push_back(run);
+        }
+    }
+    static const Qt::PenStyle kStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
     dirty_.erase(ViewId::magnitudes);
     dirty_.erase(ViewId::residual);
-    // SD-LoRA state: magnitudes α_k and the direction residual over steps (first run; seeds overlay).
+    // SD-LoRA state: magnitudes α_k and the direction residual over steps.
     magnitudes_->clear();
     residual_->clear();
     for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -533,11 +599,12 @@ void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& runs) {
                 ry << s.values[0];
             }
         }
-        const QString suffix = seeds ? QStringLiteral(" (seed %1)").arg(runs[r]->record.seed) : QString();
+        const Qt::PenStyle style = by_variant ? kStyles[r % 5] : (r == 0 ? Qt::SolidLine : Qt::DotLine);
         for (auto& [k, xy] : alpha)
-            magnitudes_->add_line(QStringLiteral("α_%1").arg(k) + suffix, xy.first, xy.second,
-                                  series_color(static_cast<int>(k)), r == 0 ? Qt::SolidLine : Qt::DotLine);
-        if (!rx.isEmpty()) residual_->add_line(tr("residual") + suffix, rx, ry, series_color(static_cast<int>(r)));
+            magnitudes_->add_line(QStringLiteral("α_%1").arg(k) + suffixes[r], xy.first, xy.second,
+                                  series_color(static_cast<int>(k)), style);
+        if (!rx.isEmpty())
+            residual_->add_line(tr("residual") + suffixes[r], rx, ry, residual_colors[r]);
     }
     if (!runs.empty()) {
         add_task_markers(magnitudes_, *runs.front());

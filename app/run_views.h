@@ -76,8 +76,10 @@ public:
     // The views, for docks (their object names are stable: the window state refers to them).
     struct View {
         ViewId id;
-        QString title;  // dock title
-        QWidget* widget;
+        QString title;    // dock title
+        QWidget* widget;  // the chart, table or heatmap
+        QString caption;  // one line: what the view shows and how it was computed
+        QWidget* panel = nullptr;  // widget above its caption: what a dock holds
     };
     const std::vector<View>& views() const { return views_; }
 
@@ -96,7 +98,10 @@ private:
     void draw(ViewId id);
     void draw_metrics(const std::vector<const RunData*>& runs);
     void draw_metrics_by_variant(const std::vector<VariantRuns>& variants);
-    void draw_sd_lora_state(const std::vector<const RunData*>& runs);
+    // SD-LoRA's magnitudes and direction residual: the seeds of a plain experiment overlaid (first
+    // solid, others dotted); for an experiment with variants, the first seed of each variant that
+    // records them (line style per variant, colour per α_k), so 11 variants × 3 seeds stay readable.
+    void draw_sd_lora_state(const std::vector<const RunData*>& runs, const std::vector<VariantRuns>& variants);
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
 
     const ExperimentData* data_ = nullptr;

@@ -19,7 +19,8 @@ MatrixHeatmap::MatrixHeatmap(const QString& title, const QString& row_label, con
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     auto* bar = new QHBoxLayout;
-    bar->addWidget(new QLabel(tr("Show:"), this));
+    toggle_label_ = new QLabel(tr("Show:"), this);
+    bar->addWidget(toggle_label_);
     toggle_ = new QComboBox(this);
     toggle_->setToolTip(tr("Accuracy R[t][j], or forgetting max_{t'≤t} R[t'][j] − R[t][j] (positive = forgot)"));
     bar->addWidget(toggle_, 1);
@@ -47,8 +48,19 @@ void MatrixHeatmap::set_variants(std::vector<HeatmapVariant> variants, const QSt
     for (const auto& v : variants_) toggle_->addItem(v.name);
     toggle_->setCurrentIndex(keep >= 0 && keep < toggle_->count() ? keep : 0);
     toggle_->setVisible(variants_.size() > 1);
+    toggle_label_->setVisible(variants_.size() > 1);
     redraw();
 }
+
+void MatrixHeatmap::set_toggle_tooltip(const QString& tooltip) { toggle_->setToolTip(tooltip); }
+
+void MatrixHeatmap::set_tick_prefixes(const QString& row_prefix, const QString& column_prefix) {
+    row_prefix_ = row_prefix;
+    column_prefix_ = column_prefix;
+    redraw();
+}
+
+bool MatrixHeatmap::toggle_shown() const { return !toggle_->isHidden(); }
 
 void MatrixHeatmap::select_variant(int index) { toggle_->setCurrentIndex(index); }
 int MatrixHeatmap::current_variant() const { return toggle_->currentIndex(); }
@@ -115,8 +127,8 @@ void MatrixHeatmap::redraw() {
         axis->setRange(-0.5, n - 0.5);
         axis->grid()->setVisible(false);
     };
-    ticks(plot->xAxis, columns, column_names_, QStringLiteral("task "));
-    ticks(plot->yAxis, rows, row_names_, QStringLiteral("after "));
+    ticks(plot->xAxis, columns, column_names_, column_prefix_);
+    ticks(plot->yAxis, rows, row_names_, row_prefix_);
     // The colour map is no QCPGraph: keep PlotWidget's empty state off by hand.
     plot_->set_empty_message(QString());
     plot->replot(QCustomPlot::rpQueuedReplot);

@@ -43,7 +43,14 @@ public:
     void set_variants(std::vector<HeatmapVariant> variants, const QStringList& row_names = {},
                       const QStringList& column_names = {});
     void set_empty_message(const QString& message);
+    // What the variant toggle's tooltip says (default: accuracy vs. forgetting).
+    void set_toggle_tooltip(const QString& tooltip);
+    // Tick labels of unnamed rows and columns: prefix + index (default "after " / "task ": the
+    // accuracy matrix's "after 2" × "task 1").
+    void set_tick_prefixes(const QString& row_prefix, const QString& column_prefix);
     void select_variant(int index);
+    // The toggle (and its "Show:" label) is shown only when there are variants to choose from.
+    bool toggle_shown() const;
 
     int variant_count() const { return static_cast<int>(variants_.size()); }
     int current_variant() const;
@@ -55,6 +62,8 @@ private:
 
     PlotWidget* plot_ = nullptr;
     QComboBox* toggle_ = nullptr;
+    QWidget* toggle_label_ = nullptr;
+    QString row_prefix_ = QStringLiteral("after "), column_prefix_ = QStringLiteral("task ");
     std::vector<HeatmapVariant> variants_;
     QStringList row_names_, column_names_;
     QString empty_message_;

@@ -14,8 +14,10 @@ MetricsTable::MetricsTable(QWidget* parent) : QWidget(parent) {
     table_ = new QTableWidget(this);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setAlternatingRowColors(true);
-    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    table_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Sized to the contents once per set_columns (ResizeToContents would re-measure every cell on each
+    // item set: quadratic in the cells).
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    table_->verticalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     layout->addWidget(table_);
     const auto& metrics = metric_table();
     table_->setRowCount(static_cast<int>(metrics.size()));
@@ -33,6 +35,7 @@ MetricsTable::MetricsTable(QWidget* parent) : QWidget(parent) {
 }
 
 void MetricsTable::set_columns(const std::vector<MetricsColumn>& columns) {
+    table_->setUpdatesEnabled(false);
     table_->setColumnCount(static_cast<int>(columns.size()));
     for (int c = 0; c < static_cast<int>(columns.size()); ++c) {
         table_->setHorizontalHeaderItem(c, new QTableWidgetItem(columns[c].name));
@@ -46,6 +49,9 @@ void MetricsTable::set_columns(const std::vector<MetricsColumn>& columns) {
             table_->setItem(r, c, item);
         }
     }
+    table_->resizeColumnsToContents();
+    table_->resizeRowsToContents();
+    table_->setUpdatesEnabled(true);
 }
 
 int MetricsTable::row_count() const { return table_->rowCount(); }

@@ -192,6 +192,13 @@ void PlotWidget::set_y_range(double lower, double upper) {
     y_upper_ = upper;
 }
 
+void PlotWidget::set_integer_x_ticks() {
+    auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);  // 1, 2, 5, 10 ... when many tasks
+    plot_->xAxis->setTicker(ticker);
+}
+
 void PlotWidget::finish() {
     update_empty_state();
     if (plot_->graphCount() > 0) {

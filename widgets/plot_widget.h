@@ -40,6 +40,8 @@ public:
     void add_vertical_marker(double x, const QString& label);
     // Fits the axes to the data (y range fixed when set_y_range was called) and queues a redraw.
     void finish();
+    // Ticks on whole numbers only (x axes that count tasks: "after task" 0, 1, 2 — never 0.2).
+    void set_integer_x_ticks();
     // Fixes the y range (e.g. 0–100 for accuracies); finish() then fits x only.
     void set_y_range(double lower, double upper);
     // Text shown while the chart holds no series.

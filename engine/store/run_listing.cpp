@@ -9,13 +9,8 @@ namespace lorica {
 
 namespace {
 
-// The page of matching runs (newest first; LIMIT stops the backwards rowid walk early), the size of
-// the whole matching set (an uncorrelated subquery: evaluated once), then each page row's final
-// class-IL accuracy from the covering index eval_rows_cells:
-// T = the last row of the matrix, and the mean over its cells j ≤ T (latest row of a cell wins,
-// max(rowid) picks it) when all T + 1 are present.
-constexpr const char* kListingSql = R"sql(
-WITH page AS (
+// The matching runs (the filter's five parameters ?1..?5).
+constexpr const char* kMatchingSql = R"sql(
     SELECT id, uuid, experiment_id, run_index, seed, method, variant, variant_index, status, started_at,
            ended_at, seconds, num_tasks
     FROM runs
@@ -24,35 +19,74 @@ WITH page AS (
       AND (?3 IS NULL OR experiment_id = ?3)
       AND (?4 IS NULL OR started_at >= ?4)
       AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)
-    ORDER BY id DESC
-    LIMIT ?6 OFFSET ?7
-)
-SELECT page.*,
+)sql";
+
+// The size of the whole matching set (an uncorrelated subquery: evaluated once).
+constexpr const char* kMatchingCountSql = R"sql(
        (SELECT count(*) FROM runs
         WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0)
           AND (?2 IS NULL OR status = ?2)
           AND (?3 IS NULL OR experiment_id = ?3)
           AND (?4 IS NULL OR started_at >= ?4)
-          AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)) AS matching,
+          AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)) AS matching
+)sql";
+
+// A run's final class-IL accuracy (`<run>.id` the run) from the covering index eval_rows_cells:
+// T = the last row of the matrix, and the mean over its cells j ≤ T (latest row of a cell wins,
+// max(rowid) picks it) when all T + 1 are present.
+std::string final_accuracy_sql(const std::string& run) {
+    return R"sql(
        (SELECT CASE WHEN count(*) = max(cell.t) + 1 THEN avg(cell.percent) END
         FROM (SELECT last.t AS t, e.eval_task, 100.0 * e.correct / e.total AS percent, max(e.rowid)
               FROM (SELECT max(after_task) AS t FROM eval_rows
-                    WHERE run_id = page.id AND phase = 'end_of_task' AND head_mode = 'class_il'
+                    WHERE run_id = )sql" + run + R"sql(.id AND phase = 'end_of_task' AND head_mode = 'class_il'
                       AND after_task >= 0 AND eval_task >= 0 AND total > 0) AS last
               JOIN eval_rows AS e
-                ON e.run_id = page.id AND e.phase = 'end_of_task' AND e.head_mode = 'class_il'
+                ON e.run_id = )sql" + run + R"sql(.id AND e.phase = 'end_of_task' AND e.head_mode = 'class_il'
                AND e.after_task = last.t AND e.eval_task >= 0 AND e.eval_task <= last.t AND e.total > 0
-              GROUP BY e.eval_task) AS cell) AS final_accuracy
-FROM page
-ORDER BY page.id DESC
-)sql";
+              GROUP BY e.eval_task) AS cell))sql";
+}
+
+// The ORDER BY column of a sort key (a fixed list: never text from the caller).
+const char* order_column(RunSortKey key) {
+    switch (key) {
+        case RunSortKey::id: return "id";
+        case RunSortKey::experiment: return "experiment_id";
+        case RunSortKey::variant: return "variant";
+        case RunSortKey::seed: return "seed";
+        case RunSortKey::method: return "method";
+        case RunSortKey::status: return "status";
+        case RunSortKey::started: return "started_at";
+        case RunSortKey::seconds: return "seconds";
+        case RunSortKey::final_accuracy: return "final_accuracy";
+    }
+    return "id";
+}
+
+// The listing's SQL for an order. By id (the default): the page of matching runs newest first (LIMIT
+// stops the backwards rowid walk early), then each page row's final accuracy. By another runs
+// column: the same, ordered by that column. By final accuracy: every matching run's accuracy first.
+// Columns: the 13 of kMatchingSql, matching, final_accuracy.
+std::string listing_sql(RunSortKey key, bool descending) {
+    const std::string dir = descending ? " DESC" : " ASC";
+    const std::string tie = key == RunSortKey::id ? std::string() : ", id DESC";
+    if (key == RunSortKey::final_accuracy)
+        return std::string("WITH scored AS (SELECT m.*, ") + final_accuracy_sql("m") + " AS final_accuracy FROM (" +
+               kMatchingSql + ") AS m)\nSELECT scored.id, uuid, experiment_id, run_index, seed, method, variant, "
+               "variant_index, status, started_at, ended_at, seconds, num_tasks, " + kMatchingCountSql +
+               ", final_accuracy FROM scored ORDER BY final_accuracy IS NULL, final_accuracy" + dir + tie +
+               " LIMIT ?6 OFFSET ?7";
+    const std::string order = std::string(order_column(key)) + dir + tie;
+    return std::string("WITH page AS (") + kMatchingSql + " ORDER BY " + order + " LIMIT ?6 OFFSET ?7)\nSELECT page.*, " +
+           kMatchingCountSql + ", " + final_accuracy_sql("page") + " AS final_accuracy FROM page ORDER BY " + order;
+}
 
 }  // namespace
 
 RunPage RunStore::list_run_page(const RunFilter& f, const RunPageRequest& request) const {
     RunPage page;
     with_database([&](Database& db) {
-        Statement st(db, kListingSql);
+        Statement st(db, listing_sql(request.sort, request.descending));
         if (!f.method_contains.empty()) st.bind_text(1, f.method_contains);
         if (f.status) st.bind_text(2, to_string(*f.status));
         if (f.experiment_id) st.bind_int64(3, *f.experiment_id);

@@ -39,10 +39,18 @@ struct RunSummary {
     std::optional<double> final_accuracy;  // class-IL, percent (see the file comment); none if not computable
 };
 
-// Which runs of the filtered set a listing returns: newest (highest id) first.
+// The column a listing is ordered by. Ties (and runs without a final accuracy, which come last in
+// either direction) are ordered by id, newest first.
+enum class RunSortKey { id, experiment, variant, seed, method, status, started, seconds, final_accuracy };
+
+// Which runs of the filtered set a listing returns, in which order: by default newest (highest id)
+// first. Sorting by final_accuracy computes it for every matching run (the other keys only for the
+// page's rows), so that order costs what a listing of all matching runs costs.
 struct RunPageRequest {
     int64_t limit = 50;  // at most this many runs; 0 = every matching run
-    int64_t offset = 0;  // skip this many of the newest matching runs first
+    int64_t offset = 0;  // skip this many runs of the order first
+    RunSortKey sort = RunSortKey::id;
+    bool descending = true;
 };
 
 // One page of the listing.

@@ -6,25 +6,31 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <set>
 
 #include <QAction>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include "app/adapter_export.h"
 #include "app/compare_view.h"
 #include "app/config_editor.h"
+#include "app/config_json_dialog.h"
 #include "app/engine_session.h"
+#include "app/export_dialog.h"
 #include "app/main_window.h"
 #include "app/run_browser.h"
 #include "app/run_list_model.h"
 #include "app/run_views.h"
+#include "app/store_worker.h"
 #include "engine/store/run_store.h"
 #include "app/run_data.h"
 #include "engine/vocabulary/event_listener.h"
@@ -145,6 +151,18 @@ private Q_SLOTS:
         const QString csv = dir_.filePath("heatmap.csv");
         QVERIFY(heatmap.plot_widget()->export_csv(csv));
         QVERIFY(read_all(csv).contains("row 1,0,20"));
+        QVERIFY(heatmap.toggle_shown());
+        auto tick_labels = [&](QCPAxis* axis) {
+            auto ticker = axis->ticker().dynamicCast<QCPAxisTickerText>();
+            return ticker ? QStringList(ticker->ticks().values()) : QStringList();
+        };
+        QCOMPARE(tick_labels(heatmap.plot_widget()->plot()->yAxis), (QStringList{"after 0", "after 1"}));
+        QCOMPARE(tick_labels(heatmap.plot_widget()->plot()->xAxis), (QStringList{"task 0", "task 1"}));
+        // One variant: nothing to choose, no "Show:" toggle; an overlap matrix is task × task.
+        heatmap.set_variants({{"overlap", acc, 0, 1, false, 2}});
+        QVERIFY(!heatmap.toggle_shown());
+        heatmap.set_tick_prefixes("task ", "task ");
+        QCOMPARE(tick_labels(heatmap.plot_widget()->plot()->yAxis), (QStringList{"task 0", "task 1"}));
     }
 
     void metrics_table_has_formula_tooltips() {
@@ -264,11 +282,21 @@ private Q_SLOTS:
         QCOMPARE(static_cast<int64_t>(window.store()->step_metrics(runs[0].id).size()), planned);
         QCOMPARE(live.runs[0].record.id, runs[0].id);
 
-        // The export action's engine call: one PEFT folder per task, with timm base weights.
+        // The export dialog, as the action opens it: its run list and the export run on the store
+        // worker's thread; one PEFT folder per task, with timm base weights.
         const std::string out = dir_.filePath("export").toStdString();
-        const std::string written =
-            lorica::app::export_adapters(*window.store(), lorica::app::AdapterExportRequest{runs[0].id, out, true});
-        QVERIFY2(QFileInfo::exists(QString::fromStdString(out + "/task0/base_model.safetensors")), written.c_str());
+        ExportDialog dialog(window.store_worker(), runs[0].id, &window);
+        QSignalSpy listed(&dialog, &ExportDialog::runs_listed);
+        QVERIFY(listed.wait(20000));
+        QCOMPARE(dialog.run_count(), 2);
+        QCOMPARE(dialog.request().run_id, runs[0].id);  // preselected
+        dialog.set_output_folder(QString::fromStdString(out));
+        QSignalSpy exported(&dialog, &ExportDialog::export_finished);
+        dialog.start_export();
+        QVERIFY(exported.wait(60000));
+        const QString written = exported.front().at(0).toString(), export_error = exported.front().at(1).toString();
+        QVERIFY2(export_error.isEmpty(), qPrintable(export_error));
+        QVERIFY2(QFileInfo::exists(QString::fromStdString(out + "/task0/base_model.safetensors")), qPrintable(written));
         QVERIFY(QFileInfo::exists(QString::fromStdString(out + "/task0/lorica_export.json")));
 
         // Two seeds: the loss is a mean ± std band with one point per step.
@@ -295,31 +323,123 @@ private Q_SLOTS:
         QCOMPARE(views->foundation_classes()->series_count(), 2);
     }
 
+    void store_worker_runs_off_the_gui_thread_and_newest_wins() {
+        auto store = std::make_shared<RunStore>(RunStore::open(dir_.filePath("worker.db").toStdString()));
+        StoreWorker worker(store);
+        QThread* gui = QThread::currentThread();
+        std::vector<int> delivered_opens, delivered_exports;
+        std::atomic<bool> on_gui_thread{false};
+        // Five opens and three exports queued at once behind a slow first job: only the newest open
+        // is delivered (the others are skipped or dropped); every export is delivered, in order.
+        worker.submit<int>(StoreWorker::Lane::list_runs, [&](const RunStore&) {
+            QThread::msleep(200);
+            return 0;
+        }, [](int, const QString&) {});
+        for (int i = 0; i < 5; ++i)
+            worker.submit<int>(StoreWorker::Lane::open_run, [&, i](const RunStore&) {
+                if (QThread::currentThread() == gui) on_gui_thread = true;
+                return i;
+            }, [&](int value, const QString&) { delivered_opens.push_back(value); });
+        for (int i = 0; i < 3; ++i)
+            worker.submit<int>(StoreWorker::Lane::export_adapters, [i](const RunStore&) { return 10 + i; },
+                               [&](int value, const QString&) { delivered_exports.push_back(value); });
+        QString error;
+        worker.submit<int>(StoreWorker::Lane::compare_runs, [](const RunStore&) -> int {
+            throw std::runtime_error("run 7 does not exist");
+        }, [&](int, const QString& e) { error = e; });
+        QCOMPARE(worker.pending(), 10);
+        QSignalSpy idle(&worker, &StoreWorker::idle);
+        QVERIFY(idle.wait(10000));
+        QCOMPARE(worker.pending(), 0);
+        QVERIFY(!on_gui_thread);
+        QCOMPARE(delivered_opens, std::vector<int>{4});
+        QCOMPARE(delivered_exports, (std::vector<int>{10, 11, 12}));
+        QCOMPARE(error, QString("run 7 does not exist"));
+        QVERIFY(worker.thread_of_jobs() != gui);
+    }
+
     void run_list_model_sorts_by_any_column() {
         RunListModel model;
         std::vector<RunSummary> runs(3);
-        runs[0].id = 7, runs[0].method = "sd-lora", runs[0].final_accuracy = 41.5, runs[0].seconds = 3;
-        runs[1].id = 9, runs[1].method = "lori-d", runs[1].seconds = 1;  // no accuracy yet
-        runs[2].id = 8, runs[2].method = "merged-lora", runs[2].final_accuracy = 55.25, runs[2].seconds = 2;
-        model.set_runs(runs);
+        runs[0].id = 9, runs[0].method = "sd-lora", runs[0].final_accuracy = 41.5, runs[0].seconds = 3;
+        runs[1].id = 8, runs[1].method = "lori-d", runs[1].seconds = 1;  // no accuracy yet
+        runs[2].id = 7, runs[2].method = "merged-lora", runs[2].final_accuracy = 55.25, runs[2].seconds = 2;
+        model.set_runs(runs, 5);  // the first page of a listing of 5
         QCOMPARE(model.rowCount(), 3);
         QCOMPARE(model.data(model.index(0, RunListModel::kAccuracy)).toString(), QString("41.50"));
         QCOMPARE(model.data(model.index(1, RunListModel::kAccuracy)).toString(), QString());
-        auto ids = [&model] {
-            QList<qint64> out;
-            for (int r = 0; r < model.rowCount(); ++r) out << model.run_at(r).id;
-            return out;
-        };
-        model.sort(RunListModel::kAccuracy, Qt::DescendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{8, 7, 9}));  // a missing accuracy sorts below every value
-        model.sort(RunListModel::kMethod, Qt::AscendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
-        model.sort(RunListModel::kSeconds, Qt::AscendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
-        model.set_runs(runs);  // new rows keep the sort
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
-        model.sort(RunListModel::kRun, Qt::DescendingOrder);
-        QCOMPARE(ids(), (QList<qint64>{9, 8, 7}));
+        // The query sorts: sort() records the order and asks for a new listing, rows stay as listed.
+        QCOMPARE(model.sort_key(), RunSortKey::id);
+        QVERIFY(model.sort_descending());
+        QSignalSpy sort_wanted(&model, &RunListModel::sort_wanted);
+        model.sort(RunListModel::kAccuracy, Qt::AscendingOrder);
+        QCOMPARE(sort_wanted.count(), 1);
+        QCOMPARE(model.sort_key(), RunSortKey::final_accuracy);
+        QVERIFY(!model.sort_descending());
+        QCOMPARE(model.run_at(0).id, qint64(9));
+        model.sort(RunListModel::kAccuracy, Qt::AscendingOrder);  // unchanged: no new listing
+        QCOMPARE(sort_wanted.count(), 1);
+        for (int c = 0; c < RunListModel::kColumnCount; ++c) {
+            model.sort(c, Qt::DescendingOrder);
+            QCOMPARE(model.sort_key(), RunListModel::sort_key_of_column(c));
+        }
+        QCOMPARE(RunListModel::sort_key_of_column(RunListModel::kMethod), RunSortKey::method);
+        QCOMPARE(RunListModel::sort_key_of_column(RunListModel::kStarted), RunSortKey::started);
+        // Paging: 3 of 5 loaded → one request for more until the page arrives.
+        QSignalSpy more(&model, &RunListModel::more_wanted);
+        QVERIFY(model.canFetchMore({}));
+        model.fetchMore({});
+        model.fetchMore({});
+        QCOMPARE(more.count(), 1);
+        QVERIFY(!model.canFetchMore({}));
+        std::vector<RunSummary> next(2);
+        next[0].id = 6, next[1].id = 5;
+        model.append_runs(next);
+        QCOMPARE(model.rowCount(), 5);
+        QCOMPARE(model.run_at(4).id, qint64(5));
+        QVERIFY(!model.canFetchMore({}));  // all 5 loaded
+    }
+
+    void run_browser_pages_a_large_database_and_sorts_in_the_query() {
+        auto store = std::make_shared<RunStore>(RunStore::open(dir_.filePath("paging.db").toStdString()));
+        const int runs = RunBrowser::kPageRows * 2 + 50;
+        for (int i = 0; i < runs; ++i) {
+            RunRecord r;
+            r.method = i % 3 ? "sd-lora" : "lori-s";
+            r.status = RunStatus::finished;
+            r.seed = (i * 7919) % runs;  // a permutation of 0..runs-1
+            r.started_at = "2025-01-01T00:00:00.000Z";
+            store->insert_run(r);
+        }
+        RunBrowser browser;
+        QSignalSpy shown(&browser, &RunBrowser::listing_shown);
+        browser.set_store(store);
+        QVERIFY(shown.wait(20000));
+        QCOMPARE(browser.row_count(), RunBrowser::kPageRows);  // one page, not the whole database
+        QCOMPARE(shown.last().at(1).toLongLong(), qint64(runs));
+        QCOMPARE(browser.run_id_at(0), store->list_run_page({}, {1, 0}).runs.front().id);  // newest first
+        auto* table = browser.findChild<QTableView*>();
+        QVERIFY(table);
+        auto* model = qobject_cast<RunListModel*>(table->model());
+        QVERIFY(model);
+        while (model->canFetchMore({})) {
+            const int before = browser.row_count();
+            model->fetchMore({});
+            QVERIFY(shown.wait(20000));
+            QVERIFY(browser.row_count() > before);
+        }
+        QCOMPARE(browser.row_count(), runs);
+        std::set<qint64> ids;
+        for (int r = 0; r < runs; ++r) ids.insert(browser.run_id_at(r));
+        QCOMPARE(static_cast<int>(ids.size()), runs);  // pages tile the listing: no run twice
+        // Clicking the seed header: the query lists again, ascending by seed.
+        table->sortByColumn(RunListModel::kSeed, Qt::AscendingOrder);
+        QVERIFY(shown.wait(20000));
+        QCOMPARE(browser.row_count(), RunBrowser::kPageRows);
+        for (int r = 0; r < browser.row_count(); ++r) QCOMPARE(model->run_at(r).seed, int64_t(r));
+        browser.set_method_filter("lori");
+        QVERIFY(shown.wait(20000));
+        for (int r = 0; r < browser.row_count(); ++r) QCOMPARE(model->run_at(r).method, std::string("lori-s"));
     }
 
     void run_browser_lists_reopens_and_compares() {
@@ -357,8 +477,12 @@ private Q_SLOTS:
         browser->select_runs({first});
         QCOMPARE(browser->selected_run_ids(), QList<qint64>{first});
 
-        // Reopening a run loads its experiment's seeds: the same plots as live.
+        // Reopening a run loads its experiment's seeds (off the GUI thread): the same plots as live.
+        QSignalSpy shown_run(&window, &MainWindow::run_shown);
         window.open_run(first);
+        QVERIFY(shown_run.wait(20000));
+        QCOMPARE(shown_run.front().at(0).toLongLong(), first);
+        QVERIFY(shown_run.front().at(1).toBool());
         window.views()->draw_pending();
         const int64_t planned = runs[0].total_steps;
         const int loss = series_index(window.views()->loss(), "loss (mean ± std)");
@@ -366,7 +490,10 @@ private Q_SLOTS:
         QCOMPARE(static_cast<int64_t>(window.views()->loss()->point_count(loss)), planned);
         QCOMPARE(window.views()->matrix()->filled_cells(), 3);
 
+        QSignalSpy compared(&window, &MainWindow::runs_compared);
         window.compare_runs({runs[0].id, runs[1].id});
+        QVERIFY(compared.wait(20000));
+        QCOMPARE(compared.front().at(0).toInt(), 2);
         CompareView* compare = window.compare();
         QCOMPARE(compare->run_count(), 2);
         QCOMPARE(compare->loss()->series_count(), 2);
@@ -515,6 +642,61 @@ private Q_SLOTS:
         QVERIFY(reopened.findChild<QDockWidget*>("dock_rank_sweep")->isFloating());
         QVERIFY(!reopened.findChild<QDockWidget*>("dock_lori")->isVisible());
         QVERIFY(reopened.findChild<QDockWidget*>("dock_loss")->isVisible());
+    }
+
+    void config_as_json_edits_the_same_config() {
+        MainWindow window;
+        window.set_confirm_close(false);
+        QVERIFY(window.config_json_action());
+        ConfigEditor* editor = window.editor();
+        editor->set_document(tiny_config(dir_.filePath("cache"), {0}));
+        QVERIFY(editor->valid());
+        ConfigJsonDialog dialog(editor, &window);
+        // The dialog shows the form's document.
+        QCOMPARE(nlohmann::json::parse(dialog.text().toStdString()), editor->document());
+        // An edit in the JSON reaches the form.
+        nlohmann::json doc = editor->document();
+        doc["train"]["epochs"] = 4;
+        dialog.set_text(QString::fromStdString(doc.dump(2)));
+        QVERIFY(dialog.apply());
+        QCOMPARE(editor->document()["train"]["epochs"].get<int>(), 4);
+        QVERIFY(editor->valid());
+        // Not JSON: refused with the parser's position; the form is unchanged.
+        const nlohmann::json before = editor->document();
+        dialog.set_text(QStringLiteral("{\"train\": {\"epochs\": 5,}"));
+        QVERIFY(!dialog.apply());
+        QVERIFY2(dialog.message().contains("not JSON"), qPrintable(dialog.message()));
+        QCOMPARE(editor->document(), before);
+        // A bad value: applied, and the form's validation names the field.
+        doc["train"]["optimizer"]["lr"] = -1.0;
+        dialog.set_text(QString::fromStdString(doc.dump()));
+        QVERIFY(dialog.apply());
+        QVERIFY(!editor->valid());
+        QCOMPARE(editor->error_field(), QString("train.optimizer.lr"));
+        QVERIFY(dialog.message().contains("train.optimizer.lr"));
+        QVERIFY(!editor->field_error_text("train.optimizer.lr").isEmpty());
+    }
+
+    void every_view_says_what_it_shows() {
+        MainWindow window;
+        window.set_confirm_close(false);
+        QSet<QString> captions;
+        for (const auto& view : window.views()->views()) {
+            QVERIFY(view.panel);
+            auto* caption = view.panel->findChild<QLabel*>(QStringLiteral("caption"));
+            QVERIFY2(caption, qPrintable(view.title));
+            QCOMPARE(caption->text(), view.caption);
+            QVERIFY2(caption->text().size() > 40, qPrintable(view.title));  // a sentence, not a label
+            QVERIFY(view.widget->parentWidget() == view.panel);
+            captions.insert(caption->text());
+        }
+        QCOMPARE(captions.size(), static_cast<int>(window.views()->views().size()));  // each its own
+        // The docks hold the captioned panels.
+        for (const auto& view : window.views()->views()) {
+            auto* dock = window.findChild<QDockWidget*>(QStringLiteral("dock_") + view_name(view.id));
+            QVERIFY2(dock, qPrintable(view_name(view.id)));
+            QCOMPARE(dock->widget(), view.panel);
+        }
     }
 
     void dark_palette_reaches_the_plots() {

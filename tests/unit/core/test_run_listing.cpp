@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <string>
@@ -176,6 +177,71 @@ TEST(RunListingTest, PagesTileTheListingNewestFirst) {
     EXPECT_EQ(beyond.matching, 12);
     // Default: the newest 50.
     EXPECT_EQ(RunPageRequest{}.limit, 50);
+}
+
+// Every sort key, both directions: the listing's order is list_runs' runs sorted in C++ by the same
+// key (ties and missing accuracies: newest first, missing accuracies last), and pages of 5 tile it.
+TEST(RunListingTest, EverySortKeyOrdersLikeAReferenceSortAndPagesTileIt) {
+    ListingFixture f;
+    RunPageRequest all;
+    all.limit = 0;
+    const std::vector<RunSummary> runs = f.store.list_run_page({}, all).runs;  // accuracies checked above
+    using Key = RunSortKey;
+    for (Key key : {Key::id, Key::experiment, Key::variant, Key::seed, Key::method, Key::status, Key::started,
+                    Key::seconds, Key::final_accuracy})
+        for (bool descending : {true, false}) {
+            std::vector<RunSummary> expected = runs;
+            auto less = [&](const RunSummary& a, const RunSummary& b) {  // strict order of the key alone
+                switch (key) {
+                    case Key::id: return a.id < b.id;
+                    case Key::experiment: return a.experiment_id < b.experiment_id;
+                    case Key::variant: return a.variant < b.variant;
+                    case Key::seed: return a.seed < b.seed;
+                    case Key::method: return a.method < b.method;  // SQLite's BINARY collation = bytes
+                    case Key::status: return std::string(to_string(a.status)) < std::string(to_string(b.status));
+                    case Key::started: return a.started_at < b.started_at;
+                    case Key::seconds: return a.seconds < b.seconds;
+                    case Key::final_accuracy: return a.final_accuracy.value_or(0) < b.final_accuracy.value_or(0);
+                }
+                return false;
+            };
+            std::stable_sort(expected.begin(), expected.end(), [&](const RunSummary& a, const RunSummary& b) {
+                if (key == Key::final_accuracy && a.final_accuracy.has_value() != b.final_accuracy.has_value())
+                    return a.final_accuracy.has_value();  // missing last
+                if (less(a, b) || less(b, a)) return descending ? less(b, a) : less(a, b);
+                return a.id > b.id;
+            });
+            std::vector<int64_t> expected_ids;
+            for (const auto& r : expected) expected_ids.push_back(r.id);
+            RunPageRequest whole;
+            whole.limit = 0;
+            whole.sort = key;
+            whole.descending = descending;
+            const std::string what = "key " + std::to_string(static_cast<int>(key)) + (descending ? " desc" : " asc");
+            EXPECT_EQ(ids_of(f.store.list_run_page({}, whole)), expected_ids) << what;
+            std::vector<int64_t> tiled;
+            for (int64_t offset = 0; offset < 12; offset += 5) {
+                RunPageRequest page = whole;
+                page.limit = 5;
+                page.offset = offset;
+                const RunPage p = f.store.list_run_page({}, page);
+                EXPECT_EQ(p.matching, 12) << what;
+                for (const auto& r : p.runs) tiled.push_back(r.id);
+            }
+            EXPECT_EQ(tiled, expected_ids) << what;
+        }
+    // A filter and a sort together: the filtered subsequence of the sorted listing.
+    RunFilter lora;
+    lora.method_contains = "lora";
+    RunPageRequest by_accuracy;
+    by_accuracy.limit = 0;
+    by_accuracy.sort = RunSortKey::final_accuracy;
+    std::vector<int64_t> expected;
+    for (int64_t id : ids_of(f.store.list_run_page({}, by_accuracy)))
+        if (f.store.run(id)->method.find("lora") != std::string::npos ||
+            f.store.run(id)->method.find("LoRA") != std::string::npos)
+            expected.push_back(id);
+    EXPECT_EQ(ids_of(f.store.list_run_page(lora, by_accuracy)), expected);
 }
 
 TEST(RunListingTest, FiltersAgreeWithListRuns) {
