@@ -128,6 +128,15 @@ RawDataset load_raw_dataset(const ExperimentConfig& config) {
     if (c != config.backbone.in_channels)
         throw ConfigError("backbone.in_channels", data.dataset + " images have " + std::to_string(c) + " channels, the backbone expects " +
                                                       std::to_string(config.backbone.in_channels));
+    if (h < config.backbone.image_size && raw.name != "fashion-mnist") {
+        // CIFAR at a larger backbone (CIFAR-100 at 224 for ViT-B/16): the 32 × 32 records stay as they
+        // are (3 KiB an image) and are resized per batch by the streaming pipeline.
+        raw.train_store = std::make_shared<const TensorImageStore>(raw.train_images, static_cast<int>(c), raw.name + " training split");
+        raw.test_store = std::make_shared<const TensorImageStore>(raw.test_images, static_cast<int>(c), raw.name + " test split");
+        raw.train_images = torch::Tensor();
+        raw.test_images = torch::Tensor();
+        return raw;
+    }
     if (h != config.backbone.image_size)
         throw ConfigError("backbone.image_size", data.dataset + " images are " + std::to_string(h) + "×" + std::to_string(h) +
                                                      ", the backbone expects " + std::to_string(config.backbone.image_size));
