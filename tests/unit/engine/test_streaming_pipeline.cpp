@@ -345,3 +345,26 @@ TEST(StreamedSamples, AShortExperimentRunsFromAnImageFolderTheSameForAnyDecoderC
     EXPECT_EQ(one.second, three.second);  // and accuracy rows
     for (double l : one.first) EXPECT_TRUE(std::isfinite(l));
 }
+
+TEST(StreamedSamples, WorkersAndCacheAreConfigFieldsOutsideTheDefaultEffectiveConfig) {
+    const nlohmann::json defaults = to_json(parse_experiment_config(nlohmann::json::object()));
+    EXPECT_FALSE(defaults["data"].contains("workers"));  // the default experiment's config and hash stay as they were
+    EXPECT_FALSE(defaults["data"].contains("cache_mb"));
+    const ExperimentConfig set = parse_experiment_config({{"data", {{"workers", 3}, {"cache_mb", 256}}}});
+    EXPECT_EQ(set.data.workers, 3);
+    EXPECT_EQ(set.data.cache_mb, 256);
+    const ExperimentConfig again = parse_experiment_config(to_json(set));
+    EXPECT_EQ(again.data.workers, 3);
+    EXPECT_EQ(again.data.cache_mb, 256);
+    for (const auto& [field, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+             {"workers", -1}, {"workers", 1000}, {"cache_mb", -5}, {"workers", "many"}}) {
+        try {
+            (void)parse_experiment_config({{"data", {{field, value}}}});
+            ADD_FAILURE() << field << " = " << value.dump() << " was accepted";
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.field(), "data." + field);
+        }
+    }
+    EXPECT_EQ(resolve_data_workers(5), 5);
+    EXPECT_GE(resolve_data_workers(0), 1);
+}
