@@ -324,7 +324,11 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*presets) {
-            for (const auto& name : lorica::list_presets()) std::printf("%s  (%s)\n", name.c_str(), lorica::find_preset(name).c_str());
+            for (const auto& name : lorica::list_presets()) {
+                const std::string description = lorica::preset_description(name);
+                std::printf("%-34s %s\n", name.c_str(),
+                            description.empty() ? ("(" + lorica::find_preset(name) + ")").c_str() : description.c_str());
+            }
             return 0;
         }
         if (*methods) return lorica::cli::command_methods(methods_options, methods_format);

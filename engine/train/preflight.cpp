@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "engine/config/experiment_variants.h"
+#include "engine/config/preset_notes.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/adapter_targets.h"
@@ -65,6 +66,14 @@ public:
         return false;
     }
     bool empty() const { return list_.empty(); }
+    // Appends `suffix` to the message of every problem whose subject `covers`.
+    template <typename Covers>
+    bool append_where(Covers covers, const std::string& suffix) {
+        bool any = false;
+        for (auto& p : list_)
+            if (covers(p.subject)) p.message += suffix, any = true;
+        return any;
+    }
     std::vector<PreflightProblem> take() { return std::move(list_); }
 
 private:
@@ -246,7 +255,25 @@ void check_model(const ExperimentConfig& c, const std::string& prefix, bool weig
         }
 }
 
-CheckedExperiment check_experiment(ConfigCheck check) {
+// ---- 6. what a preset requires (preset_notes.h) ---------------------------------------------------
+
+const std::string& required_value(const ExperimentConfig& c, const std::string& field) {
+    if (field == "data.root") return c.data.root;
+    if (field == "data.file_list") return c.data.file_list;
+    return c.backbone.weights;
+}
+
+void check_requirements(const PresetNotes& notes, const ExperimentConfig& c, Problems& problems) {
+    for (const PresetRequirement& r : notes.requirements) {
+        const bool reported = problems.append_where(
+            [&](const std::string& subject) { return requirement_covers(r.field, subject); },
+            " (expected there: " + r.expected + ")");
+        if (!reported && required_value(c, r.field).empty())
+            problems.add(r.field, "not set; this preset needs " + r.expected + " (set it: --set " + r.field + "=PATH)");
+    }
+}
+
+CheckedExperiment check_experiment(ConfigCheck check, const PresetNotes& notes) {
     Problems& problems = check.problems;
     if (!check.config) throw PreflightError(problems.take());
     CheckedExperiment out;
@@ -308,8 +335,17 @@ CheckedExperiment check_experiment(ConfigCheck check) {
             check_model(v.config, labelled ? "variant '" + v.label + "': " : "", weights_ok, targets_ok, problems);
     }
 
+    check_requirements(notes, out.config, problems);
     if (!problems.empty()) throw PreflightError(problems.take());
     return out;
+}
+
+PresetNotes notes_of(const nlohmann::json& document) {
+    try {
+        return read_preset_notes(document);
+    } catch (const ConfigError&) {
+        return {};  // malformed notes are a config problem, reported by check_config
+    }
 }
 
 }  // namespace
@@ -317,7 +353,9 @@ CheckedExperiment check_experiment(ConfigCheck check) {
 PreflightError::PreflightError(std::vector<PreflightProblem> problems)
     : std::runtime_error(compose(problems)), problems_(std::move(problems)) {}
 
-CheckedExperiment preflight_experiment(const nlohmann::json& document) { return check_experiment(check_config(document)); }
+CheckedExperiment preflight_experiment(const nlohmann::json& document) {
+    return check_experiment(check_config(document), notes_of(document));
+}
 
 CheckedExperiment preflight_experiment(const ExperimentConfig& config) { return preflight_experiment(to_json(config)); }
 
