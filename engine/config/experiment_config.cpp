@@ -141,6 +141,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
         r.read("cifar100_labels", c.data.cifar100_labels, {"fine", "coarse"});
         r.read("file_list", c.data.file_list);
         r.read_int("resize_size", c.data.resize_size, 0, 8192);
+        r.read_int("workers", c.data.workers, 0, 256);
+        r.read_int("cache_mb", c.data.cache_mb, 0, int64_t(1) << 20);
         r.finish();
         if (!c.data.file_list.empty() && c.data.dataset != "image-folder")
             throw ConfigError("data.file_list", "is only used with data.dataset = image-folder");
@@ -246,7 +248,7 @@ ExperimentConfig parse_experiment_config(const json& document) {
                                               " exceeds the 10 classes of fashion-mnist");
     if (c.foundation.enabled && c.data.dataset == "fashion-mnist" && c.foundation.classes > 10)
         throw ConfigError("foundation.classes", "fashion-mnist has 10 classes");
-    if (c.data.dataset == "image-folder" && c.data.resize_size != 0 && c.data.resize_size < c.backbone.image_size)
+    if (c.data.dataset != "fashion-mnist" && c.data.resize_size != 0 && c.data.resize_size < c.backbone.image_size)
         throw ConfigError("data.resize_size", std::to_string(c.data.resize_size) + " is smaller than backbone.image_size (" +
                                                   std::to_string(c.backbone.image_size) +
                                                   "), the size images are cropped to (allowed: 0 or at least " +
@@ -276,6 +278,11 @@ json to_json(const ExperimentConfig& c) {
                  {"cifar100_labels", c.data.cifar100_labels},
                  {"file_list", c.data.file_list},
                  {"resize_size", c.data.resize_size}};
+    // Speed/memory knobs only: left out at their defaults, so configs that do not set them (the
+    // default experiment) keep their effective config and hash.
+    const DataConfig defaults;
+    if (c.data.workers != defaults.workers) j["data"]["workers"] = c.data.workers;
+    if (c.data.cache_mb != defaults.cache_mb) j["data"]["cache_mb"] = c.data.cache_mb;
     j["foundation"] = {{"enabled", c.foundation.enabled},
                        {"classes", c.foundation.classes},
                        {"train_per_class", c.foundation.train_per_class},

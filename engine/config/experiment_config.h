@@ -6,7 +6,7 @@
 //
 //   name, seeds[], device ("auto"|"cpu"|"cuda"), threads (0 = all cores), database, cache_dir
 //   data       { dataset, root, train_per_class, test_per_class, normalize_mean[], normalize_std[], augment{},
-//                cifar100_labels, file_list, resize_size }
+//                cifar100_labels, file_list, resize_size, workers, cache_mb }
 //   foundation { enabled, classes, train_per_class, epochs, batch_size, optimizer{}, schedule{} }
 //   stream     { type, tasks, classes_per_task, class_order_seed, domains[], task_incremental }
 //   backbone   { preset, image_size, patch_size, in_channels, dim, depth, heads, mlp_ratio, weights }
@@ -79,6 +79,12 @@ struct DataConfig {
     // image-folder: images are resized (shorter side, bicubic) to resize_size, then centre-cropped to
     // backbone.image_size (the published test transform: 256 → 224). 0 = image_size · 8 / 7.
     int resize_size = 0;
+    // Streamed data sets (image-folder; cifar10/cifar100 when backbone.image_size > 32): background
+    // decoder threads (0 = hardware threads − 1, at least 1) and the bound, in MiB, on the decoded
+    // images kept in memory (half for each split). Neither changes a result (only speed and memory),
+    // so neither is part of the effective config unless set to a non-default value.
+    int workers = 0;
+    int64_t cache_mb = 64;
 };
 
 struct FoundationConfig {

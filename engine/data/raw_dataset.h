@@ -1,6 +1,14 @@
 #pragma once
 // A labelled image data set as loaded from disk, before any stream is cut from it.
+//
+// Two forms: in memory (Fashion-MNIST; CIFAR when the backbone is 32 px), every image an 8-bit
+// tensor at the backbone's size; or streamed (image folders, file lists; CIFAR when the backbone is
+// larger, e.g. CIFAR-100 at 224 for ViT-B/16), each split an ImageStore (image_store.h: the files,
+// or CIFAR's records at their native 32 × 32) read per batch by the streaming pipeline. A streamed
+// data set is never decoded whole: loading it reads the folder layout / file lists and every
+// image's header (image_header.h), not the pixels.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,22 +18,30 @@
 
 namespace lorica {
 
+class ImageStore;  // image_store.h
+
 struct RawDataset {
     std::string name;
-    torch::Tensor train_images;  // uint8 [N, C, H, W]
+    torch::Tensor train_images;  // in memory: uint8 [N, C, H, W]; undefined when streamed
     torch::Tensor train_labels;  // int64 [N], values in [0, num_classes)
-    torch::Tensor test_images;   // uint8 [M, C, H, W]
+    torch::Tensor test_images;   // in memory: uint8 [M, C, H, W]; undefined when streamed
     torch::Tensor test_labels;   // int64 [M]
+    std::shared_ptr<const ImageStore> train_store, test_store;  // streamed: the splits' images
     int num_classes = 0;
+    int channels = 0;  // of the images the model sees (1 or 3)
     std::vector<std::string> class_names;  // num_classes entries
+
+    bool streamed() const { return train_store != nullptr; }
 };
 
 // Loads `data.dataset` from `data.root` (or its default location). Throws DataError naming the file.
 //   fashion-mnist  IDX files (default root /usr/share/datasets/fashion-mnist)
 //   cifar10 / cifar100   the binary layout (cifar_binary.h); data.root required
-//   image-folder   PNG/JPEG folders or a file list (image_folder.h), decoded to the backbone's
-//                  image_size and in_channels; data.root required
-// The images must match backbone.image_size and in_channels (ConfigError naming the field otherwise).
+//   image-folder   PNG/JPEG folders or a file list (image_folder.h), streamed; data.root required;
+//                  every file's header is read (a missing, unreadable or non-image file fails here)
+// In memory, the images must match backbone.image_size; CIFAR is streamed (resized per batch) when
+// backbone.image_size is larger than 32. The channels must match backbone.in_channels (image folders
+// are converted to it). ConfigError naming the field otherwise.
 RawDataset load_raw_dataset(const ExperimentConfig& config);
 // The same with a default backbone (image folders decode to 224 × 224 RGB).
 RawDataset load_raw_dataset(const DataConfig& data);

@@ -6,6 +6,8 @@
 
 #include "engine/data/domain_transform.h"
 #include "engine/data/idx_file.h"
+#include "engine/data/image_store.h"
+#include "engine/data/streamed_samples.h"
 
 namespace lorica {
 namespace {
@@ -38,9 +40,45 @@ LabeledImages make_images(const torch::Tensor& images_u8, const torch::Tensor& l
         auto stdv = torch::tensor(data.normalize_std, torch::kFloat32).view({1, c, 1, 1});
         x = (x - mean) / stdv;
     }
-    out.images = x.contiguous();
+    out.samples = std::make_shared<TensorSamples>(x.contiguous());
     out.labels = labels.index_select(0, sel).contiguous();
     return out;
+}
+
+LabeledImages make_streamed(const std::shared_ptr<const StreamedSplit>& split, const torch::Tensor& labels,
+                            std::vector<int64_t> index, const std::string& domain, const StreamSpec& spec,
+                            const DataConfig& data) {
+    LabeledImages out;
+    out.labels = labels.index_select(0, torch::tensor(index, torch::kInt64)).contiguous();
+    out.samples = std::make_shared<StreamedSamples>(
+        split, std::move(index), SampleNormalisation{domain, spec.patch_permutation, data.normalize_mean, data.normalize_std});
+    return out;
+}
+
+// The splits of a streamed data set: a cache each (half of data.cache_mb), one decoder pool.
+struct StreamedSplits {
+    std::shared_ptr<const StreamedSplit> train, test;
+};
+
+StreamedSplits make_splits(const ExperimentConfig& config, const RawDataset& raw) {
+    auto pool = std::make_shared<DecodePool>(resolve_data_workers(config.data.workers));
+    ImageTransformOptions transform;
+    transform.size = config.backbone.image_size;
+    transform.resize_size = config.data.resize_size > 0 ? config.data.resize_size : config.backbone.image_size * 8 / 7;
+    auto make = [&](const std::shared_ptr<const ImageStore>& store) {
+        StreamingImageOptions options;
+        options.channels = store->channels();
+        options.cache_bytes = static_cast<size_t>(config.data.cache_mb) * (1u << 20) / 2;
+        options.workers = 0;  // the pool's threads decode
+        options.transform = transform;
+        auto split = std::make_shared<StreamedSplit>();
+        split->images = std::make_shared<StreamingImageDataset>(store, options);
+        split->pool = pool;
+        split->transform = transform;
+        split->channels = store->channels();
+        return std::shared_ptr<const StreamedSplit>(std::move(split));
+    };
+    return {make(raw.train_store), make(raw.test_store)};
 }
 
 }  // namespace
@@ -57,6 +95,15 @@ StreamData build_stream_data(const ExperimentConfig& config, const RawDataset& r
     out.spec = make_stream_spec(config, seed, raw.num_classes);
     out.class_names = raw.class_names;
     const auto& foundation = out.spec.foundation_classes;
+    StreamedSplits splits;
+    if (raw.streamed()) splits = make_splits(config, raw);
+    auto samples = [&](bool train_split, std::vector<int64_t> index, const std::string& domain) {
+        if (raw.streamed())
+            return make_streamed(train_split ? splits.train : splits.test, train_split ? raw.train_labels : raw.test_labels,
+                                 std::move(index), domain, out.spec, config.data);
+        return make_images(train_split ? raw.train_images : raw.test_images, train_split ? raw.train_labels : raw.test_labels,
+                           std::move(index), domain, out.spec, config.data);
+    };
     auto in_foundation = [&](int c) { return std::find(foundation.begin(), foundation.end(), c) != foundation.end(); };
 
     if (!foundation.empty()) {
@@ -67,8 +114,8 @@ StreamData build_stream_data(const ExperimentConfig& config, const RawDataset& r
             train.insert(train.end(), a.begin(), a.end());
             test.insert(test.end(), b.begin(), b.end());
         }
-        out.foundation_train = make_images(raw.train_images, raw.train_labels, train, "identity", out.spec, config.data);
-        out.foundation_test = make_images(raw.test_images, raw.test_labels, test, "identity", out.spec, config.data);
+        out.foundation_train = samples(true, train, "identity");
+        out.foundation_test = samples(false, test, "identity");
     }
     for (const TaskSpec& task : out.spec.tasks) {
         std::vector<int64_t> train, test;
@@ -81,8 +128,8 @@ StreamData build_stream_data(const ExperimentConfig& config, const RawDataset& r
         }
         TaskData td;
         td.spec = task;
-        td.train = make_images(raw.train_images, raw.train_labels, train, task.domain, out.spec, config.data);
-        td.test = make_images(raw.test_images, raw.test_labels, test, task.domain, out.spec, config.data);
+        td.train = samples(true, train, task.domain);
+        td.test = samples(false, test, task.domain);
         out.tasks.push_back(std::move(td));
     }
     return out;

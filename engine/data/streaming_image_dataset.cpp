@@ -6,10 +6,21 @@
 
 namespace lorica {
 
+namespace {
+std::shared_ptr<const ImageStore> file_store(const std::vector<ImageEntry>& entries, int channels) {
+    if (channels != 1 && channels != 3) throw std::invalid_argument("StreamingImageDataset: channels must be 1 or 3");
+    return std::make_shared<const FileImageStore>(entries, channels);
+}
+}  // namespace
+
 StreamingImageDataset::StreamingImageDataset(std::vector<ImageEntry> entries, StreamingImageOptions options)
-    : entries_(std::move(entries)), options_(std::move(options)) {
-    if (options_.channels != 1 && options_.channels != 3)
-        throw std::invalid_argument("StreamingImageDataset: channels must be 1 or 3");
+    : StreamingImageDataset(file_store(entries, options.channels), options) {
+    for (const auto& e : entries) labels_.push_back(e.label);
+}
+
+StreamingImageDataset::StreamingImageDataset(std::shared_ptr<const ImageStore> store, StreamingImageOptions options)
+    : store_(std::move(store)), options_(std::move(options)) {
+    if (!store_) throw std::invalid_argument("StreamingImageDataset: no image store");
     for (int k = 0; k < options_.workers; ++k) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -47,8 +58,7 @@ void StreamingImageDataset::worker_loop() {
         }
         std::shared_ptr<const DecodedImage> image;
         try {
-            image = std::make_shared<const DecodedImage>(
-                convert_channels(decode_image_file(entries_[static_cast<size_t>(index)].path), options_.channels));
+            image = std::make_shared<const DecodedImage>(store_->load(index));
         } catch (const std::exception&) {
             image.reset();  // the caller decodes it again and reports the error
         }
@@ -97,12 +107,7 @@ std::shared_ptr<const DecodedImage> StreamingImageDataset::fetch(int64_t index) 
         ++stats_.misses;
     }
     std::shared_ptr<const DecodedImage> image;
-    try {
-        image = std::make_shared<const DecodedImage>(
-            convert_channels(decode_image_file(entries_[static_cast<size_t>(index)].path), options_.channels));
-    } catch (const ImageDecodeError& e) {
-        throw DataError(e.what());
-    }
+    image = std::make_shared<const DecodedImage>(store_->load(index));  // DataError naming the file
     std::lock_guard<std::mutex> lock(mutex_);
     insert_locked(index, image);
     return image;
@@ -121,7 +126,7 @@ torch::Tensor StreamingImageDataset::batch(const std::vector<int64_t>& indices, 
 
 torch::Tensor StreamingImageDataset::labels(const std::vector<int64_t>& indices) const {
     std::vector<int64_t> y;
-    for (int64_t i : indices) y.push_back(entries_.at(static_cast<size_t>(i)).label);
+    for (int64_t i : indices) y.push_back(labels_.at(static_cast<size_t>(i)));
     return torch::tensor(y, torch::kInt64);
 }
 

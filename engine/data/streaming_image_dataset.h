@@ -9,8 +9,12 @@
 // thread. Decode errors surface from `batch()` as DataError naming the file (a failed background
 // decode is retried on the caller's thread, so the error carries the caller's context).
 //
-// Threading: `batch` and `prefetch` may be called from one thread (the training thread); the workers
-// are internal. The destructor stops and joins them.
+// The images come from an ImageStore (image_store.h: files, or compact records such as CIFAR's);
+// the entries constructor reads files. `decoded(i)` is the cached 8-bit image itself, for pipelines
+// that transform on their own threads (streamed_samples.h).
+//
+// Threading: `batch` and `prefetch` may be called from one thread (the training thread); `decoded`
+// from any number of threads at once. The workers are internal; the destructor stops and joins them.
 
 #include <condition_variable>
 #include <cstdint>
@@ -27,6 +31,7 @@
 
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
+#include "engine/data/image_store.h"
 #include "engine/data/image_transforms.h"
 
 namespace lorica {
@@ -50,12 +55,18 @@ struct StreamingImageStats {
 class StreamingImageDataset {
 public:
     StreamingImageDataset(std::vector<ImageEntry> entries, StreamingImageOptions options);
+    // Images of `store` (label() and labels() are unavailable: the store has none).
+    StreamingImageDataset(std::shared_ptr<const ImageStore> store, StreamingImageOptions options);
     ~StreamingImageDataset();
     StreamingImageDataset(const StreamingImageDataset&) = delete;
     StreamingImageDataset& operator=(const StreamingImageDataset&) = delete;
 
-    int64_t size() const { return static_cast<int64_t>(entries_.size()); }
-    int label(int64_t index) const { return entries_.at(static_cast<size_t>(index)).label; }
+    int64_t size() const { return store_->size(); }
+    int label(int64_t index) const { return labels_.at(static_cast<size_t>(index)); }
+
+    // The decoded image (cached, waited for, or decoded on the calling thread). Thread-safe.
+    // Throws DataError naming the file.
+    std::shared_ptr<const DecodedImage> decoded(int64_t index) { return fetch(index); }
 
     // Queues images for background decoding (ignored when workers = 0 or already cached/queued).
     void prefetch(const std::vector<int64_t>& indices);
@@ -71,7 +82,8 @@ private:
     void insert_locked(int64_t index, std::shared_ptr<const DecodedImage> image);
     void worker_loop();
 
-    std::vector<ImageEntry> entries_;
+    std::shared_ptr<const ImageStore> store_;
+    std::vector<int> labels_;  // of the entries constructor; empty for a store
     StreamingImageOptions options_;
 
     mutable std::mutex mutex_;

@@ -7,13 +7,17 @@ namespace lorica {
 Evaluator::Evaluator(const StreamData& data, const EvalConfig& config, torch::Device device, CancelToken* cancel)
     : data_(data), config_(config), device_(device), cancel_(cancel) {}
 
-torch::Tensor Evaluator::features(VisionTransformer& model, const torch::Tensor& images) {
+torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images) {
     torch::NoGradGuard no_grad;
     model->eval();
     std::vector<torch::Tensor> parts;
-    for (int64_t start = 0; start < images.size(0); start += config_.batch_size) {
+    std::vector<torch::Tensor> batches;  // sequential ranges, planned so a streamed source decodes ahead
+    for (int64_t start = 0; start < images.size(); start += config_.batch_size)
+        batches.push_back(index_range(start, std::min(images.size(), start + config_.batch_size)));
+    images.plan(batches, BatchMode::test, 0);
+    for (const auto& index : batches) {
         if (cancel_) cancel_->checkpoint();
-        auto batch = images.slice(0, start, std::min(images.size(0), start + config_.batch_size)).to(device_);
+        auto batch = images.batch(index, BatchMode::test, 0).to(device_);
         parts.push_back(model->features(batch));
     }
     model->train();
@@ -36,7 +40,7 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHea
     std::vector<EvalRow> rows;
     for (int j : tasks) {
         const TaskData& task = data_.tasks.at(j);
-        torch::Tensor f = features(model, task.test.images);
+        torch::Tensor f = features(model, *task.test.samples);
         torch::Tensor labels = task.test.labels.to(device_);
         const int64_t total = labels.size(0);
         if (config_.class_il) {
@@ -58,7 +62,7 @@ EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int afte
     const auto& classes = data_.spec.foundation_classes;
     if (classes.empty() || !model->head) return out;
     torch::NoGradGuard no_grad;
-    torch::Tensor f = features(model, data_.foundation_test.images);
+    torch::Tensor f = features(model, *data_.foundation_test.samples);
     std::vector<int64_t> cls(classes.begin(), classes.end());
     auto map = torch::tensor(cls, torch::kInt64).to(device_);
     auto pred = map.index_select(0, model->head->forward(f).argmax(1));

@@ -33,8 +33,8 @@ public:
     EvaluationDone evaluate_foundation(VisionTransformer& model, int after_task, int64_t step, EvalPhase phase);
 
 private:
-    // images [N, C, H, W] on CPU → features [N, dim] on the device
-    torch::Tensor features(VisionTransformer& model, const torch::Tensor& images);
+    // the N images of a source, test transform, in order → features [N, dim] on the device
+    torch::Tensor features(VisionTransformer& model, SampleSource& images);
 
     const StreamData& data_;
     EvalConfig config_;

@@ -35,6 +35,12 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
         {"foundation", full["foundation"]},
         {"backbone", full["backbone"]},
     };
+    // Streamed data sets (image folders, CIFAR above 32 px) train the foundation on the train
+    // transform of the streaming pipeline: their key says so (in-memory data sets keep theirs).
+    const bool streamed = config.data.dataset == "image-folder" ||
+                          (config.data.dataset != "fashion-mnist" && config.backbone.image_size > 32);
+    if (streamed) key["pipeline"] = {{"streamed", 1}, {"resize_size", config.data.resize_size},
+                                     {"file_list", config.data.file_list}, {"cifar100_labels", config.data.cifar100_labels}};
     return config_hash(key);
 }
 
@@ -63,15 +69,18 @@ void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config
     std::vector<ParamGroup> groups = {{"foundation", model->parameters(), fc.optimizer.lr, fc.optimizer.weight_decay}};
     TaskOptimizer opt = make_optimizer(fc.optimizer, groups);
     auto targets = local_labels(train.labels, data.spec.foundation_classes).to(device);
-    auto images = train.images.to(device);
+    SampleSource& images = *train.samples;
     int64_t step = 0;
     for (int epoch = 0; epoch < fc.epochs; ++epoch) {
-        for (const auto& index_cpu : batcher.epoch(epoch)) {
+        const std::vector<torch::Tensor> batches = batcher.epoch(epoch);
+        const uint64_t batch_seed = mix_seed(mix_seed(static_cast<uint64_t>(seed), 0xF0BA7C00u), epoch);
+        images.plan(batches, BatchMode::train, batch_seed);
+        for (const auto& index_cpu : batches) {
             cancel.checkpoint();
             auto index = index_cpu.to(device);
             opt.set_lr_multiplier(lr_multiplier(fc.schedule, step, total));
             opt.optimizer->zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(model->forward(images.index_select(0, index)),
+            auto loss = torch::nn::functional::cross_entropy(model->forward(images.batch(index_cpu, BatchMode::train, batch_seed).to(device)),
                                                              targets.index_select(0, index));
             const double value = loss.item<double>();
             if (!std::isfinite(value))

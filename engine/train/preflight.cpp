@@ -187,7 +187,7 @@ void report_counts(const std::string& field, const CountDemand& d, const RawData
 }
 
 void check_class_counts(const ExperimentConfig& c, const RawDataset& raw, const std::string& prefix, Problems& problems) {
-    const int64_t channels = raw.train_images.defined() && raw.train_images.dim() == 4 ? raw.train_images.size(1) : 0;
+    const int64_t channels = raw.channels;
     if (!c.data.normalize_mean.empty() && static_cast<int64_t>(c.data.normalize_mean.size()) != channels)
         problems.add("data.normalize_mean", prefix + "has " + std::to_string(c.data.normalize_mean.size()) +
                                                 " entries, but the images of " + raw.name + " have " +

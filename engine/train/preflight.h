@@ -16,8 +16,10 @@
 //      too (at most kMaxConfigProblems).
 //   2. device: resolvable here ("cuda" without a usable CUDA device is a problem).
 //   3. data, once per distinct data section of the variants: the data set loads (root exists, the
-//      layout is right, every IDX / CIFAR batch / image file / file list is readable and well
-//      formed, the images match backbone.image_size and in_channels), data.normalize_mean has one
+//      layout is right, every IDX / CIFAR batch / file list is readable and well formed, every
+//      image file of a streamed data set has a readable PNG/JPEG header — its pixels are decoded
+//      only during the run —, the images match backbone.image_size (in memory) and in_channels),
+//      data.normalize_mean has one
 //      entry per channel, the stream fits the data set's classes, and every class has the images
 //      the config takes from it (foundation.train_per_class, then data.train_per_class training
 //      images, data.test_per_class test images) for every seed's class order.

@@ -195,7 +195,7 @@ void StreamTrainer::train_task(int t) {
     torch::Tensor local = local_labels(task.train.labels, task.spec.classes).to(device_);
     const int64_t offset = heads_->offset(task.spec.head);
     torch::Tensor targets = all_seen ? local + offset : local;
-    torch::Tensor images = task.train.images.to(device_);
+    SampleSource& samples = *task.train.samples;
 
     Batcher batcher(task.train.size(), config_.train.batch_size, mix_seed(static_cast<uint64_t>(req_.seed), 0x7A5C0000u + t));
     const int64_t total = task_steps(config_, task.train.size());  // steps of one pass
@@ -218,12 +218,17 @@ void StreamTrainer::train_task(int t) {
             const int epoch = pass * config_.train.epochs + epoch_in_pass;  // epochs keep counting over passes
             double loss_sum = 0.0;
             int64_t loss_count = 0;
-            for (const auto& index_cpu : batcher.epoch(epoch)) {
+            // Streamed sources decode the planned batches ahead; the seed fixes their random transforms.
+            const std::vector<torch::Tensor> batches = batcher.epoch(epoch);
+            const uint64_t batch_seed = mix_seed(mix_seed(static_cast<uint64_t>(req_.seed), 0xB47C0000u + t), epoch);
+            const int64_t planned = std::min<int64_t>(static_cast<int64_t>(batches.size()), total - step_in_pass);
+            samples.plan(std::vector<torch::Tensor>(batches.begin(), batches.begin() + planned), BatchMode::train, batch_seed);
+            for (const auto& index_cpu : batches) {
                 if (step_in_pass >= total) break;
                 cancel_.checkpoint();
                 const auto step_start = Clock::now();
                 auto index = index_cpu.to(device_);
-                torch::Tensor x = images.index_select(0, index);
+                torch::Tensor x = samples.batch(index_cpu, BatchMode::train, batch_seed).to(device_);
                 if (augment) x = augment_batch(x, config_.data.augment, aug_gen);
                 const double lr = opt.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_pass, total));
                 opt.optimizer->zero_grad();

@@ -1,0 +1,58 @@
+#include "engine/data/decode_pool.h"
+
+#include <algorithm>
+
+#include <c10/util/ParallelGuard.h>
+#include <torch/torch.h>
+
+namespace lorica {
+
+DecodePool::DecodePool(int threads) {
+    for (int k = 0; k < threads; ++k) threads_.emplace_back([this] { loop(); });
+}
+
+DecodePool::~DecodePool() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+        jobs_.clear();
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+}
+
+void DecodePool::submit(std::function<void()> job) {
+    if (threads_.empty()) {
+        job();
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        jobs_.push_back(std::move(job));
+    }
+    ready_.notify_one();
+}
+
+void DecodePool::loop() {
+    c10::ParallelGuard serial(true);  // one core per decoder: no intra-op threads from here
+    torch::NoGradGuard no_grad;
+    for (;;) {
+        std::function<void()> job;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            ready_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+            if (stopping_) return;
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+        }
+        job();
+    }
+}
+
+int resolve_data_workers(int configured) {
+    if (configured > 0) return configured;
+    const int hardware = static_cast<int>(std::thread::hardware_concurrency());
+    return std::max(1, hardware - 1);
+}
+
+}  // namespace lorica
