@@ -81,7 +81,11 @@ int CoreCommands::run() {
     if (*metrics_) return metrics();
     if (*config_) return config();
     if (*presets_) {
-        for (const auto& name : list_presets()) std::printf("%s  (%s)\n", name.c_str(), find_preset(name).c_str());
+        for (const auto& name : list_presets()) {
+            const std::string description = preset_description(name);
+            std::printf("%-34s %s\n", name.c_str(),
+                        description.empty() ? ("(" + find_preset(name) + ")").c_str() : description.c_str());
+        }
         return 0;
     }
     if (*methods_) return command_methods(methods_options_, methods_format_);

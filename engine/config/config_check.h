@@ -50,6 +50,14 @@ public:
     // Whether a problem's subject lies in one of these top-level sections ("data", "backbone", ...).
     bool touches(std::initializer_list<const char*> sections) const;
     bool empty() const { return list_.empty(); }
+    // Appends `suffix` to the message of every problem whose subject `covers`; whether any did.
+    template <typename Covers>
+    bool append_where(Covers covers, const std::string& suffix) {
+        bool any = false;
+        for (auto& p : list_)
+            if (covers(p.subject)) p.message += suffix, any = true;
+        return any;
+    }
     std::vector<PreflightProblem> take() { return std::move(list_); }
 
 private:

@@ -1,6 +1,7 @@
 #include "engine/config/experiment_config.h"
 #include "engine/config/experiment_variants.h"
 #include "engine/config/json_object_reader.h"
+#include "engine/config/preset_notes.h"
 #include "engine/config/launcher_settings.h"
 
 #include <algorithm>
@@ -101,6 +102,10 @@ ExperimentConfig parse_experiment_config(const json& document) {
     ExperimentConfig c;
     ObjectReader root(document, "");
     root.read("name", c.name);
+    // A preset's description and file requirements (preset_notes.h): checked, not part of the config.
+    (void)root.find(kPresetDescriptionKey);
+    (void)root.find(kPresetRequiresKey);
+    (void)read_preset_notes(document);
     if (const json* seeds = root.find("seeds")) {
         if (!seeds->is_array() || seeds->empty())
             throw ConfigError("seeds", "must be a non-empty list of integers, got " + seeds->dump());

@@ -9,6 +9,7 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/config/method_switch.h"
+#include "engine/config/preset_notes.h"
 #include "engine/util/log.h"
 
 namespace lorica {
@@ -44,6 +45,10 @@ std::string find_preset(const std::string& name) {
     std::string names;
     for (const auto& n : list_presets()) names += (names.empty() ? "" : ", ") + n;
     throw ConfigError("--preset", "no preset named '" + name + "' (available: " + (names.empty() ? "none found" : names) + ")");
+}
+
+std::string preset_description(const std::string& name) {
+    return read_preset_notes(read_json_file(find_preset(name))).description;
 }
 
 nlohmann::json read_json_file(const std::string& path) {

@@ -20,6 +20,10 @@ std::vector<std::string> list_presets();
 // Path of preset `name`; throws ConfigError("--preset", ...) listing the available names.
 std::string find_preset(const std::string& name);
 
+// The one-line description of preset `name` (its "description" key, preset_notes.h); "" when it has
+// none. Throws like find_preset / read_json_file.
+std::string preset_description(const std::string& name);
+
 // Reads a JSON document; throws ConfigError naming the file and the parser's position.
 nlohmann::json read_json_file(const std::string& path);
 

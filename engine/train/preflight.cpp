@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "engine/config/experiment_variants.h"
+#include "engine/config/preset_notes.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/adapter_targets.h"
@@ -146,7 +147,25 @@ void check_model(const ExperimentConfig& c, const std::string& prefix, bool weig
         }
 }
 
-CheckedExperiment check_experiment(ConfigCheck check) {
+// ---- 6. what a preset requires (preset_notes.h) ---------------------------------------------------
+
+const std::string& required_value(const ExperimentConfig& c, const std::string& field) {
+    if (field == "data.root") return c.data.root;
+    if (field == "data.file_list") return c.data.file_list;
+    return c.backbone.weights;
+}
+
+void check_requirements(const PresetNotes& notes, const ExperimentConfig& c, ConfigProblems& problems) {
+    for (const PresetRequirement& r : notes.requirements) {
+        const bool reported = problems.append_where(
+            [&](const std::string& subject) { return requirement_covers(r.field, subject); },
+            " (expected there: " + r.expected + ")");
+        if (!reported && required_value(c, r.field).empty())
+            problems.add(r.field, "not set; this preset needs " + r.expected + " (set it: --set " + r.field + "=PATH)");
+    }
+}
+
+CheckedExperiment check_experiment(ConfigCheck check, const PresetNotes& notes) {
     ConfigProblems& problems = check.problems;
     if (!check.config) throw PreflightError(problems.take());
     CheckedExperiment out;
@@ -208,13 +227,24 @@ CheckedExperiment check_experiment(ConfigCheck check) {
             check_model(v.config, labelled ? "variant '" + v.label + "': " : "", weights_ok, targets_ok, problems);
     }
 
+    check_requirements(notes, out.config, problems);
     if (!problems.empty()) throw PreflightError(problems.take());
     return out;
 }
 
+PresetNotes notes_of(const nlohmann::json& document) {
+    try {
+        return read_preset_notes(document);
+    } catch (const ConfigError&) {
+        return {};  // malformed notes are a config problem, reported by check_config
+    }
+}
+
 }  // namespace
 
-CheckedExperiment preflight_experiment(const nlohmann::json& document) { return check_experiment(check_config(document)); }
+CheckedExperiment preflight_experiment(const nlohmann::json& document) {
+    return check_experiment(check_config(document), notes_of(document));
+}
 
 CheckedExperiment preflight_experiment(const ExperimentConfig& config) { return preflight_experiment(to_json(config)); }
 

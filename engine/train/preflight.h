@@ -27,6 +27,10 @@
 //   4. backbone.weights: the file exists and loads into the configured backbone (safetensors header,
 //      tensor names and shapes; io/timm_weights.h), checked on a freshly built model.
 //   5. method.targets: each target matches at least one layer of the configured backbone.
+//   6. what a preset requires (its "requires" key, config/preset_notes.h): a required path left empty
+//      is a problem naming the field and what belongs there, and every problem reported for that
+//      field gets the expectation appended ("data.root: data.root /x: no such folder (expected
+//      there: the CUB-200 layout <root>/train/<class>/*.jpg ...)").
 // Checks 3–5 are skipped for a section whose config fields already have problems (their values
 // would be the defaults preflight substituted, not the user's).
 //
