@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <filesystem>
 
 #include <torch/torch.h>
@@ -23,6 +24,13 @@ std::string pick(const std::string& root, const std::string& stem) {
     }
     throw DataError("Fashion-MNIST file " + (std::filesystem::path(root) / (stem + ".gz")).string() +
                     " not found (install the Debian package dataset-fashion-mnist, or set data.root)");
+}
+
+// data.root left empty: $LORICA_FASHION_MNIST_ROOT when set (a machine where the Debian package is
+// unpacked into a prefix rather than installed, e.g. bench/device/check.sh), else the package's path.
+std::string default_fashion_mnist_root() {
+    const char* env = std::getenv("LORICA_FASHION_MNIST_ROOT");
+    return env && *env ? std::string(env) : std::string(kFashionMnistDefaultRoot);
 }
 
 }  // namespace
@@ -57,7 +65,7 @@ RawDataset load_raw_dataset(const ExperimentConfig& config) {
     const DataConfig& data = config.data;
     RawDataset raw;
     if (data.dataset == "fashion-mnist") {
-        raw = load_fashion_mnist(data.root.empty() ? kFashionMnistDefaultRoot : data.root);
+        raw = load_fashion_mnist(data.root.empty() ? default_fashion_mnist_root() : data.root);
     } else if (data.dataset == "cifar10" || data.dataset == "cifar100" || data.dataset == "image-folder") {
         if (data.root.empty()) throw ConfigError("data.root", "is required for data.dataset = " + data.dataset);
         if (data.dataset == "cifar10") raw = load_cifar10(data.root);
