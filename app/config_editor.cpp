@@ -82,6 +82,8 @@ QString field_help(const std::string& path) {
         {"method.targets", "Adapted layers: q, k, v, qkv, proj, fc1, fc2, all-linear, or a pattern like blocks.*.attn.qkv."},
         {"train.max_steps_per_task", "Stop a task after this many steps (0 = no limit)."},
         {"train.grad_clip", "Clip the global gradient norm (0 = off)."},
+        {"train.precision", "fp32, bf16 (autocast) or fp16 (autocast + loss scaling); weights stay fp32."},
+        {"train.loss_readback_steps", "Read step losses back from the GPU every N steps (0 = auto: 1 on CPU, 50 on GPU)."},
         {"eval.every_steps", "Also evaluate every N steps inside a task (0 = only at task ends)."},
         {"eval.before_task", "Evaluate task j just before training it (forward transfer)."},
         {"eval.random_init", "Evaluate a randomly initialised backbone once (forward transfer)."},

@@ -17,6 +17,15 @@ namespace {
 
 const std::vector<std::string> kOptimizers = {"adamw", "adam", "sgd"};
 const std::vector<std::string> kSchedules = {"constant", "cosine"};
+
+// The spellings of an enumeration's table, as ObjectReader::read's choices.
+template <class E, std::size_t N>
+std::vector<std::string> spellings(const EnumNames<E, N>& names) {
+    std::vector<std::string> out;
+    for (const auto& [value, name] : names) out.emplace_back(name);
+    return out;
+}
+
 const std::vector<std::string> kDomains = {"identity", "rot90", "rot180", "rot270", "invert",
                                            "hflip",    "vflip", "patch_permute"};
 
@@ -222,6 +231,10 @@ ExperimentConfig parse_experiment_config(const json& document) {
         r.read("loss", c.train.loss, {"current-task", "all-seen"});
         r.read("grad_clip", c.train.grad_clip, 0.0, 1e9);
         r.read_int("max_steps_per_task", c.train.max_steps_per_task, 0);
+        std::string precision = name_of(kPrecisionNames, c.train.precision);
+        r.read("precision", precision, spellings(kPrecisionNames));
+        c.train.precision = *value_of(kPrecisionNames, precision);
+        r.read_int("loss_readback_steps", c.train.loss_readback_steps, 0, 1 << 20);
         r.finish();
     }
 
@@ -312,7 +325,9 @@ json to_json(const ExperimentConfig& c) {
                   {"schedule", schedule_json(c.train.schedule)},
                   {"loss", c.train.loss},
                   {"grad_clip", c.train.grad_clip},
-                  {"max_steps_per_task", c.train.max_steps_per_task}};
+                  {"max_steps_per_task", c.train.max_steps_per_task},
+                  {"precision", name_of(kPrecisionNames, c.train.precision)},
+                  {"loss_readback_steps", c.train.loss_readback_steps}};
     j["eval"] = {{"every_steps", c.eval.every_steps}, {"batch_size", c.eval.batch_size},
                  {"class_il", c.eval.class_il},       {"task_il", c.eval.task_il},
                  {"before_task", c.eval.before_task}, {"random_init", c.eval.random_init}};

@@ -11,7 +11,8 @@
 //   stream     { type, tasks, classes_per_task, class_order_seed, domains[], task_incremental }
 //   backbone   { preset, image_size, patch_size, in_channels, dim, depth, heads, mlp_ratio, weights }
 //   method     { name, rank, alpha, targets[], options{} }
-//   train      { epochs, batch_size, optimizer{}, schedule{}, loss, grad_clip, max_steps_per_task }
+//   train      { epochs, batch_size, optimizer{}, schedule{}, loss, grad_clip, max_steps_per_task,
+//                precision (fp32|bf16|fp16), loss_readback_steps }
 //   eval       { every_steps, batch_size, class_il, task_il, before_task, random_init }
 //   variants   [ {label, set{}} ], sweep { field, values[], alpha_per_rank }   (variant_spec.h)
 //
@@ -27,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config/enum_names.h"
 #include "engine/config/variant_spec.h"
 
 namespace lorica {
@@ -138,6 +140,16 @@ struct MethodConfig {
     nlohmann::json options = nlohmann::json::object();  // method-specific, validated by the method
 };
 
+// Arithmetic of the training (and evaluation) forward pass, engine/train/precision.h:
+//   fp32  plain fp32 (on a GPU, fp32 matmuls may use TF32)
+//   bf16  autocast to bfloat16 (CPU and GPU)
+//   fp16  autocast to float16, with a dynamic loss scale (engine/train/grad_scaler.h)
+// What trains stays fp32 in every mode (fp32 master weights; autocast casts per operation).
+enum class Precision { fp32, bf16, fp16 };
+inline constexpr EnumNames<Precision, 3> kPrecisionNames{
+    {{Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}}};
+inline constexpr int64_t kAutoCudaLossReadbackSteps = 50;
+
 struct TrainConfig {
     int epochs = 3;
     int64_t batch_size = 128;
@@ -148,6 +160,10 @@ struct TrainConfig {
     std::string loss = "current-task";
     double grad_clip = 0.0;  // clip the global gradient norm to this value (0 = off)
     int64_t max_steps_per_task = 0;  // stop a task early after this many steps (0 = no limit)
+    Precision precision = Precision::fp32;  // arithmetic of the forward pass (see Precision)
+    // Read the step losses back to the host every N steps (one device→host copy per block; every
+    // step's loss is still reported). 0 = auto: 1 on the CPU, kAutoCudaLossReadbackSteps on a GPU.
+    int64_t loss_readback_steps = 0;
 };
 
 struct EvalConfig {

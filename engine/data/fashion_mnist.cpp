@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -82,6 +83,13 @@ RawDataset streamed_image_folder(const DataConfig& data, int channels) {
     return d;
 }
 
+// data.root left empty: $LORICA_FASHION_MNIST_ROOT when set (a machine where the Debian package is
+// unpacked into a prefix rather than installed, e.g. bench/device/check.sh), else the package's path.
+std::string default_fashion_mnist_root() {
+    const char* env = std::getenv("LORICA_FASHION_MNIST_ROOT");
+    return env && *env ? std::string(env) : std::string(kFashionMnistDefaultRoot);
+}
+
 }  // namespace
 
 RawDataset load_fashion_mnist(const std::string& root) {
@@ -115,7 +123,7 @@ RawDataset load_raw_dataset(const ExperimentConfig& config) {
     const DataConfig& data = config.data;
     RawDataset raw;
     if (data.dataset == "fashion-mnist") {
-        raw = load_fashion_mnist(data.root.empty() ? kFashionMnistDefaultRoot : data.root);
+        raw = load_fashion_mnist(data.root.empty() ? default_fashion_mnist_root() : data.root);
     } else if (data.dataset == "cifar10" || data.dataset == "cifar100" || data.dataset == "image-folder") {
         if (data.root.empty()) throw ConfigError("data.root", "is required for data.dataset = " + data.dataset);
         if (data.dataset == "image-folder") return streamed_image_folder(data, config.backbone.in_channels);

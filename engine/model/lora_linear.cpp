@@ -84,6 +84,9 @@ std::vector<LoRALinearImpl::FrozenKey> LoRALinearImpl::frozen_keys() const {
 }
 
 void LoRALinearImpl::rebuild_frozen_cache(std::vector<FrozenKey> keys) {
+    // Normal tensors even when the first forward after a change runs under InferenceMode (evaluation):
+    // the cache outlives it and training forwards use it with autograd on.
+    c10::InferenceMode normal_tensors(false);
     torch::NoGradGuard no_grad;
     frozen_ = FrozenCache{};
     frozen_.keys = std::move(keys);

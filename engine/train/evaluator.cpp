@@ -2,13 +2,16 @@
 
 #include <torch/torch.h>
 
+#include "engine/train/device_transfer.h"
+#include "engine/train/precision.h"
+
 namespace lorica {
 
 Evaluator::Evaluator(const StreamData& data, const EvalConfig& config, torch::Device device, CancelToken* cancel)
     : data_(data), config_(config), device_(device), cancel_(cancel) {}
 
 torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images) {
-    torch::NoGradGuard no_grad;
+    torch::InferenceMode inference;
     model->eval();
     std::vector<torch::Tensor> parts;
     std::vector<torch::Tensor> batches;  // sequential ranges, planned so a streamed source decodes ahead
@@ -17,8 +20,9 @@ torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images
     images.plan(batches, BatchMode::test, 0);
     for (const auto& index : batches) {
         if (cancel_) cancel_->checkpoint();
-        auto batch = images.batch(index, BatchMode::test, 0).to(device_);
-        parts.push_back(model->features(batch));
+        auto batch = to_device(images.batch(index, BatchMode::test, 0), device_);
+        AutocastScope autocast(precision_, device_);
+        parts.push_back(model->features(batch).to(torch::kFloat));  // the heads take fp32 features
     }
     model->train();
     return torch::cat(parts, 0);
@@ -26,7 +30,7 @@ torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images
 
 std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHeads& heads, const std::vector<int>& tasks,
                                                int last_head, int after_task, int64_t step, EvalPhase phase) {
-    torch::NoGradGuard no_grad;
+    torch::InferenceMode inference;
     // Data-set label of every class-IL logit of heads 0..last_head.
     std::vector<int64_t> global_classes;
     for (int h = 0; h <= last_head; ++h)
@@ -61,7 +65,7 @@ EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int afte
     EvaluationDone out;
     const auto& classes = data_.spec.foundation_classes;
     if (classes.empty() || !model->head) return out;
-    torch::NoGradGuard no_grad;
+    torch::InferenceMode inference;
     torch::Tensor f = features(model, *data_.foundation_test.samples);
     std::vector<int64_t> cls(classes.begin(), classes.end());
     auto map = torch::tensor(cls, torch::kInt64).to(device_);

@@ -8,10 +8,13 @@
 // For the foundation task: argmax of the backbone's own frozen `head`, with per-class counts and, from
 // the second end-of-task evaluation on, per class the samples newly misclassified since the previous
 // end-of-task evaluation (methods.md, "contextual forgetting").
-// Runs under NoGradGuard with the model in eval mode, in batches of eval.batch_size.
+// Runs under InferenceMode with the model in eval mode, in batches of eval.batch_size (host batches
+// copied pinned and non-blocking to a GPU, device_transfer.h), the backbone's forward under the
+// run's train.precision (precision.h; fp32 features for the heads).
 
 #include <vector>
 
+#include "engine/config/experiment_config.h"
 #include "engine/data/stream_data.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
@@ -32,6 +35,9 @@ public:
     // per-class rows. Returns nothing when the stream has no foundation task.
     EvaluationDone evaluate_foundation(VisionTransformer& model, int after_task, int64_t step, EvalPhase phase);
 
+    // Arithmetic of the backbone's forward (default fp32: no autocast).
+    void set_precision(Precision precision) { precision_ = precision; }
+
 private:
     // the N images of a source, test transform, in order → features [N, dim] on the device
     torch::Tensor features(VisionTransformer& model, SampleSource& images);
@@ -40,6 +46,7 @@ private:
     EvalConfig config_;
     torch::Device device_;
     CancelToken* cancel_;
+    Precision precision_ = Precision::fp32;
     // Per-sample hits [N_foundation_test] of the last end-of-task foundation evaluation, for
     // ClassEvalRow::newly_wrong; undefined before the first one.
     torch::Tensor previous_foundation_hit_;

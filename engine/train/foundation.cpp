@@ -9,8 +9,12 @@
 #include <torch/torch.h>
 
 #include "engine/data/batcher.h"
+#include "engine/train/device_transfer.h"
+#include "engine/train/grad_scaler.h"
+#include "engine/train/loss_readback.h"
 #include "engine/train/lr_schedule.h"
 #include "engine/train/optimizer_factory.h"
+#include "engine/train/precision.h"
 
 namespace lorica {
 
@@ -70,6 +74,11 @@ void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config
     TaskOptimizer opt = make_optimizer(fc.optimizer, groups);
     auto targets = local_labels(train.labels, data.spec.foundation_classes).to(device);
     SampleSource& images = *train.samples;
+    // Losses stay on the device and are read back with each progress report (every 10 steps); the
+    // NaN/Inf check still names the first non-finite step. Forward under train.precision.
+    const Precision precision = config.train.precision;
+    GradScaler scaler(precision == Precision::fp16);
+    LossReadback losses(10);
     int64_t step = 0;
     for (int epoch = 0; epoch < fc.epochs; ++epoch) {
         const std::vector<torch::Tensor> batches = batcher.epoch(epoch);
@@ -77,18 +86,28 @@ void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config
         images.plan(batches, BatchMode::train, batch_seed);
         for (const auto& index_cpu : batches) {
             cancel.checkpoint();
-            auto index = index_cpu.to(device);
+            auto index = to_device(index_cpu, device);
             opt.set_lr_multiplier(lr_multiplier(fc.schedule, step, total));
             opt.optimizer->zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(model->forward(images.batch(index_cpu, BatchMode::train, batch_seed).to(device)),
-                                                             targets.index_select(0, index));
-            const double value = loss.item<double>();
-            if (!std::isfinite(value))
-                throw std::runtime_error("foundation step " + std::to_string(step + 1) + ": loss is " + std::to_string(value));
-            loss.backward();
-            opt.optimizer->step();
+            torch::Tensor loss;
+            {
+                AutocastScope autocast(precision, device);
+                loss = torch::nn::functional::cross_entropy(model->forward(to_device(images.batch(index_cpu, BatchMode::train, batch_seed), device)),
+                                                            targets.index_select(0, index));
+            }
+            scaler.scale(loss).backward();
+            if (scaler.unscale(groups.front().params)) opt.optimizer->step();
+            scaler.update();
+            losses.push(loss);
             ++step;
-            if (step % 10 == 0 || step == total) events.on_event(FoundationProgress{step, total, value, false, ""});
+            if (step % 10 == 0 || step == total) {
+                const std::vector<double> values = losses.read();  // steps step - size + 1 .. step
+                for (size_t i = 0; i < values.size(); ++i)
+                    if (!std::isfinite(values[i]))
+                        throw std::runtime_error("foundation step " + std::to_string(step - int64_t(values.size()) + 1 + int64_t(i)) +
+                                                 ": loss is " + std::to_string(values[i]));
+                events.on_event(FoundationProgress{step, total, values.back(), false, ""});
+            }
         }
     }
     model->to(torch::kCPU);

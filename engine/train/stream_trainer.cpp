@@ -15,10 +15,14 @@
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/train/device.h"
+#include "engine/train/device_transfer.h"
 #include "engine/train/evaluator.h"
 #include "engine/train/foundation.h"
+#include "engine/train/grad_scaler.h"
 #include "engine/train/lr_schedule.h"
 #include "engine/train/optimizer_factory.h"
+#include "engine/train/precision.h"
+#include "engine/train/step_loss_log.h"
 
 namespace lorica {
 namespace {
@@ -69,6 +73,7 @@ private:
     std::unique_ptr<AdapterMethod> method_;
     std::unique_ptr<Evaluator> evaluator_;
     std::unique_ptr<MethodContext> ctx_;
+    GradScaler scaler_{config_.train.precision == Precision::fp16};  // one loss scale for the whole run
     int64_t step_ = 0;
     int current_task_ = -1;
     std::string checkpoint_dir_;  // this run's checkpoint directory ("" = checkpoints failed to start)
@@ -76,6 +81,7 @@ private:
 
 void StreamTrainer::run() {
     device_ = resolve_device(config_.device);
+    enable_fast_fp32_math(device_);
     method_ = make_method(config_);
     auto phase_start = Clock::now();
     data_ = build_stream_data(config_, req_.raw, req_.seed);
@@ -92,6 +98,7 @@ void StreamTrainer::run() {
     const int64_t head_classes = static_cast<int64_t>(data_.spec.foundation_classes.size());
     model_ = VisionTransformer(ViTOptions::from_config(config_.backbone, head_classes));
     evaluator_ = std::make_unique<Evaluator>(data_, config_.eval, device_, &cancel_);
+    evaluator_->set_precision(config_.train.precision);
 
     phase_start = Clock::now();
     if (config_.eval.random_init) evaluate_random_init();
@@ -203,6 +210,7 @@ void StreamTrainer::train_task(int t) {
     auto aug_gen = at::detail::createCPUGenerator(mix_seed(static_cast<uint64_t>(req_.seed), 0xA0600000u + t));
     const bool augment = config_.data.augment.horizontal_flip || config_.data.augment.random_crop_padding > 0;
     int64_t step_in_task = 0;  // over all passes
+    const int64_t skipped_before = scaler_.skipped_steps();
     for (int pass = 0; pass < passes; ++pass) {
         method_->begin_pass(*ctx_, pass);
         std::vector<ParamGroup> groups = method_->parameter_groups(*ctx_);
@@ -216,8 +224,7 @@ void StreamTrainer::train_task(int t) {
         int64_t step_in_pass = 0;
         for (int epoch_in_pass = 0; epoch_in_pass < config_.train.epochs && step_in_pass < total; ++epoch_in_pass) {
             const int epoch = pass * config_.train.epochs + epoch_in_pass;  // epochs keep counting over passes
-            double loss_sum = 0.0;
-            int64_t loss_count = 0;
+            StepLossLog step_log(loss_readback_steps(config_.train, device_), events_);
             // Streamed sources decode the planned batches ahead; the seed fixes their random transforms.
             const std::vector<torch::Tensor> batches = batcher.epoch(epoch);
             const uint64_t batch_seed = mix_seed(mix_seed(static_cast<uint64_t>(req_.seed), 0xB47C0000u + t), epoch);
@@ -225,43 +232,51 @@ void StreamTrainer::train_task(int t) {
             samples.plan(std::vector<torch::Tensor>(batches.begin(), batches.begin() + planned), BatchMode::train, batch_seed);
             for (const auto& index_cpu : batches) {
                 if (step_in_pass >= total) break;
+                if (cancel_.cancelled() || cancel_.paused()) step_log.flush();  // report what ran before stopping
                 cancel_.checkpoint();
                 const auto step_start = Clock::now();
-                auto index = index_cpu.to(device_);
-                torch::Tensor x = samples.batch(index_cpu, BatchMode::train, batch_seed).to(device_);
+                auto index = to_device(index_cpu, device_);
+                torch::Tensor x = to_device(samples.batch(index_cpu, BatchMode::train, batch_seed), device_);
                 if (augment) x = augment_batch(x, config_.data.augment, aug_gen);
                 const double lr = opt.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_pass, total));
                 opt.optimizer->zero_grad();
-                torch::Tensor f = model_->features(x);
-                torch::Tensor logits = all_seen ? heads_->logits_upto(f, task.spec.head) : heads_->logits_of(f, task.spec.head);
-                torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets.index_select(0, index));
-                const double value = loss.item<double>();
-                if (!std::isfinite(value))
-                    throw std::runtime_error("task " + std::to_string(t) + ", epoch " + std::to_string(epoch + 1) +
-                                             ", step " + std::to_string(step_in_task + 1) + ": loss is " +
-                                             std::to_string(value) + " (lower train.optimizer.lr or set train.grad_clip)");
-                loss.backward();
-                method_->after_backward(*ctx_);
-                if (config_.train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, config_.train.grad_clip);
-                opt.optimizer->step();
+                torch::Tensor loss;
+                {
+                    AutocastScope autocast(config_.train.precision, device_);
+                    torch::Tensor f = model_->features(x);
+                    torch::Tensor logits = all_seen ? heads_->logits_upto(f, task.spec.head) : heads_->logits_of(f, task.spec.head);
+                    loss = torch::nn::functional::cross_entropy(logits, targets.index_select(0, index));
+                }
+                scaler_.scale(loss).backward();
+                if (scaler_.unscale(trainable)) {  // false only in fp16, for inf/NaN gradients: skip the update
+                    method_->after_backward(*ctx_);
+                    if (config_.train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, config_.train.grad_clip);
+                    opt.optimizer->step();
+                }
+                scaler_.update();
                 ++step_in_pass;
                 ++step_in_task;
                 ++step_;
                 ctx_->step = step_;
-                loss_sum += value;
-                ++loss_count;
                 const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
-                events_.on_event(StepMetrics{t, epoch, step_, step_in_task, value, lr, ms});
+                step_log.record(StepMetrics{t, epoch, step_, step_in_task, 0.0, lr, ms}, loss);  // the NaN/Inf check
                 for (auto& s : method_->step_state(*ctx_)) events_.on_event(s);
                 if (config_.eval.every_steps > 0 && step_in_task % config_.eval.every_steps == 0 &&
-                    step_in_task < total * passes)
+                    step_in_task < total * passes) {
+                    step_log.flush();
                     evaluate_seen(t - 1, EvalPhase::in_task);
+                }
             }
-            events_.on_event(EpochFinished{t, epoch, loss_count ? loss_sum / loss_count : 0.0});
+            step_log.flush();
+            events_.on_event(EpochFinished{t, epoch, step_log.take_mean()});
         }
     }
 
     method_->end_task(*ctx_);
+    if (scaler_.skipped_steps() > skipped_before)
+        events_.on_event(Warning{"task " + std::to_string(t) + ": " + std::to_string(scaler_.skipped_steps() - skipped_before) +
+                                 " fp16 steps skipped for inf/NaN gradients (loss scale now " +
+                                 std::to_string(scaler_.scale_value()) + ")"});
     const auto eval_start = Clock::now();
     evaluate_seen(t, EvalPhase::end_of_task);
     log::debug("task " + std::to_string(t) + ": training " + std::to_string(seconds_since(task_start)) +

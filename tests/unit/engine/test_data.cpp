@@ -1,6 +1,8 @@
 // Data: gzipped IDX files (written by the test: good, truncated, corrupt), domain transforms,
 // deterministic batching, and the stream cut from the real Fashion-MNIST.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <torch/torch.h>
 #include <zlib.h>
 
@@ -128,7 +130,8 @@ TEST(Batcher, DeterministicPermutationsCoverEverySample) {
 }
 
 TEST(StreamData, DefaultStreamFromFashionMnist) {
-    RawDataset raw = load_fashion_mnist(kFashionMnistDefaultRoot);
+    const char* unpacked = std::getenv("LORICA_FASHION_MNIST_ROOT");  // bench/device/check.sh
+    RawDataset raw = load_fashion_mnist(unpacked && *unpacked ? unpacked : kFashionMnistDefaultRoot);
     EXPECT_EQ(raw.train_images.sizes(), (std::vector<int64_t>{60000, 1, 28, 28}));
     EXPECT_EQ(raw.test_labels.size(0), 10000);
     ExperimentConfig config = parse_experiment_config(nlohmann::json::object());
