@@ -32,6 +32,11 @@ public:
     // per-class rows. Returns nothing when the stream has no foundation task.
     EvaluationDone evaluate_foundation(VisionTransformer& model, int after_task, int64_t step, EvalPhase phase);
 
+    // The per-sample hits the next end-of-task foundation evaluation compares against (bool [N] on the
+    // device, undefined before the first one): carried across tasks, so a resumed run restores it.
+    const torch::Tensor& foundation_hits() const { return previous_foundation_hit_; }
+    void set_foundation_hits(const torch::Tensor& hits) { previous_foundation_hit_ = hits.defined() ? hits.to(device_) : hits; }
+
 private:
     // images [N, C, H, W] on CPU → features [N, dim] on the device
     torch::Tensor features(VisionTransformer& model, const torch::Tensor& images);
