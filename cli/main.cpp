@@ -2,6 +2,7 @@
 //
 //   lorica-cli run [--preset NAME | --config FILE] [--set key=value]... [--db PATH]
 //   lorica-cli run --job DIR/jobs.json --index I          (one job of a sweep: cli/job_command.h)
+//   lorica-cli resume RUN [--db PATH] [--task T]          (continue a stopped run: cli/resume_command.h)
 //   lorica-cli sweep --config FILE --out DIR [--launcher local|slurm] | --status DIR   (cli/sweep_command.h)
 //   lorica-cli runs [--db PATH] [--method M] [--status S] [--since D] [--until D] [--limit N | --all]
 //   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json]
@@ -32,6 +33,7 @@
 #include "cli/job_command.h"
 #include "cli/sweep_command.h"
 #include "cli/merge_command.h"
+#include "cli/resume_command.h"
 #include "cli/methods_command.h"
 #include "cli/runs_command.h"
 #include "cli/progress_printer.h"
@@ -276,6 +278,8 @@ int main(int argc, char** argv) {
 
     lorica::cli::SweepCommand sweep_cmd(app);
 
+    lorica::cli::ResumeCommand resume_cmd(app, db_path);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -308,6 +312,7 @@ int main(int argc, char** argv) {
         if (*run && !job_file.empty()) return lorica::cli::command_run_job(job_file, job_index, progress_every);
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
         if (sweep_cmd.selected()) return sweep_cmd.run();
+        if (resume_cmd.selected()) return resume_cmd.run();
         if (merge_cmd.selected()) return merge_cmd.run();
         if (runs_cmd.selected()) return runs_cmd.run();
         if (*show) return command_show(db_path, show_target, with_config, show_format);
