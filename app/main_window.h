@@ -48,6 +48,10 @@ public:
     // is invalid or a run is in progress.
     bool start_run();
     void open_run(qint64 run_id);
+    // Continues run `run_id` of the open database from its last task checkpoint (EngineSession::
+    // start_resume: the checks and the training run on the job's thread). False when a run is in
+    // progress or no database is open.
+    bool resume_run(qint64 run_id);
     void compare_runs(const QList<qint64>& run_ids);
     // Saves a PNG of the main window and of every dock into `dir` (created); returns the files.
     QStringList save_screenshots(const QString& dir);
@@ -66,6 +70,7 @@ public:
     QAction* cancel_action() const { return cancel_; }
     QAction* export_action() const { return export_; }
     QAction* merge_action() const { return merge_; }
+    QAction* resume_action() const { return resume_; }
     const std::shared_ptr<RunStore>& store() const { return store_; }
     QString progress_text() const;
     int redraw_count() const { return redraws_; }
@@ -99,6 +104,7 @@ private:
     QAction* cancel_ = nullptr;
     QAction* export_ = nullptr;
     QAction* merge_ = nullptr;
+    QAction* resume_ = nullptr;  // Experiment → Resume selected run
     QMenu* view_menu_ = nullptr;
     QMenu* presets_menu_ = nullptr;
     QList<QDockWidget*> docks_;
