@@ -87,7 +87,8 @@ StateSnapshot SequentialLoRA::save_state(const MethodContext& ctx) const {
         state.put("A." + std::to_string(i), factors_[2 * i]);
         state.put("B." + std::to_string(i), factors_[2 * i + 1]);
     }
-    put_weight_snapshot(state, "after_task0.", after_task0_);
+    // Only the merge interpolation at task 1's end reads it: kept until then (a ViT-B/16 snapshot is ~85 MB).
+    if (ctx.task < 1) put_weight_snapshot(state, "after_task0.", after_task0_);
     return state;
 }
 

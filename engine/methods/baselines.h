@@ -31,7 +31,8 @@ public:
     std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
     void end_task(MethodContext& ctx) override;
     nlohmann::json describe(const MethodContext& ctx) const override;
-    // State: A and B of every site ("A.<i>", "B.<i>"), the merged weights after task 0 ("after_task0.*").
+    // State: A and B of every site ("A.<i>", "B.<i>"), the merged weights after task 0 ("after_task0.*", in the state after task 0 only: the
+    // interpolation at task 1 reads it).
     int state_format() const override { return 1; }
     StateSnapshot save_state(const MethodContext& ctx) const override;
     void restore_state(MethodContext& ctx, const StateSnapshot& state) override;

@@ -158,7 +158,8 @@ public:
     nlohmann::json describe(const MethodContext& ctx) const override;
     // State: per task k "task<k>.magnitude" (0-dim), "task<k>.A.<s>", "task<k>.B.<s>" per site s; meta
     // adapters [{task, rank, live, finished, scales[s]}] (a term's constant c, KD's folds included),
-    // last hand-over's residual and drop; the merged weights after task 0 ("after_task0.*").
+    // last hand-over's residual and drop; the merged weights after task 0 ("after_task0.*", in the state after task 0 only: the
+    // interpolation at task 1 reads it).
     int state_format() const override { return 1; }
     StateSnapshot save_state(const MethodContext& ctx) const override;
     void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
