@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include <nlohmann/json.hpp>
+
 #include "app/event_bridge.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
@@ -55,19 +57,41 @@ EngineSession::~EngineSession() {
     store_listener_.reset();
 }
 
-void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunStore> store) {
-    if (running_) throw std::logic_error("an experiment is already running");
-    finish_job();
-    config_ = config;
+void EngineSession::reset_progress() {
     data_ = ExperimentData{};
     progress_ = Progress{};
-    progress_.runs = static_cast<int>(config.seeds.size());
-    progress_.epochs = config.train.epochs;
     paused_ = false;
     paused_ms_ = 0;
     paused_since_ms_.reset();
     clock_.invalidate();
     steps_before_run_ = 0;
+    steps_at_clock_start_ = 0;
+}
+
+void EngineSession::start_resume(qint64 run_id, std::shared_ptr<RunStore> store) {
+    if (running_) throw std::logic_error("an experiment is already running");
+    finish_job();
+    reset_progress();
+    progress_.runs = 1;
+    bridge_ = std::make_shared<EventBridge>(this, "drain");
+    StoreListenerOptions options;
+    options.resume_run_id = run_id;
+    store_listener_ = std::make_shared<StoreListener>(store, options);
+    auto fanout = std::make_shared<EventFanout>();
+    fanout->add(store_listener_);
+    fanout->add(bridge_);
+    running_ = true;
+    job_ = std::make_unique<TrainingJob>(ResumeJob{std::move(store), run_id, std::nullopt, nullptr, nullptr}, fanout);
+    watchdog_.start();
+}
+
+void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunStore> store) {
+    if (running_) throw std::logic_error("an experiment is already running");
+    finish_job();
+    config_ = config;
+    reset_progress();
+    progress_.runs = static_cast<int>(config.seeds.size());
+    progress_.epochs = config.train.epochs;
 
     bridge_ = std::make_shared<EventBridge>(this, "drain");
     store_listener_ = std::make_shared<StoreListener>(std::move(store));
@@ -136,6 +160,11 @@ void EngineSession::drain() {
                     progress_.step = 0;
                     progress_.task = 0;
                     progress_.epoch = 0;
+                    if (progress_.epochs == 0) {  // a resumed run: its config arrives with RunStarted
+                        const nlohmann::json config = nlohmann::json::parse(std::string(e.config_json), nullptr, false);
+                        if (config.is_object() && config.contains("train") && config["train"].is_object())
+                            progress_.epochs = config["train"].value("epochs", 0);
+                    }
                     Q_EMIT run_started(e.run_index, e.seed, QString::fromStdString(e.method));
                     progressed = true;
                 } else if constexpr (std::is_same_v<T, FoundationProgress>) {
@@ -152,7 +181,10 @@ void EngineSession::drain() {
                         progress_.foundation = false;
                         if (!data_.runs.empty()) progress_.total_steps = data_.runs.back().record.total_steps;
                     }
-                    if (!clock_.isValid()) clock_.start();
+                    if (!clock_.isValid()) {
+                        clock_.start();
+                        steps_at_clock_start_ = steps_before_run_ + e.step - 1;  // > 0 for a resumed run
+                    }
                     progress_.task = e.task;
                     progress_.epoch = e.epoch;
                     progress_.step = e.step;
@@ -190,7 +222,8 @@ void EngineSession::drain() {
             // Every step counted in `done` was taken after the clock started (at the first stream step),
             // so active time per step is the rate; paused time is left out.
             const double active_ms = static_cast<double>(clock_.elapsed() - paused_ms_);
-            if (done > 0) progress_.eta_seconds = active_ms / 1000.0 / static_cast<double>(done) * (planned - done);
+            const qint64 timed = done - steps_at_clock_start_;
+            if (timed > 0) progress_.eta_seconds = active_ms / 1000.0 / static_cast<double>(timed) * (planned - done);
         }
         Q_EMIT progress_changed(progress_);
     }

@@ -53,6 +53,12 @@ public:
     // runs one experiment at a time (std::logic_error while one runs). The input checks that read
     // files (data, weights) run on the job's thread: bad input there is reported by cannot_start.
     void start(const ExperimentConfig& config, std::shared_ptr<RunStore> store);
+    // Continues stored run `run_id` of `store` from its last task checkpoint (engine/train/run_resume.h),
+    // into the same run record. Everything that reads the database or checkpoint files runs on the
+    // job's thread; a run that cannot be resumed is reported by cannot_start (naming the run and the
+    // file), then experiment_finished("failed"). The live view shows the resumed tasks; the run's
+    // earlier rows stay in the store (reopen the run to see all of it).
+    void start_resume(qint64 run_id, std::shared_ptr<RunStore> store);
     void pause();
     void resume();
     void cancel();
@@ -81,6 +87,7 @@ private Q_SLOTS:
 
 private:
     void finish_job();
+    void reset_progress();
 
     std::shared_ptr<EventBridge> bridge_;
     std::shared_ptr<StoreListener> store_listener_;
@@ -95,6 +102,7 @@ private:
     qint64 paused_ms_ = 0;
     std::optional<qint64> paused_since_ms_;
     qint64 steps_before_run_ = 0;  // stream steps of the finished runs
+    qint64 steps_at_clock_start_ = 0;  // steps already done when the clock started (a resumed run's)
 };
 
 }  // namespace lorica::app

@@ -95,6 +95,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
     connect(browser_, &RunBrowser::open_requested, this, &MainWindow::open_run);
     connect(browser_, &RunBrowser::compare_requested, this, &MainWindow::compare_runs);
+    connect(browser_, &RunBrowser::resume_requested, this, [this](qint64 id) { resume_run(id); });
 
     // Restore: config, database, layout.
     const QString saved = settings_config_json();
@@ -186,6 +187,15 @@ void MainWindow::build_actions() {
         statusBar()->showMessage(tr("cancelling… (takes effect within one step)"));
     });
     cancel_->setShortcut(QKeySequence(tr("Ctrl+.")));
+    resume_ = experiment->addAction(tr("Resume &selected run"), this, [this] {
+        const auto ids = browser_->selected_run_ids();
+        if (ids.isEmpty()) {
+            statusBar()->showMessage(tr("select an interrupted, cancelled or failed run in the run browser first"), 5000);
+            return;
+        }
+        resume_run(ids.front());
+    });
+    resume_->setToolTip(tr("Continue the selected run from its last task checkpoint, into the same run record"));
 
     auto* toolbar = addToolBar(tr("Run"));
     toolbar->setObjectName(QStringLiteral("toolbar_run"));
@@ -324,6 +334,26 @@ bool MainWindow::start_run() {
     return true;
 }
 
+bool MainWindow::resume_run(qint64 run_id) {
+    if (session_->running()) {
+        statusBar()->showMessage(tr("a run is already in progress"), 5000);
+        return false;
+    }
+    if (!store_) return false;
+    try {
+        session_->start_resume(run_id, store_);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Cannot resume"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    showing_live_ = true;
+    progress_->setValue(0);
+    progress_label_->setText(tr("resuming run %1…").arg(run_id));
+    views_->show(session_->data());
+    update_actions();
+    return true;
+}
+
 void MainWindow::open_run(qint64 run_id) {
     if (!worker_) return;
     statusBar()->showMessage(tr("opening run %1…").arg(run_id));
@@ -386,6 +416,7 @@ void MainWindow::update_actions() {
     pause_->setEnabled(running);
     pause_->setText(session_->paused() ? tr("&Resume") : tr("&Pause"));
     cancel_->setEnabled(running);
+    resume_->setEnabled(!running && store_ != nullptr);
     editor_->setEnabled(!running);
 }
 

@@ -52,6 +52,10 @@ public:
     // `run_shown` when it is on screen. A newer open supersedes one still loading.
     void open_run(qint64 run_id);
     // Shows runs side by side in the Compare dock, read off the GUI thread; `runs_compared` then.
+    // Continues run `run_id` of the open database from its last task checkpoint (EngineSession::
+    // start_resume: the checks and the training run on the job's thread). False when a run is in
+    // progress or no database is open.
+    bool resume_run(qint64 run_id);
     void compare_runs(const QList<qint64>& run_ids);
     // Saves a PNG of the main window and of every dock into `dir` (created); returns the files.
     QStringList save_screenshots(const QString& dir);
@@ -71,6 +75,7 @@ public:
     QAction* export_action() const { return export_; }
     QAction* merge_action() const { return merge_; }
     QAction* config_json_action() const { return config_json_; }
+    QAction* resume_action() const { return resume_; }
     const std::shared_ptr<RunStore>& store() const { return store_; }
     // The reader of the open database (nullptr before one is open).
     StoreWorker* store_worker() const { return worker_.get(); }
@@ -112,6 +117,7 @@ private:
     QAction* export_ = nullptr;
     QAction* merge_ = nullptr;
     QAction* config_json_ = nullptr;  // View → Config as JSON
+    QAction* resume_ = nullptr;  // Experiment → Resume selected run
     QMenu* view_menu_ = nullptr;
     QMenu* presets_menu_ = nullptr;
     QList<QDockWidget*> docks_;

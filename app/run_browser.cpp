@@ -5,6 +5,7 @@
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -81,6 +82,37 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
         Q_EMIT open_requested(run_id_at(index.row()));
     });
+    table_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(table_, &QTableView::customContextMenuRequested, this, [this](const QPoint& pos) {
+        const QModelIndex index = table_->indexAt(pos);
+        if (!index.isValid()) return;
+        QMenu* menu = context_menu(index.row());
+        menu->popup(table_->viewport()->mapToGlobal(pos));
+    });
+}
+
+QString RunBrowser::status_at(int row) const {
+    return model_->index(row, RunListModel::kStatus).data(Qt::DisplayRole).toString();
+}
+
+bool RunBrowser::resumable(const QString& status) {
+    return status == QLatin1String("interrupted") || status == QLatin1String("cancelled") || status == QLatin1String("failed");
+}
+
+QMenu* RunBrowser::context_menu(int row) {
+    auto* menu = new QMenu(this);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    const qint64 id = run_id_at(row);
+    menu->addAction(tr("Open"), this, [this, id] { Q_EMIT open_requested(id); });
+    menu->addAction(tr("Compare selected"), this, [this] {
+        const auto ids = selected_run_ids();
+        if (!ids.isEmpty()) Q_EMIT compare_requested(ids);
+    });
+    QAction* resume = menu->addAction(tr("Resume run"), this, [this, id] { Q_EMIT resume_requested(id); });
+    resume->setObjectName(QStringLiteral("resume_run"));
+    resume->setEnabled(resumable(status_at(row)));
+    resume->setToolTip(tr("Continue the run from its last task checkpoint, into the same run record"));
+    return menu;
 }
 
 void RunBrowser::set_store(std::shared_ptr<RunStore> store) {

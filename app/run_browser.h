@@ -1,6 +1,7 @@
 #pragma once
 // RunBrowser: the runs stored in the open results database, with filters (method, status, start
-// date), reopening one run (with the other seeds of its experiment) and comparing several.
+// date), reopening one run (with the other seeds of its experiment), comparing several, and resuming
+// an interrupted, cancelled or failed run (context menu: Open, Compare, Resume run).
 //
 // A model/view over ONE SQL query (RunStore::list_run_page: matching runs with their final class-IL
 // accuracy), run off the GUI thread by RunListLoader, a page of kPageRows at a time (the next page
@@ -17,6 +18,7 @@
 #include "app/run_list_model.h"
 
 class QComboBox;
+class QMenu;
 class QLabel;
 class QLineEdit;
 class QTableView;
@@ -44,10 +46,17 @@ public:
     void select_runs(const QList<qint64>& ids);
     void set_method_filter(const QString& text);
     void set_status_filter(const QString& status);  // "" = any
+    // The status shown in `row` ("interrupted", ...); resumable: interrupted, cancelled or failed.
+    QString status_at(int row) const;
+    static bool resumable(const QString& status);
+    // The context menu of `row` (Open, Compare, Resume run), as the table shows it on a right click.
+    QMenu* context_menu(int row);
 
 Q_SIGNALS:
     void open_requested(qint64 run_id);
     void compare_requested(const QList<qint64>& run_ids);
+    // "Resume run" on a run whose status is interrupted, cancelled or failed.
+    void resume_requested(qint64 run_id);
     // The newest listing is on screen: `rows` runs shown, `matching` runs match the filters.
     void listing_shown(int rows, qint64 matching);
 

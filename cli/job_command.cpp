@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <pthread.h>
 #include <thread>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "engine/store/sqlite_db.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
+#include "engine/train/run_resume.h"
 #include "engine/util/log.h"
 
 namespace lorica::cli {
@@ -79,6 +81,64 @@ private:
     std::thread watcher_;
 };
 
+// The newest shard a retried job's earlier attempt left (DIR/failed/<job>.<time>.sqlite, moved there by
+// `sweep --retry`), or "" when there is none.
+std::string previous_attempt_shard(const SweepLayout& layout, const SweepJob& job) {
+    const fs::path failed = fs::path(layout.dir) / "failed";
+    std::string newest;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(failed, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(job.name + ".", 0) == 0 && entry.path().extension() == ".sqlite" && entry.path().string() > newest)
+            newest = entry.path().string();
+    }
+    return newest;
+}
+
+// A retried job continues its previous attempt's run when that attempt left a shard whose run can be
+// resumed (a cancelled or failed run with its checkpoints still on disk): the shard is copied into the
+// work database and the run resumed there. Returns the run's status, or nullopt (with the reason
+// logged) when there is nothing to resume; the work database is then removed again.
+std::optional<RunStatus> resume_previous_attempt(const SweepLayout& layout, const SweepJob& job, const std::string& work_db,
+                                                 int threads, const StoreListenerOptions& base, EventListener& printer,
+                                                 CancelToken& cancel, int64_t* run_id) {
+    const std::string previous = previous_attempt_shard(layout, job);
+    if (previous.empty()) return std::nullopt;
+    std::shared_ptr<const ResumePlan> plan;
+    std::shared_ptr<RunStore> store;
+    try {
+        fs::copy_file(previous, work_db, fs::copy_options::overwrite_existing);
+        store = std::make_shared<RunStore>(RunStore::open(work_db));
+        const auto runs = store->list_runs();
+        if (runs.size() != 1) throw ResumeError(previous + " holds " + std::to_string(runs.size()) + " runs, not one");
+        plan = std::make_shared<const ResumePlan>(plan_resume(*store, runs.front().id));
+    } catch (const std::exception& e) {
+        std::printf("job %d: the previous attempt (%s) cannot be resumed, starting the run again: %s\n", job.index,
+                    previous.c_str(), e.what());
+        store.reset();
+        remove_database_files(work_db);
+        return std::nullopt;
+    }
+    std::printf("job %d: resuming the previous attempt's run from %s: %s\n", job.index, previous.c_str(),
+                plan->message().c_str());
+    std::fflush(stdout);
+    StoreListenerOptions options = base;
+    options.resume_run_id = plan->run.id;
+    *run_id = plan->run.id;
+    auto store_listener = std::make_shared<StoreListener>(store, options);
+    EventFanout fanout;
+    fanout.add(store_listener);
+    fanout.add(std::shared_ptr<EventListener>(&printer, [](EventListener*) {}));
+    RunStatus status = RunStatus::failed;
+    try {
+        status = resume_run(*plan, *store, nullptr, fanout, cancel, threads);
+    } catch (const std::exception& e) {
+        log::info(std::string("job resume failed: ") + e.what());
+    }
+    store_listener->flush();
+    return status;
+}
+
 }  // namespace
 
 void publish_shard(const std::string& work_db, const std::string& shard_path) {
@@ -130,21 +190,35 @@ int command_run_job(const std::string& jobs_path, int index, int progress_every)
     try {
         StoreListenerOptions options;
         options.experiment_uuid = plan.experiment_uuid;
-        auto store = std::make_shared<RunStore>(RunStore::open(work_db));
-        auto store_listener = std::make_shared<StoreListener>(store, options);
-        EventFanout fanout;
-        fanout.add(store_listener);
-        fanout.add(std::make_shared<ProgressPrinter>(progress_every));
+        auto printer = std::make_shared<ProgressPrinter>(progress_every);
         CancelToken cancel;
+        int64_t resumed_run = 0;
+        std::optional<RunStatus> resumed;
         {
             SignalCancel watch(cancel);
-            status = run_experiment_job(experiment_started(plan), job_variant(job), job.seed_index, plan.rank_sweep,
-                                        threads, fanout, cancel);
+            resumed = resume_previous_attempt(layout, job, work_db, threads, options, *printer, cancel, &resumed_run);
             signal = watch.signal();
         }
-        store_listener->flush();
-        if (status != RunStatus::finished)
-            if (auto run = store->run(store_listener->current_run_id())) message = run->message;
+        if (resumed) {
+            status = *resumed;
+            if (status != RunStatus::finished)
+                if (auto run = RunStore::open(work_db).run(resumed_run)) message = run->message;
+        } else {
+            auto store = std::make_shared<RunStore>(RunStore::open(work_db));
+            auto store_listener = std::make_shared<StoreListener>(store, options);
+            EventFanout fanout;
+            fanout.add(store_listener);
+            fanout.add(printer);
+            {
+                SignalCancel watch(cancel);
+                status = run_experiment_job(experiment_started(plan), job_variant(job), job.seed_index, plan.rank_sweep,
+                                            threads, fanout, cancel);
+                signal = watch.signal();
+            }
+            store_listener->flush();
+            if (status != RunStatus::finished)
+                if (auto run = store->run(store_listener->current_run_id())) message = run->message;
+        }
     } catch (const std::exception& e) {
         status = RunStatus::failed;
         message = e.what();

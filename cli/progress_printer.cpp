@@ -60,8 +60,11 @@ void ProgressPrinter::on_event(const Event& event) {
         recent_ms_ = recent_ms_ == 0.0 ? e->step_ms : 0.9 * recent_ms_ + 0.1 * e->step_ms;
         if (e->step_in_task % every_ == 0 || e->step_in_task == task_steps_) {
             const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
-            const double fraction = run_.total_steps > 0 ? double(done_steps_) / double(run_.total_steps) : 0.0;
-            const double remaining = fraction > 0 ? elapsed / fraction - elapsed : NAN;
+            // e->step counts the run's steps from its start, done_steps_ those of this process (fewer when resumed).
+            const double fraction = run_.total_steps > 0 ? double(e->step) / double(run_.total_steps) : 0.0;
+            const double remaining = done_steps_ > 0 && run_.total_steps > 0
+                                         ? elapsed / double(done_steps_) * double(run_.total_steps - e->step)
+                                         : NAN;
             std::fprintf(out_,
                          "%s task %d/%d  epoch %d/%d  step %lld/%lld  loss %.4f  lr %.1e  %.1f ms/step  run %2.0f%%  ETA %s\n",
                          prefix().c_str(), e->task + 1, run_.num_tasks, e->epoch + 1, epochs_,

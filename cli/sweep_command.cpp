@@ -207,8 +207,8 @@ int SweepCommand::retry(const std::string& dir) const {
         std::printf("no failed jobs in %s\n", layout.dir.c_str());
         return 0;
     }
-    std::printf("retrying %zu failed job%s (%s); each starts its run again from the beginning (Lorica cannot "
-                "resume a run from its checkpoints yet)\n",
+    std::printf("retrying %zu failed job%s (%s); each resumes its run from its last task checkpoint when the failed "
+                "attempt left a shard with a resumable run, else starts it again\n",
                 failed.size(), failed.size() == 1 ? "" : "s", array_spec(failed, 0).c_str());
     if (!dry_run_)
         for (int i : failed) retire_attempt(layout, plan.jobs[i]);

@@ -14,8 +14,8 @@
 // submitted with sbatch (cli/slurm_launcher.h), or printed with --dry-run. Launcher settings come from
 // the config's "launcher" section (engine/config/launcher_settings.h), each flag overriding its field.
 // `--retry failed` moves each failed job's status file and shard to DIR/failed/ and launches it
-// again with the sweep's launcher (a retried job starts its run from the beginning: Lorica cannot yet
-// resume a run from its task checkpoints).
+// again with the sweep's launcher (a retried job resumes its run from its last task checkpoint when the
+// failed attempt's shard holds a resumable run, cli/job_command.h; else it starts the run again).
 // Exit codes: 0 launched (slurm) or every job finished (local), 1 some local job failed, 2 bad input.
 
 #include <string>

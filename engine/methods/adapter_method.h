@@ -12,6 +12,11 @@
 //         forward, loss, backward, after_backward(ctx), optimizer step ...
 //   end_task(ctx)              the task boundary: hand-over, merge into W, drop, calibrate masks ...
 //   state(ctx)                 named scalars to record (e.g. SD-LoRA magnitudes), after end_task
+//   save_state(ctx)            everything carried to the next task, written with the task checkpoint
+//
+// Resuming a run after task k (engine/train/run_resume.h): a fresh method gets begin_run on a model
+// holding checkpoint k's backbone, then restore_state(ctx, what save_state returned after task k),
+// then begin_task(k + 1): from there it must train exactly as the method that was never stopped.
 //
 // `ctx.evaluate_seen(phase)` lets a method record the accuracy of every seen task around a
 // boundary step (SD-LoRA records before_handover / after_handover).
@@ -29,6 +34,7 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/io/adapter_set.h"
+#include "engine/io/resume_state.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/vocabulary/events.h"
@@ -98,6 +104,19 @@ public:
         VisionTransformer model = ctx.model;
         return AdapterSet::from_model(model, name());
     }
+
+    // ---- resume ---------------------------------------------------------------------------------
+    // Version of save_state's layout. Bump it whenever the layout changes: a checkpoint written with
+    // another version is refused (the resume names the file) instead of being misread.
+    virtual int state_format() const = 0;
+    // Everything the method carries from task k to task k + 1 (factors, magnitudes, directions' scales,
+    // masks, kept factors, snapshots for later analyses, counters), called after end_task(k) and state().
+    // Tensors are copied; the backbone's own weights are not part of it (the checkpoint holds them).
+    virtual StateSnapshot save_state(const MethodContext& ctx) const = 0;
+    // Into a fresh method of the same config, after begin_run on a model holding the checkpoint's
+    // backbone: makes the method and the model's adapter terms exactly what they were at save_state.
+    // Throws std::runtime_error naming what is missing or does not fit.
+    virtual void restore_state(MethodContext& ctx, const StateSnapshot& state) = 0;
 };
 
 // Number of scalars in the tensors (for "trainable parameters" reports).

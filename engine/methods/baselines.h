@@ -27,6 +27,11 @@ public:
     std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
     void end_task(MethodContext& ctx) override;
     nlohmann::json describe(const MethodContext& ctx) const override;
+    // State: A and B of every site ("A.<i>", "B.<i>"), the merged weights after task 0 ("after_task0.*", in the state after task 0 only: the
+    // interpolation at task 1 reads it).
+    int state_format() const override { return 1; }
+    StateSnapshot save_state(const MethodContext& ctx) const override;
+    void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
 
 private:
     std::vector<AdapterSite> sites_;
@@ -41,6 +46,10 @@ public:
     std::string name() const override { return "full-finetune"; }
     void begin_task(MethodContext& ctx) override;
     std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
+    // No state of its own: the checkpoint's backbone is all of it.
+    int state_format() const override { return 1; }
+    StateSnapshot save_state(const MethodContext& ctx) const override;
+    void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
 };
 
 class FrozenBackbone final : public AdapterMethod {
@@ -49,6 +58,10 @@ public:
     std::string name() const override { return "frozen-backbone"; }
     void begin_task(MethodContext& ctx) override;
     std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override { return {}; }
+    // No state of its own.
+    int state_format() const override { return 1; }
+    StateSnapshot save_state(const MethodContext& ctx) const override;
+    void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
 };
 
 // Freezes every backbone parameter (the foundation head included).

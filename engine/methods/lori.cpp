@@ -8,6 +8,7 @@
 
 #include "engine/util/seed_mix.h"
 #include "engine/methods/baselines.h"
+#include "engine/methods/method_state_io.h"
 #include "engine/vocabulary/analysis_keys.h"
 
 namespace lorica {
@@ -198,6 +199,88 @@ AdapterSet LoRI::adapter_set(const MethodContext& ctx) const {
         }
     }
     return set;
+}
+
+StateSnapshot LoRI::save_state(const MethodContext& ctx) const {
+    StateSnapshot state;
+    nlohmann::json sites = nlohmann::json::array(), task_scales = nlohmann::json::array();
+    for (const auto& s : sites_) sites.push_back(s.name());
+    for (size_t i = 0; i < A_.size(); ++i) {
+        state.put("A." + std::to_string(i), A_[i]);
+        state.put("B." + std::to_string(i), B_[i]);
+    }
+    for (size_t i = 0; i < masks_.size(); ++i) state.put("mask." + std::to_string(i), masks_[i]);
+    for (size_t t = 0; t < task_masks_.size(); ++t)
+        for (size_t i = 0; i < task_masks_[t].size(); ++i)
+            state.put("task" + std::to_string(t) + ".mask." + std::to_string(i), task_masks_[t][i]);
+    for (size_t t = 0; t < task_adapters_.size(); ++t) {
+        nlohmann::json scales = nlohmann::json::array();
+        for (size_t i = 0; i < task_adapters_[t].size(); ++i) {
+            state.put("task" + std::to_string(t) + ".A." + std::to_string(i), task_adapters_[t][i].A);
+            state.put("task" + std::to_string(t) + ".B." + std::to_string(i), task_adapters_[t][i].B);
+            scales.push_back(task_adapters_[t][i].scale);
+        }
+        task_scales.push_back(scales);
+    }
+    state.meta = {{"sites", sites},
+                  {"adapter", A_.size()},
+                  {"masks", masks_.size()},
+                  {"task_masks", task_masks_.size()},
+                  {"task_scales", task_scales},
+                  {"a_seeds", a_seeds_},
+                  {"trainable_count", trainable_count_}};
+    return state;
+}
+
+void LoRI::restore_state(MethodContext& ctx, const StateSnapshot& state) {
+    const size_t n = sites_.size();
+    if (meta_at(state, "sites").size() != n)
+        throw std::runtime_error("the method state has " + std::to_string(meta_at(state, "sites").size()) +
+                                 " adapted sites, the model " + std::to_string(n));
+    torch::NoGradGuard no_grad;
+    const size_t adapter = meta_at(state, "adapter").get<size_t>();
+    if (!options_.merging() && (adapter != n || A_.size() != n))
+        throw std::runtime_error("the method state holds " + std::to_string(adapter) + " continued factor pairs, the model " +
+                                 std::to_string(n) + " sites");
+    if (options_.merging()) {
+        A_.clear();
+        B_.clear();
+        for (size_t i = 0; i < adapter; ++i) {
+            A_.push_back(state.get("A." + std::to_string(i), ctx.device));
+            B_.push_back(state.get("B." + std::to_string(i), ctx.device).requires_grad_(true));
+        }
+    } else {
+        for (size_t i = 0; i < n; ++i) {  // the terms begin_run installed keep these very tensors
+            A_[i].copy_(get_shaped(state, "A." + std::to_string(i), A_[i]));
+            B_[i].copy_(get_shaped(state, "B." + std::to_string(i), B_[i]));
+        }
+    }
+    masks_.clear();
+    for (size_t i = 0; i < meta_at(state, "masks").get<size_t>(); ++i) masks_.push_back(state.get("mask." + std::to_string(i), ctx.device));
+    task_masks_.clear();
+    for (size_t t = 0; t < meta_at(state, "task_masks").get<size_t>(); ++t) {
+        std::vector<torch::Tensor> masks;
+        for (size_t i = 0; i < n; ++i) masks.push_back(state.get("task" + std::to_string(t) + ".mask." + std::to_string(i), ctx.device));
+        task_masks_.push_back(std::move(masks));
+    }
+    task_adapters_.clear();
+    for (const auto& scales : meta_at(state, "task_scales")) {
+        const std::string key = "task" + std::to_string(task_adapters_.size()) + ".";
+        std::vector<AdapterFactors> adapters;
+        for (size_t i = 0; i < scales.size(); ++i)
+            adapters.push_back({state.get(key + "A." + std::to_string(i), ctx.device),
+                                state.get(key + "B." + std::to_string(i), ctx.device), scales.at(i).get<double>()});
+        task_adapters_.push_back(std::move(adapters));
+    }
+    a_seeds_ = meta_at(state, "a_seeds").get<std::vector<uint64_t>>();
+    trainable_count_ = meta_at(state, "trainable_count").get<int64_t>();
+    mask_active_ = false;
+    if (options_.merging() && !task_adapters_.empty()) {
+        const int count = static_cast<int>(task_adapters_.size());
+        std::vector<int> all(count);
+        for (int t = 0; t < count; ++t) all[t] = t;
+        install_merge(all, merge_weights(count, merge_weight()), options_.merge);
+    }
 }
 
 void LoRI::emit_analyses(MethodContext& ctx) {

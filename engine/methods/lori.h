@@ -99,6 +99,13 @@ public:
     // per-task export writes one task's adapter). Otherwise (continual mode, or a linear merge, whose
     // cross terms B_i A_j belong to no single task) the live terms (AdapterSet::from_model).
     AdapterSet adapter_set(const MethodContext& ctx) const override;
+    // State: the current adapter ("A.<i>", "B.<i>" per site i), the last calibrated masks ("mask.<i>"),
+    // every finished task's masks ("task<t>.mask.<i>", variant s) and adapters ("task<t>.A.<i>",
+    // "task<t>.B.<i>", merge mode; meta task_scales), the A seeds and the trainable count. Restoring in
+    // merge mode installs the merge of the finished tasks, as end_task left it.
+    int state_format() const override { return 1; }
+    StateSnapshot save_state(const MethodContext& ctx) const override;
+    void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
 
     const LoRIOptions& options() const { return options_; }
     const std::vector<AdapterSite>& sites() const { return sites_; }

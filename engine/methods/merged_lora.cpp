@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "engine/methods/baselines.h"
+#include "engine/methods/method_state_io.h"
 #include "engine/vocabulary/analysis_keys.h"
 
 namespace lorica {
@@ -104,6 +105,35 @@ AdapterSet MergedLoRA::adapter_set(const MethodContext& ctx) const {
         set.terms.push_back(std::move(t));
     }
     return set;
+}
+
+StateSnapshot MergedLoRA::save_state(const MethodContext& ctx) const {
+    StateSnapshot state;
+    nlohmann::json kept = nlohmann::json::array();
+    for (size_t i = 0; i < kept_.size(); ++i) {
+        const TaskFactors& f = kept_[i];
+        kept.push_back({{"task", f.task}, {"site", f.site}, {"row_offset", f.row_offset}, {"scale", f.scale}});
+        state.put("kept" + std::to_string(i) + ".A", f.A);
+        state.put("kept" + std::to_string(i) + ".B", f.B);
+    }
+    state.meta = {{"kept", kept}, {"trainable_count", trainable_count_}};
+    return state;
+}
+
+void MergedLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
+    kept_.clear();
+    for (const auto& rec : meta_at(state, "kept")) {
+        const std::string key = "kept" + std::to_string(kept_.size());
+        TaskFactors f;
+        f.task = rec.at("task").get<int>();
+        f.site = rec.at("site").get<std::string>();
+        f.row_offset = rec.at("row_offset").get<int64_t>();
+        f.scale = rec.at("scale").get<double>();
+        f.A = state.get(key + ".A", ctx.device);
+        f.B = state.get(key + ".B", ctx.device);
+        kept_.push_back(std::move(f));
+    }
+    trainable_count_ = meta_at(state, "trainable_count").get<int64_t>();
 }
 
 nlohmann::json MergedLoRA::describe(const MethodContext& ctx) const {

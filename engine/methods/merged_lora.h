@@ -70,6 +70,11 @@ public:
     // with after_task = merge their sum is exactly what was merged into W; with drop each task's
     // factors are that task's adapter alone (export one task with `--only-task`).
     AdapterSet adapter_set(const MethodContext& ctx) const override;
+    // State: every kept task's factors ("kept<i>.A", "kept<i>.B"; meta kept [{task, site, row_offset,
+    // scale}]) and the trainable count; the merged W is the checkpoint's backbone.
+    int state_format() const override { return 1; }
+    StateSnapshot save_state(const MethodContext& ctx) const override;
+    void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
 
     const MergedLoRAOptions& options() const { return options_; }
     const std::vector<AdapterSite>& sites() const { return sites_; }

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "engine/methods/baselines.h"
+#include "engine/methods/method_state_io.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "engine/util/log.h"
 
@@ -246,6 +247,70 @@ nlohmann::json SDLoRA::describe(const MethodContext& ctx) const {
             {"direction_norm", name_of(kDirectionNormNames, options_.direction_norm)},
             {"carry_magnitudes", options_.carry_magnitudes},
             {"magnitude_init", options_.magnitude_init}};
+}
+
+StateSnapshot SDLoRA::save_state(const MethodContext& ctx) const {
+    StateSnapshot state;
+    nlohmann::json sites = nlohmann::json::array(), adapters = nlohmann::json::array();
+    for (const auto& s : sites_) sites.push_back(s.name());
+    for (const auto& a : adapters_) {
+        const std::string key = "task" + std::to_string(a.task) + ".";
+        nlohmann::json scales = nlohmann::json::array();
+        for (size_t s = 0; s < sites_.size(); ++s) {
+            const LowRankTerm* term = a.live ? term_of(static_cast<int>(s), a.task) : nullptr;
+            scales.push_back(term ? nlohmann::json(term->scale) : nlohmann::json(nullptr));
+            state.put(key + "A." + std::to_string(s), a.A[s]);
+            state.put(key + "B." + std::to_string(s), a.B[s]);
+        }
+        state.put(key + "magnitude", a.magnitude);
+        adapters.push_back({{"task", a.task}, {"rank", a.rank}, {"live", a.live}, {"finished", a.finished}, {"scales", scales}});
+    }
+    state.meta = {{"sites", sites}, {"adapters", adapters}, {"last_dropped", last_dropped_}, {"last_residual", last_residual_}};
+    // Only the merge interpolation at task 1's end reads it: kept until then (a ViT-B/16 snapshot is ~85 MB).
+    if (ctx.task < 1) put_weight_snapshot(state, "after_task0.", after_task0_);
+    return state;
+}
+
+void SDLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
+    if (meta_at(state, "sites").size() != sites_.size())
+        throw std::runtime_error("the method state has " + std::to_string(meta_at(state, "sites").size()) +
+                                 " adapted sites, the model " + std::to_string(sites_.size()));
+    for (auto& site : sites_)
+        for (const auto& a : adapters_) site.layer->remove_terms(tag(a.task));
+    adapters_.clear();
+    for (const auto& rec : meta_at(state, "adapters")) {
+        TaskAdapter a;
+        a.task = rec.at("task").get<int>();
+        a.rank = rec.at("rank").get<int>();
+        a.live = rec.at("live").get<bool>();
+        a.finished = rec.at("finished").get<bool>();
+        const std::string key = "task" + std::to_string(a.task) + ".";
+        a.magnitude = state.get(key + "magnitude", ctx.device).to(torch::kFloat32).requires_grad_(true);
+        for (size_t s = 0; s < sites_.size(); ++s) {
+            torch::Tensor A = state.get(key + "A." + std::to_string(s), ctx.device);
+            torch::Tensor B = state.get(key + "B." + std::to_string(s), ctx.device);
+            if (A.dim() != 2 || B.dim() != 2 || A.size(1) != sites_[s].in || B.size(0) != sites_[s].rows || A.size(0) != B.size(1))
+                throw std::runtime_error("the factors of task " + std::to_string(a.task) + " do not fit site " + sites_[s].name());
+            a.A.push_back(A.requires_grad_(!a.finished));
+            a.B.push_back(B.requires_grad_(!a.finished));
+        }
+        if (a.live)
+            for (size_t s = 0; s < sites_.size(); ++s) {
+                LowRankTerm term;
+                term.A = a.A[s];
+                term.B = a.B[s];
+                term.scale = rec.at("scales").at(s).get<double>();
+                term.magnitude = a.magnitude;
+                term.row_offset = sites_[s].row_offset;
+                term.tag = tag(a.task);
+                term.task = a.task;
+                sites_[s].layer->add_term(std::move(term));
+            }
+        adapters_.push_back(std::move(a));
+    }
+    last_dropped_ = meta_at(state, "last_dropped").get<bool>();
+    last_residual_ = meta_at(state, "last_residual").get<double>();
+    after_task0_ = get_weight_snapshot(state, "after_task0.", ctx.device);
 }
 
 }  // namespace lorica

@@ -113,6 +113,13 @@ public:
     std::vector<MethodState> state(const MethodContext& ctx) const override;
     std::vector<MethodState> step_state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
+    // State: per task k "task<k>.magnitude" (0-dim), "task<k>.A.<s>", "task<k>.B.<s>" per site s; meta
+    // adapters [{task, rank, live, finished, scales[s]}] (a term's constant c, KD's folds included),
+    // last hand-over's residual and drop; the merged weights after task 0 ("after_task0.*", in the state after task 0 only: the
+    // interpolation at task 1 reads it).
+    int state_format() const override { return 1; }
+    StateSnapshot save_state(const MethodContext& ctx) const override;
+    void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
 
     const SDLoRAOptions& options() const { return options_; }
     // α_k per task (0 for a task whose direction KD dropped), current task included.

@@ -106,6 +106,22 @@ void StoreListener::handle(const RunStarted& e) {
         run_open_ = false;
         store_->finish_run(run_id_.load(), RunStatus::interrupted, "a new run started before this one finished");
     }
+    if (options_.resume_run_id > 0) {
+        const auto resumed = store_->run(options_.resume_run_id);
+        if (!resumed)
+            throw std::runtime_error("results database '" + store_->path() + "': no run " +
+                                     std::to_string(options_.resume_run_id) + " to resume");
+        experiment_id_ = resumed->experiment_id;
+        experiment_open_ = true;
+        last_task_ = -1;
+        last_step_ = -1;
+        run_id_ = resumed->id;
+        run_ids_.push_back(resumed->id);
+        run_open_ = true;
+        warned_no_run_ = false;
+        last_flush_ = std::chrono::steady_clock::now();
+        return;
+    }
     if (!experiment_open_) {
         ExperimentStarted implicit;
         implicit.name = e.method;

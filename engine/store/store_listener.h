@@ -9,7 +9,8 @@
 //   ExperimentStarted  → experiments row (written at once; its uuid = options.experiment_uuid or new)
 //   RunStarted         → runs row: status running, pid = getpid(), host, started_at, Lorica version
 //                        (written at once; a run with no ExperimentStarted before it gets an experiment
-//                        of its own, named after the method)
+//                        of its own, named after the method); with options.resume_run_id, that run
+//                        continues instead
 //   StreamDescribed    → tasks rows, the foundation task as task_index -1 (written at once)
 //   TaskStarted, TaskFinished, StepMetrics, EvaluationDone, MethodState, AnalysisDone, ArtifactWritten
 //                      → buffered; the buffer is written in ONE transaction when it holds
@@ -54,6 +55,10 @@ struct StoreListenerOptions {
     // merge into one experiment (shard_merge.h); a database that already holds an experiment with this
     // UUID gets its runs added to it.
     std::string experiment_uuid;
+    // Id of a run this listener continues (a resume, engine/store/run_resume.h): its RunStarted writes no
+    // new run (nor an experiment) but appends to this run, which reopen_run_at_checkpoint already
+    // marked running. 0 = every RunStarted is a new run.
+    int64_t resume_run_id = 0;
 };
 
 class StoreListener final : public EventListener {

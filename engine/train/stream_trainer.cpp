@@ -23,6 +23,7 @@
 #include "engine/train/optimizer_factory.h"
 #include "engine/train/precision.h"
 #include "engine/train/step_loss_log.h"
+#include "engine/train/resume_point.h"
 
 namespace lorica {
 namespace {
@@ -77,6 +78,7 @@ private:
     int64_t step_ = 0;
     int current_task_ = -1;
     std::string checkpoint_dir_;  // this run's checkpoint directory ("" = checkpoints failed to start)
+    int64_t analysis_points_ = 0;  // analysis points emitted through the method context (kept by resume)
 };
 
 void StreamTrainer::run() {
@@ -99,50 +101,69 @@ void StreamTrainer::run() {
     model_ = VisionTransformer(ViTOptions::from_config(config_.backbone, head_classes));
     evaluator_ = std::make_unique<Evaluator>(data_, config_.eval, device_, &cancel_);
     evaluator_->set_precision(config_.train.precision);
-
-    phase_start = Clock::now();
-    if (config_.eval.random_init) evaluate_random_init();
-    log::debug("random-init evaluation in " + std::to_string(seconds_since(phase_start)) + " s");
-
-    if (!config_.backbone.weights.empty()) {
-        TimmLoadReport report = load_timm_weights(model_, config_.backbone.weights);
-        for (const auto& note : report.notes) events_.on_event(Warning{"backbone.weights " + config_.backbone.weights + ": " + note});
-    }
-    if (config_.foundation.enabled) {
-        phase_start = Clock::now();
-        prepare_foundation(model_, config_, data_, req_.seed, device_, events_, cancel_);
-        log::debug("foundation step in " + std::to_string(seconds_since(phase_start)) + " s");
-    }
-    model_->to(device_);
     heads_ = TaskHeads(config_.backbone.dim);
+    const ResumePoint* resume = req_.resume;
+
+    if (resume) {
+        load_checkpoint_weights(*resume, model_, heads_, device_);
+    } else {
+        phase_start = Clock::now();
+        if (config_.eval.random_init) evaluate_random_init();
+        log::debug("random-init evaluation in " + std::to_string(seconds_since(phase_start)) + " s");
+
+        if (!config_.backbone.weights.empty()) {
+            TimmLoadReport report = load_timm_weights(model_, config_.backbone.weights);
+            for (const auto& note : report.notes) events_.on_event(Warning{"backbone.weights " + config_.backbone.weights + ": " + note});
+        }
+        if (config_.foundation.enabled) {
+            phase_start = Clock::now();
+            prepare_foundation(model_, config_, data_, req_.seed, device_, events_, cancel_);
+            log::debug("foundation step in " + std::to_string(seconds_since(phase_start)) + " s");
+        }
+        model_->to(device_);
+    }
     heads_->to(device_);
 
     ctx_ = std::make_unique<MethodContext>(MethodContext{model_, heads_, config_, 0, static_cast<int>(data_.tasks.size()),
                                                          0, device_, static_cast<uint64_t>(req_.seed), {}, {}, {}, {}});
     ctx_->evaluate_seen = [this](EvalPhase phase) { evaluate_seen(current_task_, phase); };
     ctx_->warn = [this](const std::string& message) { events_.on_event(Warning{message}); };
-    ctx_->emit = [this](const Event& event) { events_.on_event(event); };
+    ctx_->emit = [this](const Event& event) {
+        if (const auto* done = std::get_if<AnalysisDone>(&event)) analysis_points_ += static_cast<int64_t>(done->points.size());
+        events_.on_event(event);
+    };
     ctx_->evaluate_tasks = [this](const std::vector<int>& tasks) {
         const int seen = std::max(current_task_, 0);
         return evaluator_->evaluate_tasks(model_, heads_, tasks, data_.tasks[seen].spec.head, current_task_, step_,
                                           EvalPhase::end_of_task);
     };
 
-    if (config_.foundation.enabled) {
-        EvaluationDone found = evaluator_->evaluate_foundation(model_, -1, 0, EvalPhase::end_of_task);
-        events_.on_event(found);
-    }
-    try {
-        nlohmann::json run_config = to_json(config_);
-        run_config["seeds"] = {req_.seed};
-        checkpoint_dir_ = make_run_checkpoint_dir(resolve_cache_dir(config_), config_hash(run_config), req_.seed);
-        write_foundation_backbone(checkpoint_dir_, model_);
-    } catch (const std::exception& e) {
-        checkpoint_dir_.clear();
-        events_.on_event(Warning{std::string("run checkpoint not written: ") + e.what()});
+    if (resume) {
+        checkpoint_dir_ = resume->run_dir;
+    } else {
+        if (config_.foundation.enabled) {
+            EvaluationDone found = evaluator_->evaluate_foundation(model_, -1, 0, EvalPhase::end_of_task);
+            events_.on_event(found);
+        }
+        try {
+            nlohmann::json run_config = to_json(config_);
+            run_config["seeds"] = {req_.seed};
+            checkpoint_dir_ = make_run_checkpoint_dir(resolve_cache_dir(config_), config_hash(run_config), req_.seed);
+            write_foundation_backbone(checkpoint_dir_, model_);
+        } catch (const std::exception& e) {
+            checkpoint_dir_.clear();
+            events_.on_event(Warning{std::string("run checkpoint not written: ") + e.what()});
+        }
     }
     method_->begin_run(*ctx_);
-    for (int t = 0; t < static_cast<int>(data_.tasks.size()); ++t) train_task(t);
+    int first_task = 0;
+    if (resume) {
+        restore_carried_state(*resume, *method_, *ctx_, *evaluator_);
+        step_ = resume->state.step;
+        analysis_points_ = resume->state.analysis_points;
+        first_task = resume->state.task + 1;
+    }
+    for (int t = first_task; t < static_cast<int>(data_.tasks.size()); ++t) train_task(t);
 }
 
 void StreamTrainer::evaluate_random_init() {
@@ -300,8 +321,16 @@ void StreamTrainer::write_checkpoint(int t) {
         adapters.meta["after_task"] = t;
         adapters.meta["tasks"] = tasks;
         adapters.meta["method_state"] = method_->describe(*ctx_);
-        events_.on_event(write_task_checkpoint(checkpoint_dir_, {t, method_->name(), config_hash(run_config), req_.seed},
-                                               model_, heads_, adapters));
+        ArtifactWritten written = write_task_checkpoint(checkpoint_dir_, {t, method_->name(), config_hash(run_config), req_.seed},
+                                                        model_, heads_, adapters);
+        try {
+            write_resume_files(written.path, capture_resume_state(t, step_, config_hash(run_config), req_.seed, *method_,
+                                                                  *ctx_, *evaluator_, analysis_points_));
+        } catch (const std::exception& e) {
+            events_.on_event(Warning{"task " + std::to_string(t) + ": resume state not written (the run cannot be resumed "
+                                     "from this task): " + e.what()});
+        }
+        events_.on_event(written);
     } catch (const std::exception& e) {
         events_.on_event(Warning{"task " + std::to_string(t) + ": run checkpoint not written: " + e.what()});
     }

@@ -8,6 +8,7 @@
 //      (loss over the current task's logits or over all seen ones) → method.end_task →
 //      end-of-task evaluation of tasks 0..t and of the foundation task → method state
 //   5. RunFinished (finished, failed with the step named, or cancelled)
+// Each task's checkpoint (run_checkpoint.h) also holds what resuming needs (resume_point.h).
 //
 // Every outcome is reported as events (see events.h); `run_stream` itself never throws for training
 // errors: it returns the status it reported.
@@ -22,11 +23,17 @@
 
 namespace lorica {
 
+struct ResumePoint;  // engine/train/resume_point.h
+
 struct RunRequest {
     const ExperimentConfig& config;
     const RawDataset& raw;
     int run_index = 0;
     int64_t seed = 0;
+    // Set: continue from this task checkpoint (after task k) instead of starting: no random-init or
+    // foundation step, the checkpoint's backbone, heads, method state and generators, then tasks k+1..
+    // (engine/train/run_resume.h). Its checkpoints are written into the same run directory.
+    const ResumePoint* resume = nullptr;
 };
 
 RunStatus run_stream(const RunRequest& request, EventListener& events, CancelToken& cancel);

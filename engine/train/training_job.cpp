@@ -15,6 +15,34 @@ TrainingJob::TrainingJob(CheckedExperiment checked, std::shared_ptr<EventListene
     start(false, std::move(checked.data));
 }
 
+TrainingJob::TrainingJob(ResumeJob job, std::shared_ptr<EventListener> listener) : listener_(std::move(listener)) {
+    start_resume(std::move(job));
+}
+
+void TrainingJob::start_resume(ResumeJob job) {
+    thread_ = std::thread([this, job = std::move(job)]() mutable {
+        RunStatus s = RunStatus::failed;
+        try {
+            if (!job.plan) job.plan = std::make_shared<const ResumePlan>(plan_resume(*job.store, job.run_id, job.after_task));
+            config_ = job.plan->config;
+            if (!job.data) job.data = preflight_experiment(job.plan->config).data;
+            s = resume_run(*job.plan, *job.store, job.data, *listener_, token_);
+            listener_->on_event(ExperimentFinished{s});  // the end of this job's events, as after an experiment
+        } catch (const ResumeError& e) {
+            std::lock_guard lock(error_mutex_);
+            preflight_error_ = e.what();
+        } catch (const PreflightError& e) {
+            std::lock_guard lock(error_mutex_);
+            preflight_error_ = e.what();
+        } catch (const std::exception& e) {
+            std::lock_guard lock(error_mutex_);
+            if (preflight_error_.empty()) preflight_error_ = e.what();
+        }
+        status_.store(s);
+        done_.store(true);
+    });
+}
+
 void TrainingJob::start(bool preflight, std::shared_ptr<const PreloadedData> data) {
     thread_ = std::thread([this, preflight, data = std::move(data)]() mutable {
         RunStatus s = RunStatus::failed;

@@ -12,24 +12,42 @@
 // `preflight_error()` holds the message for the front end to show. A job made from a
 // CheckedExperiment (the caller ran the preflight) starts the experiment at once, with the data set
 // the preflight loaded.
+//
+// Resume (run_resume.h): a job made from a ResumeJob continues a stored run. On its thread it plans the
+// resume (unless a plan is given) and loads the data; a run that cannot be resumed or bad data end the
+// job as failed without any event, with preflight_error() saying why (naming the run and the file).
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "engine/config/experiment_config.h"
 #include "engine/train/preflight.h"
+#include "engine/train/run_resume.h"
 #include "engine/vocabulary/cancel_token.h"
 #include "engine/vocabulary/event_listener.h"
 
 namespace lorica {
 
+// What a resuming job continues: run `run_id` of `store`, from its newest checkpoint or the one after
+// `after_task`; `plan`/`data` when the caller already has them (else made on the job's thread).
+struct ResumeJob {
+    std::shared_ptr<RunStore> store;
+    int64_t run_id = 0;
+    std::optional<int> after_task;
+    std::shared_ptr<const ResumePlan> plan;
+    std::shared_ptr<const PreloadedData> data;
+};
+
 class TrainingJob {
 public:
     TrainingJob(ExperimentConfig config, std::shared_ptr<EventListener> listener);
     TrainingJob(CheckedExperiment checked, std::shared_ptr<EventListener> listener);
+    // Continues a stored run (see above). `listener` must write into job.store with resume_run_id set.
+    TrainingJob(ResumeJob job, std::shared_ptr<EventListener> listener);
     ~TrainingJob();
     TrainingJob(const TrainingJob&) = delete;
     TrainingJob& operator=(const TrainingJob&) = delete;
@@ -47,6 +65,7 @@ public:
 
 private:
     void start(bool preflight, std::shared_ptr<const PreloadedData> data);
+    void start_resume(ResumeJob job);
 
     ExperimentConfig config_;
     std::shared_ptr<EventListener> listener_;
