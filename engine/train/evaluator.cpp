@@ -11,7 +11,7 @@ Evaluator::Evaluator(const StreamData& data, const EvalConfig& config, torch::De
     : data_(data), config_(config), device_(device), cancel_(cancel) {}
 
 torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images) {
-    torch::InferenceMode inference;
+    torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     model->eval();
     std::vector<torch::Tensor> parts;
     std::vector<torch::Tensor> batches;  // sequential ranges, planned so a streamed source decodes ahead
@@ -30,7 +30,7 @@ torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images
 
 std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHeads& heads, const std::vector<int>& tasks,
                                                int last_head, int after_task, int64_t step, EvalPhase phase) {
-    torch::InferenceMode inference;
+    torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     // Data-set label of every class-IL logit of heads 0..last_head.
     std::vector<int64_t> global_classes;
     for (int h = 0; h <= last_head; ++h)
@@ -65,7 +65,7 @@ EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int afte
     EvaluationDone out;
     const auto& classes = data_.spec.foundation_classes;
     if (classes.empty() || !model->head) return out;
-    torch::InferenceMode inference;
+    torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     torch::Tensor f = features(model, *data_.foundation_test.samples);
     std::vector<int64_t> cls(classes.begin(), classes.end());
     auto map = torch::tensor(cls, torch::kInt64).to(device_);

@@ -42,7 +42,7 @@ struct ResumeFixture {
         c["stream"]["tasks"] = kTasks;
         c["data"]["train_per_class"] = 24;
         c["data"]["test_per_class"] = 6;
-        c["train"]["epochs"] = 8;
+        c["train"]["epochs"] = 40;  // long enough tasks that the poll below sees one mid-way on an idle machine
         c["eval"]["random_init"] = true;
         c["eval"]["every_steps"] = 10;
         c["method"]["name"] = method;
