@@ -10,6 +10,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "app/store_worker.h"
 #include "engine/store/run_store.h"
 
 namespace lorica::app {
@@ -117,10 +118,9 @@ QMenu* RunBrowser::context_menu(int row) {
 
 void RunBrowser::set_store(std::shared_ptr<RunStore> store) {
     store_ = std::move(store);
-    loader_.reset();
+    worker_.reset();
     if (store_) {
-        loader_ = std::make_unique<RunListLoader>(store_);
-        connect(loader_.get(), &RunListLoader::listed, this, &RunBrowser::show_listing);
+        worker_ = std::make_unique<StoreWorker>(store_);
     }
     refresh();
 }
@@ -141,7 +141,7 @@ RunFilter RunBrowser::current_filter() const {
 }
 
 void RunBrowser::refresh() {
-    if (!loader_) {
+    if (!worker_) {
         model_->set_runs({});
         count_->setText(tr("no database"));
         return;
@@ -151,18 +151,21 @@ void RunBrowser::refresh() {
 }
 
 void RunBrowser::request_page(int64_t offset) {
-    if (!loader_) return;
+    if (!worker_) return;
     RunPageRequest page;
     page.limit = kPageRows;
     page.offset = offset;
     page.sort = model_->sort_key();
     page.descending = model_->sort_descending();
     requested_offset_ = offset;
-    loader_->request(current_filter(), page);
+    worker_->submit<RunPage>(
+        StoreWorker::Lane::list_runs,
+        [filter = current_filter(), page](const RunStore& store) { return store.list_run_page(filter, page); },
+        [this](RunPage listed, const QString& error) { show_listing(listed, error); });
 }
 
-void RunBrowser::show_listing(quint64 generation, const RunPage& page, const QString& error) {
-    if (!loader_ || generation != loader_->latest_generation()) return;  // superseded by a newer request
+void RunBrowser::show_listing(const RunPage& page, const QString& error) {
+    // Only the newest request's listing arrives here (StoreWorker drops superseded ones).
     if (!error.isEmpty()) {
         count_->setText(tr("cannot list runs: %1").arg(error));
         return;

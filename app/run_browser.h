@@ -4,7 +4,7 @@
 // an interrupted, cancelled or failed run (context menu: Open, Compare, Resume run).
 //
 // A model/view over ONE SQL query (RunStore::list_run_page: matching runs with their final class-IL
-// accuracy), run off the GUI thread by RunListLoader, a page of kPageRows at a time (the next page
+// accuracy), run off the GUI thread by a StoreWorker (its list_runs lane), a page of kPageRows at a time (the next page
 // when the table is scrolled to its end); the newest filter wins, so typing never freezes the window,
 // whatever the size of the database. Sortable by any column (the query sorts: clicking a header lists
 // again in that order).
@@ -14,8 +14,8 @@
 #include <QList>
 #include <QWidget>
 
-#include "app/run_list_loader.h"
 #include "app/run_list_model.h"
+#include "engine/store/run_records.h"
 
 class QComboBox;
 class QMenu;
@@ -28,6 +28,8 @@ class RunStore;
 }
 
 namespace lorica::app {
+
+class StoreWorker;
 
 class RunBrowser : public QWidget {
     Q_OBJECT
@@ -61,12 +63,12 @@ Q_SIGNALS:
     void listing_shown(int rows, qint64 matching);
 
 private:
-    void show_listing(quint64 generation, const RunPage& page, const QString& error);
+    void show_listing(const RunPage& page, const QString& error);
     RunFilter current_filter() const;
     void request_page(int64_t offset);
 
     std::shared_ptr<RunStore> store_;
-    std::unique_ptr<RunListLoader> loader_;
+    std::unique_ptr<StoreWorker> worker_;  // lists off the GUI thread; the newest listing wins
     QLineEdit* method_ = nullptr;
     QComboBox* status_ = nullptr;
     QLineEdit* since_ = nullptr;
