@@ -54,7 +54,7 @@ nlohmann::json job_config(const fs::path& cache) {
             {"stream", {{"tasks", 3}, {"classes_per_task", 2}, {"domains", {"identity"}}}},
             {"backbone", {{"dim", 16}, {"depth", 1}, {"heads", 2}}},
             {"method", {{"name", "sd-lora"}, {"rank", 2}, {"alpha", 2.0}}},
-            {"train", {{"epochs", 25}, {"batch_size", 64}}}};
+            {"train", {{"epochs", 80}, {"batch_size", 64}}}};  // long enough that the poll below sees it past a checkpoint on a fast machine
 }
 
 using Rows = std::pair<std::vector<std::tuple<int, int, int64_t, std::string, std::string, int64_t, int64_t>>,
