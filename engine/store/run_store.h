@@ -16,6 +16,11 @@
 // exists; their rows stay readable.
 //
 // Errors: SQLite failures throw DatabaseError (sqlite_db.h), naming the file and the SQL step.
+//
+// Files: opening, lifetime, raw access and helpers run_store.cpp; writers run_writes.cpp (64-step loss
+// blocks: step_block_summaries.cpp); readers of experiments and runs run_reads.cpp, of a run's rows
+// run_row_reads.cpp; crash recovery interrupted_runs.cpp; paged listing run_listing.cpp; curves
+// step_curve.cpp; the connection, lock and statement cache they share run_store_impl.h.
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/store/run_batch.h"
 #include "engine/store/run_listing.h"
 #include "engine/store/run_records.h"
 #include "engine/store/step_curve.h"
@@ -32,24 +38,6 @@
 namespace lorica {
 
 class Database;
-
-// Rows of one run, written together in one transaction by `RunStore::append` (the listener's buffer).
-struct RunBatch {
-    std::vector<TaskStarted> task_starts;   // update tasks.planned_steps / trainable_parameters
-    std::vector<TaskFinished> task_ends;    // update tasks.seconds
-    std::vector<StepMetrics> steps;
-    std::vector<EvalRow> eval_rows;
-    std::vector<ClassEvalRow> class_rows;
-    std::vector<MethodState> method_states;  // one row per value
-    std::vector<AnalysisPoint> analysis_points;
-    std::vector<ArtifactWritten> artifacts;
-    std::vector<std::string> artifact_times;  // created_at of each artifact (same length); now if missing
-
-    // Number of database rows the batch writes (a MethodState counts one row per value).
-    std::size_t rows() const;
-    bool empty() const { return rows() == 0; }
-    void clear();
-};
 
 class RunStore {
 public:
