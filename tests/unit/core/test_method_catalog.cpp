@@ -10,27 +10,16 @@
 
 #include "engine/config/config_check.h"
 #include "engine/config/method_catalog.h"
+#include "tests/support/method_options_check.h"
 
 using namespace lorica;
 
 namespace {
 
-ExperimentConfig config_for(const std::string& method, nlohmann::json options) {
-    ExperimentConfig c;
-    c.method.name = method;
-    c.method.options = std::move(options);
-    return c;
-}
-
 // The ConfigError's field, or "" when the check accepts the options.
 std::string refused_field(const std::string& method, const nlohmann::json& options, std::string* message = nullptr) {
-    try {
-        validate_method_config(config_for(method, options));
-        return "";
-    } catch (const ConfigError& e) {
-        if (message) *message = e.what();
-        return e.field();
-    }
+    const auto check = [](const ExperimentConfig& c) { validate_method_config(c); };
+    return lorica::testing::refused_field(check, method, options, message);
 }
 
 }  // namespace

@@ -10,27 +10,16 @@
 
 #include "engine/config/method_catalog.h"
 #include "engine/methods/method_registry.h"
+#include "tests/support/method_options_check.h"
 
 using namespace lorica;
 
 namespace {
 
-ExperimentConfig config_for(const std::string& method, nlohmann::json options) {
-    ExperimentConfig c;
-    c.method.name = method;
-    c.method.options = std::move(options);
-    return c;
-}
-
 // The ConfigError's field, or "" when the method accepts the options.
 std::string refused_field(const std::string& method, const nlohmann::json& options, std::string* message = nullptr) {
-    try {
-        (void)make_method(config_for(method, options));
-        return "";
-    } catch (const ConfigError& e) {
-        if (message) *message = e.what();
-        return e.field();
-    }
+    const auto check = [](const ExperimentConfig& c) { (void)make_method(c); };
+    return lorica::testing::refused_field(check, method, options, message);
 }
 
 std::set<std::string> names_of(const MethodOptionSchema& schema) {
@@ -130,13 +119,9 @@ TEST(MethodOptionSchema, CatalogCheckAgreesWithTheMethodsThemselves) {
         EXPECT_EQ(registered_methods()[i].name, method_declarations()[i].name);
         EXPECT_EQ(registered_methods()[i].options, method_declarations()[i].options) << registered_methods()[i].name;
     }
-    auto checked_field = [](const std::string& method, const nlohmann::json& options) -> std::string {
-        try {
-            validate_method_config(config_for(method, options));
-            return "";
-        } catch (const ConfigError& e) {
-            return e.field();
-        }
+    auto checked_field = [](const std::string& method, const nlohmann::json& options) {
+        const auto check = [](const ExperimentConfig& c) { validate_method_config(c); };
+        return lorica::testing::refused_field(check, method, options);
     };
     std::vector<nlohmann::json> cases = {nlohmann::json::object(), {{"no_such_option", 1}},
                                          {{"a_seed_mode", "per-task"}}, {{"sparsity", 1.0}},
