@@ -5,14 +5,12 @@
 // usage and exit codes are listed there) by executing it with the same arguments
 // (cli/engine_executable.h).
 
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
 
 #include "cli/core_commands.h"
 #include "cli/engine_executable.h"
+#include "cli/exit_codes.h"
 #include "cli/parse_arguments.h"
-#include "engine/config/experiment_config.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
 
@@ -26,13 +24,5 @@ int main(int argc, char** argv) {
 
     if (const int code = lorica::cli::parse_arguments(app, argc, argv); code >= 0) return code;
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
-    try {
-        return core.run();
-    } catch (const lorica::ConfigError& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
-        return 2;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
-        return 2;
-    }
+    return lorica::cli::exit_code_of_command([&] { return core.run(); });
 }

@@ -33,6 +33,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/core_commands.h"
+#include "cli/exit_codes.h"
 #include "cli/io_commands.h"
 #include "cli/job_command.h"
 #include "cli/parse_arguments.h"
@@ -71,12 +72,8 @@ int command_run(const std::string& config_path, const std::string& preset, const
     CheckedExperiment checked = preflight_experiment(cli::assembled_document(config_path, preset, overrides));
     log::info("run: " + to_json(checked.config).dump());
     auto store = std::make_shared<RunStore>(RunStore::open(db_path));  // a bad database file: exit 2
-    try {
-        return run_checked(std::move(checked), std::move(store), db_path, progress_every);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: the run failed: %s\n", e.what());
-        return 1;
-    }
+    return cli::exit_code_of_run(
+        [&] { return run_checked(std::move(checked), std::move(store), db_path, progress_every); });
 }
 
 int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, const std::string& db_path,
@@ -182,7 +179,7 @@ int main(int argc, char** argv) {
 
     if (const int code = lorica::cli::parse_arguments(app, argc, argv); code >= 0) return code;
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
-    try {
+    return lorica::cli::exit_code_of_command([&]() -> int {
         if (core.selected()) return core.run();
         if (*export_cmd && !std::filesystem::exists(db_path)) {
             std::fprintf(stderr, "error: no results database at '%s' (give --db PATH, or start with `lorica-cli run`)\n",
@@ -197,12 +194,6 @@ int main(int argc, char** argv) {
             export_request.db_path = db_path;
             return lorica::cli::command_export(export_request);
         }
-    } catch (const lorica::ConfigError& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
-        return 2;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
-        return 2;
-    }
-    return 0;
+        return 0;
+    });
 }
