@@ -173,7 +173,9 @@ ExperimentConfig parse_experiment_config(const json& document) {
 
     if (const json* v = root.object("stream")) {
         ObjectReader r(*v, "stream");
-        r.read("type", c.stream.type, {"class-incremental", "domain-incremental"});
+        std::string type = name_of(kStreamTypeNames, c.stream.type);
+        r.read("type", type, spellings(kStreamTypeNames));
+        c.stream.type = *value_of(kStreamTypeNames, type);
         r.read_int("tasks", c.stream.tasks, 1, 1000);
         r.read_int("classes_per_task", c.stream.classes_per_task, 1, 100000);
         if (const json* s = r.find("class_order_seed")) {
@@ -254,7 +256,7 @@ ExperimentConfig parse_experiment_config(const json& document) {
     if (const json* v = root.find("launcher")) (void)parse_launcher_settings(*v);
     root.finish();
 
-    if (c.stream.type == "class-incremental" && c.data.dataset == "fashion-mnist" &&
+    if (c.stream.type == StreamType::class_incremental && c.data.dataset == "fashion-mnist" &&
         int64_t(c.stream.tasks) * c.stream.classes_per_task > 10)
         throw ConfigError("stream.tasks", "tasks × classes_per_task = " +
                                               std::to_string(int64_t(c.stream.tasks) * c.stream.classes_per_task) +
@@ -303,7 +305,7 @@ json to_json(const ExperimentConfig& c) {
                        {"batch_size", c.foundation.batch_size},
                        {"optimizer", optimizer_json(c.foundation.optimizer)},
                        {"schedule", schedule_json(c.foundation.schedule)}};
-    j["stream"] = {{"type", c.stream.type},
+    j["stream"] = {{"type", name_of(kStreamTypeNames, c.stream.type)},
                    {"tasks", c.stream.tasks},
                    {"classes_per_task", c.stream.classes_per_task},
                    {"class_order_seed", c.stream.class_order_seed ? json(*c.stream.class_order_seed) : json(nullptr)},

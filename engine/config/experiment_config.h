@@ -99,10 +99,16 @@ struct FoundationConfig {
     ScheduleConfig schedule{"cosine", 0.05, 0.0};
 };
 
+// How a stream cuts the data set into tasks (config spelling in kStreamTypeNames):
+//   class_incremental   task t holds classes order[t*k .. t*k+k-1], head t ("class-incremental")
+//   domain_incremental  every task holds classes order[0 .. k-1], each under its own domain transform,
+//                       head 0 ("domain-incremental")
+enum class StreamType { class_incremental, domain_incremental };
+inline constexpr EnumNames<StreamType, 2> kStreamTypeNames{
+    {{StreamType::class_incremental, "class-incremental"}, {StreamType::domain_incremental, "domain-incremental"}}};
+
 struct StreamConfig {
-    // class-incremental: task t holds classes order[t*k .. t*k+k-1]
-    // domain-incremental: every task holds all classes, each under its own domain transform
-    std::string type = "class-incremental";
+    StreamType type = StreamType::class_incremental;
     int tasks = 5;
     int classes_per_task = 2;
     std::optional<int64_t> class_order_seed;  // default: the run's seed

@@ -20,7 +20,7 @@ StreamSpec make_stream_spec(const ExperimentConfig& config, int64_t seed, int nu
     spec.patch_permutation = rng.permutation(16);
 
     const int k = sc.classes_per_task;
-    if (sc.type == "class-incremental" && int64_t(sc.tasks) * k > num_classes)
+    if (sc.type == StreamType::class_incremental && int64_t(sc.tasks) * k > num_classes)
         throw ConfigError("stream.tasks", std::to_string(sc.tasks) + " tasks × " + std::to_string(k) +
                                               " classes exceed the data set's " + std::to_string(num_classes) + " classes");
     if (k > num_classes)
@@ -33,13 +33,13 @@ StreamSpec make_stream_spec(const ExperimentConfig& config, int64_t seed, int nu
     for (int t = 0; t < sc.tasks; ++t) {
         TaskSpec task;
         task.index = t;
-        const int first = sc.type == "class-incremental" ? t * k : 0;
+        const int first = sc.type == StreamType::class_incremental ? t * k : 0;
         task.classes.assign(spec.class_order.begin() + first, spec.class_order.begin() + first + k);
         task.domain = sc.domains.empty() ? "identity" : sc.domains[t % sc.domains.size()];
-        task.head = sc.type == "class-incremental" ? t : 0;
+        task.head = sc.type == StreamType::class_incremental ? t : 0;
         spec.tasks.push_back(task);
     }
-    spec.num_heads = sc.type == "class-incremental" ? sc.tasks : 1;
+    spec.num_heads = sc.type == StreamType::class_incremental ? sc.tasks : 1;
     return spec;
 }
 

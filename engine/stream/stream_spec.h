@@ -27,7 +27,7 @@ struct TaskSpec {
 };
 
 struct StreamSpec {
-    std::string type;                     // class-incremental | domain-incremental
+    StreamType type = StreamType::class_incremental;  // config.stream.type
     std::vector<int> class_order;         // permutation of [0, num_classes)
     std::vector<int> foundation_classes;  // empty when the foundation step is off
     std::vector<TaskSpec> tasks;

@@ -1,0 +1,73 @@
+// stream.type (StreamType, engine/config/experiment_config.h): its config spellings read and write
+// back exactly, a wrong one names the field with the allowed spellings, and make_stream_spec
+// (engine/stream/stream_spec.h) cuts the class order as each type promises.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/config/experiment_config.h"
+#include "engine/stream/stream_spec.h"
+
+using namespace lorica;
+using nlohmann::json;
+
+namespace {
+
+ExperimentConfig stream_config(const std::string& type) {
+    return parse_experiment_config(
+        {{"stream", {{"type", type}, {"tasks", 3}, {"classes_per_task", 2}, {"domains", {"rot90", "invert"}}}}});
+}
+
+std::vector<int> slice(const std::vector<int>& v, int first, int count) {
+    return {v.begin() + first, v.begin() + first + count};
+}
+
+}  // namespace
+
+TEST(StreamType, SpellingsReadAndWriteBack) {
+    EXPECT_EQ(parse_experiment_config(json::object()).stream.type, StreamType::class_incremental);
+    for (const auto& [type, spelling] : kStreamTypeNames) {
+        const ExperimentConfig c = stream_config(std::string(spelling));
+        EXPECT_EQ(c.stream.type, type) << spelling;
+        EXPECT_EQ(to_json(c)["stream"]["type"], std::string(spelling));
+        EXPECT_EQ(parse_experiment_config(to_json(c)).stream.type, type) << spelling;
+    }
+}
+
+TEST(StreamType, AWrongSpellingNamesTheFieldAndTheAllowedOnes) {
+    try {
+        stream_config("task-incremental");
+        FAIL() << "no ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "stream.type");
+        EXPECT_NE(std::string(e.what()).find("allowed: class-incremental, domain-incremental"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(StreamType, ClassIncrementalTasksTakeConsecutiveClassesEachWithItsHead) {
+    const StreamSpec spec = make_stream_spec(stream_config("class-incremental"), 7, 10);
+    EXPECT_EQ(spec.type, StreamType::class_incremental);
+    ASSERT_EQ(spec.tasks.size(), 3u);
+    EXPECT_EQ(spec.num_heads, 3);
+    for (int t = 0; t < 3; ++t) {
+        EXPECT_EQ(spec.tasks[t].classes, slice(spec.class_order, 2 * t, 2)) << t;
+        EXPECT_EQ(spec.tasks[t].head, t);
+    }
+}
+
+TEST(StreamType, DomainIncrementalTasksShareTheFirstClassesAndOneHeadUnderCycledDomains) {
+    const StreamSpec spec = make_stream_spec(stream_config("domain-incremental"), 7, 10);
+    EXPECT_EQ(spec.type, StreamType::domain_incremental);
+    ASSERT_EQ(spec.tasks.size(), 3u);
+    EXPECT_EQ(spec.num_heads, 1);
+    const std::vector<std::string> domains = {"rot90", "invert", "rot90"};
+    for (int t = 0; t < 3; ++t) {
+        EXPECT_EQ(spec.tasks[t].classes, slice(spec.class_order, 0, 2)) << t;
+        EXPECT_EQ(spec.tasks[t].head, 0);
+        EXPECT_EQ(spec.tasks[t].domain, domains[t]);
+    }
+}
