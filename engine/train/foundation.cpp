@@ -48,13 +48,25 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
     return config_hash(key);
 }
 
-namespace {
-
-// The foundation's optimizer steps (model on `device`, in train mode); returns the number taken. The
-// optimizer lives only here: its flat buffers (flat_adamw.h) are released before the model is saved.
-int64_t train_foundation(VisionTransformer& model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
-                         torch::Device device, EventListener& events, CancelToken& cancel) {
+void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
+                        torch::Device device, EventListener& events, CancelToken& cancel) {
     const FoundationConfig& fc = config.foundation;
+    const fs::path dir = fs::path(resolve_cache_dir(config)) / "foundation";
+    const fs::path file = dir / (foundation_hash(config, seed) + ".pt");
+
+    if (fs::exists(file)) {
+        try {
+            torch::load(model, file.string(), torch::kCPU);
+            events.on_event(FoundationProgress{0, 0, 0.0, true, file.string()});
+            return;
+        } catch (const std::exception& e) {
+            events.on_event(Warning{"foundation checkpoint " + file.string() + " is unreadable (" + e.what() +
+                                    "); training the foundation again"});
+        }
+    }
+
+    model->to(device);
+    model->train();
     const auto& train = data.foundation_train;
     Batcher batcher(train.size(), fc.batch_size, mix_seed(static_cast<uint64_t>(seed), 0xF0));
     const int64_t total = batcher.batches_per_epoch() * fc.epochs;
@@ -98,30 +110,6 @@ int64_t train_foundation(VisionTransformer& model, const ExperimentConfig& confi
             }
         }
     }
-    return total;
-}
-
-}  // namespace
-
-void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
-                        torch::Device device, EventListener& events, CancelToken& cancel) {
-    const fs::path dir = fs::path(resolve_cache_dir(config)) / "foundation";
-    const fs::path file = dir / (foundation_hash(config, seed) + ".pt");
-
-    if (fs::exists(file)) {
-        try {
-            torch::load(model, file.string(), torch::kCPU);
-            events.on_event(FoundationProgress{0, 0, 0.0, true, file.string()});
-            return;
-        } catch (const std::exception& e) {
-            events.on_event(Warning{"foundation checkpoint " + file.string() + " is unreadable (" + e.what() +
-                                    "); training the foundation again"});
-        }
-    }
-
-    model->to(device);
-    model->train();
-    const int64_t total = train_foundation(model, config, data, seed, device, events, cancel);
     model->to(torch::kCPU);
     fs::create_directories(dir);
     const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());

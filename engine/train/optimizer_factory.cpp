@@ -4,8 +4,6 @@
 
 #include <torch/optim.h>
 
-#include "engine/train/flat_adamw.h"
-
 namespace lorica {
 
 double TaskOptimizer::set_lr_multiplier(double multiplier) {
@@ -37,7 +35,7 @@ TaskOptimizer make_optimizer(const OptimizerConfig& config, const std::vector<Pa
     }
     if (torch_groups.empty()) throw std::invalid_argument("nothing to train: every parameter group is empty");
     if (config.name == "adamw")
-        out.optimizer = std::make_unique<FlatAdamW>(torch_groups, torch::optim::AdamWOptions(config.lr));
+        out.optimizer = std::make_unique<torch::optim::AdamW>(torch_groups, torch::optim::AdamWOptions(config.lr));
     else if (config.name == "adam")
         out.optimizer = std::make_unique<torch::optim::Adam>(torch_groups, torch::optim::AdamOptions(config.lr));
     else

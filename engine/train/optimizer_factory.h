@@ -1,7 +1,6 @@
 #pragma once
 // Builds the optimizer of one task (a fresh one per task) from parameter groups, and sets each
-// group's lr from its peak lr × the schedule's multiplier. AdamW is FlatAdamW (flat_adamw.h: the same
-// arithmetic as torch::optim::AdamW in a few ops per group); adam and sgd are torch::optim's.
+// group's lr from its peak lr × the schedule's multiplier.
 
 #include <memory>
 #include <vector>
