@@ -26,9 +26,11 @@
 //
 //   ./build/bench/compare_pytorch [--python PATH] [--script PATH] [--threads 1,2] [--rounds 7]
 //                                 [--steps 10] [--warmup 3] [--tolerance 1e-5] [--dir /tmp]
-//                                 [--paths fast|previous]
+//                                 [--paths fast|previous] [--dense automatic|aten]
+//                                 [--terms automatic|folded|factored] [--attention automatic|fused|explicit]
 // --paths previous runs the Lorica side on the paths the fast ones replace (ATen linear, factored
-// LoRA terms, fused attention; engine/model/model_paths.h), for a before/after in one run.
+// LoRA terms, fused attention; engine/model/model_paths.h), for a before/after in one run; the
+// other three set one choice each (after --paths).
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -362,9 +364,17 @@ int main(int argc, char** argv) {
         else if (a == "--dir") dir = v;
         else if (a == "--paths" && (v == "fast" || v == "previous")) {
             if (v == "previous") model_paths() = ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused};
+        } else if (a == "--dense" && (v == "automatic" || v == "aten")) {
+            model_paths().dense = v == "aten" ? DenseBackend::aten : DenseBackend::automatic;
+        } else if (a == "--terms" && (v == "automatic" || v == "folded" || v == "factored")) {
+            model_paths().terms = v == "folded" ? TermPath::folded : v == "factored" ? TermPath::factored : TermPath::automatic;
+        } else if (a == "--attention" && (v == "automatic" || v == "fused" || v == "explicit")) {
+            model_paths().attention = v == "fused"      ? AttentionKernel::fused
+                                      : v == "explicit" ? AttentionKernel::explicit_
+                                                        : AttentionKernel::automatic;
         }
         else {
-            std::fprintf(stderr, "compare_pytorch: unknown option %s\n", a.c_str());
+            std::fprintf(stderr, "compare_pytorch: unknown option or value: %s %s\n", a.c_str(), v.c_str());
             return 2;
         }
     }
@@ -379,8 +389,10 @@ int main(int argc, char** argv) {
                 "Lorica paths: dense %s, LoRA terms %s, attention %s\n",
                 static_cast<long long>(kBatch), static_cast<long long>(kEvalBatch), TORCH_VERSION,
                 paths.dense == DenseBackend::aten ? "aten" : "automatic (oneDNN on the CPU)",
-                paths.terms == TermPath::factored ? "factored" : "automatic",
-                paths.attention == AttentionKernel::fused ? "fused" : "automatic");
+                paths.terms == TermPath::factored ? "factored" : paths.terms == TermPath::folded ? "folded" : "automatic",
+                paths.attention == AttentionKernel::fused      ? "fused"
+                : paths.attention == AttentionKernel::explicit_ ? "explicit"
+                                                                : "automatic");
     torch::manual_seed(1);
     const torch::Tensor x = torch::randn({kBatch, 1, 28, 28}), y = torch::randint(0, kClasses, {kBatch});
     const torch::Tensor x_eval = torch::randn({kEvalBatch, 1, 28, 28}), y_eval = torch::randint(0, kClasses, {kEvalBatch});

@@ -3,15 +3,21 @@
 // grad, GELU fused), LoRALinear's folded trainable terms against the factored side branches, the
 // explicit attention kernel against at::scaled_dot_product_attention, and a whole default ViT step
 // with every fast path against the same model on the previous paths (ATen linear, factored terms,
-// fused attention), for sequential LoRA, SD-LoRA-like magnitudes and full fine-tuning.
+// fused attention), for sequential LoRA, SD-LoRA-like magnitudes and full fine-tuning; and a short
+// two-task experiment (foundation step included) records the same losses (≤ 1e-5 relative) and
+// the same evaluation counts on both.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "tests/support/temp_dir.h"
+#include "engine/config/experiment_config.h"
 #include "engine/model/adapter_targets.h"
 #include "engine/model/dense_linear.h"
 #include "engine/model/lora_linear.h"
 #include "engine/model/model_paths.h"
 #include "engine/model/vit.h"
+#include "engine/train/experiment_runner.h"
+#include "engine/vocabulary/event_listener.h"
 
 using namespace lorica;
 
@@ -69,8 +75,9 @@ TEST(LoRALinearTermPath, FoldedEqualsFactored) {
         LoRALinear layer(LoRALinearOptions(in, out));
         PathsScope paths({DenseBackend::automatic, i == 0 ? TermPath::folded : TermPath::factored, AttentionKernel::automatic});
         auto magnitude = torch::tensor(1.3).requires_grad_(true);
-        auto& q = layer->add_term(LowRankTerm::lora(8, in, 64, 0, 0.7));
-        auto& v = layer->add_term(LowRankTerm::lora(8, in, 64, 128, 0.7));
+        layer->add_term(LowRankTerm::lora(8, in, 64, 0, 0.7));
+        layer->add_term(LowRankTerm::lora(8, in, 64, 128, 0.7));
+        LowRankTerm &q = layer->terms()[0], &v = layer->terms()[1];  // after both adds: add_term may reallocate
         {
             torch::NoGradGuard no_grad;
             q.B.normal_(0, 0.1);
@@ -118,22 +125,22 @@ TEST(AttentionKernel, ExplicitEqualsFused) {
     EXPECT_FALSE(attention_uses_explicit_kernel(197, 64));  // ViT-B/16: 197 tokens × 64
 }
 
-enum class Setup { lora, magnitudes, full };
+enum class StepSetup { lora, magnitudes, full };
 
 // Loss and every trainable gradient of one step of the default tiny ViT, on the fast or the previous paths.
-std::vector<torch::Tensor> vit_step(Setup setup, bool fast_paths) {
+std::vector<torch::Tensor> vit_step(StepSetup setup, bool fast_paths) {
     torch::manual_seed(4);
     VisionTransformer vit(ViTOptions().head_classes(10));
     std::vector<torch::Tensor> trainable;
-    if (setup == Setup::full) {
+    if (setup == StepSetup::full) {
         trainable = vit->parameters();
     } else {
         for (auto& p : vit->parameters()) p.set_requires_grad(false);
         auto old_magnitude = torch::tensor(0.8).requires_grad_(true);
         auto magnitude = torch::tensor(1.1).requires_grad_(true);
-        if (setup == Setup::magnitudes) trainable = {old_magnitude, magnitude};
+        if (setup == StepSetup::magnitudes) trainable = {old_magnitude, magnitude};
         for (auto& site : resolve_adapter_sites(vit, {"q", "v"})) {
-            if (setup == Setup::magnitudes) {  // a finished direction (frozen, magnitude) as SD-LoRA leaves it
+            if (setup == StepSetup::magnitudes) {  // a finished direction (frozen, magnitude) as SD-LoRA leaves it
                 LowRankTerm old = LowRankTerm::lora(8, site.in, site.rows, site.row_offset, 0.5);
                 old.A = old.A.detach();
                 old.B = torch::randn_like(old.B) * 0.1;
@@ -143,12 +150,12 @@ std::vector<torch::Tensor> vit_step(Setup setup, bool fast_paths) {
             auto& t = site.layer->add_term(LowRankTerm::lora(8, site.in, site.rows, site.row_offset, 1.0));
             torch::NoGradGuard no_grad;
             t.B.normal_(0, 0.05);
-            if (setup == Setup::magnitudes) t.magnitude = magnitude;
+            if (setup == StepSetup::magnitudes) t.magnitude = magnitude;
             trainable.insert(trainable.end(), {t.A, t.B});
         }
     }
     vit->head->weight.set_requires_grad(true);
-    if (setup != Setup::full) trainable.push_back(vit->head->weight);
+    if (setup != StepSetup::full) trainable.push_back(vit->head->weight);
     PathsScope paths(fast_paths ? ModelPaths{}
                                 : ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused});
     torch::manual_seed(5);
@@ -163,12 +170,60 @@ std::vector<torch::Tensor> vit_step(Setup setup, bool fast_paths) {
 }
 
 TEST(ViTFastPaths, StepEqualsPreviousPaths) {
-    for (Setup setup : {Setup::lora, Setup::magnitudes, Setup::full}) {
+    for (StepSetup setup : {StepSetup::lora, StepSetup::magnitudes, StepSetup::full}) {
         auto fast = vit_step(setup, true), previous = vit_step(setup, false);
         ASSERT_EQ(fast.size(), previous.size());
         EXPECT_LT(std::abs(fast[0].item<double>() - previous[0].item<double>()), 1e-5);
         for (size_t k = 1; k < fast.size(); ++k)
             EXPECT_LT(rel_diff(fast[k], previous[k]), 1e-5) << "setup " << static_cast<int>(setup) << " tensor " << k;
+    }
+}
+
+// Every step's loss and every evaluation row of a run (foundation losses first).
+struct RunRecord final : public EventListener {
+    void on_event(const Event& event) override {
+        if (const auto* f = std::get_if<FoundationProgress>(&event)) losses.push_back(f->loss);
+        if (const auto* m = std::get_if<StepMetrics>(&event)) losses.push_back(m->loss);
+        if (const auto* e = std::get_if<EvaluationDone>(&event))
+            for (const auto& r : e->rows) correct.push_back(r.correct);
+    }
+    std::vector<double> losses;
+    std::vector<int64_t> correct;
+};
+
+RunRecord run_two_tasks(const std::string& method, const ModelPaths& paths) {
+    PathsScope scope(paths);
+    lorica::testing::TempDir dir("fast-paths-run");
+    // The fp32 digest test's experiment: foundation 3 classes, 2 tasks × 2 classes, 24 stream steps.
+    nlohmann::json doc = {{"name", "fast-paths"},
+                          {"device", "cpu"},
+                          {"threads", 1},
+                          {"cache_dir", (dir.path / "cache").string()},
+                          {"data", {{"train_per_class", 96}, {"test_per_class", 40}}},
+                          {"foundation", {{"classes", 3}, {"train_per_class", 120}, {"epochs", 1}, {"batch_size", 40}}},
+                          {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
+                          {"method", {{"name", method}, {"rank", 4}, {"alpha", 4.0}}},
+                          {"train", {{"epochs", 2}, {"batch_size", 32}, {"optimizer", {{"lr", 2e-3}, {"head_lr", 5e-3}}}}},
+                          {"eval", {{"every_steps", 4}}}};
+    RunRecord record;
+    CancelToken cancel;
+    EXPECT_EQ(run_experiment(parse_experiment_config(doc), record, cancel), RunStatus::finished);
+    return record;
+}
+
+TEST(ViTFastPaths, TwoTaskRunRecordsTheSameLossesAndCounts) {
+    for (const std::string method : {"sequential-lora", "sd-lora"}) {
+        const RunRecord fast = run_two_tasks(method, ModelPaths{});
+        const RunRecord previous = run_two_tasks(method, ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused});
+        ASSERT_EQ(fast.losses.size(), previous.losses.size()) << method;
+        ASSERT_GT(fast.losses.size(), 24u) << method;
+        double worst = 0;
+        for (size_t i = 0; i < fast.losses.size(); ++i)
+            worst = std::max(worst, std::abs(fast.losses[i] - previous.losses[i]) / std::abs(previous.losses[i]));
+        EXPECT_LT(worst, 1e-5) << method;
+        EXPECT_EQ(fast.correct, previous.correct) << method;
+        std::printf("%s: %zu losses, max relative difference %.2e; %zu evaluation rows\n", method.c_str(),
+                    fast.losses.size(), worst, fast.correct.size());
     }
 }
 
