@@ -1,5 +1,7 @@
 #include "engine/model/lora_linear.h"
 #include "engine/model/init.h"
+#include "engine/model/dense_linear.h"
+#include "engine/model/model_paths.h"
 
 #include <cmath>
 
@@ -157,17 +159,42 @@ torch::Tensor LoRALinearImpl::frozen_delta() {
     return total;
 }
 
+bool folds_trainable_terms(const LoRALinearImpl& layer) {
+    const TermPath path = model_paths().terms;
+    if (path != TermPath::automatic) return path == TermPath::folded;
+    if (!torch::GradMode::is_enabled()) return true;
+    bool weight_grad = layer.weight.requires_grad();  // W's gradient is computed anyway ...
+    int64_t side_work = 0;
+    for (const auto& t : layer.terms()) {
+        if (t.trainable_factors()) side_work += t.rank() * (layer.options.in_features() + t.rows());
+        else if (t.magnitude.defined() && t.magnitude.requires_grad()) weight_grad = true;  // ... or for the magnitudes
+    }
+    return weight_grad || layer.options.out_features() * layer.options.in_features() <= kFoldWork * side_work;
+}
+
 torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
+    const int64_t out = options.out_features();
+    auto padded = [&](const LowRankTerm& t, const torch::Tensor& m, int64_t dim) {  // t's rows → all `out` rows
+        if (t.rows() == out) return m;
+        return dim == 0 ? torch::constant_pad_nd(m, {0, 0, t.row_offset, out - t.row_offset - t.rows()})
+                        : torch::constant_pad_nd(m, {t.row_offset, out - t.row_offset - t.rows()});
+    };
     torch::Tensor w = weight;
     if (torch::Tensor d = frozen_delta(); d.defined()) w = w + d;
-    torch::Tensor y = torch::nn::functional::linear(x, w, bias);
+    const bool fold = folds_trainable_terms(*this);
+    bool factored_terms = false;
+    for (const auto& t : terms_) {
+        if (!t.trainable_factors()) continue;
+        if (fold) w = w + padded(t, t.delta(), 0);  // [out, in], differentiable in A, B and the magnitude
+        else factored_terms = true;
+    }
+    torch::Tensor y = dense_linear(x, w, bias, DenseActivation::none, model_paths().dense);
+    if (!factored_terms) return y;
     for (const auto& t : terms_) {
         if (!t.trainable_factors()) continue;
         torch::Tensor coef = t.magnitude.defined() ? t.magnitude * t.scale : torch::scalar_tensor(t.scale, x.options());
         torch::Tensor z = x.matmul(t.A.t()).matmul(t.B.t()) * coef;  // [..., rows]
-        if (t.rows() != options.out_features())
-            z = torch::constant_pad_nd(z, {t.row_offset, options.out_features() - t.row_offset - t.rows()});
-        y = y + z;
+        y = y + padded(t, z, -1);
     }
     return y;
 }

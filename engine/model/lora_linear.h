@@ -14,8 +14,10 @@
 // - q/v of a fused qkv [3·dim, dim]: one term with row_offset 0 (q) or 2·dim (v), rows = dim.
 //
 // Forward cost. Terms whose A and B are both frozen are folded into the dense weight, so a training
-// step does not grow with the number of past tasks; terms with a trainable factor take the factored
-// path `((x Aᵀ) Bᵀ)` (2·N·r·(in + rows) flops). The frozen terms are cached per layer (rebuilt only
+// step does not grow with the number of past tasks; terms with a trainable factor are either folded
+// too (W + s·m·B A every forward, autograd through it) or take the factored path `((x Aᵀ) Bᵀ)`
+// (2·N·r·(in + rows) flops), whichever is cheaper (engine/model/model_paths.h); the dense product is
+// dense_linear (oneDNN on the CPU, dense_linear.h). The frozen terms are cached per layer (rebuilt only
 // when a frozen term is added, removed, changes its factors, scale or row offset, or a factor
 // becomes frozen): terms without a magnitude as one constant [out, in] delta; terms with magnitudes
 // grouped by magnitude tensor (SD-LoRA's q and v terms of one task share α_k) into a stack

@@ -1,6 +1,12 @@
 #include "engine/model/vit.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <torch/torch.h>
+
+#include "engine/model/dense_linear.h"
+#include "engine/model/model_paths.h"
 
 namespace lorica {
 
@@ -22,10 +28,20 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads_) : heads(heads_) {
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
-    const int64_t batch = x.size(0), tokens = x.size(1), dim = x.size(2);
-    // [batch, tokens, 3·dim] → [3, batch, heads, tokens, head_dim]
-    torch::Tensor qkv_out = qkv(x).reshape({batch, tokens, 3, heads, dim / heads}).permute({2, 0, 3, 1, 4});
-    torch::Tensor attended = at::scaled_dot_product_attention(qkv_out[0], qkv_out[1], qkv_out[2]);
+    const int64_t batch = x.size(0), tokens = x.size(1), dim = x.size(2), head_dim = dim / heads;
+    // [batch, tokens, 3·dim] → q, k, v [batch, heads, tokens, head_dim], views of the qkv output: the
+    // backward concatenates their gradients straight into [batch, tokens, 3·dim] (selecting from a
+    // permuted [3, batch, heads, tokens, head_dim] would zero-fill and add three full-size tensors).
+    std::vector<torch::Tensor> qkv_parts = qkv(x).split(dim, -1);
+    for (auto& part : qkv_parts) part = part.view({batch, tokens, heads, head_dim}).transpose(1, 2);
+    const torch::Tensor &q = qkv_parts[0], &k = qkv_parts[1], &v = qkv_parts[2];
+    torch::Tensor attended;  // [batch, heads, tokens, head_dim]
+    if (attention_uses_explicit_kernel(tokens, head_dim)) {
+        const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+        attended = torch::softmax(torch::matmul(q * scale, k.transpose(-2, -1)), -1).matmul(v);
+    } else {
+        attended = at::scaled_dot_product_attention(q, k, v);
+    }
     // [batch, heads, tokens, head_dim] → [batch, tokens, dim]
     return proj(attended.transpose(1, 2).reshape({batch, tokens, dim}));
 }
@@ -35,7 +51,17 @@ MlpImpl::MlpImpl(int64_t dim, int64_t hidden) {
     fc2 = register_module("fc2", LoRALinear(LoRALinearOptions(hidden, dim)));
 }
 
-torch::Tensor MlpImpl::forward(const torch::Tensor& x) { return fc2(torch::gelu(fc1(x))); }
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+    const bool needs_grad = torch::GradMode::is_enabled() &&
+                            (x.requires_grad() || fc1->weight.requires_grad() || (fc1->bias.defined() && fc1->bias.requires_grad()) ||
+                             std::any_of(fc1->terms().begin(), fc1->terms().end(), [](const LowRankTerm& t) {
+                                 return t.trainable_factors() || (t.magnitude.defined() && t.magnitude.requires_grad());
+                             }));
+    if (needs_grad || !dense_linear_uses_onednn(x, fc1->weight, model_paths().dense)) return fc2(torch::gelu(fc1(x)));
+    // No gradient: GELU fused into fc1's product (dense_linear.h), with fc1's terms merged into its weight.
+    const torch::Tensor w = fc1->terms().empty() ? fc1->weight : fc1->merged_weight();
+    return fc2(dense_linear(x, w, fc1->bias, DenseActivation::gelu, model_paths().dense));
+}
 
 BlockImpl::BlockImpl(int64_t dim, int64_t heads, double mlp_ratio) {
     norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6)));

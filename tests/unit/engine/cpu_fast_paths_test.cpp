@@ -1,0 +1,230 @@
+// The CPU fast paths of the model and the paths they replace compute the same function and gradients
+// (≤ 1e-5 relative, float32): dense_linear's oneDNN product against at::linear (with and without
+// grad, GELU fused), LoRALinear's folded trainable terms against the factored side branches, the
+// explicit attention kernel against at::scaled_dot_product_attention, and a whole default ViT step
+// with every fast path against the same model on the previous paths (ATen linear, factored terms,
+// fused attention), for sequential LoRA, SD-LoRA-like magnitudes and full fine-tuning; and a short
+// two-task experiment (foundation step included) records the same losses (≤ 1e-5 relative) and
+// the same evaluation counts on both.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "tests/support/temp_dir.h"
+#include "engine/config/experiment_config.h"
+#include "engine/model/adapter_targets.h"
+#include "engine/model/dense_linear.h"
+#include "engine/model/lora_linear.h"
+#include "engine/model/model_paths.h"
+#include "engine/model/vit.h"
+#include "engine/train/experiment_runner.h"
+#include "engine/vocabulary/event_listener.h"
+
+using namespace lorica;
+
+namespace {
+
+// Sets the process-wide paths for one scope and restores the automatic choice after it.
+struct PathsScope {
+    explicit PathsScope(ModelPaths paths) { model_paths() = paths; }
+    ~PathsScope() { model_paths() = ModelPaths{}; }
+};
+
+// max |a − b| / max(max |b|, 1e-3): relative to the reference's scale.
+double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
+    const double scale = std::max(b.abs().max().item<double>(), 1e-3);
+    return (a - b).abs().max().item<double>() / scale;
+}
+
+TEST(DenseLinear, OneDnnMatchesAtenForwardAndGradients) {
+    torch::manual_seed(0);
+    for (auto [in, out] : std::vector<std::pair<int64_t, int64_t>>{{64, 192}, {64, 64}, {64, 256}, {256, 64}, {64, 10}}) {
+        auto x = torch::randn({8, 17, in});
+        auto w = (torch::randn({out, in}) * 0.1).requires_grad_(true);
+        auto b = (torch::randn({out}) * 0.1).requires_grad_(true);
+        auto g = torch::randn({8, 17, out});
+        torch::Tensor xs[2], ws[2], bs[2], ys[2];
+        for (int i = 0; i < 2; ++i) {
+            xs[i] = x.clone().requires_grad_(true);
+            ys[i] = dense_linear(xs[i], w, b, DenseActivation::none, i == 0 ? DenseBackend::automatic : DenseBackend::aten);
+            auto grads = torch::autograd::grad({ys[i]}, {xs[i], w, b}, {g});
+            xs[i] = grads[0], ws[i] = grads[1], bs[i] = grads[2];
+        }
+        EXPECT_LT(rel_diff(ys[0], ys[1]), 1e-5) << in << "→" << out;
+        EXPECT_LT(rel_diff(xs[0], xs[1]), 1e-5) << in << "→" << out;
+        EXPECT_LT(rel_diff(ws[0], ws[1]), 1e-5) << in << "→" << out;
+        EXPECT_LT(rel_diff(bs[0], bs[1]), 1e-5) << in << "→" << out;
+        torch::NoGradGuard no_grad;  // fused GELU (erf) and no bias
+        EXPECT_LT(rel_diff(dense_linear(x, w, b, DenseActivation::gelu), torch::gelu(torch::nn::functional::linear(x, w, b))), 1e-5);
+        EXPECT_LT(rel_diff(dense_linear(x, w, {}), torch::nn::functional::linear(x, w)), 1e-5);
+    }
+    // The automatic backend is oneDNN where LibTorch has it, so the comparison above is not ATen with itself.
+    EXPECT_EQ(dense_linear_uses_onednn(torch::zeros({2, 4}), torch::zeros({3, 4}), DenseBackend::automatic), at::hasMKLDNN());
+    EXPECT_FALSE(dense_linear_uses_onednn(torch::zeros({2, 4}, torch::kFloat64), torch::zeros({3, 4}, torch::kFloat64),
+                                          DenseBackend::automatic));
+}
+
+// Output and gradients (x, W, A, B, magnitude) of a qkv-like layer with q and v terms on both term paths.
+TEST(LoRALinearTermPath, FoldedEqualsFactored) {
+    torch::manual_seed(1);
+    const int64_t in = 64, out = 192;
+    auto x0 = torch::randn({4, 17, in});
+    auto g = torch::randn({4, 17, out});
+    std::vector<torch::Tensor> results[2];
+    for (int i = 0; i < 2; ++i) {
+        torch::manual_seed(2);
+        LoRALinear layer(LoRALinearOptions(in, out));
+        PathsScope paths({DenseBackend::automatic, i == 0 ? TermPath::folded : TermPath::factored, AttentionKernel::automatic});
+        auto magnitude = torch::tensor(1.3).requires_grad_(true);
+        layer->add_term(LowRankTerm::lora(8, in, 64, 0, 0.7));
+        layer->add_term(LowRankTerm::lora(8, in, 64, 128, 0.7));
+        LowRankTerm &q = layer->terms()[0], &v = layer->terms()[1];  // after both adds: add_term may reallocate
+        {
+            torch::NoGradGuard no_grad;
+            q.B.normal_(0, 0.1);
+            v.B.normal_(0, 0.1);
+        }
+        v.magnitude = magnitude;
+        auto x = x0.clone().requires_grad_(true);
+        auto y = layer(x);
+        auto grads = torch::autograd::grad({y}, {x, layer->weight, q.A, q.B, v.A, v.B, magnitude}, {g});
+        results[i] = {y};
+        results[i].insert(results[i].end(), grads.begin(), grads.end());
+        EXPECT_EQ(folds_trainable_terms(*layer), i == 0);
+    }
+    for (size_t k = 0; k < results[0].size(); ++k) EXPECT_LT(rel_diff(results[0][k], results[1][k]), 1e-5) << "tensor " << k;
+}
+
+TEST(LoRALinearTermPath, AutomaticRule) {
+    // Tiny ViT qkv, rank 8 on q and v: folded; ViT-B/16 qkv, rank 10 on q and v: factored; no grad: folded.
+    for (auto [in, rank, expect] : std::vector<std::tuple<int64_t, int64_t, bool>>{{64, 8, true}, {768, 10, false}}) {
+        LoRALinear layer(LoRALinearOptions(in, 3 * in));
+        layer->weight.set_requires_grad(false);
+        layer->add_term(LowRankTerm::lora(rank, in, in, 0, 1.0));
+        layer->add_term(LowRankTerm::lora(rank, in, in, 2 * in, 1.0));
+        EXPECT_EQ(folds_trainable_terms(*layer), expect) << in;
+        torch::NoGradGuard no_grad;
+        EXPECT_TRUE(folds_trainable_terms(*layer));
+    }
+}
+
+TEST(AttentionKernel, ExplicitEqualsFused) {
+    torch::manual_seed(3);
+    Attention attn(64, 4);
+    auto x0 = torch::randn({6, 17, 64});
+    auto g = torch::randn({6, 17, 64});
+    std::vector<torch::Tensor> results[2];
+    for (int i = 0; i < 2; ++i) {
+        PathsScope paths({DenseBackend::automatic, TermPath::automatic, i == 0 ? AttentionKernel::explicit_ : AttentionKernel::fused});
+        auto x = x0.clone().requires_grad_(true);
+        auto y = attn(x);
+        auto grads = torch::autograd::grad({y}, {x, attn->qkv->weight, attn->proj->weight}, {g});
+        results[i] = {y, grads[0], grads[1], grads[2]};
+    }
+    for (size_t k = 0; k < results[0].size(); ++k) EXPECT_LT(rel_diff(results[0][k], results[1][k]), 1e-5) << "tensor " << k;
+    EXPECT_TRUE(attention_uses_explicit_kernel(17, 16));    // tiny ViT: 17 tokens × head_dim 16
+    EXPECT_FALSE(attention_uses_explicit_kernel(197, 64));  // ViT-B/16: 197 tokens × 64
+}
+
+enum class StepSetup { lora, magnitudes, full };
+
+// Loss and every trainable gradient of one step of the default tiny ViT, on the fast or the previous paths.
+std::vector<torch::Tensor> vit_step(StepSetup setup, bool fast_paths) {
+    torch::manual_seed(4);
+    VisionTransformer vit(ViTOptions().head_classes(10));
+    std::vector<torch::Tensor> trainable;
+    if (setup == StepSetup::full) {
+        trainable = vit->parameters();
+    } else {
+        for (auto& p : vit->parameters()) p.set_requires_grad(false);
+        auto old_magnitude = torch::tensor(0.8).requires_grad_(true);
+        auto magnitude = torch::tensor(1.1).requires_grad_(true);
+        if (setup == StepSetup::magnitudes) trainable = {old_magnitude, magnitude};
+        for (auto& site : resolve_adapter_sites(vit, {"q", "v"})) {
+            if (setup == StepSetup::magnitudes) {  // a finished direction (frozen, magnitude) as SD-LoRA leaves it
+                LowRankTerm old = LowRankTerm::lora(8, site.in, site.rows, site.row_offset, 0.5);
+                old.A = old.A.detach();
+                old.B = torch::randn_like(old.B) * 0.1;
+                old.magnitude = old_magnitude;
+                site.layer->add_term(old);
+            }
+            auto& t = site.layer->add_term(LowRankTerm::lora(8, site.in, site.rows, site.row_offset, 1.0));
+            torch::NoGradGuard no_grad;
+            t.B.normal_(0, 0.05);
+            if (setup == StepSetup::magnitudes) t.magnitude = magnitude;
+            trainable.insert(trainable.end(), {t.A, t.B});
+        }
+    }
+    vit->head->weight.set_requires_grad(true);
+    if (setup != StepSetup::full) trainable.push_back(vit->head->weight);
+    PathsScope paths(fast_paths ? ModelPaths{}
+                                : ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused});
+    torch::manual_seed(5);
+    auto x = torch::randn({16, 1, 28, 28});
+    auto y = torch::randint(0, 10, {16});
+    auto loss = torch::nn::functional::cross_entropy(vit->forward(x), y);
+    std::vector<torch::Tensor> out{loss.detach()};
+    for (auto& gr : torch::autograd::grad({loss}, trainable)) out.push_back(gr);
+    torch::NoGradGuard no_grad;  // and the evaluation forward
+    out.push_back(vit->forward(x));
+    return out;
+}
+
+TEST(ViTFastPaths, StepEqualsPreviousPaths) {
+    for (StepSetup setup : {StepSetup::lora, StepSetup::magnitudes, StepSetup::full}) {
+        auto fast = vit_step(setup, true), previous = vit_step(setup, false);
+        ASSERT_EQ(fast.size(), previous.size());
+        EXPECT_LT(std::abs(fast[0].item<double>() - previous[0].item<double>()), 1e-5);
+        for (size_t k = 1; k < fast.size(); ++k)
+            EXPECT_LT(rel_diff(fast[k], previous[k]), 1e-5) << "setup " << static_cast<int>(setup) << " tensor " << k;
+    }
+}
+
+// Every step's loss and every evaluation row of a run (foundation losses first).
+struct RunRecord final : public EventListener {
+    void on_event(const Event& event) override {
+        if (const auto* f = std::get_if<FoundationProgress>(&event)) losses.push_back(f->loss);
+        if (const auto* m = std::get_if<StepMetrics>(&event)) losses.push_back(m->loss);
+        if (const auto* e = std::get_if<EvaluationDone>(&event))
+            for (const auto& r : e->rows) correct.push_back(r.correct);
+    }
+    std::vector<double> losses;
+    std::vector<int64_t> correct;
+};
+
+RunRecord run_two_tasks(const std::string& method, const ModelPaths& paths) {
+    PathsScope scope(paths);
+    lorica::testing::TempDir dir("fast-paths-run");
+    // The fp32 digest test's experiment: foundation 3 classes, 2 tasks × 2 classes, 24 stream steps.
+    nlohmann::json doc = {{"name", "fast-paths"},
+                          {"device", "cpu"},
+                          {"threads", 1},
+                          {"cache_dir", (dir.path / "cache").string()},
+                          {"data", {{"train_per_class", 96}, {"test_per_class", 40}}},
+                          {"foundation", {{"classes", 3}, {"train_per_class", 120}, {"epochs", 1}, {"batch_size", 40}}},
+                          {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
+                          {"method", {{"name", method}, {"rank", 4}, {"alpha", 4.0}}},
+                          {"train", {{"epochs", 2}, {"batch_size", 32}, {"optimizer", {{"lr", 2e-3}, {"head_lr", 5e-3}}}}},
+                          {"eval", {{"every_steps", 4}}}};
+    RunRecord record;
+    CancelToken cancel;
+    EXPECT_EQ(run_experiment(parse_experiment_config(doc), record, cancel), RunStatus::finished);
+    return record;
+}
+
+TEST(ViTFastPaths, TwoTaskRunRecordsTheSameLossesAndCounts) {
+    for (const std::string method : {"sequential-lora", "sd-lora"}) {
+        const RunRecord fast = run_two_tasks(method, ModelPaths{});
+        const RunRecord previous = run_two_tasks(method, ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused});
+        ASSERT_EQ(fast.losses.size(), previous.losses.size()) << method;
+        ASSERT_GT(fast.losses.size(), 24u) << method;
+        double worst = 0;
+        for (size_t i = 0; i < fast.losses.size(); ++i)
+            worst = std::max(worst, std::abs(fast.losses[i] - previous.losses[i]) / std::abs(previous.losses[i]));
+        EXPECT_LT(worst, 1e-5) << method;
+        EXPECT_EQ(fast.correct, previous.correct) << method;
+        std::printf("%s: %zu losses, max relative difference %.2e; %zu evaluation rows\n", method.c_str(),
+                    fast.losses.size(), worst, fast.correct.size());
+    }
+}
+
+}  // namespace
