@@ -14,6 +14,9 @@
 #include <QFontDatabase>
 #include <QFrame>
 #include <QHBoxLayout>
+#include <QPainter>
+#include <QScopeGuard>
+#include <QPixmap>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QStackedWidget>
@@ -315,7 +318,6 @@ void ConfigEditor::build_pages() {
         case SetupStep::stream: {
             extra_layout->addWidget(new QLabel(tr("Resulting tasks (seed of the first run):"), extra));
             tasks_ = new QListWidget(extra);
-            tasks_->setMaximumHeight(140);
             tasks_->setToolTip(tr("Classes of each task (data-set labels and names) and its domain transform"));
             extra_layout->addWidget(tasks_);
             preview_view_ = new SetupPreviewView(extra);
@@ -692,6 +694,11 @@ void ConfigEditor::set_field_text(const QString& name, const QString& text) {
 void ConfigEditor::update_task_list() {
     if (!tasks_) return;
     tasks_->clear();
+    // As tall as its lines (at most 12), so the preview below starts right after it.
+    const auto fit = qScopeGuard([this] {
+        const int rows = std::clamp(tasks_->count(), 1, 12);
+        tasks_->setFixedHeight(rows * tasks_->fontMetrics().lineSpacing() + 2 * tasks_->frameWidth() + 6);
+    });
     if (!valid()) {
         tasks_->addItem(tr("(fix the config to see the tasks)"));
         return;
@@ -939,7 +946,6 @@ void ConfigEditor::request_weights_check() {
                 for (const auto& note : check.notes) status += QStringLiteral("\n• ") + QString::fromStdString(note);
             } else {
                 status = tr("✖ does not load into the configured backbone: %1").arg(QString::fromStdString(check.error));
-                if (!check.implied.empty()) status += tr("\n(the file looks like %1)").arg(QString::fromStdString(check.implied));
             }
             const bool ok = error.isEmpty() && check.loads;
             weights_status_->setText(status);
@@ -953,7 +959,7 @@ void ConfigEditor::request_weights_check() {
 QString ConfigEditor::weights_status_text() const { return weights_status_ ? weights_status_->text() : QString(); }
 
 QString ConfigEditor::weights_summary_text() const {
-    return weights_summary_ && weights_summary_->isVisibleTo(this) ? weights_summary_->toPlainText() : QString();
+    return weights_summary_ && !weights_summary_->isHidden() ? weights_summary_->toPlainText() : QString();
 }
 
 void ConfigEditor::request_estimate() {
@@ -1026,7 +1032,7 @@ void ConfigEditor::show_estimate(const TrainingEstimate& e) {
                         .arg(duration_text(e.estimated_seconds));
         parts << time;
     }
-    summary_->setText(parts.join(QStringLiteral(" · ")));
+    summary_->setText(parts.join(QStringLiteral("\n")));
 }
 
 QString ConfigEditor::summary_text() const { return summary_ ? summary_->text() : QString(); }
@@ -1049,7 +1055,17 @@ QStringList ConfigEditor::save_step_screenshots(const QString& dir, int wait_ms)
         QApplication::processEvents();
         const QString name = info.title.toLower().replace(QLatin1Char(' '), QLatin1Char('_'));
         const QString path = QDir(dir).filePath(QStringLiteral("setup_%1_%2.png").arg(static_cast<int>(info.step) + 1).arg(name));
-        if (grab().save(path)) files << path;
+        // The status line, the step list and the whole page (not only the part the scroll area shows).
+        auto* scroll = static_cast<QScrollArea*>(step_page(info.step));
+        const QPixmap status = status_->grab(), steps = steps_->grab(), page = scroll->widget()->grab();
+        QPixmap shot(std::max(status.width(), steps.width() + 6 + page.width()), status.height() + 4 + std::max(steps.height(), page.height()));
+        shot.fill(palette().color(QPalette::Window));
+        QPainter painter(&shot);
+        painter.drawPixmap(0, 0, status);
+        painter.drawPixmap(0, status.height() + 4, steps);
+        painter.drawPixmap(steps.width() + 6, status.height() + 4, page);
+        painter.end();
+        if (shot.save(path)) files << path;
     }
     set_current_step(before);
     return files;
