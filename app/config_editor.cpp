@@ -72,6 +72,7 @@ Choices choices_of(const std::string& path) {
     if (path == "backbone.preset")
         return {{"tiny", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224"}, false};
     if (path == "train.loss") return {{"current-task", "all-seen"}, false};
+    if (path == "train.precision") return {{"fp32", "bf16", "fp16"}, false};
     if (ends_with("optimizer.name")) return {{"adamw", "adam", "sgd"}, false};
     if (ends_with("schedule.name")) return {{"constant", "cosine"}, false};
     if (path == "method.name") {
@@ -303,7 +304,7 @@ void ConfigEditor::build_pages() {
             fields_[path].in_more = true;
             p.more.push_back(path);
         }
-        p.more_button->setText(tr("More (%1 fields)").arg(p.more.size()));
+        p.more_button->setText(p.more.size() == 1 ? tr("More (1 field)") : tr("More (%1 fields)").arg(p.more.size()));
         p.more_button->setVisible(!p.more.empty());
 
         switch (step) {
@@ -977,8 +978,10 @@ void ConfigEditor::request_estimate() {
     summary_->setText(tr("measuring a few training steps of the configured model…"));
     const ExperimentConfig cfg = config_;
     const std::atomic<bool>* stop = estimates_->stop_flag();
+    // Three measured steps; one for the ViT-S/B sizes, whose CPU steps take seconds each.
+    const int steps = cfg.backbone.dim >= 384 ? 1 : 3;
     estimates_->submit<TrainingEstimate>(
-        SetupWorker::Lane::estimate, [cfg, stop] { return estimate_training(cfg, 3, stop); },
+        SetupWorker::Lane::estimate, [cfg, stop, steps] { return estimate_training(cfg, steps, stop); },
         [this](TrainingEstimate estimate, const QString& error) {
             estimate_busy_ = false;
             if (!error.isEmpty()) {

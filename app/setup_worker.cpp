@@ -12,6 +12,7 @@ SetupWorker::SetupWorker(QObject* parent) : QObject(parent) {
 
 SetupWorker::~SetupWorker() {
     // Queued jobs see themselves stale and return at once; the one running finishes.
+    stop_ = true;  // a long job that reads it (the training estimate) ends early
     for (auto& latest : latest_) latest += 1000000;
     thread_.quit();
     thread_.wait();
