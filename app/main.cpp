@@ -4,6 +4,9 @@
 //   lorica --run-preset NAME [--set key=value]... [--screenshots DIR]
 //       starts preset NAME at once; with --screenshots, saves a PNG of the main window and of every
 //       view into DIR when the experiment ends, then quits (scripts/screenshots.sh).
+//   lorica [--run-preset NAME [--set key=value]...] --setup-screenshots DIR
+//       loads the preset (default: the default experiment) into the set-up panel without starting
+//       it, saves a PNG of every set-up step into DIR (setup_<n>_<step>.png), then quits.
 //   lorica --version      Lorica and LibTorch versions, whether CUDA is usable (needs no display)
 // LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
 
@@ -60,7 +63,10 @@ int main(int argc, char** argv) {
     QCommandLineOption screenshots(QStringLiteral("screenshots"),
                                    QStringLiteral("save a PNG of every view into DIR when the run ends, then quit"),
                                    QStringLiteral("DIR"));
-    parser.addOptions({version, db, run_preset, set, screenshots});
+    QCommandLineOption setup_screenshots(QStringLiteral("setup-screenshots"),
+                                         QStringLiteral("save a PNG of every set-up step into DIR, then quit (no run)"),
+                                         QStringLiteral("DIR"));
+    parser.addOptions({version, db, run_preset, set, screenshots, setup_screenshots});
     parser.process(app);
 
     lorica::log::setup(false, lorica::default_data_dir() + "/lorica.log");
@@ -68,6 +74,22 @@ int main(int argc, char** argv) {
     if (parser.isSet(db) && !window.open_database(parser.value(db))) return 2;
     window.show();
 
+    if (parser.isSet(setup_screenshots)) {
+        std::vector<std::string> overrides;
+        for (const QString& s : parser.values(set)) overrides.push_back(s.toStdString());
+        try {
+            window.editor()->set_document(lorica::assemble_config_document(
+                {}, parser.isSet(run_preset) ? parser.value(run_preset).toStdString() : std::string("default"), overrides));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "error: %s\n", e.what());
+            return 2;
+        }
+        window.set_confirm_close(false);
+        const QStringList files = window.editor()->save_step_screenshots(parser.value(setup_screenshots));
+        std::printf("%lld set-up screenshots in %s\n", static_cast<long long>(files.size()),
+                    parser.value(setup_screenshots).toStdString().c_str());
+        return files.size() == lorica::app::kSetupSteps ? 0 : 1;
+    }
     if (parser.isSet(run_preset)) {
         std::vector<std::string> overrides;
         for (const QString& s : parser.values(set)) overrides.push_back(s.toStdString());

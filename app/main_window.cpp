@@ -65,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addPermanentWidget(progress_);
 
     connect(editor_, &ConfigEditor::validity_changed, this, &MainWindow::update_actions);
+    connect(editor_, &ConfigEditor::start_requested, this, [this] { start_run(); });
     connect(editor_, &ConfigEditor::edited, this,
             [this] { set_settings_config_json(QString::fromStdString(editor_->document().dump())); });
     connect(session_, &EngineSession::progress_changed, this, [this](const Progress& p) {
@@ -232,7 +233,7 @@ QDockWidget* MainWindow::add_dock(const QString& id, const QString& title, QWidg
 
 void MainWindow::build_docks() {
     setCentralWidget(nullptr);
-    QDockWidget* setup = add_dock("experiment", tr("Experiment"), editor_, Qt::LeftDockWidgetArea);
+    QDockWidget* setup = add_dock("experiment", tr("Set-up"), editor_, Qt::LeftDockWidgetArea);
     QDockWidget* runs = add_dock("runs", tr("Runs"), browser_, Qt::LeftDockWidgetArea);
     tabifyDockWidget(setup, runs);
     setup->raise();
@@ -320,6 +321,7 @@ bool MainWindow::start_run() {
         return false;
     }
     if (!store_ && !open_database(settings_database_path())) return false;
+    editor_->stop_lookups();  // the set-up's look-ups build models from the generator the run seeds
     try {
         session_->start(editor_->config(), store_);
     } catch (const std::exception& e) {
@@ -340,6 +342,7 @@ bool MainWindow::resume_run(qint64 run_id) {
         return false;
     }
     if (!store_) return false;
+    editor_->stop_lookups();
     try {
         session_->start_resume(run_id, store_);
     } catch (const std::exception& e) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Screenshots of the desktop workbench: launches the real app under Xvfb, runs an experiment from a
-# preset, and saves a PNG of the main window and of every view when it ends.
+# Screenshots of the desktop workbench: launches the real app under Xvfb, first to save a PNG of every
+# step of the guided set-up (setup_<n>_<step>.png: data set, stream with its task preview, backbone,
+# method, training, summary with the measured step time) for the preset, then to run an experiment from
+# the preset and save a PNG of the main window and of every view when it ends.
 #
 #   scripts/screenshots.sh [OUT_DIR] [PRESET] [key=value]...
 #       OUT_DIR  default: build/screenshots        PRESET  default: default (the default experiment)
@@ -28,6 +30,9 @@ for kv in "$@"; do sets+=(--set "$kv"); done
 # A private settings/data home, so the user's own window layout and database are left alone.
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
+XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" QT_QPA_PLATFORM=xcb \
+  xvfb-run -a -s "-screen 0 1600x1000x24" \
+  "$bin" --db "$db" --run-preset "$preset" "${sets[@]}" --setup-screenshots "$out"
 XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" QT_QPA_PLATFORM=xcb \
   xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$bin" --db "$db" --run-preset "$preset" "${sets[@]}" --screenshots "$out"
