@@ -168,16 +168,24 @@ void MainWindow::build_actions() {
                 QMessageBox::warning(this, tr("Preset"), QString::fromUtf8(e.what()));
             }
         });
-        // Its one-line description (what `lorica-cli presets` prints), on hover and in the status bar.
-        QString description;
-        try {
-            description = QString::fromStdString(preset_description(name));
-        } catch (const std::exception&) {
-        }
-        action->setToolTip(description.isEmpty() ? preset : description);
-        action->setStatusTip(description);
+        action->setData(preset);
     }
+    // Each preset's one-line description (what `lorica-cli presets` prints) as tooltip and status
+    // tip, read when the menu first opens (not at start-up: one file per preset).
     presets_menu_->setToolTipsVisible(true);
+    connect(presets_menu_, &QMenu::aboutToShow, this, [this] {
+        if (presets_described_) return;
+        presets_described_ = true;
+        for (QAction* action : presets_menu_->actions()) {
+            QString description;
+            try {
+                description = QString::fromStdString(preset_description(action->data().toString().toStdString()));
+            } catch (const std::exception&) {
+            }
+            action->setToolTip(description.isEmpty() ? action->data().toString() : description);
+            action->setStatusTip(description);
+        }
+    });
     experiment->addSeparator();
     start_ = experiment->addAction(tr("&Start"), this, [this] { start_run(); });
     start_->setShortcut(QKeySequence(tr("Ctrl+R")));

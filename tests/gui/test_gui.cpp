@@ -786,6 +786,7 @@ private Q_SLOTS:
         for (QMenu* menu : window.findChildren<QMenu*>())
             if (menu->title() == QObject::tr("&Presets")) presets = menu;
         QVERIFY(presets);
+        Q_EMIT presets->aboutToShow();  // as when the menu opens
         int described = 0;
         for (QAction* action : presets->actions()) {
             const std::string description = preset_description(action->text().toStdString());
