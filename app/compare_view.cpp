@@ -52,6 +52,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     loss_->set_empty_message(tr("Select two or more runs in the run browser and press Compare"));
     acc_ = new PlotWidget(tr("Accuracy after each task, Acc(t) (class-IL)"), tr("after task"), tr("accuracy (%)"), curves);
     acc_->set_integer_x_ticks();
+    acc_->set_empty_message(tr("Select two or more runs in the run browser and press Compare"));
     acc_->set_y_range(0, 100);
     curves->addWidget(loss_);
     curves->addWidget(acc_);

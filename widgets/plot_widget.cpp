@@ -29,7 +29,12 @@ QColor series_color(int i) {
                                     QColor(0x76, 0xb7, 0xb2), QColor(0x59, 0xa1, 0x4f), QColor(0xed, 0xc9, 0x48),
                                     QColor(0xb0, 0x7a, 0xa1), QColor(0xff, 0x9d, 0xa7), QColor(0x9c, 0x75, 0x5f),
                                     QColor(0xba, 0xb0, 0xac)};
-    return colors[((i % 10) + 10) % 10];
+    const int k = i < 0 ? 0 : i / 10;
+    const QColor base = colors[((i % 10) + 10) % 10];
+    // Past ten series (the default experiment has 11 rank variants) the palette repeats darker, then
+    // lighter, so no two series of one chart share a colour.
+    if (k == 0) return base;
+    return k % 2 == 1 ? base.darker(100 + 45 * ((k + 1) / 2)) : base.lighter(100 + 30 * (k / 2));
 }
 
 namespace {
@@ -284,6 +289,7 @@ void PlotWidget::set_y_range(double lower, double upper) {
     fixed_y_ = true;
     y_lower_ = lower;
     y_upper_ = upper;
+    plot_->yAxis->setRange(lower, upper);  // the empty chart shows it too
 }
 
 void PlotWidget::set_integer_x_ticks() {

@@ -114,7 +114,8 @@ private:
     int markers_ = 0;
 };
 
-// A qualitative colour for series i, readable on light and dark backgrounds.
+// A qualitative colour for series i, readable on light and dark backgrounds; distinct for i < 40
+// (Tableau 10, then darker, then lighter).
 QColor series_color(int i);
 
 }  // namespace lorica::widgets

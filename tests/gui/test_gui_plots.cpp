@@ -176,6 +176,13 @@ private Q_SLOTS:
         }
     }
 
+    void series_colors_stay_distinct_past_ten() {
+        // The default experiment has 11 rank variants: one colour each (its colour in every view).
+        QSet<QRgb> colors;
+        for (int i = 0; i < 40; ++i) colors.insert(widgets::series_color(i).rgb());
+        QCOMPARE(colors.size(), 40);
+    }
+
     void live_loss_curve_grows_by_appends_and_matches_a_full_draw() {
         QWidget window;
         RunViews views(&window);
