@@ -1,6 +1,7 @@
 #include "app/compare_view.h"
 
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QTabWidget>
@@ -15,6 +16,31 @@ namespace lorica::app {
 
 using widgets::PlotWidget;
 
+namespace {
+
+// `content` above a one-line caption saying what the tab shows and how it was computed (as the run
+// views' panels do).
+QWidget* captioned(QWidget* content, const QString& caption, QWidget* parent) {
+    auto* panel = new QWidget(parent);
+    auto* layout = new QVBoxLayout(panel);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    content->setParent(panel);
+    layout->addWidget(content, 1);
+    auto* label = new QLabel(caption, panel);
+    label->setWordWrap(true);
+    label->setObjectName(QStringLiteral("caption"));
+    label->setForegroundRole(QPalette::PlaceholderText);
+    QFont small = label->font();
+    small.setPointSizeF(small.pointSizeF() * 0.9);
+    label->setFont(small);
+    label->setContentsMargins(6, 0, 6, 2);
+    layout->addWidget(label);
+    return panel;
+}
+
+}  // namespace
+
 CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -26,23 +52,41 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     loss_->set_empty_message(tr("Select two or more runs in the run browser and press Compare"));
     acc_ = new PlotWidget(tr("Accuracy after each task, Acc(t) (class-IL)"), tr("after task"), tr("accuracy (%)"), curves);
     acc_->set_integer_x_ticks();
+    acc_->set_empty_message(tr("Select two or more runs in the run browser and press Compare"));
     acc_->set_y_range(0, 100);
     curves->addWidget(loss_);
     curves->addWidget(acc_);
-    tabs->addTab(curves, tr("Curves"));
+    tabs->addTab(captioned(curves,
+                           tr("Loss of each training batch per optimizer step, one line per run (long curves: each "
+                              "pixel column's min and max); Acc(t): mean class-IL accuracy over the tasks seen, after "
+                              "each task t."),
+                           tabs),
+                 tr("Curves"));
 
     auto* scroll = new QScrollArea(tabs);
     scroll->setWidgetResizable(true);
     auto* matrices = new QWidget(scroll);
     matrix_row_ = new QHBoxLayout(matrices);
     scroll->setWidget(matrices);
-    tabs->addTab(scroll, tr("Matrices"));
+    tabs->addTab(captioned(scroll,
+                           tr("Each run's R[i][j]: accuracy on task j after training task i; switch head mode and "
+                              "accuracy/forgetting above each matrix."),
+                           tabs),
+                 tr("Matrices"));
 
     metrics_ = new widgets::MetricsTable(tabs);
-    tabs->addTab(metrics_, tr("Metrics"));
+    tabs->addTab(captioned(metrics_,
+                           tr("Acc, AAA, BWT, FWT and forgetting of each run, computed from its class-IL accuracy "
+                              "matrix (hover a row for its formula); one column per run."),
+                           tabs),
+                 tr("Metrics"));
 
     interpolation_ = new InterpolationView(tabs);
-    tabs->addTab(interpolation_, tr("Interpolation"));
+    tabs->addTab(captioned(interpolation_,
+                           tr("Accuracy on tasks 0 and 1 along W(λ) = (1 − λ) W₀ + λ W₁ between the merged weights "
+                              "after tasks 0 and 1, for each run that recorded it (SD-LoRA next to LoRA)."),
+                           tabs),
+                 tr("Interpolation"));
 }
 
 void CompareView::show_runs(std::vector<RunData> runs) {

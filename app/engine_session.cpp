@@ -85,7 +85,7 @@ void EngineSession::start_resume(qint64 run_id, std::shared_ptr<RunStore> store)
     watchdog_.start();
 }
 
-void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunStore> store) {
+void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunStore> store, PresetNotes notes) {
     if (running_) throw std::logic_error("an experiment is already running");
     finish_job();
     config_ = config;
@@ -99,7 +99,7 @@ void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunSto
     fanout->add(store_listener_);  // first: the store has the rows before the GUI hears of them
     fanout->add(bridge_);
     running_ = true;
-    job_ = std::make_unique<TrainingJob>(config, fanout);
+    job_ = std::make_unique<TrainingJob>(config, fanout, std::move(notes));
     watchdog_.start();
 }
 

@@ -19,6 +19,7 @@
 
 #include "app/run_data.h"
 #include "engine/config/experiment_config.h"
+#include "engine/config/preset_notes.h"
 
 namespace lorica {
 class RunStore;
@@ -52,7 +53,9 @@ public:
     // Starts `config`, writing into `store`. Throws (ConfigError, ...) when it cannot start; a session
     // runs one experiment at a time (std::logic_error while one runs). The input checks that read
     // files (data, weights) run on the job's thread: bad input there is reported by cannot_start.
-    void start(const ExperimentConfig& config, std::shared_ptr<RunStore> store);
+    // `notes`: those of the document `config` came from (a preset's "requires": its problems then say
+    // what is expected there, as on the CLI).
+    void start(const ExperimentConfig& config, std::shared_ptr<RunStore> store, PresetNotes notes = {});
     // Continues stored run `run_id` of `store` from its last task checkpoint (engine/train/run_resume.h),
     // into the same run record. Everything that reads the database or checkpoint files runs on the
     // job's thread; a run that cannot be resumed is reported by cannot_start (naming the run and the

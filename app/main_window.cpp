@@ -25,6 +25,7 @@
 #include "app/run_views.h"
 #include "app/shard_merge_worker.h"
 #include "app/store_worker.h"
+#include "engine/config/preset_notes.h"
 #include "engine/config/presets.h"
 #include "engine/store/run_store.h"
 
@@ -160,7 +161,7 @@ void MainWindow::build_actions() {
     presets_menu_ = experiment->addMenu(tr("&Presets"));
     for (const std::string& name : list_presets()) {
         const QString preset = QString::fromStdString(name);
-        presets_menu_->addAction(preset, this, [this, preset] {
+        QAction* action = presets_menu_->addAction(preset, this, [this, preset] {
             try {
                 editor_->load_preset(preset);
                 set_settings_config_json(QString::fromStdString(editor_->document().dump()));
@@ -168,7 +169,24 @@ void MainWindow::build_actions() {
                 QMessageBox::warning(this, tr("Preset"), QString::fromUtf8(e.what()));
             }
         });
+        action->setData(preset);
     }
+    // Each preset's one-line description (what `lorica-cli presets` prints) as tooltip and status
+    // tip, read when the menu first opens (not at start-up: one file per preset).
+    presets_menu_->setToolTipsVisible(true);
+    connect(presets_menu_, &QMenu::aboutToShow, this, [this] {
+        if (presets_described_) return;
+        presets_described_ = true;
+        for (QAction* action : presets_menu_->actions()) {
+            QString description;
+            try {
+                description = QString::fromStdString(preset_description(action->data().toString().toStdString()));
+            } catch (const std::exception&) {
+            }
+            action->setToolTip(description.isEmpty() ? action->data().toString() : description);
+            action->setStatusTip(description);
+        }
+    });
     experiment->addSeparator();
     start_ = experiment->addAction(tr("&Start"), this, [this] { start_run(); });
     start_->setShortcut(QKeySequence(tr("Ctrl+R")));
@@ -323,7 +341,14 @@ bool MainWindow::start_run() {
     if (!store_ && !open_database(settings_database_path())) return false;
     editor_->stop_lookups();  // the set-up's look-ups build models from the generator the run seeds
     try {
-        session_->start(editor_->config(), store_);
+        // The document's preset notes (a preset's "requires"): preflight then names what belongs in
+        // a missing path, as the CLI does. Malformed notes are the editor's config problem, not ours.
+        PresetNotes notes;
+        try {
+            notes = read_preset_notes(editor_->document());
+        } catch (const std::exception&) {
+        }
+        session_->start(editor_->config(), store_, std::move(notes));
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Cannot start"), QString::fromUtf8(e.what()));
         return false;
@@ -374,7 +399,12 @@ void MainWindow::open_run(qint64 run_id) {
             redraw();
             statusBar()->showMessage(
                 tr("showing run %1 (%2 run(s) of its experiment)").arg(run_id).arg(shown_.runs.size()), 5000);
-            Q_EMIT run_shown(run_id, true);
+            // The views on screen draw one per turn: the run is shown when the last one is.
+            if (views_->drawing_visible())
+                connect(views_, &RunViews::visible_drawn, this, [this, run_id] { Q_EMIT run_shown(run_id, true); },
+                        Qt::SingleShotConnection);
+            else
+                Q_EMIT run_shown(run_id, true);
         });
 }
 
@@ -409,7 +439,10 @@ void MainWindow::compare_runs(const QList<qint64>& run_ids) {
 
 void MainWindow::redraw() {
     ++redraws_;
-    views_->show(showing_live_ ? session_->data() : shown_);
+    if (showing_live_)
+        views_->show_grown(session_->data());  // the live run only gained points: its loss curve appends
+    else
+        views_->show(shown_);
 }
 
 void MainWindow::update_actions() {

@@ -120,6 +120,7 @@ private:
     QAction* resume_ = nullptr;  // Experiment → Resume selected run
     QMenu* view_menu_ = nullptr;
     QMenu* presets_menu_ = nullptr;
+    bool presets_described_ = false;  // the Presets actions carry their descriptions (first opening)
     QList<QDockWidget*> docks_;
     QTimer redraw_timer_;
     ExperimentData shown_;  // a reopened experiment (when not showing the live one)

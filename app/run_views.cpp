@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <nlohmann/json.hpp>
 #include <QLabel>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "engine/vocabulary/analysis_keys.h"
@@ -399,7 +400,7 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     views_ = {
         {ViewId::loss, tr("Loss"), loss_,
          tr("Cross-entropy of each training batch, per optimizer step; with several seeds the mean ± std band "
-            "(one per variant). Dashed lines: task boundaries.")},
+            "(one per variant). Dashed lines: task boundaries. Long curves: each pixel column's min and max.")},
         {ViewId::accuracy, tr("Accuracy"), accuracy_,
          tr("Class-IL accuracy on each task's test split at every task end (and every eval.every_steps steps); "
             "the foundation task dashed. With variants: the average over the tasks seen so far.")},
@@ -448,13 +449,45 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     for (auto& v : views_) v.widget->setObjectName(QStringLiteral("view_") + view_name(v.id));
 }
 
+void RunViews::show_grown(const ExperimentData& data) {
+    grown_ = data_ == &data;
+    show_data(data);
+}
+
 void RunViews::show(const ExperimentData& data) {
+    grown_ = false;
+    loss_drawn_ = {};  // other data: the loss view is redrawn, not appended to
+    show_data(data);
+}
+
+void RunViews::show_data(const ExperimentData& data) {
     data_ = &data;
     for (const View& v : views_) dirty_.insert(v.id);
-    // Visible views draw now; a drawing that fills two views (SD-LoRA's magnitudes and residual)
-    // clears both, so each is drawn once.
-    for (const View& v : views_)
-        if (v.widget->isVisible() && dirty_.count(v.id)) draw(v.id);
+    // Visible views draw one per turn (a drawing that fills two views, SD-LoRA's magnitudes and
+    // residual, clears both, so each is drawn once).
+    draw_visible_step();
+}
+
+void RunViews::draw_visible_step() {
+    auto next = [this] {
+        return std::find_if(views_.begin(), views_.end(),
+                            [this](const View& v) { return v.widget->isVisible() && dirty_.count(v.id); });
+    };
+    if (auto it = next(); it != views_.end()) draw(it->id);
+    if (next() == views_.end()) {
+        step_queued_ = false;
+        Q_EMIT visible_drawn();
+        return;
+    }
+    if (step_queued_) return;  // the queued step draws the next one
+    // Grown live data grows the chart that changed; a reopened experiment's views are all redrawn: a
+    // turn each, the replot of this one (queued by its finish) before the next one's drawing.
+    step_queued_ = true;
+    QTimer::singleShot(1, this, [this] {
+        if (!step_queued_) return;  // draw_pending drew them
+        step_queued_ = false;
+        draw_visible_step();
+    });
 }
 
 void RunViews::view_shown(ViewId id) {
@@ -465,6 +498,10 @@ void RunViews::draw_pending() {
     if (!data_) return;
     const std::set<ViewId> pending = dirty_;
     for (ViewId id : pending) draw(id);
+    if (step_queued_) {
+        step_queued_ = false;
+        Q_EMIT visible_drawn();
+    }
 }
 
 void RunViews::draw(ViewId id) {
@@ -479,10 +516,12 @@ void RunViews::draw(ViewId id) {
     const bool by_variant = variants.size() > 1;
     switch (id) {
         case ViewId::loss:
+            if (grown_ && append_loss(runs, by_variant)) break;
             if (by_variant)
                 draw_loss_by_variant(loss_, variants);
             else
                 draw_loss(loss_, runs, seeds);
+            remember_loss(runs, by_variant);
             break;
         case ViewId::accuracy:
             if (by_variant) {
@@ -521,6 +560,38 @@ void RunViews::draw(ViewId id) {
         case ViewId::lori: lori_->show_run(runs.empty() ? nullptr : runs.front()); break;
         case ViewId::foundation_classes: draw_foundation_classes(runs); break;
     }
+}
+
+void RunViews::remember_loss(const std::vector<const RunData*>& runs, bool by_variant) {
+    loss_drawn_ = {};
+    if (by_variant || runs.size() != 1 || loss_->series_count() != 1) return;
+    const RunData& run = *runs.front();
+    loss_drawn_ = {true, run.record.seed, run.record.method, run.steps.size(),
+                   run.steps.empty() ? -1 : run.steps.back().task};
+}
+
+bool RunViews::append_loss(const std::vector<const RunData*>& runs, bool by_variant) {
+    if (!loss_drawn_.appendable || by_variant || runs.size() != 1 || loss_->series_count() != 1) return false;
+    const RunData& run = *runs.front();
+    if (run.record.seed != loss_drawn_.seed || run.record.method != loss_drawn_.method ||
+        run.steps.size() < loss_drawn_.steps)
+        return false;
+    QVector<double> x, y;
+    x.reserve(static_cast<qsizetype>(run.steps.size() - loss_drawn_.steps));
+    y.reserve(x.capacity());
+    for (std::size_t i = loss_drawn_.steps; i < run.steps.size(); ++i) {
+        const StepMetrics& s = run.steps[i];
+        if (s.task != loss_drawn_.last_task) {
+            loss_drawn_.last_task = s.task;
+            loss_->add_vertical_marker(static_cast<double>(s.step) - 0.5, QStringLiteral(" t%1").arg(s.task));
+        }
+        x.push_back(static_cast<double>(s.step));
+        y.push_back(s.loss);
+    }
+    loss_drawn_.steps = run.steps.size();
+    if (!x.isEmpty()) loss_->append_to_line(0, x, y);
+    loss_->finish();
+    return true;
 }
 
 void RunViews::draw_metrics_by_variant(const std::vector<VariantRuns>& variants) {

@@ -65,13 +65,27 @@ public:
     explicit RunViews(QWidget* parent_widget);
 
     // Shows `data` (which must outlive the views or be replaced by another show call): draws the
-    // views on screen now; hidden ones (tabs behind others, closed docks) are drawn when they appear
-    // (view_shown) or on draw_pending, so a redraw costs only what is visible.
+    // views on screen — the first now, each further one in a later event-loop turn (after the
+    // previous one's replot), so no single turn draws them all; visible_drawn when the last is
+    // drawn. Hidden ones (tabs behind others, closed docks) are drawn when they appear (view_shown)
+    // or on draw_pending, so a redraw costs only what is visible.
     void show(const ExperimentData& data);
+    // `data` is the experiment shown before (the same object), grown by live events: a view whose
+    // series only gained points appends them (the loss curve of a single run: its new steps and task
+    // boundaries, QCPGraph::addData), the others redraw as in show.
+    void show_grown(const ExperimentData& data);
     // A view became visible: draws it if it missed updates.
     void view_shown(ViewId id);
     // Draws every view that missed updates (before exporting or grabbing all of them).
     void draw_pending();
+    // True while visible views of the last show wait for their turn.
+    bool drawing_visible() const { return step_queued_; }
+
+Q_SIGNALS:
+    // Every view on screen shows the data of the last show / show_grown.
+    void visible_drawn();
+
+public:
 
     // The views, for docks (their object names are stable: the window state refers to them).
     struct View {
@@ -96,6 +110,14 @@ public:
 
 private:
     void draw(ViewId id);
+    // Draws the first visible view that missed the last show; queues the next one (1 ms timer: the
+    // replot this draw queued runs first, in its own turn) or emits visible_drawn.
+    void draw_visible_step();
+    void show_data(const ExperimentData& data);
+    // The loss view of one run, drawn as one line: appends its steps past those drawn; false when the
+    // view must be redrawn instead.
+    bool append_loss(const std::vector<const RunData*>& runs, bool by_variant);
+    void remember_loss(const std::vector<const RunData*>& runs, bool by_variant);
     void draw_metrics(const std::vector<const RunData*>& runs);
     void draw_metrics_by_variant(const std::vector<VariantRuns>& variants);
     // SD-LoRA's magnitudes and direction residual: the seeds of a plain experiment overlaid (first
@@ -105,6 +127,16 @@ private:
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
 
     const ExperimentData* data_ = nullptr;
+    bool grown_ = false;  // the last show was a show_grown (views drawn for it may append)
+    bool step_queued_ = false;  // draw_visible_step is queued
+    // What the loss view holds when it is one line of one run (appendable), else empty.
+    struct LossDrawn {
+        bool appendable = false;
+        int64_t seed = 0;
+        std::string method;
+        std::size_t steps = 0;  // steps drawn
+        int last_task = -1;     // task of the last drawn step (a new one starts a boundary marker)
+    } loss_drawn_;
     std::set<ViewId> dirty_;
     std::vector<View> views_;
     widgets::PlotWidget* loss_;

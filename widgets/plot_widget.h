@@ -6,10 +6,19 @@
 //     available) or its data as CSV (long format: series,x,y);
 //   - an explanatory empty state: while no series is drawn, `empty_message` is shown in the middle;
 //   - coalesced redraws: `finish()` rescales and asks for `rpQueuedReplot`, so bursts of updates
-//     within one event-loop turn draw once.
+//     within one event-loop turn draw once;
+//   - append-only live data: `append_to_line` adds only the new points of a series (QCPGraph::addData),
+//     so a growing curve is never rebuilt;
+//   - long curves decimated to the pixels shown: each series keeps all its points, and a series with
+//     more than kPointsPerColumn points per pixel column of the visible x-range hands QCustomPlot only
+//     the first, lowest, highest and last point of each column (curve_decimation.h): spikes stay
+//     visible. The decimation is redone before drawing when the x-range or width changed (zoom, pan,
+//     resize, new points), in O(visible points). Exports (CSV) and point_count see every point.
 //
-// Callers rebuild a chart from their data (clear → add_line/add_band/add_vertical_marker → finish);
-// the widget keeps nothing else. Threading: GUI thread only.
+// Callers build a chart from their data (clear → add_line/add_band/add_vertical_marker → finish) and
+// may then grow its lines (append_to_line → finish). Threading: GUI thread only.
+
+#include <vector>
 
 #include <QColor>
 #include <QString>
@@ -32,6 +41,10 @@ public:
     // A line (optionally with point markers); returns its series index.
     int add_line(const QString& name, const QVector<double>& x, const QVector<double>& y, const QColor& color,
                  Qt::PenStyle style = Qt::SolidLine, bool points = false);
+    // Appends points to series `series` (x ascending, not below its last x): only these points go to
+    // the chart (or, for a decimated series, the columns they fall in are recomputed before the next
+    // replot). Call finish() afterwards to fit the axes and queue the redraw.
+    void append_to_line(int series, const QVector<double>& x, const QVector<double>& y);
     // The mean line plus a shaded band mean ± std (seeds); returns the mean line's series index.
     // The band's two edges are extra series named "<name> − std" / "<name> + std".
     int add_band(const QString& name, const QVector<double>& x, const QVector<double>& mean,
@@ -57,7 +70,12 @@ public:
 
     // Introspection (tests, compare view).
     int series_count() const;
+    // Every point of the series (what the caller handed over).
     int point_count(int series) const;
+    // The points the chart holds for it now (fewer than point_count when decimated).
+    int plotted_count(int series) const;
+    // The pixel columns the decimation works with (the axis rect's width, at least 64).
+    int decimation_columns() const;
     QString series_name(int series) const;
     int marker_count() const { return markers_; }
     bool showing_empty_state() const;
@@ -68,8 +86,24 @@ protected:
     void changeEvent(QEvent* event) override;
 
 private:
+    // A series' own points; its graph holds them all, or their decimation.
+    struct Line {
+        std::vector<double> x, y;
+        double y_min = 0.0, y_max = 0.0;  // over the finite y (valid when has_y)
+        bool has_y = false;
+        bool decimated = false;  // the graph holds a decimation of x, y
+        bool stale = false;      // the graph's decimation misses points or a range change
+        void extend_bounds(const double* ys, std::size_t n);
+    };
     void show_export_menu(const QPoint& global_position);
     void update_empty_state();
+    // After each layout (before drawing): re-decimates the lines whose decimation no longer fits (range, width, data).
+    void refresh_decimation();
+    void decimate_line(int series);
+
+    std::vector<Line> lines_;  // one per graph, in graph order
+    double decimated_lower_ = 0.0, decimated_upper_ = 0.0;
+    int decimated_columns_ = 0;
 
     QCustomPlot* plot_ = nullptr;
     QCPItemText* empty_text_ = nullptr;
@@ -80,7 +114,8 @@ private:
     int markers_ = 0;
 };
 
-// A qualitative colour for series i, readable on light and dark backgrounds.
+// A qualitative colour for series i, readable on light and dark backgrounds; distinct for i < 40
+// (Tableau 10, then darker, then lighter).
 QColor series_color(int i);
 
 }  // namespace lorica::widgets

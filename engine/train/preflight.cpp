@@ -248,4 +248,8 @@ CheckedExperiment preflight_experiment(const nlohmann::json& document) {
 
 CheckedExperiment preflight_experiment(const ExperimentConfig& config) { return preflight_experiment(to_json(config)); }
 
+CheckedExperiment preflight_experiment(const ExperimentConfig& config, const PresetNotes& notes) {
+    return check_experiment(check_config(to_json(config)), notes);
+}
+
 }  // namespace lorica

@@ -48,6 +48,7 @@
 
 #include "engine/config/config_check.h"  // check 1, PreflightError
 #include "engine/config/experiment_config.h"
+#include "engine/config/preset_notes.h"
 
 namespace lorica {
 
@@ -62,7 +63,10 @@ struct CheckedExperiment {
 
 // Runs every check above on a config document; throws PreflightError listing every problem.
 CheckedExperiment preflight_experiment(const nlohmann::json& document);
-// The same for a parsed config (the GUI's editor holds one).
+// The same for a parsed config (the GUI's editor holds one). A parsed config carries no preset notes
+// (to_json drops them): pass those of the document it was parsed from, so what a preset requires is
+// checked and its "expected there" text reaches the message as on the CLI.
 CheckedExperiment preflight_experiment(const ExperimentConfig& config);
+CheckedExperiment preflight_experiment(const ExperimentConfig& config, const PresetNotes& notes);
 
 }  // namespace lorica

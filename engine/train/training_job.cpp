@@ -5,8 +5,8 @@
 
 namespace lorica {
 
-TrainingJob::TrainingJob(ExperimentConfig config, std::shared_ptr<EventListener> listener)
-    : config_(std::move(config)), listener_(std::move(listener)) {
+TrainingJob::TrainingJob(ExperimentConfig config, std::shared_ptr<EventListener> listener, PresetNotes notes)
+    : config_(std::move(config)), notes_(std::move(notes)), listener_(std::move(listener)) {
     start(true, nullptr);
 }
 
@@ -48,7 +48,7 @@ void TrainingJob::start(bool preflight, std::shared_ptr<const PreloadedData> dat
         RunStatus s = RunStatus::failed;
         try {
             if (preflight) {
-                CheckedExperiment checked = preflight_experiment(config_);
+                CheckedExperiment checked = preflight_experiment(config_, notes_);
                 config_ = std::move(checked.config);
                 data = std::move(checked.data);
             }

@@ -44,7 +44,9 @@ struct ResumeJob {
 
 class TrainingJob {
 public:
-    TrainingJob(ExperimentConfig config, std::shared_ptr<EventListener> listener);
+    // `notes`: the preset notes of the document `config` was parsed from (preflight checks what the
+    // preset requires and names what belongs there; preflight.h).
+    TrainingJob(ExperimentConfig config, std::shared_ptr<EventListener> listener, PresetNotes notes = {});
     TrainingJob(CheckedExperiment checked, std::shared_ptr<EventListener> listener);
     // Continues a stored run (see above). `listener` must write into job.store with resume_run_id set.
     TrainingJob(ResumeJob job, std::shared_ptr<EventListener> listener);
@@ -68,6 +70,7 @@ private:
     void start_resume(ResumeJob job);
 
     ExperimentConfig config_;
+    PresetNotes notes_;
     std::shared_ptr<EventListener> listener_;
     CancelToken token_;
     std::atomic<bool> done_{false};

@@ -14,6 +14,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
+#include <QMenu>
+#include <QMessageBox>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -31,6 +33,7 @@
 #include "app/run_list_model.h"
 #include "app/run_views.h"
 #include "app/store_worker.h"
+#include "engine/config/presets.h"
 #include "engine/store/run_store.h"
 #include "app/run_data.h"
 #include "engine/vocabulary/event_listener.h"
@@ -566,6 +569,13 @@ private Q_SLOTS:
             const QStringList accuracy = curves(views.accuracy());
             QCOMPARE(accuracy, (QStringList{"lora, 2 seeds (mean ± std)", "frozen, 2 seeds (mean ± std)"}));
             QCOMPARE(views.accuracy()->point_count(series_index(views.accuracy(), accuracy[0])), 2);  // A_0 and A_1
+            // One colour per variant, the same in every view (and distinct between the variants).
+            auto color_of = [](const widgets::PlotWidget* plot, const QString& name) {
+                return plot->plot()->graph(series_index(plot, name))->pen().color();
+            };
+            QCOMPARE(color_of(views.loss(), names[0]), color_of(views.accuracy(), accuracy[0]));
+            QCOMPARE(color_of(views.loss(), names[1]), color_of(views.accuracy(), accuracy[1]));
+            QVERIFY(color_of(views.loss(), names[0]) != color_of(views.loss(), names[1]));
             QCOMPARE(views.metrics()->column_count(), 2);
             QCOMPARE(views.matrix()->variant_count(), 8);  // per variant: accuracy and forgetting, class- and task-IL
             drawn.push_back(names + accuracy);
@@ -743,6 +753,49 @@ private Q_SLOTS:
         QVERIFY(!session.running());
         QVERIFY(store->list_runs().empty());
         QVERIFY(store->list_experiments().empty());
+    }
+
+    void preset_requirements_say_what_is_expected_there() {
+        // A document that, like a shipped preset, requires backbone.weights, pointing at a missing
+        // file: the window's preflight refusal names the file and what belongs there, as the CLI does.
+        MainWindow window;
+        window.set_confirm_close(false);
+        QVERIFY(window.open_database(dir_.filePath("requires.db")));
+        nlohmann::json doc = tiny_config(dir_.filePath("cache"), {0});
+        doc["backbone"]["weights"] = dir_.filePath("missing/vit.safetensors").toStdString();
+        doc["requires"] = {{"backbone.weights", "a timm vit_tiny safetensors file (test)"}};
+        doc["description"] = "test preset";
+        window.editor()->set_document(doc);
+        QVERIFY2(window.editor()->valid(), qPrintable(window.editor()->error_message()));
+        QSignalSpy refused(window.session(), &EngineSession::cannot_start);
+        QTimer closer;  // the refusal opens a message box: close it when it shows
+        QObject::connect(&closer, &QTimer::timeout, [&] {
+            for (QWidget* w : QApplication::topLevelWidgets())
+                if (auto* box = qobject_cast<QMessageBox*>(w); box && box->isVisible()) box->accept();
+        });
+        closer.start(50);
+        QVERIFY(window.start_run());
+        QTRY_COMPARE_WITH_TIMEOUT(refused.count(), 1, 60000);
+        const QString message = refused.at(0).at(0).toString();
+        QVERIFY2(message.contains(QStringLiteral("backbone.weights")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("(expected there: a timm vit_tiny safetensors file (test))")),
+                 qPrintable(message));
+
+        // The Presets menu shows each preset's one-line description as its tooltip and status tip.
+        QMenu* presets = nullptr;
+        for (QMenu* menu : window.findChildren<QMenu*>())
+            if (menu->title() == QObject::tr("&Presets")) presets = menu;
+        QVERIFY(presets);
+        Q_EMIT presets->aboutToShow();  // as when the menu opens
+        int described = 0;
+        for (QAction* action : presets->actions()) {
+            const std::string description = preset_description(action->text().toStdString());
+            if (description.empty()) continue;
+            QCOMPARE(action->toolTip(), QString::fromStdString(description));
+            QCOMPARE(action->statusTip(), QString::fromStdString(description));
+            ++described;
+        }
+        QVERIFY(described > 0);
     }
 };
 
