@@ -21,7 +21,7 @@ int num_classes_of(const ExperimentConfig& config) {
     if (config.data.dataset == "cifar100") return config.data.cifar100_labels == "coarse" ? 20 : 100;
     if (config.data.dataset == "fashion-mnist" || config.data.dataset == "cifar10") return 10;
     // image folders: the stream needs at least this many classes; the estimate does not read the folder
-    return config.stream.type == "domain-incremental" ? config.stream.classes_per_task
+    return config.stream.type == StreamType::domain_incremental ? config.stream.classes_per_task
                                                       : config.stream.tasks * config.stream.classes_per_task +
                                                             (config.foundation.enabled ? config.foundation.classes : 0);
 }
