@@ -1,5 +1,7 @@
 #include "app/setup_worker.h"
 
+#include "engine/util/short_lived_thread.h"
+
 namespace lorica::app {
 
 SetupWorker::SetupWorker(QObject* parent) : QObject(parent) {
@@ -28,7 +30,9 @@ void SetupWorker::enqueue(Lane lane, quint64 generation, std::function<void()> w
                 return;
             }
             running_ = true;
-            work();
+            // Each job on a thread of its own that ends with it: the OpenMP team its tensor work
+            // makes must not outlive it and slow a later training thread (engine/util/short_lived_thread.h).
+            run_on_short_lived_thread(work);
             running_ = false;
         },
         Qt::QueuedConnection);

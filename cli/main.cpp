@@ -46,6 +46,7 @@
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/preflight.h"
+#include "engine/util/short_lived_thread.h"
 #include "engine/train/runtime_info.h"
 #include "engine/train/torch_library.h"
 #include "engine/train/training_job.h"
@@ -69,7 +70,9 @@ int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, cons
 int command_run(const std::string& config_path, const std::string& preset, const std::vector<std::string>& overrides,
                 const std::string& db_path, int progress_every) {
     // Bad input throws here (exit 2), before the database is opened or created.
-    CheckedExperiment checked = preflight_experiment(cli::assembled_document(config_path, preset, overrides));
+    // On a thread that ends before training starts (engine/util/short_lived_thread.h says why).
+    CheckedExperiment checked = run_on_short_lived_thread(
+        [&] { return preflight_experiment(cli::assembled_document(config_path, preset, overrides)); });
     log::info("run: " + to_json(checked.config).dump());
     auto store = std::make_shared<RunStore>(RunStore::open(db_path));  // a bad database file: exit 2
     return cli::exit_code_of_run(

@@ -13,6 +13,7 @@
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/preflight.h"
+#include "engine/util/short_lived_thread.h"
 #include "engine/train/run_resume.h"
 #include "engine/train/training_job.h"
 
@@ -50,7 +51,8 @@ int ResumeCommand::run() const {
     try {
         plan = std::make_shared<const ResumePlan>(
             plan_resume(*store, run_id_, task_ > 0 ? std::optional<int>(task_ - 1) : std::nullopt));
-        data = preflight_experiment(plan->config).data;
+        // On a thread that ends before training starts (engine/util/short_lived_thread.h says why).
+        data = run_on_short_lived_thread([&] { return preflight_experiment(plan->config).data; });
     } catch (const ResumeError& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;
