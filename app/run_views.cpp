@@ -6,7 +6,10 @@
 #include <tuple>
 #include <set>
 
+#include <QFrame>
+#include <QGridLayout>
 #include <QHBoxLayout>
+#include <QScrollArea>
 #include <nlohmann/json.hpp>
 #include <QLabel>
 #include <QTimer>
@@ -299,8 +302,16 @@ InterpolationView::InterpolationView(QWidget* parent) : QWidget(parent) {
     empty_->setWordWrap(true);
     empty_->setAlignment(Qt::AlignCenter);
     layout->addWidget(empty_);
-    row_ = new QHBoxLayout;
-    layout->addLayout(row_, 1);
+    // One chart per run with an interpolation, three to a row; a scroll area holds them, so that an
+    // experiment of many runs does not widen the window.
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* host = new QWidget(scroll);
+    grid_ = new QGridLayout(host);
+    grid_->setContentsMargins(0, 0, 0, 0);
+    scroll->setWidget(host);
+    layout->addWidget(scroll, 1);
 }
 
 void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
@@ -314,7 +325,9 @@ void InterpolationView::show_runs(const std::vector<const RunData*>& runs) {
     while (charts_.size() < with.size()) {
         charts_.push_back(new PlotWidget(QString(), tr("λ"), tr("accuracy (%)"), this));
         charts_.back()->set_y_range(0, 100);
-        row_->addWidget(charts_.back());
+        constexpr int kInterpolationColumns = 3;
+        const int index = static_cast<int>(charts_.size()) - 1;
+        grid_->addWidget(charts_.back(), index / kInterpolationColumns, index % kInterpolationColumns);
     }
     empty_->setVisible(with.empty());
     for (std::size_t i = 0; i < with.size(); ++i) {

@@ -19,6 +19,7 @@
 #include "app/run_data.h"
 
 class QHBoxLayout;
+class QGridLayout;
 class QLabel;
 
 namespace lorica::widgets {
@@ -41,7 +42,7 @@ public:
     widgets::PlotWidget* chart(int i) const { return charts_[i]; }
 
 private:
-    QHBoxLayout* row_ = nullptr;
+    QGridLayout* grid_ = nullptr;  // charts, kInterpolationColumns per row, inside a scroll area
     QLabel* empty_ = nullptr;
     std::vector<widgets::PlotWidget*> charts_;
 };

@@ -626,6 +626,20 @@ private Q_SLOTS:
         QCOMPARE(views.interpolation()->chart_count(), 1);
         QCOMPARE(views.interpolation()->chart(0)->series_count(), 2);
         QCOMPARE(views.interpolation()->chart(0)->point_count(0), 11);
+        {
+            // An experiment of many runs (--preset compare: 12 with an interpolation) puts its charts three
+            // to a row in a scroll area: the view asks for no more width than three charts, so the window
+            // does not grow past the screen.
+            InterpolationView one, many;
+            one.show_runs({&data.runs.front()});
+            many.show_runs(std::vector<const RunData*>(12, &data.runs.front()));
+            QCOMPARE(many.chart_count(), 12);
+            QCOMPARE(many.chart(11)->point_count(0), 11);
+            QVERIFY2(many.minimumSizeHint().width() <= 3 * one.minimumSizeHint().width() + 64,
+                     qPrintable(QStringLiteral("%1 px for 12 charts, %2 px for one")
+                                    .arg(many.minimumSizeHint().width())
+                                    .arg(one.minimumSizeHint().width())));
+        }
         QCOMPARE(views.lori()->merge_chart()->series_count(), 3);
         QCOMPARE(views.rank_sweep()->series_count(), 2);
         QCOMPARE(views.rank_sweep()->point_count(0), 4);
