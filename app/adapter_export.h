@@ -17,10 +17,10 @@ namespace lorica::app {
 // What to export.
 struct AdapterExportRequest {
     int64_t run_id = 0;
-    std::string output_dir;   // a folder; created when missing
-    bool per_task = true;     // true: one folder per task with exactly that task's terms (for a method
-                              // without per-task terms: the adapter after that task, noted in the
-                              // listing); false: one cumulative adapter
+    std::string output_dir;  // a folder; created when missing
+    bool per_task = true;    // true: one folder per task with exactly that task's terms (for a method
+                             // without per-task terms: the adapter after that task, noted in the
+                             // listing); false: one cumulative adapter
 };
 
 // True when the engine can write adapter files.

@@ -50,7 +50,8 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     auto* curves = new QSplitter(Qt::Vertical, tabs);
     loss_ = new PlotWidget(tr("Training loss"), tr("step"), tr("loss"), curves);
     loss_->set_empty_message(tr("Select two or more runs in the run browser and press Compare"));
-    acc_ = new PlotWidget(tr("Accuracy after each task, Acc(t) (class-IL)"), tr("after task"), tr("accuracy (%)"), curves);
+    acc_ =
+        new PlotWidget(tr("Accuracy after each task, Acc(t) (class-IL)"), tr("after task"), tr("accuracy (%)"), curves);
     acc_->set_integer_x_ticks();
     acc_->set_empty_message(tr("Select two or more runs in the run browser and press Compare"));
     acc_->set_y_range(0, 100);

@@ -98,15 +98,18 @@ QString field_help(const std::string& path) {
         {"stream.tasks", "Number of tasks in the stream."},
         {"stream.classes_per_task", "Classes per task (class-incremental)."},
         {"stream.class_order_seed", "Seed of numpy's RandomState(seed).permutation; empty = the run's seed."},
-        {"stream.domains", "Domain per task (cycled): identity, rot90, rot180, rot270, invert, hflip, vflip, patch_permute."},
+        {"stream.domains",
+         "Domain per task (cycled): identity, rot90, rot180, rot270, invert, hflip, vflip, patch_permute."},
         {"backbone.weights", "timm-layout safetensors file loaded instead of the foundation step."},
         {"method.rank", "LoRA rank r."},
         {"method.alpha", "LoRA alpha; scale s = alpha / rank."},
-        {"method.targets", "Adapted layers: q, k, v, qkv, proj, fc1, fc2, all-linear, or a pattern like blocks.*.attn.qkv."},
+        {"method.targets",
+         "Adapted layers: q, k, v, qkv, proj, fc1, fc2, all-linear, or a pattern like blocks.*.attn.qkv."},
         {"train.max_steps_per_task", "Stop a task after this many steps (0 = no limit)."},
         {"train.grad_clip", "Clip the global gradient norm (0 = off)."},
         {"train.precision", "fp32, bf16 (autocast) or fp16 (autocast + loss scaling); weights stay fp32."},
-        {"train.loss_readback_steps", "Read step losses back from the GPU every N steps (0 = auto: 1 on CPU, 50 on GPU)."},
+        {"train.loss_readback_steps",
+         "Read step losses back from the GPU every N steps (0 = auto: 1 on CPU, 50 on GPU)."},
         {"eval.every_steps", "Also evaluate every N steps inside a task (0 = only at task ends)."},
         {"eval.before_task", "Evaluate task j just before training it (forward transfer)."},
         {"eval.random_init", "Evaluate a randomly initialised backbone once (forward transfer)."},
@@ -123,16 +126,20 @@ QString option_tooltip(const OptionSpec& o) {
         for (const auto& choice : o.choices) c << QString::fromStdString(choice);
         range = c.join(QStringLiteral(" | "));
     } else if (o.type == OptionType::integer || o.type == OptionType::number) {
-        range = QStringLiteral("[%1, %2]%3").arg(o.min).arg(o.max).arg(o.unit.empty() ? QString()
-                                                                                      : QStringLiteral(" ") + QString::fromStdString(o.unit));
+        range = QStringLiteral("[%1, %2]%3")
+                    .arg(o.min)
+                    .arg(o.max)
+                    .arg(o.unit.empty() ? QString() : QStringLiteral(" ") + QString::fromStdString(o.unit));
     }
-    QString text = QStringLiteral("<b>%1</b> (%2%3)<br>%4").arg(QString::fromStdString(o.name),
-                                                               QString::fromStdString(type_name(o.type)),
-                                                               range.isEmpty() ? QString() : QStringLiteral(": ") + range.toHtmlEscaped(),
-                                                               QString::fromStdString(o.doc).toHtmlEscaped());
-    text += QStringLiteral("<br>default: %1").arg(o.default_value.is_null() ? QStringLiteral("derived (see above)")
-                                                                           : QString::fromStdString(o.default_value.dump()));
-    if (!o.paper_value.is_null()) text += QStringLiteral("; paper: %1").arg(QString::fromStdString(o.paper_value.dump()));
+    QString text = QStringLiteral("<b>%1</b> (%2%3)<br>%4")
+                       .arg(QString::fromStdString(o.name), QString::fromStdString(type_name(o.type)),
+                            range.isEmpty() ? QString() : QStringLiteral(": ") + range.toHtmlEscaped(),
+                            QString::fromStdString(o.doc).toHtmlEscaped());
+    text += QStringLiteral("<br>default: %1")
+                .arg(o.default_value.is_null() ? QStringLiteral("derived (see above)")
+                                               : QString::fromStdString(o.default_value.dump()));
+    if (!o.paper_value.is_null())
+        text += QStringLiteral("; paper: %1").arg(QString::fromStdString(o.paper_value.dump()));
     return text;
 }
 
@@ -203,7 +210,8 @@ ConfigEditor::ConfigEditor(QWidget* parent) : QWidget(parent) {
     build_pages();
     int widest = 0;
     for (int i = 0; i < steps_->count(); ++i)
-        widest = std::max(widest, steps_->fontMetrics().horizontalAdvance(steps_->item(i)->text() + QStringLiteral(" ✖")));
+        widest =
+            std::max(widest, steps_->fontMetrics().horizontalAdvance(steps_->item(i)->text() + QStringLiteral(" ✖")));
     steps_->setFixedWidth(widest + 36);
     connect(steps_, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row < 0) return;
@@ -219,16 +227,20 @@ void ConfigEditor::build_pages() {
     // The leaf fields of the config, depth-first in the document's order (method.options apart).
     std::vector<std::string> leaves;
     std::function<void(const std::string&, const nlohmann::json&)> walk = [&](const std::string& prefix,
-                                                                             const nlohmann::json& node) {
+                                                                              const nlohmann::json& node) {
         for (auto field = node.begin(); field != node.end(); ++field) {
             const std::string path = prefix.empty() ? field.key() : prefix + "." + field.key();
             if (path == "method.options") continue;
-            if (field.value().is_object()) walk(path, field.value());
-            else leaves.push_back(path);
+            if (field.value().is_object())
+                walk(path, field.value());
+            else
+                leaves.push_back(path);
         }
     };
     walk("", defaults_);
-    auto is_leaf = [&](const std::string& path) { return std::find(leaves.begin(), leaves.end(), path) != leaves.end(); };
+    auto is_leaf = [&](const std::string& path) {
+        return std::find(leaves.begin(), leaves.end(), path) != leaves.end();
+    };
     auto listed = [&](const std::string& path) {
         for (const auto& step : setup_steps())
             if (std::find(step.fields.begin(), step.fields.end(), path) != step.fields.end() ||
@@ -295,7 +307,8 @@ void ConfigEditor::build_pages() {
             if (is_leaf(path)) more.push_back(path);
         for (const std::string& path : leaves) {
             const std::size_t dot = path.find('.');
-            if (!listed(path) && setup_step_of_section(dot == std::string::npos ? std::string() : path.substr(0, dot)) == step)
+            if (!listed(path) &&
+                setup_step_of_section(dot == std::string::npos ? std::string() : path.substr(0, dot)) == step)
                 more.push_back(path);
         }
         for (const std::string& path : more) {
@@ -308,75 +321,75 @@ void ConfigEditor::build_pages() {
         p.more_button->setVisible(!p.more.empty());
 
         switch (step) {
-        case SetupStep::dataset: {
-            dataset_check_ = new QLabel(content);
-            dataset_check_->setObjectName(QStringLiteral("dataset_check"));
-            dataset_check_->setWordWrap(true);
-            dataset_check_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-            static_cast<QVBoxLayout*>(fields_.at("data.root").cell->layout())->addWidget(dataset_check_);
-            break;
-        }
-        case SetupStep::stream: {
-            extra_layout->addWidget(new QLabel(tr("Resulting tasks (seed of the first run):"), extra));
-            tasks_ = new QListWidget(extra);
-            tasks_->setToolTip(tr("Classes of each task (data-set labels and names) and its domain transform"));
-            extra_layout->addWidget(tasks_);
-            preview_view_ = new SetupPreviewView(extra);
-            preview_view_->setObjectName(QStringLiteral("stream_preview"));
-            extra_layout->addWidget(preview_view_);
-            break;
-        }
-        case SetupStep::backbone: {
-            weights_status_ = new QLabel(extra);
-            weights_status_->setObjectName(QStringLiteral("weights_status"));
-            weights_status_->setWordWrap(true);
-            weights_status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-            weights_summary_ = new QPlainTextEdit(extra);
-            weights_summary_->setObjectName(QStringLiteral("weights_summary"));
-            weights_summary_->setReadOnly(true);
-            weights_summary_->setLineWrapMode(QPlainTextEdit::NoWrap);
-            weights_summary_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-            weights_summary_->setMinimumHeight(160);
-            weights_summary_->hide();
-            extra_layout->addWidget(weights_status_);
-            extra_layout->addWidget(weights_summary_);
-            break;
-        }
-        case SetupStep::method: {
-            auto* options = new QGroupBox(tr("Options of the method"), extra);
-            options->setObjectName(QStringLiteral("method.options"));
-            method_options_form_ = new QFormLayout(options);
-            method_options_form_->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-            extra_layout->addWidget(options);
-            break;
-        }
-        case SetupStep::training:
-            break;
-        case SetupStep::summary: {
-            summary_ = new QLabel(extra);
-            summary_->setObjectName(QStringLiteral("summary_line"));
-            summary_->setWordWrap(true);
-            summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-            summary_->setFrameShape(QFrame::StyledPanel);
-            summary_->setMargin(6);
-            start_button_ = new QPushButton(tr("Start"), extra);
-            start_button_->setObjectName(QStringLiteral("setup_start"));
-            start_button_->setToolTip(tr("Start the experiment (Ctrl+R)"));
-            connect(start_button_, &QPushButton::clicked, this, &ConfigEditor::start_requested);
-            auto* measure = new QPushButton(tr("Measure again"), extra);
-            measure->setToolTip(tr("Train a few steps of the configured model again to re-measure the step time"));
-            connect(measure, &QPushButton::clicked, this, [this] {
-                estimate_key_.clear();
-                request_estimate();
-            });
-            auto* buttons = new QHBoxLayout;
-            buttons->addWidget(start_button_);
-            buttons->addWidget(measure);
-            buttons->addStretch();
-            extra_layout->addWidget(summary_);
-            extra_layout->addLayout(buttons);
-            break;
-        }
+            case SetupStep::dataset: {
+                dataset_check_ = new QLabel(content);
+                dataset_check_->setObjectName(QStringLiteral("dataset_check"));
+                dataset_check_->setWordWrap(true);
+                dataset_check_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+                static_cast<QVBoxLayout*>(fields_.at("data.root").cell->layout())->addWidget(dataset_check_);
+                break;
+            }
+            case SetupStep::stream: {
+                extra_layout->addWidget(new QLabel(tr("Resulting tasks (seed of the first run):"), extra));
+                tasks_ = new QListWidget(extra);
+                tasks_->setToolTip(tr("Classes of each task (data-set labels and names) and its domain transform"));
+                extra_layout->addWidget(tasks_);
+                preview_view_ = new SetupPreviewView(extra);
+                preview_view_->setObjectName(QStringLiteral("stream_preview"));
+                extra_layout->addWidget(preview_view_);
+                break;
+            }
+            case SetupStep::backbone: {
+                weights_status_ = new QLabel(extra);
+                weights_status_->setObjectName(QStringLiteral("weights_status"));
+                weights_status_->setWordWrap(true);
+                weights_status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+                weights_summary_ = new QPlainTextEdit(extra);
+                weights_summary_->setObjectName(QStringLiteral("weights_summary"));
+                weights_summary_->setReadOnly(true);
+                weights_summary_->setLineWrapMode(QPlainTextEdit::NoWrap);
+                weights_summary_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+                weights_summary_->setMinimumHeight(160);
+                weights_summary_->hide();
+                extra_layout->addWidget(weights_status_);
+                extra_layout->addWidget(weights_summary_);
+                break;
+            }
+            case SetupStep::method: {
+                auto* options = new QGroupBox(tr("Options of the method"), extra);
+                options->setObjectName(QStringLiteral("method.options"));
+                method_options_form_ = new QFormLayout(options);
+                method_options_form_->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+                extra_layout->addWidget(options);
+                break;
+            }
+            case SetupStep::training:
+                break;
+            case SetupStep::summary: {
+                summary_ = new QLabel(extra);
+                summary_->setObjectName(QStringLiteral("summary_line"));
+                summary_->setWordWrap(true);
+                summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+                summary_->setFrameShape(QFrame::StyledPanel);
+                summary_->setMargin(6);
+                start_button_ = new QPushButton(tr("Start"), extra);
+                start_button_->setObjectName(QStringLiteral("setup_start"));
+                start_button_->setToolTip(tr("Start the experiment (Ctrl+R)"));
+                connect(start_button_, &QPushButton::clicked, this, &ConfigEditor::start_requested);
+                auto* measure = new QPushButton(tr("Measure again"), extra);
+                measure->setToolTip(tr("Train a few steps of the configured model again to re-measure the step time"));
+                connect(measure, &QPushButton::clicked, this, [this] {
+                    estimate_key_.clear();
+                    request_estimate();
+                });
+                auto* buttons = new QHBoxLayout;
+                buttons->addWidget(start_button_);
+                buttons->addWidget(measure);
+                buttons->addStretch();
+                extra_layout->addWidget(summary_);
+                extra_layout->addLayout(buttons);
+                break;
+            }
         }
         steps_->addItem(info.title);
         steps_->item(steps_->count() - 1)->setToolTip(info.description);
@@ -448,13 +461,14 @@ void ConfigEditor::add_field(QFormLayout* form, const std::string& path, const n
         method_list_->setWordWrap(true);
         method_list_->setAlternatingRowColors(true);
         for (const auto& m : method_catalog()) {
-            auto* item = new QListWidgetItem(QStringLiteral("%1\n    %2").arg(QString::fromStdString(m.name),
-                                                                              QString::fromStdString(m.summary)),
-                                             method_list_);
+            auto* item = new QListWidgetItem(
+                QStringLiteral("%1\n    %2").arg(QString::fromStdString(m.name), QString::fromStdString(m.summary)),
+                method_list_);
             item->setData(Qt::UserRole, QString::fromStdString(m.name));
             item->setToolTip(QString::fromStdString(m.summary));
         }
-        method_list_->setMinimumHeight(std::min(8, method_list_->count()) * 2 * method_list_->fontMetrics().height() + 12);
+        method_list_->setMinimumHeight(std::min(8, method_list_->count()) * 2 * method_list_->fontMetrics().height() +
+                                       12);
         connect(method_list_, &QListWidget::currentItemChanged, this, [this](QListWidgetItem* item) {
             if (updating_ || !item) return;
             set_field_text(QStringLiteral("method.name"), item->data(Qt::UserRole).toString());
@@ -493,8 +507,9 @@ void ConfigEditor::add_option_field(const OptionSpec& o) {
         field.editor = combo;
     } else {
         auto* line = new QLineEdit(parent);
-        line->setPlaceholderText(o.default_value.is_null() ? tr("default: derived")
-                                                           : tr("default: %1").arg(QString::fromStdString(o.default_value.dump())));
+        line->setPlaceholderText(o.default_value.is_null()
+                                     ? tr("default: derived")
+                                     : tr("default: %1").arg(QString::fromStdString(o.default_value.dump())));
         connect(line, &QLineEdit::textEdited, this, [this, path] { field_changed(path); });
         field.editor = line;
     }
@@ -524,14 +539,16 @@ void ConfigEditor::rebuild_method_options() {
     options_method_ = method;
     const bool was_updating = updating_;
     updating_ = true;
-    for (auto it = fields_.begin(); it != fields_.end();) it = it->second.method_option ? fields_.erase(it) : std::next(it);
+    for (auto it = fields_.begin(); it != fields_.end();)
+        it = it->second.method_option ? fields_.erase(it) : std::next(it);
     while (method_options_form_->rowCount() > 0) method_options_form_->removeRow(0);
     const auto catalog = method_catalog();
     const MethodSummary* summary = nullptr;
     for (const auto& m : catalog)
         if (m.name == method) summary = &m;
     if (!summary)
-        method_options_form_->addRow(new QLabel(tr("(choose a registered method)"), method_options_form_->parentWidget()));
+        method_options_form_->addRow(
+            new QLabel(tr("(choose a registered method)"), method_options_form_->parentWidget()));
     else if (summary->options.options.empty())
         method_options_form_->addRow(new QLabel(tr("%1 has no options").arg(QString::fromStdString(method)),
                                                 method_options_form_->parentWidget()));
@@ -547,9 +564,9 @@ void ConfigEditor::set_document(const nlohmann::json& document) {
     for (const auto& [path, field] : fields_)
         if (get_json_path(document_, path).is_null()) set_json_path(document_, path, field.default_value);
     // method.options holds exactly the options the document sets (absent ones take their defaults).
-    set_json_path(document_, "method.options", get_json_path(document, "method.options").is_object()
-                                                   ? get_json_path(document, "method.options")
-                                                   : nlohmann::json::object());
+    set_json_path(document_, "method.options",
+                  get_json_path(document, "method.options").is_object() ? get_json_path(document, "method.options")
+                                                                        : nlohmann::json::object());
     for (auto it = fields_.begin(); it != fields_.end(); ++it)
         if (it->second.method_option && get_json_path(document, it->first).is_null())
             document_["method"]["options"].erase(it->first.substr(std::string("method.options.").size()));
@@ -562,7 +579,8 @@ void ConfigEditor::show_document() {
     updating_ = true;
     for (auto& [path, field] : fields_) {
         nlohmann::json value = get_json_path(document_, path);
-        if (field.method_option && value.is_null() && !qobject_cast<QLineEdit*>(field.editor)) value = field.default_value;
+        if (field.method_option && value.is_null() && !qobject_cast<QLineEdit*>(field.editor))
+            value = field.default_value;
         if (auto* check = qobject_cast<QCheckBox*>(field.editor)) {
             check->setChecked(value.is_boolean() && value.get<bool>());
         } else if (auto* combo = qobject_cast<QComboBox*>(field.editor)) {
@@ -710,7 +728,8 @@ void ConfigEditor::update_task_list() {
         return;
     }
     try {
-        const int64_t seed = config_.stream.class_order_seed.value_or(config_.seeds.empty() ? 0 : config_.seeds.front());
+        const int64_t seed =
+            config_.stream.class_order_seed.value_or(config_.seeds.empty() ? 0 : config_.seeds.front());
         const StreamSpec spec = make_stream_spec(config_, seed, num_classes);
         auto names = [this](const std::vector<int>& classes) {
             QStringList out;
@@ -718,11 +737,11 @@ void ConfigEditor::update_task_list() {
                 out << QStringLiteral("%1 %2").arg(c).arg(QString::fromStdString(class_name(config_.data.dataset, c)));
             return out.join(QStringLiteral(", "));
         };
-        if (!spec.foundation_classes.empty())
-            tasks_->addItem(tr("foundation: %1").arg(names(spec.foundation_classes)));
+        if (!spec.foundation_classes.empty()) tasks_->addItem(tr("foundation: %1").arg(names(spec.foundation_classes)));
         for (const TaskSpec& task : spec.tasks)
-            tasks_->addItem(QStringLiteral("t%1 [%2]: %3").arg(task.index).arg(QString::fromStdString(task.domain),
-                                                                                names(task.classes)));
+            tasks_->addItem(QStringLiteral("t%1 [%2]: %3")
+                                .arg(task.index)
+                                .arg(QString::fromStdString(task.domain), names(task.classes)));
     } catch (const std::exception& e) {
         tasks_->addItem(QString::fromUtf8(e.what()));
     }
@@ -736,9 +755,7 @@ QStringList ConfigEditor::task_list() const {
 
 void ConfigEditor::load_file(const QString& path) { set_document(read_json_file(path.toStdString())); }
 
-void ConfigEditor::load_preset(const QString& name) {
-    set_document(read_json_file(find_preset(name.toStdString())));
-}
+void ConfigEditor::load_preset(const QString& name) { set_document(read_json_file(find_preset(name.toStdString()))); }
 
 bool ConfigEditor::save_file(const QString& path) const {
     std::ofstream out(path.toStdString());
@@ -766,7 +783,9 @@ std::vector<std::string> ConfigEditor::step_fields(SetupStep step, bool more) co
 
 QWidget* ConfigEditor::step_page(SetupStep step) const { return pages_.at(static_cast<size_t>(step)).page; }
 
-bool ConfigEditor::more_open(SetupStep step) const { return !pages_.at(static_cast<size_t>(step)).more_body->isHidden(); }
+bool ConfigEditor::more_open(SetupStep step) const {
+    return !pages_.at(static_cast<size_t>(step)).more_body->isHidden();
+}
 
 void ConfigEditor::set_more_open(SetupStep step, bool open) {
     Page& page = pages_.at(static_cast<size_t>(step));
@@ -804,7 +823,9 @@ void ConfigEditor::update_dataset_check() {
         data.file_list = value_text(get_json_path(document_, "data.file_list")).toStdString();
     }
     const DatasetLocation where = locate_dataset(data);
-    const QString place = where.path.empty() ? QString() : QString::fromStdString(where.path) + (where.is_default ? tr(" (default location)") : QString());
+    const QString place = where.path.empty() ? QString()
+                                             : QString::fromStdString(where.path) +
+                                                   (where.is_default ? tr(" (default location)") : QString());
     if (where.present) {
         dataset_check_->setText(tr("✔ found: %1 — %2").arg(place, QString::fromStdString(where.detail)));
         dataset_check_->setStyleSheet(QStringLiteral("color: #3a9a4a;"));
@@ -836,7 +857,8 @@ namespace {
 
 // What a preview depends on: the data set, the stream, the backbone's input size, the seeds.
 std::string preview_key(const nlohmann::json& config) {
-    return nlohmann::json{config["data"], config["stream"], config["backbone"], config["seeds"], config["foundation"]}.dump();
+    return nlohmann::json{config["data"], config["stream"], config["backbone"], config["seeds"], config["foundation"]}
+        .dump();
 }
 
 QString thousands(int64_t n) { return QLocale(QLocale::English).toString(static_cast<qlonglong>(n)); }
@@ -905,9 +927,10 @@ void ConfigEditor::request_weights_check() {
     const QString weights = value_text(get_json_path(document_, "backbone.weights"));
     if (weights.isEmpty()) {
         weights_key_.clear();
-        weights_status_->setText(tr("No weights file: the backbone starts from its seeded random initialisation (then the "
-                                    "foundation step, when enabled). Choose a timm-layout .safetensors file to start from "
-                                    "pre-trained weights."));
+        weights_status_->setText(
+            tr("No weights file: the backbone starts from its seeded random initialisation (then the "
+               "foundation step, when enabled). Choose a timm-layout .safetensors file to start from "
+               "pre-trained weights."));
         weights_status_->setStyleSheet(QString());
         weights_summary_->clear();
         weights_summary_->hide();
@@ -928,7 +951,8 @@ void ConfigEditor::request_weights_check() {
             return;
         }
     }
-    const std::string key = nlohmann::json{to_json(cfg)["backbone"], cfg.foundation.enabled, cfg.foundation.classes}.dump();
+    const std::string key =
+        nlohmann::json{to_json(cfg)["backbone"], cfg.foundation.enabled, cfg.foundation.classes}.dump();
     if (key == weights_key_) return;
     weights_key_ = key;
     weights_busy_ = true;
@@ -943,10 +967,12 @@ void ConfigEditor::request_weights_check() {
                 status = tr("✖ %1").arg(error);
             } else if (check.loads) {
                 status = tr("✔ loads into the configured backbone");
-                if (!check.implied.empty()) status += tr(" (the file looks like %1)").arg(QString::fromStdString(check.implied));
+                if (!check.implied.empty())
+                    status += tr(" (the file looks like %1)").arg(QString::fromStdString(check.implied));
                 for (const auto& note : check.notes) status += QStringLiteral("\n• ") + QString::fromStdString(note);
             } else {
-                status = tr("✖ does not load into the configured backbone: %1").arg(QString::fromStdString(check.error));
+                status =
+                    tr("✖ does not load into the configured backbone: %1").arg(QString::fromStdString(check.error));
             }
             const bool ok = error.isEmpty() && check.loads;
             weights_status_->setText(status);
@@ -1009,8 +1035,8 @@ void ConfigEditor::show_estimate(const TrainingEstimate& e) {
     } else {
         QStringList per_task;
         for (size_t t = 0; t < e.trainable_per_task.size(); ++t)
-            per_task << QStringLiteral("t%1 %2").arg(t).arg(e.trainable_per_task[t] < 0 ? QStringLiteral("?")
-                                                                                        : thousands(e.trainable_per_task[t]));
+            per_task << QStringLiteral("t%1 %2").arg(t).arg(
+                e.trainable_per_task[t] < 0 ? QStringLiteral("?") : thousands(e.trainable_per_task[t]));
         parts << tr("Trainable parameters: %1").arg(per_task.join(QStringLiteral(", ")));
     }
     const int tasks = static_cast<int>(e.steps_per_task.size());
@@ -1057,11 +1083,13 @@ QStringList ConfigEditor::save_step_screenshots(const QString& dir, int wait_ms)
                  clock.elapsed() < wait_ms);
         QApplication::processEvents();
         const QString name = info.title.toLower().replace(QLatin1Char(' '), QLatin1Char('_'));
-        const QString path = QDir(dir).filePath(QStringLiteral("setup_%1_%2.png").arg(static_cast<int>(info.step) + 1).arg(name));
+        const QString path =
+            QDir(dir).filePath(QStringLiteral("setup_%1_%2.png").arg(static_cast<int>(info.step) + 1).arg(name));
         // The status line, the step list and the whole page (not only the part the scroll area shows).
         auto* scroll = static_cast<QScrollArea*>(step_page(info.step));
         const QPixmap status = status_->grab(), steps = steps_->grab(), page = scroll->widget()->grab();
-        QPixmap shot(std::max(status.width(), steps.width() + 6 + page.width()), status.height() + 4 + std::max(steps.height(), page.height()));
+        QPixmap shot(std::max(status.width(), steps.width() + 6 + page.width()),
+                     status.height() + 4 + std::max(steps.height(), page.height()));
         shot.fill(palette().color(QPalette::Window));
         QPainter painter(&shot);
         painter.drawPixmap(0, 0, status);

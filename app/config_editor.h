@@ -199,10 +199,10 @@ private:
     QListWidget* method_list_ = nullptr;
     QLabel* summary_ = nullptr;
     QPushButton* start_button_ = nullptr;
-    QTimer* lookup_timer_ = nullptr;    // debounces preview and weights requests while typing
-    QTimer* estimate_timer_ = nullptr;  // debounces estimates
-    SetupWorker* lookups_ = nullptr;   // preview + weights check
-    SetupWorker* estimates_ = nullptr; // training estimate (seconds of training)
+    QTimer* lookup_timer_ = nullptr;            // debounces preview and weights requests while typing
+    QTimer* estimate_timer_ = nullptr;          // debounces estimates
+    SetupWorker* lookups_ = nullptr;            // preview + weights check
+    SetupWorker* estimates_ = nullptr;          // training estimate (seconds of training)
     std::shared_ptr<TaskPreviewer> previewer_;  // used on lookups_' thread only
     std::optional<StreamPreview> preview_;
     std::optional<TrainingEstimate> estimate_;

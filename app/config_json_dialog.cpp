@@ -30,7 +30,8 @@ ConfigJsonDialog::ConfigJsonDialog(ConfigEditor* editor, QWidget* parent) : QDia
     message_->setWordWrap(true);
     message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(message_);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Apply | QDialogButtonBox::Reset | QDialogButtonBox::Close, this);
+    auto* buttons =
+        new QDialogButtonBox(QDialogButtonBox::Apply | QDialogButtonBox::Reset | QDialogButtonBox::Close, this);
     buttons->button(QDialogButtonBox::Reset)->setToolTip(tr("Show the form's config again, dropping edits here"));
     layout->addWidget(buttons);
     connect(buttons->button(QDialogButtonBox::Apply), &QPushButton::clicked, this, [this] { apply(); });
@@ -61,7 +62,8 @@ bool ConfigJsonDialog::apply() {
         return false;
     }
     editor_->set_document(document);
-    message_->setText(editor_->valid() ? tr("✓ applied: valid config") : tr("applied; %1").arg(editor_->error_message()));
+    message_->setText(editor_->valid() ? tr("✓ applied: valid config")
+                                       : tr("applied; %1").arg(editor_->error_message()));
     return true;
 }
 

@@ -16,7 +16,11 @@ namespace {
 
 QString clock_text(double seconds) {
     const auto s = static_cast<long long>(seconds + 0.5);
-    if (s >= 3600) return QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
+    if (s >= 3600)
+        return QStringLiteral("%1:%2:%3")
+            .arg(s / 3600)
+            .arg(s / 60 % 60, 2, 10, QChar('0'))
+            .arg(s % 60, 2, 10, QChar('0'));
     return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
 }
 
@@ -27,7 +31,12 @@ QString Progress::text() const {
     if (runs > 1) out += QStringLiteral("seed %1/%2 · ").arg(run_index + 1).arg(runs);
     if (foundation) return out + QStringLiteral("foundation step %1/%2").arg(step).arg(total_steps);
     out += QStringLiteral("task %1/%2 · epoch %3/%4 · step %5/%6")
-               .arg(task + 1).arg(tasks).arg(epoch + 1).arg(epochs).arg(step).arg(total_steps);
+               .arg(task + 1)
+               .arg(tasks)
+               .arg(epoch + 1)
+               .arg(epochs)
+               .arg(step)
+               .arg(total_steps);
     out += eta_seconds >= 0 ? QStringLiteral(" · ETA %1").arg(clock_text(eta_seconds)) : QStringLiteral(" · ETA …");
     return out;
 }

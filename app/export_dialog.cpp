@@ -26,7 +26,8 @@ ExportDialog::ExportDialog(StoreWorker* worker, qint64 preselect_run, QWidget* p
     run_->setPlaceholderText(tr("reading runs…"));
     form->addRow(tr("Run:"), run_);
     auto* folder_row = new QHBoxLayout;
-    folder_ = new QLineEdit(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation) + "/lorica-adapters", this);
+    folder_ =
+        new QLineEdit(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation) + "/lorica-adapters", this);
     auto* browse = new QPushButton(tr("Browse…"), this);
     folder_row->addWidget(folder_, 1);
     folder_row->addWidget(browse);
@@ -57,7 +58,9 @@ ExportDialog::ExportDialog(StoreWorker* worker, qint64 preselect_run, QWidget* p
     if (!worker_) return;
     worker_->submit<RunPage>(
         StoreWorker::Lane::list_runs,
-        [](const RunStore& store) { return store.list_run_page(RunFilter{}, RunPageRequest{kRunsListed, 0}); },
+        [](const RunStore& store) {
+            return store.list_run_page(RunFilter{}, RunPageRequest{kRunsListed, 0});
+        },
         [self = QPointer<ExportDialog>(this), preselect_run](RunPage page, const QString& error) {
             if (self) self->show_runs(page, error, preselect_run);  // else closed before the list arrived
         });
@@ -68,7 +71,10 @@ void ExportDialog::show_runs(const RunPage& page, const QString& error, qint64 p
     for (const RunSummary& r : page.runs) {
         if (r.status == RunStatus::running) continue;
         run_->addItem(QStringLiteral("run %1 · %2 · seed %3 · %4")
-                          .arg(r.id).arg(QString::fromStdString(r.method)).arg(r.seed).arg(to_string(r.status)),
+                          .arg(r.id)
+                          .arg(QString::fromStdString(r.method))
+                          .arg(r.seed)
+                          .arg(to_string(r.status)),
                       QVariant::fromValue<qlonglong>(r.id));
         if (r.id == preselect_run) run_->setCurrentIndex(run_->count() - 1);
     }

@@ -53,11 +53,14 @@ int main(int argc, char** argv) {
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/lorica/lorica.svg")));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Lorica: a workbench for continual learning with low-rank adapters"));
+    parser.setApplicationDescription(
+        QStringLiteral("Lorica: a workbench for continual learning with low-rank adapters"));
     parser.addHelpOption();
-    QCommandLineOption version({"v", "version"}, QStringLiteral("print the Lorica and LibTorch versions and whether CUDA is usable"));
+    QCommandLineOption version({"v", "version"},
+                               QStringLiteral("print the Lorica and LibTorch versions and whether CUDA is usable"));
     QCommandLineOption db({"d", "db"}, QStringLiteral("results database to open"), QStringLiteral("PATH"));
-    QCommandLineOption run_preset(QStringLiteral("run-preset"), QStringLiteral("start this preset at once"), QStringLiteral("NAME"));
+    QCommandLineOption run_preset(QStringLiteral("run-preset"), QStringLiteral("start this preset at once"),
+                                  QStringLiteral("NAME"));
     QCommandLineOption set({"s", "set"}, QStringLiteral("override a config field (with --run-preset), repeatable"),
                            QStringLiteral("key=value"));
     QCommandLineOption screenshots(QStringLiteral("screenshots"),
@@ -79,7 +82,8 @@ int main(int argc, char** argv) {
         for (const QString& s : parser.values(set)) overrides.push_back(s.toStdString());
         try {
             window.editor()->set_document(lorica::assemble_config_document(
-                {}, parser.isSet(run_preset) ? parser.value(run_preset).toStdString() : std::string("default"), overrides));
+                {}, parser.isSet(run_preset) ? parser.value(run_preset).toStdString() : std::string("default"),
+                overrides));
         } catch (const std::exception& e) {
             std::fprintf(stderr, "error: %s\n", e.what());
             return 2;
@@ -113,8 +117,8 @@ int main(int argc, char** argv) {
                                      QTimer::singleShot(500, &window, [&window, dir, status] {
                                          const QStringList files = window.save_screenshots(dir);
                                          std::printf("experiment %s; %lld screenshots in %s\n",
-                                                     status.toStdString().c_str(),
-                                                     static_cast<long long>(files.size()), dir.toStdString().c_str());
+                                                     status.toStdString().c_str(), static_cast<long long>(files.size()),
+                                                     dir.toStdString().c_str());
                                          window.close();
                                      });
                                  };
@@ -122,11 +126,14 @@ int main(int argc, char** argv) {
                                  // off the GUI thread), then shoot.
                                  window.store_worker()->submit<lorica::RunPage>(
                                      lorica::app::StoreWorker::Lane::list_runs,
-                                     [](const lorica::RunStore& store) { return store.list_run_page({}, {2, 0}); },
+                                     [](const lorica::RunStore& store) {
+                                         return store.list_run_page({}, {2, 0});
+                                     },
                                      [&window, shoot](lorica::RunPage page, const QString&) {
                                          if (page.runs.size() < 2) return shoot();
-                                         QObject::connect(&window, &lorica::app::MainWindow::runs_compared, &window,
-                                                          [shoot](int) { shoot(); }, Qt::SingleShotConnection);
+                                         QObject::connect(
+                                             &window, &lorica::app::MainWindow::runs_compared, &window,
+                                             [shoot](int) { shoot(); }, Qt::SingleShotConnection);
                                          window.compare_runs({page.runs[1].id, page.runs[0].id});
                                      });
                              });

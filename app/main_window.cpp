@@ -84,10 +84,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             [this](const QString& message) { QMessageBox::warning(this, tr("Cannot start"), message); });
     connect(session_, &EngineSession::warning, this,
             [this](const QString& message) { statusBar()->showMessage(tr("warning: %1").arg(message), 10000); });
-    connect(session_, &EngineSession::run_finished, this, [this](int index, const QString& status, const QString& message) {
-        statusBar()->showMessage(tr("run %1 %2%3").arg(index + 1).arg(status, message.isEmpty() ? QString() : ": " + message),
-                                 10000);
-    });
+    connect(
+        session_, &EngineSession::run_finished, this, [this](int index, const QString& status, const QString& message) {
+            statusBar()->showMessage(
+                tr("run %1 %2%3").arg(index + 1).arg(status, message.isEmpty() ? QString() : ": " + message), 10000);
+        });
     connect(session_, &EngineSession::experiment_finished, this, [this](const QString& status) {
         progress_label_->setText(tr("experiment %1").arg(status));
         if (status == QLatin1String("finished")) progress_->setValue(1000);
@@ -127,9 +128,9 @@ void MainWindow::build_actions() {
         if (!path.isEmpty()) open_database(path);
     });
     file->addAction(tr("&Open database…"), QKeySequence::Open, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open results database"),
-                                                          QFileInfo(settings_database_path()).path(),
-                                                          tr("SQLite database (*.db *.sqlite);;All files (*)"));
+        const QString path =
+            QFileDialog::getOpenFileName(this, tr("Open results database"), QFileInfo(settings_database_path()).path(),
+                                         tr("SQLite database (*.db *.sqlite);;All files (*)"));
         if (!path.isEmpty()) open_database(path);
     });
     merge_ = file->addAction(tr("&Merge shards…"), this, [this] {
@@ -181,8 +182,7 @@ void MainWindow::build_actions() {
             QString description;
             try {
                 description = QString::fromStdString(preset_description(action->data().toString().toStdString()));
-            } catch (const std::exception&) {
-            }
+            } catch (const std::exception&) {}
             action->setToolTip(description.isEmpty() ? action->data().toString() : description);
             action->setStatusTip(description);
         }
@@ -209,7 +209,8 @@ void MainWindow::build_actions() {
     resume_ = experiment->addAction(tr("Resume &selected run"), this, [this] {
         const auto ids = browser_->selected_run_ids();
         if (ids.isEmpty()) {
-            statusBar()->showMessage(tr("select an interrupted, cancelled or failed run in the run browser first"), 5000);
+            statusBar()->showMessage(tr("select an interrupted, cancelled or failed run in the run browser first"),
+                                     5000);
             return;
         }
         resume_run(ids.front());
@@ -231,10 +232,11 @@ void MainWindow::build_actions() {
     view_menu_->addSeparator();
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Lorica"), this, [this] {
-        QMessageBox::about(this, tr("About Lorica"),
-                           tr("<b>Lorica %1</b><br>A workbench for continual learning with low-rank adapters.<br>"
-                              "Results database: %2")
-                               .arg(QStringLiteral(LORICA_VERSION), store_ ? QString::fromStdString(store_->path()) : QString()));
+        QMessageBox::about(
+            this, tr("About Lorica"),
+            tr("<b>Lorica %1</b><br>A workbench for continual learning with low-rank adapters.<br>"
+               "Results database: %2")
+                .arg(QStringLiteral(LORICA_VERSION), store_ ? QString::fromStdString(store_->path()) : QString()));
     });
 }
 
@@ -242,7 +244,8 @@ QDockWidget* MainWindow::add_dock(const QString& id, const QString& title, QWidg
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(QStringLiteral("dock_") + id);
     dock->setWidget(widget);
-    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                      QDockWidget::DockWidgetClosable);
     addDockWidget(area, dock);
     view_menu_->addAction(dock->toggleViewAction());
     docks_ << dock;
@@ -308,25 +311,26 @@ void MainWindow::merge_shards(const QStringList& shards) {
     }
     merge_->setEnabled(false);
     statusBar()->showMessage(tr("merging %n shard(s)…", nullptr, static_cast<int>(shards.size())));
-    merge_shards_in_background(QString::fromStdString(store_->path()), shards, this, [this](const ShardMergeOutcome& r) {
-        merge_->setEnabled(true);
-        browser_->refresh();
-        const QString summary = tr("merged: %1 run(s) added, %2 already present, in %3 s")
-                                    .arg(r.runs_added)
-                                    .arg(r.runs_skipped)
-                                    .arg(r.seconds, 0, 'f', 1);
-        statusBar()->showMessage(summary, 15000);
-        if (!r.ok()) {
-            auto* box = new QMessageBox(QMessageBox::Warning, tr("Merge shards"),
-                                        summary + QStringLiteral("\n\n") +
-                                            tr("Not merged (left out, the database unchanged by them):") +
-                                            QStringLiteral("\n") + r.errors.join(QStringLiteral("\n")),
-                                        QMessageBox::Ok, this);
-            box->setAttribute(Qt::WA_DeleteOnClose);
-            box->open();
-        }
-        Q_EMIT shards_merged(r.ok(), r.runs_added);
-    });
+    merge_shards_in_background(
+        QString::fromStdString(store_->path()), shards, this, [this](const ShardMergeOutcome& r) {
+            merge_->setEnabled(true);
+            browser_->refresh();
+            const QString summary = tr("merged: %1 run(s) added, %2 already present, in %3 s")
+                                        .arg(r.runs_added)
+                                        .arg(r.runs_skipped)
+                                        .arg(r.seconds, 0, 'f', 1);
+            statusBar()->showMessage(summary, 15000);
+            if (!r.ok()) {
+                auto* box = new QMessageBox(QMessageBox::Warning, tr("Merge shards"),
+                                            summary + QStringLiteral("\n\n") +
+                                                tr("Not merged (left out, the database unchanged by them):") +
+                                                QStringLiteral("\n") + r.errors.join(QStringLiteral("\n")),
+                                            QMessageBox::Ok, this);
+                box->setAttribute(Qt::WA_DeleteOnClose);
+                box->open();
+            }
+            Q_EMIT shards_merged(r.ok(), r.runs_added);
+        });
 }
 
 bool MainWindow::start_run() {
@@ -346,8 +350,7 @@ bool MainWindow::start_run() {
         PresetNotes notes;
         try {
             notes = read_preset_notes(editor_->document());
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
         session_->start(editor_->config(), store_, std::move(notes));
     } catch (const std::exception& e) {
         QMessageBox::warning(this, tr("Cannot start"), QString::fromUtf8(e.what()));
@@ -401,8 +404,9 @@ void MainWindow::open_run(qint64 run_id) {
                 tr("showing run %1 (%2 run(s) of its experiment)").arg(run_id).arg(shown_.runs.size()), 5000);
             // The views on screen draw one per turn: the run is shown when the last one is.
             if (views_->drawing_visible())
-                connect(views_, &RunViews::visible_drawn, this, [this, run_id] { Q_EMIT run_shown(run_id, true); },
-                        Qt::SingleShotConnection);
+                connect(
+                    views_, &RunViews::visible_drawn, this, [this, run_id] { Q_EMIT run_shown(run_id, true); },
+                    Qt::SingleShotConnection);
             else
                 Q_EMIT run_shown(run_id, true);
         });
@@ -448,7 +452,8 @@ void MainWindow::redraw() {
 void MainWindow::update_actions() {
     const bool running = session_->running();
     start_->setEnabled(!running && editor_->valid());
-    start_->setToolTip(editor_->valid() ? tr("Start the experiment (Ctrl+R)") : tr("Fix the config first: %1").arg(editor_->error_message()));
+    start_->setToolTip(editor_->valid() ? tr("Start the experiment (Ctrl+R)")
+                                        : tr("Fix the config first: %1").arg(editor_->error_message()));
     pause_->setEnabled(running);
     pause_->setText(session_->paused() ? tr("&Resume") : tr("&Pause"));
     cancel_->setEnabled(running);
@@ -459,7 +464,8 @@ void MainWindow::update_actions() {
 QString MainWindow::progress_text() const { return progress_label_->text(); }
 
 void MainWindow::load_config_dialog() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Load experiment config"), QString(), tr("JSON (*.json)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Load experiment config"), QString(), tr("JSON (*.json)"));
     if (path.isEmpty()) return;
     try {
         editor_->load_file(path);
@@ -469,8 +475,8 @@ void MainWindow::load_config_dialog() {
 }
 
 void MainWindow::save_config_dialog() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment config"), QStringLiteral("experiment.json"),
-                                                      tr("JSON (*.json)"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment config"),
+                                                      QStringLiteral("experiment.json"), tr("JSON (*.json)"));
     if (!path.isEmpty() && !editor_->save_file(path))
         QMessageBox::warning(this, tr("Cannot save config"), tr("Cannot write %1").arg(path));
 }
@@ -502,9 +508,10 @@ QStringList MainWindow::save_screenshots(const QString& dir) {
 void MainWindow::closeEvent(QCloseEvent* event) {
     if (session_->running()) {
         if (confirm_close_ &&
-            QMessageBox::question(this, tr("Run in progress"),
-                                  tr("An experiment is running. Cancel it and quit?\nEverything measured so far stays in "
-                                     "the database; the run is marked cancelled.")) != QMessageBox::Yes) {
+            QMessageBox::question(
+                this, tr("Run in progress"),
+                tr("An experiment is running. Cancel it and quit?\nEverything measured so far stays in "
+                   "the database; the run is marked cancelled.")) != QMessageBox::Yes) {
             event->ignore();
             return;
         }

@@ -117,7 +117,7 @@ private:
     QAction* export_ = nullptr;
     QAction* merge_ = nullptr;
     QAction* config_json_ = nullptr;  // View → Config as JSON
-    QAction* resume_ = nullptr;  // Experiment → Resume selected run
+    QAction* resume_ = nullptr;       // Experiment → Resume selected run
     QMenu* view_menu_ = nullptr;
     QMenu* presets_menu_ = nullptr;
     bool presets_described_ = false;  // the Presets actions carry their descriptions (first opening)

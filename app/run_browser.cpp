@@ -80,9 +80,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
         const auto ids = selected_run_ids();
         if (ids.size() >= 1) Q_EMIT compare_requested(ids);
     });
-    connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
-        Q_EMIT open_requested(run_id_at(index.row()));
-    });
+    connect(table_, &QTableView::doubleClicked, this,
+            [this](const QModelIndex& index) { Q_EMIT open_requested(run_id_at(index.row())); });
     table_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(table_, &QTableView::customContextMenuRequested, this, [this](const QPoint& pos) {
         const QModelIndex index = table_->indexAt(pos);
@@ -97,7 +96,8 @@ QString RunBrowser::status_at(int row) const {
 }
 
 bool RunBrowser::resumable(const QString& status) {
-    return status == QLatin1String("interrupted") || status == QLatin1String("cancelled") || status == QLatin1String("failed");
+    return status == QLatin1String("interrupted") || status == QLatin1String("cancelled") ||
+           status == QLatin1String("failed");
 }
 
 QMenu* RunBrowser::context_menu(int row) {
@@ -134,7 +134,8 @@ void RunBrowser::set_status_filter(const QString& status) {
 RunFilter RunBrowser::current_filter() const {
     RunFilter filter;
     filter.method_contains = method_->text().trimmed().toStdString();
-    if (const QString s = status_->currentData().toString(); !s.isEmpty()) filter.status = run_status_from_string(s.toStdString());
+    if (const QString s = status_->currentData().toString(); !s.isEmpty())
+        filter.status = run_status_from_string(s.toStdString());
     filter.since = since_->text().trimmed().toStdString();
     filter.until = until_->text().trimmed().toStdString();
     return filter;
@@ -177,9 +178,10 @@ void RunBrowser::show_listing(const RunPage& page, const QString& error) {
         model_->set_runs(page.runs, page.matching);
         select_runs(selected);
     }
-    count_->setText(model_->rowCount() < page.matching
-                        ? tr("%1 of %n run(s) (scroll for more)", nullptr, static_cast<int>(page.matching)).arg(model_->rowCount())
-                        : tr("%n run(s)", nullptr, static_cast<int>(page.matching)));
+    count_->setText(
+        model_->rowCount() < page.matching
+            ? tr("%1 of %n run(s) (scroll for more)", nullptr, static_cast<int>(page.matching)).arg(model_->rowCount())
+            : tr("%n run(s)", nullptr, static_cast<int>(page.matching)));
     Q_EMIT listing_shown(model_->rowCount(), page.matching);
 }
 
@@ -200,7 +202,8 @@ void RunBrowser::select_runs(const QList<qint64>& ids) {
     table_->clearSelection();
     for (int row = 0; row < model_->rowCount(); ++row)
         if (ids.contains(run_id_at(row)))
-            table_->selectionModel()->select(model_->index(row, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+            table_->selectionModel()->select(model_->index(row, 0),
+                                             QItemSelectionModel::Select | QItemSelectionModel::Rows);
 }
 
 }  // namespace lorica::app

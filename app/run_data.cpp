@@ -55,9 +55,7 @@ RunData RunData::load(const RunStore& store, int64_t run_id) {
     return data;
 }
 
-int RunData::num_tasks() const {
-    return tasks.empty() ? record.num_tasks : static_cast<int>(tasks.size());
-}
+int RunData::num_tasks() const { return tasks.empty() ? record.num_tasks : static_cast<int>(tasks.size()); }
 
 const RunData::Derived& RunData::derived(HeadMode mode) const {
     std::optional<Derived>& d = derived_[mode == HeadMode::class_il ? 0 : 1];
@@ -132,21 +130,24 @@ ExperimentData ExperimentData::load_experiment_of(const RunStore& store, int64_t
 std::vector<VariantRuns> ExperimentData::variants() const {
     std::vector<VariantRuns> out;
     for (const RunData& run : runs) {
-        auto it = std::find_if(out.begin(), out.end(), [&](const VariantRuns& v) { return v.index == run.record.variant_index; });
+        auto it = std::find_if(out.begin(), out.end(),
+                               [&](const VariantRuns& v) { return v.index == run.record.variant_index; });
         if (it == out.end()) {
-            out.push_back({run.record.variant_index, run.record.variant.empty() ? run.record.method : run.record.variant, {}});
+            out.push_back(
+                {run.record.variant_index, run.record.variant.empty() ? run.record.method : run.record.variant, {}});
             it = std::prev(out.end());
         }
         it->runs.push_back(&run);
     }
-    std::stable_sort(out.begin(), out.end(), [](const VariantRuns& a, const VariantRuns& b) { return a.index < b.index; });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const VariantRuns& a, const VariantRuns& b) { return a.index < b.index; });
     return out;
 }
 
 std::string class_name(const std::string& dataset, int class_id) {
     static const char* fashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-    static const char* cifar10[] = {"airplane", "automobile", "bird", "cat", "deer",
+    static const char* cifar10[] = {"airplane", "automobile", "bird",  "cat",  "deer",
                                     "dog",      "frog",       "horse", "ship", "truck"};
     if (class_id >= 0 && class_id < 10) {
         if (dataset == "fashion-mnist") return fashion[class_id];

@@ -23,9 +23,9 @@ class RunStore;
 namespace lorica::app {
 
 struct RunData {
-    RunRecord record;               // id 0 for a live run not yet known to the store
-    std::vector<TaskInfo> tasks;    // stream tasks, in order
-    TaskInfo foundation;            // task = kFoundationTask; classes empty when there is none
+    RunRecord record;             // id 0 for a live run not yet known to the store
+    std::vector<TaskInfo> tasks;  // stream tasks, in order
+    TaskInfo foundation;          // task = kFoundationTask; classes empty when there is none
     std::vector<StepMetrics> steps;
     std::vector<EvalRow> evals;
     std::vector<ClassEvalRow> class_evals;

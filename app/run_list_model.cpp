@@ -37,22 +37,33 @@ void RunListModel::fetchMore(const QModelIndex& parent) {
 
 RunSortKey RunListModel::sort_key_of_column(int column) {
     switch (column) {
-        case kRun: return RunSortKey::id;
-        case kExperiment: return RunSortKey::experiment;
-        case kVariant: return RunSortKey::variant;
-        case kSeed: return RunSortKey::seed;
-        case kMethod: return RunSortKey::method;
-        case kStatus: return RunSortKey::status;
-        case kStarted: return RunSortKey::started;
-        case kSeconds: return RunSortKey::seconds;
-        case kAccuracy: return RunSortKey::final_accuracy;
+        case kRun:
+            return RunSortKey::id;
+        case kExperiment:
+            return RunSortKey::experiment;
+        case kVariant:
+            return RunSortKey::variant;
+        case kSeed:
+            return RunSortKey::seed;
+        case kMethod:
+            return RunSortKey::method;
+        case kStatus:
+            return RunSortKey::status;
+        case kStarted:
+            return RunSortKey::started;
+        case kSeconds:
+            return RunSortKey::seconds;
+        case kAccuracy:
+            return RunSortKey::final_accuracy;
     }
     return RunSortKey::id;
 }
 
 RunSortKey RunListModel::sort_key() const { return sort_key_of_column(sort_column_); }
 
-int RunListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(runs_.size()); }
+int RunListModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(runs_.size());
+}
 int RunListModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : kColumnCount; }
 
 QVariant RunListModel::data(const QModelIndex& index, int role) const {
@@ -61,19 +72,29 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
     const int c = index.column();
     if (role == Qt::TextAlignmentRole) {
         const bool number = c == kRun || c == kExperiment || c == kSeed || c == kSeconds || c == kAccuracy;
-        return QVariant::fromValue(Qt::Alignment(number ? Qt::AlignRight | Qt::AlignVCenter : Qt::AlignLeft | Qt::AlignVCenter));
+        return QVariant::fromValue(
+            Qt::Alignment(number ? Qt::AlignRight | Qt::AlignVCenter : Qt::AlignLeft | Qt::AlignVCenter));
     }
     if (role != Qt::DisplayRole) return {};
     switch (c) {
-        case kRun: return QVariant::fromValue<qlonglong>(r.id);
-        case kExperiment: return r.experiment_id > 0 ? QVariant::fromValue<qlonglong>(r.experiment_id) : QVariant();
-        case kVariant: return QString::fromStdString(r.variant);
-        case kSeed: return QVariant::fromValue<qlonglong>(r.seed);
-        case kMethod: return QString::fromStdString(r.method);
-        case kStatus: return QString::fromLatin1(to_string(r.status));
-        case kStarted: return QString::fromStdString(r.started_at).replace('T', ' ').left(19);
-        case kSeconds: return QString::number(r.seconds, 'f', 1);
-        case kAccuracy: return r.final_accuracy ? QString::number(*r.final_accuracy, 'f', 2) : QString();
+        case kRun:
+            return QVariant::fromValue<qlonglong>(r.id);
+        case kExperiment:
+            return r.experiment_id > 0 ? QVariant::fromValue<qlonglong>(r.experiment_id) : QVariant();
+        case kVariant:
+            return QString::fromStdString(r.variant);
+        case kSeed:
+            return QVariant::fromValue<qlonglong>(r.seed);
+        case kMethod:
+            return QString::fromStdString(r.method);
+        case kStatus:
+            return QString::fromLatin1(to_string(r.status));
+        case kStarted:
+            return QString::fromStdString(r.started_at).replace('T', ' ').left(19);
+        case kSeconds:
+            return QString::number(r.seconds, 'f', 1);
+        case kAccuracy:
+            return r.final_accuracy ? QString::number(*r.final_accuracy, 'f', 2) : QString();
     }
     return {};
 }
@@ -81,15 +102,24 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
 QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
     switch (section) {
-        case kRun: return tr("run");
-        case kExperiment: return tr("exp");
-        case kVariant: return tr("variant");
-        case kSeed: return tr("seed");
-        case kMethod: return tr("method");
-        case kStatus: return tr("status");
-        case kStarted: return tr("started (UTC)");
-        case kSeconds: return tr("seconds");
-        case kAccuracy: return tr("Acc %");
+        case kRun:
+            return tr("run");
+        case kExperiment:
+            return tr("exp");
+        case kVariant:
+            return tr("variant");
+        case kSeed:
+            return tr("seed");
+        case kMethod:
+            return tr("method");
+        case kStatus:
+            return tr("status");
+        case kStarted:
+            return tr("started (UTC)");
+        case kSeconds:
+            return tr("seconds");
+        case kAccuracy:
+            return tr("Acc %");
     }
     return {};
 }

@@ -191,7 +191,8 @@ void draw_average_accuracy_by_variant(PlotWidget* plot, const std::vector<Varian
         for (const RunData* run : v.runs) {
             std::map<int, std::pair<double, std::vector<double>>> after;  // t → (step, accuracies)
             for (const EvalRow& row : run->evals) {
-                if (row.phase != EvalPhase::end_of_task || row.head_mode != HeadMode::class_il || row.total <= 0) continue;
+                if (row.phase != EvalPhase::end_of_task || row.head_mode != HeadMode::class_il || row.total <= 0)
+                    continue;
                 if (row.eval_task < 0 || row.eval_task > row.after_task) continue;
                 auto& [step, accuracies] = after[row.after_task];
                 step = static_cast<double>(row.step);
@@ -244,8 +245,8 @@ std::vector<HeatmapVariant> matrix_variants(const std::vector<const RunData*>& r
         QString suffix = mode == HeadMode::class_il ? QObject::tr("class-IL") : QObject::tr("task-IL");
         if (runs.size() > 1) suffix += QObject::tr(", mean of %1 runs").arg(runs.size());
         variants.push_back({QObject::tr("Accuracy R[t][j] %1 (%2)").arg('%').arg(suffix), accuracy, 0, 100, true, 1});
-        variants.push_back({QObject::tr("Forgetting max R[·][j] − R[t][j], points (%1)").arg(suffix), forgetting, 0, 100,
-                            false, 1});
+        variants.push_back(
+            {QObject::tr("Forgetting max R[·][j] − R[t][j], points (%1)").arg(suffix), forgetting, 0, 100, false, 1});
     }
     return variants;
 }
@@ -346,14 +347,16 @@ LoRIView::LoRIView(QWidget* parent) : QWidget(parent) {
     merge_ = new PlotWidget(tr("LoRI merge: task accuracy alone vs. merged"), tr("task"), tr("accuracy (%)"), this);
     merge_->set_integer_x_ticks();
     merge_->set_y_range(0, 100);
-    merge_->set_empty_message(tr("No LoRI merge in this run.\nLoRI-D / LoRI-S runs record each task's accuracy\n"
-                                 "alone and after merging (cat, linear)."));
+    merge_->set_empty_message(
+        tr("No LoRI merge in this run.\nLoRI-D / LoRI-S runs record each task's accuracy\n"
+           "alone and after merging (cat, linear)."));
     overlap_ = new MatrixHeatmap(tr("Adapter overlap"), tr("task i"), tr("task j"), this);
     overlap_->set_empty_message(tr("No overlaps in this run.\nLoRI records ‖AᵢᵀAⱼ‖ (normalised)\nand mask overlap."));
     layout->addWidget(merge_, 1);
     overlap_->set_tick_prefixes(QStringLiteral("task "), QStringLiteral("task "));
-    overlap_->set_toggle_tooltip(tr("‖AᵢᵀAⱼ‖: overlap of the tasks' frozen A subspaces (normalised, 1 = the same); "
-                                    "mask overlap: Jaccard index of the tasks' sparse B masks"));
+    overlap_->set_toggle_tooltip(
+        tr("‖AᵢᵀAⱼ‖: overlap of the tasks' frozen A subspaces (normalised, 1 = the same); "
+           "mask overlap: Jaccard index of the tasks' sparse B masks"));
     layout->addWidget(overlap_, 1);
 }
 
@@ -394,22 +397,27 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     matrix_ = new MatrixHeatmap(tr("Accuracy matrix"), tr("after task t"), tr("evaluated task j"), parent_widget);
     metrics_ = new MetricsTable(parent_widget);
     magnitudes_ = new PlotWidget(tr("SD-LoRA magnitudes α_k"), tr("step"), tr("α"), parent_widget);
-    magnitudes_->set_empty_message(tr("No magnitudes in this run.\nSD-LoRA records every α_k after each task\n"
-                                      "and during training; other methods have none."));
+    magnitudes_->set_empty_message(
+        tr("No magnitudes in this run.\nSD-LoRA records every α_k after each task\n"
+           "and during training; other methods have none."));
     residual_ = new PlotWidget(tr("Direction residual ‖D_t − Σβ_k D_k‖_F"), tr("step"), tr("residual"), parent_widget);
-    residual_->set_empty_message(tr("No direction residual in this run.\nSD-LoRA records the least-squares residual of\n"
-                                    "the current direction against the old ones."));
+    residual_->set_empty_message(
+        tr("No direction residual in this run.\nSD-LoRA records the least-squares residual of\n"
+           "the current direction against the old ones."));
     interpolation_ = new InterpolationView(parent_widget);
-    rank_sweep_ = new PlotWidget(tr("Rank sweep: forgetting vs. rank"), tr("rank"), tr("forgetting (%)"), parent_widget);
-    rank_sweep_->set_empty_message(tr("No rank sweep in this run.\nA merged-LoRA rank sweep stores foundation and\n"
-                                      "downstream forgetting for each rank."));
+    rank_sweep_ =
+        new PlotWidget(tr("Rank sweep: forgetting vs. rank"), tr("rank"), tr("forgetting (%)"), parent_widget);
+    rank_sweep_->set_empty_message(
+        tr("No rank sweep in this run.\nA merged-LoRA rank sweep stores foundation and\n"
+           "downstream forgetting for each rank."));
     lori_ = new LoRIView(parent_widget);
-    foundation_classes_ = new PlotWidget(tr("Foundation task: accuracy per class"), tr("after task"),
-                                         tr("accuracy (%)"), parent_widget);
+    foundation_classes_ =
+        new PlotWidget(tr("Foundation task: accuracy per class"), tr("after task"), tr("accuracy (%)"), parent_widget);
     foundation_classes_->set_y_range(0, 100);
     foundation_classes_->set_integer_x_ticks();
-    foundation_classes_->set_empty_message(tr("No per-class foundation evaluations.\nThey appear when the run has a "
-                                              "foundation task\n(foundation.enabled) after each stream task."));
+    foundation_classes_->set_empty_message(
+        tr("No per-class foundation evaluations.\nThey appear when the run has a "
+           "foundation task\n(foundation.enabled) after each stream task."));
     views_ = {
         {ViewId::loss, tr("Loss"), loss_,
          tr("Cross-entropy of each training batch, per optimizer step; with several seeds the mean ± std band "
@@ -567,11 +575,21 @@ void RunViews::draw(ViewId id) {
                 draw_metrics(runs);
             break;
         case ViewId::magnitudes:
-        case ViewId::residual: draw_sd_lora_state(runs, variants); break;
-        case ViewId::interpolation: interpolation_->show_runs(runs); break;
-        case ViewId::rank_sweep: draw_rank_sweep(rank_sweep_, runs); break;
-        case ViewId::lori: lori_->show_run(runs.empty() ? nullptr : runs.front()); break;
-        case ViewId::foundation_classes: draw_foundation_classes(runs); break;
+        case ViewId::residual:
+            draw_sd_lora_state(runs, variants);
+            break;
+        case ViewId::interpolation:
+            interpolation_->show_runs(runs);
+            break;
+        case ViewId::rank_sweep:
+            draw_rank_sweep(rank_sweep_, runs);
+            break;
+        case ViewId::lori:
+            lori_->show_run(runs.empty() ? nullptr : runs.front());
+            break;
+        case ViewId::foundation_classes:
+            draw_foundation_classes(runs);
+            break;
     }
 }
 
@@ -634,12 +652,14 @@ void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
         columns.push_back(column(tr("task-IL") + what, metric_values(runs, HeadMode::task_il)));
         if (seeds)
             for (const RunData* r : runs)
-                columns.push_back(column(tr("seed %1, class-IL").arg(r->record.seed), metric_values({r}, HeadMode::class_il)));
+                columns.push_back(
+                    column(tr("seed %1, class-IL").arg(r->record.seed), metric_values({r}, HeadMode::class_il)));
     }
     metrics_->set_columns(columns);
 }
 
-void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs, const std::vector<VariantRuns>& variants) {
+void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs,
+                                  const std::vector<VariantRuns>& variants) {
     const bool by_variant = variants.size() > 1;
     auto has_state = [](const RunData* run) {
         return std::any_of(run->states.begin(), run->states.end(), [](const MethodState& s) {
@@ -663,7 +683,8 @@ void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs, c
             runs.push_back(run);
         }
     }
-    static const Qt::PenStyle kStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
+    static const Qt::PenStyle kStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine,
+                                           Qt::DashDotDotLine};
     dirty_.erase(ViewId::magnitudes);
     dirty_.erase(ViewId::residual);
     // SD-LoRA state: magnitudes α_k and the direction residual over steps.
@@ -687,8 +708,7 @@ void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs, c
         for (auto& [k, xy] : alpha)
             magnitudes_->add_line(QStringLiteral("α_%1").arg(k) + suffixes[r], xy.first, xy.second,
                                   series_color(static_cast<int>(k)), style);
-        if (!rx.isEmpty())
-            residual_->add_line(tr("residual") + suffixes[r], rx, ry, residual_colors[r]);
+        if (!rx.isEmpty()) residual_->add_line(tr("residual") + suffixes[r], rx, ry, residual_colors[r]);
     }
     if (!runs.empty()) {
         add_task_markers(magnitudes_, *runs.front());
@@ -708,8 +728,7 @@ void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) 
         std::string dataset = "fashion-mnist";
         try {
             dataset = nlohmann::json::parse(run.record.config_json).at("data").at("dataset").get<std::string>();
-        } catch (...) {
-        }
+        } catch (...) {}
         std::map<int, std::map<int, double>> per_class;  // class → after_task → accuracy
         for (const ClassEvalRow& row : run.class_evals)
             if (row.eval_task == kFoundationTask && row.total > 0)
@@ -721,8 +740,9 @@ void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) 
                 x << after;
                 y << acc;
             }
-            foundation_classes_->add_line(QStringLiteral("%1 %2").arg(class_id).arg(qstr(class_name(dataset, class_id))),
-                                          x, y, series_color(i++), Qt::SolidLine, true);
+            foundation_classes_->add_line(
+                QStringLiteral("%1 %2").arg(class_id).arg(qstr(class_name(dataset, class_id))), x, y, series_color(i++),
+                Qt::SolidLine, true);
         }
     }
     foundation_classes_->finish();

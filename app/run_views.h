@@ -87,13 +87,12 @@ Q_SIGNALS:
     void visible_drawn();
 
 public:
-
     // The views, for docks (their object names are stable: the window state refers to them).
     struct View {
         ViewId id;
-        QString title;    // dock title
-        QWidget* widget;  // the chart, table or heatmap
-        QString caption;  // one line: what the view shows and how it was computed
+        QString title;             // dock title
+        QWidget* widget;           // the chart, table or heatmap
+        QString caption;           // one line: what the view shows and how it was computed
         QWidget* panel = nullptr;  // widget above its caption: what a dock holds
     };
     const std::vector<View>& views() const { return views_; }
@@ -128,7 +127,7 @@ private:
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
 
     const ExperimentData* data_ = nullptr;
-    bool grown_ = false;  // the last show was a show_grown (views drawn for it may append)
+    bool grown_ = false;        // the last show was a show_grown (views drawn for it may append)
     bool step_queued_ = false;  // draw_visible_step is queued
     // What the loss view holds when it is one line of one run (appendable), else empty.
     struct LossDrawn {

@@ -53,8 +53,9 @@ void SetupPreviewView::show_preview(const StreamPreview& preview) {
         QStringList classes;
         for (size_t i = 0; i < task.classes.size(); ++i)
             classes << QStringLiteral("%1 %2").arg(task.classes[i]).arg(QString::fromStdString(task.class_names[i]));
-        const QString line = QStringLiteral("t%1 %2 — %3").arg(task.task).arg(QString::fromStdString(task.domain),
-                                                                             classes.join(QStringLiteral(", ")));
+        const QString line = QStringLiteral("t%1 %2 — %3")
+                                 .arg(task.task)
+                                 .arg(QString::fromStdString(task.domain), classes.join(QStringLiteral(", ")));
         lines_ << line;
         std::vector<QImage> images;
         for (int s = 0; s < task.samples(); ++s) images.push_back(preview_image(task, s));
@@ -64,7 +65,8 @@ void SetupPreviewView::show_preview(const StreamPreview& preview) {
         row_layout->setContentsMargins(0, 0, 0, 0);
         row_layout->setSpacing(2);
         auto* label = new QLabel(line, row);
-        label->setToolTip(tr("%1 training images; samples at positions spread over the task's set").arg(task.train_size));
+        label->setToolTip(
+            tr("%1 training images; samples at positions spread over the task's set").arg(task.train_size));
         row_layout->addWidget(label);
         // The strip: every sample side by side, each enlarged to about 56 px with whole-pixel scaling.
         if (!images.empty()) {
@@ -73,8 +75,7 @@ void SetupPreviewView::show_preview(const StreamPreview& preview) {
             QPixmap strip(int(images.size()) * (w + gap) - gap, h);
             strip.fill(Qt::transparent);
             QPainter painter(&strip);
-            for (size_t i = 0; i < images.size(); ++i)
-                painter.drawImage(QRect(int(i) * (w + gap), 0, w, h), images[i]);
+            for (size_t i = 0; i < images.size(); ++i) painter.drawImage(QRect(int(i) * (w + gap), 0, w, h), images[i]);
             painter.end();
             auto* picture = new QLabel(row);
             picture->setPixmap(strip);

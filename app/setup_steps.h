@@ -16,8 +16,8 @@ inline constexpr int kSetupSteps = 6;
 
 struct SetupStepInfo {
     SetupStep step;
-    QString title;        // the step list's entry ("Data set")
-    QString description;  // one sentence at the top of its page
+    QString title;                    // the step list's entry ("Data set")
+    QString description;              // one sentence at the top of its page
     std::vector<std::string> fields;  // dotted config paths, in display order
     std::vector<std::string> more;    // under "More", in display order
 };

@@ -26,7 +26,8 @@ void SetupWorker::enqueue(Lane lane, quint64 generation, std::function<void()> w
         [this, lane, generation, work = std::move(work)] {
             if (stale(lane, generation)) {
                 ++skipped_;
-                QMetaObject::invokeMethod(this, [this] { finished_one(); }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    this, [this] { finished_one(); }, Qt::QueuedConnection);
                 return;
             }
             running_ = true;

@@ -46,7 +46,8 @@ void merge_shards_in_background(const QString& database, const QStringList& shar
         ShardMergeOutcome outcome = merge_all(database, shards);
         // Back to the GUI thread; dropped when the window has gone meanwhile.
         QMetaObject::invokeMethod(
-            QCoreApplication::instance(), [guard, done, outcome] {
+            QCoreApplication::instance(),
+            [guard, done, outcome] {
                 if (guard) done(outcome);
             },
             Qt::QueuedConnection);

@@ -24,7 +24,8 @@ void StoreWorker::enqueue(Lane lane, quint64 generation, std::function<void(cons
         context_,
         [this, lane, generation, work = std::move(work)] {
             if (stale(lane, generation)) {  // a newer request of this lane is queued behind this one
-                QMetaObject::invokeMethod(this, [this] { finished_one(); }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    this, [this] { finished_one(); }, Qt::QueuedConnection);
                 return;
             }
             if (!reader_) {

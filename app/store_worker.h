@@ -87,23 +87,24 @@ quint64 StoreWorker::submit(Lane lane, std::function<Result(const RunStore&)> jo
                             std::function<void(Result, const QString&)> done) {
     const quint64 generation = ++latest_[index(lane)];
     ++pending_;
-    enqueue(lane, generation, [this, lane, generation, job = std::move(job), done = std::move(done)](const RunStore& reader) {
-        auto result = std::make_shared<Result>();
-        QString error;
-        try {
-            *result = job(reader);
-        } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
-            if (error.isEmpty()) error = QStringLiteral("failed");
-        }
-        QMetaObject::invokeMethod(
-            this,
-            [this, lane, generation, result, error, done] {
-                if (!stale(lane, generation)) done(std::move(*result), error);
-                finished_one();
-            },
-            Qt::QueuedConnection);
-    });
+    enqueue(lane, generation,
+            [this, lane, generation, job = std::move(job), done = std::move(done)](const RunStore& reader) {
+                auto result = std::make_shared<Result>();
+                QString error;
+                try {
+                    *result = job(reader);
+                } catch (const std::exception& e) {
+                    error = QString::fromUtf8(e.what());
+                    if (error.isEmpty()) error = QStringLiteral("failed");
+                }
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, lane, generation, result, error, done] {
+                        if (!stale(lane, generation)) done(std::move(*result), error);
+                        finished_one();
+                    },
+                    Qt::QueuedConnection);
+            });
     return generation;
 }
 

@@ -69,7 +69,8 @@ const char* phase_of(const Event& event) {
     if (std::holds_alternative<FoundationProgress>(event)) return "foundation steps";
     if (const auto* a = std::get_if<ArtifactWritten>(&event))
         return a->kind == "foundation_checkpoint" ? "foundation steps" : "checkpoints";
-    if (std::holds_alternative<StepMetrics>(event) || std::holds_alternative<EpochFinished>(event)) return "stream steps";
+    if (std::holds_alternative<StepMetrics>(event) || std::holds_alternative<EpochFinished>(event))
+        return "stream steps";
     if (std::holds_alternative<TaskStarted>(event)) return "task set-up (head, begin_task, optimizer)";
     return "other (method state, start, finish)";
 }
@@ -83,9 +84,11 @@ public:
         auto& p = phases_[phase_of(event)];
         p.first += std::chrono::duration<double>(now - last_wall_).count();
         p.second += cpu - last_cpu_;
-        if (const auto* done = std::get_if<EvaluationDone>(&event)) rows.insert(rows.end(), done->rows.begin(), done->rows.end());
+        if (const auto* done = std::get_if<EvaluationDone>(&event))
+            rows.insert(rows.end(), done->rows.begin(), done->rows.end());
         if (std::holds_alternative<StepMetrics>(event)) ++stream_steps;
-        if (const auto* f = std::get_if<FoundationProgress>(&event)) foundation_steps = f->step, foundation_cached = f->from_cache;
+        if (const auto* f = std::get_if<FoundationProgress>(&event))
+            foundation_steps = f->step, foundation_cached = f->from_cache;
         last_wall_ = Clock::now();  // the store's time lands in the next interval, as in the CLI
         last_cpu_ = cpu;
     }
@@ -119,10 +122,14 @@ int main(int argc, char** argv) {
     std::string rows_out, compare;
     std::vector<std::string> overrides;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--rows-out")) rows_out = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--compare")) compare = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--set")) overrides.push_back(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--threads"))
+            threads = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--rows-out"))
+            rows_out = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--compare"))
+            compare = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--set"))
+            overrides.push_back(argv[i + 1]);
         else {
             std::fprintf(stderr, "unknown argument %s\n", argv[i]);
             return 2;
@@ -162,7 +169,8 @@ int main(int argc, char** argv) {
     std::printf("foundation: %lld steps%s; stream: %lld steps\n", static_cast<long long>(phases->foundation_steps),
                 phases->foundation_cached ? " (CACHED: not a fresh foundation)" : " (fresh)",
                 static_cast<long long>(phases->stream_steps));
-    std::printf("reference: [2176,64]·[64,256] matmul %.4f ms (before %.4f, after %.4f)\n\n", ref, ref_before, ref_after);
+    std::printf("reference: [2176,64]·[64,256] matmul %.4f ms (before %.4f, after %.4f)\n\n", ref, ref_before,
+                ref_after);
     std::printf("%-44s %9s %9s %12s\n", "phase", "wall s", "cpu s", "wall/ref");
     std::printf("%-44s %9.2f %9.2f %12.0f\n", "data set load + preflight", preflight_wall, preflight_cpu,
                 preflight_wall * 1e3 / ref);
@@ -173,16 +181,19 @@ int main(int argc, char** argv) {
                 double(faults) / double(std::max<int64_t>(1, phases->stream_steps + phases->foundation_steps)));
     std::printf("per stream step %.2f ms wall; cpu/wall %.2f\n\n",
                 phases->phases().count("stream steps") && phases->stream_steps
-                    ? phases->phases().at("stream steps").first * 1e3 / double(phases->stream_steps) : 0.0,
+                    ? phases->phases().at("stream steps").first * 1e3 / double(phases->stream_steps)
+                    : 0.0,
                 total_cpu / total_wall);
 
-    std::printf("class-IL accuracy matrix:\n%s\n",
-                format_matrix(AccuracyMatrix::from_eval_rows(phases->rows, HeadMode::class_il, checked.config.stream.tasks)).c_str());
+    std::printf(
+        "class-IL accuracy matrix:\n%s\n",
+        format_matrix(AccuracyMatrix::from_eval_rows(phases->rows, HeadMode::class_il, checked.config.stream.tasks))
+            .c_str());
     if (!rows_out.empty()) {
         std::ofstream out(rows_out);
         for (const auto& r : phases->rows)
-            out << r.after_task << ' ' << r.eval_task << ' ' << static_cast<int>(r.phase) << ' ' << static_cast<int>(r.head_mode)
-                << ' ' << r.correct << ' ' << r.total << '\n';
+            out << r.after_task << ' ' << r.eval_task << ' ' << static_cast<int>(r.phase) << ' '
+                << static_cast<int>(r.head_mode) << ' ' << r.correct << ' ' << r.total << '\n';
         std::printf("evaluation rows written to %s\n", rows_out.c_str());
     }
     int rc = status == RunStatus::finished ? 0 : 1;
@@ -191,7 +202,8 @@ int main(int argc, char** argv) {
         double max_delta = 0.0;
         int matched = 0, differing = 0;
         for (const auto& r : phases->rows) {
-            auto it = reference.find({r.after_task, r.eval_task, static_cast<int>(r.phase), static_cast<int>(r.head_mode)});
+            auto it =
+                reference.find({r.after_task, r.eval_task, static_cast<int>(r.phase), static_cast<int>(r.head_mode)});
             if (it == reference.end()) continue;
             ++matched;
             const double delta = std::abs((r.total ? double(r.correct) / double(r.total) : 0.0) - it->second);

@@ -62,7 +62,9 @@ Stats stats_of(std::vector<double> lateness) {
     s.samples = lateness.size();
     if (lateness.empty()) return s;
     std::sort(lateness.begin(), lateness.end());
-    auto at = [&](double q) { return lateness[std::min(lateness.size() - 1, static_cast<std::size_t>(q * lateness.size()))]; };
+    auto at = [&](double q) {
+        return lateness[std::min(lateness.size() - 1, static_cast<std::size_t>(q * lateness.size()))];
+    };
     s.p50 = at(0.50);
     s.p99 = at(0.99);
     s.max = lateness.back();
@@ -257,10 +259,12 @@ int database_mode(QApplication& app, const std::string& source) {
         dialog.show();
         bool runs_listed = false, exported = false;
         QObject::connect(&dialog, &lorica::app::ExportDialog::runs_listed, [&](int) { runs_listed = true; });
-        QObject::connect(&dialog, &lorica::app::ExportDialog::export_finished, [&](const QString&, const QString& error) {
-            exported = true;
-            export_outcome = error.isEmpty() ? QStringLiteral("written") : QStringLiteral("error: ") + error.left(90);
-        });
+        QObject::connect(
+            &dialog, &lorica::app::ExportDialog::export_finished, [&](const QString&, const QString& error) {
+                exported = true;
+                export_outcome =
+                    error.isEmpty() ? QStringLiteral("written") : QStringLiteral("error: ") + error.left(90);
+            });
         action.restart();
         list.ms.push_back(wait_until([&] { return runs_listed; }, action));
         probe.set_phase(exporting.phase);
@@ -281,7 +285,8 @@ int database_mode(QApplication& app, const std::string& source) {
     const Stats idle = stats_of(probe.of("idle"));
     const Stats cold = stats_of(probe.of("cold start"));
     std::printf("  %-20s %-28s %8s %8s %8s %8s\n", "action", "time ms (each)", "samples", "p50 ms", "p99 ms", "max ms");
-    std::printf("  %-20s %-28s %8zu %8.2f %8.2f %8.2f\n", "idle (reference)", "-", idle.samples, idle.p50, idle.p99, idle.max);
+    std::printf("  %-20s %-28s %8zu %8.2f %8.2f %8.2f\n", "idle (reference)", "-", idle.samples, idle.p50, idle.p99,
+                idle.max);
     std::printf("  %-20s %-28.0f %8zu %8.2f %8.2f %8.2f  (includes building the window)\n", "cold start", cold_ms,
                 cold.samples, cold.p50, cold.p99, cold.max);
     bool all_ok = cold_ms <= 1000;
@@ -343,7 +348,8 @@ int main(int argc, char** argv) {
     std::printf("bench_gui_stall: event-loop lateness of a %.0f ms QTimer probe (preset %s, %.1f s run, %d redraws)\n",
                 kProbeMs, preset.c_str(), seconds, window.redraw_count());
     std::printf("  %-22s %8s %9s %9s %9s\n", "", "samples", "p50 ms", "p99 ms", "max ms");
-    std::printf("  %-22s %8zu %9.2f %9.2f %9.2f\n", "idle window (reference)", idle.samples, idle.p50, idle.p99, idle.max);
+    std::printf("  %-22s %8zu %9.2f %9.2f %9.2f\n", "idle window (reference)", idle.samples, idle.p50, idle.p99,
+                idle.max);
     std::printf("  %-22s %8zu %9.2f %9.2f %9.2f\n", "during training", run.samples, run.p50, run.p99, run.max);
     std::printf("  p99 during training / idle p99: %.2fx;  p99 / 16 ms goal: %.2f  -> %s\n",
                 idle.p99 > 0 ? run.p99 / idle.p99 : 0.0, run.p99 / kGoalMs, run.p99 <= kGoalMs ? "PASS" : "FAIL");

@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
         if (!std::strcmp(argv[i], "--keep")) keep = argv[i + 1];
     }
     torch::set_num_threads(threads);
-    const fs::path dir = keep.empty() ? fs::temp_directory_path() / ("lorica-bench-decode-" + std::to_string(::getpid())) : fs::path(keep);
+    const fs::path dir = keep.empty()
+                             ? fs::temp_directory_path() / ("lorica-bench-decode-" + std::to_string(::getpid()))
+                             : fs::path(keep);
     fs::create_directories(dir);
     std::vector<std::string> png, jpeg;
     size_t png_bytes = 0, jpeg_bytes = 0;
@@ -71,11 +73,12 @@ int main(int argc, char** argv) {
         write_image_file(png.back(), p);
         write_image_file(jpeg.back(), j);
     }
-    std::printf("%d images 500×375 RGB written to %s (PNG %.1f KiB, JPEG q90 %.1f KiB each on average)\n", images, dir.c_str(),
-                png_bytes / 1024.0 / images, jpeg_bytes / 1024.0 / images);
+    std::printf("%d images 500×375 RGB written to %s (PNG %.1f KiB, JPEG q90 %.1f KiB each on average)\n", images,
+                dir.c_str(), png_bytes / 1024.0 / images, jpeg_bytes / 1024.0 / images);
 
     auto rate = [&](const std::vector<std::string>& files, auto&& fn) {
-        for (int i = 0; i < std::min<int>(4, static_cast<int>(files.size())); ++i) fn(files[i]);  // warm-up (page cache)
+        for (int i = 0; i < std::min<int>(4, static_cast<int>(files.size())); ++i)
+            fn(files[i]);  // warm-up (page cache)
         auto t0 = Clock::now();
         for (const auto& f : files) fn(f);
         return files.size() / seconds_since(t0);
@@ -85,9 +88,8 @@ int main(int argc, char** argv) {
     const double png_rate = rate(png, [&](const std::string& f) { sink += decode_image_file(f).pixels.size(); });
     const double jpeg_rate = rate(jpeg, [&](const std::string& f) { sink += decode_image_file(f).pixels.size(); });
     ImageTransformOptions t;  // 256 → 224
-    const double jpeg_test_rate = rate(jpeg, [&](const std::string& f) {
-        sink += test_transform(image_to_tensor(decode_image_file(f)), t).numel();
-    });
+    const double jpeg_test_rate = rate(
+        jpeg, [&](const std::string& f) { sink += test_transform(image_to_tensor(decode_image_file(f)), t).numel(); });
     std::mt19937_64 rng(0);
     const double jpeg_train_rate = rate(jpeg, [&](const std::string& f) {
         sink += train_transform(image_to_tensor(decode_image_file(f)), t, rng).numel();
@@ -97,8 +99,10 @@ int main(int argc, char** argv) {
     std::printf("%-44s %12.0f %14s\n", "read JPEG file bytes (reference)", read_rate, "1.00x");
     std::printf("%-44s %12.1f %13.4fx\n", "decode PNG", png_rate, png_rate / read_rate);
     std::printf("%-44s %12.1f %13.4fx\n", "decode JPEG", jpeg_rate, jpeg_rate / read_rate);
-    std::printf("%-44s %12.1f %13.4fx\n", "decode JPEG + test transform (256 → 224)", jpeg_test_rate, jpeg_test_rate / read_rate);
-    std::printf("%-44s %12.1f %13.4fx\n", "decode JPEG + train transform (RRC 224, flip)", jpeg_train_rate, jpeg_train_rate / read_rate);
+    std::printf("%-44s %12.1f %13.4fx\n", "decode JPEG + test transform (256 → 224)", jpeg_test_rate,
+                jpeg_test_rate / read_rate);
+    std::printf("%-44s %12.1f %13.4fx\n", "decode JPEG + train transform (RRC 224, flip)", jpeg_train_rate,
+                jpeg_train_rate / read_rate);
 
     // Streaming data set: batches of 16 (test transform), cold cache, with 0 and 2 background workers.
     std::vector<ImageEntry> entries;

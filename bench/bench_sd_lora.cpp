@@ -160,9 +160,10 @@ int main(int argc, char** argv) {
         torch::NoGradGuard g;
         after = late.model->forward(x);
     }
-    std::printf("inference: base %.2f ms, merged %.2f ms   ratio unmerged (%d directions) ÷ base = %.3f, "
-                "merged ÷ base = %.3f (goal ≈ 1.0)\n",
-                base_ms, merged_ms, tasks, median(unmerged_ratio), median(merged_ratio));
+    std::printf(
+        "inference: base %.2f ms, merged %.2f ms   ratio unmerged (%d directions) ÷ base = %.3f, "
+        "merged ÷ base = %.3f (goal ≈ 1.0)\n",
+        base_ms, merged_ms, tasks, median(unmerged_ratio), median(merged_ratio));
     std::printf("logits: merged vs unmerged max relative difference %.2e (adapted vs base model: %.2e)\n",
                 ((after - before).abs().max() / before.abs().max()).item<double>(),
                 ((before - base_logits).abs().max() / base_logits.abs().max()).item<double>());

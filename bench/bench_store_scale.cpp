@@ -53,7 +53,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
 
 struct Options {
     int64_t runs = 10000;
@@ -65,8 +67,10 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr, "bench_store_scale: %s\nusage: bench_store_scale [--runs N] [--long-steps N] [--shards N] "
-                         "[--repeat N] [--keep PATH] [--from DB]\n", why);
+    std::fprintf(stderr,
+                 "bench_store_scale: %s\nusage: bench_store_scale [--runs N] [--long-steps N] [--shards N] "
+                 "[--repeat N] [--keep PATH] [--from DB]\n",
+                 why);
     std::exit(2);
 }
 
@@ -78,13 +82,20 @@ Options parse(int argc, char** argv) {
             if (i + 1 >= argc) usage(("missing value after " + a).c_str());
             return argv[++i];
         };
-        if (a == "--runs") o.runs = std::stoll(value());
-        else if (a == "--long-steps") o.long_steps = std::stoll(value());
-        else if (a == "--shards") o.shards = std::stoi(value());
-        else if (a == "--repeat") o.repeat = std::stoi(value());
-        else if (a == "--keep") o.keep = value();
-        else if (a == "--from") o.from = value();
-        else usage(("unknown argument " + a).c_str());
+        if (a == "--runs")
+            o.runs = std::stoll(value());
+        else if (a == "--long-steps")
+            o.long_steps = std::stoll(value());
+        else if (a == "--shards")
+            o.shards = std::stoi(value());
+        else if (a == "--repeat")
+            o.repeat = std::stoi(value());
+        else if (a == "--keep")
+            o.keep = value();
+        else if (a == "--from")
+            o.from = value();
+        else
+            usage(("unknown argument " + a).c_str());
     }
     if (o.runs < 2 || o.repeat < 1 || o.shards < 0 || o.long_steps < 1) usage("values must be positive");
     return o;
@@ -94,13 +105,13 @@ Options parse(int argc, char** argv) {
 
 constexpr int kTasks = 5;
 constexpr int kStepsPerTask = 96;
-const char* const kMethods[] = {"lora", "sd-lora", "merged-lora", "ft-all", "ft-slice", "head", "lora",
-                                "sd-lora", "inflora", "lori", "merged-lora"};
+const char* const kMethods[] = {"lora", "sd-lora", "merged-lora", "ft-all", "ft-slice",   "head",
+                                "lora", "sd-lora", "inflora",     "lori",   "merged-lora"};
 
 std::string config_json(int variant) {
     // About the size of a real effective config (~1.5 kB).
-    std::string c = R"({"name":"scale","method":{"name":")" + std::string(kMethods[variant]) +
-                    R"(","rank":)" + std::to_string(4 + variant) + R"(,"scale":1.0,"targets":["q","v"]},)";
+    std::string c = R"({"name":"scale","method":{"name":")" + std::string(kMethods[variant]) + R"(","rank":)" +
+                    std::to_string(4 + variant) + R"(,"scale":1.0,"targets":["q","v"]},)";
     c += R"("data":{"dataset":"fashion-mnist","root":"embedded","test_per_class":500,"normalize_mean":[0.286],)"
          R"("normalize_std":[0.353]},"stream":{"tasks":5,"classes_per_task":2,"foundation_classes":5,)"
          R"("domains":["rot90","invert","rot180","patch_permute","rot270"]},"train":{"epochs":3,"batch_size":128,)"
@@ -115,15 +126,29 @@ std::string config_json(int variant) {
 void emit_run(EventListener& out, int variant, int run_index, int64_t seed, RunStatus status, int stop_after,
               std::mt19937& rng) {
     std::uniform_int_distribution<int> pct(30, 98);
-    RunStarted r{run_index, seed, kMethods[variant], config_json(variant), "c0ffee" + std::to_string(variant), "cpu",
-                 "2.11.0", kTasks, kTasks * kStepsPerTask, "rank=" + std::to_string(4 + variant), variant,
-                 "method.rank", std::to_string(4 + variant)};
+    RunStarted r{run_index,
+                 seed,
+                 kMethods[variant],
+                 config_json(variant),
+                 "c0ffee" + std::to_string(variant),
+                 "cpu",
+                 "2.11.0",
+                 kTasks,
+                 kTasks * kStepsPerTask,
+                 "rank=" + std::to_string(4 + variant),
+                 variant,
+                 "method.rank",
+                 std::to_string(4 + variant)};
     out.on_event(r);
     StreamDescribed stream;
     for (int t = 0; t < kTasks; ++t)
-        stream.tasks.push_back(TaskInfo{t, "t" + std::to_string(t) + ": domain {" + std::to_string(2 * t) + ", " +
-                                               std::to_string(2 * t + 1) + "}",
-                                        {2 * t, 2 * t + 1}, "rot90", 4000, 1000});
+        stream.tasks.push_back(TaskInfo{
+            t,
+            "t" + std::to_string(t) + ": domain {" + std::to_string(2 * t) + ", " + std::to_string(2 * t + 1) + "}",
+            {2 * t, 2 * t + 1},
+            "rot90",
+            4000,
+            1000});
     stream.foundation = TaskInfo{kFoundationTask, "foundation", {0, 1, 2, 3, 4}, "identity", 15000, 2500};
     out.on_event(stream);
     auto row = [&](int after, int task, int64_t step, EvalPhase phase, HeadMode mode) {
@@ -133,10 +158,12 @@ void emit_run(EventListener& out, int variant, int run_index, int64_t seed, RunS
     {
         EvaluationDone init;
         for (int t = 0; t < kTasks; ++t)
-            for (HeadMode m : {HeadMode::class_il, HeadMode::task_il}) init.rows.push_back(row(-1, t, 0, EvalPhase::random_init, m));
+            for (HeadMode m : {HeadMode::class_il, HeadMode::task_il})
+                init.rows.push_back(row(-1, t, 0, EvalPhase::random_init, m));
         out.on_event(init);
         EvaluationDone found;
-        for (HeadMode m : {HeadMode::class_il, HeadMode::task_il}) found.rows.push_back(row(-1, kFoundationTask, 0, EvalPhase::end_of_task, m));
+        for (HeadMode m : {HeadMode::class_il, HeadMode::task_il})
+            found.rows.push_back(row(-1, kFoundationTask, 0, EvalPhase::end_of_task, m));
         for (int c = 0; c < 5; ++c) found.class_rows.push_back(ClassEvalRow{-1, kFoundationTask, c, 400 + c, 500, -1});
         out.on_event(found);
     }
@@ -152,15 +179,19 @@ void emit_run(EventListener& out, int variant, int run_index, int64_t seed, RunS
             if (s == kStepsPerTask / 2) {
                 EvaluationDone mid;
                 for (int j = 0; j <= t; ++j)
-                    for (HeadMode m : {HeadMode::class_il, HeadMode::task_il}) mid.rows.push_back(row(t - 1, j, step, EvalPhase::in_task, m));
+                    for (HeadMode m : {HeadMode::class_il, HeadMode::task_il})
+                        mid.rows.push_back(row(t - 1, j, step, EvalPhase::in_task, m));
                 out.on_event(mid);
             }
         }
         EvaluationDone end;
         for (int j = 0; j <= t; ++j)
-            for (HeadMode m : {HeadMode::class_il, HeadMode::task_il}) end.rows.push_back(row(t, j, step, EvalPhase::end_of_task, m));
-        for (HeadMode m : {HeadMode::class_il, HeadMode::task_il}) end.rows.push_back(row(t, kFoundationTask, step, EvalPhase::end_of_task, m));
-        for (int c = 0; c < 5; ++c) end.class_rows.push_back(ClassEvalRow{t, kFoundationTask, c, 300 + 10 * c, 500, 20 + c});
+            for (HeadMode m : {HeadMode::class_il, HeadMode::task_il})
+                end.rows.push_back(row(t, j, step, EvalPhase::end_of_task, m));
+        for (HeadMode m : {HeadMode::class_il, HeadMode::task_il})
+            end.rows.push_back(row(t, kFoundationTask, step, EvalPhase::end_of_task, m));
+        for (int c = 0; c < 5; ++c)
+            end.class_rows.push_back(ClassEvalRow{t, kFoundationTask, c, 300 + 10 * c, 500, 20 + c});
         out.on_event(end);
         std::vector<double> magnitudes;
         for (int k = 0; k <= t; ++k) magnitudes.push_back(0.8 + 0.05 * k);
@@ -238,12 +269,14 @@ int64_t grow(const std::string& path, int64_t target_runs) {
     Database db(path, OpenMode::read_write);
     db.exec("PRAGMA synchronous = OFF");
     const int64_t lo = db.query_int64("SELECT min(id) FROM runs"), hi = db.query_int64("SELECT max(id) FROM runs");
-    const int64_t e_lo = db.query_int64("SELECT min(id) FROM experiments"), e_hi = db.query_int64("SELECT max(id) FROM experiments");
+    const int64_t e_lo = db.query_int64("SELECT min(id) FROM experiments"),
+                  e_hi = db.query_int64("SELECT max(id) FROM experiments");
     const int64_t per_round = db.query_int64("SELECT count(*) FROM runs");
     const auto exp_cols = columns(db, "experiments", {"id", "name", "created_at", "uuid"});
-    const auto run_cols = columns(db, "runs", {"id", "experiment_id", "started_at", "ended_at", "uuid", "status", "host"});
-    const std::vector<std::string> child = {"tasks", "step_metrics", "eval_rows", "class_eval_rows", "method_state",
-                                            "analysis_points", "artifacts", "step_blocks"};
+    const auto run_cols =
+        columns(db, "runs", {"id", "experiment_id", "started_at", "ended_at", "uuid", "status", "host"});
+    const std::vector<std::string> child = {"tasks",        "step_metrics",    "eval_rows", "class_eval_rows",
+                                            "method_state", "analysis_points", "artifacts", "step_blocks"};
     const int64_t rounds_total = std::max<int64_t>(0, (target_runs - per_round + per_round - 1) / per_round);
     int64_t rounds = 0;
     while (db.query_int64("SELECT count(*) FROM runs") + per_round <= target_runs) {
@@ -253,10 +286,12 @@ int64_t grow(const std::string& path, int64_t target_runs) {
         const int64_t exp_offset = db.query_int64("SELECT max(id) FROM experiments") - e_lo + 1;
         // Start times spread over 2025: round r starts r/rounds_total of the year in.
         const int64_t base_seconds = rounds * 365 * 86400 / std::max<int64_t>(1, rounds_total + 1);
-        const std::string when = "strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (" + std::to_string(base_seconds) +
-                                 " + (id - " + std::to_string(lo) + ") * 120) || ' seconds')";
-        const std::string ended = "strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (" + std::to_string(base_seconds) +
-                                  " + (id - " + std::to_string(lo) + ") * 120 + 90) || ' seconds')";
+        const std::string when = "strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (" +
+                                 std::to_string(base_seconds) + " + (id - " + std::to_string(lo) +
+                                 ") * 120) || ' seconds')";
+        const std::string ended = "strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (" +
+                                  std::to_string(base_seconds) + " + (id - " + std::to_string(lo) +
+                                  ") * 120 + 90) || ' seconds')";
         db.exec("INSERT INTO experiments(id, name, created_at, uuid, " + join(exp_cols) + ") SELECT id + " +
                 std::to_string(exp_offset) + ", name || ' #" + std::to_string(rounds) + "', " +
                 "strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+" + std::to_string(base_seconds) + " seconds'), " +
@@ -272,9 +307,10 @@ int64_t grow(const std::string& path, int64_t target_runs) {
                 " AND " + std::to_string(hi) + " ORDER BY id");
         for (const auto& table : child) {
             const auto cols = columns(db, table, {"run_id"});
-            db.exec("INSERT INTO " + table + "(run_id, " + join(cols) + ") SELECT run_id + " + std::to_string(run_offset) +
-                    ", " + join(cols) + " FROM " + table + " WHERE run_id BETWEEN " + std::to_string(lo) + " AND " +
-                    std::to_string(hi) + (table == "step_blocks" ? " ORDER BY run_id, block" : " ORDER BY rowid"));
+            db.exec("INSERT INTO " + table + "(run_id, " + join(cols) + ") SELECT run_id + " +
+                    std::to_string(run_offset) + ", " + join(cols) + " FROM " + table + " WHERE run_id BETWEEN " +
+                    std::to_string(lo) + " AND " + std::to_string(hi) +
+                    (table == "step_blocks" ? " ORDER BY run_id, block" : " ORDER BY rowid"));
         }
         tx.commit();
     }
@@ -380,11 +416,12 @@ int main(int argc, char** argv) {
         if (std::fgets(load, sizeof load, f)) std::printf("machine load (/proc/loadavg): %s", load);
         std::fclose(f);
     }
-    std::printf("template: %lld runs %s in %.0f ms; %lld clone rounds in %.0f ms; "
-                "long run (%lld steps via RunStore::insert_step_metrics) in %.0f ms\n",
-                static_cast<long long>(template_runs),
-                o.from.empty() ? "written through StoreListener" : ("copied from " + o.from).c_str(),
-                template_ms, static_cast<long long>(rounds), grow_ms, static_cast<long long>(o.long_steps), long_ms);
+    std::printf(
+        "template: %lld runs %s in %.0f ms; %lld clone rounds in %.0f ms; "
+        "long run (%lld steps via RunStore::insert_step_metrics) in %.0f ms\n",
+        static_cast<long long>(template_runs),
+        o.from.empty() ? "written through StoreListener" : ("copied from " + o.from).c_str(), template_ms,
+        static_cast<long long>(rounds), grow_ms, static_cast<long long>(o.long_steps), long_ms);
 
     RunStore store = RunStore::open(path);
     int64_t runs = 0, steps = 0, evals = 0, class_rows = 0, experiments = 0;
@@ -398,12 +435,14 @@ int main(int argc, char** argv) {
     std::printf("database: %lld runs in %lld experiments; %lld step rows, %lld accuracy rows, %lld per-class rows\n",
                 static_cast<long long>(runs), static_cast<long long>(experiments), static_cast<long long>(steps),
                 static_cast<long long>(evals), static_cast<long long>(class_rows));
-    std::printf("file: %.1f MB with the long run, %.1f MB without (%.1f kB per run); long run %.1f bytes per step point\n",
-                size_after / 1e6, size_before_long / 1e6, size_before_long / 1e3 / std::max<int64_t>(1, runs - 1),
-                static_cast<double>(size_after - size_before_long) / static_cast<double>(o.long_steps));
+    std::printf(
+        "file: %.1f MB with the long run, %.1f MB without (%.1f kB per run); long run %.1f bytes per step point\n",
+        size_after / 1e6, size_before_long / 1e6, size_before_long / 1e3 / std::max<int64_t>(1, runs - 1),
+        static_cast<double>(size_after - size_before_long) / static_cast<double>(o.long_steps));
 
     // ---- time ----
-    const double ref = median_ms(o.repeat * 20, [&] { store.with_database([](Database& db) { db.query_int64("SELECT 1"); }); });
+    const double ref =
+        median_ms(o.repeat * 20, [&] { store.with_database([](Database& db) { db.query_int64("SELECT 1"); }); });
     std::printf("reference: SELECT 1 on the same connection %.4f ms (median of %d)\n", ref, o.repeat * 20);
     std::vector<Row> rows;
     RunPage page;
@@ -442,20 +481,24 @@ int main(int argc, char** argv) {
 
     const int64_t one = runs / 2;  // a finished-or-not run in the middle of the file
     std::size_t loaded = 0;
-    rows.push_back({"load one run: rows, both matrices, all metrics", median_ms(o.repeat, [&] {
-                        const auto run = store.run(one);
-                        const auto tasks = store.tasks(one);
-                        const auto eval = store.eval_rows(one);
-                        const auto cls = store.class_eval_rows(one);
-                        const auto state = store.method_state(one);
-                        const auto points = store.analysis_points(one);
-                        std::vector<EvalRow> plain;
-                        for (const auto& r : eval) plain.push_back(r.row);
-                        const auto ci = compute_metrics(AccuracyMatrix::from_eval_rows(plain, HeadMode::class_il, run->num_tasks));
-                        const auto ti = compute_metrics(AccuracyMatrix::from_eval_rows(plain, HeadMode::task_il, run->num_tasks));
-                        loaded = tasks.size() + eval.size() + cls.size() + state.size() + points.size() +
-                                 (ci.acc ? 1 : 0) + (ti.acc ? 1 : 0);
-                    }),
+    rows.push_back({"load one run: rows, both matrices, all metrics",
+                    median_ms(o.repeat,
+                              [&] {
+                                  const auto run = store.run(one);
+                                  const auto tasks = store.tasks(one);
+                                  const auto eval = store.eval_rows(one);
+                                  const auto cls = store.class_eval_rows(one);
+                                  const auto state = store.method_state(one);
+                                  const auto points = store.analysis_points(one);
+                                  std::vector<EvalRow> plain;
+                                  for (const auto& r : eval) plain.push_back(r.row);
+                                  const auto ci = compute_metrics(
+                                      AccuracyMatrix::from_eval_rows(plain, HeadMode::class_il, run->num_tasks));
+                                  const auto ti = compute_metrics(
+                                      AccuracyMatrix::from_eval_rows(plain, HeadMode::task_il, run->num_tasks));
+                                  loaded = tasks.size() + eval.size() + cls.size() + state.size() + points.size() +
+                                           (ci.acc ? 1 : 0) + (ti.acc ? 1 : 0);
+                              }),
                     50, "run " + std::to_string(one)});
     rows.back().detail += ", " + std::to_string(loaded) + " rows";
     std::vector<CurveBucket> curve;
@@ -470,12 +513,15 @@ int main(int argc, char** argv) {
                     median_ms(std::min(o.repeat, 3), [&] { full = store.step_metrics(long_id).size(); }), 0,
                     std::to_string(full) + " rows"});
     int64_t old_acc = 0;
-    rows.push_back({"  for comparison: old listing (list_runs + metrics per run)", median_ms(1, [&] {
-                        old_acc = 0;
-                        for (const auto& r : store.list_runs())
-                            if (r.status == RunStatus::finished && stored_run_metrics(store, r.id, HeadMode::class_il).acc)
-                                ++old_acc;
-                    }),
+    rows.push_back({"  for comparison: old listing (list_runs + metrics per run)",
+                    median_ms(1,
+                              [&] {
+                                  old_acc = 0;
+                                  for (const auto& r : store.list_runs())
+                                      if (r.status == RunStatus::finished &&
+                                          stored_run_metrics(store, r.id, HeadMode::class_il).acc)
+                                          ++old_acc;
+                              }),
                     0, std::to_string(old_acc) + " finished runs with a final accuracy"});
     print_rows(rows, ref);
 

@@ -85,19 +85,32 @@ void write_folder(const fs::path& root, int images, int classes) {
 }
 
 nlohmann::json experiment(const Options& o, const fs::path& root, const fs::path& cache) {
-    nlohmann::json data = {{"dataset", "image-folder"}, {"root", root.string()},   {"train_per_class", 0},
-                           {"test_per_class", 0},       {"normalize_mean", {0.485, 0.456, 0.406}},
-                           {"normalize_std", {0.229, 0.224, 0.225}}, {"workers", o.workers}, {"cache_mb", o.cache_mb}};
-    return {{"name", "bench-stream-memory"},
-            {"device", "cpu"},
-            {"cache_dir", cache.string()},
-            {"data", data},
-            {"foundation", {{"enabled", false}}},
-            {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity"}}}},
-            {"backbone", {{"image_size", 224}, {"patch_size", o.patch}, {"in_channels", 3}, {"dim", o.dim}, {"depth", 2}, {"heads", 2}}},
-            {"method", {{"name", "sequential-lora"}, {"rank", 4}, {"alpha", 4.0}}},
-            {"train", {{"epochs", o.steps}, {"batch_size", o.batch}, {"max_steps_per_task", o.steps}}},  // both sets: --steps steps
-            {"eval", {{"batch_size", 64}, {"random_init", false}, {"before_task", false}}}};
+    nlohmann::json data = {{"dataset", "image-folder"},
+                           {"root", root.string()},
+                           {"train_per_class", 0},
+                           {"test_per_class", 0},
+                           {"normalize_mean", {0.485, 0.456, 0.406}},
+                           {"normalize_std", {0.229, 0.224, 0.225}},
+                           {"workers", o.workers},
+                           {"cache_mb", o.cache_mb}};
+    return {
+        {"name", "bench-stream-memory"},
+        {"device", "cpu"},
+        {"cache_dir", cache.string()},
+        {"data", data},
+        {"foundation", {{"enabled", false}}},
+        {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity"}}}},
+        {"backbone",
+         {{"image_size", 224},
+          {"patch_size", o.patch},
+          {"in_channels", 3},
+          {"dim", o.dim},
+          {"depth", 2},
+          {"heads", 2}}},
+        {"method", {{"name", "sequential-lora"}, {"rank", 4}, {"alpha", 4.0}}},
+        {"train",
+         {{"epochs", o.steps}, {"batch_size", o.batch}, {"max_steps_per_task", o.steps}}},  // both sets: --steps steps
+        {"eval", {{"batch_size", 64}, {"random_init", false}, {"before_task", false}}}};
 }
 
 // ---- children ------------------------------------------------------------------------------------
@@ -110,15 +123,18 @@ int child_run(const Options& o, const fs::path& root, const fs::path& cache) {
     int64_t steps = 0;
     for (const auto& e : events.events()) {
         steps += std::holds_alternative<StepMetrics>(e);
-        if (auto* f = std::get_if<RunFinished>(&e); f && !f->message.empty()) std::fprintf(stderr, "run: %s\n", f->message.c_str());
+        if (auto* f = std::get_if<RunFinished>(&e); f && !f->message.empty())
+            std::fprintf(stderr, "run: %s\n", f->message.c_str());
     }
-    std::printf("    (%lld steps, %s)\n", static_cast<long long>(steps), status == RunStatus::finished ? "finished" : "FAILED");
+    std::printf("    (%lld steps, %s)\n", static_cast<long long>(steps),
+                status == RunStatus::finished ? "finished" : "FAILED");
     return status == RunStatus::finished ? 0 : 1;
 }
 
 int child_in_memory(const fs::path& root) {
     RawDataset raw = load_image_folder(root.string(), "", ImageFolderLoadOptions{224, 0, 3, 0});
-    std::printf("    (decoded %lld training images into one uint8 tensor)\n", static_cast<long long>(raw.train_images.size(0)));
+    std::printf("    (decoded %lld training images into one uint8 tensor)\n",
+                static_cast<long long>(raw.train_images.size(0)));
     return 0;
 }
 
@@ -156,7 +172,8 @@ int child_throughput(const Options& o, const fs::path& root) {
     t0 = Clock::now();
     for (int r = 0; r < reps; ++r) step();
     const double training = reps * o.batch / seconds_since(t0);
-    std::printf("pipeline (decode + RandomResizedCrop + flip + normalise, %d decoder threads): %8.1f images/s\n", workers, pipeline);
+    std::printf("pipeline (decode + RandomResizedCrop + flip + normalise, %d decoder threads): %8.1f images/s\n",
+                workers, pipeline);
     std::printf("training step (forward + backward + AdamW, %d intra-op threads):        %8.1f images/s\n",
                 torch::get_num_threads(), training);
     std::printf("pipeline / step: %.2f  (above 1: the step does not wait for the decoders)\n", pipeline / training);
@@ -195,9 +212,23 @@ ChildResult run_child(const std::vector<std::string>& args) {
 
 std::vector<std::string> child_args(const char* self, const Options& o, const std::string& mode, const fs::path& root,
                                     const fs::path& cache) {
-    return {self, "--child", mode, root.string(), cache.string(), "--dim", std::to_string(o.dim), "--patch", std::to_string(o.patch),
-            "--batch", std::to_string(o.batch), "--steps", std::to_string(o.steps), "--workers", std::to_string(o.workers),
-            "--cache-mb", std::to_string(o.cache_mb)};
+    return {self,
+            "--child",
+            mode,
+            root.string(),
+            cache.string(),
+            "--dim",
+            std::to_string(o.dim),
+            "--patch",
+            std::to_string(o.patch),
+            "--batch",
+            std::to_string(o.batch),
+            "--steps",
+            std::to_string(o.steps),
+            "--workers",
+            std::to_string(o.workers),
+            "--cache-mb",
+            std::to_string(o.cache_mb)};
 }
 
 }  // namespace
@@ -212,15 +243,24 @@ int main(int argc, char** argv) {
             child_mode = next();
             child_root = next();
             child_cache = next();
-        } else if (a == "--n") o.n = std::stoi(next());
-        else if (a == "--classes") o.classes = std::stoi(next());
-        else if (a == "--dim") o.dim = std::stoi(next());
-        else if (a == "--patch") o.patch = std::stoi(next());
-        else if (a == "--batch") o.batch = std::stoi(next());
-        else if (a == "--steps") o.steps = std::stoi(next());
-        else if (a == "--workers") o.workers = std::stoi(next());
-        else if (a == "--cache-mb") o.cache_mb = std::stoll(next());
-        else if (a == "--keep") o.keep = next();
+        } else if (a == "--n")
+            o.n = std::stoi(next());
+        else if (a == "--classes")
+            o.classes = std::stoi(next());
+        else if (a == "--dim")
+            o.dim = std::stoi(next());
+        else if (a == "--patch")
+            o.patch = std::stoi(next());
+        else if (a == "--batch")
+            o.batch = std::stoi(next());
+        else if (a == "--steps")
+            o.steps = std::stoi(next());
+        else if (a == "--workers")
+            o.workers = std::stoi(next());
+        else if (a == "--cache-mb")
+            o.cache_mb = std::stoll(next());
+        else if (a == "--keep")
+            o.keep = next();
         else {
             std::fprintf(stderr, "unknown argument %s\n", a.c_str());
             return 2;
@@ -239,16 +279,21 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    const fs::path dir = o.keep.empty() ? fs::temp_directory_path() / ("lorica-bench-stream-" + std::to_string(::getpid())) : fs::path(o.keep);
-    const fs::path small = dir / ("n" + std::to_string(o.n)), large = dir / ("n" + std::to_string(10 * o.n)), cache = dir / "cache";
+    const fs::path dir = o.keep.empty()
+                             ? fs::temp_directory_path() / ("lorica-bench-stream-" + std::to_string(::getpid()))
+                             : fs::path(o.keep);
+    const fs::path small = dir / ("n" + std::to_string(o.n)), large = dir / ("n" + std::to_string(10 * o.n)),
+                   cache = dir / "cache";
     auto t0 = Clock::now();
     write_folder(small, o.n, o.classes);
     write_folder(large, 10 * o.n, o.classes);
-    std::printf("image folders: %d and %d JPEGs at 224 × 224 in %d classes (written in %.1f s) under %s\n", o.n, 10 * o.n,
-                o.classes, seconds_since(t0), dir.string().c_str());
-    std::printf("experiment: ViT 224 px, patch %d, dim %d, depth 2; sequential LoRA; 2 tasks × 2 classes; batch %d; "
-                "max_steps_per_task %d; data.workers %d (0 = auto: %d); data.cache_mb %lld\n",
-                o.patch, o.dim, o.batch, o.steps, o.workers, resolve_data_workers(o.workers), static_cast<long long>(o.cache_mb));
+    std::printf("image folders: %d and %d JPEGs at 224 × 224 in %d classes (written in %.1f s) under %s\n", o.n,
+                10 * o.n, o.classes, seconds_since(t0), dir.string().c_str());
+    std::printf(
+        "experiment: ViT 224 px, patch %d, dim %d, depth 2; sequential LoRA; 2 tasks × 2 classes; batch %d; "
+        "max_steps_per_task %d; data.workers %d (0 = auto: %d); data.cache_mb %lld\n",
+        o.patch, o.dim, o.batch, o.steps, o.workers, resolve_data_workers(o.workers),
+        static_cast<long long>(o.cache_mb));
 
     int failures = 0;
     std::printf("streamed run on %d images:\n", o.n);

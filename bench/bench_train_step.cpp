@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
             params = {vit->head->weight, vit->head->bias};
             if (method == "lora-qv-r8")
                 for (auto& site : resolve_adapter_sites(vit, {"q", "v"})) {
-                    auto& t = site.layer->add_term(LowRankTerm::lora(8, site.in, site.rows, site.row_offset, 1.0, "", device));
+                    auto& t = site.layer->add_term(
+                        LowRankTerm::lora(8, site.in, site.rows, site.row_offset, 1.0, "", device));
                     params.push_back(t.A);
                     params.push_back(t.B);
                 }
@@ -76,7 +77,12 @@ int main(int argc, char** argv) {
             opt.step();
         };
         const double step_ms = time_ms(step, steps, device);
-        const double fwd_ms = time_ms([&] { torch::NoGradGuard g; (void)vit->forward(x); }, steps, device);
+        const double fwd_ms = time_ms(
+            [&] {
+                torch::NoGradGuard g;
+                (void)vit->forward(x);
+            },
+            steps, device);
         std::printf("%-12s train step %7.2f ms  (%.1f × matmul)   inference %6.2f ms\n", method.c_str(), step_ms,
                     step_ms / mm_ms, fwd_ms);
     }

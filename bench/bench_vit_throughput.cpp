@@ -59,7 +59,8 @@ double peak_memory_gib(torch::Device device) {
 #if defined(LORICA_HAVE_C10_CUDA)
     if (device.is_cuda()) {
         auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
-        return static_cast<double>(stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak) /
+        return static_cast<double>(
+                   stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak) /
                (1024.0 * 1024.0 * 1024.0);
     }
 #endif
@@ -75,14 +76,22 @@ int main(int argc, char** argv) {
     Shape shape;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
-        if (k == "--device") device_name = v;
-        else if (k == "--precision") precision_name = v;
-        else if (k == "--batch") batch = std::stoll(v);
-        else if (k == "--steps") steps = std::stoll(v);
-        else if (k == "--warmup") warmup = std::stoll(v);
-        else if (k == "--rank") shape.r = std::stod(v);
-        else if (k == "--threads") threads = std::stoll(v);
-        else if (k == "--peak-tflops") peak_tflops = std::stod(v);
+        if (k == "--device")
+            device_name = v;
+        else if (k == "--precision")
+            precision_name = v;
+        else if (k == "--batch")
+            batch = std::stoll(v);
+        else if (k == "--steps")
+            steps = std::stoll(v);
+        else if (k == "--warmup")
+            warmup = std::stoll(v);
+        else if (k == "--rank")
+            shape.r = std::stod(v);
+        else if (k == "--threads")
+            threads = std::stoll(v);
+        else if (k == "--peak-tflops")
+            peak_tflops = std::stod(v);
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -90,7 +99,8 @@ int main(int argc, char** argv) {
     }
     const auto precision = value_of(kPrecisionNames, precision_name);
     if (!precision) {
-        std::fprintf(stderr, "--precision: '%s' is not one of %s\n", precision_name.c_str(), allowed_names(kPrecisionNames).c_str());
+        std::fprintf(stderr, "--precision: '%s' is not one of %s\n", precision_name.c_str(),
+                     allowed_names(kPrecisionNames).c_str());
         return 2;
     }
     const torch::Device device = resolve_device(device_name);
@@ -102,8 +112,13 @@ int main(int argc, char** argv) {
 
     torch::manual_seed(0);
     VisionTransformer vit(ViTOptions()
-                              .image_size(224).patch_size(16).in_channels(3)
-                              .dim(768).depth(12).heads(12).mlp_ratio(4.0)
+                              .image_size(224)
+                              .patch_size(16)
+                              .in_channels(3)
+                              .dim(768)
+                              .depth(12)
+                              .heads(12)
+                              .mlp_ratio(4.0)
                               .head_classes(static_cast<int64_t>(shape.C)));
     vit->to(device);
     for (auto& p : vit->parameters()) p.set_requires_grad(false);
@@ -120,7 +135,8 @@ int main(int argc, char** argv) {
     LossReadback losses(steps + warmup);
 
     auto x = torch::randn({batch, 3, 224, 224}, device);
-    auto y = torch::randint(0, static_cast<int64_t>(shape.C), {batch}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    auto y = torch::randint(0, static_cast<int64_t>(shape.C), {batch},
+                            torch::TensorOptions().dtype(torch::kInt64).device(device));
     auto step = [&] {
         opt.zero_grad();
         torch::Tensor loss;
@@ -144,7 +160,8 @@ int main(int argc, char** argv) {
     const double gflop = train_flops_per_image(shape) / 1e9;
     const double tflops = images_per_s * gflop / 1e3;
     const double mfu = peak_tflops > 0 ? tflops / peak_tflops : 0.0;
-    std::printf("losses: first %.4f, last %.4f (%zu steps read back at once)\n", values.front(), values.back(), values.size());
+    std::printf("losses: first %.4f, last %.4f (%zu steps read back at once)\n", values.front(), values.back(),
+                values.size());
     std::printf("train step %.2f ms, %.1f images/s, %.2f GFLOP/image (matmul), %.1f TFLOP/s", 1e3 * seconds / steps,
                 images_per_s, gflop, tflops);
     if (peak_tflops > 0) std::printf(", MFU %.1f%% of %.0f TFLOP/s", 100 * mfu, peak_tflops);

@@ -210,7 +210,8 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
         auto sites = resolve_adapter_sites(c->model, c->config.method.targets);
         for (size_t i = 0; i < sites.size(); ++i)
             for (auto& term : sites[i].layer->terms())
-                if (term.row_offset == sites[i].row_offset) c->masks.emplace_back(term.B, state.get("mask." + std::to_string(i)));
+                if (term.row_offset == sites[i].row_offset)
+                    c->masks.emplace_back(term.B, state.get("mask." + std::to_string(i)));
     }
     // The current adapter as after some training (B = 0 would leave A's gradient 0 on the first step).
     if (name == "sequential-lora" || name == "sd-lora-task5")
@@ -228,7 +229,8 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
 // Writes the case for the Python side; returns the file.
 std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& x_eval,
                        const torch::Tensor& y_eval, const std::string& dir) {
-    std::vector<std::pair<std::string, torch::Tensor>> tensors{{"x", x}, {"y", y}, {"x_eval", x_eval}, {"y_eval", y_eval}};
+    std::vector<std::pair<std::string, torch::Tensor>> tensors{
+        {"x", x}, {"y", y}, {"x_eval", x_eval}, {"y_eval", y_eval}};
     std::vector<std::pair<torch::Tensor, std::string>> names;  // every tensor an optimizer group may hold
     for (auto& item : c.model->named_parameters()) {
         tensors.emplace_back("model." + item.key(), item.value().detach());
@@ -242,8 +244,9 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
     nlohmann::json meta;
     meta["case"] = c.name;
     const auto& b = c.config.backbone;
-    meta["vit"] = {{"image", b.image_size}, {"patch", b.patch_size}, {"in_channels", b.in_channels}, {"dim", b.dim},
-                   {"depth", b.depth},      {"heads", b.heads},      {"mlp_ratio", b.mlp_ratio},     {"classes", kClasses}};
+    meta["vit"] = {
+        {"image", b.image_size}, {"patch", b.patch_size}, {"in_channels", b.in_channels}, {"dim", b.dim},
+        {"depth", b.depth},      {"heads", b.heads},      {"mlp_ratio", b.mlp_ratio},     {"classes", kClasses}};
     std::vector<torch::Tensor> magnitudes;
     meta["terms"] = nlohmann::json::object();
     for (auto& [layer_name, layer] : c.model->lora_layers()) {
@@ -252,7 +255,8 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
             const std::string key = "term." + layer_name + "." + std::to_string(j);
             int g = -1;
             if (t.magnitude.defined()) {
-                auto it = std::find_if(magnitudes.begin(), magnitudes.end(), [&](auto& m) { return m.is_same(t.magnitude); });
+                auto it =
+                    std::find_if(magnitudes.begin(), magnitudes.end(), [&](auto& m) { return m.is_same(t.magnitude); });
                 g = static_cast<int>(it - magnitudes.begin());
                 if (it == magnitudes.end()) magnitudes.push_back(t.magnitude);
             }
@@ -262,8 +266,11 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
             names.emplace_back(t.B, key + ".B");
             for (auto& [mb, mask] : c.masks)
                 if (mb.is_same(t.B)) tensors.emplace_back(key + ".mask", mask);
-            meta["terms"][layer_name].push_back({{"index", j}, {"row_offset", t.row_offset}, {"scale", t.scale},
-                                                 {"magnitude", g}, {"A_trainable", t.A.requires_grad()},
+            meta["terms"][layer_name].push_back({{"index", j},
+                                                 {"row_offset", t.row_offset},
+                                                 {"scale", t.scale},
+                                                 {"magnitude", g},
+                                                 {"A_trainable", t.A.requires_grad()},
                                                  {"B_trainable", t.B.requires_grad()}});
         }
     }
@@ -285,10 +292,13 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
         nlohmann::json params = nlohmann::json::array();
         for (const auto& p : g.params) {
             auto it = std::find_if(names.begin(), names.end(), [&](auto& n) { return n.first.is_same(p); });
-            if (it == names.end()) throw std::runtime_error("compare_pytorch: " + c.name + ": unnamed trainable tensor in group " + g.name);
+            if (it == names.end())
+                throw std::runtime_error("compare_pytorch: " + c.name + ": unnamed trainable tensor in group " +
+                                         g.name);
             params.push_back(it->second);
         }
-        meta["groups"].push_back({{"name", g.name}, {"params", params}, {"lr", g.lr}, {"weight_decay", g.weight_decay}});
+        meta["groups"].push_back(
+            {{"name", g.name}, {"params", params}, {"lr", g.lr}, {"weight_decay", g.weight_decay}});
     }
     meta["clip_per_tensor"] = c.name == "lori-s" ? c.config.method.options.value("clip_per_tensor", 1.0) : 0.0;
     const std::string path = dir + "/compare_pytorch_" + c.name + ".safetensors";
@@ -314,7 +324,8 @@ FlopCount step_flops(LoricaCase& c, int64_t batch, bool train) {
     FlopCount f;
     auto trains = [&](const torch::Tensor& t) { return train && t.requires_grad(); };
     bool act = trains(c.model->patch_embed->proj->weight) || trains(c.model->pos_embed);  // residual stream needs grad
-    f.mm(batch * (tokens - 1), dim, b.patch_size * b.patch_size * b.in_channels, false, trains(c.model->patch_embed->proj->weight));
+    f.mm(batch * (tokens - 1), dim, b.patch_size * b.patch_size * b.in_channels, false,
+         trains(c.model->patch_embed->proj->weight));
     auto linear = [&](LoRALinear& l, bool input_grad) {  // returns whether the output needs grad
         const double in = l->options.in_features(), out = l->options.out_features();
         bool weight_grad = trains(l->weight), out_grad = input_grad || weight_grad;
@@ -325,7 +336,7 @@ FlopCount step_flops(LoricaCase& c, int64_t batch, bool train) {
                 continue;
             }
             const bool a = trains(t.A), bb = trains(t.B);
-            f.mm(rows, t.rank(), in, input_grad, a);             // h = x Aᵀ
+            f.mm(rows, t.rank(), in, input_grad, a);              // h = x Aᵀ
             f.mm(rows, t.rows(), t.rank(), input_grad || a, bb);  // z = h Bᵀ
             out_grad = out_grad || a || bb;
         }
@@ -354,26 +365,36 @@ int main(int argc, char** argv) {
     double tolerance = 1e-5;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i], v = argv[i + 1];
-        if (a == "--python") python = v;
-        else if (a == "--script") script = v;
-        else if (a == "--threads") threads_arg = v;
-        else if (a == "--rounds") rounds = std::max(1, std::stoi(v));
-        else if (a == "--steps") steps = std::max(1, std::stoi(v));
-        else if (a == "--warmup") warmup = std::max(0, std::stoi(v));
-        else if (a == "--tolerance") tolerance = std::stod(v);
-        else if (a == "--dir") dir = v;
+        if (a == "--python")
+            python = v;
+        else if (a == "--script")
+            script = v;
+        else if (a == "--threads")
+            threads_arg = v;
+        else if (a == "--rounds")
+            rounds = std::max(1, std::stoi(v));
+        else if (a == "--steps")
+            steps = std::max(1, std::stoi(v));
+        else if (a == "--warmup")
+            warmup = std::max(0, std::stoi(v));
+        else if (a == "--tolerance")
+            tolerance = std::stod(v);
+        else if (a == "--dir")
+            dir = v;
         else if (a == "--paths" && (v == "fast" || v == "previous")) {
-            if (v == "previous") model_paths() = ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused};
+            if (v == "previous")
+                model_paths() = ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused};
         } else if (a == "--dense" && (v == "automatic" || v == "aten")) {
             model_paths().dense = v == "aten" ? DenseBackend::aten : DenseBackend::automatic;
         } else if (a == "--terms" && (v == "automatic" || v == "folded" || v == "factored")) {
-            model_paths().terms = v == "folded" ? TermPath::folded : v == "factored" ? TermPath::factored : TermPath::automatic;
+            model_paths().terms = v == "folded"     ? TermPath::folded
+                                  : v == "factored" ? TermPath::factored
+                                                    : TermPath::automatic;
         } else if (a == "--attention" && (v == "automatic" || v == "fused" || v == "explicit")) {
             model_paths().attention = v == "fused"      ? AttentionKernel::fused
                                       : v == "explicit" ? AttentionKernel::explicit_
                                                         : AttentionKernel::automatic;
-        }
-        else {
+        } else {
             std::fprintf(stderr, "compare_pytorch: unknown option or value: %s %s\n", a.c_str(), v.c_str());
             return 2;
         }
@@ -385,19 +406,24 @@ int main(int argc, char** argv) {
         if (!t.empty()) thread_counts.push_back(std::stoi(t));
     }
     const ModelPaths& paths = model_paths();
-    std::printf("compare_pytorch: tiny ViT (28/7/1, dim 64, depth 3, heads 4, mlp 4), batch %lld (eval %lld), LibTorch %s\n"
-                "Lorica paths: dense %s, LoRA terms %s, attention %s\n",
-                static_cast<long long>(kBatch), static_cast<long long>(kEvalBatch), TORCH_VERSION,
-                paths.dense == DenseBackend::aten ? "aten" : "automatic (oneDNN on the CPU)",
-                paths.terms == TermPath::factored ? "factored" : paths.terms == TermPath::folded ? "folded" : "automatic",
-                paths.attention == AttentionKernel::fused      ? "fused"
-                : paths.attention == AttentionKernel::explicit_ ? "explicit"
-                                                                : "automatic");
+    std::printf(
+        "compare_pytorch: tiny ViT (28/7/1, dim 64, depth 3, heads 4, mlp 4), batch %lld (eval %lld), LibTorch %s\n"
+        "Lorica paths: dense %s, LoRA terms %s, attention %s\n",
+        static_cast<long long>(kBatch), static_cast<long long>(kEvalBatch), TORCH_VERSION,
+        paths.dense == DenseBackend::aten ? "aten" : "automatic (oneDNN on the CPU)",
+        paths.terms == TermPath::factored ? "factored"
+        : paths.terms == TermPath::folded ? "folded"
+                                          : "automatic",
+        paths.attention == AttentionKernel::fused       ? "fused"
+        : paths.attention == AttentionKernel::explicit_ ? "explicit"
+                                                        : "automatic");
     torch::manual_seed(1);
     const torch::Tensor x = torch::randn({kBatch, 1, 28, 28}), y = torch::randint(0, kClasses, {kBatch});
-    const torch::Tensor x_eval = torch::randn({kEvalBatch, 1, 28, 28}), y_eval = torch::randint(0, kClasses, {kEvalBatch});
+    const torch::Tensor x_eval = torch::randn({kEvalBatch, 1, 28, 28}),
+                        y_eval = torch::randint(0, kClasses, {kEvalBatch});
 
-    const std::vector<std::string> names{"sequential-lora", "sd-lora-task5", "lori-s", "full-finetune", "frozen-backbone", "eval-512"};
+    const std::vector<std::string> names{"sequential-lora", "sd-lora-task5",   "lori-s",
+                                         "full-finetune",   "frozen-backbone", "eval-512"};
     std::vector<std::unique_ptr<LoricaCase>> cases;
     PythonSide py(python, script);
     for (const auto& n : names) {
@@ -427,7 +453,9 @@ int main(int argc, char** argv) {
         agree = agree && worst <= tolerance;
     }
     if (!agree) {
-        std::printf("compare_pytorch: the two sides do not compute the same losses (tolerance %.1e); no ratio printed\n", tolerance);
+        std::printf(
+            "compare_pytorch: the two sides do not compute the same losses (tolerance %.1e); no ratio printed\n",
+            tolerance);
         return 1;
     }
 
@@ -438,7 +466,12 @@ int main(int argc, char** argv) {
         std::vector<double> gemm_ms, onednn_ms;
         for (int r = 0; r < rounds; ++r) {
             gemm_ms.push_back(mean_ms([&] { (void)ga.mm(gb); }, 1, 3));
-            onednn_ms.push_back(mean_ms([&] { torch::NoGradGuard g; (void)dense_linear(ga, gb, {}); }, 1, 3));
+            onednn_ms.push_back(mean_ms(
+                [&] {
+                    torch::NoGradGuard g;
+                    (void)dense_linear(ga, gb, {});
+                },
+                1, 3));
             for (size_t i = 0; i < cases.size(); ++i) {
                 LoricaCase& c = *cases[i];
                 auto lorica = [&] {
@@ -462,8 +495,10 @@ int main(int argc, char** argv) {
         // The machine's GEMM: the faster of LibTorch's two float32 GEMMs (MKL's at::mm, oneDNN) on 1024³.
         const double mkl = median(gemm_ms), onednn = median(onednn_ms), gemm = std::min(mkl, onednn);
         const double gemm_flops = 2.0 * 1024 * 1024 * 1024 / (gemm * 1e-3);
-        std::printf("\n%d thread%s, median of %d rounds x %d steps; GEMM 1024^3: at::mm %.2f ms, oneDNN %.2f ms -> %.1f GFLOP/s\n",
-                    threads, threads == 1 ? "" : "s", rounds, steps, mkl, onednn, gemm_flops / 1e9);
+        std::printf(
+            "\n%d thread%s, median of %d rounds x %d steps; GEMM 1024^3: at::mm %.2f ms, oneDNN %.2f ms -> %.1f "
+            "GFLOP/s\n",
+            threads, threads == 1 ? "" : "s", rounds, steps, mkl, onednn, gemm_flops / 1e9);
         std::printf("  %-16s %11s %11s %8s %12s %14s %14s\n", "case", "Lorica ms", "PyTorch ms", "ratio", "model GFLOP",
                     "Lorica/GEMM", "PyTorch/GEMM");
         for (size_t i = 0; i < cases.size(); ++i) {
@@ -474,6 +509,7 @@ int main(int argc, char** argv) {
                         total / (a * 1e-3) / gemm_flops, total / (b * 1e-3) / gemm_flops);
         }
     }
-    std::printf("\nratio = PyTorch time / Lorica time (> 1: Lorica faster); X/GEMM = model FLOP/s of the step / GEMM FLOP/s\n");
+    std::printf(
+        "\nratio = PyTorch time / Lorica time (> 1: Lorica faster); X/GEMM = model FLOP/s of the step / GEMM FLOP/s\n");
     return 0;
 }

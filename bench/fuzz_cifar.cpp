@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::vector<std::string> names = parse_cifar_class_names(text, count);
         fuzz::check(static_cast<int>(names.size()) == count);
         for (const std::string& name : names)
-            fuzz::check(!name.empty() && name.back() != ' ' && name.back() != '\r' && name.find('\n') == std::string::npos);
+            fuzz::check(!name.empty() && name.back() != ' ' && name.back() != '\r' &&
+                        name.find('\n') == std::string::npos);
     }
     return 0;
 }

@@ -48,8 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         file.tensor("\x01 not a tensor name");
         check(file.contains("\x01 not a tensor name"));
-    } catch (const SafetensorsError&) {
-    }
+    } catch (const SafetensorsError&) {}
     (void)describe_safetensors(file);
 
     const std::vector<std::uint8_t> bytes = serialize_safetensors(tensors, file.metadata());

@@ -30,7 +30,8 @@ inline void check(bool condition) {
 
 // The bytes before the first NUL and the bytes after it (empty when there is none). Text formats
 // (JSON) cannot contain a raw NUL, so the first part is always the whole text.
-inline std::pair<std::string_view, std::span<const std::uint8_t>> split_at_nul(const std::uint8_t* data, std::size_t size) {
+inline std::pair<std::string_view, std::span<const std::uint8_t>> split_at_nul(const std::uint8_t* data,
+                                                                               std::size_t size) {
     std::size_t cut = 0;
     while (cut < size && data[cut] != 0) ++cut;
     const std::string_view text(reinterpret_cast<const char*>(data), cut);

@@ -24,31 +24,36 @@ nlohmann::json assembled_document(const std::string& config_path, const std::str
     return std::move(assembled.document);
 }
 
-CoreCommands::CoreCommands(CLI::App& app)
-    : db_path_(default_database_path()) {
+CoreCommands::CoreCommands(CLI::App& app) : db_path_(default_database_path()) {
     runs_.emplace(app, db_path_);
-    show_ = app.add_subcommand("show", "show a run (accuracy matrices, metrics, foundation classes) or an "
-                                       "experiment (one row per variant, mean ± std over seeds)");
-    show_->add_option("RUN", show_target_, "run id (see `lorica-cli runs`), or exp:ID for a whole experiment")->required();
+    show_ = app.add_subcommand("show",
+                               "show a run (accuracy matrices, metrics, foundation classes) or an "
+                               "experiment (one row per variant, mean ± std over seeds)");
+    show_->add_option("RUN", show_target_, "run id (see `lorica-cli runs`), or exp:ID for a whole experiment")
+        ->required();
     show_->add_option("--db", db_path_, "SQLite results database")->capture_default_str();
     show_->add_flag("--config", with_config_, "print the run's effective config");
     show_->add_option("--format", show_format_, "text (tables), csv (every exported table) or json")
         ->check(CLI::IsMember({"text", "csv", "json"}))
         ->capture_default_str();
 
-    export_results_ = app.add_subcommand("export-results", "write a run's or experiment's results as CSV tables and "
-                                                           "results.json (accuracy matrices, metrics, loss, method "
-                                                           "state, analyses, foundation classes)");
+    export_results_ = app.add_subcommand("export-results",
+                                         "write a run's or experiment's results as CSV tables and "
+                                         "results.json (accuracy matrices, metrics, loss, method "
+                                         "state, analyses, foundation classes)");
     export_results_->add_option("RUN", export_target_, "run id, or exp:ID for every run of an experiment")->required();
     export_results_->add_option("-o,--out", export_dir_, "output directory (created when missing)")->required();
     export_results_->add_option("--db", db_path_, "SQLite results database")->capture_default_str();
 
     metrics_ = app.add_subcommand("metrics", "compute every metric from an accuracy matrix CSV");
-    metrics_->add_option("--matrix", matrix_path_,
-                         "CSV: row t holds R[t][0..t] in percent, cells right of the diagonal empty")->required();
+    metrics_
+        ->add_option("--matrix", matrix_path_,
+                     "CSV: row t holds R[t][0..t] in percent, cells right of the diagonal empty")
+        ->required();
 
     config_ = app.add_subcommand("config", "print the effective config (preset or file, then overrides), validated");
-    auto* config_file = config_->add_option("-c,--config", config_path_, "experiment config JSON file")->check(CLI::ExistingFile);
+    auto* config_file =
+        config_->add_option("-c,--config", config_path_, "experiment config JSON file")->check(CLI::ExistingFile);
     config_->add_option("-p,--preset", config_preset_, "preset name")->excludes(config_file);
     config_->add_option("-s,--set", config_overrides_, "override a config field: key=value (repeatable)");
 
@@ -142,7 +147,8 @@ int CoreCommands::metrics() const {
 }
 
 int CoreCommands::config() const {
-    const ExperimentConfig config = preflight_config(assembled_document(config_path_, config_preset_, config_overrides_));
+    const ExperimentConfig config =
+        preflight_config(assembled_document(config_path_, config_preset_, config_overrides_));
     std::printf("%s\n", to_json(config).dump(2).c_str());
     return 0;
 }

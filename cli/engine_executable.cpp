@@ -35,8 +35,9 @@ fs::path engine_executable() {
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
     if (ec) throw std::runtime_error("cannot find this program's path (/proc/self/exe): " + ec.message());
-    const fs::path candidates[] = {self.parent_path() / kEngineProgram,
-                                   (self.parent_path() / LORICA_ENGINE_DIR_FROM_BIN / kEngineProgram).lexically_normal()};
+    const fs::path candidates[] = {
+        self.parent_path() / kEngineProgram,
+        (self.parent_path() / LORICA_ENGINE_DIR_FROM_BIN / kEngineProgram).lexically_normal()};
     for (const fs::path& p : candidates)
         if (access(p.c_str(), X_OK) == 0) return p;
     throw std::runtime_error(std::string("cannot find ") + kEngineProgram + ", which runs this command (looked for " +

@@ -16,8 +16,8 @@ struct ExportRequest {
     std::string db_path;
     int64_t run_id = 0;
     std::string out_dir;
-    int task = -1;           // checkpoint after this task (-1 = the run's last checkpoint)
-    bool only_task = false;  // export only the terms created by `task` (default: every term up to it)
+    int task = -1;                // checkpoint after this task (-1 = the run's last checkpoint)
+    bool only_task = false;       // export only the terms created by `task` (default: every term up to it)
     std::string base_model_name;  // base_model_name_or_path ("" = derived from the backbone preset)
 };
 

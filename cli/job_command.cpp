@@ -89,7 +89,8 @@ std::string previous_attempt_shard(const SweepLayout& layout, const SweepJob& jo
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(failed, ec)) {
         const std::string name = entry.path().filename().string();
-        if (name.rfind(job.name + ".", 0) == 0 && entry.path().extension() == ".sqlite" && entry.path().string() > newest)
+        if (name.rfind(job.name + ".", 0) == 0 && entry.path().extension() == ".sqlite" &&
+            entry.path().string() > newest)
             newest = entry.path().string();
     }
     return newest;
@@ -99,8 +100,9 @@ std::string previous_attempt_shard(const SweepLayout& layout, const SweepJob& jo
 // resumed (a cancelled or failed run with its checkpoints still on disk): the shard is copied into the
 // work database and the run resumed there. Returns the run's status, or nullopt (with the reason
 // logged) when there is nothing to resume; the work database is then removed again.
-std::optional<RunStatus> resume_previous_attempt(const SweepLayout& layout, const SweepJob& job, const std::string& work_db,
-                                                 int threads, const StoreListenerOptions& base, EventListener& printer,
+std::optional<RunStatus> resume_previous_attempt(const SweepLayout& layout, const SweepJob& job,
+                                                 const std::string& work_db, int threads,
+                                                 const StoreListenerOptions& base, EventListener& printer,
                                                  CancelToken& cancel, int64_t* run_id) {
     const std::string previous = previous_attempt_shard(layout, job);
     if (previous.empty()) return std::nullopt;
@@ -176,7 +178,8 @@ int command_run_job(const std::string& jobs_path, int index, int progress_every)
     write_record(layout.status(job), record);
 
     int threads = plan.threads_per_job;
-    if (const std::string cpus = env("SLURM_CPUS_PER_TASK"); !cpus.empty()) threads = std::max(1, std::atoi(cpus.c_str()));
+    if (const std::string cpus = env("SLURM_CPUS_PER_TASK"); !cpus.empty())
+        threads = std::max(1, std::atoi(cpus.c_str()));
     const std::string work_db =
         (fs::temp_directory_path() / ("lorica-" + plan.experiment_uuid + "-" + job.name + ".sqlite")).string();
     remove_database_files(work_db);
@@ -231,8 +234,9 @@ int command_run_job(const std::string& jobs_path, int index, int progress_every)
         message = std::string("shard not published: ") + e.what();
     }
     record.state = status == RunStatus::finished ? "finished" : status == RunStatus::cancelled ? "cancelled" : "failed";
-    if (signal != 0 && status != RunStatus::finished) message = std::string("stopped by ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
-                               " (a time limit, preemption or scancel)" + (message.empty() ? "" : ": " + message);
+    if (signal != 0 && status != RunStatus::finished)
+        message = std::string("stopped by ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+                  " (a time limit, preemption or scancel)" + (message.empty() ? "" : ": " + message);
     record.message = message;
     record.ended_at = RunStore::now_iso8601();
     write_record(layout.status(job), record);

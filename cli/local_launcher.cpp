@@ -43,7 +43,8 @@ int run_local_jobs(const SweepPlan& plan, const SweepLayout& layout, const std::
     }
     std::filesystem::create_directories(layout.logs_dir());
     ::setenv("OMP_NUM_THREADS", std::to_string(plan.threads_per_job).c_str(), 1);
-    struct sigaction action {}, old_int{}, old_term{};
+    struct sigaction action {
+    }, old_int{}, old_term{};
     action.sa_handler = on_stop;  // no SA_RESTART: waitpid returns EINTR on a signal
     sigemptyset(&action.sa_mask);
     g_stop = 0;
@@ -51,9 +52,8 @@ int run_local_jobs(const SweepPlan& plan, const SweepLayout& layout, const std::
     sigaction(SIGTERM, &action, &old_term);
 
     std::printf("sweep: %zu job%s on %d local worker%s (%d thread%s each), logs in %s\n", indices.size(),
-                indices.size() == 1 ? "" : "s", workers,
-                workers == 1 ? "" : "s", plan.threads_per_job, plan.threads_per_job == 1 ? "" : "s",
-                layout.logs_dir().c_str());
+                indices.size() == 1 ? "" : "s", workers, workers == 1 ? "" : "s", plan.threads_per_job,
+                plan.threads_per_job == 1 ? "" : "s", layout.logs_dir().c_str());
     std::fflush(stdout);
     std::map<pid_t, int> running;  // pid → job index
     size_t next = 0, done = 0;

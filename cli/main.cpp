@@ -114,7 +114,9 @@ int run_checked(CheckedExperiment checked, std::shared_ptr<RunStore> store, cons
                 auto rows = store->eval_rows(id);
                 std::vector<EvalRow> plain;
                 for (auto& r : rows) plain.push_back(r.row);
-                std::printf("%s", format_matrix(AccuracyMatrix::from_eval_rows(plain, HeadMode::class_il, run->num_tasks)).c_str());
+                std::printf(
+                    "%s",
+                    format_matrix(AccuracyMatrix::from_eval_rows(plain, HeadMode::class_il, run->num_tasks)).c_str());
             }
         }
         std::printf("%s", cli::runs_summary(*store, ids).c_str());
@@ -141,9 +143,10 @@ int main(int argc, char** argv) {
             return text.substr(0, text.size() - 1);  // CLI11 ends the line
         },
         "print the Lorica and LibTorch versions and whether CUDA is usable, then exit");
-    app.footer("Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full) or was cancelled;\n"
-               "2 bad input (arguments, config fields, missing or malformed files), reported before anything runs\n"
-               "or is stored. See docs/bad-input.md.");
+    app.footer(
+        "Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full) or was cancelled;\n"
+        "2 bad input (arguments, config fields, missing or malformed files), reported before anything runs\n"
+        "or is stored. See docs/bad-input.md.");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "debug logging on the console");
     std::string db_path = lorica::default_database_path();
@@ -152,30 +155,39 @@ int main(int argc, char** argv) {
     std::string config_path, preset;
     std::vector<std::string> overrides;
     int progress_every = 24;
-    auto* config_opt = run->add_option("-c,--config", config_path, "experiment config JSON file")->check(CLI::ExistingFile);
+    auto* config_opt =
+        run->add_option("-c,--config", config_path, "experiment config JSON file")->check(CLI::ExistingFile);
     run->add_option("-p,--preset", preset, "preset name (see `lorica-cli presets`)")->excludes(config_opt);
     run->add_option("-s,--set", overrides, "override a config field: key=value (repeatable), e.g. train.epochs=1");
     run->add_option("--db", db_path, "SQLite results database")->capture_default_str();
-    run->add_option("--progress-every", progress_every, "print a progress line every N steps")->check(CLI::PositiveNumber);
+    run->add_option("--progress-every", progress_every, "print a progress line every N steps")
+        ->check(CLI::PositiveNumber);
     std::string job_file;
     int job_index = -1;
-    auto* job_opt = run->add_option("--job", job_file, "a sweep's jobs.json: run its job --index into a shard (see `sweep`)")
-                        ->check(CLI::ExistingFile)->excludes(config_opt);
+    auto* job_opt =
+        run->add_option("--job", job_file, "a sweep's jobs.json: run its job --index into a shard (see `sweep`)")
+            ->check(CLI::ExistingFile)
+            ->excludes(config_opt);
     run->add_option("--index", job_index, "the job's index in --job (Slurm: $SLURM_ARRAY_TASK_ID)")->needs(job_opt);
 
     lorica::cli::CoreCommands core(app);
 
-    auto* inspect = app.add_subcommand("inspect", "print a safetensors file's tensors and metadata, or an adapter/checkpoint directory");
+    auto* inspect = app.add_subcommand(
+        "inspect", "print a safetensors file's tensors and metadata, or an adapter/checkpoint directory");
     std::string inspect_path;
-    inspect->add_option("PATH", inspect_path, "safetensors file, PEFT adapter directory or task checkpoint directory")->required();
+    inspect->add_option("PATH", inspect_path, "safetensors file, PEFT adapter directory or task checkpoint directory")
+        ->required();
 
-    auto* export_cmd = app.add_subcommand("export", "export a run's adapter as a PEFT directory (with timm base weights)");
+    auto* export_cmd =
+        app.add_subcommand("export", "export a run's adapter as a PEFT directory (with timm base weights)");
     lorica::cli::ExportRequest export_request;
     export_cmd->add_option("RUN", export_request.run_id, "run id (see `lorica-cli runs`)")->required();
     export_cmd->add_option("--out", export_request.out_dir, "output directory")->required();
     export_cmd->add_option("--task", export_request.task, "the checkpoint after this task (default: the last)");
-    export_cmd->add_flag("--only-task", export_request.only_task, "only the terms created by that task (default: all up to it)");
-    export_cmd->add_option("--base-model-name", export_request.base_model_name, "base_model_name_or_path of adapter_config.json");
+    export_cmd->add_flag("--only-task", export_request.only_task,
+                         "only the terms created by that task (default: all up to it)");
+    export_cmd->add_option("--base-model-name", export_request.base_model_name,
+                           "base_model_name_or_path of adapter_config.json");
     export_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
 
     lorica::cli::ResumeCommand resume_cmd(app, db_path);
@@ -185,7 +197,8 @@ int main(int argc, char** argv) {
     return lorica::cli::exit_code_of_command([&]() -> int {
         if (core.selected()) return core.run();
         if (*export_cmd && !std::filesystem::exists(db_path)) {
-            std::fprintf(stderr, "error: no results database at '%s' (give --db PATH, or start with `lorica-cli run`)\n",
+            std::fprintf(stderr,
+                         "error: no results database at '%s' (give --db PATH, or start with `lorica-cli run`)\n",
                          db_path.c_str());
             return 2;
         }

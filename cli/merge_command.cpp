@@ -27,7 +27,8 @@ std::vector<std::string> expand_shards(const std::vector<std::string>& args) {
         }
         std::vector<std::string> files;
         for (const auto& entry : fs::directory_iterator(arg, ec))
-            if (entry.is_regular_file() && entry.path().extension() == ".sqlite") files.push_back(entry.path().string());
+            if (entry.is_regular_file() && entry.path().extension() == ".sqlite")
+                files.push_back(entry.path().string());
         std::sort(files.begin(), files.end());
         if (files.empty()) std::fprintf(stderr, "warning: no *.sqlite shard in directory '%s'\n", arg.c_str());
         out.insert(out.end(), files.begin(), files.end());
@@ -38,14 +39,16 @@ std::vector<std::string> expand_shards(const std::vector<std::string>& args) {
 }  // namespace
 
 MergeCommand::MergeCommand(CLI::App& app) {
-    command_ = app.add_subcommand("merge", "merge shard databases (one per sweep job) into one results database, "
-                                           "one transaction per shard; runs already present (same UUID) are skipped");
+    command_ = app.add_subcommand("merge",
+                                  "merge shard databases (one per sweep job) into one results database, "
+                                  "one transaction per shard; runs already present (same UUID) are skipped");
     command_->add_option("--into", into_, "target SQLite results database (created when missing)")->required();
     command_->add_option("SHARD", shards_, "shard database files, or directories of *.sqlite shards")->required();
     command_->add_option("--artifact-prefix", prefixes_,
                          "rewrite artifact paths starting with FROM to start with TO: FROM=TO (repeatable)");
-    command_->add_option("--artifact-base", artifact_base_,
-                         "directory that relative artifact paths are resolved against (default: the shard's directory)");
+    command_->add_option(
+        "--artifact-base", artifact_base_,
+        "directory that relative artifact paths are resolved against (default: the shard's directory)");
     command_->add_flag("--skip-bad", skip_bad_, "merge the good shards even when some cannot be merged (exit 2)");
 }
 
@@ -80,8 +83,10 @@ int MergeCommand::run() const {
         }
     }
     if (bad > 0 && !skip_bad_) {
-        std::fprintf(stderr, "error: %d of %zu shard(s) cannot be merged; nothing merged into %s (--skip-bad merges "
-                             "the others)\n", bad, shards.size(), into_.c_str());
+        std::fprintf(stderr,
+                     "error: %d of %zu shard(s) cannot be merged; nothing merged into %s (--skip-bad merges "
+                     "the others)\n",
+                     bad, shards.size(), into_.c_str());
         return 2;
     }
 

@@ -13,8 +13,9 @@ int parse_arguments(CLI::App& app, int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help
-        int word = 1;  // the command: the first argument after the global flags
-        while (word < argc && (std::string_view(argv[word]) == "-v" || std::string_view(argv[word]) == "--verbose")) ++word;
+        int word = 1;                                    // the command: the first argument after the global flags
+        while (word < argc && (std::string_view(argv[word]) == "-v" || std::string_view(argv[word]) == "--verbose"))
+            ++word;
         if (word < argc && argv[word][0] != '-') {
             bool known = false;
             std::string names;

@@ -8,10 +8,11 @@ namespace lorica::cli {
 
 std::string ProgressPrinter::prefix() const {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "seed %lld · run %d/%zu]", static_cast<long long>(run_.seed), run_.run_index + 1, seeds_);
+    std::snprintf(buf, sizeof buf, "seed %lld · run %d/%zu]", static_cast<long long>(run_.seed), run_.run_index + 1,
+                  seeds_);
     if (run_.variant.empty()) return std::string("[") + buf;
-    return "[" + run_.variant + " (" + std::to_string(run_.variant_index + 1) + "/" + std::to_string(variants_) + ") · " +
-           buf;
+    return "[" + run_.variant + " (" + std::to_string(run_.variant_index + 1) + "/" + std::to_string(variants_) +
+           ") · " + buf;
 }
 
 std::string ProgressPrinter::eta(double seconds) const {
@@ -31,8 +32,7 @@ void ProgressPrinter::on_event(const Event& event) {
         std::fprintf(out_, "\n");
         try {
             epochs_ = nlohmann::json::parse(e->config_json)["train"]["epochs"].get<int>();
-        } catch (...) {
-        }
+        } catch (...) {}
     } else if (auto* e = std::get_if<RunStarted>(&event)) {
         run_ = *e;
         done_steps_ = 0;
@@ -47,8 +47,8 @@ void ProgressPrinter::on_event(const Event& event) {
         if (e->from_cache)
             std::fprintf(out_, "%s foundation loaded from cache %s\n", prefix().c_str(), e->checkpoint.c_str());
         else if (e->step % (every_ * 4) == 0 || e->step == e->total_steps)
-            std::fprintf(out_, "%s foundation  step %lld/%lld  loss %.4f\n", prefix().c_str(), static_cast<long long>(e->step),
-                         static_cast<long long>(e->total_steps), e->loss);
+            std::fprintf(out_, "%s foundation  step %lld/%lld  loss %.4f\n", prefix().c_str(),
+                         static_cast<long long>(e->step), static_cast<long long>(e->total_steps), e->loss);
     } else if (auto* e = std::get_if<TaskStarted>(&event)) {
         task_steps_ = e->steps;
         std::string name = e->task < static_cast<int>(tasks_.size()) ? tasks_[e->task].name : "";
@@ -65,11 +65,12 @@ void ProgressPrinter::on_event(const Event& event) {
             const double remaining = done_steps_ > 0 && run_.total_steps > 0
                                          ? elapsed / double(done_steps_) * double(run_.total_steps - e->step)
                                          : NAN;
-            std::fprintf(out_,
-                         "%s task %d/%d  epoch %d/%d  step %lld/%lld  loss %.4f  lr %.1e  %.1f ms/step  run %2.0f%%  ETA %s\n",
-                         prefix().c_str(), e->task + 1, run_.num_tasks, e->epoch + 1, epochs_,
-                         static_cast<long long>(e->step_in_task), static_cast<long long>(task_steps_), e->loss, e->lr,
-                         recent_ms_, 100.0 * fraction, eta(remaining).c_str());
+            std::fprintf(
+                out_,
+                "%s task %d/%d  epoch %d/%d  step %lld/%lld  loss %.4f  lr %.1e  %.1f ms/step  run %2.0f%%  ETA %s\n",
+                prefix().c_str(), e->task + 1, run_.num_tasks, e->epoch + 1, epochs_,
+                static_cast<long long>(e->step_in_task), static_cast<long long>(task_steps_), e->loss, e->lr,
+                recent_ms_, 100.0 * fraction, eta(remaining).c_str());
         }
     } else if (auto* e = std::get_if<EvaluationDone>(&event)) {
         // Summarise end-of-task evaluations: one line per task boundary.

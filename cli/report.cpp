@@ -69,13 +69,13 @@ std::string run_report(const RunStore& store, int64_t run_id, bool with_config) 
     std::ostringstream os;
     os << "run " << run->id << "  method " << run->method;
     if (!run->variant.empty()) os << "  variant " << run->variant;
-    os << "  seed " << run->seed << "  status " << to_string(run->status)
-       << "\n  started " << run->started_at << "  ended " << (run->ended_at.empty() ? "-" : run->ended_at) << "  ("
-       << run->seconds << " s)  device " << run->device << "  LibTorch " << run->torch_version << "  Lorica "
-       << run->lorica_version << "\n";
+    os << "  seed " << run->seed << "  status " << to_string(run->status) << "\n  started " << run->started_at
+       << "  ended " << (run->ended_at.empty() ? "-" : run->ended_at) << "  (" << run->seconds << " s)  device "
+       << run->device << "  LibTorch " << run->torch_version << "  Lorica " << run->lorica_version << "\n";
     if (!run->message.empty()) os << "  message: " << run->message << "\n";
     for (const auto& t : store.tasks(run_id)) {
-        os << "  " << (t.info.task == kFoundationTask ? std::string("foundation") : "task " + std::to_string(t.info.task))
+        os << "  "
+           << (t.info.task == kFoundationTask ? std::string("foundation") : "task " + std::to_string(t.info.task))
            << ": " << t.info.name << "  train " << t.info.train_samples << "  test " << t.info.test_samples;
         if (t.trainable_parameters > 0) os << "  trainable " << t.trainable_parameters;
         os << "\n";
@@ -107,8 +107,7 @@ std::string class_forgetting_report(const RunStore& store, int64_t run_id) {
     std::string dataset;
     try {
         dataset = nlohmann::json::parse(run->config_json).at("data").value("dataset", "");
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     const ClassForgettingTable table = foundation_class_forgetting(rows, dataset_class_names(dataset));
     if (table.empty()) return {};
     return "\nfoundation task per class: accuracy (%) before the stream (pre) and after each task (in brackets: "
@@ -125,7 +124,8 @@ std::string experiment_report(const RunStore& store, int64_t experiment_id) {
     for (const auto& v : variants) runs += v.run_ids.size();
     os << "\nexperiment " << experiment->id << " '" << experiment->name << "' (config " << experiment->config_hash
        << ", created " << experiment->created_at << "): " << variants.size() << " variant(s), " << runs << " run(s)\n"
-       << "metrics in % (mean ± std over seeds; class-IL unless the stream is task-incremental); wall time = all seeds\n"
+       << "metrics in % (mean ± std over seeds; class-IL unless the stream is task-incremental); wall time = all "
+          "seeds\n"
        << format_variant_table(variants);
     const auto sweep = rank_sweep_table(store, experiment_id);
     if (!sweep.empty())
@@ -145,7 +145,8 @@ std::string runs_summary(const RunStore& store, const std::vector<int64_t>& run_
             sets.push_back(run_metrics(store, id, mode));
         }
         if (sets.empty()) continue;
-        os << "\nmetrics over " << sets.size() << " finished run(s), " << to_string(mode) << " (mean ± std over seeds)\n"
+        os << "\nmetrics over " << sets.size() << " finished run(s), " << to_string(mode)
+           << " (mean ± std over seeds)\n"
            << format_metrics_table(aggregate(sets));
     }
     return os.str();

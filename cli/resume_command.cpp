@@ -29,13 +29,15 @@ void cancel_resumed_job(int) {
 }  // namespace
 
 ResumeCommand::ResumeCommand(CLI::App& app, const std::string& db_default) : db_path_(db_default) {
-    command_ = app.add_subcommand("resume", "continue an interrupted, cancelled or failed run from its last task "
-                                            "checkpoint, into the same run record");
+    command_ = app.add_subcommand("resume",
+                                  "continue an interrupted, cancelled or failed run from its last task "
+                                  "checkpoint, into the same run record");
     command_->add_option("RUN", run_id_, "run id (see `lorica-cli runs`)")->required();
     command_->add_option("--db", db_path_, "SQLite results database")->capture_default_str();
     command_->add_option("--task", task_, "continue from the checkpoint after this task (1-based; default: the newest)")
         ->check(CLI::PositiveNumber);
-    command_->add_option("--progress-every", progress_every_, "print a progress line every N steps")->check(CLI::PositiveNumber);
+    command_->add_option("--progress-every", progress_every_, "print a progress line every N steps")
+        ->check(CLI::PositiveNumber);
 }
 
 bool ResumeCommand::selected() const { return command_->parsed(); }

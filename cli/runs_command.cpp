@@ -43,14 +43,15 @@ int RunsCommand::run() const {
     std::string out;
     out.reserve(page.runs.size() * 120 + 256);
     char line[512];
-    std::snprintf(line, sizeof line, "%6s %6s %6s %-18s %-11s %-24s %8s  %s\n", "run", "exp", "seed", "method", "status",
-                  "started", "seconds", "final acc (class-IL)  variant");
+    std::snprintf(line, sizeof line, "%6s %6s %6s %-18s %-11s %-24s %8s  %s\n", "run", "exp", "seed", "method",
+                  "status", "started", "seconds", "final acc (class-IL)  variant");
     out += line;
     for (auto it = page.runs.rbegin(); it != page.runs.rend(); ++it) {  // newest last
         const RunSummary& r = *it;
         char acc[32] = "-";
         // Finished runs only, as before: a failed or running run's last row is not a final accuracy.
-        if (r.final_accuracy && r.status == RunStatus::finished) std::snprintf(acc, sizeof acc, "%.2f%%", *r.final_accuracy);
+        if (r.final_accuracy && r.status == RunStatus::finished)
+            std::snprintf(acc, sizeof acc, "%.2f%%", *r.final_accuracy);
         std::snprintf(line, sizeof line, "%6lld %6lld %6lld %-18s %-11s %-24s %8.1f  %-20s  %s\n",
                       static_cast<long long>(r.id), static_cast<long long>(r.experiment_id),
                       static_cast<long long>(r.seed), r.method.c_str(), to_string(r.status), r.started_at.c_str(),
@@ -67,8 +68,9 @@ int RunsCommand::run() const {
                         : " match the filter");
     } else if (shown < page.matching) {
         if (offset_ == 0)
-            std::printf("(the newest %lld of %lld matching runs; --all shows every run, --offset %lld the page before)\n",
-                        shown, static_cast<long long>(page.matching), shown);
+            std::printf(
+                "(the newest %lld of %lld matching runs; --all shows every run, --offset %lld the page before)\n",
+                shown, static_cast<long long>(page.matching), shown);
         else
             std::printf("(%lld of %lld matching runs, after skipping the %lld newest; --all shows every run)\n", shown,
                         static_cast<long long>(page.matching), offset_);

@@ -23,7 +23,7 @@ public:
     RunsCommand(CLI::App& app, const std::string& db_path);
 
     bool selected() const;
-    int run() const;  // exit code: 0, or 2 for a bad argument
+    int run() const;                                         // exit code: 0, or 2 for a bad argument
     const std::string& db_path() const { return db_path_; }  // --db as given (or the default)
 
 private:

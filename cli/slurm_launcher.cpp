@@ -44,7 +44,8 @@ void collect(const std::string& text, const std::map<std::string, int>& job_rank
         auto rank = job_rank.find(job);
         if (rank == job_rank.end()) continue;
         std::string state = line.substr(bar + 1);
-        if (auto space = state.find(' '); space != std::string::npos) state = state.substr(0, space);  // "CANCELLED by 0"
+        if (auto space = state.find(' '); space != std::string::npos)
+            state = state.substr(0, space);  // "CANCELLED by 0"
         if (auto it = out_rank.find(index); it != out_rank.end() && it->second > rank->second) continue;
         out[index] = state;
         out_rank[index] = rank->second;
@@ -78,24 +79,29 @@ std::string write_sbatch_script(const SweepPlan& plan, const SweepLayout& layout
     return path;
 }
 
-std::vector<std::string> sbatch_command(const SweepPlan& plan, const SweepLayout& layout, const std::vector<int>& indices) {
+std::vector<std::string> sbatch_command(const SweepPlan& plan, const SweepLayout& layout,
+                                        const std::vector<int>& indices) {
     std::vector<std::string> argv = {"sbatch", "--parsable"};
-    if (indices.size() != plan.jobs.size()) argv.push_back("--array=" + array_spec(indices, plan.launcher.max_parallel));
+    if (indices.size() != plan.jobs.size())
+        argv.push_back("--array=" + array_spec(indices, plan.launcher.max_parallel));
     argv.push_back(layout.sbatch_file());
     return argv;
 }
 
 std::string submit_sweep(const SweepPlan& plan, const SweepLayout& layout, const std::vector<int>& indices) {
-    if (!on_path("sbatch")) throw std::runtime_error("sbatch is not installed (not on PATH): is this a Slurm login node?");
+    if (!on_path("sbatch"))
+        throw std::runtime_error("sbatch is not installed (not on PATH): is this a Slurm login node?");
     const auto argv = sbatch_command(plan, layout, indices);
     const CommandResult r = run_command(argv);
-    if (r.exit_code != 0) throw std::runtime_error("sbatch failed (exit " + std::to_string(r.exit_code) + "): " + r.err + r.out);
+    if (r.exit_code != 0)
+        throw std::runtime_error("sbatch failed (exit " + std::to_string(r.exit_code) + "): " + r.err + r.out);
     std::string id = r.out.substr(0, r.out.find_first_of(";\n"));
     if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
         throw std::runtime_error("sbatch printed no job id: '" + r.out + "'");
     json all = json::array();
     for (const auto& s : read_submissions(layout))
-        all.push_back({{"job_id", s.job_id}, {"indices", s.indices}, {"array", s.array}, {"submitted_at", s.submitted_at}});
+        all.push_back(
+            {{"job_id", s.job_id}, {"indices", s.indices}, {"array", s.array}, {"submitted_at", s.submitted_at}});
     all.push_back({{"job_id", id},
                    {"indices", indices},
                    {"array", array_spec(indices, plan.launcher.max_parallel)},

@@ -28,7 +28,8 @@ std::vector<SlurmSubmission> read_submissions(const SweepLayout& layout);
 std::string write_sbatch_script(const SweepPlan& plan, const SweepLayout& layout, const std::string& cli_path);
 
 // The sbatch command line for `indices` (all of the plan's jobs: the script's own --array line).
-std::vector<std::string> sbatch_command(const SweepPlan& plan, const SweepLayout& layout, const std::vector<int>& indices);
+std::vector<std::string> sbatch_command(const SweepPlan& plan, const SweepLayout& layout,
+                                        const std::vector<int>& indices);
 
 // Runs the sbatch command, records the submission and returns the Slurm job id. Throws
 // std::runtime_error with sbatch's message when it fails or is not installed.
@@ -36,10 +37,10 @@ std::string submit_sweep(const SweepPlan& plan, const SweepLayout& layout, const
 
 // Scheduler states per sweep job index, from the sweep's submissions.
 struct SlurmView {
-    bool queue_known = false;             // squeue answered
-    std::map<int, std::string> queue;     // index → squeue %T (only jobs in the queue)
+    bool queue_known = false;               // squeue answered
+    std::map<int, std::string> queue;       // index → squeue %T (only jobs in the queue)
     std::map<int, std::string> accounting;  // index → sacct State (only when accounting answers)
-    std::map<int, bool> submitted;        // index → part of a submission
+    std::map<int, bool> submitted;          // index → part of a submission
 };
 SlurmView query_slurm(const SweepLayout& layout);
 

@@ -9,9 +9,9 @@
 namespace lorica::cli {
 
 struct CommandResult {
-    int exit_code = -1;   // the program's exit status; 127 when it could not be started
-    std::string out;      // its standard output
-    std::string err;      // its standard error
+    int exit_code = -1;  // the program's exit status; 127 when it could not be started
+    std::string out;     // its standard output
+    std::string err;     // its standard error
 };
 
 // Runs argv[0] (looked up on PATH) to completion and captures its output.

@@ -61,8 +61,9 @@ std::vector<JobRow> job_statuses(const SweepPlan& plan, const SweepLayout& layou
 std::string counts_line(const std::vector<JobRow>& rows) {
     int n[4] = {0, 0, 0, 0};
     for (const auto& r : rows) ++n[static_cast<int>(r.status.state)];
-    return std::to_string(rows.size()) + (rows.size() == 1 ? " job: " : " jobs: ") + std::to_string(n[0]) + " pending, " + std::to_string(n[1]) +
-           " running, " + std::to_string(n[2]) + " finished, " + std::to_string(n[3]) + " failed";
+    return std::to_string(rows.size()) + (rows.size() == 1 ? " job: " : " jobs: ") + std::to_string(n[0]) +
+           " pending, " + std::to_string(n[1]) + " running, " + std::to_string(n[2]) + " finished, " +
+           std::to_string(n[3]) + " failed";
 }
 
 void print_merge_hint(const SweepLayout& layout) {
@@ -84,30 +85,39 @@ void retire_attempt(const SweepLayout& layout, const SweepJob& job) {
 }  // namespace
 
 SweepCommand::SweepCommand(CLI::App& app) {
-    command_ = app.add_subcommand("sweep", "run an experiment's variants × seeds as one job each (local worker "
-                                           "processes or a Slurm job array), one results database per job");
-    auto* config = command_->add_option("-c,--config", config_path_, "experiment config JSON file")->check(CLI::ExistingFile);
+    command_ = app.add_subcommand("sweep",
+                                  "run an experiment's variants × seeds as one job each (local worker "
+                                  "processes or a Slurm job array), one results database per job");
+    auto* config =
+        command_->add_option("-c,--config", config_path_, "experiment config JSON file")->check(CLI::ExistingFile);
     command_->add_option("-p,--preset", preset_, "preset name (see `lorica-cli presets`)")->excludes(config);
     command_->add_option("-s,--set", overrides_, "override a config field: key=value (repeatable)");
     command_->add_option("-o,--out", out_, "sweep directory: jobs.json, shards/, status/, logs/, sweep.sbatch");
     command_->add_option("--launcher", launcher_, "local (default) or slurm; default: the config's launcher.kind")
         ->check(CLI::IsMember({"local", "slurm"}));
-    command_->add_option("--jobs", jobs_, "local: worker processes (default: cores ÷ threads per job)")->check(CLI::PositiveNumber);
-    command_->add_option("--cpus-per-task", cpus_per_task_, "threads (CPUs) per job (default: the config's threads, else 1)")
+    command_->add_option("--jobs", jobs_, "local: worker processes (default: cores ÷ threads per job)")
+        ->check(CLI::PositiveNumber);
+    command_
+        ->add_option("--cpus-per-task", cpus_per_task_,
+                     "threads (CPUs) per job (default: the config's threads, else 1)")
         ->check(CLI::PositiveNumber);
     command_->add_option("--partition", partition_, "slurm: partition");
     command_->add_option("--time", time_, "slurm: time limit per job, e.g. 04:00:00");
     command_->add_option("--mem", mem_, "slurm: memory per job, e.g. 16G");
-    command_->add_option("--gpus-per-task", gpus_per_task_, "slurm: GPUs per job (#SBATCH --gres=gpu:N)")->check(CLI::NonNegativeNumber);
+    command_->add_option("--gpus-per-task", gpus_per_task_, "slurm: GPUs per job (#SBATCH --gres=gpu:N)")
+        ->check(CLI::NonNegativeNumber);
     command_->add_option("--max-parallel", max_parallel_, "slurm: at most K array tasks at once (--array=0-(n-1)%K)")
         ->check(CLI::PositiveNumber);
     command_->add_option("--account", account_, "slurm: account");
     command_->add_option("--qos", qos_, "slurm: quality of service");
-    command_->add_option("--sbatch-option", sbatch_extra_, "slurm: an extra #SBATCH option, e.g. --constraint=a100 (repeatable)");
+    command_->add_option("--sbatch-option", sbatch_extra_,
+                         "slurm: an extra #SBATCH option, e.g. --constraint=a100 (repeatable)");
     command_->add_flag("--dry-run", dry_run_, "write jobs.json (and sweep.sbatch) and print the commands, run nothing");
-    command_->add_option("--status", status_dir_, "report the jobs of the sweep in DIR: pending, running, finished, failed")
+    command_
+        ->add_option("--status", status_dir_, "report the jobs of the sweep in DIR: pending, running, finished, failed")
         ->check(CLI::ExistingDirectory);
-    command_->add_option("--retry", retry_, "resubmit the sweep's (--out DIR) failed jobs alone")->check(CLI::IsMember({"failed"}));
+    command_->add_option("--retry", retry_, "resubmit the sweep's (--out DIR) failed jobs alone")
+        ->check(CLI::IsMember({"failed"}));
 }
 
 bool SweepCommand::selected() const { return command_->parsed(); }
@@ -190,8 +200,9 @@ int SweepCommand::status(const std::string& dir) const {
                 to_string(plan.launcher.kind), layout.dir.c_str());
     std::printf("%-10s %-24s %6s  %-9s %s\n", "job", "variant", "seed", "state", "detail");
     for (const auto& r : rows)
-        std::printf("%-10s %-24s %6lld  %-9s %s\n", r.job->name.c_str(), r.job->variant.empty() ? "-" : r.job->variant.c_str(),
-                    static_cast<long long>(r.job->seed), to_string(r.status.state), r.status.detail.c_str());
+        std::printf("%-10s %-24s %6lld  %-9s %s\n", r.job->name.c_str(),
+                    r.job->variant.empty() ? "-" : r.job->variant.c_str(), static_cast<long long>(r.job->seed),
+                    to_string(r.status.state), r.status.detail.c_str());
     std::printf("%s\n", counts_line(rows).c_str());
     return 0;
 }
@@ -207,25 +218,29 @@ int SweepCommand::retry(const std::string& dir) const {
         std::printf("no failed jobs in %s\n", layout.dir.c_str());
         return 0;
     }
-    std::printf("retrying %zu failed job%s (%s); each resumes its run from its last task checkpoint when the failed "
-                "attempt left a shard with a resumable run, else starts it again\n",
-                failed.size(), failed.size() == 1 ? "" : "s", array_spec(failed, 0).c_str());
+    std::printf(
+        "retrying %zu failed job%s (%s); each resumes its run from its last task checkpoint when the failed "
+        "attempt left a shard with a resumable run, else starts it again\n",
+        failed.size(), failed.size() == 1 ? "" : "s", array_spec(failed, 0).c_str());
     if (!dry_run_)
         for (int i : failed) retire_attempt(layout, plan.jobs[i]);
     if (plan.launcher.kind == LauncherKind::slurm) {
         if (!fs::exists(layout.sbatch_file())) write_sbatch_script(plan, layout, self_executable());
         if (dry_run_) {
             std::string line;
-            for (const auto& a : sbatch_command(plan, layout, failed)) line += (line.empty() ? "" : " ") + shell_quote(a);
+            for (const auto& a : sbatch_command(plan, layout, failed))
+                line += (line.empty() ? "" : " ") + shell_quote(a);
             std::printf("dry run, not submitted:\n  %s\n", line.c_str());
             return 0;
         }
         const std::string id = submit_sweep(plan, layout, failed);
-        std::printf("submitted Slurm job array %s (%s)\n", id.c_str(), array_spec(failed, plan.launcher.max_parallel).c_str());
+        std::printf("submitted Slurm job array %s (%s)\n", id.c_str(),
+                    array_spec(failed, plan.launcher.max_parallel).c_str());
         return 0;
     }
-    const int workers = jobs_ > 0 ? jobs_ : plan.launcher.jobs > 0 ? plan.launcher.jobs
-                                                                 : default_local_workers(plan, static_cast<int>(failed.size()));
+    const int workers = jobs_ > 0                ? jobs_
+                        : plan.launcher.jobs > 0 ? plan.launcher.jobs
+                                                 : default_local_workers(plan, static_cast<int>(failed.size()));
     const int still_failed = run_local_jobs(plan, layout, failed, workers, self_executable(), dry_run_);
     if (dry_run_) return 0;
     std::printf("%s\n", counts_line(job_statuses(plan, layout)).c_str());

@@ -24,7 +24,7 @@
 namespace CLI {
 class App;
 class Option;
-}
+}  // namespace CLI
 
 namespace lorica::cli {
 

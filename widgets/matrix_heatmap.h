@@ -24,9 +24,9 @@ class PlotWidget;
 using Grid = std::vector<std::vector<std::optional<double>>>;  // [rows][columns]
 
 struct HeatmapVariant {
-    QString name;         // shown in the toggle, e.g. "Accuracy (class-IL)"
-    Grid cells;           // [rows][columns]
-    double lower = 0.0;   // colour scale range
+    QString name;        // shown in the toggle, e.g. "Accuracy (class-IL)"
+    Grid cells;          // [rows][columns]
+    double lower = 0.0;  // colour scale range
     double upper = 100.0;
     bool higher_is_better = true;  // colour direction: good values are drawn light
     int decimals = 1;

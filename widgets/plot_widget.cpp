@@ -184,8 +184,8 @@ void PlotWidget::Line::extend_bounds(const double* ys, std::size_t n) {
     }
 }
 
-int PlotWidget::add_line(const QString& name, const QVector<double>& x, const QVector<double>& y,
-                         const QColor& color, Qt::PenStyle style, bool points) {
+int PlotWidget::add_line(const QString& name, const QVector<double>& x, const QVector<double>& y, const QColor& color,
+                         Qt::PenStyle style, bool points) {
     QCPGraph* graph = plot_->addGraph();
     graph->setName(name);
     graph->setPen(QPen(color, 2, style));
@@ -237,7 +237,8 @@ void PlotWidget::refresh_decimation() {
     if (static_cast<int>(lines_.size()) != plot_->graphCount()) return;  // graphs removed behind our back
     const QCPRange range = plot_->xAxis->range();
     const int columns = decimation_columns();
-    const bool moved = range.lower != decimated_lower_ || range.upper != decimated_upper_ || columns != decimated_columns_;
+    const bool moved =
+        range.lower != decimated_lower_ || range.upper != decimated_upper_ || columns != decimated_columns_;
     const auto limit = static_cast<std::size_t>(kPointsPerColumn * columns);
     for (int i = 0; i < static_cast<int>(lines_.size()); ++i) {
         const Line& line = lines_[i];
@@ -330,7 +331,7 @@ void PlotWidget::finish() {
 int PlotWidget::series_count() const { return plot_->graphCount(); }
 int PlotWidget::point_count(int series) const {
     return series >= 0 && series < static_cast<int>(lines_.size()) ? static_cast<int>(lines_[series].x.size())
-                                                                    : plot_->graph(series)->data()->size();
+                                                                   : plot_->graph(series)->data()->size();
 }
 int PlotWidget::plotted_count(int series) const { return plot_->graph(series)->data()->size(); }
 QString PlotWidget::series_name(int series) const { return plot_->graph(series)->name(); }

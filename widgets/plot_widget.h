@@ -47,8 +47,8 @@ public:
     void append_to_line(int series, const QVector<double>& x, const QVector<double>& y);
     // The mean line plus a shaded band mean ± std (seeds); returns the mean line's series index.
     // The band's two edges are extra series named "<name> − std" / "<name> + std".
-    int add_band(const QString& name, const QVector<double>& x, const QVector<double>& mean,
-                 const QVector<double>& std, const QColor& color);
+    int add_band(const QString& name, const QVector<double>& x, const QVector<double>& mean, const QVector<double>& std,
+                 const QColor& color);
     // A dashed vertical line at x with a label at the top (task boundaries).
     void add_vertical_marker(double x, const QString& label);
     // Fits the axes to the data (y range fixed when set_y_range was called) and queues a redraw.

@@ -69,26 +69,32 @@ Bytes pattern(std::size_t n, int seed) {
 void safetensors_seeds() {
     write("safetensors", "one", serialize_safetensors({TensorData::from_floats("w", {2, 3}, {1, 2, 3, 4, 5, 6})}));
     write("safetensors", "dtypes",
-          serialize_safetensors({TensorData::from_floats("a", {2}, {1.5f, -2}, Dtype::F16),
-                                 TensorData::from_floats("b", {1, 2}, {3, 4}, Dtype::BF16),
-                                 TensorData::from_floats("c", {}, {7}, Dtype::F64),
-                                 TensorData{"d", Dtype::I64, {1}, Bytes(8, 1)},
-                                 TensorData{"e", Dtype::U8, {0, 3}, {}},
-                                 TensorData{"f", Dtype::BOOL, {3}, {0, 1, 2}},
-                                 TensorData{"g", Dtype::F8_E4M3, {2}, {0x38, 0x7f}}},
-                                {{"format", "pt"}}));
+          serialize_safetensors(
+              {TensorData::from_floats("a", {2}, {1.5f, -2}, Dtype::F16),
+               TensorData::from_floats("b", {1, 2}, {3, 4}, Dtype::BF16),
+               TensorData::from_floats("c", {}, {7}, Dtype::F64), TensorData{"d", Dtype::I64, {1}, Bytes(8, 1)},
+               TensorData{"e", Dtype::U8, {0, 3}, {}}, TensorData{"f", Dtype::BOOL, {3}, {0, 1, 2}},
+               TensorData{"g", Dtype::F8_E4M3, {2}, {0x38, 0x7f}}},
+              {{"format", "pt"}}));
     write("safetensors", "empty", serialize_safetensors({}));
     // Near-misses the writer refuses to make: a gap between tensors, a duplicate key.
     auto raw = [](const std::string& header, std::size_t data_bytes) {
         Bytes out(8);
-        for (int i = 0; i < 8; ++i) out[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(header.size()) >> (8 * i));
+        for (int i = 0; i < 8; ++i)
+            out[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(header.size()) >> (8 * i));
         out.insert(out.end(), header.begin(), header.end());
         const Bytes data = pattern(data_bytes, 0);
         out.insert(out.end(), data.begin(), data.end());
         return out;
     };
-    write("safetensors", "gap", raw(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", 12));
-    write("safetensors", "dup", raw(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4));
+    write(
+        "safetensors", "gap",
+        raw(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+            12));
+    write(
+        "safetensors", "dup",
+        raw(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+            4));
 }
 
 void idx_seeds() {
@@ -179,7 +185,8 @@ void config_seeds(const fs::path& preset_dir) {
         "method.name=full-finetune\nmethod.options={}",
         "stream.tasks=2\ndata.train_per_class=10\nmethod.targets=[\"qkv\",\"blocks.*.attn.qkv:q\"]",
         "sweep={\"field\":\"method.rank\",\"values\":[1,2,4],\"alpha_per_rank\":2.0}",
-        "variants=[{\"label\":\"a\",\"set\":{\"train.optimizer.lr\":0.001}},{\"label\":\"b\",\"set\":{\"method.alpha\":4}}]",
+        "variants=[{\"label\":\"a\",\"set\":{\"train.optimizer.lr\":0.001}},{\"label\":\"b\",\"set\":{\"method.alpha\":"
+        "4}}]",
         "backbone.preset=vit_tiny_patch16_224\ndata.dataset=cifar100\ndata.cifar100_labels=coarse",
     };
     int n = 0;
@@ -214,13 +221,15 @@ void peft_seeds() {
         R"("alpha_pattern":{"fc1":6},"lora_dropout":0.0,"bias":"none","fan_in_fan_out":false,"use_rslora":false,)"
         R"("use_dora":false,"modules_to_save":null,"init_lora_weights":true,"inference_mode":true})";
     write("peft_adapter", "two-modules",
-          join_nul(config, serialize_safetensors(both(factors(module0, 2, 4, 12, Dtype::F32), factors(module1, 3, 4, 8, Dtype::F32)),
-                                                 {{"format", "pt"}, {"lorica.method", "sd-lora"}})));
+          join_nul(config, serialize_safetensors(
+                               both(factors(module0, 2, 4, 12, Dtype::F32), factors(module1, 3, 4, 8, Dtype::F32)),
+                               {{"format", "pt"}, {"lorica.method", "sd-lora"}})));
     write("peft_adapter", "rslora-bf16",
           join_nul(R"({"peft_type":"LORA","r":1,"lora_alpha":2,"use_rslora":true})",
                    serialize_safetensors(factors(module0, 1, 3, 5, Dtype::BF16))));
     write("peft_adapter", "rank-mismatch",
-          join_nul(R"({"peft_type":"LORA","r":4,"lora_alpha":4})", serialize_safetensors(factors(module1, 2, 2, 2, Dtype::F16))));
+          join_nul(R"({"peft_type":"LORA","r":4,"lora_alpha":4})",
+                   serialize_safetensors(factors(module1, 2, 2, 2, Dtype::F16))));
 }
 
 }  // namespace

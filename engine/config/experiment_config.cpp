@@ -14,7 +14,6 @@
 namespace lorica {
 namespace {
 
-
 const std::vector<std::string> kOptimizers = {"adamw", "adam", "sgd"};
 const std::vector<std::string> kSchedules = {"constant", "cosine"};
 
@@ -26,8 +25,8 @@ std::vector<std::string> spellings(const EnumNames<E, N>& names) {
     return out;
 }
 
-const std::vector<std::string> kDomains = {"identity", "rot90", "rot180", "rot270", "invert",
-                                           "hflip",    "vflip", "patch_permute"};
+const std::vector<std::string> kDomains = {"identity", "rot90", "rot180", "rot270",
+                                           "invert",   "hflip", "vflip",  "patch_permute"};
 
 void read_optimizer(ObjectReader& parent, const std::string& key, OptimizerConfig& out) {
     const json* v = parent.object(key);
@@ -54,7 +53,7 @@ void read_schedule(ObjectReader& parent, const std::string& key, ScheduleConfig&
 }
 
 json optimizer_json(const OptimizerConfig& o) {
-    return {{"name", o.name},   {"lr", o.lr},       {"head_lr", o.head_lr}, {"weight_decay", o.weight_decay},
+    return {{"name", o.name},   {"lr", o.lr},       {"head_lr", o.head_lr},  {"weight_decay", o.weight_decay},
             {"beta1", o.beta1}, {"beta2", o.beta2}, {"momentum", o.momentum}};
 }
 json schedule_json(const ScheduleConfig& s) {
@@ -101,8 +100,9 @@ BackboneConfig backbone_preset(const std::string& name) {
     } else if (name == "vit_base_patch16_224") {
         b.dim = 768, b.depth = 12, b.heads = 12;
     } else {
-        throw ConfigError("backbone.preset", "'" + name + "' is not allowed (allowed: tiny, vit_tiny_patch16_224, "
-                                             "vit_small_patch16_224, vit_base_patch16_224)");
+        throw ConfigError("backbone.preset", "'" + name +
+                                                 "' is not allowed (allowed: tiny, vit_tiny_patch16_224, "
+                                                 "vit_small_patch16_224, vit_base_patch16_224)");
     }
     return b;
 }
@@ -179,9 +179,13 @@ ExperimentConfig parse_experiment_config(const json& document) {
         r.read_int("tasks", c.stream.tasks, 1, 1000);
         r.read_int("classes_per_task", c.stream.classes_per_task, 1, 100000);
         if (const json* s = r.find("class_order_seed")) {
-            if (s->is_null()) c.stream.class_order_seed.reset();
-            else if (s->is_number_integer() && s->get<int64_t>() >= 0) c.stream.class_order_seed = s->get<int64_t>();
-            else throw ConfigError("stream.class_order_seed", "must be a non-negative integer or null, got " + s->dump());
+            if (s->is_null())
+                c.stream.class_order_seed.reset();
+            else if (s->is_number_integer() && s->get<int64_t>() >= 0)
+                c.stream.class_order_seed = s->get<int64_t>();
+            else
+                throw ConfigError("stream.class_order_seed",
+                                  "must be a non-negative integer or null, got " + s->dump());
         }
         r.read("domains", c.stream.domains);
         for (size_t i = 0; i < c.stream.domains.size(); ++i)
@@ -207,8 +211,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
         r.read("weights", c.backbone.weights);
         r.finish();
         if (c.backbone.image_size % c.backbone.patch_size != 0)
-            throw ConfigError("backbone.patch_size", "must divide backbone.image_size (" +
-                                                         std::to_string(c.backbone.image_size) + ")");
+            throw ConfigError("backbone.patch_size",
+                              "must divide backbone.image_size (" + std::to_string(c.backbone.image_size) + ")");
         if (c.backbone.dim % c.backbone.heads != 0)
             throw ConfigError("backbone.heads", "must divide backbone.dim (" + std::to_string(c.backbone.dim) + ")");
     }
@@ -264,7 +268,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
     if (c.foundation.enabled && c.data.dataset == "fashion-mnist" && c.foundation.classes > 10)
         throw ConfigError("foundation.classes", "fashion-mnist has 10 classes");
     if (c.data.dataset != "fashion-mnist" && c.data.resize_size != 0 && c.data.resize_size < c.backbone.image_size)
-        throw ConfigError("data.resize_size", std::to_string(c.data.resize_size) + " is smaller than backbone.image_size (" +
+        throw ConfigError("data.resize_size", std::to_string(c.data.resize_size) +
+                                                  " is smaller than backbone.image_size (" +
                                                   std::to_string(c.backbone.image_size) +
                                                   "), the size images are cropped to (allowed: 0 or at least " +
                                                   std::to_string(c.backbone.image_size) + ")");
@@ -311,10 +316,14 @@ json to_json(const ExperimentConfig& c) {
                    {"class_order_seed", c.stream.class_order_seed ? json(*c.stream.class_order_seed) : json(nullptr)},
                    {"domains", c.stream.domains},
                    {"task_incremental", c.stream.task_incremental}};
-    j["backbone"] = {{"preset", c.backbone.preset},     {"image_size", c.backbone.image_size},
-                     {"patch_size", c.backbone.patch_size}, {"in_channels", c.backbone.in_channels},
-                     {"dim", c.backbone.dim},           {"depth", c.backbone.depth},
-                     {"heads", c.backbone.heads},       {"mlp_ratio", c.backbone.mlp_ratio},
+    j["backbone"] = {{"preset", c.backbone.preset},
+                     {"image_size", c.backbone.image_size},
+                     {"patch_size", c.backbone.patch_size},
+                     {"in_channels", c.backbone.in_channels},
+                     {"dim", c.backbone.dim},
+                     {"depth", c.backbone.depth},
+                     {"heads", c.backbone.heads},
+                     {"mlp_ratio", c.backbone.mlp_ratio},
                      {"weights", c.backbone.weights}};
     j["method"] = {{"name", c.method.name},
                    {"rank", c.method.rank},
@@ -363,9 +372,9 @@ void apply_override(json& document, const std::string& assignment) {
     // JSON strings are UTF-8: a byte that is not would make every later dump of the config throw
     // (found by bench/fuzz_config.cpp).
     if (!is_utf8(assignment))
-        throw ConfigError(is_utf8(key) ? key : "", "override " +
-                                                       json(assignment).dump(-1, ' ', false, json::error_handler_t::replace) +
-                                                       " is not valid UTF-8");
+        throw ConfigError(is_utf8(key) ? key : "",
+                          "override " + json(assignment).dump(-1, ' ', false, json::error_handler_t::replace) +
+                              " is not valid UTF-8");
     json value;
     try {
         value = json::parse(text);

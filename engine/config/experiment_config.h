@@ -66,10 +66,10 @@ struct AugmentConfig {
 };
 
 struct DataConfig {
-    std::string dataset = "fashion-mnist";  // fashion-mnist | cifar10 | cifar100 | image-folder
-    std::string root;                       // "" = the data set's default location
-    int64_t train_per_class = 2000;         // stream training images per class (0 = all available)
-    int64_t test_per_class = 500;           // test images per class (0 = all available)
+    std::string dataset = "fashion-mnist";          // fashion-mnist | cifar10 | cifar100 | image-folder
+    std::string root;                               // "" = the data set's default location
+    int64_t train_per_class = 2000;                 // stream training images per class (0 = all available)
+    int64_t test_per_class = 500;                   // test images per class (0 = all available)
     std::vector<double> normalize_mean = {0.2860};  // per channel, applied to pixels in [0, 1]
     std::vector<double> normalize_std = {0.3530};   // per channel; empty = no normalisation
     AugmentConfig augment;
@@ -90,8 +90,8 @@ struct DataConfig {
 };
 
 struct FoundationConfig {
-    bool enabled = true;            // pre-train the backbone inside Lorica (cached by config hash)
-    int classes = 5;                // the first `classes` entries of the class order
+    bool enabled = true;             // pre-train the backbone inside Lorica (cached by config hash)
+    int classes = 5;                 // the first `classes` entries of the class order
     int64_t train_per_class = 3000;  // taken before the stream's images, so the two never overlap
     int epochs = 6;
     int64_t batch_size = 128;
@@ -164,8 +164,8 @@ struct TrainConfig {
     // current-task: cross-entropy over the current task's logits only (old heads get no gradient)
     // all-seen:     cross-entropy over the logits of every class seen so far
     std::string loss = "current-task";
-    double grad_clip = 0.0;  // clip the global gradient norm to this value (0 = off)
-    int64_t max_steps_per_task = 0;  // stop a task early after this many steps (0 = no limit)
+    double grad_clip = 0.0;                 // clip the global gradient norm to this value (0 = off)
+    int64_t max_steps_per_task = 0;         // stop a task early after this many steps (0 = no limit)
     Precision precision = Precision::fp32;  // arithmetic of the forward pass (see Precision)
     // Read the step losses back to the host every N steps (one device→host copy per block; every
     // step's loss is still reported). 0 = auto: 1 on the CPU, kAutoCudaLossReadbackSteps on a GPU.

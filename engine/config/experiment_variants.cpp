@@ -85,7 +85,8 @@ std::vector<ExperimentVariant> expand_variants(const ExperimentConfig& config) {
                         set_field(doc, "method.alpha", config.sweep.alpha_per_rank * value.get<double>());
                     }
                 } catch (const ConfigError& e) {
-                    throw ConfigError("sweep.values[" + std::to_string(k) + "]", "variant '" + v.label + "': " + e.what());
+                    throw ConfigError("sweep.values[" + std::to_string(k) + "]",
+                                      "variant '" + v.label + "': " + e.what());
                 }
             }
             try {

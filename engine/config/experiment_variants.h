@@ -19,12 +19,12 @@
 namespace lorica {
 
 struct ExperimentVariant {
-    int index = 0;            // position in the expansion
-    std::string label;        // "" for the single variant of an experiment without variants
-    std::string sweep_field;  // "" unless the variant comes from a sweep
-    std::string sweep_value;  // the sweep value as JSON text ("4")
-    std::string field_prefix; // where its overrides came from, for errors: "variants[2].set" or "sweep.values[3]"
-    ExperimentConfig config;  // effective config (no variants, no sweep)
+    int index = 0;             // position in the expansion
+    std::string label;         // "" for the single variant of an experiment without variants
+    std::string sweep_field;   // "" unless the variant comes from a sweep
+    std::string sweep_value;   // the sweep value as JSON text ("4")
+    std::string field_prefix;  // where its overrides came from, for errors: "variants[2].set" or "sweep.values[3]"
+    ExperimentConfig config;   // effective config (no variants, no sweep)
 };
 
 // Throws ConfigError naming the variant's field (see the file comment).

@@ -32,7 +32,8 @@ inline std::string join(const std::vector<std::string>& items) {
 class ObjectReader {
 public:
     ObjectReader(const json& object, std::string path) : object_(object), path_(std::move(path)) {
-        if (!object_.is_object()) throw ConfigError(path_, "must be an object, got " + std::string(object_.type_name()));
+        if (!object_.is_object())
+            throw ConfigError(path_, "must be an object, got " + std::string(object_.type_name()));
     }
 
     std::string field(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
@@ -72,9 +73,10 @@ public:
             throw ConfigError(field(key), "must be in [" + std::to_string(min) + ", " +
                                               (max == INT64_MAX ? "∞" : std::to_string(max)) + "], got " + v->dump());
         int64_t x = v->get<int64_t>();
-        if (x < min || x > max) throw ConfigError(field(key), "must be in [" + std::to_string(min) + ", " +
-                                                                 (max == INT64_MAX ? "∞" : std::to_string(max)) +
-                                                                 "], got " + std::to_string(x));
+        if (x < min || x > max)
+            throw ConfigError(field(key), "must be in [" + std::to_string(min) + ", " +
+                                              (max == INT64_MAX ? "∞" : std::to_string(max)) + "], got " +
+                                              std::to_string(x));
         out = static_cast<Int>(x);
     }
 
@@ -98,7 +100,8 @@ public:
         std::vector<std::string> items;
         for (size_t i = 0; i < v->size(); ++i) {
             if (!(*v)[i].is_string())
-                throw ConfigError(field(key) + "[" + std::to_string(i) + "]", "must be a string, got " + (*v)[i].dump());
+                throw ConfigError(field(key) + "[" + std::to_string(i) + "]",
+                                  "must be a string, got " + (*v)[i].dump());
             items.push_back((*v)[i].get<std::string>());
         }
         out = items;
@@ -138,6 +141,5 @@ private:
     std::string path_;
     std::vector<std::string> allowed_;
 };
-
 
 }  // namespace lorica

@@ -31,8 +31,12 @@ LauncherSettings parse_launcher_settings(const nlohmann::json& section) {
     r.finish();
     const auto blank = [](const std::string& v) { return v.find_first_of(" \t\n\r") != std::string::npos; };
     for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"partition", &s.partition},
-                                     {"time", &s.time}, {"mem", &s.mem}, {"account", &s.account}, {"qos", &s.qos}})
-        if (blank(*value)) throw ConfigError(std::string("launcher.") + key, "must not contain white space, got '" + *value + "'");
+                                     {"time", &s.time},
+                                     {"mem", &s.mem},
+                                     {"account", &s.account},
+                                     {"qos", &s.qos}})
+        if (blank(*value))
+            throw ConfigError(std::string("launcher.") + key, "must not contain white space, got '" + *value + "'");
     for (size_t i = 0; i < s.sbatch_extra.size(); ++i)
         if (s.sbatch_extra[i].rfind("-", 0) != 0 || s.sbatch_extra[i].find('\n') != std::string::npos)
             throw ConfigError("launcher.sbatch[" + std::to_string(i) + "]",
@@ -42,11 +46,16 @@ LauncherSettings parse_launcher_settings(const nlohmann::json& section) {
 }
 
 nlohmann::json to_json(const LauncherSettings& s) {
-    return {{"kind", to_string(s.kind)},       {"jobs", s.jobs},
-            {"cpus_per_task", s.cpus_per_task}, {"partition", s.partition},
-            {"time", s.time},                   {"mem", s.mem},
-            {"gpus_per_task", s.gpus_per_task}, {"max_parallel", s.max_parallel},
-            {"account", s.account},             {"qos", s.qos},
+    return {{"kind", to_string(s.kind)},
+            {"jobs", s.jobs},
+            {"cpus_per_task", s.cpus_per_task},
+            {"partition", s.partition},
+            {"time", s.time},
+            {"mem", s.mem},
+            {"gpus_per_task", s.gpus_per_task},
+            {"max_parallel", s.max_parallel},
+            {"account", s.account},
+            {"qos", s.qos},
             {"sbatch", s.sbatch_extra}};
 }
 

@@ -36,10 +36,10 @@ struct LauncherSettings {
     int jobs = 0;           // local worker processes; 0 = cores ÷ cpus_per_task
     int cpus_per_task = 0;  // 0 = config threads when > 0, else 1
     std::string partition;
-    std::string time;       // Slurm time limit, e.g. "04:00:00" or "2-00:00:00"
-    std::string mem;        // Slurm memory per job, e.g. "16G"
+    std::string time;  // Slurm time limit, e.g. "04:00:00" or "2-00:00:00"
+    std::string mem;   // Slurm memory per job, e.g. "16G"
     int gpus_per_task = 0;
-    int max_parallel = 0;   // array throttle K; 0 = none
+    int max_parallel = 0;  // array throttle K; 0 = none
     std::string account;
     std::string qos;
     std::vector<std::string> sbatch_extra;  // extra "#SBATCH <line>" options

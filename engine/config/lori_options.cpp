@@ -12,14 +12,16 @@ LoRIOptions lori_registered_defaults(const std::string& registered_name) {
 const MethodOptionSchema& lori_option_schema(const LoRIOptions& defaults) {
     auto build = [](const LoRIOptions& d) {
         return MethodOptionSchema{{
-            choice_option("variant", kLoRIVariantNames, d.variant, "d: dense B; s: B sparse by a calibrated magnitude mask"),
+            choice_option("variant", kLoRIVariantNames, d.variant,
+                          "d: dense B; s: B sparse by a calibrated magnitude mask"),
             choice_option("mode", kLoRIModeNames, d.mode,
                           "continual: one adapter continued through every task; merge: one adapter per task, the "
                           "model is their merge"),
             choice_option("a_seed_mode", kLoRIASeedModeNames, nlohmann::json(),
                           "one frozen random A for every task (shared) or a new one per task (per-task); default: "
                           "shared in continual mode (required there), per-task in merge mode"),
-            number_option("sparsity", d.sparsity, 0.0, 1.0, "fraction", "fraction of B's entries masked out (variant s)"),
+            number_option("sparsity", d.sparsity, 0.0, 1.0, "fraction",
+                          "fraction of B's entries masked out (variant s)"),
             choice_option("mask_granularity", kMaskGranularityNames, d.mask_granularity,
                           "one magnitude threshold over all of B (global), per layer or per matrix"),
             number_option("sparse_lr_multiplier", d.sparse_lr_multiplier, 1e-6, 1e6, "× lr",
@@ -64,10 +66,12 @@ LoRIOptions parse_lori_options(const ExperimentConfig& config, LoRIOptions o) {
     r.read("merge", o.merge, kMergeKindNames);
     r.read("merge_weight", o.merge_weight);
     r.finish();
-    if (o.a_seed_mode == LoRIASeedMode::by_mode) o.a_seed_mode = o.merging() ? LoRIASeedMode::per_task : LoRIASeedMode::shared;
+    if (o.a_seed_mode == LoRIASeedMode::by_mode)
+        o.a_seed_mode = o.merging() ? LoRIASeedMode::per_task : LoRIASeedMode::shared;
     if (!o.merging() && o.per_task_a())
-        throw ConfigError("method.options.a_seed_mode",
-                          "'per-task' needs mode 'merge': continual LoRI continues B on the same A (allowed here: shared)");
+        throw ConfigError(
+            "method.options.a_seed_mode",
+            "'per-task' needs mode 'merge': continual LoRI continues B on the same A (allowed here: shared)");
     if (o.sparse() && o.sparsity >= 1.0)
         throw ConfigError("method.options.sparsity", "must be below 1 for variant 's' (1 would train nothing)");
     return o;

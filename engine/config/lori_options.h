@@ -27,15 +27,16 @@ enum class LoRIVariant { dense, sparse };
 inline constexpr EnumNames<LoRIVariant, 2> kLoRIVariantNames{{{LoRIVariant::dense, "d"}, {LoRIVariant::sparse, "s"}}};
 // method.options.mode: one adapter continued through the stream, or one per task merged.
 enum class LoRIMode { continual, merge };
-inline constexpr EnumNames<LoRIMode, 2> kLoRIModeNames{{{LoRIMode::continual, "continual"}, {LoRIMode::merge, "merge"}}};
+inline constexpr EnumNames<LoRIMode, 2> kLoRIModeNames{
+    {{LoRIMode::continual, "continual"}, {LoRIMode::merge, "merge"}}};
 // method.options.a_seed_mode: one frozen random A for every task, or a fresh one per task.
 enum class LoRIASeedMode { by_mode, shared, per_task };  // by_mode: per_task when merging, else shared
-inline constexpr EnumNames<LoRIASeedMode, 2> kLoRIASeedModeNames{{{LoRIASeedMode::shared, "shared"},
-                                                                  {LoRIASeedMode::per_task, "per-task"}}};
+inline constexpr EnumNames<LoRIASeedMode, 2> kLoRIASeedModeNames{
+    {{LoRIASeedMode::shared, "shared"}, {LoRIASeedMode::per_task, "per-task"}}};
 // method.options.calibration_head: the head after the calibration pass is reset to its start or kept.
 enum class CalibrationHead { reset, keep };
-inline constexpr EnumNames<CalibrationHead, 2> kCalibrationHeadNames{{{CalibrationHead::reset, "reset"},
-                                                                      {CalibrationHead::keep, "keep"}}};
+inline constexpr EnumNames<CalibrationHead, 2> kCalibrationHeadNames{
+    {{CalibrationHead::reset, "reset"}, {CalibrationHead::keep, "keep"}}};
 
 struct LoRIOptions {
     LoRIVariant variant = LoRIVariant::dense;

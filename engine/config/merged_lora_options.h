@@ -17,12 +17,13 @@ enum class AfterTask { merge, drop };
 inline constexpr EnumNames<AfterTask, 2> kAfterTaskNames{{{AfterTask::merge, "merge"}, {AfterTask::drop, "drop"}}};
 // method.options.update: a LoRA pair per task, or full fine-tuning of the adapted weights (the control).
 enum class MergedUpdate { lora, full };
-inline constexpr EnumNames<MergedUpdate, 2> kMergedUpdateNames{{{MergedUpdate::lora, "lora"}, {MergedUpdate::full, "full"}}};
+inline constexpr EnumNames<MergedUpdate, 2> kMergedUpdateNames{
+    {{MergedUpdate::lora, "lora"}, {MergedUpdate::full, "full"}}};
 
 struct MergedLoRAOptions {
     AfterTask after_task = AfterTask::merge;
     MergedUpdate update = MergedUpdate::lora;
-    double alpha_per_rank = 2.0;       // 0 = method.alpha
+    double alpha_per_rank = 2.0;  // 0 = method.alpha
 
     // The declaration of the options of `registered_name` (merged-lora-ft: update defaults to full).
     static const MethodOptionSchema& schema(const std::string& registered_name);

@@ -9,7 +9,8 @@ namespace lorica {
 const std::vector<MethodDeclaration>& method_declarations() {
     static const std::vector<MethodDeclaration> methods = {
         {"sequential-lora", "one LoRA pair per adapted layer, trained through every task (baseline)",
-         &SequentialLoRAOptions::schema(), [](const ExperimentConfig& c) { (void)SequentialLoRAOptions::from_config(c); }},
+         &SequentialLoRAOptions::schema(),
+         [](const ExperimentConfig& c) { (void)SequentialLoRAOptions::from_config(c); }},
         {"full-finetune", "every backbone weight trains on every task (baseline)", &no_method_options(),
          expect_no_method_options},
         {"frozen-backbone", "frozen backbone, only the task heads train (baseline)", &no_method_options(),
@@ -57,6 +58,8 @@ const MethodDeclaration& method_declaration(const std::string& name) {
     throw ConfigError("method.name", "'" + name + "' is not a registered method (allowed: " + names + ")");
 }
 
-void validate_method_config(const ExperimentConfig& config) { method_declaration(config.method.name).check_options(config); }
+void validate_method_config(const ExperimentConfig& config) {
+    method_declaration(config.method.name).check_options(config);
+}
 
 }  // namespace lorica

@@ -24,11 +24,16 @@ std::string range_text(const OptionSpec& s) {
 
 std::string type_name(OptionType type) {
     switch (type) {
-        case OptionType::boolean: return "boolean";
-        case OptionType::integer: return "integer";
-        case OptionType::number: return "number";
-        case OptionType::choice: return "choice";
-        case OptionType::rank_schedule: return "rank schedule";
+        case OptionType::boolean:
+            return "boolean";
+        case OptionType::integer:
+            return "integer";
+        case OptionType::number:
+            return "number";
+        case OptionType::choice:
+            return "choice";
+        case OptionType::rank_schedule:
+            return "rank schedule";
     }
     return "?";
 }
@@ -89,7 +94,8 @@ const OptionSpec* MethodOptionSchema::find(const std::string& name) const {
 nlohmann::json option_schema_json(const MethodOptionSchema& schema) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& o : schema.options) {
-        nlohmann::json j = {{"name", o.name}, {"type", type_name(o.type)}, {"default", o.default_value}, {"doc", o.doc}};
+        nlohmann::json j = {
+            {"name", o.name}, {"type", type_name(o.type)}, {"default", o.default_value}, {"doc", o.doc}};
         if (o.type == OptionType::choice) j["choices"] = o.choices;
         if (o.type == OptionType::integer || o.type == OptionType::number) {
             j["min"] = o.min;
@@ -119,7 +125,8 @@ const nlohmann::json* OptionReader::value(const std::string& name, OptionType ty
     const nlohmann::json* v = it != options_.end() ? &*it : &spec->default_value;
     if (v->is_null()) {
         if (it != options_.end())
-            throw ConfigError(field(name), "must be a " + type_name(type) + ", got null (leave it out for the default)");
+            throw ConfigError(field(name),
+                              "must be a " + type_name(type) + ", got null (leave it out for the default)");
         return nullptr;
     }
     if (type == OptionType::choice && v->is_string() &&
@@ -165,8 +172,9 @@ void OptionReader::read_rank_schedule(const std::string& name, std::vector<std::
     const nlohmann::json* v = value(name, OptionType::rank_schedule);
     if (!v) return;
     const std::string f = field(name);
-    const std::string form = "must be a list of [first_task, rank] pairs with first_task ascending from 0 and rank ≥ 1, "
-                             "e.g. [[0,10],[4,8],[8,6]]";
+    const std::string form =
+        "must be a list of [first_task, rank] pairs with first_task ascending from 0 and rank ≥ 1, "
+        "e.g. [[0,10],[4,8],[8,6]]";
     if (!v->is_array()) throw ConfigError(f, form + ", got " + v->dump());
     std::vector<std::pair<int, int>> schedule;
     for (size_t i = 0; i < v->size(); ++i) {
@@ -176,7 +184,8 @@ void OptionReader::read_rank_schedule(const std::string& name, std::vector<std::
             throw ConfigError(at, form + ", got " + e.dump());
         const int64_t first = e[0].get<int64_t>(), rank = e[1].get<int64_t>();
         if (rank < 1 || rank > 4096) throw ConfigError(at, "rank must be in [1, 4096], got " + std::to_string(rank));
-        if (i == 0 && first != 0) throw ConfigError(at, "the first entry must start at task 0, got " + std::to_string(first));
+        if (i == 0 && first != 0)
+            throw ConfigError(at, "the first entry must start at task 0, got " + std::to_string(first));
         if (i > 0 && first <= schedule.back().first)
             throw ConfigError(at, "first_task must be ascending, got " + std::to_string(first) + " after " +
                                       std::to_string(schedule.back().first));

@@ -55,7 +55,8 @@ OptionSpec number_option(std::string name, nlohmann::json default_value, double 
 OptionSpec rank_schedule_option(std::string name, std::vector<std::pair<int, int>> default_value, std::string doc);
 
 template <class E, std::size_t N>
-OptionSpec choice_option(std::string name, const EnumNames<E, N>& names, nlohmann::json default_value, std::string doc) {
+OptionSpec choice_option(std::string name, const EnumNames<E, N>& names, nlohmann::json default_value,
+                         std::string doc) {
     OptionSpec s;
     s.name = std::move(name);
     s.type = OptionType::choice;
@@ -96,8 +97,9 @@ public:
         if (!v) return;
         if (!v->is_string()) throw ConfigError(field(name), "must be a string, got " + v->dump());
         const std::optional<E> e = value_of(names, v->get<std::string>());
-        if (!e) throw ConfigError(field(name), "'" + v->get<std::string>() + "' is not allowed (allowed: " +
-                                                   allowed_names(names) + ")");
+        if (!e)
+            throw ConfigError(field(name),
+                              "'" + v->get<std::string>() + "' is not allowed (allowed: " + allowed_names(names) + ")");
         out = *e;
     }
 

@@ -22,14 +22,16 @@ PresetNotes read_preset_notes(const nlohmann::json& document) {
     }
     if (auto it = document.find(kPresetRequiresKey); it != document.end()) {
         if (!it->is_object())
-            throw ConfigError(kPresetRequiresKey, "must be an object {\"<field>\": \"<what must be there>\"}, got " + it->dump());
+            throw ConfigError(kPresetRequiresKey,
+                              "must be an object {\"<field>\": \"<what must be there>\"}, got " + it->dump());
         for (auto r = it->begin(); r != it->end(); ++r) {
             const std::string field = std::string(kPresetRequiresKey) + "." + r.key();
             if (std::find_if(kRequirableFields.begin(), kRequirableFields.end(),
                              [&](const char* f) { return r.key() == f; }) == kRequirableFields.end())
                 throw ConfigError(field, "cannot be required (allowed: data.root, data.file_list, backbone.weights)");
             if (!r->is_string() || r->get<std::string>().empty())
-                throw ConfigError(field, "must be a non-empty string saying what the file or folder must hold, got " + r->dump());
+                throw ConfigError(
+                    field, "must be a non-empty string saying what the file or folder must hold, got " + r->dump());
             notes.requirements.push_back({r.key(), r->get<std::string>()});
         }
     }

@@ -34,7 +34,7 @@ struct PresetRequirement {
 };
 
 struct PresetNotes {
-    std::string description;                 // "" when the document has none
+    std::string description;                      // "" when the document has none
     std::vector<PresetRequirement> requirements;  // by field name (nlohmann::json sorts keys)
 };
 

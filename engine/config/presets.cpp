@@ -44,7 +44,8 @@ std::string find_preset(const std::string& name) {
     }
     std::string names;
     for (const auto& n : list_presets()) names += (names.empty() ? "" : ", ") + n;
-    throw ConfigError("--preset", "no preset named '" + name + "' (available: " + (names.empty() ? "none found" : names) + ")");
+    throw ConfigError("--preset",
+                      "no preset named '" + name + "' (available: " + (names.empty() ? "none found" : names) + ")");
 }
 
 std::string preset_description(const std::string& name) {
@@ -67,7 +68,8 @@ AssembledConfig assemble_config(const std::string& config_path, const std::strin
     out.document = config_path.empty() ? read_json_file(find_preset(preset.empty() ? "default" : preset))
                                        : read_json_file(config_path);
     if (!out.document.is_object())
-        throw ConfigError("", "config " + (config_path.empty() ? "preset '" + preset + "'" : "file '" + config_path + "'") +
+        throw ConfigError("", "config " +
+                                  (config_path.empty() ? "preset '" + preset + "'" : "file '" + config_path + "'") +
                                   " must hold a JSON object, got " + out.document.type_name());
     const std::string previous_method = document_method_name(out.document);
     std::vector<std::string> keys;

@@ -37,12 +37,14 @@ std::string sbatch_script(const SweepPlan& plan, const std::string& cli_path, co
     for (const SweepJob& job : plan.jobs) all.push_back(job.index);
     // Slurm job names: keep them to letters, digits and - _ . (the experiment name may hold anything).
     std::string name = "lorica-";
-    for (char c : plan.name) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+    for (char c : plan.name)
+        name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
 
     std::string s = "#!/bin/bash\n";
     s += "# Lorica sweep: " + std::to_string(plan.jobs.size()) + " jobs (" +
-         std::to_string(std::max<size_t>(1, plan.variants.size())) + " variants x " + std::to_string(plan.seeds.size()) +
-         " seeds) of experiment '" + plan.name + "' (" + plan.experiment_uuid + ").\n";
+         std::to_string(std::max<size_t>(1, plan.variants.size())) + " variants x " +
+         std::to_string(plan.seeds.size()) + " seeds) of experiment '" + plan.name + "' (" + plan.experiment_uuid +
+         ").\n";
     s += "# Written by `lorica-cli sweep`; jobs in " + layout.jobs_file() + ".\n";
     s += "#SBATCH --job-name=" + name + "\n";
     s += "#SBATCH --array=" + array_spec(all, l.max_parallel) + "\n";

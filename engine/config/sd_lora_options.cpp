@@ -24,8 +24,9 @@ const MethodOptionSchema& SDLoRAOptions::schema(SDLoRAVariant variant) {
                                      : std::vector<std::pair<int, int>>{},
                                  "[[first_task, rank], ...]: task t's adapter takes the rank of the last entry with "
                                  "first_task ≤ t ([] = method.rank for every task)"),
-            integer_option("state_every", 8, 0, 1000000, "steps",
-                           "record magnitudes and the direction residual every this many steps (0 = at task ends only)"),
+            integer_option(
+                "state_every", 8, 0, 1000000, "steps",
+                "record magnitudes and the direction residual every this many steps (0 = at task ends only)"),
             integer_option("interpolation_points", 11, 0, 1001, "points",
                            "λ points of the merge interpolation between the solutions after tasks 0 and 1 (0 = off)"),
         }};
@@ -37,15 +38,18 @@ const MethodOptionSchema& SDLoRAOptions::schema(SDLoRAVariant variant) {
                                               "on a drop: α_k += α_t β_k (function-preserving) or α_k += β_k (as the "
                                               "paper prints it)")
                                     .paper("paper"));
-            s.options.push_back(choice_option("kd_granularity", kKDGranularityNames, KDGranularity::global,
-                                              "one least-squares fit over all adapted matrices (global) or one per matrix"));
+            s.options.push_back(
+                choice_option("kd_granularity", kKDGranularityNames, KDGranularity::global,
+                              "one least-squares fit over all adapted matrices (global) or one per matrix"));
         }
         return s;
     };
     static const MethodOptionSchema plain = build(SDLoRAVariant::plain);
     static const MethodOptionSchema rr = build(SDLoRAVariant::rank_reduction);
     static const MethodOptionSchema kd = build(SDLoRAVariant::knowledge_distillation);
-    return variant == SDLoRAVariant::rank_reduction ? rr : variant == SDLoRAVariant::knowledge_distillation ? kd : plain;
+    return variant == SDLoRAVariant::rank_reduction           ? rr
+           : variant == SDLoRAVariant::knowledge_distillation ? kd
+                                                              : plain;
 }
 
 SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAVariant variant) {
@@ -63,11 +67,14 @@ SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAV
         if (!r.given("direction_norm")) o.direction_norm = DirectionNorm::factors;
     }
     if (released_code && o.carry_magnitudes)
-        throw ConfigError(r.field("carry_magnitudes"), "true contradicts handover = released-code, which resets every "
-                                                       "magnitude (allowed with it: false; use handover = literal to combine freely)");
+        throw ConfigError(r.field("carry_magnitudes"),
+                          "true contradicts handover = released-code, which resets every "
+                          "magnitude (allowed with it: false; use handover = literal to combine freely)");
     if (released_code && o.direction_norm != DirectionNorm::factors)
-        throw ConfigError(r.field("direction_norm"), "'" + name_of(kDirectionNormNames, o.direction_norm) + "' contradicts handover = released-code, which "
-                                                     "uses factor norms (allowed with it: factors; use handover = literal to combine freely)");
+        throw ConfigError(r.field("direction_norm"),
+                          "'" + name_of(kDirectionNormNames, o.direction_norm) +
+                              "' contradicts handover = released-code, which "
+                              "uses factor norms (allowed with it: factors; use handover = literal to combine freely)");
     r.read_rank_schedule("rank_schedule", o.rank_schedule);
     if (variant == SDLoRAVariant::knowledge_distillation) {
         o.knowledge_distillation = true;

@@ -18,21 +18,21 @@ enum class SDLoRAVariant { plain, rank_reduction, knowledge_distillation };
 // method.options.handover: how a finished task's update becomes a frozen direction (see above).
 enum class SDLoRAHandover { rescale, literal, released_code, exact };
 inline constexpr EnumNames<SDLoRAHandover, 4> kSDLoRAHandoverNames{{{SDLoRAHandover::rescale, "rescale"},
-                                                                     {SDLoRAHandover::literal, "literal"},
-                                                                     {SDLoRAHandover::released_code, "released-code"},
-                                                                     {SDLoRAHandover::exact, "exact"}}};
+                                                                    {SDLoRAHandover::literal, "literal"},
+                                                                    {SDLoRAHandover::released_code, "released-code"},
+                                                                    {SDLoRAHandover::exact, "exact"}}};
 // method.options.direction_norm: ‖B A‖_F (product) or ‖B‖_F ‖A‖_F (factors, the released code's).
 enum class DirectionNorm { product, factors };
-inline constexpr EnumNames<DirectionNorm, 2> kDirectionNormNames{{{DirectionNorm::product, "product"},
-                                                                  {DirectionNorm::factors, "factors"}}};
+inline constexpr EnumNames<DirectionNorm, 2> kDirectionNormNames{
+    {{DirectionNorm::product, "product"}, {DirectionNorm::factors, "factors"}}};
 // method.options.kd_update (SD-LoRA-KD): keep α_t β_k (function-preserving) or add β_k (paper).
 enum class KDUpdate { function_preserving, paper };
-inline constexpr EnumNames<KDUpdate, 2> kKDUpdateNames{{{KDUpdate::function_preserving, "function-preserving"},
-                                                        {KDUpdate::paper, "paper"}}};
+inline constexpr EnumNames<KDUpdate, 2> kKDUpdateNames{
+    {{KDUpdate::function_preserving, "function-preserving"}, {KDUpdate::paper, "paper"}}};
 // method.options.kd_granularity (SD-LoRA-KD): one fit over all matrices, or one per matrix.
 enum class KDGranularity { global, per_matrix };
-inline constexpr EnumNames<KDGranularity, 2> kKDGranularityNames{{{KDGranularity::global, "global"},
-                                                                  {KDGranularity::per_matrix, "per-matrix"}}};
+inline constexpr EnumNames<KDGranularity, 2> kKDGranularityNames{
+    {{KDGranularity::global, "global"}, {KDGranularity::per_matrix, "per-matrix"}}};
 
 struct SDLoRAOptions {
     double magnitude_init = 1.0;

@@ -31,8 +31,8 @@ struct PlanReader {
         std::string message = error.what();
         if (const auto pos = message.find("': "); !error.field().empty() && pos != std::string::npos)
             message = message.substr(pos + 3);  // drop the inner "config field '...': "
-        const std::string field = prefix.empty() ? error.field()
-                                                 : prefix + (error.field().empty() ? "" : "." + error.field());
+        const std::string field =
+            prefix.empty() ? error.field() : prefix + (error.field().empty() ? "" : "." + error.field());
         fail(field, message);
     }
     const json& at(const json& object, const std::string& key, const std::string& field) const {
@@ -227,10 +227,16 @@ std::string SweepLayout::jobs_file() const { return (fs::path(dir) / "jobs.json"
 std::string SweepLayout::sbatch_file() const { return (fs::path(dir) / "sweep.sbatch").string(); }
 std::string SweepLayout::submissions_file() const { return (fs::path(dir) / "submissions.json").string(); }
 std::string SweepLayout::shards_dir() const { return (fs::path(dir) / "shards").string(); }
-std::string SweepLayout::shard(const SweepJob& job) const { return (fs::path(shards_dir()) / (job.name + ".sqlite")).string(); }
+std::string SweepLayout::shard(const SweepJob& job) const {
+    return (fs::path(shards_dir()) / (job.name + ".sqlite")).string();
+}
 std::string SweepLayout::status_dir() const { return (fs::path(dir) / "status").string(); }
-std::string SweepLayout::status(const SweepJob& job) const { return (fs::path(status_dir()) / (job.name + ".json")).string(); }
+std::string SweepLayout::status(const SweepJob& job) const {
+    return (fs::path(status_dir()) / (job.name + ".json")).string();
+}
 std::string SweepLayout::logs_dir() const { return (fs::path(dir) / "logs").string(); }
-std::string SweepLayout::local_log(const SweepJob& job) const { return (fs::path(logs_dir()) / (job.name + ".log")).string(); }
+std::string SweepLayout::local_log(const SweepJob& job) const {
+    return (fs::path(logs_dir()) / (job.name + ".log")).string();
+}
 
 }  // namespace lorica

@@ -34,22 +34,22 @@
 namespace lorica {
 
 struct SweepJob {
-    int index = 0;             // position in the plan = the Slurm array task id
-    std::string name;          // "job-0003": stem of the job's shard, status and log files
-    int variant_index = 0;     // position in the experiment's variants
-    std::string variant;       // the variant's label ("" when the experiment has no variants)
-    std::string sweep_field;   // "" unless the variant comes from a sweep
-    std::string sweep_value;   // the sweep value as JSON text
-    int seed_index = 0;        // position in the experiment's seeds (RunStarted::run_index)
+    int index = 0;            // position in the plan = the Slurm array task id
+    std::string name;         // "job-0003": stem of the job's shard, status and log files
+    int variant_index = 0;    // position in the experiment's variants
+    std::string variant;      // the variant's label ("" when the experiment has no variants)
+    std::string sweep_field;  // "" unless the variant comes from a sweep
+    std::string sweep_value;  // the sweep value as JSON text
+    int seed_index = 0;       // position in the experiment's seeds (RunStarted::run_index)
     int64_t seed = 0;
-    ExperimentConfig config;   // the variant's effective config, seeds = {seed}
+    ExperimentConfig config;  // the variant's effective config, seeds = {seed}
 };
 
 struct SweepPlan {
     static constexpr int kFormatVersion = 1;
-    std::string experiment_uuid;        // one experiment in the merged database
-    std::string name;                   // the experiment's name
-    nlohmann::json experiment_config;   // the whole experiment's effective config (variants, all seeds)
+    std::string experiment_uuid;       // one experiment in the merged database
+    std::string name;                  // the experiment's name
+    nlohmann::json experiment_config;  // the whole experiment's effective config (variants, all seeds)
     std::vector<int64_t> seeds;
     std::vector<std::string> variants;  // labels; empty when the experiment has no variants
     bool rank_sweep = false;            // sweep over method.rank: each run also stores rank-sweep points
@@ -82,15 +82,15 @@ ExperimentVariant job_variant(const SweepJob& job);
 // Paths of a sweep directory's files.
 struct SweepLayout {
     std::string dir;
-    std::string jobs_file() const;                        // DIR/jobs.json
-    std::string sbatch_file() const;                      // DIR/sweep.sbatch
-    std::string submissions_file() const;                 // DIR/submissions.json (Slurm job ids)
-    std::string shards_dir() const;                       // DIR/shards
-    std::string shard(const SweepJob& job) const;         // DIR/shards/<job>.sqlite
-    std::string status_dir() const;                       // DIR/status
-    std::string status(const SweepJob& job) const;        // DIR/status/<job>.json
-    std::string logs_dir() const;                         // DIR/logs
-    std::string local_log(const SweepJob& job) const;     // DIR/logs/<job>.log
+    std::string jobs_file() const;                     // DIR/jobs.json
+    std::string sbatch_file() const;                   // DIR/sweep.sbatch
+    std::string submissions_file() const;              // DIR/submissions.json (Slurm job ids)
+    std::string shards_dir() const;                    // DIR/shards
+    std::string shard(const SweepJob& job) const;      // DIR/shards/<job>.sqlite
+    std::string status_dir() const;                    // DIR/status
+    std::string status(const SweepJob& job) const;     // DIR/status/<job>.json
+    std::string logs_dir() const;                      // DIR/logs
+    std::string local_log(const SweepJob& job) const;  // DIR/logs/<job>.log
 };
 
 }  // namespace lorica

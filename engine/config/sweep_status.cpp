@@ -8,7 +8,9 @@ namespace {
 bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 
 // Slurm job states (squeue %T, sacct State; sacct may append " by <uid>" to CANCELLED).
-bool slurm_waiting(const std::string& s) { return s == "PENDING" || s == "REQUEUED" || s == "REQUEUE_HOLD" || s == "RESV_DEL_HOLD"; }
+bool slurm_waiting(const std::string& s) {
+    return s == "PENDING" || s == "REQUEUED" || s == "REQUEUE_HOLD" || s == "RESV_DEL_HOLD";
+}
 bool slurm_active(const std::string& s) {
     return s == "RUNNING" || s == "COMPLETING" || s == "CONFIGURING" || s == "SUSPENDED" || s == "STAGE_OUT" ||
            s == "SIGNALING" || s == "RESIZING";
@@ -18,18 +20,27 @@ bool slurm_active(const std::string& s) {
 
 const char* to_string(SweepJobState state) {
     switch (state) {
-        case SweepJobState::pending: return "pending";
-        case SweepJobState::running: return "running";
-        case SweepJobState::finished: return "finished";
-        case SweepJobState::failed: return "failed";
+        case SweepJobState::pending:
+            return "pending";
+        case SweepJobState::running:
+            return "running";
+        case SweepJobState::finished:
+            return "finished";
+        case SweepJobState::failed:
+            return "failed";
     }
     return "?";
 }
 
 nlohmann::json to_json(const JobRecord& r) {
-    return {{"state", r.state},         {"host", r.host},         {"pid", r.pid},
-            {"slurm_job_id", r.slurm_job_id}, {"slurm_array_job_id", r.slurm_array_job_id},
-            {"started_at", r.started_at}, {"ended_at", r.ended_at}, {"message", r.message}};
+    return {{"state", r.state},
+            {"host", r.host},
+            {"pid", r.pid},
+            {"slurm_job_id", r.slurm_job_id},
+            {"slurm_array_job_id", r.slurm_array_job_id},
+            {"started_at", r.started_at},
+            {"ended_at", r.ended_at},
+            {"message", r.message}};
 }
 
 JobRecord job_record_from_json(const nlohmann::json& d, const std::string& source) {
@@ -67,7 +78,8 @@ JobStatus classify_job(const JobEvidence& e) {
     const std::string& acct = e.accounting_state;
     if (slurm_waiting(acct)) return {S::pending, acct + " (sacct)"};
     if (slurm_active(acct)) return {S::running, acct + " (sacct)"};
-    if (!acct.empty()) return {S::failed, acct + (starts_with(acct, "COMPLETED") ? " without a shard" : "") + " (sacct)"};
+    if (!acct.empty())
+        return {S::failed, acct + (starts_with(acct, "COMPLETED") ? " without a shard" : "") + " (sacct)"};
     // 4. Started, never ended: is it still there?
     if (record == "running") {
         if (e.process_alive == false)

@@ -22,13 +22,13 @@ const char* to_string(SweepJobState state);
 
 // DIR/status/<job>.json.
 struct JobRecord {
-    std::string state;          // running | finished | failed | cancelled
+    std::string state;  // running | finished | failed | cancelled
     std::string host;
     int64_t pid = 0;
-    std::string slurm_job_id;   // $SLURM_JOB_ID ("" outside Slurm)
-    std::string slurm_array_job_id;  // $SLURM_ARRAY_JOB_ID
+    std::string slurm_job_id;          // $SLURM_JOB_ID ("" outside Slurm)
+    std::string slurm_array_job_id;    // $SLURM_ARRAY_JOB_ID
     std::string started_at, ended_at;  // ISO 8601, UTC
-    std::string message;        // why it failed
+    std::string message;               // why it failed
 };
 nlohmann::json to_json(const JobRecord& record);
 // Throws std::runtime_error naming `source` for a malformed record.
@@ -36,12 +36,12 @@ JobRecord job_record_from_json(const nlohmann::json& document, const std::string
 
 // What is known about one job.
 struct JobEvidence {
-    std::optional<JobRecord> record;  // its status file, if any
-    bool shard_present = false;       // DIR/shards/<job>.sqlite exists
-    bool submitted = false;           // it is part of a Slurm submission (submissions.json)
-    bool queue_known = false;         // squeue answered for the sweep's Slurm jobs
-    std::string queue_state;          // squeue's %T for this array task; "" = not in the queue
-    std::string accounting_state;     // sacct's State; "" = unknown (no accounting)
+    std::optional<JobRecord> record;    // its status file, if any
+    bool shard_present = false;         // DIR/shards/<job>.sqlite exists
+    bool submitted = false;             // it is part of a Slurm submission (submissions.json)
+    bool queue_known = false;           // squeue answered for the sweep's Slurm jobs
+    std::string queue_state;            // squeue's %T for this array task; "" = not in the queue
+    std::string accounting_state;       // sacct's State; "" = unknown (no accounting)
     std::optional<bool> process_alive;  // the record's pid on this host (nullopt: other host / no record)
 };
 

@@ -9,8 +9,8 @@ namespace lorica {
 
 std::vector<VariantSpec> parse_variant_specs(const nlohmann::json& variants) {
     if (!variants.is_array() || variants.empty())
-        throw ConfigError("variants", "must be a non-empty list of {\"label\": ..., \"set\": {...}}, got " +
-                                          variants.dump());
+        throw ConfigError("variants",
+                          "must be a non-empty list of {\"label\": ..., \"set\": {...}}, got " + variants.dump());
     std::vector<VariantSpec> out;
     std::set<std::string> labels;
     for (size_t i = 0; i < variants.size(); ++i) {
@@ -21,7 +21,8 @@ std::vector<VariantSpec> parse_variant_specs(const nlohmann::json& variants) {
         r.read("label", v.label);
         if (v.label.empty()) throw ConfigError(path + ".label", "must be a non-empty text");
         if (!labels.insert(v.label).second)
-            throw ConfigError(path + ".label", "'" + v.label + "' is used by an earlier variant (labels must be unique)");
+            throw ConfigError(path + ".label",
+                              "'" + v.label + "' is used by an earlier variant (labels must be unique)");
         if (const json* set = r.object("set")) v.set = *set;
         r.finish();
         for (const auto& [key, value] : v.set.items()) {
@@ -57,8 +58,8 @@ SweepSpec parse_sweep_spec(const nlohmann::json& sweep) {
     r.read("alpha_per_rank", s.alpha_per_rank, 0.0, 1e6);
     r.finish();
     if (s.alpha_per_rank > 0 && s.field != "method.rank")
-        throw ConfigError("sweep.alpha_per_rank", "only applies to a sweep of method.rank (this sweep is over " +
-                                                      s.field + ")");
+        throw ConfigError("sweep.alpha_per_rank",
+                          "only applies to a sweep of method.rank (this sweep is over " + s.field + ")");
     return s;
 }
 

@@ -21,14 +21,14 @@
 namespace lorica {
 
 struct VariantSpec {
-    std::string label;                                // unique, non-empty
-    nlohmann::json set = nlohmann::json::object();    // dotted field path → JSON value
+    std::string label;                              // unique, non-empty
+    nlohmann::json set = nlohmann::json::object();  // dotted field path → JSON value
 };
 
 struct SweepSpec {
-    std::string field;                     // dotted path of the swept field, e.g. "method.rank"
-    std::vector<nlohmann::json> values;    // one variant per value, in this order
-    double alpha_per_rank = 0.0;           // > 0: method.alpha = alpha_per_rank × value (method.rank only)
+    std::string field;                   // dotted path of the swept field, e.g. "method.rank"
+    std::vector<nlohmann::json> values;  // one variant per value, in this order
+    double alpha_per_rank = 0.0;         // > 0: method.alpha = alpha_per_rank × value (method.rank only)
 
     bool empty() const { return field.empty(); }
 };

@@ -17,8 +17,8 @@ std::string find_root(const std::string& root, const char* subdir, const char* p
     if (!fs::exists(root)) throw DataError("data.root " + root + ": no such folder");
     if (fs::exists(fs::path(root) / probe)) return root;
     if (fs::exists(fs::path(root) / subdir / probe)) return (fs::path(root) / subdir).string();
-    throw DataError((fs::path(root) / probe).string() + " not found (expected the CIFAR binary layout in " + root + " or " +
-                    (fs::path(root) / subdir).string() + ")");
+    throw DataError((fs::path(root) / probe).string() + " not found (expected the CIFAR binary layout in " + root +
+                    " or " + (fs::path(root) / subdir).string() + ")");
 }
 
 std::vector<uint8_t> read_file(const fs::path& path) {
@@ -29,7 +29,8 @@ std::vector<uint8_t> read_file(const fs::path& path) {
 }
 
 // Appends the records of one batch file (cifar_records.h).
-void read_batch(const fs::path& path, const CifarLayout& layout, std::vector<uint8_t>& pixels, std::vector<int64_t>& labels) {
+void read_batch(const fs::path& path, const CifarLayout& layout, std::vector<uint8_t>& pixels,
+                std::vector<int64_t>& labels) {
     parse_cifar_batch(read_file(path), path.string(), layout, pixels, labels);
 }
 

@@ -17,7 +17,8 @@ bool exists_file(const fs::path& p) {
 }
 
 // The first of `names` missing in `dir` ("" when all are there); `alternative_suffix` also accepted.
-std::string first_missing(const fs::path& dir, const std::vector<std::string>& names, const std::string& alternative_suffix = "") {
+std::string first_missing(const fs::path& dir, const std::vector<std::string>& names,
+                          const std::string& alternative_suffix = "") {
     for (const auto& n : names)
         if (!exists_file(dir / n) && (alternative_suffix.empty() || !exists_file(dir / (n + alternative_suffix))))
             return (dir / n).string();
@@ -32,12 +33,14 @@ DatasetLocation locate_dataset(const DataConfig& data) {
     std::error_code ec;
     if (data.dataset == "fashion-mnist") {
         const char* env = std::getenv("LORICA_FASHION_MNIST_ROOT");
-        out.path = !data.root.empty() ? data.root : (env && *env ? std::string(env) : std::string(kFashionMnistDefaultRoot));
-        const std::vector<std::string> files = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                                                "t10k-labels-idx1-ubyte"};
+        out.path =
+            !data.root.empty() ? data.root : (env && *env ? std::string(env) : std::string(kFashionMnistDefaultRoot));
+        const std::vector<std::string> files = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
         if (!fs::is_directory(out.path, ec)) {
-            out.detail = out.path + ": no such folder" +
-                         (out.is_default ? " (install the Debian package dataset-fashion-mnist, or set data.root)" : "");
+            out.detail =
+                out.path + ": no such folder" +
+                (out.is_default ? " (install the Debian package dataset-fashion-mnist, or set data.root)" : "");
             return out;
         }
         // The IDX files, gzipped (.gz, as the Debian package ships them) or plain.
@@ -48,7 +51,8 @@ DatasetLocation locate_dataset(const DataConfig& data) {
                 break;
             }
         out.present = missing.empty();
-        out.detail = out.present ? "the four Fashion-MNIST IDX files (60,000 training, 10,000 test images)" : missing + " not found";
+        out.detail = out.present ? "the four Fashion-MNIST IDX files (60,000 training, 10,000 test images)"
+                                 : missing + " not found";
         return out;
     }
     if (data.dataset == "cifar10" || data.dataset == "cifar100" || data.dataset == "image-folder") {
@@ -77,26 +81,32 @@ DatasetLocation locate_dataset(const DataConfig& data) {
                 return out;
             }
             int classes = 0;
-            const fs::path scan = fs::is_directory(fs::path(out.path) / "train", ec) ? fs::path(out.path) / "train" : fs::path(out.path);
+            const fs::path scan =
+                fs::is_directory(fs::path(out.path) / "train", ec) ? fs::path(out.path) / "train" : fs::path(out.path);
             for (const auto& entry : fs::directory_iterator(scan, ec))
                 if (entry.is_directory()) ++classes;
             out.present = classes > 0;
-            out.detail = out.present ? std::to_string(classes) + " class folders" + (scan != fs::path(out.path) ? " under train/" : "")
-                                     : out.path + ": no class folders (expected <root>/<class>/<image> or <root>/train/<class>/...)";
+            out.detail =
+                out.present
+                    ? std::to_string(classes) + " class folders" + (scan != fs::path(out.path) ? " under train/" : "")
+                    : out.path + ": no class folders (expected <root>/<class>/<image> or <root>/train/<class>/...)";
             return out;
         }
         const bool ten = data.dataset == "cifar10";
-        const std::vector<std::string> files = ten ? std::vector<std::string>{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                                                                              "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"}
-                                                   : std::vector<std::string>{"train.bin", "test.bin"};
+        const std::vector<std::string> files =
+            ten ? std::vector<std::string>{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                                           "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"}
+                : std::vector<std::string>{"train.bin", "test.bin"};
         fs::path dir = out.path;
-        if (!first_missing(dir, files).empty() && fs::is_directory(dir / (ten ? "cifar-10-batches-bin" : "cifar-100-binary"), ec))
+        if (!first_missing(dir, files).empty() &&
+            fs::is_directory(dir / (ten ? "cifar-10-batches-bin" : "cifar-100-binary"), ec))
             dir /= ten ? "cifar-10-batches-bin" : "cifar-100-binary";
         const std::string missing = first_missing(dir, files);
         out.present = missing.empty();
-        out.detail = out.present ? std::string(ten ? "the six CIFAR-10 batch files" : "CIFAR-100's train.bin and test.bin") +
-                                       (dir != fs::path(out.path) ? " in " + dir.filename().string() + "/" : "")
-                                 : missing + " not found";
+        out.detail = out.present
+                         ? std::string(ten ? "the six CIFAR-10 batch files" : "CIFAR-100's train.bin and test.bin") +
+                               (dir != fs::path(out.path) ? " in " + dir.filename().string() + "/" : "")
+                         : missing + " not found";
         return out;
     }
     out.detail = "data.dataset '" + data.dataset + "' is not a known data set";

@@ -17,10 +17,10 @@
 namespace lorica {
 
 struct DatasetLocation {
-    std::string path;     // the folder looked at ("" when data.root is required and empty)
+    std::string path;         // the folder looked at ("" when data.root is required and empty)
     bool is_default = false;  // data.root empty: the data set's default location
     bool present = false;
-    std::string detail;   // what was found, or what is missing (names the file or field)
+    std::string detail;  // what was found, or what is missing (names the file or field)
 };
 
 DatasetLocation locate_dataset(const DataConfig& data);

@@ -18,7 +18,8 @@ torch::Tensor apply_domain_transform(const torch::Tensor& images, const std::str
     if (domain == "patch_permute") {
         const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
         if (h % 4 != 0 || w % 4 != 0 || patch_permutation.size() != 16)
-            throw std::invalid_argument("patch_permute needs images divisible into a 4×4 grid and 16 permutation entries");
+            throw std::invalid_argument(
+                "patch_permute needs images divisible into a 4×4 grid and 16 permutation entries");
         const int64_t ph = h / 4, pw = w / 4;
         // [N, C, 4, ph, 4, pw] → [N, 16, C, ph, pw]
         auto patches = images.reshape({n, c, 4, ph, 4, pw}).permute({0, 2, 4, 1, 3, 5}).reshape({n, 16, c, ph, pw});

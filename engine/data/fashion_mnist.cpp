@@ -50,7 +50,8 @@ void check_headers(const std::vector<ImageEntry>& entries) {
             }
         }
     };
-    const int threads = static_cast<int>(std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::min<int64_t>(8, std::max<int64_t>(1, n / 64))));
+    const int threads = static_cast<int>(std::clamp<int64_t>(std::thread::hardware_concurrency(), 1,
+                                                             std::min<int64_t>(8, std::max<int64_t>(1, n / 64))));
     std::vector<std::thread> pool;
     for (int k = 1; k < threads; ++k) pool.emplace_back(worker);
     worker();
@@ -67,7 +68,8 @@ torch::Tensor labels_of(const std::vector<ImageEntry>& entries) {
 
 RawDataset streamed_image_folder(const DataConfig& data, int channels) {
     if (channels != 1 && channels != 3)
-        throw ConfigError("backbone.in_channels", "image folders load 1 or 3 channels, not " + std::to_string(channels));
+        throw ConfigError("backbone.in_channels",
+                          "image folders load 1 or 3 channels, not " + std::to_string(channels));
     ImageFolderIndex index = scan_image_folder(data.root, data.file_list);
     check_headers(index.train);
     check_headers(index.test);
@@ -102,8 +104,9 @@ RawDataset load_fashion_mnist(const std::string& root) {
         std::string images, labels;
         torch::Tensor *x, *y;
     };
-    for (const Split& s : {Split{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", &d.train_images, &d.train_labels},
-                           Split{"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", &d.test_images, &d.test_labels}}) {
+    for (const Split& s :
+         {Split{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", &d.train_images, &d.train_labels},
+          Split{"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", &d.test_images, &d.test_labels}}) {
         const std::string image_path = pick(root, s.images), label_path = pick(root, s.labels);
         IdxArray images = read_idx_file(image_path, 3);
         IdxArray labels = read_idx_file(label_path, 1);
@@ -130,24 +133,30 @@ RawDataset load_raw_dataset(const ExperimentConfig& config) {
         raw = data.dataset == "cifar10" ? load_cifar10(data.root) : load_cifar100(data.root, data.cifar100_labels);
         raw.channels = 3;
     } else {
-        throw ConfigError("data.dataset", "'" + data.dataset + "' is not allowed (allowed: fashion-mnist, cifar10, cifar100, image-folder)");
+        throw ConfigError(
+            "data.dataset",
+            "'" + data.dataset + "' is not allowed (allowed: fashion-mnist, cifar10, cifar100, image-folder)");
     }
     const int64_t c = raw.train_images.size(1), h = raw.train_images.size(2);
     if (c != config.backbone.in_channels)
-        throw ConfigError("backbone.in_channels", data.dataset + " images have " + std::to_string(c) + " channels, the backbone expects " +
+        throw ConfigError("backbone.in_channels", data.dataset + " images have " + std::to_string(c) +
+                                                      " channels, the backbone expects " +
                                                       std::to_string(config.backbone.in_channels));
     if (h < config.backbone.image_size && raw.name != "fashion-mnist") {
         // CIFAR at a larger backbone (CIFAR-100 at 224 for ViT-B/16): the 32 × 32 records stay as they
         // are (3 KiB an image) and are resized per batch by the streaming pipeline.
-        raw.train_store = std::make_shared<const TensorImageStore>(raw.train_images, static_cast<int>(c), raw.name + " training split");
-        raw.test_store = std::make_shared<const TensorImageStore>(raw.test_images, static_cast<int>(c), raw.name + " test split");
+        raw.train_store = std::make_shared<const TensorImageStore>(raw.train_images, static_cast<int>(c),
+                                                                   raw.name + " training split");
+        raw.test_store =
+            std::make_shared<const TensorImageStore>(raw.test_images, static_cast<int>(c), raw.name + " test split");
         raw.train_images = torch::Tensor();
         raw.test_images = torch::Tensor();
         return raw;
     }
     if (h != config.backbone.image_size)
-        throw ConfigError("backbone.image_size", data.dataset + " images are " + std::to_string(h) + "×" + std::to_string(h) +
-                                                     ", the backbone expects " + std::to_string(config.backbone.image_size));
+        throw ConfigError("backbone.image_size", data.dataset + " images are " + std::to_string(h) + "×" +
+                                                     std::to_string(h) + ", the backbone expects " +
+                                                     std::to_string(config.backbone.image_size));
     return raw;
 }
 

@@ -36,8 +36,8 @@ IdxArray read_idx_file(const std::string& path, int expected_dims) {
         int got = gzread(file.get(), dst, static_cast<unsigned>(bytes));
         if (got < 0) throw corrupt(what);
         if (static_cast<size_t>(got) != bytes)
-            throw DataError("truncated data file " + path + ": expected " + std::to_string(bytes) + " bytes of " + what +
-                            ", got " + std::to_string(got));
+            throw DataError("truncated data file " + path + ": expected " + std::to_string(bytes) + " bytes of " +
+                            what + ", got " + std::to_string(got));
     };
     auto read_u32 = [&](const char* what) {
         unsigned char b[4];
@@ -54,7 +54,8 @@ IdxArray read_idx_file(const std::string& path, int expected_dims) {
     uint64_t count = 1;
     for (int d = 0; d < expected_dims; ++d) {
         uint32_t size = read_u32("the dimension sizes");
-        if (size == 0 || size > (1u << 28)) throw DataError("implausible dimension size " + std::to_string(size) + " in " + path);
+        if (size == 0 || size > (1u << 28))
+            throw DataError("implausible dimension size " + std::to_string(size) + " in " + path);
         out.dims.push_back(size);
         count *= size;
     }
@@ -70,14 +71,15 @@ IdxArray read_idx_file(const std::string& path, int expected_dims) {
         const int got = gzread(file.get(), out.data.data() + done, static_cast<unsigned>(n));
         if (got < 0) throw corrupt("the elements");
         if (static_cast<uint64_t>(got) != n)
-            throw DataError("truncated data file " + path + ": expected " + std::to_string(count) + " bytes of the elements, got " +
-                            std::to_string(done + static_cast<uint64_t>(got)));
+            throw DataError("truncated data file " + path + ": expected " + std::to_string(count) +
+                            " bytes of the elements, got " + std::to_string(done + static_cast<uint64_t>(got)));
         done += n;
     }
     unsigned char extra;
     int more = gzread(file.get(), &extra, 1);
     if (more < 0) throw DataError("corrupt data file " + path + ": gzip error after the elements");
-    if (more > 0) throw DataError("data file " + path + " has trailing bytes after its " + std::to_string(count) + " elements");
+    if (more > 0)
+        throw DataError("data file " + path + " has trailing bytes after its " + std::to_string(count) + " elements");
     return out;
 }
 

@@ -13,9 +13,11 @@ namespace lorica {
 namespace {
 
 void check_size(int64_t width, int64_t height, const std::string& name) {
-    if (width <= 0 || height <= 0) throw ImageDecodeError(name + ": empty image (" + std::to_string(width) + "×" + std::to_string(height) + ")");
+    if (width <= 0 || height <= 0)
+        throw ImageDecodeError(name + ": empty image (" + std::to_string(width) + "×" + std::to_string(height) + ")");
     if (width * height > kMaxImagePixels)
-        throw ImageDecodeError(name + ": image of " + std::to_string(width) + "×" + std::to_string(height) + " pixels is over the limit");
+        throw ImageDecodeError(name + ": image of " + std::to_string(width) + "×" + std::to_string(height) +
+                               " pixels is over the limit");
 }
 
 DecodedImage decode_png(std::span<const uint8_t> bytes, const std::string& name) {
@@ -89,7 +91,8 @@ bool decode_jpeg_into(JpegDecodeState& s, std::span<const uint8_t> bytes, std::s
     }
     s.info.out_color_space = s.info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&s.info);
-    if (static_cast<int64_t>(s.info.output_width) * s.info.output_height > kMaxImagePixels || s.info.output_width == 0) {
+    if (static_cast<int64_t>(s.info.output_width) * s.info.output_height > kMaxImagePixels ||
+        s.info.output_width == 0) {
         std::snprintf(s.err.message, sizeof s.err.message, "image size %u×%u is not accepted", s.info.output_width,
                       s.info.output_height);
         failure = s.err.message;
@@ -147,7 +150,8 @@ bool encode_jpeg_into(JpegEncodeState& s, const DecodedImage& image, int quality
     jpeg_set_quality(&s.info, quality, TRUE);
     jpeg_start_compress(&s.info, TRUE);
     while (s.info.next_scanline < s.info.image_height) {
-        JSAMPROW row = const_cast<uint8_t*>(image.pixels.data()) + static_cast<size_t>(s.info.next_scanline) * image.width * image.channels;
+        JSAMPROW row = const_cast<uint8_t*>(image.pixels.data()) +
+                       static_cast<size_t>(s.info.next_scanline) * image.width * image.channels;
         jpeg_write_scanlines(&s.info, &row, 1);
     }
     jpeg_finish_compress(&s.info);
@@ -224,15 +228,18 @@ DecodedImage convert_channels(const DecodedImage& image, int channels) {
     const size_t n = static_cast<size_t>(image.width) * image.height;
     out.pixels.resize(n * channels);
     if (channels == 3 && image.channels == 1) {
-        for (size_t i = 0; i < n; ++i) out.pixels[3 * i] = out.pixels[3 * i + 1] = out.pixels[3 * i + 2] = image.pixels[i];
+        for (size_t i = 0; i < n; ++i)
+            out.pixels[3 * i] = out.pixels[3 * i + 1] = out.pixels[3 * i + 2] = image.pixels[i];
     } else if (channels == 1 && image.channels == 3) {
         for (size_t i = 0; i < n; ++i) {
-            const int y = (299 * image.pixels[3 * i] + 587 * image.pixels[3 * i + 1] + 114 * image.pixels[3 * i + 2] + 500) / 1000;
+            const int y =
+                (299 * image.pixels[3 * i] + 587 * image.pixels[3 * i + 1] + 114 * image.pixels[3 * i + 2] + 500) /
+                1000;
             out.pixels[i] = static_cast<uint8_t>(y);
         }
     } else {
-        throw ImageDecodeError("convert_channels: " + std::to_string(image.channels) + " → " + std::to_string(channels) +
-                               " channels is not supported (1 or 3)");
+        throw ImageDecodeError("convert_channels: " + std::to_string(image.channels) + " → " +
+                               std::to_string(channels) + " channels is not supported (1 or 3)");
     }
     return out;
 }

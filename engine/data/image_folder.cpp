@@ -23,7 +23,8 @@ namespace {
 
 bool is_image_file(const fs::path& p) {
     std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
@@ -33,7 +34,9 @@ std::vector<std::string> class_folders(const fs::path& dir) {
     for (const auto& e : fs::directory_iterator(dir))
         if (e.is_directory()) names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
-    if (names.empty()) throw DataError("image folder " + dir.string() + ": no class folders (expected " + dir.string() + "/<class>/<image>)");
+    if (names.empty())
+        throw DataError("image folder " + dir.string() + ": no class folders (expected " + dir.string() +
+                        "/<class>/<image>)");
     return names;
 }
 
@@ -42,7 +45,8 @@ std::vector<std::string> images_of(const fs::path& dir) {
     for (const auto& e : fs::directory_iterator(dir))
         if (e.is_regular_file() && is_image_file(e.path())) files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
-    if (files.empty()) throw DataError("image folder " + dir.string() + ": empty class folder (no .png/.jpg/.jpeg files)");
+    if (files.empty())
+        throw DataError("image folder " + dir.string() + ": empty class folder (no .png/.jpg/.jpeg files)");
     return files;
 }
 
@@ -63,12 +67,14 @@ std::vector<ImageEntry> read_list(const fs::path& root, const fs::path& list, st
             label = std::stoi(line.substr(space + 1), &used);
             if (used != line.size() - space - 1 || label < 0) throw std::invalid_argument("bad label");
         } catch (const std::exception&) {
-            throw DataError(list.string() + ":" + std::to_string(line_no) + ": expected \"<path> <label index>\", got \"" + line + "\"");
+            throw DataError(list.string() + ":" + std::to_string(line_no) +
+                            ": expected \"<path> <label index>\", got \"" + line + "\"");
         }
         std::string rel = line.substr(0, space);
         while (!rel.empty() && (rel.back() == ' ' || rel.back() == '\t')) rel.pop_back();
         const fs::path p = root / rel;
-        if (!fs::exists(p)) throw DataError(list.string() + ":" + std::to_string(line_no) + ": image " + p.string() + " not found");
+        if (!fs::exists(p))
+            throw DataError(list.string() + ":" + std::to_string(line_no) + ": image " + p.string() + " not found");
         out.push_back({p.string(), label});
         names.try_emplace(label, fs::path(rel).parent_path().filename().string());
     }
@@ -85,8 +91,10 @@ ImageFolderIndex scan_image_folder(const std::string& root_in, const std::string
     if (!file_list.empty()) {
         auto list_path = [&](const std::string& split) {
             std::string name = file_list;
-            if (auto pos = name.find("{split}"); pos != std::string::npos) name.replace(pos, 7, split);
-            else if (split == "test") throw ConfigError("data.file_list", "must contain \"{split}\" (e.g. \"list_{split}.txt\")");
+            if (auto pos = name.find("{split}"); pos != std::string::npos)
+                name.replace(pos, 7, split);
+            else if (split == "test")
+                throw ConfigError("data.file_list", "must contain \"{split}\" (e.g. \"list_{split}.txt\")");
             const fs::path p(name);
             return p.is_absolute() ? p : root / p;
         };
@@ -95,7 +103,9 @@ ImageFolderIndex scan_image_folder(const std::string& root_in, const std::string
         index.test = read_list(root, list_path("test"), names);
         const int classes = names.rbegin()->first + 1;
         for (int c = 0; c < classes; ++c) {
-            if (!names.count(c)) throw DataError("data.file_list " + file_list + ": label " + std::to_string(c) + " has no image (labels must be 0..N-1)");
+            if (!names.count(c))
+                throw DataError("data.file_list " + file_list + ": label " + std::to_string(c) +
+                                " has no image (labels must be 0..N-1)");
             index.class_names.push_back(names.at(c));
         }
         return index;
@@ -105,26 +115,32 @@ ImageFolderIndex scan_image_folder(const std::string& root_in, const std::string
         const auto test_classes = class_folders(root / "test");
         for (const auto& c : index.class_names)
             if (!std::binary_search(test_classes.begin(), test_classes.end(), c))
-                throw DataError("image folder " + (root / "test").string() + ": class folder \"" + c + "\" of the train split is missing");
+                throw DataError("image folder " + (root / "test").string() + ": class folder \"" + c +
+                                "\" of the train split is missing");
         if (test_classes.size() != index.class_names.size())
-            throw DataError("image folder " + (root / "test").string() + ": has class folders that " + (root / "train").string() + " lacks");
+            throw DataError("image folder " + (root / "test").string() + ": has class folders that " +
+                            (root / "train").string() + " lacks");
         for (size_t c = 0; c < index.class_names.size(); ++c) {
-            for (auto& f : images_of(root / "train" / index.class_names[c])) index.train.push_back({f, static_cast<int>(c)});
-            for (auto& f : images_of(root / "test" / index.class_names[c])) index.test.push_back({f, static_cast<int>(c)});
+            for (auto& f : images_of(root / "train" / index.class_names[c]))
+                index.train.push_back({f, static_cast<int>(c)});
+            for (auto& f : images_of(root / "test" / index.class_names[c]))
+                index.test.push_back({f, static_cast<int>(c)});
         }
         return index;
     }
     index.class_names = class_folders(root);
     for (size_t c = 0; c < index.class_names.size(); ++c) {
         const auto files = images_of(root / index.class_names[c]);
-        for (size_t i = 0; i < files.size(); ++i) (i % 5 == 4 ? index.test : index.train).push_back({files[i], static_cast<int>(c)});
+        for (size_t i = 0; i < files.size(); ++i)
+            (i % 5 == 4 ? index.test : index.train).push_back({files[i], static_cast<int>(c)});
     }
     return index;
 }
 
 namespace {
 
-void decode_all(const std::vector<ImageEntry>& entries, const ImageFolderLoadOptions& o, torch::Tensor& images, torch::Tensor& labels) {
+void decode_all(const std::vector<ImageEntry>& entries, const ImageFolderLoadOptions& o, torch::Tensor& images,
+                torch::Tensor& labels) {
     const int64_t n = static_cast<int64_t>(entries.size());
     const int64_t s = o.image_size;
     images = torch::empty({n, o.channels, s, s}, torch::kUInt8);
@@ -150,7 +166,8 @@ void decode_all(const std::vector<ImageEntry>& entries, const ImageFolderLoadOpt
             }
         }
     };
-    int threads = o.threads > 0 ? o.threads : std::min(8, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    int threads =
+        o.threads > 0 ? o.threads : std::min(8, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, n)));
     std::vector<std::thread> pool;
     for (int k = 1; k < threads; ++k) pool.emplace_back(worker);
@@ -162,9 +179,11 @@ void decode_all(const std::vector<ImageEntry>& entries, const ImageFolderLoadOpt
 
 }  // namespace
 
-RawDataset load_image_folder(const std::string& root, const std::string& file_list, const ImageFolderLoadOptions& options) {
+RawDataset load_image_folder(const std::string& root, const std::string& file_list,
+                             const ImageFolderLoadOptions& options) {
     if (options.channels != 1 && options.channels != 3)
-        throw ConfigError("backbone.in_channels", "image folders load 1 or 3 channels, not " + std::to_string(options.channels));
+        throw ConfigError("backbone.in_channels",
+                          "image folders load 1 or 3 channels, not " + std::to_string(options.channels));
     ImageFolderIndex index = scan_image_folder(root, file_list);
     RawDataset d;
     d.name = "image-folder";

@@ -45,6 +45,7 @@ struct ImageFolderLoadOptions {
     int threads = 0;          // decode threads (0 = hardware concurrency, at most 8)
 };
 
-RawDataset load_image_folder(const std::string& root, const std::string& file_list, const ImageFolderLoadOptions& options);
+RawDataset load_image_folder(const std::string& root, const std::string& file_list,
+                             const ImageFolderLoadOptions& options);
 
 }  // namespace lorica

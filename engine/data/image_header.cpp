@@ -9,12 +9,15 @@
 namespace lorica {
 namespace {
 
-uint32_t be32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
+uint32_t be32(const uint8_t* p) {
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
 uint32_t be16(const uint8_t* p) { return (uint32_t(p[0]) << 8) | p[1]; }
 
 void check(const ImageHeader& h, const std::string& path) {
     if (h.width <= 0 || h.height <= 0)
-        throw ImageDecodeError(path + ": empty image (" + std::to_string(h.width) + "×" + std::to_string(h.height) + ")");
+        throw ImageDecodeError(path + ": empty image (" + std::to_string(h.width) + "×" + std::to_string(h.height) +
+                               ")");
     if (int64_t(h.width) * h.height > kMaxImagePixels)
         throw ImageDecodeError(path + ": image of " + std::to_string(h.width) + "×" + std::to_string(h.height) +
                                " pixels is over the limit");
@@ -61,8 +64,10 @@ ImageHeader png_header(Bytes& b, const std::string& path) {
 ImageHeader jpeg_header(Bytes& b, const std::string& path) {
     size_t pos = 2;  // after SOI
     for (;;) {
-        if (!b.have(pos + 2)) throw ImageDecodeError(path + ": corrupt JPEG (no start-of-frame marker before the end of the file)");
-        if (*b.at(pos) != 0xFF) throw ImageDecodeError(path + ": corrupt JPEG (expected a marker at byte " + std::to_string(pos) + ")");
+        if (!b.have(pos + 2))
+            throw ImageDecodeError(path + ": corrupt JPEG (no start-of-frame marker before the end of the file)");
+        if (*b.at(pos) != 0xFF)
+            throw ImageDecodeError(path + ": corrupt JPEG (expected a marker at byte " + std::to_string(pos) + ")");
         const uint8_t marker = *b.at(pos + 1);
         if (marker == 0xFF) {  // fill byte
             ++pos;
@@ -80,7 +85,8 @@ ImageHeader jpeg_header(Bytes& b, const std::string& path) {
         const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
         if (sof) {
             // length (2) precision (1) height (2) width (2) components (1)
-            if (length < 8 || !b.have(pos + 2 + 8)) throw ImageDecodeError(path + ": corrupt JPEG (truncated frame header)");
+            if (length < 8 || !b.have(pos + 2 + 8))
+                throw ImageDecodeError(path + ": corrupt JPEG (truncated frame header)");
             ImageHeader h;
             h.height = static_cast<int>(be16(b.at(pos + 5)));
             h.width = static_cast<int>(be16(b.at(pos + 7)));
@@ -101,9 +107,12 @@ ImageHeader read_image_header(const std::string& path) {
     Bytes b(path);
     if (!b.have(3)) throw ImageDecodeError(path + ": not a PNG or JPEG file (too short)");
     ImageHeader h;
-    if (b.have(8) && be32(b.at(0)) == 0x89504E47u && be32(b.at(4)) == 0x0D0A1A0Au) h = png_header(b, path);
-    else if (*b.at(0) == 0xFF && *b.at(1) == 0xD8 && *b.at(2) == 0xFF) h = jpeg_header(b, path);
-    else throw ImageDecodeError(path + ": not a PNG or JPEG file (unknown signature)");
+    if (b.have(8) && be32(b.at(0)) == 0x89504E47u && be32(b.at(4)) == 0x0D0A1A0Au)
+        h = png_header(b, path);
+    else if (*b.at(0) == 0xFF && *b.at(1) == 0xD8 && *b.at(2) == 0xFF)
+        h = jpeg_header(b, path);
+    else
+        throw ImageDecodeError(path + ": not a PNG or JPEG file (unknown signature)");
     check(h, path);
     return h;
 }

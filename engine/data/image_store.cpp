@@ -18,8 +18,10 @@ void check_index(int64_t index, int64_t size, const std::string& what) {
 
 }  // namespace
 
-FileImageStore::FileImageStore(std::vector<ImageEntry> entries, int channels) : entries_(std::move(entries)), channels_(channels) {
-    if (channels_ != 1 && channels_ != 3) throw ConfigError("backbone.in_channels", "image files load 1 or 3 channels, not " + std::to_string(channels_));
+FileImageStore::FileImageStore(std::vector<ImageEntry> entries, int channels)
+    : entries_(std::move(entries)), channels_(channels) {
+    if (channels_ != 1 && channels_ != 3)
+        throw ConfigError("backbone.in_channels", "image files load 1 or 3 channels, not " + std::to_string(channels_));
 }
 
 DecodedImage FileImageStore::load(int64_t index) const {
@@ -38,9 +40,11 @@ std::string FileImageStore::describe(int64_t index) const {
 
 TensorImageStore::TensorImageStore(torch::Tensor images, int channels, std::string name)
     : images_(images.contiguous()), channels_(channels), name_(std::move(name)) {
-    TORCH_CHECK(images_.dim() == 4 && images_.scalar_type() == torch::kUInt8, "TensorImageStore: uint8 [N, C, H, W] expected");
+    TORCH_CHECK(images_.dim() == 4 && images_.scalar_type() == torch::kUInt8,
+                "TensorImageStore: uint8 [N, C, H, W] expected");
     TORCH_CHECK(images_.size(1) == 1 || images_.size(1) == 3, "TensorImageStore: 1 or 3 channels expected");
-    if (channels_ != 1 && channels_ != 3) throw ConfigError("backbone.in_channels", "images load 1 or 3 channels, not " + std::to_string(channels_));
+    if (channels_ != 1 && channels_ != 3)
+        throw ConfigError("backbone.in_channels", "images load 1 or 3 channels, not " + std::to_string(channels_));
 }
 
 DecodedImage TensorImageStore::load(int64_t index) const {
@@ -54,7 +58,8 @@ DecodedImage TensorImageStore::load(int64_t index) const {
     const uint8_t* src = images_.data_ptr<uint8_t>() + index * c * h * w;  // planes [C, H, W]
     for (int64_t y = 0; y < h; ++y)
         for (int64_t x = 0; x < w; ++x)
-            for (int64_t k = 0; k < c; ++k) out.pixels[static_cast<size_t>((y * w + x) * c + k)] = src[(k * h + y) * w + x];
+            for (int64_t k = 0; k < c; ++k)
+                out.pixels[static_cast<size_t>((y * w + x) * c + k)] = src[(k * h + y) * w + x];
     if (out.channels == channels_) return out;
     return convert_channels(out, channels_);
 }

@@ -24,9 +24,9 @@ class ImageStore {
 public:
     virtual ~ImageStore() = default;
     virtual int64_t size() const = 0;
-    virtual int channels() const = 0;                         // 1 or 3, of every loaded image
-    virtual DecodedImage load(int64_t index) const = 0;       // thread-safe
-    virtual std::string describe(int64_t index) const = 0;    // the file, or "record i of <name>"
+    virtual int channels() const = 0;                       // 1 or 3, of every loaded image
+    virtual DecodedImage load(int64_t index) const = 0;     // thread-safe
+    virtual std::string describe(int64_t index) const = 0;  // the file, or "record i of <name>"
 };
 
 // PNG/JPEG files (image_folder.h entries), decoded by image_decode.h and converted to `channels`.

@@ -16,11 +16,12 @@ torch::Tensor image_to_tensor(const DecodedImage& image) {
 torch::Tensor resize_bicubic(const torch::Tensor& image, int64_t out_h, int64_t out_w) {
     if (image.size(1) == out_h && image.size(2) == out_w) return image;
     const bool shrink = out_h < image.size(1) || out_w < image.size(2);
-    torch::Tensor out = torch::nn::functional::interpolate(image.unsqueeze(0), torch::nn::functional::InterpolateFuncOptions()
-                                                                                   .size(std::vector<int64_t>{out_h, out_w})
-                                                                                   .mode(torch::kBicubic)
-                                                                                   .align_corners(false)
-                                                                                   .antialias(shrink));
+    torch::Tensor out =
+        torch::nn::functional::interpolate(image.unsqueeze(0), torch::nn::functional::InterpolateFuncOptions()
+                                                                   .size(std::vector<int64_t>{out_h, out_w})
+                                                                   .mode(torch::kBicubic)
+                                                                   .align_corners(false)
+                                                                   .antialias(shrink));
     return out.squeeze(0).clamp_(0.0, 1.0);
 }
 
@@ -61,8 +62,10 @@ CropBox random_resized_crop_box(int64_t height, int64_t width, const ImageTransf
     }
     const double in_ratio = static_cast<double>(width) / static_cast<double>(height);
     int64_t w = width, h = height;
-    if (in_ratio < o.min_ratio) h = static_cast<int64_t>(std::round(w / o.min_ratio));
-    else if (in_ratio > o.max_ratio) w = static_cast<int64_t>(std::round(h * o.max_ratio));
+    if (in_ratio < o.min_ratio)
+        h = static_cast<int64_t>(std::round(w / o.min_ratio));
+    else if (in_ratio > o.max_ratio)
+        w = static_cast<int64_t>(std::round(h * o.max_ratio));
     return {(height - h) / 2, (width - w) / 2, h, w};
 }
 
@@ -70,7 +73,8 @@ namespace {
 torch::Tensor normalize(torch::Tensor x, const ImageTransformOptions& o) {
     if (o.mean.empty()) return x;
     TORCH_CHECK(static_cast<int64_t>(o.mean.size()) == x.size(0) && o.std.size() == o.mean.size(),
-                "image transform: mean/std have ", o.mean.size(), " entries but the image has ", x.size(0), " channels");
+                "image transform: mean/std have ", o.mean.size(), " entries but the image has ", x.size(0),
+                " channels");
     auto mean = torch::tensor(o.mean, torch::kFloat32).view({-1, 1, 1});
     auto std = torch::tensor(o.std, torch::kFloat32).view({-1, 1, 1});
     return (x - mean) / std;
@@ -83,7 +87,8 @@ torch::Tensor test_transform(const torch::Tensor& image, const ImageTransformOpt
 
 torch::Tensor train_transform(const torch::Tensor& image, const ImageTransformOptions& o, std::mt19937_64& rng) {
     const CropBox box = random_resized_crop_box(image.size(1), image.size(2), o, rng);
-    torch::Tensor x = resize_bicubic(image.narrow(1, box.top, box.height).narrow(2, box.left, box.width), o.size, o.size);
+    torch::Tensor x =
+        resize_bicubic(image.narrow(1, box.top, box.height).narrow(2, box.left, box.width), o.size, o.size);
     if (o.horizontal_flip && std::bernoulli_distribution(0.5)(rng)) x = x.flip({2});
     return normalize(x.contiguous(), o);
 }

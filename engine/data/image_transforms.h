@@ -21,12 +21,12 @@
 namespace lorica {
 
 struct ImageTransformOptions {
-    int64_t size = 224;         // output side
-    int64_t resize_size = 256;  // test: shorter side before the centre crop
-    double min_scale = 0.05, max_scale = 1.0;      // train: area fraction of the random crop
+    int64_t size = 224;                                   // output side
+    int64_t resize_size = 256;                            // test: shorter side before the centre crop
+    double min_scale = 0.05, max_scale = 1.0;             // train: area fraction of the random crop
     double min_ratio = 3.0 / 4.0, max_ratio = 4.0 / 3.0;  // train: aspect ratio w / h
-    bool horizontal_flip = true;                   // train: random flip
-    std::vector<double> mean, std;                 // per channel (empty = no normalisation)
+    bool horizontal_flip = true;                          // train: random flip
+    std::vector<double> mean, std;                        // per channel (empty = no normalisation)
 };
 
 // uint8 [H, W, C] pixels → float [C, H, W] in [0, 1].
@@ -42,7 +42,8 @@ torch::Tensor center_crop(const torch::Tensor& image, int64_t size);
 struct CropBox {
     int64_t top = 0, left = 0, height = 0, width = 0;
 };
-CropBox random_resized_crop_box(int64_t height, int64_t width, const ImageTransformOptions& options, std::mt19937_64& rng);
+CropBox random_resized_crop_box(int64_t height, int64_t width, const ImageTransformOptions& options,
+                                std::mt19937_64& rng);
 
 // The two pipelines; normalisation applied when options.mean is non-empty.
 torch::Tensor test_transform(const torch::Tensor& image, const ImageTransformOptions& options);

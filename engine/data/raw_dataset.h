@@ -28,7 +28,7 @@ struct RawDataset {
     torch::Tensor test_labels;   // int64 [M]
     std::shared_ptr<const ImageStore> train_store, test_store;  // streamed: the splits' images
     int num_classes = 0;
-    int channels = 0;  // of the images the model sees (1 or 3)
+    int channels = 0;                      // of the images the model sees (1 or 3)
     std::vector<std::string> class_names;  // num_classes entries
 
     bool streamed() const { return train_store != nullptr; }

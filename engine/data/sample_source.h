@@ -45,7 +45,9 @@ class TensorSamples final : public SampleSource {
 public:
     explicit TensorSamples(torch::Tensor images) : images_(std::move(images)) {}
     int64_t size() const override { return images_.size(0); }
-    torch::Tensor batch(const torch::Tensor& index, BatchMode, uint64_t) override { return images_.index_select(0, index); }
+    torch::Tensor batch(const torch::Tensor& index, BatchMode, uint64_t) override {
+        return images_.index_select(0, index);
+    }
     const torch::Tensor& images() const { return images_; }
 
 private:

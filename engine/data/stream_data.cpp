@@ -35,7 +35,8 @@ LabeledImages make_images(const torch::Tensor& images_u8, const torch::Tensor& l
         const int64_t c = x.size(1);
         if (static_cast<int64_t>(data.normalize_mean.size()) != c)
             throw ConfigError("data.normalize_mean", "has " + std::to_string(data.normalize_mean.size()) +
-                                                         " entries but the images have " + std::to_string(c) + " channels");
+                                                         " entries but the images have " + std::to_string(c) +
+                                                         " channels");
         auto mean = torch::tensor(data.normalize_mean, torch::kFloat32).view({1, c, 1, 1});
         auto stdv = torch::tensor(data.normalize_std, torch::kFloat32).view({1, c, 1, 1});
         x = (x - mean) / stdv;
@@ -51,7 +52,8 @@ LabeledImages make_streamed(const std::shared_ptr<const StreamedSplit>& split, c
     LabeledImages out;
     out.labels = labels.index_select(0, torch::tensor(index, torch::kInt64)).contiguous();
     out.samples = std::make_shared<StreamedSamples>(
-        split, std::move(index), SampleNormalisation{domain, spec.patch_permutation, data.normalize_mean, data.normalize_std});
+        split, std::move(index),
+        SampleNormalisation{domain, spec.patch_permutation, data.normalize_mean, data.normalize_std});
     return out;
 }
 
@@ -99,10 +101,12 @@ StreamData build_stream_data(const ExperimentConfig& config, const RawDataset& r
     if (raw.streamed()) splits = make_splits(config, raw);
     auto samples = [&](bool train_split, std::vector<int64_t> index, const std::string& domain) {
         if (raw.streamed())
-            return make_streamed(train_split ? splits.train : splits.test, train_split ? raw.train_labels : raw.test_labels,
-                                 std::move(index), domain, out.spec, config.data);
-        return make_images(train_split ? raw.train_images : raw.test_images, train_split ? raw.train_labels : raw.test_labels,
-                           std::move(index), domain, out.spec, config.data);
+            return make_streamed(train_split ? splits.train : splits.test,
+                                 train_split ? raw.train_labels : raw.test_labels, std::move(index), domain, out.spec,
+                                 config.data);
+        return make_images(train_split ? raw.train_images : raw.test_images,
+                           train_split ? raw.train_labels : raw.test_labels, std::move(index), domain, out.spec,
+                           config.data);
     };
     auto in_foundation = [&](int c) { return std::find(foundation.begin(), foundation.end(), c) != foundation.end(); };
 

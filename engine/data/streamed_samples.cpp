@@ -65,8 +65,9 @@ StreamedSamples::StreamedSamples(std::shared_ptr<const StreamedSplit> split, std
     if (!n.mean.empty()) {
         const int64_t c = state->split->channels;
         if (static_cast<int64_t>(n.mean.size()) != c || n.std.size() != n.mean.size())
-            throw ConfigError("data.normalize_mean", "has " + std::to_string(n.mean.size()) + " entries but the images have " +
-                                                         std::to_string(c) + " channels");
+            throw ConfigError("data.normalize_mean", "has " + std::to_string(n.mean.size()) +
+                                                         " entries but the images have " + std::to_string(c) +
+                                                         " channels");
         state->mean = torch::tensor(n.mean, torch::kFloat32).view({c, 1, 1});
         state->std = torch::tensor(n.std, torch::kFloat32).view({c, 1, 1});
     }
@@ -78,8 +79,7 @@ StreamedSamples::~StreamedSamples() {
     for (auto& p : plan_)
         if (p.pending) try {
                 (void)p.pending->wait();
-            } catch (...) {
-            }
+            } catch (...) {}
 }
 
 int64_t StreamedSamples::size() const { return static_cast<int64_t>(state_->members.size()); }
@@ -89,7 +89,8 @@ torch::Tensor StreamedSamples::sample(int64_t position, BatchMode mode, uint64_t
     return state_->compute(position, mode, seed);
 }
 
-std::shared_ptr<StreamedSamples::Pending> StreamedSamples::submit(const torch::Tensor& index_in, BatchMode mode, uint64_t seed) {
+std::shared_ptr<StreamedSamples::Pending> StreamedSamples::submit(const torch::Tensor& index_in, BatchMode mode,
+                                                                  uint64_t seed) {
     const torch::Tensor index = index_in.to(torch::kCPU, torch::kInt64).contiguous();
     const int64_t b = index.size(0);
     const auto& t = state_->split->transform;
@@ -137,17 +138,19 @@ void StreamedSamples::plan(const std::vector<torch::Tensor>& batches, BatchMode 
         next[k].pending = old.pending;
     }
     for (auto& old : plan_)  // wait for dropped jobs: they would otherwise delay the next batches
-        if (old.pending && std::none_of(next.begin(), next.end(), [&](const Planned& n) { return n.pending == old.pending; })) try {
+        if (old.pending &&
+            std::none_of(next.begin(), next.end(), [&](const Planned& n) { return n.pending == old.pending; }))
+            try {
                 (void)old.pending->wait();
-            } catch (...) {
-            }
+            } catch (...) {}
     plan_ = std::move(next);
     top_up();
 }
 
 torch::Tensor StreamedSamples::batch(const torch::Tensor& index, BatchMode mode, uint64_t seed) {
     std::shared_ptr<Pending> pending;
-    if (!plan_.empty() && plan_.front().mode == mode && plan_.front().seed == seed && torch::equal(plan_.front().index, index)) {
+    if (!plan_.empty() && plan_.front().mode == mode && plan_.front().seed == seed &&
+        torch::equal(plan_.front().index, index)) {
         if (!plan_.front().pending) plan_.front().pending = submit(index, mode, seed);
         pending = plan_.front().pending;
         plan_.pop_front();

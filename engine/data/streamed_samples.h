@@ -41,9 +41,9 @@ struct StreamedSplit {
 };
 
 struct SampleNormalisation {
-    std::string domain = "identity";      // domain_transform.h
-    std::vector<int> patch_permutation;   // for patch_permute
-    std::vector<double> mean, std;        // per channel; empty = none
+    std::string domain = "identity";     // domain_transform.h
+    std::vector<int> patch_permutation;  // for patch_permute
+    std::vector<double> mean, std;       // per channel; empty = none
 };
 
 class StreamedSamples final : public SampleSource {

@@ -91,7 +91,8 @@ void StreamingImageDataset::insert_locked(int64_t index, std::shared_ptr<const D
 
 std::shared_ptr<const DecodedImage> StreamingImageDataset::fetch(int64_t index) {
     if (index < 0 || index >= size())
-        throw std::out_of_range("StreamingImageDataset: index " + std::to_string(index) + " of " + std::to_string(size()));
+        throw std::out_of_range("StreamingImageDataset: index " + std::to_string(index) + " of " +
+                                std::to_string(size()));
     {
         std::unique_lock<std::mutex> lock(mutex_);
         if (!cache_.count(index) && queued_or_decoding_.count(index)) {

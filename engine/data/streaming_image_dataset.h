@@ -37,16 +37,16 @@
 namespace lorica {
 
 struct StreamingImageOptions {
-    int channels = 3;                       // 1 or 3
-    size_t cache_bytes = 512u << 20;        // bound on the decoded pixels kept (default 512 MiB)
-    int workers = 2;                        // background decode threads (0 = decode on demand only)
-    ImageTransformOptions transform;        // sizes, crop range, flip, mean/std
+    int channels = 3;                 // 1 or 3
+    size_t cache_bytes = 512u << 20;  // bound on the decoded pixels kept (default 512 MiB)
+    int workers = 2;                  // background decode threads (0 = decode on demand only)
+    ImageTransformOptions transform;  // sizes, crop range, flip, mean/std
 };
 
 struct StreamingImageStats {
-    int64_t hits = 0;        // batch() found the image in the cache
-    int64_t waits = 0;       // ... or waited for a background decode in flight
-    int64_t misses = 0;      // ... or decoded it itself
+    int64_t hits = 0;    // batch() found the image in the cache
+    int64_t waits = 0;   // ... or waited for a background decode in flight
+    int64_t misses = 0;  // ... or decoded it itself
     int64_t background_decodes = 0;
     int64_t evictions = 0;
     size_t cached_bytes = 0;

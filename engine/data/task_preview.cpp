@@ -38,8 +38,10 @@ std::vector<uint8_t> display_pixels(const torch::Tensor& normalised, const DataC
         x = x * stdv + mean;
     }
     x = (x.clamp(0.0, 1.0) * 255.0).round().to(torch::kUInt8);
-    if (c == 1) x = x.expand({x.size(0), 3, x.size(2), x.size(3)});
-    else if (c != 3) x = x.slice(1, 0, 1).expand({x.size(0), 3, x.size(2), x.size(3)});
+    if (c == 1)
+        x = x.expand({x.size(0), 3, x.size(2), x.size(3)});
+    else if (c != 3)
+        x = x.slice(1, 0, 1).expand({x.size(0), 3, x.size(2), x.size(3)});
     x = x.permute({0, 2, 3, 1}).contiguous();
     return std::vector<uint8_t>(x.data_ptr<uint8_t>(), x.data_ptr<uint8_t>() + x.numel());
 }
@@ -68,14 +70,15 @@ StreamPreview TaskPreviewer::preview(const ExperimentConfig& config, int samples
         p.classes = task.spec.classes;
         for (int c : task.spec.classes)
             p.class_names.push_back(c >= 0 && c < static_cast<int>(raw.class_names.size()) ? raw.class_names[c]
-                                                                                          : std::to_string(c));
+                                                                                           : std::to_string(c));
         p.train_size = task.train.size();
         p.sample_positions = preview_positions(p.train_size, samples_per_task);
         if (!p.sample_positions.empty()) {
             const torch::Tensor index = torch::tensor(p.sample_positions, torch::kInt64);
             const torch::Tensor images = task.train.samples->batch(index, BatchMode::test, 0).contiguous();
             const torch::Tensor labels = task.train.labels.index_select(0, index);
-            for (int64_t i = 0; i < labels.size(0); ++i) p.sample_labels.push_back(static_cast<int>(labels[i].item<int64_t>()));
+            for (int64_t i = 0; i < labels.size(0); ++i)
+                p.sample_labels.push_back(static_cast<int>(labels[i].item<int64_t>()));
             p.channels = static_cast<int>(images.size(1));
             p.height = static_cast<int>(images.size(2));
             p.width = static_cast<int>(images.size(3));

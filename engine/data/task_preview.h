@@ -36,8 +36,8 @@ struct TaskPreview {
     std::vector<int64_t> sample_positions;  // positions in the task's training set, [n]
     std::vector<int> sample_labels;         // data-set label of each sample, [n]
     int channels = 0, height = 0, width = 0;
-    std::vector<float> normalised;          // [n, channels, height, width]
-    std::vector<uint8_t> display_rgb;       // [n, height, width, 3]
+    std::vector<float> normalised;     // [n, channels, height, width]
+    std::vector<uint8_t> display_rgb;  // [n, height, width, 3]
     int samples() const { return static_cast<int>(sample_positions.size()); }
 };
 

@@ -49,8 +49,7 @@ AccuracyCsvError::AccuracyCsvError(const std::string& source, int line, int colu
 
 AccuracyMatrix::AccuracyMatrix(int num_tasks) {
     if (num_tasks < 0)
-        throw std::invalid_argument("accuracy matrix: number of tasks must be >= 0, got " +
-                                    std::to_string(num_tasks));
+        throw std::invalid_argument("accuracy matrix: number of tasks must be >= 0, got " + std::to_string(num_tasks));
     num_tasks_ = num_tasks;
     const auto n = static_cast<size_t>(num_tasks);
     cells_.resize(n * n);
@@ -153,8 +152,10 @@ std::string describe_row(const EvalRow& row) {
 // 1 + the largest task index a row refers to (0 when it refers to none).
 int tasks_needed(const EvalRow& row) {
     int needed = row.eval_task + 1;
-    if (row.phase == EvalPhase::in_task) needed = std::max(needed, row.after_task + 2);
-    else needed = std::max(needed, row.after_task + 1);
+    if (row.phase == EvalPhase::in_task)
+        needed = std::max(needed, row.after_task + 2);
+    else
+        needed = std::max(needed, row.after_task + 1);
     return needed;
 }
 
@@ -171,8 +172,7 @@ AccuracyMatrix AccuracyMatrix::from_eval_rows(const std::vector<EvalRow>& rows, 
         inferred = std::max(inferred, tasks_needed(row));
     }
     if (num_tasks < 0)
-        throw std::invalid_argument("accuracy matrix: number of tasks must be >= 0, got " +
-                                    std::to_string(num_tasks));
+        throw std::invalid_argument("accuracy matrix: number of tasks must be >= 0, got " + std::to_string(num_tasks));
     if (num_tasks > 0 && inferred > num_tasks) {
         for (const auto& row : rows)
             if (tasks_needed(row) > num_tasks)
@@ -189,11 +189,15 @@ AccuracyMatrix AccuracyMatrix::from_eval_rows(const std::vector<EvalRow>& rows, 
         const AccuracyCell cell = AccuracyCell::from_counts(row.correct, row.total);
         if (row.eval_task == kFoundationTask) {
             int slot = -2;  // after_task + 1 of the foundation cell this row fills, −2 = none
-            if (row.phase == EvalPhase::end_of_task) slot = row.after_task + 1;
-            else if (row.phase == EvalPhase::before_task && row.after_task == -1) slot = 0;
+            if (row.phase == EvalPhase::end_of_task)
+                slot = row.after_task + 1;
+            else if (row.phase == EvalPhase::before_task && row.after_task == -1)
+                slot = 0;
             if (slot < 0) continue;
-            if (row.head_mode == mode) matrix.foundation_[slot] = cell;
-            else foundation_other_mode[slot] = cell;
+            if (row.head_mode == mode)
+                matrix.foundation_[slot] = cell;
+            else
+                foundation_other_mode[slot] = cell;
             continue;
         }
         if (row.head_mode != mode) continue;
@@ -256,8 +260,8 @@ std::vector<std::string_view> split_fields(std::string_view line) {
 }
 
 struct CsvRow {
-    int line = 0;                              // 1-based physical line
-    size_t field_count = 0;                    // fields on the line, empty ones included
+    int line = 0;                               // 1-based physical line
+    size_t field_count = 0;                     // fields on the line, empty ones included
     std::vector<std::optional<double>> values;  // R[t][0..t]
 };
 
@@ -303,9 +307,9 @@ AccuracyMatrix AccuracyMatrix::from_percent_csv(std::istream& in, std::string so
             }
             if (field.empty()) {
                 if (k == t)
-                    throw AccuracyCsvError(source_name, line_number, column,
-                                           "missing diagonal value R[" + std::to_string(t) + "][" +
-                                               std::to_string(t) + "]");
+                    throw AccuracyCsvError(
+                        source_name, line_number, column,
+                        "missing diagonal value R[" + std::to_string(t) + "][" + std::to_string(t) + "]");
                 row.values.emplace_back();  // unknown cell left of the diagonal
                 continue;
             }
@@ -338,8 +342,8 @@ AccuracyMatrix AccuracyMatrix::from_percent_csv(std::istream& in, std::string so
     AccuracyMatrix matrix(static_cast<int>(num_tasks));
     for (size_t t = 0; t < num_tasks; ++t)
         for (size_t j = 0; j <= t; ++j)
-            if (rows[t].values[j]) matrix.set(static_cast<int>(t), static_cast<int>(j),
-                                              AccuracyCell::from_percent(*rows[t].values[j]));
+            if (rows[t].values[j])
+                matrix.set(static_cast<int>(t), static_cast<int>(j), AccuracyCell::from_percent(*rows[t].values[j]));
     return matrix;
 }
 

@@ -54,8 +54,8 @@ using OptionalCell = std::optional<AccuracyCell>;
 
 // The evaluations taken at one step inside a task (phase in_task).
 struct InTaskPoint {
-    int task = 0;       // the stream task being trained at that point (EvalRow::after_task + 1)
-    int64_t step = 0;   // global stream optimizer step of the evaluation
+    int task = 0;                     // the stream task being trained at that point (EvalRow::after_task + 1)
+    int64_t step = 0;                 // global stream optimizer step of the evaluation
     std::vector<OptionalCell> cells;  // [num_tasks]: accuracy on each stream task; absent = not evaluated
 };
 
@@ -145,12 +145,12 @@ private:
     void check_task(int index, const char* what) const;
 
     int num_tasks_ = 0;
-    std::vector<OptionalCell> cells_;             // [num_tasks · num_tasks], row-major R[t][j]
+    std::vector<OptionalCell> cells_;                // [num_tasks · num_tasks], row-major R[t][j]
     std::vector<std::optional<int64_t>> row_steps_;  // [num_tasks]
-    std::vector<OptionalCell> before_task_;       // [num_tasks]
-    std::vector<OptionalCell> random_init_;       // [num_tasks]
-    std::vector<OptionalCell> foundation_;        // [num_tasks + 1], index after_task + 1
-    std::vector<InTaskPoint> in_task_;            // sorted by (step, task)
+    std::vector<OptionalCell> before_task_;          // [num_tasks]
+    std::vector<OptionalCell> random_init_;          // [num_tasks]
+    std::vector<OptionalCell> foundation_;           // [num_tasks + 1], index after_task + 1
+    std::vector<InTaskPoint> in_task_;               // sorted by (step, task)
 };
 
 }  // namespace lorica

@@ -46,7 +46,8 @@ ClassForgettingTable foundation_class_forgetting(const std::vector<ClassEvalRow>
 
 std::vector<std::string> dataset_class_names(const std::string& dataset) {
     if (dataset == "fashion-mnist")
-        return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+        return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
     if (dataset == "cifar10")
         return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
     return {};
@@ -66,7 +67,8 @@ std::string format_class_forgetting(const ClassForgettingTable& table) {
         std::vector<std::string> row = {std::to_string(r.class_id) + " " + r.class_name, r.pre ? fixed_2(*r.pre) : "-"};
         for (int t = 0; t < table.tasks; ++t) {
             std::string cell = r.accuracy[t] ? fixed_2(*r.accuracy[t]) : "-";
-            if (r.drop[t]) cell += " (" + std::string(*r.drop[t] >= 0 ? "-" : "+") + fixed_2(std::abs(*r.drop[t])) + ")";
+            if (r.drop[t])
+                cell += " (" + std::string(*r.drop[t] >= 0 ? "-" : "+") + fixed_2(std::abs(*r.drop[t])) + ")";
             row.push_back(cell);
         }
         const auto& last_drop = table.tasks > 0 ? r.drop.back() : std::optional<double>();
@@ -74,7 +76,8 @@ std::string format_class_forgetting(const ClassForgettingTable& table) {
         if (has_lost) {
             std::string lost;
             for (int t = 0; t < table.tasks; ++t)
-                lost += (t ? " / " : "") + (r.newly_wrong[t] >= 0 ? std::to_string(r.newly_wrong[t]) : std::string("-"));
+                lost +=
+                    (t ? " / " : "") + (r.newly_wrong[t] >= 0 ? std::to_string(r.newly_wrong[t]) : std::string("-"));
             row.push_back(lost);
         }
         cells.push_back(std::move(row));

@@ -21,18 +21,18 @@
 namespace lorica {
 
 struct ClassForgettingRow {
-    int class_id = 0;                              // original data-set label
-    std::string class_name;                        // e.g. "Sandal"; the id as text when unknown
-    std::optional<double> pre;                     // accuracy before the stream, percent
-    std::vector<std::optional<double>> accuracy;   // [tasks]: after task t, percent; nullopt = not evaluated
-    std::vector<std::optional<double>> drop;       // [tasks]: pre − accuracy[t]; nullopt when either is missing
-    std::vector<int64_t> newly_wrong;              // [tasks]: samples lost at task t; −1 = not recorded
-    int64_t samples = 0;                           // test samples of the class (from the latest row)
+    int class_id = 0;                             // original data-set label
+    std::string class_name;                       // e.g. "Sandal"; the id as text when unknown
+    std::optional<double> pre;                    // accuracy before the stream, percent
+    std::vector<std::optional<double>> accuracy;  // [tasks]: after task t, percent; nullopt = not evaluated
+    std::vector<std::optional<double>> drop;      // [tasks]: pre − accuracy[t]; nullopt when either is missing
+    std::vector<int64_t> newly_wrong;             // [tasks]: samples lost at task t; −1 = not recorded
+    int64_t samples = 0;                          // test samples of the class (from the latest row)
 };
 
 struct ClassForgettingTable {
-    int tasks = 0;                        // T + 1 columns after the pre-stream one
-    std::vector<ClassForgettingRow> rows; // one per foundation class, by class id
+    int tasks = 0;                         // T + 1 columns after the pre-stream one
+    std::vector<ClassForgettingRow> rows;  // one per foundation class, by class id
 
     bool empty() const { return rows.empty(); }
 };

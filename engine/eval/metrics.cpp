@@ -177,8 +177,8 @@ const std::vector<MetricInfo>& metric_table() {
          &MetricSet::aaa},
         {"anytime", "Average anytime accuracy",
          "mean over evaluation points p (in-task and end-of-task) of mean_{j seen at p} acc_p[j]",
-         "Like AAA, but also over the evaluations taken inside tasks; equals AAA without in-task evaluations.",
-         true, &MetricSet::anytime},
+         "Like AAA, but also over the evaluations taken inside tasks; equals AAA without in-task evaluations.", true,
+         &MetricSet::anytime},
         {"forgetting_max", "Forgetting (max)", "F_max = mean_{j<T} (max_{j≤t<T} R[t][j] − R[T][j])",
          "Drop from the best accuracy ever reached on each earlier task to its final accuracy (arXiv 1801.10112); "
          "positive = forgotten.",
@@ -188,8 +188,7 @@ const std::vector<MetricInfo>& metric_table() {
          "arXiv 2405.18069); positive = forgotten.",
          false, &MetricSet::forgetting_initial},
         {"bwt", "Backward transfer (BWT)", "BWT = mean_{j<T} (R[T][j] − R[j][j])",
-         "How learning later tasks changed the accuracy on earlier ones; negative = forgotten.", true,
-         &MetricSet::bwt},
+         "How learning later tasks changed the accuracy on earlier ones; negative = forgotten.", true, &MetricSet::bwt},
         {"fwt", "Forward transfer (FWT)", "FWT = mean_j (R[j−1][j] − R_rand[j])",
          "Accuracy on each task just before training it, relative to a randomly initialised backbone; "
          "averaged over the tasks where both were evaluated.",
@@ -201,8 +200,7 @@ const std::vector<MetricInfo>& metric_table() {
          "Accuracy on the foundation task with its own frozen head after the last task.", true,
          &MetricSet::foundation_final},
         {"foundation_drop", "Foundation drop", "F(−1) − F(T)",
-         "How much foundation-task accuracy the stream cost; positive = lost.", false,
-         &MetricSet::foundation_drop},
+         "How much foundation-task accuracy the stream cost; positive = lost.", false, &MetricSet::foundation_drop},
     };
     return table;
 }

@@ -96,10 +96,10 @@ struct MetricSet {
 
 // Description of one scalar metric of MetricSet, for tables, tooltips and docs.
 struct MetricInfo {
-    std::string key;           // stable identifier, e.g. "forgetting_max" (store, CLI, JSON)
-    std::string name;          // display name, e.g. "Forgetting (max)"
-    std::string formula;       // the formula in unicode, e.g. "mean_{j<T} (max_{j≤t<T} R[t][j] − R[T][j])"
-    std::string description;   // one sentence: what it measures and where it comes from
+    std::string key;          // stable identifier, e.g. "forgetting_max" (store, CLI, JSON)
+    std::string name;         // display name, e.g. "Forgetting (max)"
+    std::string formula;      // the formula in unicode, e.g. "mean_{j<T} (max_{j≤t<T} R[t][j] − R[T][j])"
+    std::string description;  // one sentence: what it measures and where it comes from
     bool higher_is_better = true;
     std::optional<double> MetricSet::*member = nullptr;  // the MetricSet field holding it
 };
@@ -117,8 +117,8 @@ MetricSet compute_metrics(const AccuracyMatrix& matrix);
 
 // One metric over several runs (seeds).
 struct MetricAggregate {
-    std::string key;            // MetricInfo::key
-    int n = 0;                  // runs in which the metric was computable (nullopt values are skipped)
+    std::string key;             // MetricInfo::key
+    int n = 0;                   // runs in which the metric was computable (nullopt values are skipped)
     std::optional<double> mean;  // nullopt when n = 0
     std::optional<double> std;   // sample standard deviation (divisor n − 1); 0 when n = 1; nullopt when n = 0
 };

@@ -28,7 +28,8 @@ std::string format_text_table(const std::vector<std::string>& header, const std:
     std::vector<size_t> widths(header.size(), 0);
     for (size_t c = 0; c < header.size(); ++c) widths[c] = display_width(header[c]);
     for (const auto& row : rows)
-        for (size_t c = 0; c < row.size() && c < widths.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
+        for (size_t c = 0; c < row.size() && c < widths.size(); ++c)
+            widths[c] = std::max(widths[c], display_width(row[c]));
     auto line = [&](const std::vector<std::string>& cells) {
         std::string out;
         for (size_t c = 0; c < widths.size(); ++c) {

@@ -41,7 +41,8 @@ torch::Tensor AdapterSet::delta(const std::string& module) const {
         const AdapterTerm& t = terms[i];
         if (t.module != module) continue;
         if (!total.defined()) total = torch::zeros({t.out_features, t.in_features()}, torch::kFloat64);
-        total.narrow(0, t.row_offset, t.rows()).add_(t.B.to(torch::kFloat64).matmul(t.A.to(torch::kFloat64)).mul(coefficient(i)));
+        total.narrow(0, t.row_offset, t.rows())
+            .add_(t.B.to(torch::kFloat64).matmul(t.A.to(torch::kFloat64)).mul(coefficient(i)));
     }
     return total.defined() ? total.to(torch::kFloat32) : total;
 }
@@ -91,14 +92,15 @@ AdapterSet AdapterSet::from_model(VisionTransformer& model, const std::string& m
 
 void AdapterSet::apply_to(VisionTransformer& model, torch::Device device) const {
     std::vector<torch::Tensor> shared;
-    for (double m : magnitudes) shared.push_back(torch::scalar_tensor(m, torch::TensorOptions().dtype(torch::kFloat32).device(device)));
+    for (double m : magnitudes)
+        shared.push_back(torch::scalar_tensor(m, torch::TensorOptions().dtype(torch::kFloat32).device(device)));
     for (const AdapterTerm& t : terms) {
         LoRALinear layer = find_layer(model, t.module);
         if (layer->options.out_features() != t.out_features || layer->options.in_features() != t.in_features())
-            throw std::invalid_argument("adapter term for module '" + t.module + "' fits a [" + std::to_string(t.out_features) +
-                                        ", " + std::to_string(t.in_features()) + "] layer, the model's is [" +
-                                        std::to_string(layer->options.out_features()) + ", " +
-                                        std::to_string(layer->options.in_features()) + "]");
+            throw std::invalid_argument("adapter term for module '" + t.module + "' fits a [" +
+                                        std::to_string(t.out_features) + ", " + std::to_string(t.in_features()) +
+                                        "] layer, the model's is [" + std::to_string(layer->options.out_features()) +
+                                        ", " + std::to_string(layer->options.in_features()) + "]");
         LowRankTerm live;
         live.A = t.A.to(device).clone();
         live.B = t.B.to(device).clone();
@@ -126,7 +128,7 @@ nlohmann::json adapter_set_json(const AdapterSet& set) {
                          {"tag", t.tag},
                          {"frozen", t.frozen},
                          {"has_mask", t.mask.defined()}});
-    return {{"format", 1}, {"method", set.method}, {"base", set.base}, {"magnitudes", set.magnitudes},
+    return {{"format", 1},      {"method", set.method}, {"base", set.base}, {"magnitudes", set.magnitudes},
             {"meta", set.meta}, {"terms", terms}};
 }
 
@@ -172,7 +174,8 @@ AdapterSet load_adapter_set(const std::string& path) {
             t.frozen = j.value("frozen", true);
             t.A = view_to_float_tensor(file.tensor(prefix + "A"));
             t.B = view_to_float_tensor(file.tensor(prefix + "B"));
-            if (j.value("has_mask", false)) t.mask = view_to_float_tensor(file.tensor(prefix + "mask")).to(torch::kBool);
+            if (j.value("has_mask", false))
+                t.mask = view_to_float_tensor(file.tensor(prefix + "mask")).to(torch::kBool);
             if (t.A.dim() != 2 || t.B.dim() != 2 || t.B.size(1) != t.A.size(0))
                 throw std::runtime_error("term " + std::to_string(i) + " (" + t.module + "): A " +
                                          format_shape(t.A.sizes().vec()) + " and B " + format_shape(t.B.sizes().vec()) +

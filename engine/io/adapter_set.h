@@ -32,17 +32,17 @@
 namespace lorica {
 
 struct AdapterTerm {
-    std::string module;         // timm module name, e.g. "blocks.0.attn.qkv"
-    int64_t out_features = 0;   // the module's full output width (3·dim for a fused qkv)
-    int64_t row_offset = 0;     // first output row the update writes
-    torch::Tensor A;            // float32 CPU [r, in]
-    torch::Tensor B;            // float32 CPU [rows, r]
-    torch::Tensor mask;         // optional bool CPU [rows, r]: entries of B that may be non-zero (LoRI-S)
-    double scale = 1.0;         // constant factor (alpha / r, or 1/‖B A‖_F for a direction)
-    int magnitude_index = -1;   // index into AdapterSet::magnitudes, -1 = no magnitude (= 1)
-    int task = -1;              // task that created the term (-1 unknown)
-    std::string tag;            // the live term's tag
-    bool frozen = true;         // true: A and B did not train when the set was taken
+    std::string module;        // timm module name, e.g. "blocks.0.attn.qkv"
+    int64_t out_features = 0;  // the module's full output width (3·dim for a fused qkv)
+    int64_t row_offset = 0;    // first output row the update writes
+    torch::Tensor A;           // float32 CPU [r, in]
+    torch::Tensor B;           // float32 CPU [rows, r]
+    torch::Tensor mask;        // optional bool CPU [rows, r]: entries of B that may be non-zero (LoRI-S)
+    double scale = 1.0;        // constant factor (alpha / r, or 1/‖B A‖_F for a direction)
+    int magnitude_index = -1;  // index into AdapterSet::magnitudes, -1 = no magnitude (= 1)
+    int task = -1;             // task that created the term (-1 unknown)
+    std::string tag;           // the live term's tag
+    bool frozen = true;        // true: A and B did not train when the set was taken
 
     int64_t rank() const { return A.size(0); }
     int64_t rows() const { return B.size(0); }
@@ -50,10 +50,10 @@ struct AdapterTerm {
 };
 
 struct AdapterSet {
-    std::string method;               // method name, e.g. "sd-lora"
-    std::string base = "live";        // "live" | "foundation": which weights the terms add to
-    std::vector<double> magnitudes;   // values of the shared magnitudes
-    std::vector<AdapterTerm> terms;   // in model order
+    std::string method;                              // method name, e.g. "sd-lora"
+    std::string base = "live";                       // "live" | "foundation": which weights the terms add to
+    std::vector<double> magnitudes;                  // values of the shared magnitudes
+    std::vector<AdapterTerm> terms;                  // in model order
     nlohmann::json meta = nlohmann::json::object();  // method description, task boundaries, config hash, ...
 
     bool empty() const { return terms.empty(); }

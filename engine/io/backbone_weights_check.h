@@ -14,11 +14,11 @@ namespace lorica {
 
 struct BackboneWeightsCheck {
     std::string path;
-    bool readable = false;  // a valid safetensors file (summary filled)
-    bool loads = false;     // loads into the configured backbone
-    std::string summary;    // describe_safetensors: tensors, dtypes, shapes, totals, metadata
-    std::string implied;    // "dim 64, patch 7, depth 3, heads 1, image 28, head 5 classes" ("" when unknown)
-    std::string error;      // why it is not readable / does not load ("" when it loads)
+    bool readable = false;           // a valid safetensors file (summary filled)
+    bool loads = false;              // loads into the configured backbone
+    std::string summary;             // describe_safetensors: tensors, dtypes, shapes, totals, metadata
+    std::string implied;             // "dim 64, patch 7, depth 3, heads 1, image 28, head 5 classes" ("" when unknown)
+    std::string error;               // why it is not readable / does not load ("" when it loads)
     std::vector<std::string> notes;  // load notes (head skipped, pos_embed resampled, ...)
 };
 

@@ -32,8 +32,7 @@ ModuleLoRA fold_module(const AdapterSet& set, const std::string& module) {
         if (set.terms[i].module == module) idx.push_back(i);
     const AdapterTerm& first = set.terms[idx.front()];
     bool uniform = true;
-    for (size_t i : idx)
-        uniform = uniform && set.terms[i].magnitude_index < 0 && set.terms[i].scale == first.scale;
+    for (size_t i : idx) uniform = uniform && set.terms[i].magnitude_index < 0 && set.terms[i].scale == first.scale;
     int64_t R = 0;
     for (size_t i : idx) R += set.terms[i].rank();
     ModuleLoRA out;
@@ -45,7 +44,9 @@ ModuleLoRA fold_module(const AdapterSet& set, const std::string& module) {
         const AdapterTerm& t = set.terms[i];
         const double c = uniform ? 1.0 : set.coefficient(i);
         out.A.narrow(0, col, t.rank()).copy_(t.A);
-        out.B.narrow(0, t.row_offset, t.rows()).narrow(1, col, t.rank()).copy_(t.B.to(torch::kFloat64).mul(c).to(torch::kFloat32));
+        out.B.narrow(0, t.row_offset, t.rows())
+            .narrow(1, col, t.rank())
+            .copy_(t.B.to(torch::kFloat64).mul(c).to(torch::kFloat32));
         col += t.rank();
     }
     out.alpha = uniform ? first.scale * static_cast<double>(R) : static_cast<double>(R);
@@ -65,7 +66,9 @@ nlohmann::json read_json_file(const fs::path& path) {
 }  // namespace
 
 void export_peft_adapter(const std::string& dir, const AdapterSet& set, const PeftExportOptions& options) {
-    if (set.empty()) throw std::invalid_argument("PEFT export to " + dir + ": the adapter set has no terms (method " + set.method + ")");
+    if (set.empty())
+        throw std::invalid_argument("PEFT export to " + dir + ": the adapter set has no terms (method " + set.method +
+                                    ")");
     fs::create_directories(dir);
     std::vector<ModuleLoRA> loras;
     for (const auto& m : set.modules()) loras.push_back(fold_module(set, m));
@@ -116,14 +119,17 @@ void export_peft_adapter(const std::string& dir, const AdapterSet& set, const Pe
 
 AdapterSet import_peft_adapter(const std::string& dir, bool use_sidecar) {
     const fs::path root(dir);
-    if (!fs::is_directory(root)) throw std::runtime_error(dir + ": not a directory (expected a PEFT adapter directory)");
-    if (use_sidecar && fs::exists(root / kLoricaAdapterFile)) return load_adapter_set((root / kLoricaAdapterFile).string());
+    if (!fs::is_directory(root))
+        throw std::runtime_error(dir + ": not a directory (expected a PEFT adapter directory)");
+    if (use_sidecar && fs::exists(root / kLoricaAdapterFile))
+        return load_adapter_set((root / kLoricaAdapterFile).string());
 
     const fs::path config_path = root / kPeftConfigFile;
     const nlohmann::json config = read_json_file(config_path);
     const fs::path weights_path = root / kPeftWeightsFile;
     if (!fs::exists(weights_path))
-        throw std::runtime_error(weights_path.string() + ": missing (adapter_model.bin is not supported: convert it to safetensors)");
+        throw std::runtime_error(weights_path.string() +
+                                 ": missing (adapter_model.bin is not supported: convert it to safetensors)");
     const SafetensorsFile file = SafetensorsFile::open(weights_path.string());
     const PeftLayout layout = read_peft_layout(config, config_path.string(), file);  // every check (peft_layout.h)
 
@@ -150,26 +156,29 @@ std::string describe_adapter_directory(const std::string& dir) {
     const AdapterSet peft = import_peft_adapter(dir, /*use_sidecar*/ false);
     const nlohmann::json config = read_json_file(root / kPeftConfigFile);
     out << "PEFT adapter directory " << dir << "\n";
-    out << "  peft_type " << config.value("peft_type", std::string("?")) << ", r " << config.at("r").dump() << ", lora_alpha "
-        << config.at("lora_alpha").dump() << ", base_model_name_or_path " << config.value("base_model_name_or_path", nlohmann::json(nullptr)).dump()
-        << "\n";
-    if (!config.value("rank_pattern", nlohmann::json::object()).empty()) out << "  rank_pattern " << config.at("rank_pattern").dump() << "\n";
-    if (!config.value("alpha_pattern", nlohmann::json::object()).empty()) out << "  alpha_pattern " << config.at("alpha_pattern").dump() << "\n";
+    out << "  peft_type " << config.value("peft_type", std::string("?")) << ", r " << config.at("r").dump()
+        << ", lora_alpha " << config.at("lora_alpha").dump() << ", base_model_name_or_path "
+        << config.value("base_model_name_or_path", nlohmann::json(nullptr)).dump() << "\n";
+    if (!config.value("rank_pattern", nlohmann::json::object()).empty())
+        out << "  rank_pattern " << config.at("rank_pattern").dump() << "\n";
+    if (!config.value("alpha_pattern", nlohmann::json::object()).empty())
+        out << "  alpha_pattern " << config.at("alpha_pattern").dump() << "\n";
     int64_t params = 0;
     char line[256];
     out << "  modules (" << peft.terms.size() << "):\n";
     for (const auto& t : peft.terms) {
         params += t.A.numel() + t.B.numel();
-        std::snprintf(line, sizeof line, "    %-28s r %-4lld A %-12s B %-12s scale %.6g  ||ΔW||_F %.6g\n", t.module.c_str(),
-                      static_cast<long long>(t.rank()), format_shape(t.A.sizes().vec()).c_str(),
-                      format_shape(t.B.sizes().vec()).c_str(), t.scale, (t.B.matmul(t.A) * t.scale).norm().item<double>());
+        std::snprintf(line, sizeof line, "    %-28s r %-4lld A %-12s B %-12s scale %.6g  ||ΔW||_F %.6g\n",
+                      t.module.c_str(), static_cast<long long>(t.rank()), format_shape(t.A.sizes().vec()).c_str(),
+                      format_shape(t.B.sizes().vec()).c_str(), t.scale,
+                      (t.B.matmul(t.A) * t.scale).norm().item<double>());
         out << line;
     }
     out << "  parameters " << params << "\n";
     if (fs::exists(root / kLoricaAdapterFile)) {
         const AdapterSet lorica = load_adapter_set((root / kLoricaAdapterFile).string());
-        out << "Lorica adapter set (" << kLoricaAdapterFile << "): method " << lorica.method << ", base " << lorica.base << ", "
-            << lorica.terms.size() << " terms\n";
+        out << "Lorica adapter set (" << kLoricaAdapterFile << "): method " << lorica.method << ", base " << lorica.base
+            << ", " << lorica.terms.size() << " terms\n";
         std::map<int, std::pair<int, int64_t>> per_task;  // task → (terms, rank sum)
         for (const auto& t : lorica.terms) {
             per_task[t.task].first += 1;

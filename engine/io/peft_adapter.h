@@ -35,7 +35,7 @@ namespace lorica {
 
 struct PeftExportOptions {
     std::string base_model_name = "lorica/vit-tiny-patch7-28";  // base_model_name_or_path
-    bool write_sidecar = true;  // also write lorica_adapter.safetensors
+    bool write_sidecar = true;                                  // also write lorica_adapter.safetensors
 };
 
 inline constexpr const char* kPeftConfigFile = "adapter_config.json";

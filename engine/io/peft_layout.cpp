@@ -11,8 +11,9 @@ using json = nlohmann::json;
 const json* pattern_entry(const json& patterns, const std::string& module) {
     for (auto it = patterns.begin(); it != patterns.end(); ++it) {
         const std::string& key = it.key();
-        if (module == key || (module.size() > key.size() && module.compare(module.size() - key.size(), key.size(), key) == 0 &&
-                              module[module.size() - key.size() - 1] == '.'))
+        if (module == key ||
+            (module.size() > key.size() && module.compare(module.size() - key.size(), key.size(), key) == 0 &&
+             module[module.size() - key.size() - 1] == '.'))
             return &it.value();
     }
     return nullptr;
@@ -44,7 +45,8 @@ public:
         return v->get<bool>();
     }
     int64_t rank(const json& v, const std::string& key) const {
-        if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) || v.get<int64_t>() < 1)
+        if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) ||
+            v.get<int64_t>() < 1)
             fail(key, "must be a positive integer, got " + shown(v));
         return v.get<int64_t>();
     }
@@ -80,8 +82,10 @@ PeftLayout read_peft_layout(const json& config, const std::string& config_name, 
     const bool rslora = fields.flag("use_rslora");
     const json& rank_pattern = fields.patterns("rank_pattern");
     const json& alpha_pattern = fields.patterns("alpha_pattern");
-    for (auto it = rank_pattern.begin(); it != rank_pattern.end(); ++it) fields.rank(it.value(), "rank_pattern." + it.key());
-    for (auto it = alpha_pattern.begin(); it != alpha_pattern.end(); ++it) fields.alpha(it.value(), "alpha_pattern." + it.key());
+    for (auto it = rank_pattern.begin(); it != rank_pattern.end(); ++it)
+        fields.rank(it.value(), "rank_pattern." + it.key());
+    for (auto it = alpha_pattern.begin(); it != alpha_pattern.end(); ++it)
+        fields.alpha(it.value(), "alpha_pattern." + it.key());
 
     const std::string& weights_name = weights.path();
     const std::string prefix(kPeftTensorPrefix);
@@ -93,7 +97,8 @@ PeftLayout read_peft_layout(const json& config, const std::string& config_name, 
         const std::string key = v.name.substr(prefix.size());
         bool matched = false;
         for (const std::string suffix : {".lora_A.weight", ".lora_B.weight"}) {
-            if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+            if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0)
+                continue;
             const std::string module = key.substr(0, key.size() - suffix.size());
             auto [it, fresh] = index.emplace(module, layout.modules.size());
             if (fresh) layout.modules.push_back({module});
@@ -103,27 +108,29 @@ PeftLayout read_peft_layout(const json& config, const std::string& config_name, 
             break;
         }
         if (!matched)
-            throw PeftLayoutError(weights_name + ": tensor \"" + v.name +
-                                  "\" is not a LoRA factor (…lora_A.weight / …lora_B.weight); DoRA magnitudes, embedding "
-                                  "LoRAs and modules_to_save are not supported");
+            throw PeftLayoutError(
+                weights_name + ": tensor \"" + v.name +
+                "\" is not a LoRA factor (…lora_A.weight / …lora_B.weight); DoRA magnitudes, embedding "
+                "LoRAs and modules_to_save are not supported");
     }
     if (layout.modules.empty()) throw PeftLayoutError(weights_name + ": no LoRA tensors");
     for (PeftModuleFactors& m : layout.modules) {
         if (!m.A || !m.B)
-            throw PeftLayoutError(weights_name + ": module \"" + m.module + "\" has " + (m.A ? "lora_A" : "lora_B") + " but no " +
-                                  (m.A ? "lora_B" : "lora_A"));
+            throw PeftLayoutError(weights_name + ": module \"" + m.module + "\" has " + (m.A ? "lora_A" : "lora_B") +
+                                  " but no " + (m.A ? "lora_B" : "lora_A"));
         const auto& a = m.A->shape;
         const auto& b = m.B->shape;
         if (a.size() != 2 || b.size() != 2 || b[1] != a[0] || a[0] < 1 || a[1] < 1 || b[0] < 1)
-            throw PeftLayoutError(weights_name + ": module \"" + m.module + "\": lora_A " + format_shape(a) + " and lora_B " +
-                                  format_shape(b) + " are not [r, in] and [out, r] with r, in, out ≥ 1");
+            throw PeftLayoutError(weights_name + ": module \"" + m.module + "\": lora_A " + format_shape(a) +
+                                  " and lora_B " + format_shape(b) +
+                                  " are not [r, in] and [out, r] with r, in, out ≥ 1");
         const json* r_entry = pattern_entry(rank_pattern, m.module);
         const json* alpha_entry = pattern_entry(alpha_pattern, m.module);
         m.rank = r_entry ? r_entry->get<int64_t>() : r_default;
         const double alpha = alpha_entry ? alpha_entry->get<double>() : alpha_default;
         if (m.rank != a[0])
-            throw PeftLayoutError(weights_name + ": module \"" + m.module + "\": lora_A has rank " + std::to_string(a[0]) + " but " +
-                                  config_name + " says r = " + std::to_string(m.rank));
+            throw PeftLayoutError(weights_name + ": module \"" + m.module + "\": lora_A has rank " +
+                                  std::to_string(a[0]) + " but " + config_name + " says r = " + std::to_string(m.rank));
         m.scale = rslora ? alpha / std::sqrt(static_cast<double>(m.rank)) : alpha / static_cast<double>(m.rank);
     }
     layout.method = weights.metadata().count("lorica.method") ? weights.metadata().at("lorica.method") : "peft";

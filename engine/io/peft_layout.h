@@ -33,21 +33,22 @@ public:
 inline constexpr const char* kPeftTensorPrefix = "base_model.model.";
 
 struct PeftModuleFactors {
-    std::string module;         // e.g. "blocks.0.attn.qkv"
+    std::string module;             // e.g. "blocks.0.attn.qkv"
     const TensorView* A = nullptr;  // [r, in], a view into the weights file
     const TensorView* B = nullptr;  // [out, r]
-    int64_t rank = 0;           // r
-    double scale = 1.0;         // alpha / r (alpha / √r with use_rslora)
+    int64_t rank = 0;               // r
+    double scale = 1.0;             // alpha / r (alpha / √r with use_rslora)
 };
 
 struct PeftLayout {
-    std::string method;  // the weights' "lorica.method" metadata, else "peft"
+    std::string method;                      // the weights' "lorica.method" metadata, else "peft"
     nlohmann::json base_model_name_or_path;  // as in the config (null when absent)
     std::vector<PeftModuleFactors> modules;  // in the weights file's data order
 };
 
 // `config_name` and `weights` name the files in errors (weights.path()). The views in the result
 // point into `weights`, which must outlive it.
-PeftLayout read_peft_layout(const nlohmann::json& config, const std::string& config_name, const SafetensorsFile& weights);
+PeftLayout read_peft_layout(const nlohmann::json& config, const std::string& config_name,
+                            const SafetensorsFile& weights);
 
 }  // namespace lorica

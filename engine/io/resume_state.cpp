@@ -24,11 +24,20 @@ constexpr const char* kMethodPrefix = "method.";
 torch::Tensor view_to_tensor(const TensorView& view) {
     torch::ScalarType type;
     switch (view.dtype) {
-        case Dtype::F32: type = torch::kFloat32; break;
-        case Dtype::I64: type = torch::kInt64; break;
-        case Dtype::U8: type = torch::kUInt8; break;
-        case Dtype::BOOL: type = torch::kBool; break;
-        default: return view_to_float_tensor(view);
+        case Dtype::F32:
+            type = torch::kFloat32;
+            break;
+        case Dtype::I64:
+            type = torch::kInt64;
+            break;
+        case Dtype::U8:
+            type = torch::kUInt8;
+            break;
+        case Dtype::BOOL:
+            type = torch::kBool;
+            break;
+        default:
+            return view_to_float_tensor(view);
     }
     torch::Tensor t = torch::empty(view.shape, torch::TensorOptions().dtype(type));
     if (!view.bytes.empty()) std::memcpy(t.data_ptr(), view.bytes.data(), view.bytes.size());
@@ -80,10 +89,14 @@ void write_resume_state(const std::string& task_dir, const ResumeState& state,
     if (state.device_generator.defined()) tensors.emplace_back(kDeviceGeneratorTensor, state.device_generator);
     if (state.foundation_hits.defined()) tensors.emplace_back(kHitsTensor, state.foundation_hits);
     for (const auto& [name, t] : state.method_state.tensors) tensors.emplace_back(kMethodPrefix + name, t);
-    const nlohmann::json meta = {{"format", kResumeStateFormat},     {"task", state.task},
-                                 {"step", state.step},               {"config_hash", state.config_hash},
-                                 {"seed", state.seed},               {"method", state.method},
-                                 {"method_format", state.method_format}, {"analysis_points", state.analysis_points},
+    const nlohmann::json meta = {{"format", kResumeStateFormat},
+                                 {"task", state.task},
+                                 {"step", state.step},
+                                 {"config_hash", state.config_hash},
+                                 {"seed", state.seed},
+                                 {"method", state.method},
+                                 {"method_format", state.method_format},
+                                 {"analysis_points", state.analysis_points},
                                  {"method_meta", state.method_state.meta}};
     save_tensors((dir / kResumeStateFile).string(), tensors, {{kMetaKey, meta.dump()}});
 
@@ -126,10 +139,12 @@ ResumeState read_resume_state(const std::string& task_dir) {
             const auto bytes = fs::file_size(path, ec);
             if (ec) throw CheckpointFileError(path.string(), "missing");
             if (static_cast<int64_t>(bytes) != expect.at("bytes").get<int64_t>())
-                throw CheckpointFileError(path.string(), "damaged: " + std::to_string(bytes) + " bytes, the checkpoint wrote " +
-                                                             expect.at("bytes").dump());
+                throw CheckpointFileError(
+                    path.string(),
+                    "damaged: " + std::to_string(bytes) + " bytes, the checkpoint wrote " + expect.at("bytes").dump());
             if (file_crc32(path.string()) != expect.at("crc32").get<uint32_t>())
-                throw CheckpointFileError(path.string(), "damaged: its CRC-32 differs from the one written with the checkpoint");
+                throw CheckpointFileError(path.string(),
+                                          "damaged: its CRC-32 differs from the one written with the checkpoint");
         }
     } catch (const nlohmann::json::exception& e) {
         throw CheckpointFileError(manifest_path.string(), std::string("damaged: ") + e.what());
@@ -140,10 +155,12 @@ ResumeState read_resume_state(const std::string& task_dir) {
     try {
         SafetensorsFile file = SafetensorsFile::open(state_path.string());
         auto it = file.metadata().find(kMetaKey);
-        if (it == file.metadata().end()) throw CheckpointFileError(state_path.string(), "no \"lorica.resume\" metadata");
+        if (it == file.metadata().end())
+            throw CheckpointFileError(state_path.string(), "no \"lorica.resume\" metadata");
         const nlohmann::json meta = nlohmann::json::parse(it->second);
         if (meta.at("format").get<int>() != kResumeStateFormat)
-            throw CheckpointFileError(state_path.string(), "format " + meta.at("format").dump() + ", this Lorica reads format " +
+            throw CheckpointFileError(state_path.string(), "format " + meta.at("format").dump() +
+                                                               ", this Lorica reads format " +
                                                                std::to_string(kResumeStateFormat));
         state.task = meta.at("task").get<int>();
         state.step = meta.at("step").get<int64_t>();
@@ -154,13 +171,17 @@ ResumeState read_resume_state(const std::string& task_dir) {
         state.analysis_points = meta.at("analysis_points").get<int64_t>();
         state.method_state.meta = meta.at("method_meta");
         for (const auto& view : file.tensors()) {
-            if (view.name == kGeneratorTensor) state.cpu_generator = view_to_tensor(view);
-            else if (view.name == kDeviceGeneratorTensor) state.device_generator = view_to_tensor(view);
-            else if (view.name == kHitsTensor) state.foundation_hits = view_to_tensor(view);
+            if (view.name == kGeneratorTensor)
+                state.cpu_generator = view_to_tensor(view);
+            else if (view.name == kDeviceGeneratorTensor)
+                state.device_generator = view_to_tensor(view);
+            else if (view.name == kHitsTensor)
+                state.foundation_hits = view_to_tensor(view);
             else if (view.name.rfind(kMethodPrefix, 0) == 0)
                 state.method_state.tensors[view.name.substr(std::strlen(kMethodPrefix))] = view_to_tensor(view);
         }
-        if (!state.cpu_generator.defined()) throw CheckpointFileError(state_path.string(), "no tensor \"trainer.cpu_generator\"");
+        if (!state.cpu_generator.defined())
+            throw CheckpointFileError(state_path.string(), "no tensor \"trainer.cpu_generator\"");
     } catch (const CheckpointFileError&) {
         throw;
     } catch (const std::exception& e) {

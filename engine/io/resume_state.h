@@ -55,9 +55,9 @@ private:
 };
 
 struct ResumeState {
-    int task = 0;                    // the task the checkpoint follows
-    int64_t step = 0;                // global stream step at its end
-    std::string config_hash;         // of the run's effective config
+    int task = 0;             // the task the checkpoint follows
+    int64_t step = 0;         // global stream step at its end
+    std::string config_hash;  // of the run's effective config
     int64_t seed = 0;
     std::string method;              // AdapterMethod::name()
     int method_format = 0;           // AdapterMethod::state_format() that wrote method_state

@@ -62,8 +62,8 @@ void write_foundation_backbone(const std::string& run_dir, VisionTransformer& mo
     save_timm_weights((fs::path(run_dir) / kFoundationBackboneFile).string(), model);
 }
 
-ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info, VisionTransformer& model,
-                                      TaskHeads& heads, const AdapterSet& adapters) {
+ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info,
+                                      VisionTransformer& model, TaskHeads& heads, const AdapterSet& adapters) {
     const fs::path dir = fs::path(run_dir) / ("task_" + std::to_string(info.task));
     fs::create_directories(dir);
     std::string backbone = kFoundationBackboneFile;
@@ -94,19 +94,27 @@ ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskChec
                            {"method", info.method},
                            {"config_hash", info.config_hash},
                            {"seed", info.seed},
-                           {"vit", {{"image_size", o.image_size()}, {"patch_size", o.patch_size()}, {"in_channels", o.in_channels()},
-                                    {"dim", o.dim()}, {"depth", o.depth()}, {"heads", o.heads()}, {"mlp_ratio", o.mlp_ratio()},
-                                    {"head_classes", o.head_classes()}}},
+                           {"vit",
+                            {{"image_size", o.image_size()},
+                             {"patch_size", o.patch_size()},
+                             {"in_channels", o.in_channels()},
+                             {"dim", o.dim()},
+                             {"depth", o.depth()},
+                             {"heads", o.heads()},
+                             {"mlp_ratio", o.mlp_ratio()},
+                             {"head_classes", o.head_classes()}}},
                            {"head_classes", head_classes},
                            {"backbone", backbone},
-                           {"foundation_backbone", fs::exists(foundation_path) ? nlohmann::json(kFoundationBackboneFile) : nlohmann::json(nullptr)},
+                           {"foundation_backbone", fs::exists(foundation_path) ? nlohmann::json(kFoundationBackboneFile)
+                                                                               : nlohmann::json(nullptr)},
                            {"adapter_terms", adapters.terms.size()}};
     {
         std::ofstream out(dir / "checkpoint.json");
         out << meta.dump(2) << "\n";
         if (!out) throw std::runtime_error((dir / "checkpoint.json").string() + ": write failed");
     }
-    return ArtifactWritten{kArtifactRunCheckpoint, dir.string(), nlohmann::json{{"task", info.task}, {"run_dir", run_dir}}.dump()};
+    return ArtifactWritten{kArtifactRunCheckpoint, dir.string(),
+                           nlohmann::json{{"task", info.task}, {"run_dir", run_dir}}.dump()};
 }
 
 TaskCheckpoint read_task_checkpoint(const std::string& task_dir) {

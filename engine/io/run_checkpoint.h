@@ -45,17 +45,17 @@ struct TaskCheckpointInfo {
 };
 
 // Writes task_<t>/ (see above) and returns the ArtifactWritten to emit.
-ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info, VisionTransformer& model,
-                                      TaskHeads& heads, const AdapterSet& adapters);
+ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info,
+                                      VisionTransformer& model, TaskHeads& heads, const AdapterSet& adapters);
 
 // A task checkpoint read back.
 struct TaskCheckpoint {
-    std::string dir;                   // task_<t> directory
-    nlohmann::json info;               // checkpoint.json
-    VisionTransformer model{nullptr};  // backbone with the foundation head, no adapter terms
+    std::string dir;                        // task_<t> directory
+    nlohmann::json info;                    // checkpoint.json
+    VisionTransformer model{nullptr};       // backbone with the foundation head, no adapter terms
     VisionTransformer foundation{nullptr};  // the foundation backbone (same object as `model` when unchanged)
-    torch::Tensor head_weight;         // stream heads concatenated (class-IL order) [Σ classes, dim]
-    torch::Tensor head_bias;           // [Σ classes]
+    torch::Tensor head_weight;              // stream heads concatenated (class-IL order) [Σ classes, dim]
+    torch::Tensor head_bias;                // [Σ classes]
     AdapterSet adapters;
 };
 

@@ -58,10 +58,11 @@ RunExportResult export_run(const RunStore& store, const RunExportOptions& option
     const int task = chosen->task;
     TaskCheckpoint cp = read_task_checkpoint(chosen->dir);
     if (options.only_task && !cp.adapters.has_per_task_terms())
-        throw NoPerTaskTermsError("run " + std::to_string(options.run_id) + " (" + cp.info.value("method", std::string("?")) +
-                             ") has no per-task adapter terms at task " + std::to_string(task) +
-                             ": its adapter belongs to no single task (sequential LoRA's one pair, LoRI's continued "
-                             "adapter or a linear merge); export without --only-task");
+        throw NoPerTaskTermsError(
+            "run " + std::to_string(options.run_id) + " (" + cp.info.value("method", std::string("?")) +
+            ") has no per-task adapter terms at task " + std::to_string(task) +
+            ": its adapter belongs to no single task (sequential LoRA's one pair, LoRI's continued "
+            "adapter or a linear merge); export without --only-task");
     AdapterSet set = options.only_task ? cp.adapters.terms_of_task(task) : cp.adapters;
     VisionTransformer base = set.base == "foundation" ? cp.foundation : cp.model;
 
@@ -86,10 +87,17 @@ RunExportResult export_run(const RunStore& store, const RunExportOptions& option
         {"config_hash", cp.info.value("config_hash", std::string())},
         {"checkpoint", chosen->dir},
         {"adapter_base", set.base},
-        {"timm", {{"img_size", o.image_size()}, {"patch_size", o.patch_size()}, {"in_chans", o.in_channels()},
-                  {"embed_dim", o.dim()}, {"depth", o.depth()}, {"num_heads", o.heads()}, {"mlp_ratio", o.mlp_ratio()},
-                  {"num_classes", cp.head_weight.defined() ? cp.head_weight.size(0) : 0}, {"class_token", true},
-                  {"global_pool", "token"}}},
+        {"timm",
+         {{"img_size", o.image_size()},
+          {"patch_size", o.patch_size()},
+          {"in_chans", o.in_channels()},
+          {"embed_dim", o.dim()},
+          {"depth", o.depth()},
+          {"num_heads", o.heads()},
+          {"mlp_ratio", o.mlp_ratio()},
+          {"num_classes", cp.head_weight.defined() ? cp.head_weight.size(0) : 0},
+          {"class_token", true},
+          {"global_pool", "token"}}},
     };
     std::ofstream info_file(out / "lorica_export.json");
     info_file << info.dump(2) << "\n";

@@ -28,10 +28,10 @@ struct RunExportOptions {
 };
 
 struct RunExportResult {
-    int task = -1;              // the task whose checkpoint was exported
-    bool has_adapter = false;   // false: the method left no adapter terms (only base weights written)
+    int task = -1;             // the task whose checkpoint was exported
+    bool has_adapter = false;  // false: the method left no adapter terms (only base weights written)
     std::string method;
-    std::string summary;        // human-readable listing of the adapter directory
+    std::string summary;  // human-readable listing of the adapter directory
 };
 
 // A run or checkpoint that is not there (message names the run and the tasks that exist).

@@ -48,9 +48,7 @@ std::string with_thousands(std::uint64_t value) {
 }
 
 // "1 parameter", "3 parameters"
-std::string count(std::uint64_t n, const char* noun) {
-    return with_thousands(n) + " " + noun + (n == 1 ? "" : "s");
-}
+std::string count(std::uint64_t n, const char* noun) { return with_thousands(n) + " " + noun + (n == 1 ? "" : "s"); }
 
 }  // namespace
 
@@ -60,21 +58,36 @@ std::string count(std::uint64_t n, const char* noun) {
 
 const char* to_string(Dtype dtype) {
     switch (dtype) {
-        case Dtype::F64: return "F64";
-        case Dtype::F32: return "F32";
-        case Dtype::F16: return "F16";
-        case Dtype::BF16: return "BF16";
-        case Dtype::I64: return "I64";
-        case Dtype::I32: return "I32";
-        case Dtype::I16: return "I16";
-        case Dtype::I8: return "I8";
-        case Dtype::U8: return "U8";
-        case Dtype::BOOL: return "BOOL";
-        case Dtype::U16: return "U16";
-        case Dtype::U32: return "U32";
-        case Dtype::U64: return "U64";
-        case Dtype::F8_E4M3: return "F8_E4M3";
-        case Dtype::F8_E5M2: return "F8_E5M2";
+        case Dtype::F64:
+            return "F64";
+        case Dtype::F32:
+            return "F32";
+        case Dtype::F16:
+            return "F16";
+        case Dtype::BF16:
+            return "BF16";
+        case Dtype::I64:
+            return "I64";
+        case Dtype::I32:
+            return "I32";
+        case Dtype::I16:
+            return "I16";
+        case Dtype::I8:
+            return "I8";
+        case Dtype::U8:
+            return "U8";
+        case Dtype::BOOL:
+            return "BOOL";
+        case Dtype::U16:
+            return "U16";
+        case Dtype::U32:
+            return "U32";
+        case Dtype::U64:
+            return "U64";
+        case Dtype::F8_E4M3:
+            return "F8_E4M3";
+        case Dtype::F8_E5M2:
+            return "F8_E5M2";
     }
     return "?";
 }
@@ -90,19 +103,23 @@ std::size_t dtype_size(Dtype dtype) {
     switch (dtype) {
         case Dtype::F64:
         case Dtype::I64:
-        case Dtype::U64: return 8;
+        case Dtype::U64:
+            return 8;
         case Dtype::F32:
         case Dtype::I32:
-        case Dtype::U32: return 4;
+        case Dtype::U32:
+            return 4;
         case Dtype::F16:
         case Dtype::BF16:
         case Dtype::I16:
-        case Dtype::U16: return 2;
+        case Dtype::U16:
+            return 2;
         case Dtype::I8:
         case Dtype::U8:
         case Dtype::BOOL:
         case Dtype::F8_E4M3:
-        case Dtype::F8_E5M2: return 1;
+        case Dtype::F8_E5M2:
+            return 1;
     }
     return 1;
 }
@@ -134,8 +151,8 @@ std::uint16_t float_to_f16(float value) {
         return static_cast<std::uint16_t>(sign | 0x7E00u | ((abs_bits >> 13) & 0x3FFu));
     }
     if (abs_bits >= 0x477FF000u) return sign | 0x7C00u;  // >= 65520 rounds to infinity
-    if (abs_bits < 0x38800000u) {                          // below 2^-14: subnormal half (or zero)
-        if (abs_bits < 0x33000000u) return sign;           // <= 2^-25 rounds to zero (2^-25 is a tie to even 0)
+    if (abs_bits < 0x38800000u) {                        // below 2^-14: subnormal half (or zero)
+        if (abs_bits < 0x33000000u) return sign;         // <= 2^-25 rounds to zero (2^-25 is a tie to even 0)
         // value = 1.m x 2^e with e in [-25, -15]; half subnormal unit is 2^-24.
         const std::uint32_t exponent = abs_bits >> 23;
         const std::uint32_t mantissa = (abs_bits & 0x7FFFFFu) | 0x800000u;
@@ -211,21 +228,51 @@ std::vector<float> to_float(const TensorView& view) {
     std::vector<float> out;
     const auto cast = [](auto v) { return static_cast<float>(v); };
     switch (view.dtype) {
-        case Dtype::F32: convert_all<float>(view, out, cast); break;
-        case Dtype::F64: convert_all<double>(view, out, cast); break;
-        case Dtype::F16: convert_all<std::uint16_t>(view, out, f16_to_float); break;
-        case Dtype::BF16: convert_all<std::uint16_t>(view, out, bf16_to_float); break;
-        case Dtype::I64: convert_all<std::int64_t>(view, out, cast); break;
-        case Dtype::I32: convert_all<std::int32_t>(view, out, cast); break;
-        case Dtype::I16: convert_all<std::int16_t>(view, out, cast); break;
-        case Dtype::I8: convert_all<std::int8_t>(view, out, cast); break;
-        case Dtype::U64: convert_all<std::uint64_t>(view, out, cast); break;
-        case Dtype::U32: convert_all<std::uint32_t>(view, out, cast); break;
-        case Dtype::U16: convert_all<std::uint16_t>(view, out, cast); break;
-        case Dtype::U8: convert_all<std::uint8_t>(view, out, cast); break;
-        case Dtype::BOOL: convert_all<std::uint8_t>(view, out, [](std::uint8_t v) { return v ? 1.0f : 0.0f; }); break;
-        case Dtype::F8_E4M3: convert_all<std::uint8_t>(view, out, f8_e4m3_to_float); break;
-        case Dtype::F8_E5M2: convert_all<std::uint8_t>(view, out, f8_e5m2_to_float); break;
+        case Dtype::F32:
+            convert_all<float>(view, out, cast);
+            break;
+        case Dtype::F64:
+            convert_all<double>(view, out, cast);
+            break;
+        case Dtype::F16:
+            convert_all<std::uint16_t>(view, out, f16_to_float);
+            break;
+        case Dtype::BF16:
+            convert_all<std::uint16_t>(view, out, bf16_to_float);
+            break;
+        case Dtype::I64:
+            convert_all<std::int64_t>(view, out, cast);
+            break;
+        case Dtype::I32:
+            convert_all<std::int32_t>(view, out, cast);
+            break;
+        case Dtype::I16:
+            convert_all<std::int16_t>(view, out, cast);
+            break;
+        case Dtype::I8:
+            convert_all<std::int8_t>(view, out, cast);
+            break;
+        case Dtype::U64:
+            convert_all<std::uint64_t>(view, out, cast);
+            break;
+        case Dtype::U32:
+            convert_all<std::uint32_t>(view, out, cast);
+            break;
+        case Dtype::U16:
+            convert_all<std::uint16_t>(view, out, cast);
+            break;
+        case Dtype::U8:
+            convert_all<std::uint8_t>(view, out, cast);
+            break;
+        case Dtype::BOOL:
+            convert_all<std::uint8_t>(view, out, [](std::uint8_t v) { return v ? 1.0f : 0.0f; });
+            break;
+        case Dtype::F8_E4M3:
+            convert_all<std::uint8_t>(view, out, f8_e4m3_to_float);
+            break;
+        case Dtype::F8_E5M2:
+            convert_all<std::uint8_t>(view, out, f8_e5m2_to_float);
+            break;
     }
     return out;
 }
@@ -255,8 +302,8 @@ std::string describe_safetensors(const SafetensorsFile& file) {
     out << path << ": safetensors, " << count(file.size(), "tensor") << ", " << count(file_bytes, "byte") << " (header "
         << with_thousands(file.header_size()) << ")\n";
     if (file.size() != 0) {
-        out << "  " << std::string("name").append(name_width - 4, ' ') << "  " << "dtype"
-            << std::string(dtype_width - 5, ' ') << "  shape\n";
+        out << "  " << std::string("name").append(name_width - 4, ' ') << "  "
+            << "dtype" << std::string(dtype_width - 5, ' ') << "  shape\n";
     }
     for (const TensorView& t : file.tensors()) {
         const std::string dtype = to_string(t.dtype);

@@ -72,9 +72,9 @@ inline constexpr std::uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
 enum class Dtype { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL, U16, U32, U64, F8_E4M3, F8_E5M2 };
 
 // Every dtype, in the order of the enum.
-inline constexpr Dtype kAllDtypes[] = {Dtype::F64,  Dtype::F32, Dtype::F16, Dtype::BF16,   Dtype::I64,
-                                       Dtype::I32,  Dtype::I16, Dtype::I8,  Dtype::U8,     Dtype::BOOL,
-                                       Dtype::U16,  Dtype::U32, Dtype::U64, Dtype::F8_E4M3, Dtype::F8_E5M2};
+inline constexpr Dtype kAllDtypes[] = {Dtype::F64, Dtype::F32, Dtype::F16, Dtype::BF16,    Dtype::I64,
+                                       Dtype::I32, Dtype::I16, Dtype::I8,  Dtype::U8,      Dtype::BOOL,
+                                       Dtype::U16, Dtype::U32, Dtype::U64, Dtype::F8_E4M3, Dtype::F8_E5M2};
 
 // The name used in the file ("F32", "BF16", "F8_E4M3", ...).
 const char* to_string(Dtype dtype);
@@ -163,9 +163,9 @@ private:
     static SafetensorsFile parse(std::shared_ptr<const Storage> storage, std::string path);
 
     std::string path_;
-    std::shared_ptr<const Storage> storage_;          // keeps `tensors_[i].bytes` valid
-    std::vector<TensorView> tensors_;                 // in offset order
-    std::vector<std::string> names_;                  // tensors_[i].name
+    std::shared_ptr<const Storage> storage_;              // keeps `tensors_[i].bytes` valid
+    std::vector<TensorView> tensors_;                     // in offset order
+    std::vector<std::string> names_;                      // tensors_[i].name
     std::unordered_map<std::string, std::size_t> index_;  // name -> position in tensors_
     std::map<std::string, std::string> metadata_;
     std::uint64_t header_size_ = 0;
@@ -178,10 +178,10 @@ private:
 
 // One tensor to write: its bytes are owned, little-endian and row-major.
 struct TensorData {
-    std::string name;                  // the key in the header; unique in a file, valid UTF-8, not "__metadata__"
-    Dtype dtype = Dtype::F32;          // element type of `bytes`
-    std::vector<std::int64_t> shape;   // dimensions, outermost first; empty for a scalar; each >= 0
-    std::vector<std::uint8_t> bytes;   // exactly shape_numel(shape) x dtype_size(dtype) bytes
+    std::string name;                 // the key in the header; unique in a file, valid UTF-8, not "__metadata__"
+    Dtype dtype = Dtype::F32;         // element type of `bytes`
+    std::vector<std::int64_t> shape;  // dimensions, outermost first; empty for a scalar; each >= 0
+    std::vector<std::uint8_t> bytes;  // exactly shape_numel(shape) x dtype_size(dtype) bytes
 
     // A tensor from float32 values, stored as `dtype` (F32, F64, F16 or BF16; narrowing rounds to nearest even).
     // Throws std::invalid_argument when values.size() != shape_numel(shape) or dtype is not a float type.

@@ -68,8 +68,8 @@ private:
 std::string quote(const std::string& text) {
     constexpr std::size_t kMaxShown = 200;
     const bool long_text = text.size() > kMaxShown;
-    std::string quoted = json(long_text ? text.substr(0, kMaxShown) : text)
-                             .dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string quoted =
+        json(long_text ? text.substr(0, kMaxShown) : text).dump(-1, ' ', false, json::error_handler_t::replace);
     if (long_text) quoted.insert(quoted.size() - 1, "...");
     return quoted;
 }
@@ -85,15 +85,22 @@ std::string quote(const std::string& text) {
 // A short, non-recursive description of a JSON value for error messages ("a list of 3 items", "-1", "\"x\"").
 std::string describe(const json& value) {
     switch (value.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return value.get<bool>() ? "true" : "false";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return value.get<bool>() ? "true" : "false";
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
-        case json::value_t::number_float: return value.dump();
-        case json::value_t::string: return "the string " + quote(value.get_ref<const std::string&>());
-        case json::value_t::array: return "a list of " + std::to_string(value.size()) + " items";
-        case json::value_t::object: return "an object";
-        default: return "an unsupported value";
+        case json::value_t::number_float:
+            return value.dump();
+        case json::value_t::string:
+            return "the string " + quote(value.get_ref<const std::string&>());
+        case json::value_t::array:
+            return "a list of " + std::to_string(value.size()) + " items";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "an unsupported value";
     }
 }
 
@@ -217,9 +224,9 @@ Entry parse_entry(const std::string& file, const std::string& name, const json& 
     if (!dtype.is_string()) fail_tensor(file, name, "dtype is " + describe(dtype) + ", expected a string");
     const auto parsed = parse_dtype(dtype.get_ref<const std::string&>());
     if (!parsed) {
-        fail_tensor(file, name,
-                    "unknown dtype " + quote(dtype.get_ref<const std::string&>()) + " (expected one of " +
-                        dtype_list() + ")");
+        fail_tensor(
+            file, name,
+            "unknown dtype " + quote(dtype.get_ref<const std::string&>()) + " (expected one of " + dtype_list() + ")");
     }
     entry.dtype = *parsed;
 
@@ -405,8 +412,8 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const Storage> storage, s
     } catch (const json::exception& e) {
         // Not a syntax error but still a bad header, e.g. out_of_range for a number beyond double ("1E400").
         // Found by bench/fuzz_safetensors.cpp.
-        fail(file, "invalid JSON header (" + std::to_string(header_length) + " bytes): " +
-                       std::string(std::string_view(e.what()).substr(0, 300)));
+        fail(file, "invalid JSON header (" + std::to_string(header_length) +
+                       " bytes): " + std::string(std::string_view(e.what()).substr(0, 300)));
     }
     if (!header.is_object()) fail(file, "header is " + describe(header) + ", expected a JSON object");
 
@@ -462,8 +469,10 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const Storage> storage, s
         for (const Entry& entry : entries) {
             if (entry.end > data_length) {
                 fail_tensor(file, entry.name,
-                            "data " + range(entry.begin, entry.end) + " extends past the end of the file: the data "
-                            "section has only " + std::to_string(data_length) + " bytes (truncated file?)");
+                            "data " + range(entry.begin, entry.end) +
+                                " extends past the end of the file: the data "
+                                "section has only " +
+                                std::to_string(data_length) + " bytes (truncated file?)");
             }
         }
     }

@@ -27,21 +27,36 @@ namespace {
 // `serialize` sorts tensors by this rank, descending, then by name.
 int python_sort_rank(Dtype dtype) {
     switch (dtype) {
-        case Dtype::BOOL: return 0;
-        case Dtype::U8: return 1;
-        case Dtype::I8: return 2;
-        case Dtype::F8_E5M2: return 3;
-        case Dtype::F8_E4M3: return 4;
-        case Dtype::I16: return 5;
-        case Dtype::U16: return 6;
-        case Dtype::F16: return 7;
-        case Dtype::BF16: return 8;
-        case Dtype::I32: return 9;
-        case Dtype::U32: return 10;
-        case Dtype::F32: return 11;
-        case Dtype::F64: return 12;
-        case Dtype::I64: return 13;
-        case Dtype::U64: return 14;
+        case Dtype::BOOL:
+            return 0;
+        case Dtype::U8:
+            return 1;
+        case Dtype::I8:
+            return 2;
+        case Dtype::F8_E5M2:
+            return 3;
+        case Dtype::F8_E4M3:
+            return 4;
+        case Dtype::I16:
+            return 5;
+        case Dtype::U16:
+            return 6;
+        case Dtype::F16:
+            return 7;
+        case Dtype::BF16:
+            return 8;
+        case Dtype::I32:
+            return 9;
+        case Dtype::U32:
+            return 10;
+        case Dtype::F32:
+            return 11;
+        case Dtype::F64:
+            return 12;
+        case Dtype::I64:
+            return 13;
+        case Dtype::U64:
+            return 14;
     }
     return 0;
 }

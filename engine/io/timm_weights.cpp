@@ -26,8 +26,8 @@ ViTOptions infer_from_file(const SafetensorsFile& file) {
     const auto& proj = file.tensor("patch_embed.proj.weight").shape;  // [dim, C, p, p]
     const auto& pos = file.tensor("pos_embed").shape;                 // [1, 1 + g², dim]
     if (proj.size() != 4 || pos.size() != 3)
-        throw WeightsError(file.path() + ": patch_embed.proj.weight " + format_shape(proj) + " / pos_embed " + format_shape(pos) +
-                           " are not [dim, C, p, p] / [1, 1 + tokens, dim]");
+        throw WeightsError(file.path() + ": patch_embed.proj.weight " + format_shape(proj) + " / pos_embed " +
+                           format_shape(pos) + " are not [dim, C, p, p] / [1, 1 + tokens, dim]");
     int64_t depth = 0;
     for (const auto& name : file.names())
         if (name.rfind("blocks.", 0) == 0) depth = std::max<int64_t>(depth, std::stoll(name.substr(7)) + 1);
@@ -36,7 +36,8 @@ ViTOptions infer_from_file(const SafetensorsFile& file) {
     o.dim(proj[0]).in_channels(proj[1]).patch_size(proj[2]).depth(depth).heads(std::max<int64_t>(1, proj[0] / 64));
     o.image_size(grid * proj[2]);
     if (file.contains("blocks.0.mlp.fc1.weight"))
-        o.mlp_ratio(static_cast<double>(file.tensor("blocks.0.mlp.fc1.weight").shape[0]) / static_cast<double>(proj[0]));
+        o.mlp_ratio(static_cast<double>(file.tensor("blocks.0.mlp.fc1.weight").shape[0]) /
+                    static_cast<double>(proj[0]));
     o.head_classes(file.contains("head.weight") ? file.tensor("head.weight").shape[0] : 0);
     return o;
 }
@@ -50,8 +51,10 @@ std::string describe_options(const ViTOptions& o) {
         const char* name;
         const char* preset;
     };
-    for (const Known& k : {Known{768, 16, 12, "ViT-B/16", "vit_base_patch16_224"}, Known{384, 16, 12, "ViT-S/16", "vit_small_patch16_224"},
-                           Known{192, 16, 12, "ViT-Ti/16", "vit_tiny_patch16_224"}, Known{64, 7, 3, "Lorica tiny", "tiny"}})
+    for (const Known& k :
+         {Known{768, 16, 12, "ViT-B/16", "vit_base_patch16_224"},
+          Known{384, 16, 12, "ViT-S/16", "vit_small_patch16_224"},
+          Known{192, 16, 12, "ViT-Ti/16", "vit_tiny_patch16_224"}, Known{64, 7, 3, "Lorica tiny", "tiny"}})
         if (o.dim() == k.dim && o.patch_size() == k.patch && o.depth() == k.depth)
             return s + " (" + k.name + "); hint: is this a " + k.name + " file? set backbone.preset = " + k.preset;
     return s + "; hint: set backbone.dim / patch_size / depth / image_size to match the file";
@@ -63,12 +66,12 @@ torch::Tensor resample_pos_embed(const torch::Tensor& pos, int64_t new_grid) {
     const int64_t old_grid = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(pos.size(1) - 1))));
     torch::Tensor cls = pos.narrow(1, 0, 1);
     torch::Tensor grid = pos.narrow(1, 1, pos.size(1) - 1).reshape({1, old_grid, old_grid, dim}).permute({0, 3, 1, 2});
-    grid = torch::nn::functional::interpolate(
-        grid.to(torch::kFloat32), torch::nn::functional::InterpolateFuncOptions()
-                                      .size(std::vector<int64_t>{new_grid, new_grid})
-                                      .mode(torch::kBicubic)
-                                      .align_corners(false)
-                                      .antialias(false));
+    grid =
+        torch::nn::functional::interpolate(grid.to(torch::kFloat32), torch::nn::functional::InterpolateFuncOptions()
+                                                                         .size(std::vector<int64_t>{new_grid, new_grid})
+                                                                         .mode(torch::kBicubic)
+                                                                         .align_corners(false)
+                                                                         .antialias(false));
     grid = grid.permute({0, 2, 3, 1}).reshape({1, new_grid * new_grid, dim});
     return torch::cat({cls, grid}, 1);
 }
@@ -140,7 +143,8 @@ TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& pa
                 continue;
             }
         }
-        mismatched.push_back(name + ": file " + format_shape(view.shape) + ", model " + format_shape(param.sizes().vec()));
+        mismatched.push_back(name + ": file " + format_shape(view.shape) + ", model " +
+                             format_shape(param.sizes().vec()));
     }
     std::vector<std::string> unexpected;
     for (const auto& name : file.names())
@@ -152,9 +156,10 @@ TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& pa
             unexpected.push_back(name);
         }
     if (!mismatched.empty())
-        throw WeightsError(path + ": " + std::to_string(mismatched.size()) + " tensors have the wrong size: " + join(mismatched, 6) +
-                           "; the model is " + describe_options(model_opts).substr(0, describe_options(model_opts).find(';')) +
-                           "; " + file_looks_like());
+        throw WeightsError(path + ": " + std::to_string(mismatched.size()) +
+                           " tensors have the wrong size: " + join(mismatched, 6) + "; the model is " +
+                           describe_options(model_opts).substr(0, describe_options(model_opts).find(';')) + "; " +
+                           file_looks_like());
     if (!missing.empty() || !unexpected.empty()) {
         std::string msg = path + ":";
         if (!missing.empty()) msg += " missing keys: " + join(missing) + ";";
@@ -183,8 +188,13 @@ void save_timm_weights(const std::string& path, VisionTransformer& model, const 
         if (head_bias.defined()) tensors.emplace_back("head.bias", head_bias);
     }
     const auto& o = model->options;
-    nlohmann::json vit = {{"image_size", o.image_size()}, {"patch_size", o.patch_size()}, {"in_channels", o.in_channels()},
-                          {"dim", o.dim()}, {"depth", o.depth()}, {"heads", o.heads()}, {"mlp_ratio", o.mlp_ratio()},
+    nlohmann::json vit = {{"image_size", o.image_size()},
+                          {"patch_size", o.patch_size()},
+                          {"in_channels", o.in_channels()},
+                          {"dim", o.dim()},
+                          {"depth", o.depth()},
+                          {"heads", o.heads()},
+                          {"mlp_ratio", o.mlp_ratio()},
                           {"head_classes", head_weight.defined() ? head_weight.size(0) : o.head_classes()}};
     save_tensors(path, tensors, {{"format", "pt"}, {"lorica.vit", vit.dump()}});
 }

@@ -44,7 +44,8 @@ struct TimmLoadReport {
 
 // Loads `path` into `model` (see above). Throws WeightsError naming the file and the tensors; the
 // model is unchanged when it throws.
-TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& path, const TimmLoadOptions& options = {});
+TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& path,
+                                 const TimmLoadOptions& options = {});
 
 // Writes the model's parameters in timm names (the LoRALinear weights as they are, without the
 // adapter terms). With `head_weight` [classes, dim] / `head_bias` [classes] given, they are written as

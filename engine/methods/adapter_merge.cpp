@@ -31,8 +31,8 @@ AdapterFactors merge_adapters(const std::vector<AdapterFactors>& adapters, const
                                         "], which does not match adapter 0");
         if (kind == MergeKind::linear && a.A.size(0) != first.A.size(0))
             throw std::invalid_argument("merge_adapters: a linear merge needs equal ranks (adapter " +
-                                        std::to_string(t) + " has rank " + std::to_string(a.A.size(0)) + ", adapter 0 " +
-                                        std::to_string(first.A.size(0)) + ")");
+                                        std::to_string(t) + " has rank " + std::to_string(a.A.size(0)) +
+                                        ", adapter 0 " + std::to_string(first.A.size(0)) + ")");
         if (weights[t] < 0 || a.scale <= 0)
             throw std::invalid_argument("merge_adapters: adapter " + std::to_string(t) +
                                         " needs weight >= 0 and scale > 0");

@@ -42,21 +42,21 @@
 namespace lorica {
 
 struct ParamGroup {
-    std::string name;                 // "adapter", "backbone", "magnitudes", ...
+    std::string name;  // "adapter", "backbone", "magnitudes", ...
     std::vector<torch::Tensor> params;
     double lr = 0.0;
     double weight_decay = 0.0;
 };
 
 struct MethodContext {
-    VisionTransformer model;           // backbone (with the foundation head as `head`)
-    TaskHeads heads;                   // stream heads
+    VisionTransformer model;  // backbone (with the foundation head as `head`)
+    TaskHeads heads;          // stream heads
     const ExperimentConfig& config;
-    int task = 0;                      // current task index
+    int task = 0;  // current task index
     int num_tasks = 0;
-    int64_t step = 0;                  // global stream step
+    int64_t step = 0;  // global stream step
     torch::Device device = torch::kCPU;
-    uint64_t seed = 0;                 // the run's seed
+    uint64_t seed = 0;                             // the run's seed
     std::function<void(EvalPhase)> evaluate_seen;  // evaluate all seen tasks + foundation now (emits rows)
     // Evaluates the listed stream tasks with the current weights and heads 0..(current task's head),
     // without emitting anything (for analyses such as merge interpolation). Rows carry after_task =

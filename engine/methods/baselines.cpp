@@ -37,8 +37,8 @@ void SequentialLoRA::begin_run(MethodContext& ctx) {
     sites_ = resolve_adapter_sites(ctx.model, ctx.config.method.targets);
     const double scale = ctx.config.method.alpha / ctx.config.method.rank;
     for (auto& site : sites_) {
-        auto& term = site.layer->add_term(LowRankTerm::lora(ctx.config.method.rank, site.in, site.rows, site.row_offset,
-                                                            scale, "lora", ctx.device));
+        auto& term = site.layer->add_term(
+            LowRankTerm::lora(ctx.config.method.rank, site.in, site.rows, site.row_offset, scale, "lora", ctx.device));
         factors_.push_back(term.A);
         factors_.push_back(term.B);
     }

@@ -24,9 +24,9 @@ namespace lorica {
 
 // c · B A.
 struct FactoredMatrix {
-    torch::Tensor B;   // [rows, r]
-    torch::Tensor A;   // [r, in]
-    double coef = 1.0; // c
+    torch::Tensor B;    // [rows, r]
+    torch::Tensor A;    // [r, in]
+    double coef = 1.0;  // c
 };
 
 // One factored matrix per adapted site; all directions of one fit list the same sites in the same order.
@@ -49,8 +49,8 @@ torch::Tensor gram_matrix(const std::vector<FactoredDirection>& dirs);
 
 // Least-squares fit of `target` onto `basis`: β = argmin ‖target − Σ_k β_k basis_k‖_F.
 struct DirectionFit {
-    torch::Tensor beta;    // [K] float64; the minimum-norm solution when the basis is degenerate
-    double residual = 0.0; // ‖target − Σ_k β_k basis_k‖_F, computed explicitly from the factors
+    torch::Tensor beta;     // [K] float64; the minimum-norm solution when the basis is degenerate
+    double residual = 0.0;  // ‖target − Σ_k β_k basis_k‖_F, computed explicitly from the factors
     double target_norm = 0.0;
     // residual / ‖target‖: the residual of the unit-normalised target (0 for a zero target).
     double relative_residual() const { return target_norm > 0.0 ? residual / target_norm : 0.0; }

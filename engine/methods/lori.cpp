@@ -79,7 +79,8 @@ void LoRI::begin_run(MethodContext& ctx) {
     sites_ = resolve_adapter_sites(ctx.model, ctx.config.method.targets);
     scale_ = ctx.config.method.alpha / ctx.config.method.rank;
     std::map<std::string, int> layers;
-    for (const auto& s : sites_) layer_of_.push_back(layers.emplace(s.module, static_cast<int>(layers.size())).first->second);
+    for (const auto& s : sites_)
+        layer_of_.push_back(layers.emplace(s.module, static_cast<int>(layers.size())).first->second);
     if (!options_.merging()) install_adapter(ctx, a_seed_for(ctx.seed, 0));
 }
 
@@ -96,7 +97,8 @@ void LoRI::begin_task(MethodContext& ctx) {
     mask_active_ = false;
     head_start_.clear();
     if (ctx.heads->size() > 0)
-        for (const auto& p : ctx.heads->head(ctx.heads->size() - 1)->parameters()) head_start_.push_back(p.detach().clone());
+        for (const auto& p : ctx.heads->head(ctx.heads->size() - 1)->parameters())
+            head_start_.push_back(p.detach().clone());
 }
 
 void LoRI::begin_pass(MethodContext& ctx, int pass) {
@@ -240,8 +242,8 @@ void LoRI::restore_state(MethodContext& ctx, const StateSnapshot& state) {
     torch::NoGradGuard no_grad;
     const size_t adapter = meta_at(state, "adapter").get<size_t>();
     if (!options_.merging() && (adapter != n || A_.size() != n))
-        throw std::runtime_error("the method state holds " + std::to_string(adapter) + " continued factor pairs, the model " +
-                                 std::to_string(n) + " sites");
+        throw std::runtime_error("the method state holds " + std::to_string(adapter) +
+                                 " continued factor pairs, the model " + std::to_string(n) + " sites");
     if (options_.merging()) {
         A_.clear();
         B_.clear();
@@ -256,11 +258,13 @@ void LoRI::restore_state(MethodContext& ctx, const StateSnapshot& state) {
         }
     }
     masks_.clear();
-    for (size_t i = 0; i < meta_at(state, "masks").get<size_t>(); ++i) masks_.push_back(state.get("mask." + std::to_string(i), ctx.device));
+    for (size_t i = 0; i < meta_at(state, "masks").get<size_t>(); ++i)
+        masks_.push_back(state.get("mask." + std::to_string(i), ctx.device));
     task_masks_.clear();
     for (size_t t = 0; t < meta_at(state, "task_masks").get<size_t>(); ++t) {
         std::vector<torch::Tensor> masks;
-        for (size_t i = 0; i < n; ++i) masks.push_back(state.get("task" + std::to_string(t) + ".mask." + std::to_string(i), ctx.device));
+        for (size_t i = 0; i < n; ++i)
+            masks.push_back(state.get("task" + std::to_string(t) + ".mask." + std::to_string(i), ctx.device));
         task_masks_.push_back(std::move(masks));
     }
     task_adapters_.clear();
@@ -288,8 +292,8 @@ void LoRI::emit_analyses(MethodContext& ctx) {
     if (options_.sparse() && task_masks_.size() > 1)
         for (size_t i = 0; i < task_masks_.size(); ++i)
             for (size_t j = 0; j < task_masks_.size(); ++j)
-                done.points.push_back({AnalysisKey::lori_overlap_mask, SeriesKey::of_task(static_cast<int>(i)), static_cast<double>(j),
-                                       mask_jaccard(task_masks_[i], task_masks_[j])});
+                done.points.push_back({AnalysisKey::lori_overlap_mask, SeriesKey::of_task(static_cast<int>(i)),
+                                       static_cast<double>(j), mask_jaccard(task_masks_[i], task_masks_[j])});
     if (options_.merging()) {
         const int count = static_cast<int>(task_adapters_.size());
         for (int i = 0; i < count; ++i)
@@ -306,15 +310,17 @@ void LoRI::emit_analyses(MethodContext& ctx) {
             for (int t = 0; t < count; ++t) all[t] = t;
             for (int t = 0; t < count; ++t) {
                 install_merge({t}, {1.0}, MergeKind::cat);
-                done.points.push_back({AnalysisKey::lori_merge, SeriesKey::named(SeriesKey::Kind::alone), static_cast<double>(t),
-                                       accuracy_of(ctx.evaluate_tasks({t}), t, mode)});
+                done.points.push_back({AnalysisKey::lori_merge, SeriesKey::named(SeriesKey::Kind::alone),
+                                       static_cast<double>(t), accuracy_of(ctx.evaluate_tasks({t}), t, mode)});
             }
             for (MergeKind kind : {MergeKind::cat, MergeKind::linear}) {
                 install_merge(all, merge_weights(count, merge_weight()), kind);
                 auto rows = ctx.evaluate_tasks(all);
                 for (int t = 0; t < count; ++t)
-                    done.points.push_back({AnalysisKey::lori_merge, SeriesKey::named(kind == MergeKind::cat ? SeriesKey::Kind::cat : SeriesKey::Kind::linear), static_cast<double>(t),
-                                           accuracy_of(rows, t, mode)});
+                    done.points.push_back(
+                        {AnalysisKey::lori_merge,
+                         SeriesKey::named(kind == MergeKind::cat ? SeriesKey::Kind::cat : SeriesKey::Kind::linear),
+                         static_cast<double>(t), accuracy_of(rows, t, mode)});
             }
             install_merge(all, merge_weights(count, merge_weight()), options_.merge);
         }
@@ -324,7 +330,8 @@ void LoRI::emit_analyses(MethodContext& ctx) {
 
 std::vector<MethodState> LoRI::state(const MethodContext& ctx) const {
     std::vector<double> seeds(a_seeds_.begin(), a_seeds_.end());
-    std::vector<double> ranks(options_.merging() ? task_adapters_.size() : 1, static_cast<double>(ctx.config.method.rank));
+    std::vector<double> ranks(options_.merging() ? task_adapters_.size() : 1,
+                              static_cast<double>(ctx.config.method.rank));
     return {{ctx.task, ctx.step, StateKey::trainable_params, {static_cast<double>(trainable_count_)}},
             {ctx.task, ctx.step, StateKey::ranks, ranks},
             {ctx.task, ctx.step, StateKey::lori_a_seed, seeds}};

@@ -18,7 +18,8 @@ void mark_top(const std::vector<torch::Tensor>& scores, const std::vector<size_t
     torch::Tensor all = torch::cat(flat);
     const int64_t keep = mask_keep_count(all.numel(), sparsity);
     torch::Tensor pooled = torch::zeros({all.numel()}, torch::TensorOptions().dtype(torch::kBool).device(all.device()));
-    if (keep > 0) pooled.index_fill_(0, std::get<1>(torch::topk(all, keep, 0, /*largest*/ true, /*sorted*/ false)), true);
+    if (keep > 0)
+        pooled.index_fill_(0, std::get<1>(torch::topk(all, keep, 0, /*largest*/ true, /*sorted*/ false)), true);
     int64_t start = 0;
     for (size_t i : members) {
         const int64_t n = scores[i].numel();
@@ -31,9 +32,12 @@ void mark_top(const std::vector<torch::Tensor>& scores, const std::vector<size_t
 
 const char* to_string(MaskGranularity granularity) {
     switch (granularity) {
-        case MaskGranularity::global: return "global";
-        case MaskGranularity::per_layer: return "per-layer";
-        case MaskGranularity::per_matrix: return "per-matrix";
+        case MaskGranularity::global:
+            return "global";
+        case MaskGranularity::per_layer:
+            return "per-layer";
+        case MaskGranularity::per_matrix:
+            return "per-matrix";
     }
     return "?";
 }

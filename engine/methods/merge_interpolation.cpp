@@ -52,12 +52,12 @@ WeightSnapshot snapshot_merged_weights(VisionTransformer& model) {
 }
 
 std::vector<AnalysisPoint> run_merge_interpolation(MethodContext& ctx, const WeightSnapshot& w1,
-                                                   const WeightSnapshot& w2,
-                                                   const MergeInterpolationOptions& options) {
+                                                   const WeightSnapshot& w2, const MergeInterpolationOptions& options) {
     std::vector<AnalysisPoint> points;
     if (options.points <= 0 || options.tasks.empty()) return points;
     for (int t : options.tasks)
-        if (t > ctx.task) throw std::invalid_argument("merge interpolation: task " + std::to_string(t) + " is not seen yet");
+        if (t > ctx.task)
+            throw std::invalid_argument("merge interpolation: task " + std::to_string(t) + " is not seen yet");
 
     // Layers present in either snapshot; a layer missing from one snapshot had no terms there (W0).
     struct Endpoints {

@@ -35,8 +35,8 @@ struct WeightSnapshot {
 WeightSnapshot snapshot_merged_weights(VisionTransformer& model);
 
 struct MergeInterpolationOptions {
-    int points = 11;                     // λ = 0, 1/(points−1), …, 1 (0 turns the analysis off; 1 → λ = 0 only)
-    std::vector<int> tasks = {0, 1};     // evaluated stream tasks (series "task<j>")
+    int points = 11;                  // λ = 0, 1/(points−1), …, 1 (0 turns the analysis off; 1 → λ = 0 only)
+    std::vector<int> tasks = {0, 1};  // evaluated stream tasks (series "task<j>")
 };
 
 // Evaluates W(λ) for every λ, emits AnalysisDone through ctx.emit and returns its points.

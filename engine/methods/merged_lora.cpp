@@ -20,7 +20,8 @@ MergedLoRA::MergedLoRA(const ExperimentConfig& config, std::string registered_na
 
 double MergedLoRA::scale(const ExperimentConfig& config) const {
     if (options_.update == MergedUpdate::full) return 1.0;
-    const double alpha = options_.alpha_per_rank > 0 ? options_.alpha_per_rank * config.method.rank : config.method.alpha;
+    const double alpha =
+        options_.alpha_per_rank > 0 ? options_.alpha_per_rank * config.method.rank : config.method.alpha;
     return alpha / config.method.rank;
 }
 
@@ -61,7 +62,8 @@ void MergedLoRA::end_task(MethodContext& ctx) {
     for (const auto& site : sites_)
         for (const auto& t : site.layer->terms())
             if (t.tag == kTag && t.row_offset == site.row_offset && t.rows() == site.rows)
-                kept_.push_back({ctx.task, site.name(), t.row_offset, t.A.detach().clone(), t.B.detach().clone(), t.scale});
+                kept_.push_back(
+                    {ctx.task, site.name(), t.row_offset, t.A.detach().clone(), t.B.detach().clone(), t.scale});
     std::set<LoRALinearImpl*> done;
     torch::NoGradGuard no_grad;
     for (auto& site : sites_) {
@@ -86,7 +88,8 @@ AdapterSet MergedLoRA::adapter_set(const MethodContext& ctx) const {
     AdapterSet set;
     set.method = name_;
     set.base = "foundation";
-    set.meta = {{"after_task", name_of(kAfterTaskNames, options_.after_task)}, {"update", name_of(kMergedUpdateNames, options_.update)}};
+    set.meta = {{"after_task", name_of(kAfterTaskNames, options_.after_task)},
+                {"update", name_of(kMergedUpdateNames, options_.update)}};
     for (const TaskFactors& f : kept_) {
         const AdapterSite* site = nullptr;
         for (const auto& s : sites_)

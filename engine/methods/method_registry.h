@@ -15,7 +15,7 @@ namespace lorica {
 
 struct MethodInfo {
     std::string name;
-    std::string summary;  // one line for `lorica-cli methods` and the GUI's method picker
+    std::string summary;                // one line for `lorica-cli methods` and the GUI's method picker
     const MethodOptionSchema* options;  // its method.options: the declaration the parser reads
     std::function<std::unique_ptr<AdapterMethod>(const ExperimentConfig&)> make;
 };

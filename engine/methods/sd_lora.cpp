@@ -26,9 +26,12 @@ SDLoRA::SDLoRA(const ExperimentConfig& config, SDLoRAVariant variant)
 
 std::string SDLoRA::name() const {
     switch (variant_) {
-        case SDLoRAVariant::rank_reduction: return "sd-lora-rr";
-        case SDLoRAVariant::knowledge_distillation: return "sd-lora-kd";
-        default: return "sd-lora";
+        case SDLoRAVariant::rank_reduction:
+            return "sd-lora-rr";
+        case SDLoRAVariant::knowledge_distillation:
+            return "sd-lora-kd";
+        default:
+            return "sd-lora";
     }
 }
 
@@ -50,10 +53,12 @@ void SDLoRA::begin_task(MethodContext& ctx) {
     TaskAdapter adapter;
     adapter.task = t;
     adapter.rank = options_.rank_for_task(t, ctx.config.method.rank);
-    adapter.magnitude = torch::full({}, options_.magnitude_init, torch::TensorOptions().dtype(torch::kFloat32).device(ctx.device))
-                            .requires_grad_(true);
+    adapter.magnitude =
+        torch::full({}, options_.magnitude_init, torch::TensorOptions().dtype(torch::kFloat32).device(ctx.device))
+            .requires_grad_(true);
     for (auto& site : sites_) {
-        LowRankTerm term = LowRankTerm::lora(adapter.rank, site.in, site.rows, site.row_offset, scale_, tag(t), ctx.device);
+        LowRankTerm term =
+            LowRankTerm::lora(adapter.rank, site.in, site.rows, site.row_offset, scale_, tag(t), ctx.device);
         term.magnitude = adapter.magnitude;
         term.task = t;
         adapter.A.push_back(term.A);
@@ -108,8 +113,9 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
     for (size_t s = 0; s < sites_.size(); ++s) {
         const torch::Tensor& A = adapter.A[s];
         const torch::Tensor& B = adapter.B[s];
-        norms.push_back(options_.direction_norm == DirectionNorm::product ? frobenius_norm({B, A, 1.0})
-                                                             : B.norm().item<double>() * A.norm().item<double>());
+        norms.push_back(options_.direction_norm == DirectionNorm::product
+                            ? frobenius_norm({B, A, 1.0})
+                            : B.norm().item<double>() * A.norm().item<double>());
     }
     bool zero = false;
     for (size_t s = 0; s < sites_.size(); ++s) {
@@ -134,7 +140,8 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
         log::debug(line + "; mean " + std::to_string(mean(norms)) + ", alpha " +
                    std::to_string(adapter.magnitude.item<double>()));
     }
-    if (options_.handover == SDLoRAHandover::rescale || options_.handover == SDLoRAHandover::exact) adapter.magnitude.mul_(scale_ * mean_norm);
+    if (options_.handover == SDLoRAHandover::rescale || options_.handover == SDLoRAHandover::exact)
+        adapter.magnitude.mul_(scale_ * mean_norm);
     adapter.finished = true;
 }
 
@@ -170,8 +177,9 @@ void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
         if (worst > options_.kd_tau) return;
         for (auto* a : old)
             if (std::abs(a->magnitude.item<double>()) < 1e-12) {
-                if (ctx.warn) ctx.warn("sd-lora-kd: task " + std::to_string(adapter.task) +
-                                       " not absorbed: an old magnitude is 0, so a per-matrix fold is undefined");
+                if (ctx.warn)
+                    ctx.warn("sd-lora-kd: task " + std::to_string(adapter.task) +
+                             " not absorbed: an old magnitude is 0, so a per-matrix fold is undefined");
                 return;
             }
         for (size_t s = 0; s < sites_.size(); ++s)
@@ -263,9 +271,11 @@ StateSnapshot SDLoRA::save_state(const MethodContext& ctx) const {
             state.put(key + "B." + std::to_string(s), a.B[s]);
         }
         state.put(key + "magnitude", a.magnitude);
-        adapters.push_back({{"task", a.task}, {"rank", a.rank}, {"live", a.live}, {"finished", a.finished}, {"scales", scales}});
+        adapters.push_back(
+            {{"task", a.task}, {"rank", a.rank}, {"live", a.live}, {"finished", a.finished}, {"scales", scales}});
     }
-    state.meta = {{"sites", sites}, {"adapters", adapters}, {"last_dropped", last_dropped_}, {"last_residual", last_residual_}};
+    state.meta = {
+        {"sites", sites}, {"adapters", adapters}, {"last_dropped", last_dropped_}, {"last_residual", last_residual_}};
     // Only the merge interpolation at task 1's end reads it: kept until then (a ViT-B/16 snapshot is ~85 MB).
     if (ctx.task < 1) put_weight_snapshot(state, "after_task0.", after_task0_);
     return state;
@@ -289,8 +299,10 @@ void SDLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
         for (size_t s = 0; s < sites_.size(); ++s) {
             torch::Tensor A = state.get(key + "A." + std::to_string(s), ctx.device);
             torch::Tensor B = state.get(key + "B." + std::to_string(s), ctx.device);
-            if (A.dim() != 2 || B.dim() != 2 || A.size(1) != sites_[s].in || B.size(0) != sites_[s].rows || A.size(0) != B.size(1))
-                throw std::runtime_error("the factors of task " + std::to_string(a.task) + " do not fit site " + sites_[s].name());
+            if (A.dim() != 2 || B.dim() != 2 || A.size(1) != sites_[s].in || B.size(0) != sites_[s].rows ||
+                A.size(0) != B.size(1))
+                throw std::runtime_error("the factors of task " + std::to_string(a.task) + " do not fit site " +
+                                         sites_[s].name());
             a.A.push_back(A.requires_grad_(!a.finished));
             a.B.push_back(B.requires_grad_(!a.finished));
         }

@@ -26,9 +26,9 @@ bool module_name_matches(const std::string& pattern, const std::string& name) {
 
 std::vector<AdapterSite> resolve_adapter_sites(VisionTransformer& model, const std::vector<std::string>& targets) {
     static const std::map<std::string, std::string> shorthand = {
-        {"q", "blocks.*.attn.qkv:q"},  {"k", "blocks.*.attn.qkv:k"},     {"v", "blocks.*.attn.qkv:v"},
-        {"qkv", "blocks.*.attn.qkv"},  {"proj", "blocks.*.attn.proj"},   {"fc1", "blocks.*.mlp.fc1"},
-        {"fc2", "blocks.*.mlp.fc2"},   {"all-linear", "blocks.*"}};
+        {"q", "blocks.*.attn.qkv:q"}, {"k", "blocks.*.attn.qkv:k"},   {"v", "blocks.*.attn.qkv:v"},
+        {"qkv", "blocks.*.attn.qkv"}, {"proj", "blocks.*.attn.proj"}, {"fc1", "blocks.*.mlp.fc1"},
+        {"fc2", "blocks.*.mlp.fc2"},  {"all-linear", "blocks.*"}};
     const int64_t dim = model->options.dim();
     auto layers = model->lora_layers();
 
@@ -48,14 +48,17 @@ std::vector<AdapterSite> resolve_adapter_sites(VisionTransformer& model, const s
             if (!module_name_matches(pattern, layers[i].first)) continue;
             if (!slice.empty() && layers[i].first.size() >= 4 &&
                 layers[i].first.compare(layers[i].first.size() - 4, 4, ".qkv") != 0)
-                throw std::invalid_argument("adapter target '" + target + "': a :" + slice + " slice needs a fused qkv "
-                                            "layer, but it matches " + layers[i].first);
+                throw std::invalid_argument("adapter target '" + target + "': a :" + slice +
+                                            " slice needs a fused qkv "
+                                            "layer, but it matches " +
+                                            layers[i].first);
             chosen.insert({i, slice.empty() ? -1 : (slice == "q" ? 0 : slice == "k" ? 1 : 2)});
             matched = true;
         }
         if (!matched)
-            throw std::invalid_argument("adapter target '" + target + "' matches no layer of the model (layers look like " +
-                                        layers.front().first + ")");
+            throw std::invalid_argument("adapter target '" + target +
+                                        "' matches no layer of the model (layers look like " + layers.front().first +
+                                        ")");
     }
     std::vector<AdapterSite> sites;
     for (const auto& [index, code] : chosen) {

@@ -16,12 +16,12 @@
 namespace lorica {
 
 struct AdapterSite {
-    std::string module;     // timm module name, e.g. "blocks.0.attn.qkv"
-    std::string slice;      // "", "q", "k" or "v"
-    LoRALinear layer;       // the layer the term is added to
-    int64_t row_offset = 0; // first output row of the slice
-    int64_t rows = 0;       // rows of the slice (the whole output width when slice is "")
-    int64_t in = 0;         // input width
+    std::string module;      // timm module name, e.g. "blocks.0.attn.qkv"
+    std::string slice;       // "", "q", "k" or "v"
+    LoRALinear layer;        // the layer the term is added to
+    int64_t row_offset = 0;  // first output row of the slice
+    int64_t rows = 0;        // rows of the slice (the whole output width when slice is "")
+    int64_t in = 0;          // input width
 
     std::string name() const { return slice.empty() ? module : module + ":" + slice; }
 };

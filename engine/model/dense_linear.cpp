@@ -29,7 +29,8 @@ const std::optional<c10::TypedOperatorHandle<LinearPointwise>>& onednn_linear_op
 }
 
 // x [rows, in] (contiguous) · weight [out, in]ᵀ (+ bias) through oneDNN, with `attr` ("none" or "gelu") fused.
-at::Tensor onednn_linear_2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, std::string_view attr) {
+at::Tensor onednn_linear_2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                            std::string_view attr) {
     std::optional<at::Tensor> b;
     if (bias.defined()) b = bias.contiguous();
     std::optional<std::string_view> algorithm;
@@ -37,7 +38,8 @@ at::Tensor onednn_linear_2d(const at::Tensor& x, const at::Tensor& weight, const
     return onednn_linear_op()->call(x, weight.contiguous(), b, attr, c10::List<std::optional<at::Scalar>>(), algorithm);
 }
 
-at::Tensor onednn_linear_nd(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, std::string_view attr) {
+at::Tensor onednn_linear_nd(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                            std::string_view attr) {
     std::vector<int64_t> shape = x.sizes().vec();
     shape.back() = weight.size(0);
     return onednn_linear_2d(x.reshape({-1, x.size(-1)}).contiguous(), weight, bias, attr).view(shape);
@@ -45,13 +47,14 @@ at::Tensor onednn_linear_nd(const at::Tensor& x, const at::Tensor& weight, const
 
 // y = x Wᵀ + b with oneDNN forward and grad_x; grad_W = gᵀ x, grad_b = Σ g (ATen).
 struct OneDnnLinearFunction : public torch::autograd::Function<OneDnnLinearFunction> {
-    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
-                                 const torch::Tensor& bias) {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& weight, const torch::Tensor& bias) {
         ctx->save_for_backward({x, weight});
         ctx->saved_data["has_bias"] = bias.defined();
         return onednn_linear_nd(x, weight, bias, "none");
     }
-    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::tensor_list grads) {
         const auto saved = ctx->get_saved_variables();
         const torch::Tensor& x = saved[0];
         const torch::Tensor& weight = saved[1];

@@ -79,8 +79,8 @@ std::vector<LoRALinearImpl::FrozenKey> LoRALinearImpl::frozen_keys() const {
     for (const auto& t : terms_) {
         if (t.trainable_factors()) continue;
         keys.push_back({t.A.unsafeGetTensorImpl(), t.B.unsafeGetTensorImpl(),
-                        t.magnitude.defined() ? t.magnitude.unsafeGetTensorImpl() : nullptr,
-                        t.A._version(), t.B._version(), t.scale, t.row_offset});
+                        t.magnitude.defined() ? t.magnitude.unsafeGetTensorImpl() : nullptr, t.A._version(),
+                        t.B._version(), t.scale, t.row_offset});
     }
     return keys;
 }
@@ -132,7 +132,8 @@ void LoRALinearImpl::rebuild_frozen_cache(std::vector<FrozenKey> keys) {
             const LowRankTerm& t = *with_magnitude[i];
             bs.push_back(padded(t, t.B.detach() * t.scale));
             as.push_back(t.A.detach());
-            cols.push_back(torch::full({t.rank()}, group_of[i], torch::TensorOptions().dtype(torch::kInt64).device(weight.device())));
+            cols.push_back(torch::full({t.rank()}, group_of[i],
+                                       torch::TensorOptions().dtype(torch::kInt64).device(weight.device())));
         }
         frozen_.b_cat = torch::cat(bs, 1);
         frozen_.a_cat = torch::cat(as, 0);
@@ -166,8 +167,10 @@ bool folds_trainable_terms(const LoRALinearImpl& layer) {
     bool weight_grad = layer.weight.requires_grad();  // W's gradient is computed anyway ...
     int64_t side_work = 0;
     for (const auto& t : layer.terms()) {
-        if (t.trainable_factors()) side_work += t.rank() * (layer.options.in_features() + t.rows());
-        else if (t.magnitude.defined() && t.magnitude.requires_grad()) weight_grad = true;  // ... or for the magnitudes
+        if (t.trainable_factors())
+            side_work += t.rank() * (layer.options.in_features() + t.rows());
+        else if (t.magnitude.defined() && t.magnitude.requires_grad())
+            weight_grad = true;  // ... or for the magnitudes
     }
     return weight_grad || layer.options.out_features() * layer.options.in_features() <= kFoldWork * side_work;
 }
@@ -185,8 +188,10 @@ torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
     bool factored_terms = false;
     for (const auto& t : terms_) {
         if (!t.trainable_factors()) continue;
-        if (fold) w = w + padded(t, t.delta(), 0);  // [out, in], differentiable in A, B and the magnitude
-        else factored_terms = true;
+        if (fold)
+            w = w + padded(t, t.delta(), 0);  // [out, in], differentiable in A, B and the magnitude
+        else
+            factored_terms = true;
     }
     torch::Tensor y = dense_linear(x, w, bias, DenseActivation::none, model_paths().dense);
     if (!factored_terms) return y;

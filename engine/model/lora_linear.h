@@ -43,7 +43,8 @@
 namespace lorica {
 
 struct LoRALinearOptions {
-    LoRALinearOptions(int64_t in_features, int64_t out_features) : in_features_(in_features), out_features_(out_features) {}
+    LoRALinearOptions(int64_t in_features, int64_t out_features)
+        : in_features_(in_features), out_features_(out_features) {}
     TORCH_ARG(int64_t, in_features);   // input width `in`
     TORCH_ARG(int64_t, out_features);  // output width `out`
     TORCH_ARG(bool, bias) = true;      // learnable bias [out]
@@ -106,7 +107,7 @@ public:
 
 private:
     torch::Tensor dense_delta(bool frozen_only) const;  // Σ ΔW_k of the selected terms, [out, in]
-    torch::Tensor frozen_delta();                        // Σ ΔW_k of the frozen terms (cached fold), [out, in]
+    torch::Tensor frozen_delta();                       // Σ ΔW_k of the frozen terms (cached fold), [out, in]
 
     // Identity of one frozen term, to detect when the cache is stale.
     struct FrozenKey {

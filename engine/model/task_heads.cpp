@@ -40,7 +40,9 @@ torch::Tensor TaskHeadsImpl::logits_upto(const torch::Tensor& features, int last
     return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
 }
 
-torch::Tensor TaskHeadsImpl::logits_of(const torch::Tensor& features, int index) { return head(index)->forward(features); }
+torch::Tensor TaskHeadsImpl::logits_of(const torch::Tensor& features, int index) {
+    return head(index)->forward(features);
+}
 
 std::vector<torch::Tensor> TaskHeadsImpl::parameters_of(const std::vector<int>& indices) {
     std::vector<torch::Tensor> out;

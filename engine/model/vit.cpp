@@ -52,11 +52,12 @@ MlpImpl::MlpImpl(int64_t dim, int64_t hidden) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-    const bool needs_grad = torch::GradMode::is_enabled() &&
-                            (x.requires_grad() || fc1->weight.requires_grad() || (fc1->bias.defined() && fc1->bias.requires_grad()) ||
-                             std::any_of(fc1->terms().begin(), fc1->terms().end(), [](const LowRankTerm& t) {
-                                 return t.trainable_factors() || (t.magnitude.defined() && t.magnitude.requires_grad());
-                             }));
+    const bool needs_grad =
+        torch::GradMode::is_enabled() &&
+        (x.requires_grad() || fc1->weight.requires_grad() || (fc1->bias.defined() && fc1->bias.requires_grad()) ||
+         std::any_of(fc1->terms().begin(), fc1->terms().end(), [](const LowRankTerm& t) {
+             return t.trainable_factors() || (t.magnitude.defined() && t.magnitude.requires_grad());
+         }));
     if (needs_grad || !dense_linear_uses_onednn(x, fc1->weight, model_paths().dense)) return fc2(torch::gelu(fc1(x)));
     // No gradient: GELU fused into fc1's product (dense_linear.h), with fc1's terms merged into its weight.
     const torch::Tensor w = fc1->terms().empty() ? fc1->weight : fc1->merged_weight();
@@ -108,7 +109,7 @@ VisionTransformerImpl::VisionTransformerImpl(const ViTOptions& options_) : optio
 }
 
 torch::Tensor VisionTransformerImpl::features(const torch::Tensor& images) {
-    torch::Tensor x = patch_embed(images);                               // [batch, tokens, dim]
+    torch::Tensor x = patch_embed(images);                                      // [batch, tokens, dim]
     x = torch::cat({cls_token.expand({x.size(0), -1, -1}), x}, 1) + pos_embed;  // [batch, 1 + tokens, dim]
     for (const auto& block : *blocks) x = block->as<BlockImpl>()->forward(x);
     return norm(x).select(1, 0);  // [batch, dim]

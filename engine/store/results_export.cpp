@@ -72,18 +72,23 @@ const CsvTable& ResultsExport::table(const std::string& name) const {
 
 ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& run_ids) {
     ResultsExport out;
-    CsvTable runs{"runs", {"run_id", "experiment_id", "variant_index", "variant", "sweep_field", "sweep_value", "seed",
-                           "method", "status", "seconds", "num_tasks", "started_at", "ended_at"}, {}};
+    CsvTable runs{"runs",
+                  {"run_id", "experiment_id", "variant_index", "variant", "sweep_field", "sweep_value", "seed",
+                   "method", "status", "seconds", "num_tasks", "started_at", "ended_at"},
+                  {}};
     CsvTable acc_class{"accuracy_class_il", {"run_id", "after_task", "eval_task", "accuracy", "correct", "total"}, {}};
     CsvTable acc_task{"accuracy_task_il", acc_class.header, {}};
-    CsvTable evaluations{"evaluations", {"run_id", "after_task", "eval_task", "step", "phase", "head_mode", "accuracy",
-                                         "correct", "total"}, {}};
+    CsvTable evaluations{
+        "evaluations",
+        {"run_id", "after_task", "eval_task", "step", "phase", "head_mode", "accuracy", "correct", "total"},
+        {}};
     CsvTable metrics{"metrics", {"run_id", "head_mode", "metric", "value"}, {}};
     CsvTable loss{"loss", {"run_id", "task", "epoch", "step", "step_in_task", "loss", "lr", "step_ms"}, {}};
     CsvTable state{"method_state", {"run_id", "task", "step", "key", "index", "value"}, {}};
     CsvTable analyses{"analyses", {"run_id", "analysis", "series", "x", "y"}, {}};
-    CsvTable classes{"foundation_classes", {"run_id", "after_task", "class_id", "class_name", "accuracy", "correct",
-                                            "total", "newly_wrong"}, {}};
+    CsvTable classes{"foundation_classes",
+                     {"run_id", "after_task", "class_id", "class_name", "accuracy", "correct", "total", "newly_wrong"},
+                     {}};
     CsvTable variants{"variant_metrics", {"variant_index", "variant", "metric", "runs", "n", "mean", "std"}, {}};
 
     json doc = {{"format", 1}, {"database", store.path()}, {"runs", json::array()}, {"variants", json::array()}};
@@ -94,12 +99,21 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         experiments.insert(run->experiment_id);
         const std::string rid = integer(id);
         runs.rows.push_back({rid, integer(run->experiment_id), integer(run->variant_index), run->variant,
-                             run->sweep_field, run->sweep_value, integer(run->seed), run->method, to_string(run->status),
-                             number(run->seconds), integer(run->num_tasks), run->started_at, run->ended_at});
-        json jr = {{"run_id", id},           {"experiment_id", run->experiment_id}, {"variant_index", run->variant_index},
-                   {"variant", run->variant}, {"sweep_field", run->sweep_field},     {"sweep_value", run->sweep_value},
-                   {"seed", run->seed},       {"method", run->method},               {"status", to_string(run->status)},
-                   {"seconds", run->seconds}, {"num_tasks", run->num_tasks},         {"started_at", run->started_at},
+                             run->sweep_field, run->sweep_value, integer(run->seed), run->method,
+                             to_string(run->status), number(run->seconds), integer(run->num_tasks), run->started_at,
+                             run->ended_at});
+        json jr = {{"run_id", id},
+                   {"experiment_id", run->experiment_id},
+                   {"variant_index", run->variant_index},
+                   {"variant", run->variant},
+                   {"sweep_field", run->sweep_field},
+                   {"sweep_value", run->sweep_value},
+                   {"seed", run->seed},
+                   {"method", run->method},
+                   {"status", to_string(run->status)},
+                   {"seconds", run->seconds},
+                   {"num_tasks", run->num_tasks},
+                   {"started_at", run->started_at},
                    {"ended_at", run->ended_at}};
         try {
             jr["config"] = json::parse(run->config_json);
@@ -108,9 +122,13 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         }
         json tasks = json::array();
         for (const auto& t : store.tasks(id))
-            tasks.push_back({{"task", t.info.task}, {"name", t.info.name}, {"classes", t.info.classes},
-                             {"domain", t.info.domain}, {"train_samples", t.info.train_samples},
-                             {"test_samples", t.info.test_samples}, {"seconds", t.seconds}});
+            tasks.push_back({{"task", t.info.task},
+                             {"name", t.info.name},
+                             {"classes", t.info.classes},
+                             {"domain", t.info.domain},
+                             {"train_samples", t.info.train_samples},
+                             {"test_samples", t.info.test_samples},
+                             {"seconds", t.seconds}});
         jr["tasks"] = tasks;
 
         std::vector<EvalRow> rows;
@@ -122,9 +140,13 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
             evaluations.rows.push_back({rid, integer(e.after_task), integer(e.eval_task), integer(e.step),
                                         to_string(e.phase), to_string(e.head_mode), pct, integer(e.correct),
                                         integer(e.total)});
-            jevals.push_back({{"after_task", e.after_task}, {"eval_task", e.eval_task}, {"step", e.step},
-                              {"phase", to_string(e.phase)}, {"head_mode", to_string(e.head_mode)},
-                              {"correct", e.correct}, {"total", e.total}});
+            jevals.push_back({{"after_task", e.after_task},
+                              {"eval_task", e.eval_task},
+                              {"step", e.step},
+                              {"phase", to_string(e.phase)},
+                              {"head_mode", to_string(e.head_mode)},
+                              {"correct", e.correct},
+                              {"total", e.total}});
         }
         jr["evaluations"] = jevals;
         json jacc = json::object(), jmetrics = json::object();
@@ -159,8 +181,13 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         for (const auto& s : store.step_metrics(id)) {
             loss.rows.push_back({rid, integer(s.task), integer(s.epoch), integer(s.step), integer(s.step_in_task),
                                  number(s.loss), number(s.lr), number(s.step_ms)});
-            jloss.push_back({{"task", s.task}, {"epoch", s.epoch}, {"step", s.step}, {"step_in_task", s.step_in_task},
-                             {"loss", json_number(s.loss)}, {"lr", json_number(s.lr)}, {"step_ms", json_number(s.step_ms)}});
+            jloss.push_back({{"task", s.task},
+                             {"epoch", s.epoch},
+                             {"step", s.step},
+                             {"step_in_task", s.step_in_task},
+                             {"loss", json_number(s.loss)},
+                             {"lr", json_number(s.lr)},
+                             {"step_ms", json_number(s.step_ms)}});
         }
         jr["loss"] = jloss;
 
@@ -168,18 +195,22 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         for (const auto& m : store.method_state(id)) {
             json values = json::array();
             for (size_t k = 0; k < m.values.size(); ++k) {
-                state.rows.push_back({rid, integer(m.task), integer(m.step), std::string(name_of(m.key)), integer(static_cast<int64_t>(k)),
-                                      number(m.values[k])});
+                state.rows.push_back({rid, integer(m.task), integer(m.step), std::string(name_of(m.key)),
+                                      integer(static_cast<int64_t>(k)), number(m.values[k])});
                 values.push_back(json_number(m.values[k]));
             }
-            jstate.push_back({{"task", m.task}, {"step", m.step}, {"key", std::string(name_of(m.key))}, {"values", values}});
+            jstate.push_back(
+                {{"task", m.task}, {"step", m.step}, {"key", std::string(name_of(m.key))}, {"values", values}});
         }
         jr["method_state"] = jstate;
 
         json janalyses = json::array();
         for (const auto& p : store.analysis_points(id)) {
-            analyses.rows.push_back({rid, std::string(name_of(p.analysis)), name_of(p.series), number(p.x), number(p.y)});
-            janalyses.push_back({{"analysis", std::string(name_of(p.analysis))}, {"series", name_of(p.series)}, {"x", json_number(p.x)},
+            analyses.rows.push_back(
+                {rid, std::string(name_of(p.analysis)), name_of(p.series), number(p.x), number(p.y)});
+            janalyses.push_back({{"analysis", std::string(name_of(p.analysis))},
+                                 {"series", name_of(p.series)},
+                                 {"x", json_number(p.x)},
                                  {"y", json_number(p.y)}});
         }
         jr["analyses"] = janalyses;
@@ -193,8 +224,11 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
             const std::string pct = r.total > 0 ? number(100.0 * double(r.correct) / double(r.total)) : std::string();
             classes.rows.push_back({rid, integer(r.after_task), integer(r.class_id), name, pct, integer(r.correct),
                                     integer(r.total), r.newly_wrong >= 0 ? integer(r.newly_wrong) : ""});
-            jclasses.push_back({{"after_task", r.after_task}, {"class_id", r.class_id}, {"class_name", name},
-                                {"correct", r.correct}, {"total", r.total},
+            jclasses.push_back({{"after_task", r.after_task},
+                                {"class_id", r.class_id},
+                                {"class_name", name},
+                                {"correct", r.correct},
+                                {"total", r.total},
                                 {"newly_wrong", r.newly_wrong >= 0 ? json(r.newly_wrong) : json(nullptr)}});
         }
         jr["foundation_classes"] = jclasses;
@@ -210,8 +244,8 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
             for (int64_t id : v.run_ids) included = included || exported.count(id);
             if (!included) continue;
             json jv = {{"experiment_id", experiment}, {"variant_index", v.index}, {"variant", v.label},
-                       {"method", v.method}, {"run_ids", v.run_ids}, {"finished", v.finished},
-                       {"seconds", v.seconds}, {"metrics", json::object()}};
+                       {"method", v.method},          {"run_ids", v.run_ids},     {"finished", v.finished},
+                       {"seconds", v.seconds},        {"metrics", json::object()}};
             for (const auto& a : v.metrics.metrics) {
                 variants.rows.push_back({integer(v.index), v.label, a.key, integer(v.metrics.runs), integer(a.n),
                                          number(a.mean), number(a.std)});

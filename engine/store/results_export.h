@@ -34,14 +34,14 @@
 namespace lorica {
 
 struct CsvTable {
-    std::string name;                              // file stem, e.g. "metrics"
-    std::vector<std::string> header;               // column names
-    std::vector<std::vector<std::string>> rows;    // cells as text, header.size() per row
+    std::string name;                            // file stem, e.g. "metrics"
+    std::vector<std::string> header;             // column names
+    std::vector<std::vector<std::string>> rows;  // cells as text, header.size() per row
 };
 
 struct ResultsExport {
-    std::vector<CsvTable> tables;   // in the order listed in the file comment
-    nlohmann::json document;        // results.json
+    std::vector<CsvTable> tables;  // in the order listed in the file comment
+    nlohmann::json document;       // results.json
 
     // The table named `name`; std::out_of_range when absent.
     const CsvTable& table(const std::string& name) const;

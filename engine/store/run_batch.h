@@ -16,8 +16,8 @@ namespace lorica {
 
 // Rows of one run, written together in one transaction by `RunStore::append` (the listener's buffer).
 struct RunBatch {
-    std::vector<TaskStarted> task_starts;   // update tasks.planned_steps / trainable_parameters
-    std::vector<TaskFinished> task_ends;    // update tasks.seconds
+    std::vector<TaskStarted> task_starts;  // update tasks.planned_steps / trainable_parameters
+    std::vector<TaskFinished> task_ends;   // update tasks.seconds
     std::vector<StepMetrics> steps;
     std::vector<EvalRow> eval_rows;
     std::vector<ClassEvalRow> class_rows;

@@ -39,10 +39,12 @@ std::string final_accuracy_sql(const std::string& run) {
        (SELECT CASE WHEN count(*) = max(cell.t) + 1 THEN avg(cell.percent) END
         FROM (SELECT last.t AS t, e.eval_task, 100.0 * e.correct / e.total AS percent, max(e.rowid)
               FROM (SELECT max(after_task) AS t FROM eval_rows
-                    WHERE run_id = )sql" + run + R"sql(.id AND phase = 'end_of_task' AND head_mode = 'class_il'
+                    WHERE run_id = )sql" +
+           run + R"sql(.id AND phase = 'end_of_task' AND head_mode = 'class_il'
                       AND after_task >= 0 AND eval_task >= 0 AND total > 0) AS last
               JOIN eval_rows AS e
-                ON e.run_id = )sql" + run + R"sql(.id AND e.phase = 'end_of_task' AND e.head_mode = 'class_il'
+                ON e.run_id = )sql" +
+           run + R"sql(.id AND e.phase = 'end_of_task' AND e.head_mode = 'class_il'
                AND e.after_task = last.t AND e.eval_task >= 0 AND e.eval_task <= last.t AND e.total > 0
               GROUP BY e.eval_task) AS cell))sql";
 }
@@ -50,15 +52,24 @@ std::string final_accuracy_sql(const std::string& run) {
 // The ORDER BY column of a sort key (a fixed list: never text from the caller).
 const char* order_column(RunSortKey key) {
     switch (key) {
-        case RunSortKey::id: return "id";
-        case RunSortKey::experiment: return "experiment_id";
-        case RunSortKey::variant: return "variant";
-        case RunSortKey::seed: return "seed";
-        case RunSortKey::method: return "method";
-        case RunSortKey::status: return "status";
-        case RunSortKey::started: return "started_at";
-        case RunSortKey::seconds: return "seconds";
-        case RunSortKey::final_accuracy: return "final_accuracy";
+        case RunSortKey::id:
+            return "id";
+        case RunSortKey::experiment:
+            return "experiment_id";
+        case RunSortKey::variant:
+            return "variant";
+        case RunSortKey::seed:
+            return "seed";
+        case RunSortKey::method:
+            return "method";
+        case RunSortKey::status:
+            return "status";
+        case RunSortKey::started:
+            return "started_at";
+        case RunSortKey::seconds:
+            return "seconds";
+        case RunSortKey::final_accuracy:
+            return "final_accuracy";
     }
     return "id";
 }
@@ -72,13 +83,15 @@ std::string listing_sql(RunSortKey key, bool descending) {
     const std::string tie = key == RunSortKey::id ? std::string() : ", id DESC";
     if (key == RunSortKey::final_accuracy)
         return std::string("WITH scored AS (SELECT m.*, ") + final_accuracy_sql("m") + " AS final_accuracy FROM (" +
-               kMatchingSql + ") AS m)\nSELECT scored.id, uuid, experiment_id, run_index, seed, method, variant, "
-               "variant_index, status, started_at, ended_at, seconds, num_tasks, " + kMatchingCountSql +
-               ", final_accuracy FROM scored ORDER BY final_accuracy IS NULL, final_accuracy" + dir + tie +
-               " LIMIT ?6 OFFSET ?7";
+               kMatchingSql +
+               ") AS m)\nSELECT scored.id, uuid, experiment_id, run_index, seed, method, variant, "
+               "variant_index, status, started_at, ended_at, seconds, num_tasks, " +
+               kMatchingCountSql + ", final_accuracy FROM scored ORDER BY final_accuracy IS NULL, final_accuracy" +
+               dir + tie + " LIMIT ?6 OFFSET ?7";
     const std::string order = std::string(order_column(key)) + dir + tie;
-    return std::string("WITH page AS (") + kMatchingSql + " ORDER BY " + order + " LIMIT ?6 OFFSET ?7)\nSELECT page.*, " +
-           kMatchingCountSql + ", " + final_accuracy_sql("page") + " AS final_accuracy FROM page ORDER BY " + order;
+    return std::string("WITH page AS (") + kMatchingSql + " ORDER BY " + order +
+           " LIMIT ?6 OFFSET ?7)\nSELECT page.*, " + kMatchingCountSql + ", " + final_accuracy_sql("page") +
+           " AS final_accuracy FROM page ORDER BY " + order;
 }
 
 }  // namespace
@@ -115,10 +128,11 @@ RunPage RunStore::list_run_page(const RunFilter& f, const RunPageRequest& reques
         }
         if (page.runs.empty() && request.offset > 0) {
             // The page lies past the end: count the matching runs on their own.
-            Statement count(db, "SELECT count(*) FROM runs WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0) "
-                                "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR experiment_id = ?3) "
-                                "AND (?4 IS NULL OR started_at >= ?4) "
-                                "AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)");
+            Statement count(db,
+                            "SELECT count(*) FROM runs WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0) "
+                            "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR experiment_id = ?3) "
+                            "AND (?4 IS NULL OR started_at >= ?4) "
+                            "AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)");
             if (!f.method_contains.empty()) count.bind_text(1, f.method_contains);
             if (f.status) count.bind_text(2, to_string(*f.status));
             if (f.experiment_id) count.bind_int64(3, *f.experiment_id);

@@ -104,8 +104,8 @@ std::optional<ExperimentRecord> RunStore::experiment(int64_t id) const {
 
 std::optional<ExperimentRecord> RunStore::experiment_by_uuid(const std::string& uuid) const {
     std::lock_guard lock(impl_->mutex);
-    Statement& st = impl_->prepared(
-        "SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments WHERE uuid = ?");
+    Statement& st =
+        impl_->prepared("SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments WHERE uuid = ?");
     ResetOnExit guard{st};
     st.bind_text(1, uuid);
     if (!st.step()) return std::nullopt;

@@ -34,7 +34,7 @@ struct RunRecord {
     int run_index = 0;          // position in the experiment's seeds
     int64_t seed = 0;
     std::string method;
-    std::string config_json;     // effective config of this run
+    std::string config_json;  // effective config of this run
     std::string config_hash;
     std::string lorica_version;  // Lorica version that wrote the run
     std::string torch_version;   // LibTorch version the engine was built with
@@ -44,16 +44,16 @@ struct RunRecord {
     std::string started_at;      // ISO-8601 UTC
     std::string ended_at;        // ISO-8601 UTC; empty while running
     RunStatus status = RunStatus::running;
-    std::string message;         // error of a failed run, reason of an interrupted one; else empty
-    int num_tasks = 0;           // stream tasks (foundation excluded)
-    int64_t total_steps = 0;     // planned stream optimizer steps
-    std::string notes;           // free text the user attached to the run
-    double seconds = 0.0;        // wall time reported by RunFinished, in seconds (0 until finished)
-    std::string variant;         // experiment variant label; "" when the experiment has no variants
-    int variant_index = 0;       // position of the variant in the experiment's expansion
-    std::string sweep_field;     // swept config field ("method.rank"); "" unless from a sweep
-    std::string sweep_value;     // its value as JSON text ("4")
-    std::string uuid;            // stable identity across databases (uuid.h), written at run start
+    std::string message;      // error of a failed run, reason of an interrupted one; else empty
+    int num_tasks = 0;        // stream tasks (foundation excluded)
+    int64_t total_steps = 0;  // planned stream optimizer steps
+    std::string notes;        // free text the user attached to the run
+    double seconds = 0.0;     // wall time reported by RunFinished, in seconds (0 until finished)
+    std::string variant;      // experiment variant label; "" when the experiment has no variants
+    int variant_index = 0;    // position of the variant in the experiment's expansion
+    std::string sweep_field;  // swept config field ("method.rank"); "" unless from a sweep
+    std::string sweep_value;  // its value as JSON text ("4")
+    std::string uuid;         // stable identity across databases (uuid.h), written at run start
 };
 
 // The fields a RunStarted event carries (identity, config, device, size, variant), status running;
@@ -96,7 +96,7 @@ struct ClassEvalRecord {
 // A file a run produced (ArtifactWritten).
 struct ArtifactRecord {
     int64_t run_id = 0;
-    std::string kind;        // e.g. "foundation_checkpoint", "adapter_export"
+    std::string kind;  // e.g. "foundation_checkpoint", "adapter_export"
     std::string path;
     std::string meta_json;
     std::string created_at;  // ISO-8601 UTC, when the store received the event

@@ -17,7 +17,8 @@ constexpr const char* kCheckpointKind = "run_checkpoint";
 int artifact_task(const std::string& meta_json, std::string* run_dir = nullptr) {
     const nlohmann::json meta = nlohmann::json::parse(meta_json, nullptr, false);
     if (!meta.is_object() || !meta.contains("task") || !meta["task"].is_number_integer()) return -1;
-    if (run_dir && meta.contains("run_dir") && meta["run_dir"].is_string()) *run_dir = meta["run_dir"].get<std::string>();
+    if (run_dir && meta.contains("run_dir") && meta["run_dir"].is_string())
+        *run_dir = meta["run_dir"].get<std::string>();
     return meta["task"].get<int>();
 }
 
@@ -49,22 +50,26 @@ void reopen_run_at_checkpoint(RunStore& store, int64_t run_id, const RunReopenin
             st.execute();
         };
         {
-            Statement st(db, "UPDATE runs SET status = 'running', ended_at = NULL, message = ?, host = ?, pid = ? WHERE id = ?");
+            Statement st(
+                db, "UPDATE runs SET status = 'running', ended_at = NULL, message = ?, host = ?, pid = ? WHERE id = ?");
             st.bind_text(1, r.message).bind_text(2, host).bind_int64(3, ::getpid()).bind_int64(4, run_id);
             st.execute();
             if (db.changes() == 0)
-                throw std::runtime_error("results database '" + db.path() + "': no run with id " + std::to_string(run_id));
+                throw std::runtime_error("results database '" + db.path() + "': no run with id " +
+                                         std::to_string(run_id));
         }
         const int64_t k = r.after_task;
         run("DELETE FROM step_metrics WHERE run_id = ? AND (task_index > ? OR step > ?)", run_id, k, r.last_step);
         // Loss blocks touching a deleted step, rebuilt from the steps left (as schema v6 backfilled them).
         const int64_t first_block = (r.last_step + 1) >> 6;
         run("DELETE FROM step_blocks WHERE run_id = ? AND block >= ?", run_id, first_block);
-        run("INSERT INTO step_blocks(run_id, block, first_step, last_step, points, loss_min, loss_max, loss_sum, loss_n) "
+        run("INSERT INTO step_blocks(run_id, block, first_step, last_step, points, loss_min, loss_max, loss_sum, "
+            "loss_n) "
             "SELECT run_id, step >> 6, min(step), max(step), count(*), min(loss), max(loss), sum(loss), count(loss) "
             "FROM step_metrics WHERE run_id = ? AND (step >> 6) >= ? GROUP BY run_id, step >> 6",
             run_id, first_block);
-        run("DELETE FROM eval_rows WHERE run_id = ? AND (after_task > ? OR (after_task = ? AND phase IN ('before_task', "
+        run("DELETE FROM eval_rows WHERE run_id = ? AND (after_task > ? OR (after_task = ? AND phase IN "
+            "('before_task', "
             "'in_task')))",
             run_id, k, k);
         run("DELETE FROM class_eval_rows WHERE run_id = ? AND after_task > ?", run_id, k);

@@ -130,8 +130,8 @@ std::vector<ClassEvalRecord> RunStore::class_eval_rows(int64_t run_id) const {
 
 std::vector<MethodState> RunStore::method_state(int64_t run_id) const {
     std::lock_guard lock(impl_->mutex);
-    Statement& st = impl_->prepared(
-        "SELECT task_index, step, key, idx, value FROM method_state WHERE run_id = ? ORDER BY rowid");
+    Statement& st =
+        impl_->prepared("SELECT task_index, step, key, idx, value FROM method_state WHERE run_id = ? ORDER BY rowid");
     ResetOnExit guard{st};
     st.bind_int64(1, run_id);
     std::vector<MethodState> out;
@@ -183,8 +183,8 @@ std::vector<AnalysisPoint> RunStore::analysis_points(int64_t run_id, std::option
 
 std::vector<ArtifactRecord> RunStore::artifacts(int64_t run_id) const {
     std::lock_guard lock(impl_->mutex);
-    Statement& st = impl_->prepared(
-        "SELECT kind, path, meta_json, created_at FROM artifacts WHERE run_id = ? ORDER BY rowid");
+    Statement& st =
+        impl_->prepared("SELECT kind, path, meta_json, created_at FROM artifacts WHERE run_id = ? ORDER BY rowid");
     ResetOnExit guard{st};
     st.bind_int64(1, run_id);
     std::vector<ArtifactRecord> out;

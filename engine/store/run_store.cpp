@@ -43,8 +43,10 @@ RunStore RunStore::open(const std::string& path) {
         Statement st(db, "PRAGMA journal_mode = WAL");
         const std::string mode = st.step() ? st.column_text(0) : std::string();
         if (mode != "wal" && !in_memory)
-            spdlog::warn("results database '{}': WAL journal mode unavailable (got '{}'); readers may wait for "
-                         "writers", path, mode);
+            spdlog::warn(
+                "results database '{}': WAL journal mode unavailable (got '{}'); readers may wait for "
+                "writers",
+                path, mode);
     }
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
@@ -79,8 +81,8 @@ std::string RunStore::now_iso8601() {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     return buf;
 }
 

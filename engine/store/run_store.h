@@ -116,7 +116,8 @@ public:
     std::vector<MethodState> method_state(int64_t run_id) const;
     // Analysis points of a run; `analysis` set keeps only that analysis. Rows whose stored names this build
     // does not know (analysis_keys.h) are skipped.
-    std::vector<AnalysisPoint> analysis_points(int64_t run_id, std::optional<AnalysisKey> analysis = std::nullopt) const;
+    std::vector<AnalysisPoint> analysis_points(int64_t run_id,
+                                               std::optional<AnalysisKey> analysis = std::nullopt) const;
     std::vector<ArtifactRecord> artifacts(int64_t run_id) const;
 
     // ---- listing and curves (run_listing.h, step_curve.h) ------------------------------------------

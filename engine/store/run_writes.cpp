@@ -85,14 +85,16 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
         for (const auto& r : b.class_rows) {
             st.bind_int64(1, run_id).bind_int64(2, r.after_task).bind_int64(3, r.eval_task);
             st.bind_int64(4, r.class_id).bind_int64(5, r.correct).bind_int64(6, r.total);
-            if (r.newly_wrong >= 0) st.bind_int64(7, r.newly_wrong);
-            else st.bind_null(7);
+            if (r.newly_wrong >= 0)
+                st.bind_int64(7, r.newly_wrong);
+            else
+                st.bind_null(7);
             st.execute();
         }
     }
     if (!b.method_states.empty()) {
-        Statement& st = prepared(
-            "INSERT INTO method_state(run_id, task_index, step, key, idx, value) VALUES(?, ?, ?, ?, ?, ?)");
+        Statement& st =
+            prepared("INSERT INTO method_state(run_id, task_index, step, key, idx, value) VALUES(?, ?, ?, ?, ?, ?)");
         for (const auto& m : b.method_states) {
             if (m.values.empty()) {  // marker row: an empty vector was recorded
                 st.bind_int64(1, run_id).bind_int64(2, m.task).bind_int64(3, m.step).bind_text(4, name_of(m.key));
@@ -167,18 +169,24 @@ int64_t RunStore::insert_run(const RunRecord& r) {
         "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, "
         "seconds, variant, variant_index, sweep_field, sweep_value, uuid) "
         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (r.experiment_id > 0) st.bind_int64(1, r.experiment_id);
-    else st.bind_null(1);
+    if (r.experiment_id > 0)
+        st.bind_int64(1, r.experiment_id);
+    else
+        st.bind_null(1);
     st.bind_int64(2, r.run_index).bind_int64(3, r.seed).bind_text(4, r.method).bind_text(5, r.config_json);
     st.bind_text(6, r.config_hash).bind_text(7, r.lorica_version).bind_text(8, r.torch_version);
     st.bind_text(9, r.device).bind_text(10, r.host).bind_int64(11, r.pid);
     st.bind_text(12, r.started_at.empty() ? now_iso8601() : r.started_at);
-    if (r.ended_at.empty()) st.bind_null(13);
-    else st.bind_text(13, r.ended_at);
+    if (r.ended_at.empty())
+        st.bind_null(13);
+    else
+        st.bind_text(13, r.ended_at);
     st.bind_text(14, to_string(r.status)).bind_text(15, r.message).bind_int64(16, r.num_tasks);
     st.bind_int64(17, r.total_steps).bind_text(18, r.notes);
-    if (r.status == RunStatus::running && r.seconds == 0.0) st.bind_null(19);
-    else st.bind_double(19, r.seconds);
+    if (r.status == RunStatus::running && r.seconds == 0.0)
+        st.bind_null(19);
+    else
+        st.bind_double(19, r.seconds);
     st.bind_text(20, r.variant).bind_int64(21, r.variant_index).bind_text(22, r.sweep_field);
     st.bind_text(23, r.sweep_value);
     if (!r.uuid.empty() && !is_uuid(r.uuid))

@@ -139,16 +139,18 @@ ALTER TABLE class_eval_rows ADD COLUMN newly_wrong INTEGER;
 
 // Stable identities (uuid.h) for merging shards: every existing run and experiment gets a random
 // version-4 UUID in the same text format as new_uuid().
-#define LORICA_SQL_UUID4                                                                                 \
-    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "                          \
-    "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || "      \
+#define LORICA_SQL_UUID4                                                                       \
+    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "                \
+    "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || " \
     "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))"
 constexpr std::string_view kMigration4 =
     "ALTER TABLE runs ADD COLUMN uuid TEXT;"
-    "UPDATE runs SET uuid = " LORICA_SQL_UUID4 " WHERE uuid IS NULL;"
+    "UPDATE runs SET uuid = " LORICA_SQL_UUID4
+    " WHERE uuid IS NULL;"
     "CREATE UNIQUE INDEX runs_uuid ON runs(uuid);"
     "ALTER TABLE experiments ADD COLUMN uuid TEXT;"
-    "UPDATE experiments SET uuid = " LORICA_SQL_UUID4 " WHERE uuid IS NULL;"
+    "UPDATE experiments SET uuid = " LORICA_SQL_UUID4
+    " WHERE uuid IS NULL;"
     "CREATE UNIQUE INDEX experiments_uuid ON experiments(uuid);";
 #undef LORICA_SQL_UUID4
 
@@ -187,8 +189,7 @@ INSERT INTO step_blocks(run_id, block, first_step, last_step, points, loss_min, 
 const std::vector<Migration>& schema_migrations() {
     static const std::vector<Migration> migrations = {
         {1, "experiments, runs, tasks, step metrics, evaluations, method state, artifacts", kMigration1},
-        {2, "analysis points; run notes and duration; task planned steps, trainable parameters, duration",
-         kMigration2},
+        {2, "analysis points; run notes and duration; task planned steps, trainable parameters, duration", kMigration2},
         {3, "experiment variants and sweeps on runs; newly misclassified samples per class", kMigration3},
         {4, "run and experiment UUIDs (backfilled) for merging shards", kMigration4},
         {5, "indexes for the run listing (start time, accuracy cells) and loss curves", kMigration5},
@@ -209,10 +210,10 @@ void migrate(Database& db, int target) {
 
     auto check_not_newer = [&](int version) {
         if (version > latest)
-            throw std::runtime_error("results database '" + db.path() + "' has schema version " +
-                                     std::to_string(version) + ", newer than this Lorica (" LORICA_VERSION
-                                     ") understands (up to " + std::to_string(latest) +
-                                     "); open it with a newer Lorica, or choose another database file");
+            throw std::runtime_error(
+                "results database '" + db.path() + "' has schema version " + std::to_string(version) +
+                ", newer than this Lorica (" LORICA_VERSION ") understands (up to " + std::to_string(latest) +
+                "); open it with a newer Lorica, or choose another database file");
     };
 
     int version = schema_version(db);
@@ -235,8 +236,7 @@ void migrate(Database& db, int target) {
         db.exec("PRAGMA user_version = " + std::to_string(m.version));
         tx.commit();
         version = m.version;
-        spdlog::debug("results database '{}': migrated to schema version {} ({})", db.path(), m.version,
-                      m.description);
+        spdlog::debug("results database '{}': migrated to schema version {} ({})", db.path(), m.version, m.description);
     }
 }
 

@@ -25,9 +25,8 @@ constexpr const char* kShardSchema = "lorica_shard";  // ATTACH name of the shar
 
 // Tables whose rows belong to a run (run_id), copied with it; artifacts get their paths rewritten.
 const std::vector<std::string>& run_tables() {
-    static const std::vector<std::string> tables = {"tasks",           "step_metrics", "eval_rows",
-                                                    "class_eval_rows", "method_state", "analysis_points",
-                                                    "step_blocks",     "artifacts"};
+    static const std::vector<std::string> tables = {"tasks",        "step_metrics",    "eval_rows",   "class_eval_rows",
+                                                    "method_state", "analysis_points", "step_blocks", "artifacts"};
     return tables;
 }
 
@@ -96,8 +95,7 @@ public:
     ~Attachment() {
         try {
             db_.exec(std::string("DETACH DATABASE ") + kShardSchema);
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     Attachment(const Attachment&) = delete;
     Attachment& operator=(const Attachment&) = delete;
@@ -156,8 +154,11 @@ public:
         Statement insert(db_, "INSERT INTO main.runs(experiment_id, " + join(run_cols) + ") SELECT ?1, " +
                                   join(run_cols) + " FROM " + s + ".runs WHERE id = ?2");
         Statement update(db_, "UPDATE main.runs SET experiment_id = ?1, (" + join(update_cols) + ") = (SELECT " +
-                                  join(update_cols) + " FROM " + s + ".runs WHERE id = ?2), notes = CASE WHEN notes "
-                                  "<> '' THEN notes ELSE (SELECT notes FROM " + s + ".runs WHERE id = ?2) END "
+                                  join(update_cols) + " FROM " + s +
+                                  ".runs WHERE id = ?2), notes = CASE WHEN notes "
+                                  "<> '' THEN notes ELSE (SELECT notes FROM " +
+                                  s +
+                                  ".runs WHERE id = ?2) END "
                                   "WHERE id = ?3");
         std::vector<Statement> clear, copy;
         for (const auto& table : run_tables()) {
@@ -195,8 +196,10 @@ public:
                     ++report_.runs_skipped;
                     continue;
                 }
-                if (in_experiment) update.bind_int64(1, target_experiment);
-                else update.bind_null(1);
+                if (in_experiment)
+                    update.bind_int64(1, target_experiment);
+                else
+                    update.bind_null(1);
                 update.bind_int64(2, shard_id).bind_int64(3, target_id);
                 update.execute();
                 for (auto& st : clear) {
@@ -206,8 +209,10 @@ public:
                 ++report_.runs_replaced;
             } else {
                 find.reset();
-                if (in_experiment) insert.bind_int64(1, target_experiment);
-                else insert.bind_null(1);
+                if (in_experiment)
+                    insert.bind_int64(1, target_experiment);
+                else
+                    insert.bind_null(1);
                 insert.bind_int64(2, shard_id);
                 insert.execute();
                 target_id = db_.last_insert_rowid();
@@ -233,7 +238,8 @@ private:
             const std::string new_meta = rewrite_meta(meta, options_, base_);
             std::error_code ec;
             if (!new_path.empty() && !fs::exists(new_path, ec)) ++report_.artifacts_missing;
-            if (new_path != path || new_meta != meta) changed.emplace_back(artifacts.column_int64(0), new_path, new_meta);
+            if (new_path != path || new_meta != meta)
+                changed.emplace_back(artifacts.column_int64(0), new_path, new_meta);
         }
         artifacts.reset();
         for (const auto& [rowid, path, meta] : changed) {
@@ -277,8 +283,10 @@ void check_shard(const std::string& shard_path) {
             while (st.step()) tables.insert(st.column_text(0));
         }
         if (version == 0 || !tables.count("runs") || !tables.count("experiments"))
-            throw ShardMergeError(shard_path, "not a Lorica results database (SQLite file without Lorica's tables, "
-                                              "schema version " + std::to_string(version) + ")");
+            throw ShardMergeError(shard_path,
+                                  "not a Lorica results database (SQLite file without Lorica's tables, "
+                                  "schema version " +
+                                      std::to_string(version) + ")");
         if (version > latest)
             throw ShardMergeError(shard_path, "written by a newer Lorica (schema version " + std::to_string(version) +
                                                   "; this Lorica reads up to " + std::to_string(latest) +
@@ -287,10 +295,10 @@ void check_shard(const std::string& shard_path) {
             throw ShardMergeError(shard_path, "has the older schema version " + std::to_string(version) +
                                                   " (this Lorica writes " + std::to_string(latest) +
                                                   "): open it once with this Lorica to upgrade it (e.g. `lorica-cli "
-                                                  "runs --db " + shard_path + "`), then merge it");
+                                                  "runs --db " +
+                                                  shard_path + "`), then merge it");
         for (const auto& table : run_tables())
-            if (!tables.count(table))
-                throw ShardMergeError(shard_path, "damaged: table '" + table + "' is missing");
+            if (!tables.count(table)) throw ShardMergeError(shard_path, "damaged: table '" + table + "' is missing");
         Statement check(db, "PRAGMA quick_check(5)");
         std::string problems;
         while (check.step()) {
@@ -320,10 +328,11 @@ MergeReport merge_shard(RunStore& target, const std::string& shard_path, const M
     target.with_database([&](Database& db) {
         try {
             Attachment attached(db, shard_path);
-            const int version = static_cast<int>(db.query_int64(std::string("PRAGMA ") + kShardSchema + ".user_version"));
+            const int version =
+                static_cast<int>(db.query_int64(std::string("PRAGMA ") + kShardSchema + ".user_version"));
             if (version != latest_schema_version())
-                throw ShardMergeError(shard_path, "changed while being merged (schema version " +
-                                                      std::to_string(version) + ")");
+                throw ShardMergeError(shard_path,
+                                      "changed while being merged (schema version " + std::to_string(version) + ")");
             Transaction tx(db);
             ShardCopier copier(db, options, base, report);
             copier.copy_experiments();

@@ -66,16 +66,16 @@ struct MergeOptions {
 
 // What one `merge_shard` call did.
 struct MergeReport {
-    std::string shard;              // the shard file, as given
-    int experiments_added = 0;      // experiments new to the target
-    int experiments_matched = 0;    // shard experiments the target already had (same UUID)
-    int runs_added = 0;             // runs new to the target
-    int runs_replaced = 0;          // runs the target held unfinished, replaced by the shard's copy
-    int runs_skipped = 0;           // runs the target already held finished/failed/cancelled
-    int64_t rows_copied = 0;        // rows of runs' tables written (tasks, steps, evaluations, ...)
-    int artifacts_rewritten = 0;    // artifact paths changed by the rewrite
-    int artifacts_missing = 0;      // artifact paths that do not exist here after the rewrite
-    double seconds = 0.0;           // wall time of the merge, checks included
+    std::string shard;            // the shard file, as given
+    int experiments_added = 0;    // experiments new to the target
+    int experiments_matched = 0;  // shard experiments the target already had (same UUID)
+    int runs_added = 0;           // runs new to the target
+    int runs_replaced = 0;        // runs the target held unfinished, replaced by the shard's copy
+    int runs_skipped = 0;         // runs the target already held finished/failed/cancelled
+    int64_t rows_copied = 0;      // rows of runs' tables written (tasks, steps, evaluations, ...)
+    int artifacts_rewritten = 0;  // artifact paths changed by the rewrite
+    int artifacts_missing = 0;    // artifact paths that do not exist here after the rewrite
+    double seconds = 0.0;         // wall time of the merge, checks included
 };
 
 // Checks that `shard_path` is a Lorica results database of this build's schema version that SQLite

@@ -69,9 +69,15 @@ DatabaseError::DatabaseError(const std::string& path, std::string_view step, std
 Database::Database(const std::string& path, OpenMode mode) : path_(path) {
     int flags = 0;
     switch (mode) {
-        case OpenMode::read_only: flags = SQLITE_OPEN_READONLY; break;
-        case OpenMode::read_write: flags = SQLITE_OPEN_READWRITE; break;
-        case OpenMode::read_write_create: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+        case OpenMode::read_only:
+            flags = SQLITE_OPEN_READONLY;
+            break;
+        case OpenMode::read_write:
+            flags = SQLITE_OPEN_READWRITE;
+            break;
+        case OpenMode::read_write_create:
+            flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+            break;
     }
     const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
@@ -84,8 +90,7 @@ Database::Database(const std::string& path, OpenMode mode) : path_(path) {
 
 Database::~Database() { close(); }
 
-Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
@@ -148,7 +153,9 @@ Statement::~Statement() {
 }
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), path_(std::move(other.path_)),
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      path_(std::move(other.path_)),
       sql_(std::move(other.sql_)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {

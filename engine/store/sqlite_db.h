@@ -41,7 +41,7 @@ public:
     DatabaseError(const std::string& path, std::string_view step, std::string_view sql, std::string_view detail,
                   int code);
 
-    int code() const noexcept { return code_; }          // SQLite primary result code
+    int code() const noexcept { return code_; }                 // SQLite primary result code
     const std::string& path() const noexcept { return path_; }  // the database file
 
 private:
@@ -90,7 +90,7 @@ public:
     bool in_transaction() const;
 
     const std::string& path() const noexcept { return path_; }  // as given to the constructor
-    sqlite3* handle() const noexcept { return db_; }           // raw handle; owned by this object
+    sqlite3* handle() const noexcept { return db_; }            // raw handle; owned by this object
 
 private:
     void close() noexcept;
@@ -115,7 +115,7 @@ public:
 
     // ---- parameters (index: 1-based position of the `?`) ----
     Statement& bind_int64(int index, int64_t value);
-    Statement& bind_double(int index, double value);  // NaN is stored by SQLite as NULL
+    Statement& bind_double(int index, double value);          // NaN is stored by SQLite as NULL
     Statement& bind_text(int index, std::string_view value);  // copied by SQLite
     Statement& bind_null(int index);
 
@@ -130,8 +130,8 @@ public:
     // ---- columns of the current row (index: 0-based) ----
     int column_count() const;
     bool column_is_null(int index) const;
-    int64_t column_int64(int index) const;   // NULL reads as 0
-    double column_double(int index) const;   // NULL reads as 0.0
+    int64_t column_int64(int index) const;     // NULL reads as 0
+    double column_double(int index) const;     // NULL reads as 0.0
     std::string column_text(int index) const;  // NULL reads as ""
 
     const std::string& sql() const noexcept { return sql_; }
@@ -139,9 +139,9 @@ public:
 private:
     [[noreturn]] void fail(std::string_view step, int code) const;
 
-    sqlite3* db_ = nullptr;       // not owned
+    sqlite3* db_ = nullptr;  // not owned
     sqlite3_stmt* stmt_ = nullptr;
-    std::string path_;            // database file, for error messages
+    std::string path_;  // database file, for error messages
     std::string sql_;
 };
 

@@ -46,8 +46,10 @@ void RunStore::Impl::write_step_blocks(int64_t run_id, const std::vector<StepMet
     for (const auto& [block, b] : blocks) {
         st.bind_int64(1, run_id).bind_int64(2, block).bind_int64(3, b.first).bind_int64(4, b.last);
         st.bind_int64(5, b.points);
-        if (b.n > 0) st.bind_double(6, b.min).bind_double(7, b.max).bind_double(8, b.sum);
-        else st.bind_null(6).bind_null(7).bind_null(8);
+        if (b.n > 0)
+            st.bind_double(6, b.min).bind_double(7, b.max).bind_double(8, b.sum);
+        else
+            st.bind_null(6).bind_null(7).bind_null(8);
         st.bind_int64(9, b.n);
         st.execute();
     }

@@ -16,9 +16,12 @@ namespace {
 
 const char* column_of(StepSeries series) {
     switch (series) {
-        case StepSeries::loss: return "loss";
-        case StepSeries::lr: return "lr";
-        case StepSeries::step_ms: return "step_ms";
+        case StepSeries::loss:
+            return "loss";
+        case StepSeries::lr:
+            return "lr";
+        case StepSeries::step_ms:
+            return "step_ms";
     }
     return "loss";
 }
@@ -47,8 +50,9 @@ std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series,
     std::vector<CurveBucket> out;
     with_database([&](Database& db) {
         // Two subqueries: each min/max alone is one index seek; together in one SELECT they scan the run.
-        Statement range(db, "SELECT (SELECT min(step) FROM step_metrics WHERE run_id = ?1), "
-                            "(SELECT max(step) FROM step_metrics WHERE run_id = ?1)");
+        Statement range(db,
+                        "SELECT (SELECT min(step) FROM step_metrics WHERE run_id = ?1), "
+                        "(SELECT max(step) FROM step_metrics WHERE run_id = ?1)");
         range.bind_int64(1, run_id);
         if (!range.step() || range.column_is_null(0)) return;
         const int64_t lo = range.column_int64(0);
@@ -58,9 +62,10 @@ std::vector<CurveBucket> RunStore::step_curve(int64_t run_id, StepSeries series,
         const int64_t buckets = std::min<int64_t>(max_buckets, width);
         if (series == StepSeries::loss && width >= kBlockCurveMinBlocksPerBucket * kStepBlockSize * buckets) {
             const int64_t k_lo = lo >> 6, k_count = (hi >> 6) - k_lo + 1;
-            Statement st(db, "SELECT ((block - ?2) * ?3) / ?4 AS b, min(first_step), max(last_step), sum(points), "
-                             "min(loss_min), max(loss_max), sum(loss_sum) / sum(loss_n) "
-                             "FROM step_blocks WHERE run_id = ?1 GROUP BY b ORDER BY b");
+            Statement st(db,
+                         "SELECT ((block - ?2) * ?3) / ?4 AS b, min(first_step), max(last_step), sum(points), "
+                         "min(loss_min), max(loss_max), sum(loss_sum) / sum(loss_n) "
+                         "FROM step_blocks WHERE run_id = ?1 GROUP BY b ORDER BY b");
             st.bind_int64(1, run_id).bind_int64(2, k_lo).bind_int64(3, buckets).bind_int64(4, k_count);
             while (st.step()) out.push_back(bucket_from(st, 1));
             return;

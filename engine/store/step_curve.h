@@ -17,7 +17,7 @@
 
 namespace lorica {
 
-inline constexpr int64_t kStepBlockSize = 64;               // steps per stored loss block (step >> 6)
+inline constexpr int64_t kStepBlockSize = 64;                // steps per stored loss block (step >> 6)
 inline constexpr int64_t kBlockCurveMinBlocksPerBucket = 4;  // block path when every bucket spans ≥ 4 blocks
 
 // Which per-step series to read (a column of step_metrics).

@@ -76,8 +76,8 @@ void StoreListener::flush_locked() {
 bool StoreListener::accepting(const char* what) {
     if (run_open_) return true;
     if (!warned_no_run_) {
-        spdlog::warn("results database '{}': {} outside a run (no RunStarted before it) is not stored",
-                     store_->path(), what);
+        spdlog::warn("results database '{}': {} outside a run (no RunStarted before it) is not stored", store_->path(),
+                     what);
         warned_no_run_ = true;
     }
     return false;
@@ -101,8 +101,10 @@ void StoreListener::handle(const ExperimentStarted& e) {
 void StoreListener::handle(const RunStarted& e) {
     flush_locked();
     if (run_open_) {
-        spdlog::warn("results database '{}': run {} got no RunFinished before the next run started; marking it "
-                     "interrupted", store_->path(), run_id_.load());
+        spdlog::warn(
+            "results database '{}': run {} got no RunFinished before the next run started; marking it "
+            "interrupted",
+            store_->path(), run_id_.load());
         run_open_ = false;
         store_->finish_run(run_id_.load(), RunStatus::interrupted, "a new run started before this one finished");
     }
@@ -175,8 +177,8 @@ void StoreListener::handle(const RunFinished& e) {
         store_->finish_run(run_id_.load(), e.status, e.message, e.seconds);
     } catch (const std::exception& error) {
         // The row keeps status running; the next RunStore::open marks it interrupted.
-        spdlog::error("results database '{}': the end of run {} ({}{}{}) not recorded: {}", store_->path(), run_id_.load(),
-                      to_string(e.status), e.message.empty() ? "" : ": ", e.message, error.what());
+        spdlog::error("results database '{}': the end of run {} ({}{}{}) not recorded: {}", store_->path(),
+                      run_id_.load(), to_string(e.status), e.message.empty() ? "" : ": ", e.message, error.what());
         throw;
     }
     if (flush_error) std::rethrow_exception(flush_error);
@@ -230,8 +232,10 @@ void StoreListener::handle(const ArtifactWritten& e) {
 }
 
 void StoreListener::handle(const Warning& e) {
-    if (run_open_) spdlog::warn("run {}: {}", run_id_.load(), e.message);
-    else spdlog::warn("{}", e.message);
+    if (run_open_)
+        spdlog::warn("run {}: {}", run_id_.load(), e.message);
+    else
+        spdlog::warn("{}", e.message);
 }
 
 }  // namespace lorica

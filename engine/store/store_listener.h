@@ -48,8 +48,8 @@ namespace lorica {
 
 // When the StoreListener writes its buffer.
 struct StoreListenerOptions {
-    std::size_t flush_rows = 256;                         // write once this many rows are buffered
-    std::chrono::milliseconds flush_interval{250};        // ... or this long after the last write
+    std::size_t flush_rows = 256;                   // write once this many rows are buffered
+    std::chrono::milliseconds flush_interval{250};  // ... or this long after the last write
     // UUID of the experiment this listener writes (uuid.h format); "" = a new random one per
     // ExperimentStarted. The jobs of one sweep pass the sweep's experiment UUID, so that their shards
     // merge into one experiment (shard_merge.h); a database that already holds an experiment with this
@@ -108,7 +108,7 @@ private:
     void handle(const ExperimentFinished& e);
 
     bool accepting(const char* what);  // true when a run is open; otherwise warns (once) and drops
-    void buffered(std::size_t rows);  // counts rows and flushes when a threshold is reached
+    void buffered(std::size_t rows);   // counts rows and flushes when a threshold is reached
     void flush_locked();
 
     std::shared_ptr<RunStore> store_;
@@ -122,7 +122,7 @@ private:
     bool run_open_ = false;
     bool warned_no_run_ = false;
     std::vector<int64_t> run_ids_;
-    int last_task_ = -1;       // of the last StepMetrics of the current run, for error messages
+    int last_task_ = -1;  // of the last StepMetrics of the current run, for error messages
     int64_t last_step_ = -1;
 
     std::atomic<int64_t> run_id_{0};

@@ -30,8 +30,10 @@ MetricAggregate aggregate_values(const std::string& key, const std::vector<doubl
 std::string format_seconds(double seconds) {
     const long s = std::lround(seconds);
     char buffer[32];
-    if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-    else std::snprintf(buffer, sizeof buffer, "%ld:%02ld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        std::snprintf(buffer, sizeof buffer, "%ld:%02ld", s / 60, s % 60);
     return buffer;
 }
 
@@ -41,7 +43,8 @@ std::vector<AnalysisPoint> rank_sweep_points(const std::vector<EvalRow>& rows, i
                                              HeadMode mode) {
     const MetricSet m = compute_metrics(AccuracyMatrix::from_eval_rows(rows, mode, num_tasks));
     std::vector<AnalysisPoint> points;
-    if (m.foundation_drop) points.push_back({AnalysisKey::rank_sweep, kSeriesFoundationForgetting, rank, *m.foundation_drop});
+    if (m.foundation_drop)
+        points.push_back({AnalysisKey::rank_sweep, kSeriesFoundationForgetting, rank, *m.foundation_drop});
     if (m.forgetting_initial)
         points.push_back({AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, rank, *m.forgetting_initial});
     return points;
@@ -53,8 +56,7 @@ HeadMode primary_head_mode(const std::string& config_json) {
         const auto config = nlohmann::json::parse(config_json);
         if (config.contains("stream") && config["stream"].value("task_incremental", false)) return HeadMode::task_il;
         if (config.contains("eval") && !config["eval"].value("class_il", true)) return HeadMode::task_il;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     return HeadMode::class_il;
 }
 
@@ -97,9 +99,11 @@ std::string format_mean_std(const MetricAggregate& a, int runs) {
 }
 
 std::string format_variant_table(const std::vector<VariantSummary>& variants) {
-    const std::vector<std::string> keys = {"acc", "aaa", "forgetting_max", "bwt", "foundation_final", "foundation_drop"};
-    std::vector<std::string> header = {"variant", "method", "runs",       "Acc",      "AAA",
-                                       "forgetting (max)", "BWT", "foundation final", "foundation drop", "wall time"};
+    const std::vector<std::string> keys = {
+        "acc", "aaa", "forgetting_max", "bwt", "foundation_final", "foundation_drop"};
+    std::vector<std::string> header = {
+        "variant",          "method",          "runs",     "Acc", "AAA", "forgetting (max)", "BWT",
+        "foundation final", "foundation drop", "wall time"};
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : variants) {
         std::vector<std::string> row = {v.label.empty() ? "(base)" : v.label, v.method,
@@ -116,8 +120,10 @@ std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experi
     for (const auto& run : store.runs_of_experiment(experiment_id)) {
         for (const auto& p : store.analysis_points(run.id, AnalysisKey::rank_sweep)) {
             if (!std::isfinite(p.y)) continue;
-            if (p.series == kSeriesFoundationForgetting) by_rank[p.x].first.push_back(p.y);
-            else if (p.series == kSeriesDownstreamForgetting) by_rank[p.x].second.push_back(p.y);
+            if (p.series == kSeriesFoundationForgetting)
+                by_rank[p.x].first.push_back(p.y);
+            else if (p.series == kSeriesDownstreamForgetting)
+                by_rank[p.x].second.push_back(p.y);
         }
     }
     std::vector<RankSweepRow> rows;
@@ -133,8 +139,8 @@ std::string format_rank_sweep_table(const std::vector<RankSweepRow>& rows) {
         char rank[32];
         std::snprintf(rank, sizeof rank, "%g", r.rank);
         const int runs = std::max(r.foundation_forgetting.n, r.downstream_forgetting.n);
-        cells.push_back({rank, format_mean_std(r.foundation_forgetting, runs), format_mean_std(r.downstream_forgetting, runs),
-                         std::to_string(runs)});
+        cells.push_back({rank, format_mean_std(r.foundation_forgetting, runs),
+                         format_mean_std(r.downstream_forgetting, runs), std::to_string(runs)});
     }
     return format_text_table({"rank", "foundation forgetting (%)", "downstream forgetting (init, %)", "seeds"}, cells);
 }

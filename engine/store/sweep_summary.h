@@ -39,13 +39,13 @@ MetricSet stored_run_metrics(const RunStore& store, int64_t run_id, HeadMode mod
 
 // One variant of an experiment.
 struct VariantSummary {
-    int index = 0;              // RunRecord::variant_index
-    std::string label;          // "" for an experiment without variants
-    std::string method;         // method of its first run
+    int index = 0;                 // RunRecord::variant_index
+    std::string label;             // "" for an experiment without variants
+    std::string method;            // method of its first run
     std::vector<int64_t> run_ids;  // every run of the variant, by id
-    int finished = 0;           // runs with status finished (the metrics aggregate these)
-    double seconds = 0.0;       // wall time of all its runs together, in seconds
-    AggregatedMetrics metrics;  // over the finished runs
+    int finished = 0;              // runs with status finished (the metrics aggregate these)
+    double seconds = 0.0;          // wall time of all its runs together, in seconds
+    AggregatedMetrics metrics;     // over the finished runs
 };
 
 // The variants of experiment `experiment_id`, in variant order; metrics in each run's primary head mode.

@@ -41,11 +41,9 @@ uint64_t LegacyRandomState::random_interval(uint64_t max) {
     mask |= mask >> 32;
     uint64_t value = 0;
     if (max <= 0xffffffffULL) {
-        while ((value = (next_uint32() & mask)) > max) {
-        }
+        while ((value = (next_uint32() & mask)) > max) {}
     } else {
-        while ((value = (next_uint64() & mask)) > max) {
-        }
+        while ((value = (next_uint64() & mask)) > max) {}
     }
     return value;
 }

@@ -22,12 +22,15 @@ StreamSpec make_stream_spec(const ExperimentConfig& config, int64_t seed, int nu
     const int k = sc.classes_per_task;
     if (sc.type == StreamType::class_incremental && int64_t(sc.tasks) * k > num_classes)
         throw ConfigError("stream.tasks", std::to_string(sc.tasks) + " tasks × " + std::to_string(k) +
-                                              " classes exceed the data set's " + std::to_string(num_classes) + " classes");
+                                              " classes exceed the data set's " + std::to_string(num_classes) +
+                                              " classes");
     if (k > num_classes)
-        throw ConfigError("stream.classes_per_task", "exceeds the data set's " + std::to_string(num_classes) + " classes");
+        throw ConfigError("stream.classes_per_task",
+                          "exceeds the data set's " + std::to_string(num_classes) + " classes");
     if (config.foundation.enabled) {
         if (config.foundation.classes > num_classes)
-            throw ConfigError("foundation.classes", "exceeds the data set's " + std::to_string(num_classes) + " classes");
+            throw ConfigError("foundation.classes",
+                              "exceeds the data set's " + std::to_string(num_classes) + " classes");
         spec.foundation_classes.assign(spec.class_order.begin(), spec.class_order.begin() + config.foundation.classes);
     }
     for (int t = 0; t < sc.tasks; ++t) {

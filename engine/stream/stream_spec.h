@@ -28,10 +28,10 @@ struct TaskSpec {
 
 struct StreamSpec {
     StreamType type = StreamType::class_incremental;  // config.stream.type
-    std::vector<int> class_order;         // permutation of [0, num_classes)
-    std::vector<int> foundation_classes;  // empty when the foundation step is off
+    std::vector<int> class_order;                     // permutation of [0, num_classes)
+    std::vector<int> foundation_classes;              // empty when the foundation step is off
     std::vector<TaskSpec> tasks;
-    std::vector<int> patch_permutation;   // 16 entries: new position p takes patch patch_permutation[p]
+    std::vector<int> patch_permutation;  // 16 entries: new position p takes patch patch_permutation[p]
     int num_classes = 0;
     int num_heads = 0;
 };

@@ -28,8 +28,9 @@ torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images
     return torch::cat(parts, 0);
 }
 
-std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHeads& heads, const std::vector<int>& tasks,
-                                               int last_head, int after_task, int64_t step, EvalPhase phase) {
+std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHeads& heads,
+                                               const std::vector<int>& tasks, int last_head, int after_task,
+                                               int64_t step, EvalPhase phase) {
     torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     // Data-set label of every class-IL logit of heads 0..last_head.
     std::vector<int64_t> global_classes;
@@ -49,13 +50,15 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHea
         const int64_t total = labels.size(0);
         if (config_.class_il) {
             auto pred = global_map.index_select(0, heads->logits_upto(f, last_head).argmax(1));
-            rows.push_back({after_task, j, step, phase, HeadMode::class_il, (pred == labels).sum().item<int64_t>(), total});
+            rows.push_back(
+                {after_task, j, step, phase, HeadMode::class_il, (pred == labels).sum().item<int64_t>(), total});
         }
         if (config_.task_il) {
             std::vector<int64_t> own(task.spec.classes.begin(), task.spec.classes.end());
             auto own_map = torch::tensor(own, torch::kInt64).to(device_);
             auto pred = own_map.index_select(0, heads->logits_of(f, task.spec.head).argmax(1));
-            rows.push_back({after_task, j, step, phase, HeadMode::task_il, (pred == labels).sum().item<int64_t>(), total});
+            rows.push_back(
+                {after_task, j, step, phase, HeadMode::task_il, (pred == labels).sum().item<int64_t>(), total});
         }
     }
     return rows;
@@ -72,17 +75,17 @@ EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int afte
     auto pred = map.index_select(0, model->head->forward(f).argmax(1));
     auto labels = data_.foundation_test.labels.to(device_);
     auto hit = (pred == labels);
-    out.rows.push_back({after_task, kFoundationTask, step, phase, HeadMode::class_il, hit.sum().item<int64_t>(),
-                        labels.size(0)});
+    out.rows.push_back(
+        {after_task, kFoundationTask, step, phase, HeadMode::class_il, hit.sum().item<int64_t>(), labels.size(0)});
     if (phase == EvalPhase::end_of_task) {
         // Samples lost since the previous end-of-task evaluation (pred_before == y && pred_after != y).
-        const bool has_previous = previous_foundation_hit_.defined() &&
-                                  previous_foundation_hit_.size(0) == hit.size(0);
+        const bool has_previous = previous_foundation_hit_.defined() && previous_foundation_hit_.size(0) == hit.size(0);
         auto lost = has_previous ? previous_foundation_hit_.logical_and(hit.logical_not()) : torch::Tensor();
         for (int c : classes) {
             auto of_class = labels == c;
-            ClassEvalRow row{after_task, kFoundationTask, c, (hit & of_class).sum().item<int64_t>(),
-                             of_class.sum().item<int64_t>(), -1};
+            ClassEvalRow row{
+                after_task, kFoundationTask, c, (hit & of_class).sum().item<int64_t>(), of_class.sum().item<int64_t>(),
+                -1};
             if (has_previous) row.newly_wrong = (lost & of_class).sum().item<int64_t>();
             out.class_rows.push_back(row);
         }

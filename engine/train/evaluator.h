@@ -41,7 +41,9 @@ public:
     // The per-sample hits the next end-of-task foundation evaluation compares against (bool [N] on the
     // device, undefined before the first one): carried across tasks, so a resumed run restores it.
     const torch::Tensor& foundation_hits() const { return previous_foundation_hit_; }
-    void set_foundation_hits(const torch::Tensor& hits) { previous_foundation_hit_ = hits.defined() ? hits.to(device_) : hits; }
+    void set_foundation_hits(const torch::Tensor& hits) {
+        previous_foundation_hit_ = hits.defined() ? hits.to(device_) : hits;
+    }
 
 private:
     // the N images of a source, test transform, in order → features [N, dim] on the device

@@ -37,7 +37,8 @@ public:
         if (const auto* finished = std::get_if<RunFinished>(&event);
             finished && rank_sweep_ && finished->status == RunStatus::finished) {
             const ExperimentConfig& c = variant_.config;
-            const HeadMode mode = c.stream.task_incremental || !c.eval.class_il ? HeadMode::task_il : HeadMode::class_il;
+            const HeadMode mode =
+                c.stream.task_incremental || !c.eval.class_il ? HeadMode::task_il : HeadMode::class_il;
             try {
                 AnalysisDone points{rank_sweep_points(rows_, c.stream.tasks, c.method.rank, mode)};
                 if (!points.points.empty()) next_.on_event(points);
@@ -105,8 +106,9 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
     RunStatus overall = RunStatus::finished;
     for (const ExperimentVariant& variant : variants) {
         const ExperimentConfig& c = variant.config;
-        if (!variant.label.empty()) log::info("variant " + std::to_string(variant.index + 1) + "/" +
-                                              std::to_string(variants.size()) + ": " + variant.label);
+        if (!variant.label.empty())
+            log::info("variant " + std::to_string(variant.index + 1) + "/" + std::to_string(variants.size()) + ": " +
+                      variant.label);
         VariantRunListener tagged(events, variant, rank_sweep);
         // Image folders decode to the backbone's size and channels: both sections key the loaded data.
         const nlohmann::json data_section = dataset_key(c);
@@ -120,10 +122,10 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
                 const auto start = std::chrono::steady_clock::now();
                 raw = load_raw_dataset(c);
                 loaded_data = data_section;
-                log::debug("data set loaded in " +
-                           std::to_string(
-                               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
-                           " s");
+                log::debug(
+                    "data set loaded in " +
+                    std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
+                    " s");
             } catch (const std::exception& e) {
                 report_failed_run(variant, e.what(), tagged);
                 overall = RunStatus::failed;

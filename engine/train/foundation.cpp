@@ -33,9 +33,12 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
         {"format", 1},
         {"seed", seed},
         {"class_order_seed", config.stream.class_order_seed.value_or(seed)},
-        {"data", {{"dataset", full["data"]["dataset"]}, {"root", full["data"]["root"]},
-                  {"test_per_class", full["data"]["test_per_class"]},
-                  {"normalize_mean", full["data"]["normalize_mean"]}, {"normalize_std", full["data"]["normalize_std"]}}},
+        {"data",
+         {{"dataset", full["data"]["dataset"]},
+          {"root", full["data"]["root"]},
+          {"test_per_class", full["data"]["test_per_class"]},
+          {"normalize_mean", full["data"]["normalize_mean"]},
+          {"normalize_std", full["data"]["normalize_std"]}}},
         {"foundation", full["foundation"]},
         {"backbone", full["backbone"]},
     };
@@ -43,8 +46,11 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
     // transform of the streaming pipeline: their key says so (in-memory data sets keep theirs).
     const bool streamed = config.data.dataset == "image-folder" ||
                           (config.data.dataset != "fashion-mnist" && config.backbone.image_size > 32);
-    if (streamed) key["pipeline"] = {{"streamed", 1}, {"resize_size", config.data.resize_size},
-                                     {"file_list", config.data.file_list}, {"cifar100_labels", config.data.cifar100_labels}};
+    if (streamed)
+        key["pipeline"] = {{"streamed", 1},
+                           {"resize_size", config.data.resize_size},
+                           {"file_list", config.data.file_list},
+                           {"cifar100_labels", config.data.cifar100_labels}};
     return config_hash(key);
 }
 
@@ -92,8 +98,9 @@ void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config
             torch::Tensor loss;
             {
                 AutocastScope autocast(precision, device);
-                loss = torch::nn::functional::cross_entropy(model->forward(to_device(images.batch(index_cpu, BatchMode::train, batch_seed), device)),
-                                                            targets.index_select(0, index));
+                loss = torch::nn::functional::cross_entropy(
+                    model->forward(to_device(images.batch(index_cpu, BatchMode::train, batch_seed), device)),
+                    targets.index_select(0, index));
             }
             scaler.scale(loss).backward();
             if (scaler.unscale(groups.front().params)) opt.optimizer->step();
@@ -104,7 +111,8 @@ void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config
                 const std::vector<double> values = losses.read();  // steps step - size + 1 .. step
                 for (size_t i = 0; i < values.size(); ++i)
                     if (!std::isfinite(values[i]))
-                        throw std::runtime_error("foundation step " + std::to_string(step - int64_t(values.size()) + 1 + int64_t(i)) +
+                        throw std::runtime_error("foundation step " +
+                                                 std::to_string(step - int64_t(values.size()) + 1 + int64_t(i)) +
                                                  ": loss is " + std::to_string(values[i]));
                 events.on_event(FoundationProgress{step, total, values.back(), false, ""});
             }

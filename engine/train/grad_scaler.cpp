@@ -13,8 +13,9 @@ GradScaler::GradScaler(bool enabled, GradScalerOptions options)
     : enabled_(enabled), options_(options), scale_(options.init_scale) {
     if (!(options_.init_scale > 0) || !(options_.growth_factor > 1) || !(options_.backoff_factor > 0) ||
         !(options_.backoff_factor < 1) || options_.growth_interval < 1)
-        throw std::invalid_argument("GradScaler: need init_scale > 0, growth_factor > 1, 0 < backoff_factor < 1, "
-                                    "growth_interval ≥ 1");
+        throw std::invalid_argument(
+            "GradScaler: need init_scale > 0, growth_factor > 1, 0 < backoff_factor < 1, "
+            "growth_interval ≥ 1");
 }
 
 torch::Tensor GradScaler::scale(const torch::Tensor& loss) const {

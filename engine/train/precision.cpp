@@ -7,9 +7,12 @@ namespace lorica {
 
 torch::ScalarType autocast_dtype(Precision precision) {
     switch (precision) {
-        case Precision::bf16: return torch::kBFloat16;
-        case Precision::fp16: return torch::kHalf;
-        case Precision::fp32: break;
+        case Precision::bf16:
+            return torch::kBFloat16;
+        case Precision::fp16:
+            return torch::kHalf;
+        case Precision::fp32:
+            break;
     }
     return torch::kFloat;
 }

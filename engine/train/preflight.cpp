@@ -32,7 +32,8 @@ namespace {
 std::vector<int64_t> per_class_counts(const torch::Tensor& labels, int num_classes) {
     std::vector<int64_t> counts(std::max(num_classes, 0), 0);
     if (!labels.defined() || labels.numel() == 0) return counts;
-    torch::Tensor c = torch::bincount(labels.to(torch::kInt64).flatten(), {}, num_classes).to(torch::kInt64).contiguous();
+    torch::Tensor c =
+        torch::bincount(labels.to(torch::kInt64).flatten(), {}, num_classes).to(torch::kInt64).contiguous();
     for (int64_t i = 0; i < std::min<int64_t>(c.size(0), num_classes); ++i) counts[i] = c[i].item<int64_t>();
     return counts;
 }
@@ -45,8 +46,8 @@ std::string class_label(const RawDataset& raw, int cls) {
 
 // What one per-class count field asks of the classes it applies to, and the class that fits worst.
 struct CountDemand {
-    std::string split;         // "training" / "test"
-    int64_t take = 0;          // images asked per class (0 = all the class has)
+    std::string split;            // "training" / "test"
+    int64_t take = 0;             // images asked per class (0 = all the class has)
     int64_t allowed = INT64_MAX;  // the most every class involved can give (after the skipped ones)
     bool short_of = false;
     int worst_class = -1;
@@ -78,12 +79,14 @@ void report_counts(const std::string& field, const CountDemand& d, const RawData
     problems.add(field, message);
 }
 
-void check_class_counts(const ExperimentConfig& c, const RawDataset& raw, const std::string& prefix, ConfigProblems& problems) {
+void check_class_counts(const ExperimentConfig& c, const RawDataset& raw, const std::string& prefix,
+                        ConfigProblems& problems) {
     const int64_t channels = raw.channels;
     if (!c.data.normalize_mean.empty() && static_cast<int64_t>(c.data.normalize_mean.size()) != channels)
         problems.add("data.normalize_mean", prefix + "has " + std::to_string(c.data.normalize_mean.size()) +
                                                 " entries, but the images of " + raw.name + " have " +
-                                                std::to_string(channels) + " channels (allowed: one entry per channel, or [])");
+                                                std::to_string(channels) +
+                                                " channels (allowed: one entry per channel, or [])");
     const std::vector<int64_t> train = per_class_counts(raw.train_labels, raw.num_classes);
     const std::vector<int64_t> test = per_class_counts(raw.test_labels, raw.num_classes);
     CountDemand foundation{"training", c.foundation.train_per_class}, stream{"training", c.data.train_per_class},
@@ -122,17 +125,20 @@ std::string data_subject(const DataConfig& data) {
 
 // ---- 4., 5. backbone weights and adapter targets -------------------------------------------------
 
-void check_model(const ExperimentConfig& c, const std::string& prefix, bool weights, bool targets, ConfigProblems& problems) {
+void check_model(const ExperimentConfig& c, const std::string& prefix, bool weights, bool targets,
+                 ConfigProblems& problems) {
     torch::NoGradGuard no_grad;
     const int64_t head_classes = c.foundation.enabled ? c.foundation.classes : 0;
     VisionTransformer model(ViTOptions::from_config(c.backbone, head_classes));
     if (weights && !c.backbone.weights.empty()) {
         std::error_code ec;
         if (!fs::exists(c.backbone.weights, ec))
-            problems.add("backbone.weights", prefix + "'" + c.backbone.weights + "': no such file (allowed: a timm-layout "
-                                                      "safetensors file, or \"\" for no weights)");
+            problems.add("backbone.weights", prefix + "'" + c.backbone.weights +
+                                                 "': no such file (allowed: a timm-layout "
+                                                 "safetensors file, or \"\" for no weights)");
         else if (fs::is_directory(c.backbone.weights, ec))
-            problems.add("backbone.weights", prefix + "'" + c.backbone.weights + "' is a directory, not a safetensors file");
+            problems.add("backbone.weights",
+                         prefix + "'" + c.backbone.weights + "' is a directory, not a safetensors file");
         else
             try {
                 (void)load_timm_weights(model, c.backbone.weights);
@@ -157,9 +163,9 @@ const std::string& required_value(const ExperimentConfig& c, const std::string& 
 
 void check_requirements(const PresetNotes& notes, const ExperimentConfig& c, ConfigProblems& problems) {
     for (const PresetRequirement& r : notes.requirements) {
-        const bool reported = problems.append_where(
-            [&](const std::string& subject) { return requirement_covers(r.field, subject); },
-            " (expected there: " + r.expected + ")");
+        const bool reported =
+            problems.append_where([&](const std::string& subject) { return requirement_covers(r.field, subject); },
+                                  " (expected there: " + r.expected + ")");
         if (!reported && required_value(c, r.field).empty())
             problems.add(r.field, "not set; this preset needs " + r.expected + " (set it: --set " + r.field + "=PATH)");
     }
@@ -218,7 +224,8 @@ CheckedExperiment check_experiment(ConfigCheck check, const PresetNotes& notes) 
     for (const auto& v : variants) {
         const nlohmann::json j = to_json(v.config);
         const std::string key = nlohmann::json{j["backbone"], j["method"]["targets"], v.config.foundation.enabled,
-                                               v.config.foundation.classes}.dump();
+                                               v.config.foundation.classes}
+                                    .dump();
         if (!checked.insert(key).second) continue;
         // A backbone too large to build here is left to the run (it fails there, naming the step).
         const double parameters = v.config.backbone.depth * (4.0 + 2.0 * v.config.backbone.mlp_ratio) *

@@ -32,7 +32,8 @@ ResumePoint read_resume_point(const std::string& task_dir) {
     ResumePoint point;
     point.task_dir = task_dir;
     point.run_dir = fs::path(task_dir).parent_path().string();
-    if (!fs::is_directory(task_dir)) throw CheckpointFileError(task_dir, "missing (the task checkpoint directory is gone)");
+    if (!fs::is_directory(task_dir))
+        throw CheckpointFileError(task_dir, "missing (the task checkpoint directory is gone)");
     point.state = read_resume_state(task_dir);  // checks every file of the manifest first
     point.checkpoint = read_checkpoint_json(fs::path(task_dir) / "checkpoint.json");
     return point;
@@ -73,11 +74,13 @@ void write_resume_files(const std::string& task_dir, const ResumeState& state) {
     write_resume_state(task_dir, state, files);
 }
 
-void load_checkpoint_weights(const ResumePoint& point, VisionTransformer& model, TaskHeads& heads, torch::Device device) {
+void load_checkpoint_weights(const ResumePoint& point, VisionTransformer& model, TaskHeads& heads,
+                             torch::Device device) {
     const fs::path run_dir(point.run_dir);
     const fs::path backbone = run_dir / point.checkpoint.at("backbone").get<std::string>();
     try {
-        load_timm_weights(model, backbone.string(), TimmLoadOptions{/*interpolate_pos_embed*/ false, /*load_head*/ true});
+        load_timm_weights(model, backbone.string(),
+                          TimmLoadOptions{/*interpolate_pos_embed*/ false, /*load_head*/ true});
     } catch (const std::exception& e) {
         throw CheckpointFileError(backbone.string(), e.what());
     }
@@ -105,11 +108,13 @@ void restore_carried_state(const ResumePoint& point, AdapterMethod& method, Meth
     const std::string file = (fs::path(point.task_dir) / kResumeStateFile).string();
     const ResumeState& s = point.state;
     if (s.method != method.name())
-        throw CheckpointFileError(file, "holds the state of method '" + s.method + "', the run's config is '" + method.name() + "'");
+        throw CheckpointFileError(
+            file, "holds the state of method '" + s.method + "', the run's config is '" + method.name() + "'");
     if (s.method_format != method.state_format())
         throw CheckpointFileError(file, "method state format " + std::to_string(s.method_format) + " of " + s.method +
                                             "; this Lorica's " + method.name() + " writes and reads format " +
-                                            std::to_string(method.state_format()) + " (its state changed: the run cannot be continued)");
+                                            std::to_string(method.state_format()) +
+                                            " (its state changed: the run cannot be continued)");
     try {
         method.restore_state(ctx, s.method_state);
     } catch (const std::exception& e) {

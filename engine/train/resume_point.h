@@ -26,10 +26,10 @@ namespace lorica {
 
 // A task checkpoint to continue from.
 struct ResumePoint {
-    std::string run_dir;       // the run's checkpoint directory
-    std::string task_dir;      // run_dir/task_<k>
-    nlohmann::json checkpoint; // task_<k>/checkpoint.json
-    ResumeState state;         // task_<k>/resume_state.safetensors (checked against resume.json)
+    std::string run_dir;        // the run's checkpoint directory
+    std::string task_dir;       // run_dir/task_<k>
+    nlohmann::json checkpoint;  // task_<k>/checkpoint.json
+    ResumeState state;          // task_<k>/resume_state.safetensors (checked against resume.json)
 };
 
 // Reads and checks task_dir (every file of its resume.json manifest, then checkpoint.json and the
@@ -46,7 +46,8 @@ void write_resume_files(const std::string& task_dir, const ResumeState& state);
 
 // Loads the checkpoint's backbone into `model` (same architecture) and its heads into `heads` (none
 // yet), on `device`.
-void load_checkpoint_weights(const ResumePoint& point, VisionTransformer& model, TaskHeads& heads, torch::Device device);
+void load_checkpoint_weights(const ResumePoint& point, VisionTransformer& model, TaskHeads& heads,
+                             torch::Device device);
 
 // After method.begin_run on the loaded model: the method's state, the generators, the evaluator's hits.
 // Throws CheckpointFileError (naming resume_state.safetensors) when the method state does not fit.

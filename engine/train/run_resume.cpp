@@ -69,8 +69,8 @@ private:
 
 std::string ResumePlan::message() const {
     const std::string dir = fs::path(task_dir).filename().string();
-    return "resumed after task " + std::to_string(after_task() + 1) + " of " + std::to_string(run.num_tasks) + " (from " +
-           dir + "/, the run was " + to_string(run.status) + ")";
+    return "resumed after task " + std::to_string(after_task() + 1) + " of " + std::to_string(run.num_tasks) +
+           " (from " + dir + "/, the run was " + to_string(run.status) + ")";
 }
 
 ResumePlan plan_resume(const RunStore& store, int64_t run_id, std::optional<int> after_task) {
@@ -86,12 +86,14 @@ ResumePlan plan_resume(const RunStore& store, int64_t run_id, std::optional<int>
                                   (run->host.empty() ? std::string("an unknown host") : run->host) +
                                   "); stop it first, or resume it where it runs once it is interrupted");
             break;
-        default: break;
+        default:
+            break;
     }
     const auto checkpoints = run_checkpoints(store, run_id);
     if (checkpoints.empty())
-        throw ResumeError(name + " has no task checkpoint (it stopped during its first task, or its checkpoints were "
-                                 "not written): start it again with `lorica-cli run`");
+        throw ResumeError(name +
+                          " has no task checkpoint (it stopped during its first task, or its checkpoints were "
+                          "not written): start it again with `lorica-cli run`");
     const RunCheckpointRecord* chosen = &checkpoints.back();
     if (after_task) {
         chosen = nullptr;
@@ -135,8 +137,8 @@ ResumePlan plan_resume(const RunStore& store, int64_t run_id, std::optional<int>
         throw ResumeError(name + ": " + state_file + " belongs to config " + s.config_hash + ", the run's config is " +
                           run->config_hash);
     if (s.seed != run->seed)
-        throw ResumeError(name + ": " + state_file + " belongs to seed " + std::to_string(s.seed) + ", the run's seed is " +
-                          std::to_string(run->seed));
+        throw ResumeError(name + ": " + state_file + " belongs to seed " + std::to_string(s.seed) +
+                          ", the run's seed is " + std::to_string(run->seed));
     if (s.task != chosen->task)
         throw ResumeError(name + ": " + state_file + " is the state after task index " + std::to_string(s.task) +
                           ", its directory says " + std::to_string(chosen->task));
@@ -162,8 +164,10 @@ RunStatus resume_run(const ResumePlan& plan, RunStore& store, std::shared_ptr<co
     const int used = configure_threads(threads > 0 ? threads : config.threads);
     log::debug("LibTorch " + torch_version() + " with " + std::to_string(used) + " intra-op threads");
     RawDataset raw;
-    if (data && data->key == dataset_key(config)) raw = data->raw;
-    else raw = load_raw_dataset(config);
+    if (data && data->key == dataset_key(config))
+        raw = data->raw;
+    else
+        raw = load_raw_dataset(config);
     reopen_run_at_checkpoint(store, plan.run.id,
                              RunReopening{plan.after_task(), plan.point->state.step, plan.point->state.analysis_points,
                                           plan.message() + ", running"});

@@ -40,11 +40,11 @@ public:
 };
 
 struct ResumePlan {
-    RunRecord run;            // as stored before the resume
-    ExperimentConfig config;  // the run's stored config, parsed
+    RunRecord run;                             // as stored before the resume
+    ExperimentConfig config;                   // the run's stored config, parsed
     std::shared_ptr<const ResumePoint> point;  // the checkpoint read and checked
-    int task = 0;             // k: the checkpoint follows task k (0-based); tasks k+1.. are trained
-    std::string task_dir;     // its directory (task_<k>)
+    int task = 0;                              // k: the checkpoint follows task k (0-based); tasks k+1.. are trained
+    std::string task_dir;                      // its directory (task_<k>)
     int after_task() const { return task; }
     // "resumed after task 2 of 4 (from task_1/, the run was interrupted)": task numbers 1-based as the
     // progress lines print them.

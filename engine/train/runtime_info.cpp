@@ -24,10 +24,11 @@ RuntimeInfo runtime_info() {
 
 std::string version_text(const std::string& program, const RuntimeInfo& info) {
     std::string text = program + " " + info.lorica_version + "\n";
-    text += "LibTorch " + info.torch_version + (info.torch_library.empty() ? "" : " (" + info.torch_library + ")") + "\n";
+    text +=
+        "LibTorch " + info.torch_version + (info.torch_library.empty() ? "" : " (" + info.torch_library + ")") + "\n";
     if (info.cuda_usable) {
-        text += "CUDA: usable, " + std::to_string(info.cuda_devices) + (info.cuda_devices == 1 ? " device" : " devices") +
-                " (" + info.cuda_library + ")\n";
+        text += "CUDA: usable, " + std::to_string(info.cuda_devices) +
+                (info.cuda_devices == 1 ? " device" : " devices") + " (" + info.cuda_library + ")\n";
     } else if (!info.cuda_library.empty()) {
         text += "CUDA: not usable: no CUDA device or driver found (" + info.cuda_library + " is loaded)\n";
     } else {

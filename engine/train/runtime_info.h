@@ -8,12 +8,12 @@
 namespace lorica {
 
 struct RuntimeInfo {
-    std::string lorica_version;     // "0.1.0"
-    std::string torch_version;      // "2.11.0": the LibTorch Lorica was built with (and checked against)
-    std::string torch_library;      // absolute path of the libtorch_cpu.so loaded, "" when unknown
-    std::string cuda_library;       // absolute path of the libtorch_cuda.so loaded, "" when none is
-    int cuda_devices = 0;           // torch::cuda::device_count()
-    bool cuda_usable = false;       // torch::cuda::is_available()
+    std::string lorica_version;  // "0.1.0"
+    std::string torch_version;   // "2.11.0": the LibTorch Lorica was built with (and checked against)
+    std::string torch_library;   // absolute path of the libtorch_cpu.so loaded, "" when unknown
+    std::string cuda_library;    // absolute path of the libtorch_cuda.so loaded, "" when none is
+    int cuda_devices = 0;        // torch::cuda::device_count()
+    bool cuda_usable = false;    // torch::cuda::is_available()
 };
 
 // Asks LibTorch (initialises CUDA when libtorch_cuda.so is loaded).

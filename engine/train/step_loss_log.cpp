@@ -29,8 +29,8 @@ void StepLossLog::flush() {
         if (!std::isfinite(s.loss)) {
             std::string where = "task " + std::to_string(s.task) + ", epoch " + std::to_string(s.epoch + 1) +
                                 ", step " + std::to_string(s.step_in_task);
-            std::string message = where + ": loss is " + std::to_string(s.loss) +
-                                  " (lower train.optimizer.lr or set train.grad_clip)";
+            std::string message =
+                where + ": loss is " + std::to_string(s.loss) + " (lower train.optimizer.lr or set train.grad_clip)";
             if (n > 1)
                 message += "; read back with steps " + std::to_string(steps.front().step_in_task) + "–" +
                            std::to_string(steps.back().step_in_task);

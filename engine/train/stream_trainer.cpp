@@ -77,7 +77,7 @@ private:
     GradScaler scaler_{config_.train.precision == Precision::fp16};  // one loss scale for the whole run
     int64_t step_ = 0;
     int current_task_ = -1;
-    std::string checkpoint_dir_;  // this run's checkpoint directory ("" = checkpoints failed to start)
+    std::string checkpoint_dir_;   // this run's checkpoint directory ("" = checkpoints failed to start)
     int64_t analysis_points_ = 0;  // analysis points emitted through the method context (kept by resume)
 };
 
@@ -91,9 +91,14 @@ void StreamTrainer::run() {
 
     StreamDescribed described;
     for (const auto& t : data_.tasks)
-        described.tasks.push_back({t.spec.index, t.spec.name(), t.spec.classes, t.spec.domain, t.train.size(), t.test.size()});
-    described.foundation = {kFoundationTask, "foundation", data_.spec.foundation_classes, "identity",
-                            data_.foundation_train.size(), data_.foundation_test.size()};
+        described.tasks.push_back(
+            {t.spec.index, t.spec.name(), t.spec.classes, t.spec.domain, t.train.size(), t.test.size()});
+    described.foundation = {kFoundationTask,
+                            "foundation",
+                            data_.spec.foundation_classes,
+                            "identity",
+                            data_.foundation_train.size(),
+                            data_.foundation_test.size()};
     events_.on_event(described);
 
     torch::manual_seed(static_cast<uint64_t>(req_.seed));
@@ -113,7 +118,8 @@ void StreamTrainer::run() {
 
         if (!config_.backbone.weights.empty()) {
             TimmLoadReport report = load_timm_weights(model_, config_.backbone.weights);
-            for (const auto& note : report.notes) events_.on_event(Warning{"backbone.weights " + config_.backbone.weights + ": " + note});
+            for (const auto& note : report.notes)
+                events_.on_event(Warning{"backbone.weights " + config_.backbone.weights + ": " + note});
         }
         if (config_.foundation.enabled) {
             phase_start = Clock::now();
@@ -124,12 +130,23 @@ void StreamTrainer::run() {
     }
     heads_->to(device_);
 
-    ctx_ = std::make_unique<MethodContext>(MethodContext{model_, heads_, config_, 0, static_cast<int>(data_.tasks.size()),
-                                                         0, device_, static_cast<uint64_t>(req_.seed), {}, {}, {}, {}});
+    ctx_ = std::make_unique<MethodContext>(MethodContext{model_,
+                                                         heads_,
+                                                         config_,
+                                                         0,
+                                                         static_cast<int>(data_.tasks.size()),
+                                                         0,
+                                                         device_,
+                                                         static_cast<uint64_t>(req_.seed),
+                                                         {},
+                                                         {},
+                                                         {},
+                                                         {}});
     ctx_->evaluate_seen = [this](EvalPhase phase) { evaluate_seen(current_task_, phase); };
     ctx_->warn = [this](const std::string& message) { events_.on_event(Warning{message}); };
     ctx_->emit = [this](const Event& event) {
-        if (const auto* done = std::get_if<AnalysisDone>(&event)) analysis_points_ += static_cast<int64_t>(done->points.size());
+        if (const auto* done = std::get_if<AnalysisDone>(&event))
+            analysis_points_ += static_cast<int64_t>(done->points.size());
         events_.on_event(event);
     };
     ctx_->evaluate_tasks = [this](const std::vector<int>& tasks) {
@@ -171,7 +188,8 @@ void StreamTrainer::evaluate_random_init() {
     model_->to(device_);
     TaskHeads random_heads(config_.backbone.dim);
     for (int h = 0; h < data_.spec.num_heads; ++h) {
-        const auto& owner = *std::find_if(data_.tasks.begin(), data_.tasks.end(), [&](const TaskData& t) { return t.spec.head == h; });
+        const auto& owner =
+            *std::find_if(data_.tasks.begin(), data_.tasks.end(), [&](const TaskData& t) { return t.spec.head == h; });
         random_heads->add_head(static_cast<int64_t>(owner.spec.classes.size()), head_seed(req_.seed, h), device_);
     }
     EvaluationDone done;
@@ -187,7 +205,8 @@ void StreamTrainer::evaluate_random_init() {
 void StreamTrainer::evaluate_seen(int after_task, EvalPhase phase) {
     const int seen = std::max(current_task_, 0);
     EvaluationDone done;
-    done.rows = evaluator_->evaluate_tasks(model_, heads_, range_upto(seen), data_.tasks[seen].spec.head, after_task, step_, phase);
+    done.rows = evaluator_->evaluate_tasks(model_, heads_, range_upto(seen), data_.tasks[seen].spec.head, after_task,
+                                           step_, phase);
     EvaluationDone found = evaluator_->evaluate_foundation(model_, after_task, step_, phase);
     done.rows.insert(done.rows.end(), found.rows.begin(), found.rows.end());
     done.class_rows = std::move(found.class_rows);
@@ -206,7 +225,8 @@ void StreamTrainer::train_task(int t) {
 
     if (config_.eval.before_task) {
         EvaluationDone before;
-        before.rows = evaluator_->evaluate_tasks(model_, heads_, {t}, task.spec.head, t - 1, step_, EvalPhase::before_task);
+        before.rows =
+            evaluator_->evaluate_tasks(model_, heads_, {t}, task.spec.head, t - 1, step_, EvalPhase::before_task);
         events_.on_event(before);
     }
 
@@ -217,7 +237,8 @@ void StreamTrainer::train_task(int t) {
         for (auto& p : heads_->head(h)->parameters()) p.set_requires_grad(false);
     auto head_params = heads_->parameters_of(trained_heads);
     for (auto& p : head_params) p.set_requires_grad(true);
-    const double head_lr = config_.train.optimizer.head_lr > 0 ? config_.train.optimizer.head_lr : config_.train.optimizer.lr;
+    const double head_lr =
+        config_.train.optimizer.head_lr > 0 ? config_.train.optimizer.head_lr : config_.train.optimizer.lr;
 
     // Targets: positions within the task's classes (current-task loss) or class-IL positions.
     torch::Tensor local = local_labels(task.train.labels, task.spec.classes).to(device_);
@@ -225,7 +246,8 @@ void StreamTrainer::train_task(int t) {
     torch::Tensor targets = all_seen ? local + offset : local;
     SampleSource& samples = *task.train.samples;
 
-    Batcher batcher(task.train.size(), config_.train.batch_size, mix_seed(static_cast<uint64_t>(req_.seed), 0x7A5C0000u + t));
+    Batcher batcher(task.train.size(), config_.train.batch_size,
+                    mix_seed(static_cast<uint64_t>(req_.seed), 0x7A5C0000u + t));
     const int64_t total = task_steps(config_, task.train.size());  // steps of one pass
     const int passes = std::max(1, method_->passes_per_task());
     auto aug_gen = at::detail::createCPUGenerator(mix_seed(static_cast<uint64_t>(req_.seed), 0xA0600000u + t));
@@ -250,7 +272,8 @@ void StreamTrainer::train_task(int t) {
             const std::vector<torch::Tensor> batches = batcher.epoch(epoch);
             const uint64_t batch_seed = mix_seed(mix_seed(static_cast<uint64_t>(req_.seed), 0xB47C0000u + t), epoch);
             const int64_t planned = std::min<int64_t>(static_cast<int64_t>(batches.size()), total - step_in_pass);
-            samples.plan(std::vector<torch::Tensor>(batches.begin(), batches.begin() + planned), BatchMode::train, batch_seed);
+            samples.plan(std::vector<torch::Tensor>(batches.begin(), batches.begin() + planned), BatchMode::train,
+                         batch_seed);
             for (const auto& index_cpu : batches) {
                 if (step_in_pass >= total) break;
                 if (cancel_.cancelled() || cancel_.paused()) step_log.flush();  // report what ran before stopping
@@ -265,13 +288,15 @@ void StreamTrainer::train_task(int t) {
                 {
                     AutocastScope autocast(config_.train.precision, device_);
                     torch::Tensor f = model_->features(x);
-                    torch::Tensor logits = all_seen ? heads_->logits_upto(f, task.spec.head) : heads_->logits_of(f, task.spec.head);
+                    torch::Tensor logits =
+                        all_seen ? heads_->logits_upto(f, task.spec.head) : heads_->logits_of(f, task.spec.head);
                     loss = torch::nn::functional::cross_entropy(logits, targets.index_select(0, index));
                 }
                 scaler_.scale(loss).backward();
                 if (scaler_.unscale(trainable)) {  // false only in fp16, for inf/NaN gradients: skip the update
                     method_->after_backward(*ctx_);
-                    if (config_.train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, config_.train.grad_clip);
+                    if (config_.train.grad_clip > 0)
+                        torch::nn::utils::clip_grad_norm_(trainable, config_.train.grad_clip);
                     opt.optimizer->step();
                 }
                 scaler_.update();
@@ -295,7 +320,8 @@ void StreamTrainer::train_task(int t) {
 
     method_->end_task(*ctx_);
     if (scaler_.skipped_steps() > skipped_before)
-        events_.on_event(Warning{"task " + std::to_string(t) + ": " + std::to_string(scaler_.skipped_steps() - skipped_before) +
+        events_.on_event(Warning{"task " + std::to_string(t) + ": " +
+                                 std::to_string(scaler_.skipped_steps() - skipped_before) +
                                  " fp16 steps skipped for inf/NaN gradients (loss scale now " +
                                  std::to_string(scaler_.scale_value()) + ")"});
     const auto eval_start = Clock::now();
@@ -315,20 +341,24 @@ void StreamTrainer::write_checkpoint(int t) {
         AdapterSet adapters = method_->adapter_set(*ctx_);
         nlohmann::json tasks = nlohmann::json::array();
         for (int j = 0; j <= t; ++j)
-            tasks.push_back({{"task", j}, {"classes", data_.tasks[j].spec.classes}, {"domain", data_.tasks[j].spec.domain},
+            tasks.push_back({{"task", j},
+                             {"classes", data_.tasks[j].spec.classes},
+                             {"domain", data_.tasks[j].spec.domain},
                              {"head", data_.tasks[j].spec.head}});
         adapters.meta["config_hash"] = config_hash(run_config);
         adapters.meta["after_task"] = t;
         adapters.meta["tasks"] = tasks;
         adapters.meta["method_state"] = method_->describe(*ctx_);
-        ArtifactWritten written = write_task_checkpoint(checkpoint_dir_, {t, method_->name(), config_hash(run_config), req_.seed},
-                                                        model_, heads_, adapters);
+        ArtifactWritten written = write_task_checkpoint(
+            checkpoint_dir_, {t, method_->name(), config_hash(run_config), req_.seed}, model_, heads_, adapters);
         try {
-            write_resume_files(written.path, capture_resume_state(t, step_, config_hash(run_config), req_.seed, *method_,
-                                                                  *ctx_, *evaluator_, analysis_points_));
+            write_resume_files(written.path, capture_resume_state(t, step_, config_hash(run_config), req_.seed,
+                                                                  *method_, *ctx_, *evaluator_, analysis_points_));
         } catch (const std::exception& e) {
-            events_.on_event(Warning{"task " + std::to_string(t) + ": resume state not written (the run cannot be resumed "
-                                     "from this task): " + e.what()});
+            events_.on_event(Warning{"task " + std::to_string(t) +
+                                     ": resume state not written (the run cannot be resumed "
+                                     "from this task): " +
+                                     e.what()});
         }
         events_.on_event(written);
     } catch (const std::exception& e) {
@@ -366,9 +396,10 @@ RunStatus run_stream(const RunRequest& request, EventListener& events, CancelTok
     } catch (const std::exception&) {
         // a bad method config fails the run below, with its message
     }
-    started.total_steps = config.data.train_per_class > 0
-                              ? passes * planned_stream_steps(config, config.data.train_per_class * config.stream.classes_per_task)
-                              : 0;
+    started.total_steps =
+        config.data.train_per_class > 0
+            ? passes * planned_stream_steps(config, config.data.train_per_class * config.stream.classes_per_task)
+            : 0;
     events.on_event(started);
 
     RunStatus status = RunStatus::finished;

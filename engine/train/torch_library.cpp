@@ -67,12 +67,15 @@ void check_torch_library_dir(const fs::path& dir, const std::string& expected_ve
         throw TorchLibraryError(folder_text(dir) + " is not a folder: " + how_to_get_one(expected_version));
     for (const char* library : {"libtorch_cpu.so", "libc10.so", "libtorch_cuda.so"}) {
         if (!fs::exists(dir / library, ec))
-            throw TorchLibraryError(folder_text(dir) + " holds no " + library + ": " + how_to_get_one(expected_version));
+            throw TorchLibraryError(folder_text(dir) + " holds no " + library + ": " +
+                                    how_to_get_one(expected_version));
     }
     const auto version = torch_version_of_library_dir(dir);
     if (!version)
-        throw TorchLibraryError(folder_text(dir) + ": cannot tell which LibTorch it holds (neither ../version.py nor "
-                                "../build-version names a version); " + how_to_get_one(expected_version));
+        throw TorchLibraryError(folder_text(dir) +
+                                ": cannot tell which LibTorch it holds (neither ../version.py nor "
+                                "../build-version names a version); " +
+                                how_to_get_one(expected_version));
     if (*version != expected_version)
         throw TorchLibraryError(folder_text(dir) + " holds LibTorch " + *version + ", but this Lorica was built with " +
                                 expected_version + ": " + how_to_get_one(expected_version));
@@ -114,8 +117,8 @@ std::string use_torch_library_from_env(char** argv) {
         setenv("LD_LIBRARY_PATH", path.c_str(), 1);
         setenv(kInUseVariable, dir.c_str(), 1);
         execv("/proc/self/exe", argv);
-        throw TorchLibraryError(folder_text(given) + ": cannot restart with it on LD_LIBRARY_PATH: " +
-                                std::strerror(errno));
+        throw TorchLibraryError(folder_text(given) +
+                                ": cannot restart with it on LD_LIBRARY_PATH: " + std::strerror(errno));
     }
 
     const std::string cpu_library = loaded_library_path("libtorch_cpu.so");

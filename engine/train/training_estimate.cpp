@@ -21,9 +21,10 @@ int num_classes_of(const ExperimentConfig& config) {
     if (config.data.dataset == "cifar100") return config.data.cifar100_labels == "coarse" ? 20 : 100;
     if (config.data.dataset == "fashion-mnist" || config.data.dataset == "cifar10") return 10;
     // image folders: the stream needs at least this many classes; the estimate does not read the folder
-    return config.stream.type == StreamType::domain_incremental ? config.stream.classes_per_task
-                                                      : config.stream.tasks * config.stream.classes_per_task +
-                                                            (config.foundation.enabled ? config.foundation.classes : 0);
+    return config.stream.type == StreamType::domain_incremental
+               ? config.stream.classes_per_task
+               : config.stream.tasks * config.stream.classes_per_task +
+                     (config.foundation.enabled ? config.foundation.classes : 0);
 }
 
 int64_t pass_steps(const ExperimentConfig& config, int64_t images) {
@@ -53,8 +54,9 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
     heads->to(device);
     std::unique_ptr<AdapterMethod> method = make_method(config);
     const int passes = std::max(1, method->passes_per_task());
-    MethodContext ctx{model, heads, config, 0, static_cast<int>(spec.tasks.size()), 0, device, static_cast<uint64_t>(seed),
-                      {}, {}, {}, {}};
+    MethodContext ctx{
+        model, heads, config, 0, static_cast<int>(spec.tasks.size()), 0, device, static_cast<uint64_t>(seed),
+        {},    {},    {},     {}};
     ctx.evaluate_seen = [](EvalPhase) {};
     ctx.evaluate_tasks = [](const std::vector<int>&) { return std::vector<EvalRow>{}; };
     ctx.emit = [](const Event&) {};
@@ -91,7 +93,8 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
             for (int h = 0; h < heads->size(); ++h)
                 for (auto& p : heads->head(h)->parameters()) p.set_requires_grad(false);
             for (auto& p : head_params) p.set_requires_grad(true);
-            const double head_lr = config.train.optimizer.head_lr > 0 ? config.train.optimizer.head_lr : config.train.optimizer.lr;
+            const double head_lr =
+                config.train.optimizer.head_lr > 0 ? config.train.optimizer.head_lr : config.train.optimizer.lr;
             groups.push_back({"heads", head_params, head_lr, config.train.optimizer.weight_decay});
             const int64_t head_count = count_parameters({groups.back()});
             const int64_t trainable = count_parameters(groups);
@@ -99,8 +102,9 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
             if (task.index == spec.tasks.front().index && measured_steps > 0) {
                 TaskOptimizer opt = make_optimizer(config.train.optimizer, groups);
                 const int64_t batch = config.train.batch_size;
-                const torch::Tensor x = torch::randn({batch, config.backbone.in_channels, config.backbone.image_size,
-                                                      config.backbone.image_size}, torch::TensorOptions().device(device));
+                const torch::Tensor x = torch::randn(
+                    {batch, config.backbone.in_channels, config.backbone.image_size, config.backbone.image_size},
+                    torch::TensorOptions().device(device));
                 const torch::Tensor y = torch::randint(static_cast<int64_t>(task.classes.size()), {batch},
                                                        torch::TensorOptions().dtype(torch::kInt64).device(device));
                 model->train();

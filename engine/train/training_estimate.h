@@ -35,9 +35,9 @@ struct TrainingEstimate {
     int64_t total_steps = -1;                 // all seeds; -1 when a task's steps are unknown
     int runs = 1;                             // seeds
     int measured_steps = 0;
-    double seconds_per_step = 0.0;            // mean of the measured steps
-    double estimated_seconds = -1.0;          // total_steps · seconds_per_step (-1 when unknown)
-    std::string device;                       // where the steps were measured
+    double seconds_per_step = 0.0;    // mean of the measured steps
+    double estimated_seconds = -1.0;  // total_steps · seconds_per_step (-1 when unknown)
+    std::string device;               // where the steps were measured
 };
 
 // Throws ConfigError / std::runtime_error naming the field or step that failed. `stop` (optional,

@@ -23,7 +23,8 @@ void TrainingJob::start_resume(ResumeJob job) {
     thread_ = std::thread([this, job = std::move(job)]() mutable {
         RunStatus s = RunStatus::failed;
         try {
-            if (!job.plan) job.plan = std::make_shared<const ResumePlan>(plan_resume(*job.store, job.run_id, job.after_task));
+            if (!job.plan)
+                job.plan = std::make_shared<const ResumePlan>(plan_resume(*job.store, job.run_id, job.after_task));
             config_ = job.plan->config;
             if (!job.data) job.data = preflight_experiment(job.plan->config).data;
             s = resume_run(*job.plan, *job.store, job.data, *listener_, token_);

@@ -8,7 +8,8 @@ namespace lorica {
 std::string default_data_dir() {
     namespace fs = std::filesystem;
     if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return (fs::path(xdg) / "lorica").string();
-    if (const char* home = std::getenv("HOME"); home && *home) return (fs::path(home) / ".local" / "share" / "lorica").string();
+    if (const char* home = std::getenv("HOME"); home && *home)
+        return (fs::path(home) / ".local" / "share" / "lorica").string();
     return (fs::temp_directory_path() / "lorica").string();
 }
 

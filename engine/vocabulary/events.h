@@ -42,22 +42,33 @@ enum class RunStatus { running, finished, failed, cancelled, interrupted };
 inline const char* to_string(HeadMode mode) { return mode == HeadMode::class_il ? "class_il" : "task_il"; }
 inline const char* to_string(EvalPhase phase) {
     switch (phase) {
-        case EvalPhase::end_of_task: return "end_of_task";
-        case EvalPhase::in_task: return "in_task";
-        case EvalPhase::before_task: return "before_task";
-        case EvalPhase::random_init: return "random_init";
-        case EvalPhase::before_handover: return "before_handover";
-        case EvalPhase::after_handover: return "after_handover";
+        case EvalPhase::end_of_task:
+            return "end_of_task";
+        case EvalPhase::in_task:
+            return "in_task";
+        case EvalPhase::before_task:
+            return "before_task";
+        case EvalPhase::random_init:
+            return "random_init";
+        case EvalPhase::before_handover:
+            return "before_handover";
+        case EvalPhase::after_handover:
+            return "after_handover";
     }
     return "?";
 }
 inline const char* to_string(RunStatus status) {
     switch (status) {
-        case RunStatus::running: return "running";
-        case RunStatus::finished: return "finished";
-        case RunStatus::failed: return "failed";
-        case RunStatus::cancelled: return "cancelled";
-        case RunStatus::interrupted: return "interrupted";
+        case RunStatus::running:
+            return "running";
+        case RunStatus::finished:
+            return "finished";
+        case RunStatus::failed:
+            return "failed";
+        case RunStatus::cancelled:
+            return "cancelled";
+        case RunStatus::interrupted:
+            return "interrupted";
     }
     return "?";
 }
@@ -73,8 +84,8 @@ inline EvalPhase eval_phase_from_string(const std::string& text) {
     throw std::invalid_argument("unknown evaluation phase '" + text + "'");
 }
 inline RunStatus run_status_from_string(const std::string& text) {
-    for (auto s : {RunStatus::running, RunStatus::finished, RunStatus::failed, RunStatus::cancelled,
-                   RunStatus::interrupted})
+    for (auto s :
+         {RunStatus::running, RunStatus::finished, RunStatus::failed, RunStatus::cancelled, RunStatus::interrupted})
         if (text == to_string(s)) return s;
     throw std::invalid_argument("unknown run status '" + text + "'");
 }
@@ -112,9 +123,9 @@ struct RunStarted {
 
 struct TaskInfo {
     int task = 0;
-    std::string name;               // e.g. "t2: rot180 {3, 7}"
-    std::vector<int> classes;       // original data-set labels of this task
-    std::string domain;             // domain transform name ("identity" when none)
+    std::string name;          // e.g. "t2: rot180 {3, 7}"
+    std::vector<int> classes;  // original data-set labels of this task
+    std::string domain;        // domain transform name ("identity" when none)
     int64_t train_samples = 0;
     int64_t test_samples = 0;
 };
@@ -153,8 +164,8 @@ struct StepMetrics {
     int64_t step = 0;          // global stream step, 1-based after the update
     int64_t step_in_task = 0;  // 1-based
     double loss = 0.0;
-    double lr = 0.0;           // learning rate of the first parameter group
-    double step_ms = 0.0;      // wall time of this optimizer step (forward + backward + update)
+    double lr = 0.0;       // learning rate of the first parameter group
+    double step_ms = 0.0;  // wall time of this optimizer step (forward + backward + update)
 };
 
 struct EpochFinished {
@@ -241,7 +252,7 @@ struct ExperimentFinished {
 };
 
 using Event = std::variant<ExperimentStarted, RunStarted, StreamDescribed, TaskStarted, TaskFinished,
-                           FoundationProgress, StepMetrics, EpochFinished, EvaluationDone, MethodState,
-                           AnalysisDone, ArtifactWritten, Warning, RunFinished, ExperimentFinished>;
+                           FoundationProgress, StepMetrics, EpochFinished, EvaluationDone, MethodState, AnalysisDone,
+                           ArtifactWritten, Warning, RunFinished, ExperimentFinished>;
 
 }  // namespace lorica

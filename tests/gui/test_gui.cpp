@@ -334,22 +334,30 @@ private Q_SLOTS:
         std::atomic<bool> on_gui_thread{false};
         // Five opens and three exports queued at once behind a slow first job: only the newest open
         // is delivered (the others are skipped or dropped); every export is delivered, in order.
-        worker.submit<int>(StoreWorker::Lane::list_runs, [&](const RunStore&) {
-            QThread::msleep(200);
-            return 0;
-        }, [](int, const QString&) {});
+        worker.submit<int>(
+            StoreWorker::Lane::list_runs,
+            [&](const RunStore&) {
+                QThread::msleep(200);
+                return 0;
+            },
+            [](int, const QString&) {});
         for (int i = 0; i < 5; ++i)
-            worker.submit<int>(StoreWorker::Lane::open_run, [&, i](const RunStore&) {
-                if (QThread::currentThread() == gui) on_gui_thread = true;
-                return i;
-            }, [&](int value, const QString&) { delivered_opens.push_back(value); });
+            worker.submit<int>(
+                StoreWorker::Lane::open_run,
+                [&, i](const RunStore&) {
+                    if (QThread::currentThread() == gui) on_gui_thread = true;
+                    return i;
+                },
+                [&](int value, const QString&) { delivered_opens.push_back(value); });
         for (int i = 0; i < 3; ++i)
-            worker.submit<int>(StoreWorker::Lane::export_adapters, [i](const RunStore&) { return 10 + i; },
-                               [&](int value, const QString&) { delivered_exports.push_back(value); });
+            worker.submit<int>(
+                StoreWorker::Lane::export_adapters, [i](const RunStore&) { return 10 + i; },
+                [&](int value, const QString&) { delivered_exports.push_back(value); });
         QString error;
-        worker.submit<int>(StoreWorker::Lane::compare_runs, [](const RunStore&) -> int {
-            throw std::runtime_error("run 7 does not exist");
-        }, [&](int, const QString& e) { error = e; });
+        worker.submit<int>(
+            StoreWorker::Lane::compare_runs,
+            [](const RunStore&) -> int { throw std::runtime_error("run 7 does not exist"); },
+            [&](int, const QString& e) { error = e; });
         QCOMPARE(worker.pending(), 10);
         QSignalSpy idle(&worker, &StoreWorker::idle);
         QVERIFY(idle.wait(10000));
@@ -465,7 +473,8 @@ private Q_SLOTS:
         QCOMPARE(browser->row_count(), 2);
         // Typing: every keystroke asks for a listing; only the newest is shown.
         QSignalSpy shown(browser, &RunBrowser::listing_shown);
-        for (const char* typed : {"s", "sd", "sd-", "sd-l", "sd-lo", "sd-lor", "sd-lora"}) browser->set_method_filter(typed);
+        for (const char* typed : {"s", "sd", "sd-", "sd-l", "sd-lo", "sd-lor", "sd-lora"})
+            browser->set_method_filter(typed);
         QVERIFY(shown.wait(10000));
         QTest::qWait(200);  // let any stale listing arrive: it must not be shown
         QCOMPARE(browser->row_count(), 0);
@@ -527,8 +536,9 @@ private Q_SLOTS:
                               {"method", {{"name", "sequential-lora"}, {"rank", 2}, {"alpha", 2.0}}},
                               {"train", {{"epochs", 1}, {"batch_size", 32}}},
                               {"eval", {{"before_task", false}, {"random_init", false}}},
-                              {"variants", {{{"label", "lora"}, {"set", nlohmann::json::object()}},
-                                            {{"label", "frozen"}, {"set", {{"method.name", "frozen-backbone"}}}}}}};
+                              {"variants",
+                               {{{"label", "lora"}, {"set", nlohmann::json::object()}},
+                                {{"label", "frozen"}, {"set", {{"method.name", "frozen-backbone"}}}}}}};
         const ExperimentConfig config = parse_experiment_config(doc);
         auto store = std::make_shared<RunStore>(RunStore::open(dir_.filePath("variants.db").toStdString()));
         auto recorder = std::make_shared<EventRecorder>();
@@ -592,7 +602,8 @@ private Q_SLOTS:
         started.total_steps = 30;
         const int64_t id = store.insert_run(0, started);
         StreamDescribed stream;
-        for (int t = 0; t < 3; ++t) stream.tasks.push_back(TaskInfo{t, "t" + std::to_string(t), {2 * t, 2 * t + 1}, "identity", 10, 10});
+        for (int t = 0; t < 3; ++t)
+            stream.tasks.push_back(TaskInfo{t, "t" + std::to_string(t), {2 * t, 2 * t + 1}, "identity", 10, 10});
         store.insert_tasks(id, stream);
         for (int t = 0; t < 3; ++t) {
             std::vector<double> alphas;
@@ -602,13 +613,17 @@ private Q_SLOTS:
         }
         std::vector<AnalysisPoint> points;
         for (int k = 0; k <= 10; ++k)
-            for (int task : {0, 1}) points.push_back({AnalysisKey::merge_interpolation, SeriesKey::of_task(task), k / 10.0, 50.0 + k});
+            for (int task : {0, 1})
+                points.push_back({AnalysisKey::merge_interpolation, SeriesKey::of_task(task), k / 10.0, 50.0 + k});
         for (SeriesKey::Kind series : {SeriesKey::Kind::alone, SeriesKey::Kind::cat, SeriesKey::Kind::linear})
-            for (int t = 0; t < 3; ++t) points.push_back({AnalysisKey::lori_merge, SeriesKey::named(series), double(t), 80.0 - t});
+            for (int t = 0; t < 3; ++t)
+                points.push_back({AnalysisKey::lori_merge, SeriesKey::named(series), double(t), 80.0 - t});
         for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j) points.push_back({AnalysisKey::lori_overlap_a, SeriesKey::of_task(i), double(j), i == j ? 1.0 : 0.1});
+            for (int j = 0; j < 3; ++j)
+                points.push_back({AnalysisKey::lori_overlap_a, SeriesKey::of_task(i), double(j), i == j ? 1.0 : 0.1});
         for (int r : {1, 2, 4, 8})
-            for (SeriesKey series : {kSeriesFoundationForgetting, kSeriesDownstreamForgetting}) points.push_back({AnalysisKey::rank_sweep, series, double(r), 10.0 / r});
+            for (SeriesKey series : {kSeriesFoundationForgetting, kSeriesDownstreamForgetting})
+                points.push_back({AnalysisKey::rank_sweep, series, double(r), 10.0 / r});
         store.insert_analysis_points(id, points);
         store.finish_run(id, RunStatus::finished, "", 1.0);
 
@@ -741,9 +756,8 @@ private Q_SLOTS:
         config["train"]["epochs"] = 50;
         window->editor()->set_document(config);
         QVERIFY(window->start_run());
-        QTRY_VERIFY_WITH_TIMEOUT(!window->session()->data().runs.empty() &&
-                                     !window->session()->data().runs.back().steps.empty(),
-                                 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !window->session()->data().runs.empty() && !window->session()->data().runs.back().steps.empty(), 120000);
         QVERIFY(window->close());
         QVERIFY(!window->session()->running());
         const auto runs = window->store()->list_runs();

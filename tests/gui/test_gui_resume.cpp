@@ -51,8 +51,8 @@ using EvalKey = std::tuple<int, int, int64_t, std::string, std::string, int64_t,
 std::vector<EvalKey> eval_rows(const RunStore& store, int64_t run) {
     std::vector<EvalKey> out;
     for (const auto& e : store.eval_rows(run))
-        out.emplace_back(e.row.after_task, e.row.eval_task, e.row.step, to_string(e.row.phase), to_string(e.row.head_mode),
-                         e.row.correct, e.row.total);
+        out.emplace_back(e.row.after_task, e.row.eval_task, e.row.step, to_string(e.row.phase),
+                         to_string(e.row.head_mode), e.row.correct, e.row.total);
     return out;
 }
 

@@ -52,8 +52,9 @@ private Q_SLOTS:
         editor.show();
         QCOMPARE(editor.step_titles(),
                  QStringList({"Data set", "Stream", "Backbone", "Method", "Training", "Summary"}));
-        QCOMPARE(editor.step_fields(SetupStep::dataset),
-                 std::vector<std::string>({"data.dataset", "data.root", "data.train_per_class", "data.test_per_class"}));
+        QCOMPARE(
+            editor.step_fields(SetupStep::dataset),
+            std::vector<std::string>({"data.dataset", "data.root", "data.train_per_class", "data.test_per_class"}));
         QCOMPARE(editor.step_fields(SetupStep::stream),
                  std::vector<std::string>({"stream.type", "stream.tasks", "stream.classes_per_task", "stream.domains",
                                            "stream.class_order_seed"}));
@@ -98,11 +99,13 @@ private Q_SLOTS:
     void dataset_check_says_found_or_missing() {
         ConfigEditor editor;
         // The embedded Fashion-MNIST at its default location.
-        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✔ found")), qPrintable(editor.dataset_check_text()));
+        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✔ found")),
+                 qPrintable(editor.dataset_check_text()));
         QVERIFY(editor.dataset_check_text().contains(kFashionMnistDefaultRoot));
         // A root that does not exist, and one without the files.
         editor.set_field_text("data.root", dir_.filePath("nowhere"));
-        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✖ missing")), qPrintable(editor.dataset_check_text()));
+        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✖ missing")),
+                 qPrintable(editor.dataset_check_text()));
         QVERIFY(editor.dataset_check_text().contains("nowhere"));
         const QString empty = dir_.filePath("empty");
         QVERIFY(QDir().mkpath(empty));
@@ -112,18 +115,22 @@ private Q_SLOTS:
         // The four IDX files (the check looks at the layout; preflight reads them).
         const QString fake = dir_.filePath("fmnist");
         QVERIFY(QDir().mkpath(fake));
-        for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte.gz"})
+        for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte",
+                              "t10k-labels-idx1-ubyte.gz"})
             touch(QDir(fake).filePath(f));
         editor.set_field_text("data.root", fake);
-        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✔ found")), qPrintable(editor.dataset_check_text()));
+        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✔ found")),
+                 qPrintable(editor.dataset_check_text()));
         // CIFAR-10 in its batches folder; then one batch missing.
         const QString cifar = dir_.filePath("cifar/cifar-10-batches-bin");
         QVERIFY(QDir().mkpath(cifar));
-        for (const char* f : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"})
+        for (const char* f : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
+                              "data_batch_5.bin", "test_batch.bin"})
             touch(QDir(cifar).filePath(f));
         editor.set_field_text("data.dataset", "cifar10");
         editor.set_field_text("data.root", dir_.filePath("cifar"));
-        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✔ found")), qPrintable(editor.dataset_check_text()));
+        QVERIFY2(editor.dataset_check_text().startsWith(QString::fromUtf8("✔ found")),
+                 qPrintable(editor.dataset_check_text()));
         QVERIFY(QFile::remove(QDir(cifar).filePath("data_batch_4.bin")));
         editor.set_field_text("data.root", cifar);
         QVERIFY(editor.dataset_check_text().contains("data_batch_4.bin"));
@@ -176,8 +183,10 @@ private Q_SLOTS:
             const int64_t per_class = config.data.train_per_class;
             const int cls = inverted.classes[position / per_class];
             const auto& found = data.spec.foundation_classes;
-            const int64_t skip = std::find(found.begin(), found.end(), cls) != found.end() ? config.foundation.train_per_class : 0;
-            const int64_t raw_index = torch::nonzero(raw.train_labels == cls).flatten()[skip + position % per_class].item<int64_t>();
+            const int64_t skip =
+                std::find(found.begin(), found.end(), cls) != found.end() ? config.foundation.train_per_class : 0;
+            const int64_t raw_index =
+                torch::nonzero(raw.train_labels == cls).flatten()[skip + position % per_class].item<int64_t>();
             const torch::Tensor stored = raw.train_images[raw_index][0].contiguous();  // uint8 [28, 28]
             const QImage image = preview_image(inverted, s);
             QCOMPARE(image.size(), QSize(28, 28));
@@ -186,7 +195,8 @@ private Q_SLOTS:
                 for (int x = 0; x < 28; ++x) {
                     const int want = 255 - stored[y][x].item<uint8_t>();
                     const QRgb px = image.pixel(x, y);
-                    worst = std::max({worst, std::abs(qRed(px) - want), std::abs(qGreen(px) - want), std::abs(qBlue(px) - want)});
+                    worst = std::max(
+                        {worst, std::abs(qRed(px) - want), std::abs(qGreen(px) - want), std::abs(qBlue(px) - want)});
                 }
             QVERIFY2(worst <= 1, qPrintable(QStringLiteral("sample %1: off by %2").arg(s).arg(worst)));
         }
@@ -198,9 +208,17 @@ private Q_SLOTS:
         QList<int> delivered;
         QSignalSpy idle(&worker, &SetupWorker::idle);
         auto done = [&delivered](int value, const QString&) { delivered << value; };
-        worker.submit<int>(SetupWorker::Lane::preview, [] { std::this_thread::sleep_for(std::chrono::milliseconds(200)); return 1; }, done);
-        worker.submit<int>(SetupWorker::Lane::preview, [] { return 2; }, done);
-        worker.submit<int>(SetupWorker::Lane::preview, [] { return 3; }, done);
+        worker.submit<int>(
+            SetupWorker::Lane::preview,
+            [] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                return 1;
+            },
+            done);
+        worker.submit<int>(
+            SetupWorker::Lane::preview, [] { return 2; }, done);
+        worker.submit<int>(
+            SetupWorker::Lane::preview, [] { return 3; }, done);
         QVERIFY(idle.wait(10000));
         QCOMPARE(delivered, QList<int>({3}));
         QVERIFY2(worker.skipped() >= 1, "request 2 was queued behind 1 and skipped");
@@ -238,11 +256,14 @@ private Q_SLOTS:
         QSignalSpy checked(&editor, &ConfigEditor::weights_checked);
         editor.set_field_text("backbone.weights", good);
         QVERIFY(checked.wait(60000));
-        QVERIFY2(editor.weights_status_text().startsWith(QString::fromUtf8("✔ loads")), qPrintable(editor.weights_status_text()));
-        QVERIFY2(editor.weights_status_text().contains("dim 64, patch 7, depth 3"), qPrintable(editor.weights_status_text()));
+        QVERIFY2(editor.weights_status_text().startsWith(QString::fromUtf8("✔ loads")),
+                 qPrintable(editor.weights_status_text()));
+        QVERIFY2(editor.weights_status_text().contains("dim 64, patch 7, depth 3"),
+                 qPrintable(editor.weights_status_text()));
         // The inspect summary: every tensor with its shape.
         const QString summary = editor.weights_summary_text();
-        QVERIFY2(summary.contains("blocks.2.attn.qkv.weight"), qPrintable(summary + " / " + editor.weights_status_text()));
+        QVERIFY2(summary.contains("blocks.2.attn.qkv.weight"),
+                 qPrintable(summary + " / " + editor.weights_status_text()));
         QVERIFY(summary.contains("[192, 64]"));
         QVERIFY(summary.contains("safetensors"));
 
@@ -298,7 +319,8 @@ private Q_SLOTS:
         QVERIFY(e.seconds_per_step > 0);
         QCOMPARE(e.device, std::string("cpu"));
         const QString line = editor.summary_text();
-        QVERIFY2(line.contains("6,274") && line.contains("6,144 method") && line.contains("480 steps"), qPrintable(line));
+        QVERIFY2(line.contains("6,274") && line.contains("6,144 method") && line.contains("480 steps"),
+                 qPrintable(line));
         QVERIFY2(line.contains("ms per step") && line.contains("about"), qPrintable(line));
 
         // Another rank: the line follows.
@@ -338,7 +360,8 @@ private Q_SLOTS:
         QWidget* cell = editor.field_widget("data.train_per_class")->parentWidget();
         bool in_cell = false;
         for (auto* label : cell->findChildren<QLabel*>())
-            in_cell = in_cell || (label->text() == editor.field_error_text("data.train_per_class") && !label->isHidden());
+            in_cell =
+                in_cell || (label->text() == editor.field_error_text("data.train_per_class") && !label->isHidden());
         QVERIFY(in_cell);
         QCOMPARE(editor.step_titles()[0], QString::fromUtf8("Data set ✖"));
         editor.set_field_text("data.train_per_class", "100");

@@ -85,10 +85,19 @@ int main(int argc, char** argv) {
     export_peft_adapter(dir.string(), set, PeftExportOptions{"lorica/vit-tiny-patch7-28", true});
     save_timm_weights((dir / "base_model.safetensors").string(), vit);
     save_tensors((dir / "io.safetensors").string(), {{"x", x}, {"logits_base", logits_base}, {"logits", logits}});
-    nlohmann::json info = {{"timm", {{"img_size", 28}, {"patch_size", 7}, {"in_chans", 1}, {"embed_dim", 64}, {"depth", 3},
-                                     {"num_heads", 4}, {"mlp_ratio", 4.0}, {"num_classes", 7}, {"class_token", true},
-                                     {"global_pool", "token"}}}};
+    nlohmann::json info = {{"timm",
+                            {{"img_size", 28},
+                             {"patch_size", 7},
+                             {"in_chans", 1},
+                             {"embed_dim", 64},
+                             {"depth", 3},
+                             {"num_heads", 4},
+                             {"mlp_ratio", 4.0},
+                             {"num_classes", 7},
+                             {"class_token", true},
+                             {"global_pool", "token"}}}};
     std::ofstream(dir / "lorica_export.json") << info.dump(2) << "\n";
-    std::printf("wrote %s (logits change by %.4f with the adapter)\n", dir.c_str(), (logits - logits_base).abs().max().item<double>());
+    std::printf("wrote %s (logits change by %.4f with the adapter)\n", dir.c_str(),
+                (logits - logits_base).abs().max().item<double>());
     return 0;
 }

@@ -39,8 +39,8 @@ namespace fs = std::filesystem;
 
 // The small ViT swapped in for ViT-B/16: 224 px input, patch 32 (7×7 tokens), dim 32, one block.
 inline std::vector<std::string> small_vit_overrides() {
-    return {"backbone.image_size=224", "backbone.patch_size=32", "backbone.dim=32", "backbone.depth=1",
-            "backbone.heads=2", "backbone.mlp_ratio=2.0"};
+    return {"backbone.image_size=224", "backbone.patch_size=32", "backbone.dim=32",
+            "backbone.depth=1",        "backbone.heads=2",       "backbone.mlp_ratio=2.0"};
 }
 
 // A deterministic small image: a class-dependent colour gradient with a per-image offset.
@@ -187,7 +187,8 @@ inline PresetRun run_preset(const std::string& name, const std::vector<std::stri
             if (!out.streams.empty()) out.streams.back() = s->tasks;
         } else if (const auto* d = std::get_if<EvaluationDone>(&e)) {
             for (const EvalRow& row : d->rows)
-                if (!out.matrices.empty() && row.phase == EvalPhase::end_of_task && row.head_mode == head_mode && row.eval_task >= 0)
+                if (!out.matrices.empty() && row.phase == EvalPhase::end_of_task && row.head_mode == head_mode &&
+                    row.eval_task >= 0)
                     out.matrices.back()[{row.after_task, row.eval_task}] = row;
         } else if (const auto* f = std::get_if<RunFinished>(&e)) {
             out.finished.push_back(*f);
@@ -200,8 +201,8 @@ inline PresetRun run_preset(const std::string& name, const std::vector<std::stri
 // `classes_per_task` classes each, cut from the published order of seed `seed` over `num_classes`;
 // and the accuracy matrix is complete: a row for every (t, j ≤ t), with `test_per_class` test images
 // per class of task j, and no row beyond.
-inline void expect_complete_run(const PresetRun& run, size_t run_index, int tasks, int classes_per_task, int num_classes,
-                                int64_t seed, int test_per_class) {
+inline void expect_complete_run(const PresetRun& run, size_t run_index, int tasks, int classes_per_task,
+                                int num_classes, int64_t seed, int test_per_class) {
     ASSERT_LT(run_index, run.runs.size());
     ASSERT_LT(run_index, run.finished.size());
     EXPECT_EQ(run.finished[run_index].status, RunStatus::finished) << run.finished[run_index].message;
@@ -210,7 +211,8 @@ inline void expect_complete_run(const PresetRun& run, size_t run_index, int task
     ASSERT_EQ(static_cast<int>(stream.size()), tasks);
     const std::vector<int> order = published_order(num_classes, seed);
     for (int t = 0; t < tasks; ++t) {
-        const std::vector<int> expected(order.begin() + t * classes_per_task, order.begin() + (t + 1) * classes_per_task);
+        const std::vector<int> expected(order.begin() + t * classes_per_task,
+                                        order.begin() + (t + 1) * classes_per_task);
         EXPECT_EQ(stream[t].classes, expected) << "task " << t;
         EXPECT_EQ(stream[t].test_samples, int64_t(classes_per_task) * test_per_class) << "task " << t;
     }

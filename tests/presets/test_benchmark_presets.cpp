@@ -25,15 +25,19 @@ namespace {
 struct BenchmarkData {
     TempDir dir{"presets"};
     fs::path imagenet_r() {
-        return once(dir.path / "imagenet-r", [](const fs::path& p) { write_presplit_folders(p, wnid_classes(200), 1, 1); });
+        return once(dir.path / "imagenet-r",
+                    [](const fs::path& p) { write_presplit_folders(p, wnid_classes(200), 1, 1); });
     }
     fs::path imagenet_a() {
-        return once(dir.path / "imagenet-a", [](const fs::path& p) { write_presplit_folders(p, wnid_classes(200), 1, 1); });
+        return once(dir.path / "imagenet-a",
+                    [](const fs::path& p) { write_presplit_folders(p, wnid_classes(200), 1, 1); });
     }
     fs::path cub() {
         return once(dir.path / "cub", [](const fs::path& p) { write_presplit_folders(p, cub_classes(), 1, 1); });
     }
-    fs::path domainnet() { return once(dir.path / "domainnet", [](const fs::path& p) { write_domainnet(p); }); }
+    fs::path domainnet() {
+        return once(dir.path / "domainnet", [](const fs::path& p) { write_domainnet(p); });
+    }
     fs::path weights() {
         return once(dir.path / "small-vit.safetensors", [](const fs::path& p) { write_small_vit_weights(p); });
     }
@@ -55,8 +59,13 @@ BenchmarkData& data() {
 // one seed, one step per task, one thread, no evaluation before each task (the end-of-task matrix is
 // what is checked; every evaluation transforms each test image again).
 std::vector<std::string> test_overrides(const fs::path& root, std::vector<std::string> extra = {}) {
-    std::vector<std::string> o = {"data.root=" + root.string(), "backbone.weights=" + data().weights().string(),
-                                  "seeds=[1993]", "train.max_steps_per_task=1", "eval.before_task=false", "device=cpu", "threads=1",
+    std::vector<std::string> o = {"data.root=" + root.string(),
+                                  "backbone.weights=" + data().weights().string(),
+                                  "seeds=[1993]",
+                                  "train.max_steps_per_task=1",
+                                  "eval.before_task=false",
+                                  "device=cpu",
+                                  "threads=1",
                                   "cache_dir=" + (data().dir.path / "cache").string()};
     for (auto& s : small_vit_overrides()) o.push_back(s);
     for (auto& s : extra) o.push_back(s);
@@ -188,9 +197,10 @@ TEST(BenchmarkPresets, MergedLoraRankSweepRunsEndToEnd) {
 
 TEST(BenchmarkPresets, PresetListingShowsEveryBenchmarkWithItsDescription) {
     const std::vector<std::string> names = list_presets();
-    for (const char* name : {"sd-lora-vitb-imagenet-r-5", "sd-lora-vitb-imagenet-r-10", "sd-lora-vitb-imagenet-r-20",
-                             "sd-lora-vitb-imagenet-a-10", "sd-lora-vitb-cub200-10", "sd-lora-vitb-domainnet-5",
-                             "sd-lora-vitb-cifar100-10", "lori-s-vitb-imagenet-r-10", "merged-lora-vitb-cub200-rank-sweep"}) {
+    for (const char* name :
+         {"sd-lora-vitb-imagenet-r-5", "sd-lora-vitb-imagenet-r-10", "sd-lora-vitb-imagenet-r-20",
+          "sd-lora-vitb-imagenet-a-10", "sd-lora-vitb-cub200-10", "sd-lora-vitb-domainnet-5",
+          "sd-lora-vitb-cifar100-10", "lori-s-vitb-imagenet-r-10", "merged-lora-vitb-cub200-rank-sweep"}) {
         EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
         EXPECT_FALSE(preset_description(name).empty()) << name;
     }

@@ -20,9 +20,13 @@ struct CifarFixture {
         write_small_vit_weights(weights);
     }
     std::vector<std::string> overrides(const fs::path& w) const {
-        std::vector<std::string> o = {"data.root=" + root.string(), "backbone.weights=" + w.string(),
-                                      "seeds=[1993]",          "train.max_steps_per_task=1", "eval.before_task=false",
-                                      "device=cpu",            "threads=1"};
+        std::vector<std::string> o = {"data.root=" + root.string(),
+                                      "backbone.weights=" + w.string(),
+                                      "seeds=[1993]",
+                                      "train.max_steps_per_task=1",
+                                      "eval.before_task=false",
+                                      "device=cpu",
+                                      "threads=1"};
         for (auto& s : small_vit_overrides()) o.push_back(s);
         return o;
     }

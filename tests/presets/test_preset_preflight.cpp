@@ -67,7 +67,8 @@ TEST(PresetPreflight, AMissingWeightsFileFailsBeforeTheRunNamingThePathAndWhatBe
     const fs::path root = cli.dir.path / "cub";
     write_presplit_folders(root, cub_classes(), 1, 1);
     const std::string missing = (cli.dir.path / "no-such-weights.safetensors").string();
-    const CliResult r = cli.run({"data.root=" + root.string(), "backbone.weights=" + missing}, "sd-lora-vitb-cub200-10");
+    const CliResult r =
+        cli.run({"data.root=" + root.string(), "backbone.weights=" + missing}, "sd-lora-vitb-cub200-10");
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find("backbone.weights: '" + missing + "': no such file"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find(std::string("expected there: ") + kWeightsExpectation), std::string::npos) << r.output;

@@ -25,8 +25,14 @@ struct MethodBench {
     // `torch_seed` seeds the model's init; the context says `num_tasks` tasks and run seed 7.
     MethodBench(ExperimentConfig c, uint64_t torch_seed, int num_tasks) : config(std::move(c)) {
         torch::manual_seed(torch_seed);
-        model = VisionTransformer(ViTOptions().image_size(8).patch_size(4).in_channels(1).dim(kMethodBenchDim).depth(2)
-                                      .heads(2).head_classes(3));
+        model = VisionTransformer(ViTOptions()
+                                      .image_size(8)
+                                      .patch_size(4)
+                                      .in_channels(1)
+                                      .dim(kMethodBenchDim)
+                                      .depth(2)
+                                      .heads(2)
+                                      .head_classes(3));
         heads = TaskHeads(kMethodBenchDim);
         ctx = std::make_unique<MethodContext>(
             MethodContext{model, heads, config, 0, num_tasks, 0, torch::kCPU, 7, {}, {}, {}, {}});

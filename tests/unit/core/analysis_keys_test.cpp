@@ -15,7 +15,8 @@ TEST(AnalysisKeys, EveryKeyRoundTripsThroughItsStoredName) {
         EXPECT_EQ(parse_analysis_key(name_of(k)), k) << name_of(k);
     for (SeriesKey::Kind kind : {SeriesKey::Kind::alone, SeriesKey::Kind::cat, SeriesKey::Kind::linear,
                                  SeriesKey::Kind::foundation_forgetting, SeriesKey::Kind::downstream_forgetting})
-        EXPECT_EQ(parse_series_key(name_of(SeriesKey::named(kind))), SeriesKey::named(kind)) << name_of(SeriesKey::named(kind));
+        EXPECT_EQ(parse_series_key(name_of(SeriesKey::named(kind))), SeriesKey::named(kind))
+            << name_of(SeriesKey::named(kind));
     for (int t : {0, 7, 1234}) EXPECT_EQ(parse_series_key(name_of(SeriesKey::of_task(t))), SeriesKey::of_task(t));
 }
 
@@ -30,8 +31,8 @@ TEST(AnalysisKeys, StoredNamesAreTheOnesDatabasesHold) {
 }
 
 TEST(AnalysisKeys, MalformedOrForeignNamesAreUnknown) {
-    for (const char* bad : {"", "task", "task-1", "task+1", "task1x", "task 1", "Task1", "task99999999999", "sd-lora/task0",
-                            "interpolation", "ALONE"})
+    for (const char* bad : {"", "task", "task-1", "task+1", "task1x", "task 1", "Task1", "task99999999999",
+                            "sd-lora/task0", "interpolation", "ALONE"})
         EXPECT_FALSE(parse_series_key(bad).has_value()) << bad;
     EXPECT_FALSE(parse_state_key("magnitude").has_value());
     EXPECT_FALSE(parse_analysis_key("interpolation").has_value());

@@ -69,8 +69,10 @@ inline int64_t dead_pid() {
 
 // Same value, NaN included (NaN is stored as NULL and read back as NaN).
 inline void expect_same_double(double expected, double actual) {
-    if (std::isnan(expected)) EXPECT_TRUE(std::isnan(actual)) << actual;
-    else EXPECT_EQ(expected, actual);
+    if (std::isnan(expected))
+        EXPECT_TRUE(std::isnan(actual)) << actual;
+    else
+        EXPECT_EQ(expected, actual);
 }
 
 inline void expect_eq(const TaskInfo& a, const TaskInfo& b) {
@@ -142,13 +144,12 @@ inline bool is_iso8601_utc(const std::string& s) {
 // ---- a complete event stream ------------------------------------------------------------------------
 
 struct Script {
-    ExperimentStarted experiment{"sd-lora-cifar", R"({"method":"sd-lora","seeds":[1993,1994]})", "abc123",
-                                 {1993, 1994}};
+    ExperimentStarted experiment{
+        "sd-lora-cifar", R"({"method":"sd-lora","seeds":[1993,1994]})", "abc123", {1993, 1994}};
     RunStarted run{0, 1993, "sd-lora", R"({"method":"sd-lora","seeds":[1993]})", "def456", "cpu", "2.11.0", 2, 6};
-    StreamDescribed stream{
-        {TaskInfo{0, "t0: identity {3, 7}", {3, 7}, "identity", 1200, 200},
-         TaskInfo{1, "t1: rot180 {1, 2}", {1, 2}, "rot180", 1100, 210}},
-        TaskInfo{kFoundationTask, "foundation", {0, 4, 5, 6, 8, 9}, "identity", 6000, 1000}};
+    StreamDescribed stream{{TaskInfo{0, "t0: identity {3, 7}", {3, 7}, "identity", 1200, 200},
+                            TaskInfo{1, "t1: rot180 {1, 2}", {1, 2}, "rot180", 1100, 210}},
+                           TaskInfo{kFoundationTask, "foundation", {0, 4, 5, 6, 8, 9}, "identity", 6000, 1000}};
     TaskStarted start0{0, 3, 36864};
     TaskStarted start1{1, 3, 36874};
     std::vector<StepMetrics> steps{
@@ -159,20 +160,18 @@ struct Script {
         {1, 0, 5, 2, 1.9, 9e-4, 10.75},
         {1, 0, 6, 3, 1.0 / 3.0, 8e-4, 10.125},
     };
-    EvaluationDone eval0{
-        {EvalRow{0, 0, 3, EvalPhase::end_of_task, HeadMode::class_il, 180, 200},
-         EvalRow{0, 0, 3, EvalPhase::end_of_task, HeadMode::task_il, 190, 200},
-         EvalRow{0, kFoundationTask, 3, EvalPhase::end_of_task, HeadMode::task_il, 930, 1000},
-         EvalRow{0, 1, 3, EvalPhase::before_task, HeadMode::class_il, 0, 210}},
-        {ClassEvalRow{0, kFoundationTask, 0, 95, 100}, ClassEvalRow{0, kFoundationTask, 4, 88, 100}}};
-    EvaluationDone eval1{
-        {EvalRow{1, 0, 6, EvalPhase::end_of_task, HeadMode::class_il, 150, 200},
-         EvalRow{1, 1, 6, EvalPhase::end_of_task, HeadMode::class_il, 200, 210},
-         EvalRow{0, 0, 4, EvalPhase::in_task, HeadMode::class_il, 170, 200},
-         EvalRow{1, 0, 6, EvalPhase::before_handover, HeadMode::class_il, 151, 200},
-         EvalRow{1, 0, 6, EvalPhase::after_handover, HeadMode::class_il, 149, 200},
-         EvalRow{-1, 1, 0, EvalPhase::random_init, HeadMode::class_il, 21, 210}},
-        {ClassEvalRow{1, kFoundationTask, 0, 90, 100}}};
+    EvaluationDone eval0{{EvalRow{0, 0, 3, EvalPhase::end_of_task, HeadMode::class_il, 180, 200},
+                          EvalRow{0, 0, 3, EvalPhase::end_of_task, HeadMode::task_il, 190, 200},
+                          EvalRow{0, kFoundationTask, 3, EvalPhase::end_of_task, HeadMode::task_il, 930, 1000},
+                          EvalRow{0, 1, 3, EvalPhase::before_task, HeadMode::class_il, 0, 210}},
+                         {ClassEvalRow{0, kFoundationTask, 0, 95, 100}, ClassEvalRow{0, kFoundationTask, 4, 88, 100}}};
+    EvaluationDone eval1{{EvalRow{1, 0, 6, EvalPhase::end_of_task, HeadMode::class_il, 150, 200},
+                          EvalRow{1, 1, 6, EvalPhase::end_of_task, HeadMode::class_il, 200, 210},
+                          EvalRow{0, 0, 4, EvalPhase::in_task, HeadMode::class_il, 170, 200},
+                          EvalRow{1, 0, 6, EvalPhase::before_handover, HeadMode::class_il, 151, 200},
+                          EvalRow{1, 0, 6, EvalPhase::after_handover, HeadMode::class_il, 149, 200},
+                          EvalRow{-1, 1, 0, EvalPhase::random_init, HeadMode::class_il, 21, 210}},
+                         {ClassEvalRow{1, kFoundationTask, 0, 90, 100}}};
     std::vector<MethodState> states{
         {0, 3, StateKey::magnitudes, {0.8}},
         {0, 3, StateKey::ranks, {}},

@@ -88,9 +88,9 @@ TEST(Config, OverridesParseJsonOrString) {
 }
 
 TEST(Config, BackbonePresetSetsTimmSizes) {
-    ExperimentConfig c = parse_experiment_config({{"backbone", {{"preset", "vit_base_patch16_224"}}},
-                                                   {"data", {{"normalize_mean", {0.5, 0.5, 0.5}},
-                                                             {"normalize_std", {0.5, 0.5, 0.5}}}}});
+    ExperimentConfig c =
+        parse_experiment_config({{"backbone", {{"preset", "vit_base_patch16_224"}}},
+                                 {"data", {{"normalize_mean", {0.5, 0.5, 0.5}}, {"normalize_std", {0.5, 0.5, 0.5}}}}});
     EXPECT_EQ(c.backbone.dim, 768);
     EXPECT_EQ(c.backbone.depth, 12);
     EXPECT_EQ(c.backbone.image_size, 224);

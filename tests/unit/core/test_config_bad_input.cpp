@@ -104,11 +104,12 @@ TEST(MethodSwitch, TheDefaultPresetSwitchedToFullFinetuneParses) {
 }
 
 TEST(MethodSwitch, AVariantThatSwitchesTheMethodStartsFromItsDefaultOptions) {
-    const json doc = {{"method", {{"name", "sd-lora"}, {"options", {{"handover", "rescale"}}}}},
-                      {"variants",
-                       {{{"label", "ft"}, {"set", {{"method.name", "full-finetune"}}}},
-                        {{"label", "kd"}, {"set", {{"method.name", "sd-lora-kd"}, {"method.options", {{"handover", "keep"}}}}}},
-                        {{"label", "same"}, {"set", {{"method.rank", 4}}}}}}};
+    const json doc = {
+        {"method", {{"name", "sd-lora"}, {"options", {{"handover", "rescale"}}}}},
+        {"variants",
+         {{{"label", "ft"}, {"set", {{"method.name", "full-finetune"}}}},
+          {{"label", "kd"}, {"set", {{"method.name", "sd-lora-kd"}, {"method.options", {{"handover", "keep"}}}}}},
+          {{"label", "same"}, {"set", {{"method.rank", 4}}}}}}};
     const auto variants = expand_variants(parse_experiment_config(doc));
     ASSERT_EQ(variants.size(), 3u);
     EXPECT_TRUE(variants[0].config.method.options.empty());

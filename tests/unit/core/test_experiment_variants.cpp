@@ -79,8 +79,9 @@ TEST(ExperimentVariantsTest, SweepExpandsToLabelledVariantsWithAlphaFollowingRan
 }
 
 TEST(ExperimentVariantsTest, VariantsCrossedWithASweepAndStringValuesUnquoted) {
-    json doc = {{"variants", {{{"label", "a"}, {"set", json::object()}}, {{"label", "b"}, {"set", {{"train.epochs", 1}}}}}},
-                {"sweep", {{"field", "train.optimizer.name"}, {"values", {"adamw", "sgd"}}}}};
+    json doc = {
+        {"variants", {{{"label", "a"}, {"set", json::object()}}, {{"label", "b"}, {"set", {{"train.epochs", 1}}}}}},
+        {"sweep", {{"field", "train.optimizer.name"}, {"values", {"adamw", "sgd"}}}}};
     const auto v = expand_variants(parse_experiment_config(doc));
     ASSERT_EQ(v.size(), 4u);
     EXPECT_EQ(v[0].label, "a, name=adamw");
@@ -92,9 +93,9 @@ TEST(ExperimentVariantsTest, VariantsCrossedWithASweepAndStringValuesUnquoted) {
 }
 
 TEST(ExperimentVariantsTest, ErrorsNameTheVariantsField) {
-    json bad_rank = {{"variants",
-                      {{{"label", "ok"}, {"set", {{"method.rank", 4}}}},
-                       {{"label", "zero"}, {"set", {{"method.rank", 0}}}}}}};
+    json bad_rank = {
+        {"variants",
+         {{{"label", "ok"}, {"set", {{"method.rank", 4}}}}, {{"label", "zero"}, {"set", {{"method.rank", 0}}}}}}};
     ConfigError e = config_error_of(bad_rank);
     EXPECT_EQ(e.field(), "variants[1].set.method.rank");
     EXPECT_NE(std::string(e.what()).find("variant 'zero'"), std::string::npos) << e.what();

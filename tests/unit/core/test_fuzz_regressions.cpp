@@ -36,7 +36,11 @@ ConfigError config_error_of(F&& f) {
 // threw nlohmann's type_error 316 naming no field.
 TEST(ConfigFuzzRegressions, OverrideWithInvalidUtf8IsAConfigErrorNamingTheField) {
     nlohmann::json doc = nlohmann::json::object();
-    const ConfigError value_error = config_error_of([&] { apply_override(doc, "method.name=full\xAD" "finetune"); });
+    const ConfigError value_error = config_error_of([&] {
+        apply_override(doc,
+                       "method.name=full\xAD"
+                       "finetune");
+    });
     EXPECT_EQ(value_error.field(), "method.name");
     EXPECT_NE(std::string(value_error.what()).find("not valid UTF-8"), std::string::npos) << value_error.what();
     EXPECT_TRUE(doc.empty()) << "nothing was set";
@@ -57,9 +61,9 @@ TEST(ConfigFuzzRegressions, NumberBeyondDoubleIsAConfigErrorNamingTheFileOrField
     TempDir dir("fuzz-config-1e400");
     const std::string path = (dir.path / "huge.json").string();
     std::ofstream(path) << R"({"train": {"optimizer": {"lr": 1e400}}})";
-    for (const ConfigError& e : {config_error_of([&] { read_json_file(path); }),
-                                 config_error_of([&] { load_experiment_config(path); }),
-                                 config_error_of([&] { assemble_config_document(path, "", {}); })}) {
+    for (const ConfigError& e :
+         {config_error_of([&] { read_json_file(path); }), config_error_of([&] { load_experiment_config(path); }),
+          config_error_of([&] { assemble_config_document(path, "", {}); })}) {
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
     }

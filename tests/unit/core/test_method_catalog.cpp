@@ -47,7 +47,8 @@ TEST(MethodCatalog, ListsEveryRegisteredMethodOnceInOrder) {
 TEST(MethodCatalog, UnknownMethodIsRefusedListingTheRegisteredNames) {
     std::string message;
     EXPECT_EQ(refused_field("sd-lroa", nlohmann::json::object(), &message), "method.name");
-    for (const MethodDeclaration& m : method_declarations()) EXPECT_NE(message.find(m.name), std::string::npos) << message;
+    for (const MethodDeclaration& m : method_declarations())
+        EXPECT_NE(message.find(m.name), std::string::npos) << message;
 }
 
 TEST(MethodCatalog, OptionsAreCheckedByTheirDeclaration) {
@@ -60,7 +61,8 @@ TEST(MethodCatalog, OptionsAreCheckedByTheirDeclaration) {
             if (o.type == OptionType::integer)
                 EXPECT_EQ(refused_field(m.name, {{o.name, static_cast<int64_t>(o.max) + 1}}), field) << m.name;
             if (o.type == OptionType::number) EXPECT_EQ(refused_field(m.name, {{o.name, "1"}}), field) << m.name;
-            if (o.type == OptionType::choice) EXPECT_EQ(refused_field(m.name, {{o.name, "not-a-choice"}}), field) << m.name;
+            if (o.type == OptionType::choice)
+                EXPECT_EQ(refused_field(m.name, {{o.name, "not-a-choice"}}), field) << m.name;
             if (o.type == OptionType::boolean) EXPECT_EQ(refused_field(m.name, {{o.name, "yes"}}), field) << m.name;
         }
     }
@@ -100,11 +102,10 @@ TEST(ConfigCheck, PreflightConfigCollectsTheProblemsOfSeveralFields) {
 }
 
 TEST(ConfigCheck, AVariantsBadMethodOptionIsNamedWithTheVariant) {
-    const nlohmann::json doc = {
-        {"method", {{"name", "sd-lora"}}},
-        {"variants",
-         {{{"label", "plain"}, {"set", nlohmann::json::object()}},
-          {{"label", "bad"}, {"set", {{"method.options", {{"handover", "sideways"}}}}}}}}};
+    const nlohmann::json doc = {{"method", {{"name", "sd-lora"}}},
+                                {"variants",
+                                 {{{"label", "plain"}, {"set", nlohmann::json::object()}},
+                                  {{"label", "bad"}, {"set", {{"method.options", {{"handover", "sideways"}}}}}}}}};
     try {
         validate_experiment(parse_experiment_config(doc));
         FAIL() << "no error";

@@ -148,10 +148,9 @@ TEST(Metrics, RunInProgressUsesLastFinishedTask) {
 TEST(Metrics, WeightedAccuracyWithUnequalCounts) {
     // Final row counts: task 0 60/100 (60 %), task 1 100/200 (50 %), task 2 19/20 (95 %).
     std::vector<EvalRow> rows = {
-        row(EvalPhase::end_of_task, 0, 0, 90, 100),
-        row(EvalPhase::end_of_task, 1, 0, 80, 100),  row(EvalPhase::end_of_task, 1, 1, 140, 200),
-        row(EvalPhase::end_of_task, 2, 0, 60, 100),  row(EvalPhase::end_of_task, 2, 1, 100, 200),
-        row(EvalPhase::end_of_task, 2, 2, 19, 20),
+        row(EvalPhase::end_of_task, 0, 0, 90, 100),  row(EvalPhase::end_of_task, 1, 0, 80, 100),
+        row(EvalPhase::end_of_task, 1, 1, 140, 200), row(EvalPhase::end_of_task, 2, 0, 60, 100),
+        row(EvalPhase::end_of_task, 2, 1, 100, 200), row(EvalPhase::end_of_task, 2, 2, 19, 20),
     };
     const auto m = compute_metrics(AccuracyMatrix::from_eval_rows(rows, HeadMode::class_il));
     // Acc = (60 + 50 + 95) / 3 = 68.333...
@@ -164,10 +163,9 @@ TEST(Metrics, WeightedAccuracyWithUnequalCounts) {
 
 TEST(Metrics, ForwardTransferFromBeforeTaskAndRandomInit) {
     std::vector<EvalRow> rows = {
-        row(EvalPhase::end_of_task, 0, 0, 90, 100),
-        row(EvalPhase::end_of_task, 1, 0, 80, 100), row(EvalPhase::end_of_task, 1, 1, 70, 100),
-        row(EvalPhase::end_of_task, 2, 0, 60, 100), row(EvalPhase::end_of_task, 2, 1, 50, 100),
-        row(EvalPhase::end_of_task, 2, 2, 95, 100),
+        row(EvalPhase::end_of_task, 0, 0, 90, 100), row(EvalPhase::end_of_task, 1, 0, 80, 100),
+        row(EvalPhase::end_of_task, 1, 1, 70, 100), row(EvalPhase::end_of_task, 2, 0, 60, 100),
+        row(EvalPhase::end_of_task, 2, 1, 50, 100), row(EvalPhase::end_of_task, 2, 2, 95, 100),
     };
     // Without R_rand: not computable.
     EXPECT_FALSE(forward_transfer(AccuracyMatrix::from_eval_rows(rows, HeadMode::class_il)));
@@ -201,11 +199,10 @@ TEST(Metrics, AnytimeAccuracyWithInTaskPoints) {
     //   step 30  end of task 1:  R[1] = [60, 90]                → 75
     // anytime = (50 + 80 + 55 + 70 + 75) / 5 = 330 / 5 = 66;  AAA = (80 + 75) / 2 = 77.5.
     const std::vector<EvalRow> rows = {
-        row(EvalPhase::in_task, -1, 0, 50, 100, 5),
-        row(EvalPhase::end_of_task, 0, 0, 80, 100, 10),
-        row(EvalPhase::in_task, 0, 0, 70, 100, 15),  row(EvalPhase::in_task, 0, 1, 40, 100, 15),
-        row(EvalPhase::in_task, 0, 0, 65, 100, 20),  row(EvalPhase::in_task, 0, 1, 75, 100, 20),
-        row(EvalPhase::in_task, 0, 0, 10, 100, 30),  row(EvalPhase::in_task, 0, 1, 10, 100, 30),
+        row(EvalPhase::in_task, -1, 0, 50, 100, 5),     row(EvalPhase::end_of_task, 0, 0, 80, 100, 10),
+        row(EvalPhase::in_task, 0, 0, 70, 100, 15),     row(EvalPhase::in_task, 0, 1, 40, 100, 15),
+        row(EvalPhase::in_task, 0, 0, 65, 100, 20),     row(EvalPhase::in_task, 0, 1, 75, 100, 20),
+        row(EvalPhase::in_task, 0, 0, 10, 100, 30),     row(EvalPhase::in_task, 0, 1, 10, 100, 30),
         row(EvalPhase::end_of_task, 1, 0, 60, 100, 30), row(EvalPhase::end_of_task, 1, 1, 90, 100, 30),
     };
     const auto matrix = AccuracyMatrix::from_eval_rows(rows, HeadMode::class_il);
@@ -224,7 +221,8 @@ TEST(Metrics, FoundationRetention) {
         row(EvalPhase::before_task, -1, kFoundationTask, 95, 100, 0, HeadMode::task_il),
         row(EvalPhase::end_of_task, 0, 0, 80, 100),
         row(EvalPhase::end_of_task, 0, kFoundationTask, 90, 100),
-        row(EvalPhase::end_of_task, 1, 0, 60, 100), row(EvalPhase::end_of_task, 1, 1, 90, 100),
+        row(EvalPhase::end_of_task, 1, 0, 60, 100),
+        row(EvalPhase::end_of_task, 1, 1, 90, 100),
         row(EvalPhase::end_of_task, 1, kFoundationTask, 85, 100),
         row(EvalPhase::end_of_task, 1, kFoundationTask, 50, 100, 0, HeadMode::task_il),
     };
@@ -244,7 +242,7 @@ TEST(AccuracyMatrix, FromEvalRowsKeepsOneHeadMode) {
         row(EvalPhase::end_of_task, 0, 0, 90, 100, 10, HeadMode::class_il),
         row(EvalPhase::end_of_task, 0, 0, 99, 100, 10, HeadMode::task_il),
         row(EvalPhase::end_of_task, 1, 0, 3, 4, 20, HeadMode::class_il),
-        row(EvalPhase::end_of_task, 1, 1, 0, 0, 20, HeadMode::class_il),     // empty split: cell stays absent
+        row(EvalPhase::end_of_task, 1, 1, 0, 0, 20, HeadMode::class_il),        // empty split: cell stays absent
         row(EvalPhase::before_handover, 0, 0, 1, 100, 20, HeadMode::class_il),  // ignored
     };
     const auto class_il = AccuracyMatrix::from_eval_rows(rows, HeadMode::class_il);
@@ -312,9 +310,17 @@ TEST(Metrics, AggregateMeanAndSampleStd) {
 }
 
 TEST(Metrics, TableDescribesEveryMetric) {
-    const std::vector<std::string> expected = {"acc", "acc_w", "aaa", "anytime", "forgetting_max",
-                                               "forgetting_initial", "bwt", "fwt", "foundation_pre",
-                                               "foundation_final", "foundation_drop"};
+    const std::vector<std::string> expected = {"acc",
+                                               "acc_w",
+                                               "aaa",
+                                               "anytime",
+                                               "forgetting_max",
+                                               "forgetting_initial",
+                                               "bwt",
+                                               "fwt",
+                                               "foundation_pre",
+                                               "foundation_final",
+                                               "foundation_drop"};
     std::vector<std::string> keys;
     for (const auto& info : metric_table()) {
         keys.push_back(info.key);

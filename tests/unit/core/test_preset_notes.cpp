@@ -41,7 +41,8 @@ TEST(PresetNotes, MalformedNotesAreConfigErrorsNamingTheKey) {
     EXPECT_EQ(config_error_of({{"requires", "data.root"}}).field(), "requires");
     const ConfigError unknown = config_error_of({{"requires", {{"train.epochs", "three"}}}});
     EXPECT_EQ(unknown.field(), "requires.train.epochs");
-    EXPECT_NE(std::string(unknown.what()).find("allowed: data.root, data.file_list, backbone.weights"), std::string::npos);
+    EXPECT_NE(std::string(unknown.what()).find("allowed: data.root, data.file_list, backbone.weights"),
+              std::string::npos);
     EXPECT_EQ(config_error_of({{"requires", {{"data.root", ""}}}}).field(), "requires.data.root");
     EXPECT_EQ(config_error_of({{"requires", {{"backbone.weights", 1}}}}).field(), "requires.backbone.weights");
 }

@@ -31,8 +31,8 @@ class TempDir {
 public:
     TempDir() {
         static std::atomic<int> counter{0};
-        dir_ = fs::temp_directory_path() /
-               ("lorica-v3-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        dir_ =
+            fs::temp_directory_path() / ("lorica-v3-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         fs::remove_all(dir_);
         fs::create_directories(dir_);
     }
@@ -65,8 +65,11 @@ int64_t add_run(RunStore& store, int64_t experiment, int variant_index, const st
     s.sweep_value = std::to_string(variant_index + 1);
     const int64_t id = store.insert_run(experiment, s);
     EvaluationDone e;
-    e.rows = {end_row(0, 0, a00, 100), end_row(1, 0, a10, 100), end_row(1, 1, a11, 100),
-              end_row(-1, kFoundationTask, f_pre, 100), end_row(0, kFoundationTask, f0, 100),
+    e.rows = {end_row(0, 0, a00, 100),
+              end_row(1, 0, a10, 100),
+              end_row(1, 1, a11, 100),
+              end_row(-1, kFoundationTask, f_pre, 100),
+              end_row(0, kFoundationTask, f0, 100),
               end_row(1, kFoundationTask, f1, 100)};
     store.insert_evaluation(id, e);
     store.finish_run(id, RunStatus::finished, "", seconds);
@@ -81,12 +84,14 @@ TEST(StoreSchemaV3Test, MigratesAVersion2DatabaseWrittenWithTheVersion2Schema) {
         Database db(path);
         migrate(db, 2);
         ASSERT_EQ(schema_version(db), 2);
-        db.exec("INSERT INTO experiments(name, config_json, config_hash, created_at) "
-                "VALUES('old', '{}', 'h', '2025-05-01T10:00:00.000Z')");
-        db.exec("INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
-                "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps, "
-                "notes, seconds) VALUES(1, 0, 7, 'lora', '{}', 'h', '0.1.0', '2.5.0', 'cpu', 'elsewhere', 42, "
-                "'2025-05-01T10:00:01.000Z', '2025-05-01T11:00:00.000Z', 'finished', '', 2, 20, 'n', 12.5)");
+        db.exec(
+            "INSERT INTO experiments(name, config_json, config_hash, created_at) "
+            "VALUES('old', '{}', 'h', '2025-05-01T10:00:00.000Z')");
+        db.exec(
+            "INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
+            "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps, "
+            "notes, seconds) VALUES(1, 0, 7, 'lora', '{}', 'h', '0.1.0', '2.5.0', 'cpu', 'elsewhere', 42, "
+            "'2025-05-01T10:00:01.000Z', '2025-05-01T11:00:00.000Z', 'finished', '', 2, 20, 'n', 12.5)");
         run_id = db.last_insert_rowid();
         db.exec("INSERT INTO class_eval_rows VALUES(" + std::to_string(run_id) + ", 0, -1, 3, 40, 50)");
     }
@@ -135,9 +140,12 @@ TEST(StoreSchemaV3Test, VariantFieldsAndNewlyWrongRoundTrip) {
 TEST(ClassForgettingTest, PerClassAccuracyDropAndNewlyWrong) {
     // Classes 5 (Sandal) and 7 (Sneaker), 50 test samples each; two tasks.
     std::vector<ClassEvalRow> rows = {
-        {-1, kFoundationTask, 5, 45, 50},     {-1, kFoundationTask, 7, 40, 50},
-        {0, kFoundationTask, 5, 30, 50, 16},  {0, kFoundationTask, 7, 40, 50, 2},
-        {1, kFoundationTask, 5, 20, 50, 12},  {1, kFoundationTask, 7, 41, 50, 0},
+        {-1, kFoundationTask, 5, 45, 50},
+        {-1, kFoundationTask, 7, 40, 50},
+        {0, kFoundationTask, 5, 30, 50, 16},
+        {0, kFoundationTask, 7, 40, 50, 2},
+        {1, kFoundationTask, 5, 20, 50, 12},
+        {1, kFoundationTask, 7, 41, 50, 0},
         {1, 0, 3, 1, 1},  // another evaluated task: ignored
     };
     const ClassForgettingTable t = foundation_class_forgetting(rows, dataset_class_names("fashion-mnist"));
@@ -232,9 +240,10 @@ TEST(SweepSummaryTest, RankSweepPointsAndTable) {
                                       {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 1, 30}});
     store.insert_analysis_points(r2, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 1, 6},
                                       {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 1, 10}});
-    store.insert_analysis_points(r3, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 8, 0},
-                                      {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 8, 0},
-                                      {AnalysisKey::lori_merge, SeriesKey::named(SeriesKey::Kind::cat), 8, 99}});  // another analysis: ignored
+    store.insert_analysis_points(
+        r3, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 8, 0},
+             {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 8, 0},
+             {AnalysisKey::lori_merge, SeriesKey::named(SeriesKey::Kind::cat), 8, 99}});  // another analysis: ignored
     const auto table = rank_sweep_table(store, exp);
     ASSERT_EQ(table.size(), 2u);
     EXPECT_DOUBLE_EQ(table[0].rank, 1.0);
@@ -275,12 +284,13 @@ TEST(ResultsExportTest, CsvFilesRoundTripTheStoredNumbers) {
     RunStore store = RunStore::open(dir.file("results.db"));
     const int64_t exp = store.insert_experiment(ExperimentStarted{"cmp", "{}", "h", {0}, {"a"}});
     const int64_t id = add_run(store, exp, 0, "a, \"quoted\"", 0, 91, 63, 77, 95, 90, 85, 12.25);
-    store.insert_step_metrics(id, {StepMetrics{0, 0, 1, 1, 2.302585, 5e-4, 12.5},
-                                   StepMetrics{1, 0, 2, 1, std::nan(""), 1.0 / 3.0, 11.0}});
+    store.insert_step_metrics(
+        id, {StepMetrics{0, 0, 1, 1, 2.302585, 5e-4, 12.5}, StepMetrics{1, 0, 2, 1, std::nan(""), 1.0 / 3.0, 11.0}});
     store.insert_method_state(id, MethodState{1, 2, StateKey::magnitudes, {0.8, 1.0 / 7.0}});
     store.insert_analysis_points(id, {{AnalysisKey::merge_interpolation, SeriesKey::of_task(0), 0.1, 55.5}});
     EvaluationDone classes;
-    classes.class_rows = {ClassEvalRow{-1, kFoundationTask, 9, 48, 50}, ClassEvalRow{1, kFoundationTask, 9, 30, 50, 19}};
+    classes.class_rows = {ClassEvalRow{-1, kFoundationTask, 9, 48, 50},
+                          ClassEvalRow{1, kFoundationTask, 9, 30, 50, 19}};
     store.insert_evaluation(id, classes);
 
     const ResultsExport results = export_results(store, {id});
@@ -328,7 +338,7 @@ TEST(ResultsExportTest, CsvFilesRoundTripTheStoredNumbers) {
     const auto loss = read_csv(dir.file("out/loss.csv"));
     ASSERT_EQ(loss.size(), 3u);
     EXPECT_EQ(std::stod(cell(loss, 1, "loss")), 2.302585);
-    EXPECT_EQ(cell(loss, 2, "loss"), "");  // NaN
+    EXPECT_EQ(cell(loss, 2, "loss"), "");                  // NaN
     EXPECT_EQ(std::stod(cell(loss, 2, "lr")), 1.0 / 3.0);  // 17 digits: exact
 
     const auto state = read_csv(dir.file("out/method_state.csv"));

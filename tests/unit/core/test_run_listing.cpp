@@ -61,8 +61,9 @@ struct ListingFixture {
         // 0: complete 3×3 matrix, last row 50, 70, 90 → 70; the (2,1) cell first written as 10, then 70.
         add("lora", RunStatus::finished, "2025-01-10T08:00:00.000Z", 3,
             {cell(0, 0, 95), cell(1, 0, 80), cell(1, 1, 85), cell(2, 0, 50), cell(2, 1, 10), cell(2, 2, 90),
-             cell(2, 1, 70), cell(2, 0, 0, 100, HeadMode::task_il), cell(1, 2, 5, 100, HeadMode::class_il, EvalPhase::in_task),
-             cell(2, kFoundationTask, 3), cell(-1, 1, 1, 100, HeadMode::class_il, EvalPhase::random_init)},
+             cell(2, 1, 70), cell(2, 0, 0, 100, HeadMode::task_il),
+             cell(1, 2, 5, 100, HeadMode::class_il, EvalPhase::in_task), cell(2, kFoundationTask, 3),
+             cell(-1, 1, 1, 100, HeadMode::class_il, EvalPhase::random_init)},
             exp);
         // 1: last row misses a cell → no value.
         add("sd-lora", RunStatus::finished, "2025-01-20T08:00:00.000Z", 2, {cell(0, 0, 90), cell(1, 1, 60)}, exp);
@@ -71,13 +72,15 @@ struct ListingFixture {
         // 3: no evaluations.
         add("ft-all", RunStatus::interrupted, "2025-02-01T23:59:59.999Z", 2, {});
         // 4: running, T = 1 so far: (1,0) = 1/3, (1,1) = 2/3 (odd totals) → 50.
-        add("lora", RunStatus::running, "2025-02-02T00:00:00.000Z", 4, {cell(0, 0, 7, 7), cell(1, 0, 1, 3), cell(1, 1, 2, 3)});
+        add("lora", RunStatus::running, "2025-02-02T00:00:00.000Z", 4,
+            {cell(0, 0, 7, 7), cell(1, 0, 1, 3), cell(1, 1, 2, 3)});
         // 5: a row with total 0 only in the last row → T is the row before.
-        add("head", RunStatus::finished, "2025-03-01T00:00:00.000Z", 2, {cell(0, 0, 30), cell(1, 0, 0, 0), cell(1, 1, 0, 0)});
+        add("head", RunStatus::finished, "2025-03-01T00:00:00.000Z", 2,
+            {cell(0, 0, 30), cell(1, 0, 0, 0), cell(1, 1, 0, 0)});
         // 6..11: plain finished runs for paging.
         for (int i = 0; i < 6; ++i)
-            add(i % 2 ? "lora" : "merged-lora", RunStatus::finished, "2025-04-0" + std::to_string(i + 1) + "T12:00:00.000Z",
-                1, {cell(0, 0, 10 * i)});
+            add(i % 2 ? "lora" : "merged-lora", RunStatus::finished,
+                "2025-04-0" + std::to_string(i + 1) + "T12:00:00.000Z", 1, {cell(0, 0, 10 * i)});
     }
 };
 
@@ -193,15 +196,24 @@ TEST(RunListingTest, EverySortKeyOrdersLikeAReferenceSortAndPagesTileIt) {
             std::vector<RunSummary> expected = runs;
             auto less = [&](const RunSummary& a, const RunSummary& b) {  // strict order of the key alone
                 switch (key) {
-                    case Key::id: return a.id < b.id;
-                    case Key::experiment: return a.experiment_id < b.experiment_id;
-                    case Key::variant: return a.variant < b.variant;
-                    case Key::seed: return a.seed < b.seed;
-                    case Key::method: return a.method < b.method;  // SQLite's BINARY collation = bytes
-                    case Key::status: return std::string(to_string(a.status)) < std::string(to_string(b.status));
-                    case Key::started: return a.started_at < b.started_at;
-                    case Key::seconds: return a.seconds < b.seconds;
-                    case Key::final_accuracy: return a.final_accuracy.value_or(0) < b.final_accuracy.value_or(0);
+                    case Key::id:
+                        return a.id < b.id;
+                    case Key::experiment:
+                        return a.experiment_id < b.experiment_id;
+                    case Key::variant:
+                        return a.variant < b.variant;
+                    case Key::seed:
+                        return a.seed < b.seed;
+                    case Key::method:
+                        return a.method < b.method;  // SQLite's BINARY collation = bytes
+                    case Key::status:
+                        return std::string(to_string(a.status)) < std::string(to_string(b.status));
+                    case Key::started:
+                        return a.started_at < b.started_at;
+                    case Key::seconds:
+                        return a.seconds < b.seconds;
+                    case Key::final_accuracy:
+                        return a.final_accuracy.value_or(0) < b.final_accuracy.value_or(0);
                 }
                 return false;
             };
@@ -278,7 +290,8 @@ TEST(StepCurveTest, BucketsHoldTheHandComputedMinMaxMean) {
     // Steps 0..9, W = 10; 3 buckets: floor(s·3/10) → {0,1,2,3}, {4,5,6}, {7,8,9}.
     const std::vector<double> loss = {5.0, 3.0, 4.0, 6.0, 2.0, nan, 1.0, 7.0, 0.5, 9.0};
     std::vector<StepMetrics> steps;
-    for (int s = 0; s < 10; ++s) steps.push_back({0, 0, s, s, loss[static_cast<std::size_t>(s)], 1e-3 * (s + 1), 10.0 + s});
+    for (int s = 0; s < 10; ++s)
+        steps.push_back({0, 0, s, s, loss[static_cast<std::size_t>(s)], 1e-3 * (s + 1), 10.0 + s});
     store.insert_step_metrics(run, steps);
 
     const auto c = store.step_curve(run, StepSeries::loss, 3);
@@ -410,8 +423,9 @@ TEST(StepCurveTest, LongRunsReadWholeBlocks) {
     }
     // Batches of 100 steps: blocks straddle batches, so the store must fold partial blocks together.
     for (std::size_t i = 0; i < steps.size(); i += 100)
-        store.insert_step_metrics(run, std::vector<StepMetrics>(steps.begin() + static_cast<long>(i),
-                                                                steps.begin() + static_cast<long>(std::min(i + 100, steps.size()))));
+        store.insert_step_metrics(
+            run, std::vector<StepMetrics>(steps.begin() + static_cast<long>(i),
+                                          steps.begin() + static_cast<long>(std::min(i + 100, steps.size()))));
     // W = 1280 ≥ 4·64·3: 20 blocks, block k in bucket floor(3k/20): blocks 0–6, 7–13, 14–19.
     const auto c = store.step_curve(run, StepSeries::loss, 3);
     ASSERT_EQ(c.size(), 3u);
@@ -440,10 +454,13 @@ TEST(StepCurveTest, MigrationBackfillsTheBlocksOfOldRuns) {
     {
         Database db(path);
         migrate(db, 5);
-        db.exec("INSERT INTO runs(started_at, uuid) VALUES('2025-01-01T00:00:00.000Z', '0f1e2d3c-4b5a-4978-8a69-5b4c3d2e1f00')");
+        db.exec(
+            "INSERT INTO runs(started_at, uuid) VALUES('2025-01-01T00:00:00.000Z', "
+            "'0f1e2d3c-4b5a-4978-8a69-5b4c3d2e1f00')");
         Transaction tx(db);
-        Statement st(db, "INSERT INTO step_metrics(run_id, task_index, epoch, step, step_in_task, loss, lr, step_ms) "
-                         "VALUES(1, 0, 0, ?, ?, ?, 0, 0)");
+        Statement st(db,
+                     "INSERT INTO step_metrics(run_id, task_index, epoch, step, step_in_task, loss, lr, step_ms) "
+                     "VALUES(1, 0, 0, ?, ?, ?, 0, 0)");
         for (int s = 10; s < 2058; ++s) {
             steps.push_back({0, 0, s, s, std::sin(0.37 * s) * 3.0, 0.0, 0.0});
             st.bind_int64(1, s).bind_int64(2, s).bind_double(3, steps.back().loss);

@@ -106,10 +106,9 @@ TEST_F(SafetensorsRoundTrip, EveryDtypeWithMetadata) {
     tensors.push_back(pattern_tensor("scalar", Dtype::F32, {}, seed++));
     tensors.push_back(pattern_tensor("empty", Dtype::F16, {0, 5}, seed++));
     tensors.push_back(pattern_tensor("base_model.model.blocks.0.attn.qkv.lora_A.weight", Dtype::F32, {4, 7}, seed++));
-    const std::map<std::string, std::string> metadata = {
-        {"format", "pt"},
-        {"lorica.tasks", R"({"boundaries": [0, 100]})"},
-        {"unicode", "\xc3\xa4 \xe2\x9c\x93 \"q\"\n"}};
+    const std::map<std::string, std::string> metadata = {{"format", "pt"},
+                                                         {"lorica.tasks", R"({"boundaries": [0, 100]})"},
+                                                         {"unicode", "\xc3\xa4 \xe2\x9c\x93 \"q\"\n"}};
 
     const std::string file = path("all.safetensors");
     write_safetensors(file, tensors, metadata);
@@ -217,17 +216,17 @@ TEST(SafetensorsConversion, F16HandChecked) {
     EXPECT_EQ(float_to_f16(-2.0f), 0xC000);
     EXPECT_EQ(float_to_f16(0.1f), 0x2E66);
     EXPECT_EQ(float_to_f16(65504.0f), 0x7BFF);
-    EXPECT_EQ(float_to_f16(65519.0f), 0x7BFF);        // below the midpoint to 2^16
-    EXPECT_EQ(float_to_f16(65520.0f), 0x7C00);        // the midpoint: ties to even = infinity
+    EXPECT_EQ(float_to_f16(65519.0f), 0x7BFF);  // below the midpoint to 2^16
+    EXPECT_EQ(float_to_f16(65520.0f), 0x7C00);  // the midpoint: ties to even = infinity
     EXPECT_EQ(float_to_f16(1e6f), 0x7C00);
     EXPECT_EQ(float_to_f16(-1e6f), 0xFC00);
     EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -24)), 0x0001);
-    EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -25)), 0x0000);   // tie between 0 and 2^-24: even
-    EXPECT_EQ(float_to_f16(std::ldexp(3.0f, -26)), 0x0001);   // 0.75 x 2^-24 rounds up
-    EXPECT_EQ(float_to_f16(std::ldexp(3.0f, -25)), 0x0002);   // 1.5 x 2^-24: tie, to even 2
-    EXPECT_EQ(float_to_f16(std::ldexp(1023.5f, -24)), 0x0400);  // tie at the top of the subnormals: to even normal
-    EXPECT_EQ(float_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3C00);        // tie: to even 1.0
-    EXPECT_EQ(float_to_f16(1.0f + std::ldexp(3.0f, -11)), 0x3C02);        // tie: to even
+    EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -25)), 0x0000);         // tie between 0 and 2^-24: even
+    EXPECT_EQ(float_to_f16(std::ldexp(3.0f, -26)), 0x0001);         // 0.75 x 2^-24 rounds up
+    EXPECT_EQ(float_to_f16(std::ldexp(3.0f, -25)), 0x0002);         // 1.5 x 2^-24: tie, to even 2
+    EXPECT_EQ(float_to_f16(std::ldexp(1023.5f, -24)), 0x0400);      // tie at the top of the subnormals: to even normal
+    EXPECT_EQ(float_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3C00);  // tie: to even 1.0
+    EXPECT_EQ(float_to_f16(1.0f + std::ldexp(3.0f, -11)), 0x3C02);  // tie: to even
     EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -30)), 0x0000);
     EXPECT_EQ(float_to_f16(-0.0f), 0x8000);
     EXPECT_EQ(float_to_f16(INFINITY), 0x7C00);
@@ -248,7 +247,7 @@ TEST(SafetensorsConversion, BF16HandChecked) {
     EXPECT_EQ(float_to_bf16(std::bit_cast<float>(0x3F808000u)), 0x3F80);  // tie: to even
     EXPECT_EQ(float_to_bf16(std::bit_cast<float>(0x3F818000u)), 0x3F82);  // tie: to even
     EXPECT_EQ(float_to_bf16(std::bit_cast<float>(0x3F808001u)), 0x3F81);
-    EXPECT_EQ(float_to_bf16(std::bit_cast<float>(0x7F7FFFFFu)), 0x7F80);  // FLT_MAX rounds to infinity
+    EXPECT_EQ(float_to_bf16(std::bit_cast<float>(0x7F7FFFFFu)), 0x7F80);         // FLT_MAX rounds to infinity
     const std::uint16_t nan = float_to_bf16(std::bit_cast<float>(0x7F800001u));  // NaN with a low payload only
     EXPECT_TRUE(std::isnan(bf16_to_float(nan)));
 }
@@ -525,14 +524,12 @@ TEST_F(SafetensorsMalformed, Metadata) {
 TEST_F(SafetensorsMalformed, PackingGapsAndOverlaps) {
     const std::string f32_1 = R"({"dtype":"F32","shape":[1],"data_offsets":)";
     const std::string f32_2 = R"({"dtype":"F32","shape":[2],"data_offsets":)";
-    write_bytes(dir_ / "gap.safetensors",
-                raw_file(R"({"a":)" + f32_1 + R"([0,4]},"b":)" + f32_1 + R"([8,12]}})", 12));
+    write_bytes(dir_ / "gap.safetensors", raw_file(R"({"a":)" + f32_1 + R"([0,4]},"b":)" + f32_1 + R"([8,12]}})", 12));
     expect_error("gap.safetensors", {"gap of 4 bytes", "tensor \"a\"", "tensor \"b\""});
     write_bytes(dir_ / "overlap.safetensors",
                 raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([4,12]}})", 12));
     expect_error("overlap.safetensors", {"tensor \"b\" [4, 12) overlaps tensor \"a\" [0, 8)"});
-    write_bytes(dir_ / "same.safetensors",
-                raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([0,8]}})", 8));
+    write_bytes(dir_ / "same.safetensors", raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([0,8]}})", 8));
     expect_error("same.safetensors", {"overlaps", "\"a\"", "\"b\""});
     write_bytes(dir_ / "empty-inside.safetensors",  // a zero-size tensor placed inside another one
                 raw_file(R"({"a":)" + f32_2 + R"([0,8]},"z":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})", 8));

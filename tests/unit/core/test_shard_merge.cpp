@@ -46,7 +46,8 @@ std::map<std::string, int64_t> content_of(const std::string& path) {
         out[table] = db.query_int64(std::string("SELECT count(*) FROM ") + table);
     Statement st(db, "SELECT uuid, status, id FROM runs ORDER BY id");
     int i = 0;
-    while (st.step()) out["run " + std::to_string(i++) + " " + st.column_text(0) + " " + st.column_text(1)] = st.column_int64(2);
+    while (st.step())
+        out["run " + std::to_string(i++) + " " + st.column_text(0) + " " + st.column_text(1)] = st.column_int64(2);
     return out;
 }
 
@@ -118,16 +119,17 @@ struct SweepJob {
 };
 
 std::vector<Event> job_events(const SweepJob& job) {
-    ExperimentStarted experiment{"rank sweep", R"({"method":"lora","sweep":{"method.rank":[4,8]}})", "h0",
-                                 {1, 2}, {"rank=4", "rank=8"}};
-    RunStarted run{job.run_index, job.seed, "lora", R"({"method":"lora"})", "h" + std::to_string(job.variant_index),
-                   "cpu", "2.11.0", 2, 4};
+    ExperimentStarted experiment{
+        "rank sweep", R"({"method":"lora","sweep":{"method.rank":[4,8]}})", "h0", {1, 2}, {"rank=4", "rank=8"}};
+    RunStarted run{
+        job.run_index, job.seed, "lora", R"({"method":"lora"})", "h" + std::to_string(job.variant_index), "cpu",
+        "2.11.0",      2,        4};
     run.variant = job.variant;
     run.variant_index = job.variant_index;
     run.sweep_field = "method.rank";
     run.sweep_value = job.variant_index == 0 ? "4" : "8";
-    StreamDescribed stream{{TaskInfo{0, "t0", {0, 1}, "identity", 10, 100}, TaskInfo{1, "t1", {2, 3}, "identity", 10, 100}},
-                           TaskInfo{}};
+    StreamDescribed stream{
+        {TaskInfo{0, "t0", {0, 1}, "identity", 10, 100}, TaskInfo{1, "t1", {2, 3}, "identity", 10, 100}}, TaskInfo{}};
     EvaluationDone eval0{{EvalRow{0, 0, 2, EvalPhase::end_of_task, HeadMode::class_il, 90, 100}}, {}};
     EvaluationDone eval1{{EvalRow{1, 0, 4, EvalPhase::end_of_task, HeadMode::class_il, job.correct, 100},
                           EvalRow{1, 1, 4, EvalPhase::end_of_task, HeadMode::class_il, job.correct, 100}},
@@ -350,7 +352,8 @@ TEST(ShardMergeTest, RewritesArtifactPathsAndCountsMissingOnes) {
     const auto artifacts = target.artifacts(target.list_runs().at(0).id);
     ASSERT_EQ(artifacts.size(), 3u);
     EXPECT_EQ(artifacts[0].path, present);
-    EXPECT_EQ(artifacts[0].meta_json, (nlohmann::json{{"task", 0}, {"run_dir", dir.file("shared/job0/runs/r1")}}.dump()));
+    EXPECT_EQ(artifacts[0].meta_json,
+              (nlohmann::json{{"task", 0}, {"run_dir", dir.file("shared/job0/runs/r1")}}.dump()));
     EXPECT_EQ(artifacts[1].path, "/node-local/job00/other");
     EXPECT_EQ(artifacts[2].path, dir.file("shards/cache/foundation.safetensors"));
 }

@@ -120,7 +120,7 @@ TEST(StoreSchemaTest, MigrationsAreConsecutiveAndIdempotent) {
     EXPECT_EQ(schema_version(db), 0);
     migrate(db);
     EXPECT_EQ(schema_version(db), latest_schema_version());
-    migrate(db);  // no-op
+    migrate(db);     // no-op
     migrate(db, 1);  // no downgrade
     EXPECT_EQ(schema_version(db), latest_schema_version());
     EXPECT_THROW(migrate(db, latest_schema_version() + 1), std::invalid_argument);
@@ -134,17 +134,21 @@ TEST(RunStoreTest, MigratesAVersion1DatabaseAndKeepsItsRuns) {
         Database db(path);
         migrate(db, 1);
         ASSERT_EQ(schema_version(db), 1);
-        db.exec("INSERT INTO experiments(name, config_json, config_hash, created_at) "
-                "VALUES('old', '{}', 'h', '2024-05-01T10:00:00.000Z')");
-        db.exec("INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
-                "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps) "
-                "VALUES(1, 0, 1993, 'lora', '{}', 'h', '0.0.1', '2.3.0', 'cpu', 'elsewhere', 42, "
-                "'2024-05-01T10:00:01.000Z', '2024-05-01T11:00:00.000Z', 'finished', '', 5, 500)");
+        db.exec(
+            "INSERT INTO experiments(name, config_json, config_hash, created_at) "
+            "VALUES('old', '{}', 'h', '2024-05-01T10:00:00.000Z')");
+        db.exec(
+            "INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
+            "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps) "
+            "VALUES(1, 0, 1993, 'lora', '{}', 'h', '0.0.1', '2.3.0', 'cpu', 'elsewhere', 42, "
+            "'2024-05-01T10:00:01.000Z', '2024-05-01T11:00:00.000Z', 'finished', '', 5, 500)");
         run_id = db.last_insert_rowid();
         db.exec("INSERT INTO eval_rows VALUES(" + std::to_string(run_id) +
                 ", 0, 0, 100, 'end_of_task', 'class_il', 90, 100)");
-        db.exec("INSERT INTO tasks(run_id, task_index, name, classes_json, domain, train_samples, test_samples) "
-                "VALUES(" + std::to_string(run_id) + ", 0, 't0', '[1,2]', 'identity', 10, 5)");
+        db.exec(
+            "INSERT INTO tasks(run_id, task_index, name, classes_json, domain, train_samples, test_samples) "
+            "VALUES(" +
+            std::to_string(run_id) + ", 0, 't0', '[1,2]', 'identity', 10, 5)");
     }
     RunStore store = RunStore::open(path);
     EXPECT_EQ(store.schema_version(), latest_schema_version());
@@ -232,9 +236,8 @@ TEST(RunStoreTest, MarksRunsOfDeadProcessesInterrupted) {
         r.host = RunStore::host_name();
         r.pid = dead_pid();
         dead_run = store.insert_run(r);
-        store.insert_evaluation(dead_run, EvaluationDone{{EvalRow{0, 0, 10, EvalPhase::end_of_task,
-                                                                  HeadMode::class_il, 7, 10}},
-                                                         {}});
+        store.insert_evaluation(
+            dead_run, EvaluationDone{{EvalRow{0, 0, 10, EvalPhase::end_of_task, HeadMode::class_il, 7, 10}}, {}});
         r.pid = ::getpid();  // this process: alive
         live_run = store.insert_run(r);
         r.host = "some-other-host.invalid";

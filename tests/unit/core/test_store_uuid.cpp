@@ -56,12 +56,14 @@ TEST(UuidMigrationTest, BackfillsEveryOldRunAndExperimentAndKeepsTheRest) {
         Database db(path);
         migrate(db, 3);
         for (int e = 0; e < 3; ++e)
-            db.exec("INSERT INTO experiments(name, created_at) VALUES('exp" + std::to_string(e) +
-                    "', '2025-01-0" + std::to_string(e + 1) + "T00:00:00.000Z')");
+            db.exec("INSERT INTO experiments(name, created_at) VALUES('exp" + std::to_string(e) + "', '2025-01-0" +
+                    std::to_string(e + 1) + "T00:00:00.000Z')");
         for (int r = 0; r < 50; ++r)
             db.exec("INSERT INTO runs(experiment_id, seed, method, started_at, status, host, pid, variant) VALUES(" +
-                    std::to_string(1 + r % 3) + ", " + std::to_string(1000 + r) + ", 'lora', '2025-02-01T00:00:00.000Z', "
-                    "'finished', 'elsewhere', 1, 'v" + std::to_string(r % 2) + "')");
+                    std::to_string(1 + r % 3) + ", " + std::to_string(1000 + r) +
+                    ", 'lora', '2025-02-01T00:00:00.000Z', "
+                    "'finished', 'elsewhere', 1, 'v" +
+                    std::to_string(r % 2) + "')");
     }
     RunStore store = RunStore::open(path);
     EXPECT_EQ(store.schema_version(), latest_schema_version());

@@ -153,8 +153,15 @@ TEST(SweepJobsTest, AMalformedJobsFileNamesTheFileAndTheField) {
 
 TEST(LauncherSettingsTest, TheConfigAcceptsAValidatedLauncherSectionOutsideTheEffectiveConfig) {
     json doc = {{"seeds", {0}},
-                {"launcher", {{"kind", "slurm"}, {"partition", "gpu"}, {"time", "04:00:00"}, {"cpus_per_task", 8},
-                              {"mem", "32G"}, {"gpus_per_task", 1}, {"max_parallel", 20}, {"sbatch", {"--constraint=a100"}}}}};
+                {"launcher",
+                 {{"kind", "slurm"},
+                  {"partition", "gpu"},
+                  {"time", "04:00:00"},
+                  {"cpus_per_task", 8},
+                  {"mem", "32G"},
+                  {"gpus_per_task", 1},
+                  {"max_parallel", 20},
+                  {"sbatch", {"--constraint=a100"}}}}};
     const ExperimentConfig c = parse_experiment_config(doc);
     EXPECT_FALSE(to_json(c).contains("launcher"));  // how jobs are launched is not part of what they compute
     EXPECT_EQ(to_json(c), to_json(parse_experiment_config(json{{"seeds", {0}}})));
@@ -196,7 +203,9 @@ TEST(SbatchScriptTest, TheScriptIsOneThrottledArrayRunningEachJobByIndex) {
     const std::string s = sbatch_script(plan, "/opt/lorica/bin/lorica-cli", "/shared/sweeps/a b");
     const std::string expected =
         "#!/bin/bash\n"
-        "# Lorica sweep: 6 jobs (3 variants x 2 seeds) of experiment 'my grid/1' (" + std::string(kUuid) + ").\n"
+        "# Lorica sweep: 6 jobs (3 variants x 2 seeds) of experiment 'my grid/1' (" +
+        std::string(kUuid) +
+        ").\n"
         "# Written by `lorica-cli sweep`; jobs in /shared/sweeps/a b/jobs.json.\n"
         "#SBATCH --job-name=lorica-my_grid_1\n"
         "#SBATCH --array=0-5%2\n"

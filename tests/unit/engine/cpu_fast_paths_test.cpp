@@ -37,7 +37,8 @@ double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
 
 TEST(DenseLinear, OneDnnMatchesAtenForwardAndGradients) {
     torch::manual_seed(0);
-    for (auto [in, out] : std::vector<std::pair<int64_t, int64_t>>{{64, 192}, {64, 64}, {64, 256}, {256, 64}, {64, 10}}) {
+    for (auto [in, out] :
+         std::vector<std::pair<int64_t, int64_t>>{{64, 192}, {64, 64}, {64, 256}, {256, 64}, {64, 10}}) {
         auto x = torch::randn({8, 17, in});
         auto w = (torch::randn({out, in}) * 0.1).requires_grad_(true);
         auto b = (torch::randn({out}) * 0.1).requires_grad_(true);
@@ -45,7 +46,8 @@ TEST(DenseLinear, OneDnnMatchesAtenForwardAndGradients) {
         torch::Tensor xs[2], ws[2], bs[2], ys[2];
         for (int i = 0; i < 2; ++i) {
             xs[i] = x.clone().requires_grad_(true);
-            ys[i] = dense_linear(xs[i], w, b, DenseActivation::none, i == 0 ? DenseBackend::automatic : DenseBackend::aten);
+            ys[i] =
+                dense_linear(xs[i], w, b, DenseActivation::none, i == 0 ? DenseBackend::automatic : DenseBackend::aten);
             auto grads = torch::autograd::grad({ys[i]}, {xs[i], w, b}, {g});
             xs[i] = grads[0], ws[i] = grads[1], bs[i] = grads[2];
         }
@@ -54,11 +56,14 @@ TEST(DenseLinear, OneDnnMatchesAtenForwardAndGradients) {
         EXPECT_LT(rel_diff(ws[0], ws[1]), 1e-5) << in << "→" << out;
         EXPECT_LT(rel_diff(bs[0], bs[1]), 1e-5) << in << "→" << out;
         torch::NoGradGuard no_grad;  // fused GELU (erf) and no bias
-        EXPECT_LT(rel_diff(dense_linear(x, w, b, DenseActivation::gelu), torch::gelu(torch::nn::functional::linear(x, w, b))), 1e-5);
+        EXPECT_LT(
+            rel_diff(dense_linear(x, w, b, DenseActivation::gelu), torch::gelu(torch::nn::functional::linear(x, w, b))),
+            1e-5);
         EXPECT_LT(rel_diff(dense_linear(x, w, {}), torch::nn::functional::linear(x, w)), 1e-5);
     }
     // The automatic backend is oneDNN where LibTorch has it, so the comparison above is not ATen with itself.
-    EXPECT_EQ(dense_linear_uses_onednn(torch::zeros({2, 4}), torch::zeros({3, 4}), DenseBackend::automatic), at::hasMKLDNN());
+    EXPECT_EQ(dense_linear_uses_onednn(torch::zeros({2, 4}), torch::zeros({3, 4}), DenseBackend::automatic),
+              at::hasMKLDNN());
     EXPECT_FALSE(dense_linear_uses_onednn(torch::zeros({2, 4}, torch::kFloat64), torch::zeros({3, 4}, torch::kFloat64),
                                           DenseBackend::automatic));
 }
@@ -73,7 +78,8 @@ TEST(LoRALinearTermPath, FoldedEqualsFactored) {
     for (int i = 0; i < 2; ++i) {
         torch::manual_seed(2);
         LoRALinear layer(LoRALinearOptions(in, out));
-        PathsScope paths({DenseBackend::automatic, i == 0 ? TermPath::folded : TermPath::factored, AttentionKernel::automatic});
+        PathsScope paths(
+            {DenseBackend::automatic, i == 0 ? TermPath::folded : TermPath::factored, AttentionKernel::automatic});
         auto magnitude = torch::tensor(1.3).requires_grad_(true);
         layer->add_term(LowRankTerm::lora(8, in, 64, 0, 0.7));
         layer->add_term(LowRankTerm::lora(8, in, 64, 128, 0.7));
@@ -91,7 +97,8 @@ TEST(LoRALinearTermPath, FoldedEqualsFactored) {
         results[i].insert(results[i].end(), grads.begin(), grads.end());
         EXPECT_EQ(folds_trainable_terms(*layer), i == 0);
     }
-    for (size_t k = 0; k < results[0].size(); ++k) EXPECT_LT(rel_diff(results[0][k], results[1][k]), 1e-5) << "tensor " << k;
+    for (size_t k = 0; k < results[0].size(); ++k)
+        EXPECT_LT(rel_diff(results[0][k], results[1][k]), 1e-5) << "tensor " << k;
 }
 
 TEST(LoRALinearTermPath, AutomaticRule) {
@@ -114,13 +121,15 @@ TEST(AttentionKernel, ExplicitEqualsFused) {
     auto g = torch::randn({6, 17, 64});
     std::vector<torch::Tensor> results[2];
     for (int i = 0; i < 2; ++i) {
-        PathsScope paths({DenseBackend::automatic, TermPath::automatic, i == 0 ? AttentionKernel::explicit_ : AttentionKernel::fused});
+        PathsScope paths({DenseBackend::automatic, TermPath::automatic,
+                          i == 0 ? AttentionKernel::explicit_ : AttentionKernel::fused});
         auto x = x0.clone().requires_grad_(true);
         auto y = attn(x);
         auto grads = torch::autograd::grad({y}, {x, attn->qkv->weight, attn->proj->weight}, {g});
         results[i] = {y, grads[0], grads[1], grads[2]};
     }
-    for (size_t k = 0; k < results[0].size(); ++k) EXPECT_LT(rel_diff(results[0][k], results[1][k]), 1e-5) << "tensor " << k;
+    for (size_t k = 0; k < results[0].size(); ++k)
+        EXPECT_LT(rel_diff(results[0][k], results[1][k]), 1e-5) << "tensor " << k;
     EXPECT_TRUE(attention_uses_explicit_kernel(17, 16));    // tiny ViT: 17 tokens × head_dim 16
     EXPECT_FALSE(attention_uses_explicit_kernel(197, 64));  // ViT-B/16: 197 tokens × 64
 }
@@ -195,16 +204,17 @@ RunRecord run_two_tasks(const std::string& method, const ModelPaths& paths) {
     PathsScope scope(paths);
     lorica::testing::TempDir dir("fast-paths-run");
     // The fp32 digest test's experiment: foundation 3 classes, 2 tasks × 2 classes, 24 stream steps.
-    nlohmann::json doc = {{"name", "fast-paths"},
-                          {"device", "cpu"},
-                          {"threads", 1},
-                          {"cache_dir", (dir.path / "cache").string()},
-                          {"data", {{"train_per_class", 96}, {"test_per_class", 40}}},
-                          {"foundation", {{"classes", 3}, {"train_per_class", 120}, {"epochs", 1}, {"batch_size", 40}}},
-                          {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
-                          {"method", {{"name", method}, {"rank", 4}, {"alpha", 4.0}}},
-                          {"train", {{"epochs", 2}, {"batch_size", 32}, {"optimizer", {{"lr", 2e-3}, {"head_lr", 5e-3}}}}},
-                          {"eval", {{"every_steps", 4}}}};
+    nlohmann::json doc = {
+        {"name", "fast-paths"},
+        {"device", "cpu"},
+        {"threads", 1},
+        {"cache_dir", (dir.path / "cache").string()},
+        {"data", {{"train_per_class", 96}, {"test_per_class", 40}}},
+        {"foundation", {{"classes", 3}, {"train_per_class", 120}, {"epochs", 1}, {"batch_size", 40}}},
+        {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
+        {"method", {{"name", method}, {"rank", 4}, {"alpha", 4.0}}},
+        {"train", {{"epochs", 2}, {"batch_size", 32}, {"optimizer", {{"lr", 2e-3}, {"head_lr", 5e-3}}}}},
+        {"eval", {{"every_steps", 4}}}};
     RunRecord record;
     CancelToken cancel;
     EXPECT_EQ(run_experiment(parse_experiment_config(doc), record, cancel), RunStatus::finished);
@@ -214,7 +224,8 @@ RunRecord run_two_tasks(const std::string& method, const ModelPaths& paths) {
 TEST(ViTFastPaths, TwoTaskRunRecordsTheSameLossesAndCounts) {
     for (const std::string method : {"sequential-lora", "sd-lora"}) {
         const RunRecord fast = run_two_tasks(method, ModelPaths{});
-        const RunRecord previous = run_two_tasks(method, ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused});
+        const RunRecord previous =
+            run_two_tasks(method, ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused});
         ASSERT_EQ(fast.losses.size(), previous.losses.size()) << method;
         ASSERT_GT(fast.losses.size(), 24u) << method;
         double worst = 0;

@@ -83,7 +83,8 @@ TEST(DirectionAlgebra, ExactCombinationHasZeroResidual) {
     for (size_t s = 0; s < kSites.size(); ++s) {
         const auto& a = basis[0][s];
         const auto& b = basis[1][s];
-        target.push_back({torch::cat({a.B * (1.5 * a.coef), b.B * (-2.0 * b.coef)}, 1), torch::cat({a.A, b.A}, 0), 1.0});
+        target.push_back(
+            {torch::cat({a.B * (1.5 * a.coef), b.B * (-2.0 * b.coef)}, 1), torch::cat({a.A, b.A}, 0), 1.0});
     }
     DirectionFit fit = fit_direction(basis, target);
     EXPECT_NEAR(fit.beta[0].item<double>(), 1.5, 1e-9);

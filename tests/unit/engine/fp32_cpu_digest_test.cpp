@@ -109,7 +109,6 @@ std::string hex(uint64_t v) {
     return buf;
 }
 
-
 void expect_reproducible(const std::string& method) {
     TempDir dir("digest-" + method);
     const nlohmann::json base = two_task_config(dir.path, method);

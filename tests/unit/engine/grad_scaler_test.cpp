@@ -52,7 +52,7 @@ TEST(GradScaler, NonFiniteGradientsSkipTheStepAndBackOff) {
     }
     EXPECT_EQ(scaler.skipped_steps(), 3);
     torch::Tensor ok = param_with_grad({4.0f});
-    EXPECT_TRUE(scaler.unscale({ok}));  // one bad step does not stick
+    EXPECT_TRUE(scaler.unscale({ok}));                   // one bad step does not stick
     EXPECT_EQ(ok.grad()[0].item<float>(), 4.0f / 4.0f);  // 256 · 0.25³ = 4
 }
 

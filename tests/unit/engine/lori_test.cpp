@@ -261,8 +261,10 @@ TEST(LoRI, MergeAnalysisSwapsAdaptersAndRestoresTheWeights) {
         if (p.analysis == AnalysisKey::lori_merge) merge[name_of(p.series)].push_back(p.y);
         if (p.analysis == AnalysisKey::lori_overlap_a) {
             ++overlap_a;
-            if (p.series == SeriesKey::of_task(static_cast<int>(p.x))) EXPECT_NEAR(p.y, 1.0, 1e-9);
-            else EXPECT_LT(p.y, 0.9);
+            if (p.series == SeriesKey::of_task(static_cast<int>(p.x)))
+                EXPECT_NEAR(p.y, 1.0, 1e-9);
+            else
+                EXPECT_LT(p.y, 0.9);
         }
     }
     EXPECT_EQ(merge["alone"], (std::vector<double>{0.0, 11.0}));
@@ -312,16 +314,17 @@ TEST(LoRI, MergeModeAdapterSetIsTheInstalledMergeSplitByTask) {
 TEST(LoRI, ShortRunTrainsTwoPassesPerTaskAndEmitsAnalyses) {
     namespace fs = std::filesystem;
     const fs::path cache = fs::temp_directory_path() / ("lorica-lori-" + std::to_string(::getpid()));
-    nlohmann::json doc = {{"device", "cpu"},
-                          {"threads", 1},
-                          {"cache_dir", cache.string()},
-                          {"data", {{"train_per_class", 64}, {"test_per_class", 20}}},
-                          {"foundation", {{"enabled", false}}},
-                          {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
-                          {"backbone", {{"dim", 16}, {"depth", 1}, {"heads", 2}}},
-                          {"method", {{"name", "lori-merge"}, {"rank", 2}, {"alpha", 2.0}, {"options", {{"variant", "s"}}}}},
-                          {"train", {{"epochs", 1}, {"batch_size", 64}}},
-                          {"eval", {{"before_task", false}, {"random_init", false}}}};
+    nlohmann::json doc = {
+        {"device", "cpu"},
+        {"threads", 1},
+        {"cache_dir", cache.string()},
+        {"data", {{"train_per_class", 64}, {"test_per_class", 20}}},
+        {"foundation", {{"enabled", false}}},
+        {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
+        {"backbone", {{"dim", 16}, {"depth", 1}, {"heads", 2}}},
+        {"method", {{"name", "lori-merge"}, {"rank", 2}, {"alpha", 2.0}, {"options", {{"variant", "s"}}}}},
+        {"train", {{"epochs", 1}, {"batch_size", 64}}},
+        {"eval", {{"before_task", false}, {"random_init", false}}}};
     ExperimentConfig config = parse_experiment_config(doc);
     EventRecorder events;
     CancelToken cancel;
@@ -347,8 +350,8 @@ TEST(LoRI, ShortRunTrainsTwoPassesPerTaskAndEmitsAnalyses) {
     EXPECT_EQ(started, 2) << "TaskStarted once per task";
     EXPECT_EQ(steps, 8) << "2 tasks × 2 passes × ceil(128 / 64)";
     EXPECT_EQ(planned, 8);
-    for (const std::string& s : {"lori_merge/alone", "lori_merge/cat", "lori_merge/linear", "lori_overlap_a/task0",
-                                 "lori_overlap_mask/task1"})
+    for (const std::string& s :
+         {"lori_merge/alone", "lori_merge/cat", "lori_merge/linear", "lori_overlap_a/task0", "lori_overlap_mask/task1"})
         EXPECT_TRUE(analyses.count(s)) << s;
 }
 

@@ -24,7 +24,8 @@ struct Fixture {
         model = VisionTransformer(ViTOptions().dim(16).depth(2).heads(2).head_classes(3));
         model->eval();
         heads = TaskHeads(16);
-        ctx = std::make_unique<MethodContext>(MethodContext{model, heads, config, 1, 3, 0, torch::kCPU, 0, {}, {}, {}, {}});
+        ctx = std::make_unique<MethodContext>(
+            MethodContext{model, heads, config, 1, 3, 0, torch::kCPU, 0, {}, {}, {}, {}});
         ctx->emit = [this](const Event& e) { events.push_back(e); };
     }
 
@@ -98,7 +99,8 @@ TEST(MergeInterpolation, EvaluatesTheInterpolatedWeightsAndRestoresTheModel) {
     EXPECT_EQ(std::get<AnalysisDone>(f.events[0]).points[0].analysis, AnalysisKey::merge_interpolation);
 
     size_t i = 0;
-    for (auto& [name, layer] : f.model->lora_layers()) EXPECT_TRUE(torch::equal(layer->weight, weights_before[i++])) << name;
+    for (auto& [name, layer] : f.model->lora_layers())
+        EXPECT_TRUE(torch::equal(layer->weight, weights_before[i++])) << name;
     EXPECT_TRUE(torch::equal(f.features(x), current)) << "weights and terms restored exactly";
 }
 

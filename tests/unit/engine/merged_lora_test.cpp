@@ -132,8 +132,8 @@ TEST(MergedLoRA, FullUpdateChangesExactlyTheAdaptedRows) {
         EXPECT_TRUE(torch::equal(x.slice(0, 16, 48), w0[name].slice(0, 16, 48))) << name << ": k and v rows";
     }
     const auto& f = m.kept_factors().at(0);
-    EXPECT_TRUE(torch::allclose(f.delta(), w["blocks.0.attn.qkv"].slice(0, 0, 16) - w0["blocks.0.attn.qkv"].slice(0, 0, 16),
-                                1e-5, 1e-6));
+    EXPECT_TRUE(torch::allclose(
+        f.delta(), w["blocks.0.attn.qkv"].slice(0, 0, 16) - w0["blocks.0.attn.qkv"].slice(0, 0, 16), 1e-5, 1e-6));
 }
 
 TEST(MergedLoRA, EveryRankFromOneTo32) {

@@ -53,7 +53,8 @@ TEST(MethodOptionSchema, NamesOutsideTheDeclarationAreRefusedListingTheDeclaredO
         for (const auto& o : m.options->options) every_name.insert(o.name);
     every_name.insert("no_such_option");
     // The names of the old hand-written GUI list that were never options.
-    for (const char* stale : {"kd_threshold", "ranks", "mask_scope", "a_seed", "seed_per_task", "merge_weights", "interpolation"})
+    for (const char* stale :
+         {"kd_threshold", "ranks", "mask_scope", "a_seed", "seed_per_task", "merge_weights", "interpolation"})
         every_name.insert(stale);
     for (const MethodInfo& m : registered_methods()) {
         const std::set<std::string> declared = names_of(*m.options);
@@ -61,7 +62,8 @@ TEST(MethodOptionSchema, NamesOutsideTheDeclarationAreRefusedListingTheDeclaredO
             if (declared.count(name)) continue;
             std::string message;
             EXPECT_EQ(refused_field(m.name, {{name, 1}}, &message), "method.options." + name) << m.name;
-            for (const std::string& d : declared) EXPECT_NE(message.find(d), std::string::npos) << m.name << ": " << message;
+            for (const std::string& d : declared)
+                EXPECT_NE(message.find(d), std::string::npos) << m.name << ": " << message;
         }
     }
 }
@@ -87,7 +89,8 @@ TEST(MethodOptionSchema, RangesAndChoicesComeFromTheDeclaration) {
                     EXPECT_EQ(refused_field(m.name, {{o.name, "yes"}}), field) << m.name;
                     break;
                 case OptionType::rank_schedule:
-                    EXPECT_EQ(refused_field(m.name, {{o.name, {{1, 8}}}}), field + "[0]") << m.name << ": must start at task 0";
+                    EXPECT_EQ(refused_field(m.name, {{o.name, {{1, 8}}}}), field + "[0]")
+                        << m.name << ": must start at task 0";
                     break;
             }
         }
@@ -123,11 +126,14 @@ TEST(MethodOptionSchema, CatalogCheckAgreesWithTheMethodsThemselves) {
         const auto check = [](const ExperimentConfig& c) { validate_method_config(c); };
         return lorica::testing::refused_field(check, method, options);
     };
-    std::vector<nlohmann::json> cases = {nlohmann::json::object(), {{"no_such_option", 1}},
-                                         {{"a_seed_mode", "per-task"}}, {{"sparsity", 1.0}},
+    std::vector<nlohmann::json> cases = {nlohmann::json::object(),
+                                         {{"no_such_option", 1}},
+                                         {{"a_seed_mode", "per-task"}},
+                                         {{"sparsity", 1.0}},
                                          {{"handover", "released-code"}, {"carry_magnitudes", true}},
                                          {{"handover", "released-code"}, {"direction_norm", "product"}},
-                                         {{"kd_tau", -1.0}}, {{"update", "full"}}};
+                                         {{"kd_tau", -1.0}},
+                                         {{"update", "full"}}};
     for (const MethodInfo& m : registered_methods())
         for (const OptionSpec& o : m.options->options) {
             cases.push_back({{o.name, "not-a-value"}});
@@ -135,6 +141,7 @@ TEST(MethodOptionSchema, CatalogCheckAgreesWithTheMethodsThemselves) {
         }
     for (const MethodInfo& m : registered_methods())
         for (const nlohmann::json& options : cases)
-            EXPECT_EQ(checked_field(m.name, options), refused_field(m.name, options)) << m.name << " " << options.dump();
+            EXPECT_EQ(checked_field(m.name, options), refused_field(m.name, options))
+                << m.name << " " << options.dump();
     EXPECT_EQ(checked_field("sd-lroa", nlohmann::json::object()), refused_field("sd-lroa", nlohmann::json::object()));
 }

@@ -44,7 +44,8 @@ struct Bench : lorica::testing::MethodBench {
                 auto x = torch::randn({16, 1, 8, 8});
                 auto y = torch::randint(0, 2, {16});
                 opt.optimizer->zero_grad();
-                auto loss = torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), heads->size() - 1), y);
+                auto loss =
+                    torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), heads->size() - 1), y);
                 losses.push_back(loss.item<double>());
                 loss.backward();
                 m.after_backward(*ctx);
@@ -70,8 +71,8 @@ std::map<std::string, torch::Tensor> adapter_tensors(const AdapterMethod& m, con
     const AdapterSet set = m.adapter_set(ctx);
     for (size_t i = 0; i < set.terms.size(); ++i) {
         const AdapterTerm& t = set.terms[i];
-        const std::string key = std::to_string(i) + "." + t.module + "." + std::to_string(t.row_offset) + "." + t.tag + "." +
-                                std::to_string(t.task) + ".";
+        const std::string key = std::to_string(i) + "." + t.module + "." + std::to_string(t.row_offset) + "." + t.tag +
+                                "." + std::to_string(t.task) + ".";
         out[key + "A"] = t.A;
         out[key + "B"] = t.B * t.scale;
     }
@@ -152,14 +153,16 @@ void expect_round_trip(const ExperimentConfig& config, int tasks_before) {
     const StateSnapshot next = method->save_state(*original.ctx);
     const StateSnapshot restored_next = fresh->save_state(*restored.ctx);
     EXPECT_EQ(next.meta, restored_next.meta);
-    EXPECT_TRUE(same_tensors(next.tensors, restored_next.tensors, &differs)) << "state after the next task: " << differs;
+    EXPECT_TRUE(same_tensors(next.tensors, restored_next.tensors, &differs))
+        << "state after the next task: " << differs;
     EXPECT_TRUE(same_tensors(adapter_tensors(*method, *original.ctx), adapter_tensors(*fresh, *restored.ctx), &differs))
         << "adapter set after the next task: " << differs;
     const bool has_state = !saved.tensors.empty();
     if (has_state) {
-        const bool plain_same = plain_losses == losses && same_tensors(original.merged(), unrestored.merged(), &differs) &&
-                                plain->save_state(*unrestored.ctx).meta == next.meta &&
-                                same_tensors(adapter_tensors(*method, *original.ctx), adapter_tensors(*plain, *unrestored.ctx), &differs);
+        const bool plain_same =
+            plain_losses == losses && same_tensors(original.merged(), unrestored.merged(), &differs) &&
+            plain->save_state(*unrestored.ctx).meta == next.meta &&
+            same_tensors(adapter_tensors(*method, *original.ctx), adapter_tensors(*plain, *unrestored.ctx), &differs);
         EXPECT_FALSE(plain_same) << "a slightly different state trains the same: the test would not see a lost state";
     }
 }
@@ -189,7 +192,9 @@ TEST(MethodStateRoundTrip, LoRIMergeSparseLinear) {
     expect_round_trip(method_config("lori-merge", {{"variant", "s"}, {"merge", "linear"}}), 2);
 }
 TEST(MethodStateRoundTrip, MergedLoRA) { expect_round_trip(method_config("merged-lora"), 2); }
-TEST(MethodStateRoundTrip, MergedLoRADrop) { expect_round_trip(method_config("merged-lora", {{"after_task", "drop"}}), 1); }
+TEST(MethodStateRoundTrip, MergedLoRADrop) {
+    expect_round_trip(method_config("merged-lora", {{"after_task", "drop"}}), 1);
+}
 TEST(MethodStateRoundTrip, MergedLoRAFullUpdate) { expect_round_trip(method_config("merged-lora-ft"), 1); }
 
 TEST(MethodStateRoundTrip, RestoreRefusesAStateOfAnotherModel) {

@@ -76,7 +76,8 @@ struct ShortRun {
 
     std::string checkpoint_dir(int task) const {
         for (const auto& a : store->artifacts(run_id))
-            if (a.kind == kArtifactRunCheckpoint && nlohmann::json::parse(a.meta_json).at("task") == task) return a.path;
+            if (a.kind == kArtifactRunCheckpoint && nlohmann::json::parse(a.meta_json).at("task") == task)
+                return a.path;
         ADD_FAILURE() << "no checkpoint for task " << task;
         return {};
     }
@@ -99,7 +100,8 @@ void expect_peft_files_match_sidecar(const fs::path& out) {
         const torch::Tensor want = lossless.delta(m);
         const torch::Tensor got = peft.delta(m);
         ASSERT_TRUE(got.defined()) << m << " missing from the PEFT files in " << out;
-        EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6)) << m << ": max |Δ| " << (got - want).abs().max().item<double>();
+        EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6))
+            << m << ": max |Δ| " << (got - want).abs().max().item<double>();
     }
 }
 
@@ -107,7 +109,8 @@ void expect_peft_files_match_sidecar(const fs::path& out) {
 double stored_magnitude(const RunStore& store, int64_t run_id, int task) {
     double alpha = std::nan("");
     for (const MethodState& s : store.method_state(run_id))
-        if (s.key == StateKey::magnitudes && s.task == task && static_cast<int>(s.values.size()) > task) alpha = s.values[task];
+        if (s.key == StateKey::magnitudes && s.task == task && static_cast<int>(s.values.size()) > task)
+            alpha = s.values[task];
     return alpha;
 }
 
@@ -138,7 +141,8 @@ TEST_P(SDLoRAPerTaskExport, EachTaskExportsItsOwnDirectionWithTheStoredMagnitude
         ASSERT_TRUE(std::isfinite(alpha)) << "task " << task;
         for (size_t i = 0; i < set.terms.size(); ++i) {
             const AdapterTerm& t = set.terms[i];
-            const double norm = t.B.to(torch::kFloat64).matmul(t.A.to(torch::kFloat64)).norm().item<double>() * set.coefficient(i);
+            const double norm =
+                t.B.to(torch::kFloat64).matmul(t.A.to(torch::kFloat64)).norm().item<double>() * set.coefficient(i);
             EXPECT_NEAR(norm, alpha, 1e-5 * std::max(1.0, alpha)) << GetParam() << " task " << task << " term " << i;
         }
         expect_peft_files_match_sidecar(out);

@@ -102,7 +102,8 @@ TEST(AutocastScope, CastsMatmulsInsideRestoresOutsideAndFp32DoesNothing) {
         AutocastScope scope(Precision::bf16, torch::kCPU);
         EXPECT_EQ(torch::matmul(a, b).scalar_type(), torch::kBFloat16);
         torch::Tensor labels = torch::zeros({4}, torch::kInt64);
-        EXPECT_EQ(torch::nn::functional::cross_entropy(torch::matmul(a, b), labels).scalar_type(), torch::kFloat);  // kept fp32
+        EXPECT_EQ(torch::nn::functional::cross_entropy(torch::matmul(a, b), labels).scalar_type(),
+                  torch::kFloat);  // kept fp32
         {
             AutocastScope inner(Precision::fp16, torch::kCPU);
             EXPECT_EQ(torch::matmul(a, b).scalar_type(), torch::kHalf);
@@ -120,7 +121,8 @@ TEST(AutocastScope, CastsMatmulsInsideRestoresOutsideAndFp32DoesNothing) {
 
 TEST(LossReadback, ReadsEveryPendingLossBackInOrderAsItemWould) {
     LossReadback r(3);
-    std::vector<torch::Tensor> losses = {torch::tensor(0.1f), torch::tensor(1.0f / 3.0f), torch::tensor(2.5f, torch::kBFloat16)};
+    std::vector<torch::Tensor> losses = {torch::tensor(0.1f), torch::tensor(1.0f / 3.0f),
+                                         torch::tensor(2.5f, torch::kBFloat16)};
     EXPECT_FALSE(r.push(losses[0]));
     EXPECT_FALSE(r.push(losses[1]));
     EXPECT_TRUE(r.push(losses[2]));
@@ -240,7 +242,8 @@ TEST(DeviceSelection, CudaWithoutAGpuIsAConfigErrorNamingDevice) {
         doc["device"] = device;
         lorica::testing::write_text(dir.path / "c.json", doc.dump());
         auto result = lorica::testing::run_cli_to(
-            {"run", "--config", (dir.path / "c.json").string(), "--db", (dir.path / "r.db").string()}, dir.path / "log");
+            {"run", "--config", (dir.path / "c.json").string(), "--db", (dir.path / "r.db").string()},
+            dir.path / "log");
         EXPECT_EQ(result.exit_code, 2) << result.output;
         EXPECT_NE(result.output.find("device"), std::string::npos) << result.output;
         EXPECT_NE(result.output.find("no CUDA device"), std::string::npos) << result.output;

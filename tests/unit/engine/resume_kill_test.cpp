@@ -28,7 +28,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kTasks = 4;
-constexpr int kKillTask = 1;  // kill once the store holds steps of this task index or a later one, past the newest checkpoint
+constexpr int kKillTask =
+    1;  // kill once the store holds steps of this task index or a later one, past the newest checkpoint
 
 struct ResumeFixture {
     TempDir dir{"resume-kill"};
@@ -36,7 +37,8 @@ struct ResumeFixture {
     fs::path cache = dir.path / "cache";
     ResumeFixture() { write_tiny_fashion_mnist(data, 2 + 2 * kTasks, 32, 6); }
 
-    fs::path config_file(const std::string& name, const std::string& method, nlohmann::json options = nlohmann::json::object()) {
+    fs::path config_file(const std::string& name, const std::string& method,
+                         nlohmann::json options = nlohmann::json::object()) {
         nlohmann::json c = tiny_run_config(data, cache);
         c["name"] = name;
         c["stream"]["tasks"] = kTasks;
@@ -122,13 +124,16 @@ RunRows rows_of(const fs::path& db, int64_t run) {
     RunStore store = RunStore::open(db.string());
     RunRows r;
     for (const auto& e : store.eval_rows(run))
-        r.eval.emplace_back(e.row.after_task, e.row.eval_task, e.row.step, to_string(e.row.phase), to_string(e.row.head_mode),
-                            e.row.correct, e.row.total);
+        r.eval.emplace_back(e.row.after_task, e.row.eval_task, e.row.step, to_string(e.row.phase),
+                            to_string(e.row.head_mode), e.row.correct, e.row.total);
     for (const auto& c : store.class_eval_rows(run))
-        r.classes.emplace_back(c.row.after_task, c.row.eval_task, c.row.class_id, c.row.correct, c.row.total, c.row.newly_wrong);
-    for (const auto& s : store.step_metrics(run)) r.steps.emplace_back(s.task, s.epoch, s.step, s.step_in_task, s.loss, s.lr);
+        r.classes.emplace_back(c.row.after_task, c.row.eval_task, c.row.class_id, c.row.correct, c.row.total,
+                               c.row.newly_wrong);
+    for (const auto& s : store.step_metrics(run))
+        r.steps.emplace_back(s.task, s.epoch, s.step, s.step_in_task, s.loss, s.lr);
     for (const auto& m : store.method_state(run)) r.state.emplace_back(m.task, m.step, name_of(m.key), m.values);
-    for (const auto& p : store.analysis_points(run)) r.analysis.emplace_back(name_of(p.analysis), name_of(p.series), p.x, p.y);
+    for (const auto& p : store.analysis_points(run))
+        r.analysis.emplace_back(name_of(p.analysis), name_of(p.series), p.x, p.y);
     for (const auto& t : store.tasks(run)) r.planned.emplace_back(t.info.task, t.planned_steps);
     r.checkpoints = run_checkpoints(store, run).size();
     return r;
@@ -149,7 +154,8 @@ void expect_kill_and_resume_match(const std::string& method, nlohmann::json opti
     ResumeFixture f;
     const fs::path config = f.config_file(method, method, options);
     const fs::path ref_db = f.dir.path / "ref.sqlite", db = f.dir.path / "killed.sqlite";
-    const CliResult ref = run_cli_to({"run", "--config", config.string(), "--db", ref_db.string()}, f.dir.path / "ref.log");
+    const CliResult ref =
+        run_cli_to({"run", "--config", config.string(), "--db", ref_db.string()}, f.dir.path / "ref.log");
     ASSERT_EQ(ref.exit_code, 0) << ref.output;
     const int64_t ref_run = count(ref_db, "SELECT max(id) FROM runs");
 
@@ -163,12 +169,14 @@ void expect_kill_and_resume_match(const std::string& method, nlohmann::json opti
         ASSERT_LT(checkpoints.back().task, kTasks - 1);
         checkpoint_step = read_resume_state(checkpoints.back().dir).step;
         stored_steps = count(db, "SELECT max(step) FROM step_metrics");
-        std::printf("%s: killed at stored step %lld, newest checkpoint after task index %d (step %lld)\n", method.c_str(),
-                    static_cast<long long>(stored_steps), checkpoints.back().task, static_cast<long long>(checkpoint_step));
+        std::printf("%s: killed at stored step %lld, newest checkpoint after task index %d (step %lld)\n",
+                    method.c_str(), static_cast<long long>(stored_steps), checkpoints.back().task,
+                    static_cast<long long>(checkpoint_step));
     }
     EXPECT_GT(stored_steps, checkpoint_step) << "nothing stored after the checkpoint: the cut back was not exercised";
 
-    const CliResult resumed = run_cli_to({"resume", std::to_string(run), "--db", db.string()}, f.dir.path / "resume.log");
+    const CliResult resumed =
+        run_cli_to({"resume", std::to_string(run), "--db", db.string()}, f.dir.path / "resume.log");
     ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
     EXPECT_NE(resumed.output.find("ETA"), std::string::npos) << resumed.output;
     RunStore store = RunStore::open(db.string());
@@ -263,7 +271,8 @@ TEST(ResumeKilledRun, RefusesARunWithoutCheckpoint) {
     ResumeFixture f;
     const fs::path config = f.config_file("nockpt", "sequential-lora");
     const fs::path db = f.dir.path / "db.sqlite";
-    const CliResult done = run_cli_to({"run", "--config", config.string(), "--db", db.string()}, f.dir.path / "run.log");
+    const CliResult done =
+        run_cli_to({"run", "--config", config.string(), "--db", db.string()}, f.dir.path / "run.log");
     ASSERT_EQ(done.exit_code, 0) << done.output;
     {
         Database d(db.string());

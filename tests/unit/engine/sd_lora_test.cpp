@@ -30,7 +30,8 @@ struct Harness {
         torch::manual_seed(7);
         model = VisionTransformer(ViTOptions().dim(16).depth(2).heads(2).head_classes(3));
         heads = TaskHeads(16);
-        ctx = std::make_unique<MethodContext>(MethodContext{model, heads, config, 0, 4, 0, torch::kCPU, 0, {}, {}, {}, {}});
+        ctx = std::make_unique<MethodContext>(
+            MethodContext{model, heads, config, 0, 4, 0, torch::kCPU, 0, {}, {}, {}, {}});
         ctx->evaluate_seen = [this](EvalPhase p) { phases.push_back(p); };
         ctx->emit = [this](const Event& e) { events.push_back(e); };
         ctx->warn = [](const std::string&) {};
@@ -394,7 +395,11 @@ TEST(SDLoRA, TrainingForwardMatchesADenseRecomputationAcrossStepsAndHandOvers) {
     auto layers = h.model->lora_layers();
     std::vector<torch::Tensor> w0;
     for (auto& [name, layer] : layers) w0.push_back(layer->weight.detach().clone());
-    struct Kept { int task; int64_t row_offset; torch::Tensor A, B; };
+    struct Kept {
+        int task;
+        int64_t row_offset;
+        torch::Tensor A, B;
+    };
     std::vector<std::vector<Kept>> kept(layers.size());  // per layer, finished terms
     std::vector<torch::Tensor> previous_A;
     const double s = 0.5;
@@ -442,7 +447,8 @@ TEST(SDLoRA, TrainingForwardMatchesADenseRecomputationAcrossStepsAndHandOvers) {
                 auto x_tokens = torch::randn({3, 5, layer->options.in_features()});
                 auto expected = torch::nn::functional::linear(x_tokens, w, layer->bias);
                 auto got = layer->forward(x_tokens);
-                EXPECT_LE((got - expected).abs().max().item<double>(), 1e-5 * (1.0 + expected.abs().max().item<double>()))
+                EXPECT_LE((got - expected).abs().max().item<double>(),
+                          1e-5 * (1.0 + expected.abs().max().item<double>()))
                     << "layer " << l << " task " << t << " step " << step;
             }
         }

@@ -54,7 +54,9 @@ nlohmann::json job_config(const fs::path& cache) {
             {"stream", {{"tasks", 3}, {"classes_per_task", 2}, {"domains", {"identity"}}}},
             {"backbone", {{"dim", 16}, {"depth", 1}, {"heads", 2}}},
             {"method", {{"name", "sd-lora"}, {"rank", 2}, {"alpha", 2.0}}},
-            {"train", {{"epochs", 80}, {"batch_size", 64}}}};  // long enough that the poll below sees it past a checkpoint on a fast machine
+            {"train",
+             {{"epochs", 80},
+              {"batch_size", 64}}}};  // long enough that the poll below sees it past a checkpoint on a fast machine
 }
 
 using Rows = std::pair<std::vector<std::tuple<int, int, int64_t, std::string, std::string, int64_t, int64_t>>,
@@ -68,8 +70,8 @@ Rows rows_of_shard(const fs::path& shard, RunRecord* record = nullptr) {
     if (runs.empty()) return r;
     if (record) *record = runs[0];
     for (const auto& e : store.eval_rows(runs[0].id))
-        r.first.emplace_back(e.row.after_task, e.row.eval_task, e.row.step, to_string(e.row.phase), to_string(e.row.head_mode),
-                             e.row.correct, e.row.total);
+        r.first.emplace_back(e.row.after_task, e.row.eval_task, e.row.step, to_string(e.row.phase),
+                             to_string(e.row.head_mode), e.row.correct, e.row.total);
     for (const auto& s : store.step_metrics(runs[0].id)) r.second.emplace_back(s.step, s.loss);
     return r;
 }
@@ -106,9 +108,9 @@ TEST(SweepRetry, ResumesTheStoppedJobFromItsCheckpoint) {
             if (runs.empty()) continue;
             const auto checkpoints = run_checkpoints(peek, runs[0].id);
             if (checkpoints.empty()) continue;
-            for (const auto& s : peek.step_metrics(runs[0].id)) past_checkpoint = past_checkpoint || s.task > checkpoints.back().task;
-        } catch (const std::exception&) {
-        }
+            for (const auto& s : peek.step_metrics(runs[0].id))
+                past_checkpoint = past_checkpoint || s.task > checkpoints.back().task;
+        } catch (const std::exception&) {}
     }
     ASSERT_TRUE(past_checkpoint) << "the job never got past its first checkpoint";
     ::kill(child, SIGTERM);

@@ -142,7 +142,8 @@ TEST(PeftExport, QAndVTermsBecomeOneQkvLoRAWithZeroKRows) {
     EXPECT_EQ(config["r"], 8);  // first module: qkv, rank 4 + 4
     EXPECT_DOUBLE_EQ(config["lora_alpha"].get<double>(), 16.0) << "uniform scale 2 kept as alpha / r";
     EXPECT_EQ(config["rank_pattern"]["blocks.0.attn.proj"], 9);
-    EXPECT_DOUBLE_EQ(config["alpha_pattern"]["blocks.0.attn.proj"].get<double>(), 9.0) << "magnitudes folded into B: scaling 1";
+    EXPECT_DOUBLE_EQ(config["alpha_pattern"]["blocks.0.attn.proj"].get<double>(), 9.0)
+        << "magnitudes folded into B: scaling 1";
     EXPECT_EQ(config["target_modules"].size(), 6u);
 
     // PEFT's ΔW = (alpha / r) B A equals the set's exact delta, for the qkv and the SD-LoRA proj.

@@ -68,15 +68,17 @@ public:
 
     int64_t count_rows() const {
         Database d(db(), OpenMode::read_only);
-        return d.query_int64("SELECT (SELECT count(*) FROM experiments) + (SELECT count(*) FROM runs) + "
-                             "(SELECT count(*) FROM step_metrics) + (SELECT count(*) FROM eval_rows)");
+        return d.query_int64(
+            "SELECT (SELECT count(*) FROM experiments) + (SELECT count(*) FROM runs) + "
+            "(SELECT count(*) FROM step_metrics) + (SELECT count(*) FROM eval_rows)");
     }
 
 private:
     void make_idx_variants() {
         auto copy_fm = [&](const std::string& name) {
             fs::create_directories(dir_ / name);
-            for (const auto& e : fs::directory_iterator(dir_ / "fm")) fs::copy_file(e.path(), dir_ / name / e.path().filename());
+            for (const auto& e : fs::directory_iterator(dir_ / "fm"))
+                fs::copy_file(e.path(), dir_ / name / e.path().filename());
             return dir_ / name;
         };
         {  // images file cut in the middle of its body
@@ -118,7 +120,8 @@ private:
             return out;
         };
         for (const std::string name : {"cifar_truncated", "cifar_missing", "cifar_label"}) {
-            for (int b = 1; b <= 5; ++b) write_text(dir_ / name / ("data_batch_" + std::to_string(b) + ".bin"), batch(2));
+            for (int b = 1; b <= 5; ++b)
+                write_text(dir_ / name / ("data_batch_" + std::to_string(b) + ".bin"), batch(2));
             write_text(dir_ / name / "test_batch.bin", batch(2));
         }
         write_text(dir_ / "cifar_truncated" / "data_batch_3.bin", batch(2).substr(0, 3073 + 1000));
@@ -137,16 +140,20 @@ private:
                     img.width = img.height = 32;
                     img.channels = 1;
                     img.pixels.resize(32 * 32);
-                    for (size_t p = 0; p < img.pixels.size(); ++p) img.pixels[p] = static_cast<uint8_t>((p * (c + 1) + i) % 256);
+                    for (size_t p = 0; p < img.pixels.size(); ++p)
+                        img.pixels[p] = static_cast<uint8_t>((p * (c + 1) + i) % 256);
                     fs::create_directories(dir_ / name / ("class" + std::to_string(c)));
-                    write_image_file((dir_ / name / ("class" + std::to_string(c)) / ("img" + std::to_string(i) + ".png")).string(),
-                                     encode_png(img));
+                    write_image_file(
+                        (dir_ / name / ("class" + std::to_string(c)) / ("img" + std::to_string(i) + ".png")).string(),
+                        encode_png(img));
                 }
             return dir_ / name;
         };
         folder("images_ok");
-        write_text(folder("images_bad_png") / "class2" / "img3.png", std::string("\x89PNG\r\n\x1a\n", 8) + "not a png body");
-        write_text(folder("images_bad_jpeg") / "class1" / "img0.jpg", std::string("\xff\xd8\xff\xe0", 4) + "not a jpeg body");
+        write_text(folder("images_bad_png") / "class2" / "img3.png",
+                   std::string("\x89PNG\r\n\x1a\n", 8) + "not a png body");
+        write_text(folder("images_bad_jpeg") / "class1" / "img0.jpg",
+                   std::string("\xff\xd8\xff\xe0", 4) + "not a jpeg body");
         fs::create_directories(dir_ / "images_empty_class" / "class0");
         folder("images_empty_class");
         for (const auto& e : fs::directory_iterator(dir_ / "images_empty_class" / "class3")) fs::remove(e.path());
@@ -223,67 +230,112 @@ std::vector<Case> catalogue_cases(const Catalogue& c) {
         {"no command", {}, {"subcommand"}},
         {"unknown command", {"train", "--db", db}, {"unknown command 'train'"}},
         {"bad --status value", {"runs", "--db", db, "--status", "exploded"}, {"exploded"}},
-        {"negative --progress-every", {"run", "--config", c.path("base.json"), "--db", db, "--progress-every", "-4"},
+        {"negative --progress-every",
+         {"run", "--config", c.path("base.json"), "--db", db, "--progress-every", "-4"},
          {"progress-every"}},
-        {"--config and --preset together", {"run", "--config", c.path("base.json"), "--preset", "default", "--db", db},
+        {"--config and --preset together",
+         {"run", "--config", c.path("base.json"), "--preset", "default", "--db", db},
          {"--preset"}},
         {"unknown preset", {"run", "--preset", "no-such-preset", "--db", db}, {"no-such-preset"}},
-        {"override without '='", {"run", "--config", c.path("base.json"), "--set", "train.epochs", "--db", db},
+        {"override without '='",
+         {"run", "--config", c.path("base.json"), "--set", "train.epochs", "--db", db},
          {"key=value"}},
-        {"override with an empty key part", {"run", "--config", c.path("base.json"), "--set", "train..epochs=1", "--db", db},
+        {"override with an empty key part",
+         {"run", "--config", c.path("base.json"), "--set", "train..epochs=1", "--db", db},
          {"train..epochs"}},
-        {"override of an unknown field", {"run", "--config", c.path("base.json"), "--set", "train.epochz=1", "--db", db},
+        {"override of an unknown field",
+         {"run", "--config", c.path("base.json"), "--set", "train.epochz=1", "--db", db},
          {"train.epochz"}},
         // ---- config JSON: syntax and types ----
-        {"truncated JSON", {"run", "--config", c.path("truncated.json"), "--db", db}, {"truncated.json", "not valid JSON"}},
+        {"truncated JSON",
+         {"run", "--config", c.path("truncated.json"), "--db", db},
+         {"truncated.json", "not valid JSON"}},
         {"empty config file", {"run", "--config", c.path("empty.json"), "--db", db}, {"empty.json"}},
         {"config is a list", {"run", "--config", c.path("list.json"), "--db", db}, {"list.json", "object"}},
-        {"section of the wrong type", c.run("train_list", [](json& d) { d["train"] = json::array(); }), {"train", "object"}},
-        {"string for an integer", c.run("epochs_string", [](json& d) { d["train"]["epochs"] = "three"; }), {"train.epochs"}},
+        {"section of the wrong type",
+         c.run("train_list", [](json& d) { d["train"] = json::array(); }),
+         {"train", "object"}},
+        {"string for an integer",
+         c.run("epochs_string", [](json& d) { d["train"]["epochs"] = "three"; }),
+         {"train.epochs"}},
         {"float for an integer", c.run("rank_float", [](json& d) { d["method"]["rank"] = 2.5; }), {"method.rank"}},
         {"seeds not a list", c.run("seeds_string", [](json& d) { d["seeds"] = "0"; }), {"seeds"}},
         {"boolean as a string", c.run("bool_string", [](json& d) { d["eval"]["task_il"] = "yes"; }), {"eval.task_il"}},
         // ---- unknown fields at every level ----
         {"unknown top-level field", c.run("top_unknown", [](json& d) { d["trian"] = json::object(); }), {"trian"}},
         {"unknown data field", c.run("data_unknown", [](json& d) { d["data"]["roots"] = "x"; }), {"data.roots"}},
-        {"unknown augment field", c.run("augment_unknown", [](json& d) { d["data"]["augment"] = {{"flip", true}}; }),
+        {"unknown augment field",
+         c.run("augment_unknown",
+               [](json& d) {
+                   d["data"]["augment"] = {{"flip", true}};
+               }),
          {"data.augment.flip"}},
-        {"unknown optimizer field", c.run("optimizer_unknown", [](json& d) { d["train"]["optimizer"] = {{"lrr", 0.1}}; }),
+        {"unknown optimizer field",
+         c.run("optimizer_unknown",
+               [](json& d) {
+                   d["train"]["optimizer"] = {{"lrr", 0.1}};
+               }),
          {"train.optimizer.lrr"}},
-        {"unknown method option", c.run("option_unknown", [](json& d) { d["method"]["options"] = {{"bogus", 1}}; }),
+        {"unknown method option",
+         c.run("option_unknown",
+               [](json& d) {
+                   d["method"]["options"] = {{"bogus", 1}};
+               }),
          {"method.options.bogus"}},
         {"unknown variant field",
          c.run("variant_unknown",
-               [](json& d) { d["variants"] = {{{"label", "a"}, {"lable", "b"}, {"set", json::object()}}}; }),
+               [](json& d) {
+                   d["variants"] = {{{"label", "a"}, {"lable", "b"}, {"set", json::object()}}};
+               }),
          {"variants[0].lable"}},
         {"unknown field in a variant's set",
          c.run("variant_set_unknown",
-               [](json& d) { d["variants"] = {{{"label", "a"}, {"set", {{"train.epohcs", 1}}}}}; }),
+               [](json& d) {
+                   d["variants"] = {{{"label", "a"}, {"set", {{"train.epohcs", 1}}}}};
+               }),
          {"variants[0].set", "epohcs"}},
         // ---- out-of-range numbers ----
         {"negative threads", c.run("threads", [](json& d) { d["threads"] = -3; }), {"threads", "-3"}},
-        {"negative learning rate", c.run("lr", [](json& d) { d["train"]["optimizer"] = {{"lr", -1.0}}; }),
+        {"negative learning rate",
+         c.run("lr",
+               [](json& d) {
+                   d["train"]["optimizer"] = {{"lr", -1.0}};
+               }),
          {"train.optimizer.lr"}},
         {"zero batch size", c.run("batch", [](json& d) { d["train"]["batch_size"] = 0; }), {"train.batch_size"}},
         {"rank 0", c.run("rank0", [](json& d) { d["method"]["rank"] = 0; }), {"method.rank"}},
-        {"integer past int range", c.run("classes_wrap", [](json& d) { d["foundation"]["classes"] = 4294967298LL; }),
+        {"integer past int range",
+         c.run("classes_wrap", [](json& d) { d["foundation"]["classes"] = 4294967298LL; }),
          {"foundation.classes"}},
         {"more tasks than classes", c.run("tasks", [](json& d) { d["stream"]["tasks"] = 6; }), {"stream.tasks"}},
-        {"patch size not dividing the image", c.run("patch", [](json& d) { d["backbone"]["patch_size"] = 5; }),
+        {"patch size not dividing the image",
+         c.run("patch", [](json& d) { d["backbone"]["patch_size"] = 5; }),
          {"backbone.patch_size"}},
         {"warm-up fraction above 1",
-         c.run("warmup", [](json& d) { d["train"]["schedule"] = {{"warmup_fraction", 1.5}}; }),
+         c.run("warmup",
+               [](json& d) {
+                   d["train"]["schedule"] = {{"warmup_fraction", 1.5}};
+               }),
          {"train.schedule.warmup_fraction"}},
         {"NaN-like huge alpha", c.run("alpha", [](json& d) { d["method"]["alpha"] = 1e300; }), {"method.alpha"}},
         // ---- unknown names ----
-        {"unknown method", c.run("method", [](json& d) { d["method"]["name"] = "lora-max"; }), {"method.name", "lora-max"}},
-        {"unknown backbone preset", c.run("preset", [](json& d) { d["backbone"]["preset"] = "vit_huge"; }),
+        {"unknown method",
+         c.run("method", [](json& d) { d["method"]["name"] = "lora-max"; }),
+         {"method.name", "lora-max"}},
+        {"unknown backbone preset",
+         c.run("preset", [](json& d) { d["backbone"]["preset"] = "vit_huge"; }),
          {"backbone.preset", "vit_huge"}},
-        {"unknown dataset", c.run("dataset", [](json& d) { d["data"]["dataset"] = "mnist"; }), {"data.dataset", "mnist"}},
+        {"unknown dataset",
+         c.run("dataset", [](json& d) { d["data"]["dataset"] = "mnist"; }),
+         {"data.dataset", "mnist"}},
         {"unknown device", c.run("device", [](json& d) { d["device"] = "tpu"; }), {"device", "tpu"}},
         {"malformed cuda device", c.run("device_cuda", [](json& d) { d["device"] = "cuda:x"; }), {"device", "cuda:x"}},
         {"unknown domain", c.run("domain", [](json& d) { d["stream"]["domains"] = {"rot45"}; }), {"stream.domains[0]"}},
-        {"unknown optimizer", c.run("optimizer", [](json& d) { d["train"]["optimizer"] = {{"name", "lamb"}}; }),
+        {"unknown optimizer",
+         c.run("optimizer",
+               [](json& d) {
+                   d["train"]["optimizer"] = {{"name", "lamb"}};
+               }),
          {"train.optimizer.name", "lamb"}},
         // ---- several problems, one message ----
         {"three problems at once",
@@ -302,62 +354,81 @@ std::vector<Case> catalogue_cases(const Catalogue& c) {
                }),
          {"2 problems", "threads", "data.train_per_class"}},
         // ---- IDX files ----
-        {"missing data root", c.run("root", [&](json& d) { d["data"]["root"] = c.path("no-such-dir"); }),
+        {"missing data root",
+         c.run("root", [&](json& d) { d["data"]["root"] = c.path("no-such-dir"); }),
          {"data.root", "no-such-dir"}},
-        {"truncated IDX images", c.run("idx_trunc", [&](json& d) { d["data"]["root"] = c.path("fm_truncated"); }),
+        {"truncated IDX images",
+         c.run("idx_trunc", [&](json& d) { d["data"]["root"] = c.path("fm_truncated"); }),
          {"fm_truncated/train-images-idx3-ubyte"}},
-        {"IDX labels with a wrong magic", c.run("idx_magic", [&](json& d) { d["data"]["root"] = c.path("fm_magic"); }),
+        {"IDX labels with a wrong magic",
+         c.run("idx_magic", [&](json& d) { d["data"]["root"] = c.path("fm_magic"); }),
          {"fm_magic/train-labels-idx1-ubyte"}},
-        {"IDX label out of range", c.run("idx_label", [&](json& d) { d["data"]["root"] = c.path("fm_label"); }),
+        {"IDX label out of range",
+         c.run("idx_label", [&](json& d) { d["data"]["root"] = c.path("fm_label"); }),
          {"fm_label/t10k-labels-idx1-ubyte"}},
-        {"IDX labels file missing", c.run("idx_missing", [&](json& d) { d["data"]["root"] = c.path("fm_missing"); }),
+        {"IDX labels file missing",
+         c.run("idx_missing", [&](json& d) { d["data"]["root"] = c.path("fm_missing"); }),
          {"fm_missing/t10k-labels-idx1-ubyte"}},
-        {"IDX corrupt gzip", c.run("idx_gzip", [&](json& d) { d["data"]["root"] = c.path("fm_gzip"); }),
+        {"IDX corrupt gzip",
+         c.run("idx_gzip", [&](json& d) { d["data"]["root"] = c.path("fm_gzip"); }),
          {"train-images-idx3-ubyte.gz"}},
         // ---- per-class counts ----
         {"more training images per class than the data set has",
-         c.run("train_count", [](json& d) { d["data"]["train_per_class"] = 20; }), {"data.train_per_class", "at most 6"}},
+         c.run("train_count", [](json& d) { d["data"]["train_per_class"] = 20; }),
+         {"data.train_per_class", "at most 6"}},
         {"more test images per class than the data set has",
-         c.run("test_count", [](json& d) { d["data"]["test_per_class"] = 7; }), {"data.test_per_class", "at most 6"}},
+         c.run("test_count", [](json& d) { d["data"]["test_per_class"] = 7; }),
+         {"data.test_per_class", "at most 6"}},
         {"foundation takes more than the data set has",
          c.run("foundation_count", [](json& d) { d["foundation"]["train_per_class"] = 13; }),
          {"foundation.train_per_class", "at most 12"}},
         {"data.normalize_mean per channel",
-         c.run("normalize", [](json& d) {
-             d["data"]["normalize_mean"] = {0.5, 0.5, 0.5};
-             d["data"]["normalize_std"] = {0.5, 0.5, 0.5};
-         }),
+         c.run("normalize",
+               [](json& d) {
+                   d["data"]["normalize_mean"] = {0.5, 0.5, 0.5};
+                   d["data"]["normalize_std"] = {0.5, 0.5, 0.5};
+               }),
          {"data.normalize_mean", "1 channels"}},
         // ---- CIFAR batches ----
         {"truncated CIFAR batch",
          c.run("cifar_trunc",
                [&](json& d) {
                    d["data"] = {{"dataset", "cifar10"}, {"root", c.path("cifar_truncated")}};
-                   d["backbone"] = {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3}, {"dim", 32}, {"depth", 2}, {"heads", 2}};
+                   d["backbone"] = {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3},
+                                    {"dim", 32},        {"depth", 2},      {"heads", 2}};
                }),
          {"cifar_truncated/data_batch_3.bin"}},
         {"missing CIFAR test batch",
          c.run("cifar_missing",
                [&](json& d) {
                    d["data"] = {{"dataset", "cifar10"}, {"root", c.path("cifar_missing")}};
-                   d["backbone"] = {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3}, {"dim", 32}, {"depth", 2}, {"heads", 2}};
+                   d["backbone"] = {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3},
+                                    {"dim", 32},        {"depth", 2},      {"heads", 2}};
                }),
          {"test_batch.bin"}},
         {"CIFAR label out of range",
          c.run("cifar_label",
                [&](json& d) {
                    d["data"] = {{"dataset", "cifar10"}, {"root", c.path("cifar_label")}};
-                   d["backbone"] = {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3}, {"dim", 32}, {"depth", 2}, {"heads", 2}};
+                   d["backbone"] = {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3},
+                                    {"dim", 32},        {"depth", 2},      {"heads", 2}};
                }),
          {"cifar_label/data_batch_2.bin"}},
-        {"CIFAR without data.root", c.run("cifar_root", [](json& d) { d["data"] = {{"dataset", "cifar10"}}; }),
+        {"CIFAR without data.root",
+         c.run("cifar_root",
+               [](json& d) {
+                   d["data"] = {{"dataset", "cifar10"}};
+               }),
          {"data.root"}},
         // ---- image folders and file lists ----
-        {"corrupt PNG in an image folder", c.run("png", [&](json& d) { d["data"] = image_folder(d, c.path("images_bad_png")); }),
+        {"corrupt PNG in an image folder",
+         c.run("png", [&](json& d) { d["data"] = image_folder(d, c.path("images_bad_png")); }),
          {"images_bad_png/class2/img3.png"}},
         {"corrupt JPEG in an image folder",
-         c.run("jpeg", [&](json& d) { d["data"] = image_folder(d, c.path("images_bad_jpeg")); }), {"class1/img0.jpg"}},
-        {"empty class folder", c.run("empty_class", [&](json& d) { d["data"] = image_folder(d, c.path("images_empty_class")); }),
+         c.run("jpeg", [&](json& d) { d["data"] = image_folder(d, c.path("images_bad_jpeg")); }),
+         {"class1/img0.jpg"}},
+        {"empty class folder",
+         c.run("empty_class", [&](json& d) { d["data"] = image_folder(d, c.path("images_empty_class")); }),
          {"class3"}},
         {"file list line without a label",
          c.run("list_nolabel",
@@ -381,7 +452,8 @@ std::vector<Case> catalogue_cases(const Catalogue& c) {
                }),
          {"absent_train.txt"}},
         // ---- backbone weights (safetensors) ----
-        {"missing weights file", c.run("w_missing", [&](json& d) { d["backbone"]["weights"] = c.path("none.safetensors"); }),
+        {"missing weights file",
+         c.run("w_missing", [&](json& d) { d["backbone"]["weights"] = c.path("none.safetensors"); }),
          {"backbone.weights", "none.safetensors"}},
         {"truncated weights file",
          c.run("w_trunc", [&](json& d) { d["backbone"]["weights"] = c.path("truncated.safetensors"); }),
@@ -395,27 +467,39 @@ std::vector<Case> catalogue_cases(const Catalogue& c) {
         {"weights of another width",
          c.run("w_shape", [&](json& d) { d["backbone"]["weights"] = c.path("dim16.safetensors"); }),
          {"backbone.weights", "dim16.safetensors", "wrong size"}},
-        {"weights path is a directory", c.run("w_dir", [&](json& d) { d["backbone"]["weights"] = c.path("fm"); }),
+        {"weights path is a directory",
+         c.run("w_dir", [&](json& d) { d["backbone"]["weights"] = c.path("fm"); }),
          {"backbone.weights", "directory"}},
         // ---- adapter targets ----
         {"target block beyond the depth",
          c.run("target_depth", [](json& d) { d["method"]["targets"] = {"blocks.7.attn.qkv"}; }),
          {"method.targets", "blocks.7.attn.qkv"}},
         {"slice of a layer that is not qkv",
-         c.run("target_slice", [](json& d) { d["method"]["targets"] = {"blocks.*.mlp.fc1:q"}; }), {"method.targets"}},
-        {"target with bad characters", c.run("target_chars", [](json& d) { d["method"]["targets"] = {"Blocks/0"}; }),
+         c.run("target_slice", [](json& d) { d["method"]["targets"] = {"blocks.*.mlp.fc1:q"}; }),
+         {"method.targets"}},
+        {"target with bad characters",
+         c.run("target_chars", [](json& d) { d["method"]["targets"] = {"Blocks/0"}; }),
          {"method.targets[0]"}},
         // ---- method switches ----
         {"explicit options checked against the new method",
-         {"run", "--config", c.config("switch", [](json& d) { d["method"] = {{"name", "sd-lora"}, {"options", {{"handover", "rescale"}}}}; }),
+         {"run", "--config",
+          c.config("switch",
+                   [](json& d) {
+                       d["method"] = {{"name", "sd-lora"}, {"options", {{"handover", "rescale"}}}};
+                   }),
           "--set", "method.name=full-finetune", "--set", "method.options.handover=rescale", "--db", db},
          {"method.options.handover"}},
         // ---- inspect: safetensors, PEFT adapter and checkpoint directories ----
         {"inspect a missing path", {"inspect", c.path("nothing-here")}, {"nothing-here"}},
-        {"inspect a truncated safetensors file", {"inspect", c.path("truncated.safetensors")}, {"truncated.safetensors"}},
+        {"inspect a truncated safetensors file",
+         {"inspect", c.path("truncated.safetensors")},
+         {"truncated.safetensors"}},
         {"inspect an adapter dir with broken JSON", {"inspect", c.path("peft_bad_json")}, {"adapter_config.json"}},
-        {"inspect an adapter dir without weights", {"inspect", c.path("peft_no_weights")}, {"adapter_model.safetensors"}},
-        {"inspect an adapter dir with corrupt weights", {"inspect", c.path("peft_bad_weights")},
+        {"inspect an adapter dir without weights",
+         {"inspect", c.path("peft_no_weights")},
+         {"adapter_model.safetensors"}},
+        {"inspect an adapter dir with corrupt weights",
+         {"inspect", c.path("peft_bad_weights")},
          {"adapter_model.safetensors"}},
         {"inspect a directory that is no adapter", {"inspect", c.path("not_an_adapter")}, {"not_an_adapter"}},
         {"inspect a checkpoint with broken JSON", {"inspect", c.path("ckpt_bad")}, {"checkpoint.json"}},
@@ -426,7 +510,9 @@ std::vector<Case> catalogue_cases(const Catalogue& c) {
         {"runs on a missing database", {"runs", "--db", c.path("absent.db")}, {"absent.db"}},
         {"show a run that does not exist", {"show", "999", "--db", db}, {"999"}},
         {"show a malformed target", {"show", "exp:abc", "--db", db}, {"exp:abc"}},
-        {"run into a corrupt database", {"run", "--config", c.path("base.json"), "--db", c.path("corrupt.db")}, {"corrupt.db"}},
+        {"run into a corrupt database",
+         {"run", "--config", c.path("base.json"), "--db", c.path("corrupt.db")},
+         {"corrupt.db"}},
         {"export a run that does not exist", {"export", "999", "--out", c.path("out-export"), "--db", db}, {"999"}},
         {"metrics of a missing matrix", {"metrics", "--matrix", c.path("nomatrix.csv")}, {"nomatrix.csv"}},
         {"metrics of a malformed matrix", {"metrics", "--matrix", c.path("matrix_bad.csv")}, {"matrix_bad.csv"}},
@@ -453,7 +539,8 @@ TEST(BadInputCatalogue, EveryCaseExitsTwoNamingTheFieldOrFileAndLeavesTheDatabas
         SCOPED_TRACE("case: " + k.name);
         const CliResult r = run_cli_to(k.args, dir.path / "out.txt", env);
         EXPECT_EQ(r.exit_code, 2) << r.output;
-        for (const auto& e : k.expected) EXPECT_NE(r.output.find(e), std::string::npos) << "'" << e << "' not in: " << r.output;
+        for (const auto& e : k.expected)
+            EXPECT_NE(r.output.find(e), std::string::npos) << "'" << e << "' not in: " << r.output;
         EXPECT_EQ(r.output.find("Segmentation"), std::string::npos) << r.output;
         EXPECT_TRUE(read_bytes(c.db()) == db_bytes) << "the database changed";
         EXPECT_FALSE(fs::exists(c.db() + "-wal") && fs::file_size(c.db() + "-wal") > 0) << "a WAL was left behind";
@@ -475,8 +562,9 @@ TEST(BadInputCatalogue, BadRunInputCreatesNoDatabase) {
     json doc = tiny_run_config(dir.path / "fm", dir.path / "cache");
     doc["data"]["train_per_class"] = 100;
     write_text(dir.path / "c.json", doc.dump());
-    const CliResult r = run_cli_to({"run", "--config", (dir.path / "c.json").string(), "--db", (dir.path / "new.db").string()},
-                                   dir.path / "out.txt", {std::nullopt, {{"XDG_DATA_HOME", (dir.path / "xdg").string()}}});
+    const CliResult r =
+        run_cli_to({"run", "--config", (dir.path / "c.json").string(), "--db", (dir.path / "new.db").string()},
+                   dir.path / "out.txt", {std::nullopt, {{"XDG_DATA_HOME", (dir.path / "xdg").string()}}});
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find("data.train_per_class"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(dir.path / "new.db")) << "bad input must not create the results database";
@@ -487,7 +575,8 @@ TEST(BadInputCatalogue, MethodSwitchOnTheDefaultPresetDropsTheOldOptionsWithANot
     const CliResult r = run_cli_to({"config", "--set", "method.name=full-finetune"}, dir.path / "out.txt",
                                    {std::nullopt, {{"XDG_DATA_HOME", (dir.path / "xdg").string()}}});
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find("note: method.name changed from 'sd-lora' to 'full-finetune'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("note: method.name changed from 'sd-lora' to 'full-finetune'"), std::string::npos)
+        << r.output;
     EXPECT_NE(r.output.find("handover"), std::string::npos) << "the note names the dropped option: " << r.output;
     const auto start = r.output.find("{\n");  // the printed config (the note holds a '{' too)
     ASSERT_NE(start, std::string::npos) << r.output;

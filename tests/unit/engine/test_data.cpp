@@ -23,8 +23,8 @@ namespace {
 struct TempDir {
     fs::path path;
     TempDir() {
-        path = fs::temp_directory_path() / ("lorica-data-" + std::to_string(::getpid()) + "-" +
-                                            std::to_string(reinterpret_cast<uintptr_t>(this)));
+        path = fs::temp_directory_path() /
+               ("lorica-data-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
         fs::create_directories(path);
     }
     ~TempDir() { fs::remove_all(path); }
@@ -147,6 +147,9 @@ TEST(StreamData, DefaultStreamFromFashionMnist) {
     EXPECT_EQ(data.tasks[0].train.size(), 4000);
     EXPECT_EQ(data.tasks[0].test.size(), 1000);
     // Normalised with mean 0.2860, std 0.3530: the foundation images average about 0.
-    EXPECT_NEAR(data.foundation_train.samples->batch(index_range(0, data.foundation_train.size()), BatchMode::train, 0).mean().item<double>(), 0.0, 0.15);
+    EXPECT_NEAR(data.foundation_train.samples->batch(index_range(0, data.foundation_train.size()), BatchMode::train, 0)
+                    .mean()
+                    .item<double>(),
+                0.0, 0.15);
     EXPECT_EQ(local_labels(data.tasks[1].train.labels, {4, 9}).max().item<int64_t>(), 1);
 }

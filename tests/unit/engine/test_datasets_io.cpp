@@ -47,7 +47,8 @@ DecodedImage gradient(int w, int h, int channels, int seed = 0) {
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x)
             for (int c = 0; c < channels; ++c)
-                img.pixels[(static_cast<size_t>(y) * w + x) * channels + c] = static_cast<uint8_t>((x * 4 + y * 2 + c * 40 + seed) % 256);
+                img.pixels[(static_cast<size_t>(y) * w + x) * channels + c] =
+                    static_cast<uint8_t>((x * 4 + y * 2 + c * 40 + seed) % 256);
     return img;
 }
 
@@ -62,7 +63,8 @@ TEST(CifarBinary, Cifar10BatchesLoadWithPlanesAndLabels) {
     TempDir dir("data-io-c10");
     const fs::path root = dir.path / "cifar-10-batches-bin";
     fs::create_directories(root);
-    for (int b = 1; b <= 5; ++b) write_cifar_batch(root / ("data_batch_" + std::to_string(b) + ".bin"), {{uint8_t(b)}, {9}}, b);
+    for (int b = 1; b <= 5; ++b)
+        write_cifar_batch(root / ("data_batch_" + std::to_string(b) + ".bin"), {{uint8_t(b)}, {9}}, b);
     write_cifar_batch(root / "test_batch.bin", {{3}, {4}, {5}}, 100);
     RawDataset d = load_cifar10(dir.path.string());  // the parent folder works too
     EXPECT_EQ(d.train_images.sizes(), (std::vector<int64_t>{10, 3, 32, 32}));
@@ -160,7 +162,8 @@ TEST(ImageTransforms, ResizeCropAndRandomResizedCropFollowTorchvision) {
     EXPECT_EQ(resize_shorter_side(img, 20).sizes(), (std::vector<int64_t>{3, 20, 30}));
     EXPECT_EQ(resize_shorter_side(torch::rand({1, 50, 30}), 12).sizes(), (std::vector<int64_t>{1, 20, 12}));
     torch::Tensor crop = center_crop(img, 10);
-    EXPECT_TRUE(torch::equal(crop, img.narrow(1, 15, 10).narrow(2, 25, 10)));  // top = round(30 / 2), left = round(50 / 2)
+    EXPECT_TRUE(
+        torch::equal(crop, img.narrow(1, 15, 10).narrow(2, 25, 10)));  // top = round(30 / 2), left = round(50 / 2)
     ImageTransformOptions o;
     o.size = 8;
     o.resize_size = 9;
@@ -191,7 +194,8 @@ TEST(ImageTransforms, ResizeCropAndRandomResizedCropFollowTorchvision) {
 TEST(ImageFolder, ScansClassFoldersPreSplitAndFileLists) {
     TempDir dir("data-io-folder");
     for (const char* cls : {"zebra", "cat"})
-        for (int i = 0; i < 6; ++i) write_png(dir.path / "one" / cls / ("img" + std::to_string(i) + ".png"), gradient(20, 16, 3, i));
+        for (int i = 0; i < 6; ++i)
+            write_png(dir.path / "one" / cls / ("img" + std::to_string(i) + ".png"), gradient(20, 16, 3, i));
     std::ofstream(dir.path / "one" / "cat" / "notes.txt") << "not an image";
     ImageFolderIndex idx = scan_image_folder((dir.path / "one").string());
     EXPECT_EQ(idx.class_names, (std::vector<std::string>{"cat", "zebra"}));

@@ -155,7 +155,8 @@ TEST(EndToEnd, KilledProcessLeavesAReadableStoreMarkedInterrupted) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(LORICA_CLI_PATH, LORICA_CLI_PATH, "run", "--config", config_path.c_str(), "--db", db.c_str(), (char*)nullptr);
+        execl(LORICA_CLI_PATH, LORICA_CLI_PATH, "run", "--config", config_path.c_str(), "--db", db.c_str(),
+              (char*)nullptr);
         _exit(127);
     }
     // Wait until the child has stored some step metrics (flushed at least once), then kill it hard.
@@ -167,8 +168,7 @@ TEST(EndToEnd, KilledProcessLeavesAReadableStoreMarkedInterrupted) {
             RunStore peek = RunStore::open(db.string());
             auto runs = peek.list_runs();
             stored = !runs.empty() && peek.step_metrics(runs[0].id).size() >= 10;
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
     }
     ASSERT_TRUE(stored) << "the child never stored step metrics";
     kill(child, SIGKILL);

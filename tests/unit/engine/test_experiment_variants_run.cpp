@@ -47,7 +47,7 @@ TEST(ExperimentVariantsRun, FoundationCacheKeyIsSharedByVariantsWithEqualFoundat
     doc["variants"] = {{{"label", "lora"}, {"set", nlohmann::json::object()}},
                        {{"label", "longer-foundation"}, {"set", {{"foundation.epochs", 3}}}}};
     const auto variants = expand_variants(parse_experiment_config(doc));
-    ASSERT_EQ(variants.size(), 4u);  // 2 variants × 2 ranks
+    ASSERT_EQ(variants.size(), 4u);                                                             // 2 variants × 2 ranks
     EXPECT_EQ(foundation_hash(variants[0].config, 0), foundation_hash(variants[1].config, 0));  // rank only
     EXPECT_EQ(foundation_hash(variants[2].config, 0), foundation_hash(variants[3].config, 0));
     EXPECT_NE(foundation_hash(variants[0].config, 0), foundation_hash(variants[2].config, 0));
@@ -115,7 +115,8 @@ TEST(ExperimentVariantsRun, RankSweepStoresVariantsPointsAndNewlyWrong) {
         ASSERT_EQ(points.size(), 2u);
         for (const auto& p : points) {
             EXPECT_EQ(p.x, i + 1);
-            const double expected = p.series == kSeriesFoundationForgetting ? *m.foundation_drop : *m.forgetting_initial;
+            const double expected =
+                p.series == kSeriesFoundationForgetting ? *m.foundation_drop : *m.forgetting_initial;
             EXPECT_DOUBLE_EQ(p.y, expected) << name_of(p.series);
         }
 

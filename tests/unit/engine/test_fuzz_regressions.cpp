@@ -80,7 +80,9 @@ TEST(PeftFuzzRegressions, WrongTypedOrOutOfRangeConfigFieldsNameTheFileAndField)
     TempDir dir("fuzz-peft-fields");
     const std::string module = "base_model.model.blocks.0.attn.qkv";
     auto write_weights = [&](std::vector<int64_t> a_shape, std::vector<int64_t> b_shape) {
-        auto values = [](const std::vector<int64_t>& shape) { return std::vector<float>(static_cast<size_t>(shape_numel(shape)), 0.5f); };
+        auto values = [](const std::vector<int64_t>& shape) {
+            return std::vector<float>(static_cast<size_t>(shape_numel(shape)), 0.5f);
+        };
         write_safetensors((dir.path / kPeftWeightsFile).string(),
                           {TensorData::from_floats(module + ".lora_A.weight", a_shape, values(a_shape)),
                            TensorData::from_floats(module + ".lora_B.weight", b_shape, values(b_shape))});
@@ -119,8 +121,10 @@ TEST(PeftFuzzRegressions, WrongTypedOrOutOfRangeConfigFieldsNameTheFileAndField)
         const std::string e = error_with(config);
         EXPECT_NE(e.find(config_file + ": " + expected), std::string::npos) << change.dump() << " → " << e;
     }
-    EXPECT_NE(error_with(nlohmann::json::array({good})).find(config_file + ": must be a JSON object, got array"), std::string::npos);
+    EXPECT_NE(error_with(nlohmann::json::array({good})).find(config_file + ": must be a JSON object, got array"),
+              std::string::npos);
 
     write_weights({2, 0}, {4, 2});  // in = 0: not a LoRA factor pair
-    EXPECT_NE(error_with(good).find("are not [r, in] and [out, r] with r, in, out ≥ 1"), std::string::npos) << error_with(good);
+    EXPECT_NE(error_with(good).find("are not [r, in] and [out, r] with r, in, out ≥ 1"), std::string::npos)
+        << error_with(good);
 }

@@ -72,7 +72,8 @@ TEST(Preflight, CollectsEveryConfigProblemInOneError) {
     doc["eval"]["colour"] = "red";
     doc["method"]["options"] = {{"bogus", 1}};
     const auto p = problems_of(doc);
-    EXPECT_EQ(subjects(p), (std::vector<std::string>{"threads", "train.optimizer.lr", "eval.colour", "method.options.bogus"}));
+    EXPECT_EQ(subjects(p),
+              (std::vector<std::string>{"threads", "train.optimizer.lr", "eval.colour", "method.options.bogus"}));
     EXPECT_NE(message_for(p, "threads").find("-3"), std::string::npos);
     EXPECT_NE(message_for(p, "eval.colour").find("allowed here"), std::string::npos);
 }
@@ -92,15 +93,17 @@ TEST(Preflight, ExplicitOptionsAreCheckedAgainstTheNewMethod) {
 }
 
 TEST(Preflight, PerClassLimitsAreTheCountsOfTheDataSet) {
-    Fixture f;  // 12 training and 6 test images in every class
-    json doc = f.config();  // foundation: 2 classes × 6 images first
+    Fixture f;                           // 12 training and 6 test images in every class
+    json doc = f.config();               // foundation: 2 classes × 6 images first
     doc["data"]["train_per_class"] = 7;  // stream classes: 6 left in the foundation's classes, 12 in the others
     doc["data"]["test_per_class"] = 9;
     doc["foundation"]["train_per_class"] = 6;
     auto p = problems_of(doc);
     EXPECT_EQ(subjects(p), (std::vector<std::string>{"data.train_per_class", "data.test_per_class"}));
-    EXPECT_NE(message_for(p, "data.train_per_class").find("at most 6"), std::string::npos) << message_for(p, "data.train_per_class");
-    EXPECT_NE(message_for(p, "data.train_per_class").find("6 of them taken by foundation.train_per_class"), std::string::npos);
+    EXPECT_NE(message_for(p, "data.train_per_class").find("at most 6"), std::string::npos)
+        << message_for(p, "data.train_per_class");
+    EXPECT_NE(message_for(p, "data.train_per_class").find("6 of them taken by foundation.train_per_class"),
+              std::string::npos);
     EXPECT_NE(message_for(p, "data.test_per_class").find("at most 6"), std::string::npos);
 
     // Without a foundation step, the stream's classes have all 12.

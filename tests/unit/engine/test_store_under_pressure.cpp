@@ -74,17 +74,17 @@ void expect_disk_full_failure(const fs::path& dir, const fs::path& db, const jso
     std::vector<std::string> poll_errors;
     Seen seen;
     std::thread poller([&] { seen = poll_rows(db, running, poll_errors); });
-    const CliResult r = run_cli_to({"run", "--config", (dir / "config.json").string(), "--db", db.string(), "--progress-every",
-                                    "100000"},
-                                   dir / "out.txt", limits);
+    const CliResult r = run_cli_to(
+        {"run", "--config", (dir / "config.json").string(), "--db", db.string(), "--progress-every", "100000"},
+        dir / "out.txt", limits);
     running = false;
     poller.join();
 
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_EQ(r.signal, 0) << r.output;
     EXPECT_NE(r.output.find(db.string()), std::string::npos) << "the message names the database: " << r.output;
-    EXPECT_TRUE(std::regex_search(r.output, std::regex("task [0-9]+, step [0-9]+"))) << "the message names the step: "
-                                                                                     << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("task [0-9]+, step [0-9]+")))
+        << "the message names the step: " << r.output;
     EXPECT_NE(r.output.find("run failed"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("locked"), std::string::npos) << r.output;
     for (const auto& e : poll_errors) ADD_FAILURE() << "reader: " << e;
@@ -145,8 +145,8 @@ TEST(StoreUnderPressure, TwoWritersAndReadersNeverSeeALockedDatabase) {
     const fs::path db = dir.path / "shared.db";  // created by whichever run comes first
     write_text(dir.path / "config.json", long_run_config(dir.path / "fm", dir.path / "cache", 20).dump());
     const CliLimits env{std::nullopt, {{"XDG_DATA_HOME", (dir.path / "xdg").string()}}};
-    const std::vector<std::string> args = {"run", "--config", (dir.path / "config.json").string(), "--db", db.string(),
-                                           "--progress-every", "100000"};
+    const std::vector<std::string> args = {
+        "run", "--config", (dir.path / "config.json").string(), "--db", db.string(), "--progress-every", "100000"};
 
     std::atomic<bool> running{true};
     std::mutex errors_mutex;

@@ -64,8 +64,8 @@ std::vector<ImageEntry> write_images(const fs::path& dir, int count) {
     return entries;
 }
 
-std::shared_ptr<const StreamedSplit> make_split(const std::shared_ptr<const ImageStore>& store, int workers, size_t cache_bytes,
-                                                int64_t size = 32) {
+std::shared_ptr<const StreamedSplit> make_split(const std::shared_ptr<const ImageStore>& store, int workers,
+                                                size_t cache_bytes, int64_t size = 32) {
     StreamingImageOptions options;
     options.channels = store->channels();
     options.cache_bytes = cache_bytes;
@@ -132,7 +132,8 @@ TEST(StreamedSamples, TestTransformEqualsTheInMemoryReferenceExactly) {
             const torch::Tensor order = torch::tensor(std::vector<int64_t>{4, 0, 8, 2, 2, 7}, torch::kInt64);
             const torch::Tensor a = streamed.batch(order, BatchMode::test, 0);
             EXPECT_EQ(a.sizes(), (std::vector<int64_t>{6, 3, 32, 32}));
-            EXPECT_TRUE(torch::equal(a, in_memory.batch(order, BatchMode::test, 0))) << domain << ", " << workers << " workers";
+            EXPECT_TRUE(torch::equal(a, in_memory.batch(order, BatchMode::test, 0)))
+                << domain << ", " << workers << " workers";
             // Planned batches (computed ahead on the pool) are the same values.
             std::vector<torch::Tensor> batches{index_range(0, 4), index_range(4, 9)};
             streamed.plan(batches, BatchMode::test, 0);
@@ -152,7 +153,8 @@ TEST(StreamedSamples, TrainBatchesDependOnlyOnIndicesAndSeedNotOnDecoderCount) {
     std::vector<std::vector<torch::Tensor>> runs;
     for (int workers : {0, 1, 3}) {
         // A cache too small for the set: images are decoded again, in whatever order the threads run.
-        StreamedSamples s(make_split(store, workers, 20'000), iota_vector(12), SampleNormalisation{"rot180", {}, kMean, kStd});
+        StreamedSamples s(make_split(store, workers, 20'000), iota_vector(12),
+                          SampleNormalisation{"rot180", {}, kMean, kStd});
         s.plan(batches, BatchMode::train, 77);
         std::vector<torch::Tensor> got;
         for (const auto& b : batches) got.push_back(s.batch(b, BatchMode::train, 77));
@@ -161,7 +163,8 @@ TEST(StreamedSamples, TrainBatchesDependOnlyOnIndicesAndSeedNotOnDecoderCount) {
         runs.push_back(got);
     }
     for (size_t r = 1; r < runs.size(); ++r)
-        for (size_t k = 0; k < runs[0].size(); ++k) EXPECT_TRUE(torch::equal(runs[0][k], runs[r][k])) << "run " << r << " batch " << k;
+        for (size_t k = 0; k < runs[0].size(); ++k)
+            EXPECT_TRUE(torch::equal(runs[0][k], runs[r][k])) << "run " << r << " batch " << k;
     EXPECT_TRUE(torch::equal(runs[0][0], runs[0][3]));   // same indices and seed: the same crops and flips
     EXPECT_FALSE(torch::equal(runs[0][3], runs[0][4]));  // a new seed: new crops
     // A sample's crop is its own: sample 5 in another batch position, with the same seed, is identical.
@@ -170,7 +173,8 @@ TEST(StreamedSamples, TrainBatchesDependOnlyOnIndicesAndSeedNotOnDecoderCount) {
     EXPECT_TRUE(torch::equal(alone[1], runs[0][0][0]));
     EXPECT_TRUE(torch::equal(alone[1], s.sample(5, BatchMode::train, 77)));
     // The train transform is not the test transform (a random crop of an uneven pattern).
-    EXPECT_FALSE(torch::equal(alone[1], s.batch(torch::tensor(std::vector<int64_t>{5}, torch::kInt64), BatchMode::test, 0)[0]));
+    EXPECT_FALSE(
+        torch::equal(alone[1], s.batch(torch::tensor(std::vector<int64_t>{5}, torch::kInt64), BatchMode::test, 0)[0]));
     EXPECT_LT(alone.abs().max().item<double>(), 5.0);  // normalised pixels of [0, 1] images
 }
 
@@ -306,24 +310,33 @@ TEST(StreamedSamples, AShortExperimentRunsFromAnImageFolderTheSameForAnyDecoderC
     for (int c = 0; c < 4; ++c)
         for (int i = 0; i < 10; ++i) {
             const DecodedImage img = pattern(36 + 4 * (i % 3), 40 + 3 * (i % 2), 3, c * 17 + i);
-            const fs::path p = dir.path / "images" / ("class" + std::to_string(c)) / ("img" + std::to_string(i) + (i % 2 ? ".jpg" : ".png"));
+            const fs::path p = dir.path / "images" / ("class" + std::to_string(c)) /
+                               ("img" + std::to_string(i) + (i % 2 ? ".jpg" : ".png"));
             fs::create_directories(p.parent_path());
             write_image_file(p.string(), i % 2 ? encode_jpeg(img) : encode_png(img));
         }
     auto run = [&](int workers) {
-        nlohmann::json doc = {{"name", "stream"},
-                              {"device", "cpu"},
-                              {"threads", 1},
-                              {"cache_dir", (dir.path / "cache").string()},
-                              {"data", {{"dataset", "image-folder"}, {"root", (dir.path / "images").string()},
-                                        {"train_per_class", 8}, {"test_per_class", 2}, {"normalize_mean", kMean},
-                                        {"normalize_std", kStd}, {"workers", workers}, {"cache_mb", 1}}},
-                              {"foundation", {{"enabled", false}}},
-                              {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
-                              {"backbone", {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3}, {"dim", 32}, {"depth", 2}, {"heads", 2}}},
-                              {"method", {{"name", "sequential-lora"}, {"rank", 2}, {"alpha", 2.0}}},
-                              {"train", {{"epochs", 2}, {"batch_size", 4}, {"max_steps_per_task", 5}}},
-                              {"eval", {{"batch_size", 3}, {"random_init", false}}}};
+        nlohmann::json doc = {
+            {"name", "stream"},
+            {"device", "cpu"},
+            {"threads", 1},
+            {"cache_dir", (dir.path / "cache").string()},
+            {"data",
+             {{"dataset", "image-folder"},
+              {"root", (dir.path / "images").string()},
+              {"train_per_class", 8},
+              {"test_per_class", 2},
+              {"normalize_mean", kMean},
+              {"normalize_std", kStd},
+              {"workers", workers},
+              {"cache_mb", 1}}},
+            {"foundation", {{"enabled", false}}},
+            {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
+            {"backbone",
+             {{"image_size", 32}, {"patch_size", 8}, {"in_channels", 3}, {"dim", 32}, {"depth", 2}, {"heads", 2}}},
+            {"method", {{"name", "sequential-lora"}, {"rank", 2}, {"alpha", 2.0}}},
+            {"train", {{"epochs", 2}, {"batch_size", 4}, {"max_steps_per_task", 5}}},
+            {"eval", {{"batch_size", 3}, {"random_init", false}}}};
         ExperimentConfig config = parse_experiment_config(doc);
         EventRecorder events;
         CancelToken cancel;

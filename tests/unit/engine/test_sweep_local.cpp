@@ -89,7 +89,8 @@ std::map<RunKey, Measured> measured(const RunStore& store, int64_t experiment_id
             m.eval.emplace_back(r.row.after_task, r.row.eval_task, r.row.step, static_cast<int>(r.row.phase),
                                 static_cast<int>(r.row.head_mode), r.row.correct, r.row.total);
         for (const auto& s : store.step_metrics(run.id)) m.losses.emplace_back(s.step, s.loss);
-        for (const auto& p : store.analysis_points(run.id)) m.analysis.emplace_back(std::string(name_of(p.analysis)), name_of(p.series), p.x, p.y);
+        for (const auto& p : store.analysis_points(run.id))
+            m.analysis.emplace_back(std::string(name_of(p.analysis)), name_of(p.series), p.x, p.y);
         EXPECT_TRUE(out.emplace(RunKey{run.variant, run.seed}, std::move(m)).second) << "duplicate " << run.variant;
     }
     return out;
@@ -125,7 +126,8 @@ TEST(SweepLocal, ShardsMergeIntoTheSameExperimentAsOneProcess) {
     }
     // No SQLite file was left in the temporary directory.
     for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
-        EXPECT_EQ(entry.path().filename().string().find("lorica-" + plan.experiment_uuid), std::string::npos) << entry.path();
+        EXPECT_EQ(entry.path().filename().string().find("lorica-" + plan.experiment_uuid), std::string::npos)
+            << entry.path();
 
     // 2. Merged: one experiment with the 4 runs.
     const fs::path merged_path = dir.path / "merged.sqlite";
@@ -162,8 +164,8 @@ TEST(SweepLocal, ShardsMergeIntoTheSameExperimentAsOneProcess) {
         EXPECT_EQ(have.run_index, want.run_index);
         EXPECT_EQ(have.variant_index, want.variant_index);
         EXPECT_FALSE(want.eval.empty());
-        EXPECT_EQ(have.eval, want.eval);          // every accuracy count, exactly
-        EXPECT_EQ(have.losses, want.losses);      // every loss, bit for bit
+        EXPECT_EQ(have.eval, want.eval);      // every accuracy count, exactly
+        EXPECT_EQ(have.losses, want.losses);  // every loss, bit for bit
         EXPECT_FALSE(want.analysis.empty()) << "rank-sweep points";
         EXPECT_EQ(have.analysis, want.analysis);
     }
@@ -178,13 +180,15 @@ TEST(SweepLocal, ShardsMergeIntoTheSameExperimentAsOneProcess) {
     std::ofstream(sweep / "status" / (victim.name + ".json")) << record.dump();
     const Cli status = run_cli("sweep --status " + sweep.string());
     ASSERT_EQ(status.exit_code, 0) << status.output;
-    EXPECT_NE(status.output.find("4 jobs: 0 pending, 0 running, 3 finished, 1 failed"), std::string::npos) << status.output;
+    EXPECT_NE(status.output.find("4 jobs: 0 pending, 0 running, 3 finished, 1 failed"), std::string::npos)
+        << status.output;
     EXPECT_NE(status.output.find("process 999999999 on"), std::string::npos) << status.output;
 
     const Cli retried = run_cli("sweep --out " + sweep.string() + " --retry failed");
     ASSERT_EQ(retried.exit_code, 0) << retried.output;
     EXPECT_NE(retried.output.find("retrying 1 failed job (2)"), std::string::npos) << retried.output;
-    EXPECT_NE(retried.output.find("4 jobs: 0 pending, 0 running, 4 finished, 0 failed"), std::string::npos) << retried.output;
+    EXPECT_NE(retried.output.find("4 jobs: 0 pending, 0 running, 4 finished, 0 failed"), std::string::npos)
+        << retried.output;
     {
         RunStore again = RunStore::open((sweep / "shards" / (victim.name + ".sqlite")).string());
         const auto runs = again.list_runs();
@@ -213,7 +217,8 @@ TEST(SweepLocal, SigtermCancelsTheJobAndStillPublishesItsShard) {
     const fs::path config_path = dir.path / "long.json";
     std::ofstream(config_path) << doc.dump();
     const fs::path sweep = dir.path / "sweep";
-    ASSERT_EQ(run_cli("sweep --config " + config_path.string() + " --out " + sweep.string() + " --dry-run").exit_code, 0);
+    ASSERT_EQ(run_cli("sweep --config " + config_path.string() + " --out " + sweep.string() + " --dry-run").exit_code,
+              0);
 
     const pid_t child = fork();
     ASSERT_GE(child, 0);
@@ -235,8 +240,7 @@ TEST(SweepLocal, SigtermCancelsTheJobAndStillPublishesItsShard) {
             RunStore peek = RunStore::open(work.string());
             const auto runs = peek.list_runs();
             stepping = !runs.empty() && peek.step_metrics(runs[0].id).size() >= 3;
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
     }
     ASSERT_TRUE(stepping) << "the job never stored a step";
     ::kill(child, SIGTERM);
@@ -256,5 +260,6 @@ TEST(SweepLocal, SigtermCancelsTheJobAndStillPublishesItsShard) {
     EXPECT_GE(shard.step_metrics(runs[0].id).size(), 3u) << "the steps taken before the signal are kept";
     EXPECT_FALSE(fs::exists(work)) << "the node-local database is removed once published";
     const Cli report = run_cli("sweep --status " + sweep.string());
-    EXPECT_NE(report.output.find("1 job: 0 pending, 0 running, 0 finished, 1 failed"), std::string::npos) << report.output;
+    EXPECT_NE(report.output.find("1 job: 0 pending, 0 running, 0 finished, 1 failed"), std::string::npos)
+        << report.output;
 }

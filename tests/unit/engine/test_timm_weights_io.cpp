@@ -135,7 +135,8 @@ TEST(TimmWeights, PosEmbedOfAnotherGridIsResampled) {
     EXPECT_NE(r.notes[0].find("resampled"), std::string::npos);
     EXPECT_EQ(vit->pos_embed.sizes(), (std::vector<int64_t>{1, 17, 64}));
     EXPECT_FLOAT_EQ(vit->pos_embed[0][0][5].item<float>(), -3.0f) << "class-token row kept";
-    EXPECT_LT((vit->pos_embed.narrow(1, 1, 16) - 0.25).abs().max().item<float>(), 1e-6) << "a constant grid stays constant";
+    EXPECT_LT((vit->pos_embed.narrow(1, 1, 16) - 0.25).abs().max().item<float>(), 1e-6)
+        << "a constant grid stays constant";
     std::string e = error_of(vit, path, TimmLoadOptions{false, true});
     EXPECT_NE(e.find("pos_embed: file [1, 5, 64], model [1, 17, 64]"), std::string::npos) << e;
 }

@@ -78,8 +78,8 @@ TEST(TorchLibrary, VersionFromTheWheelOrTheArchiveWithoutLocalPart) {
 
 TEST(TorchLibrary, FolderChecksNameWhatIsWrong) {
     TempDir tmp("torchlib-check");
-    EXPECT_NE(error_of(tmp.path / "missing", "2.11.0").find("LORICA_TORCH_LIB=" + (tmp.path / "missing").string() +
-                                                            " is not a folder"),
+    EXPECT_NE(error_of(tmp.path / "missing", "2.11.0")
+                  .find("LORICA_TORCH_LIB=" + (tmp.path / "missing").string() + " is not a folder"),
               std::string::npos);
 
     const fs::path cpu_only = fake_torch(tmp.path / "cpu" / "torch", {"libtorch_cpu.so", "libc10.so"});
@@ -90,7 +90,8 @@ TEST(TorchLibrary, FolderChecksNameWhatIsWrong) {
     EXPECT_NE(error_of(cuda, "2.11.0").find("cannot tell which LibTorch"), std::string::npos);
     write_file(cuda / ".." / "version.py", "__version__ = '2.10.0+cu128'\n");
     const std::string mismatch = error_of(cuda, "2.11.0");
-    EXPECT_NE(mismatch.find("holds LibTorch 2.10.0, but this Lorica was built with 2.11.0"), std::string::npos) << mismatch;
+    EXPECT_NE(mismatch.find("holds LibTorch 2.10.0, but this Lorica was built with 2.11.0"), std::string::npos)
+        << mismatch;
     write_file(cuda / ".." / "version.py", "__version__ = '2.11.0+cu130'\n");
     EXPECT_EQ(error_of(cuda, "2.11.0"), "");
 }
@@ -126,7 +127,8 @@ TEST(TorchLibraryCli, VersionAndABadFolderAndARestartOnAGoodOne) {
     const std::string cli = LORICA_CLI_PATH;
     const Result plain = run("env -u LORICA_TORCH_LIB " + cli + " --version");
     EXPECT_EQ(plain.exit_code, 0) << plain.output;
-    EXPECT_EQ(plain.output.rfind("lorica-cli " LORICA_VERSION "\nLibTorch " + torch_version() + " (", 0), 0u) << plain.output;
+    EXPECT_EQ(plain.output.rfind("lorica-cli " LORICA_VERSION "\nLibTorch " + torch_version() + " (", 0), 0u)
+        << plain.output;
     EXPECT_NE(plain.output.find("\nCUDA: "), std::string::npos) << plain.output;
 
     const Result bad = run("LORICA_TORCH_LIB=/nonexistent/torch/lib " + cli + " --version");
