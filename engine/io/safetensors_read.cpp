@@ -2,6 +2,7 @@
 // of the header, and the tensor lookup. See safetensors.h for the rules enforced.
 
 #include "engine/io/safetensors.h"
+#include "engine/io/safetensors_messages.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -63,20 +64,8 @@ private:
     int fd_;
 };
 
-// A name or key, quoted and escaped as JSON (control characters and invalid UTF-8 cannot garble the message), and
-// shortened when very long.
-std::string quote(const std::string& text) {
-    constexpr std::size_t kMaxShown = 200;
-    const bool long_text = text.size() > kMaxShown;
-    std::string quoted =
-        json(long_text ? text.substr(0, kMaxShown) : text).dump(-1, ' ', false, json::error_handler_t::replace);
-    if (long_text) quoted.insert(quoted.size() - 1, "...");
-    return quoted;
-}
-
-[[noreturn]] void fail(const std::string& file, const std::string& message) {
-    throw SafetensorsError(file + ": " + message);
-}
+using safetensors_messages::fail;
+using safetensors_messages::quote;
 
 [[noreturn]] void fail_tensor(const std::string& file, const std::string& tensor, const std::string& message) {
     throw SafetensorsError(file + ": tensor " + quote(tensor) + ": " + message);

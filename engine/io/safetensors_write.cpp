@@ -2,6 +2,7 @@
 // rename). See safetensors.h.
 
 #include "engine/io/safetensors.h"
+#include "engine/io/safetensors_messages.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -61,14 +62,8 @@ int python_sort_rank(Dtype dtype) {
     return 0;
 }
 
-// For error messages: escaped, never throws on invalid UTF-8.
-std::string quote(const std::string& text) {
-    return json(text.substr(0, 200)).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-[[noreturn]] void fail(const std::string& file, const std::string& message) {
-    throw SafetensorsError(file + ": " + message);
-}
+using safetensors_messages::fail;
+using safetensors_messages::quote;
 
 // A JSON string literal as serde_json writes it (same escapes as nlohmann); throws on invalid UTF-8.
 std::string json_string(const std::string& text, const std::string& file, const std::string& what) {
