@@ -12,8 +12,8 @@
 // of those classes, train.max_steps_per_task = --steps (with enough epochs that both folders run
 // exactly that many steps). A child's peak resident set (wait4's
 // ru_maxrss) is printed for both, with their ratio (goal ≤ 1.2). For contrast, a third child loads
-// the 10·N folder the way the trainer did before streaming (load_image_folder: every image decoded
-// into one uint8 tensor at 224 px) and exits.
+// the 10·N folder the way the trainer did before streaming (every training image decoded, resized and
+// centre-cropped into one uint8 tensor at 224 px, on the decoder threads) and exits.
 //
 // Throughput, in a last child on the 10·N folder: the pipeline alone (decode + RandomResizedCrop +
 // flip + normalise, on data.workers decoder threads — default: hardware threads − 1) in images/s,
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -39,6 +40,7 @@
 #include "engine/data/decode_pool.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
+#include "engine/data/image_transforms.h"
 #include "engine/data/image_store.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/data/stream_data.h"
@@ -132,9 +134,24 @@ int child_run(const Options& o, const fs::path& root, const fs::path& cache) {
 }
 
 int child_in_memory(const fs::path& root) {
-    RawDataset raw = load_image_folder(root.string(), "", ImageFolderLoadOptions{224, 0, 3, 0});
-    std::printf("    (decoded %lld training images into one uint8 tensor)\n",
-                static_cast<long long>(raw.train_images.size(0)));
+    const RawDataset raw = load_image_folder(root.string(), "", 3);
+    const ImageStore& store = *raw.train_store;
+    const int64_t n = store.size();
+    torch::Tensor images = torch::empty({n, 3, 224, 224}, torch::kUInt8);
+    ImageTransformOptions transform;  // 224 px, resize to 256 then centre crop (the test transform)
+    DecodePool pool(resolve_data_workers(0) - 1);
+    std::atomic<int64_t> failures{0};
+    pool.for_each_index(n, [&](int64_t i) {
+        torch::NoGradGuard no_grad;
+        try {
+            const torch::Tensor x = test_transform(image_to_tensor(store.load(i)), transform);  // [3, 224, 224]
+            images[i].copy_(x.mul(255.0f).round_().to(torch::kUInt8));
+        } catch (const std::exception& e) {
+            if (failures++ == 0) std::fprintf(stderr, "in memory: %s\n", e.what());
+        }
+    });
+    if (failures > 0) return 1;
+    std::printf("    (decoded %lld training images into one uint8 tensor)\n", static_cast<long long>(images.size(0)));
     return 0;
 }
 

@@ -7,7 +7,7 @@
 #include <torch/torch.h>
 
 #include "engine/data/cifar_records.h"
-#include "engine/data/idx_file.h"
+#include "engine/data/data_error.h"
 
 namespace lorica {
 namespace fs = std::filesystem;

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "engine/data/idx_file.h"
+#include "engine/data/data_error.h"
 
 namespace lorica {
 

@@ -25,7 +25,7 @@ struct CifarLayout {
 };
 
 // Appends the batch's pixels ([n, 3, 32, 32] bytes) and labels (n values in [0, num_classes)).
-// Throws DataError (idx_file.h) starting with `name`: a size that is not a whole, non-zero number of
+// Throws DataError (data_error.h) starting with `name`: a size that is not a whole, non-zero number of
 // records ("truncated?"), or a label out of range (naming the record). Nothing is appended then.
 void parse_cifar_batch(std::span<const uint8_t> bytes, const std::string& name, const CifarLayout& layout,
                        std::vector<uint8_t>& pixels, std::vector<int64_t>& labels);

@@ -1,10 +1,9 @@
 #include "engine/data/dataset_location.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <vector>
 
-#include "engine/data/raw_dataset.h"
+#include "engine/data/fashion_mnist.h"
 
 namespace lorica {
 namespace {
@@ -32,9 +31,7 @@ DatasetLocation locate_dataset(const DataConfig& data) {
     out.is_default = data.root.empty();
     std::error_code ec;
     if (data.dataset == "fashion-mnist") {
-        const char* env = std::getenv("LORICA_FASHION_MNIST_ROOT");
-        out.path =
-            !data.root.empty() ? data.root : (env && *env ? std::string(env) : std::string(kFashionMnistDefaultRoot));
+        out.path = fashion_mnist_root(data.root);
         const std::vector<std::string> files = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
         if (!fs::is_directory(out.path, ec)) {

@@ -1,6 +1,7 @@
 #include "engine/data/decode_pool.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <c10/util/ParallelGuard.h>
 #include <torch/torch.h>
@@ -31,6 +32,27 @@ void DecodePool::submit(std::function<void()> job) {
         jobs_.push_back(std::move(job));
     }
     ready_.notify_one();
+}
+
+void DecodePool::for_each_index(int64_t n, const std::function<void(int64_t)>& job) {
+    std::atomic<int64_t> next{0};
+    auto take_indices = [&] {
+        for (int64_t i = next++; i < n; i = next++) job(i);
+    };
+    // One helper per pool thread; each ends when the indices run out. The caller waits for all of
+    // them: they read this frame.
+    std::mutex mutex;
+    std::condition_variable finished;
+    int running = threads();
+    for (int k = 0; k < threads(); ++k)
+        submit([&] {
+            take_indices();
+            std::lock_guard<std::mutex> lock(mutex);
+            if (--running == 0) finished.notify_all();
+        });
+    take_indices();
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [&] { return running == 0; });
 }
 
 void DecodePool::loop() {

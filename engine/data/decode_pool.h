@@ -1,6 +1,8 @@
 #pragma once
-// The background threads of the streaming pipeline: a fixed pool running queued jobs (one job = one
-// sample of a batch: decode, transform, normalise) in submission order.
+// The data layer's one thread pool: a fixed set of threads running queued jobs in submission order.
+// Its users: the streaming pipeline (one job = one sample of a batch: decode, transform, normalise),
+// the streaming data set's background decodes, and the header checks of a streamed data set
+// (`for_each_index`).
 //
 // Each thread runs its jobs with LibTorch's intra-op parallelism off (c10::ParallelGuard) and
 // without autograd, so N decoders use N cores and never fight the training step's thread pool.
@@ -11,6 +13,7 @@
 // the job has finished.
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -29,6 +32,10 @@ public:
     int threads() const { return static_cast<int>(threads_.size()); }
     // Runs `job` on a pool thread (or here when the pool has none). A job must not throw.
     void submit(std::function<void()> job);
+    // Runs job(i) for every i in [0, n) on the pool's threads and on the calling thread (which takes
+    // indices too), and returns when every call has returned. Indices are taken in increasing order;
+    // a job must not throw (catch inside and record the failure).
+    void for_each_index(int64_t n, const std::function<void(int64_t)>& job);
 
 private:
     void loop();

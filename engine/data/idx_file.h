@@ -6,16 +6,12 @@
 // labels 0x00000801 [N].
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-namespace lorica {
+#include "engine/data/data_error.h"
 
-class DataError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+namespace lorica {
 
 struct IdxArray {
     std::vector<int64_t> dims;  // e.g. [60000, 28, 28]

@@ -1,196 +1,42 @@
 #include "engine/data/image_folder.h"
 
-#include <algorithm>
-#include <cctype>
-#include <atomic>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <mutex>
-#include <sstream>
-#include <thread>
+#include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
-#include "engine/data/idx_file.h"
-#include "engine/data/image_decode.h"
-#include "engine/data/image_transforms.h"
+#include "engine/data/image_folder_index.h"
+#include "engine/data/image_header_check.h"
+#include "engine/data/image_store.h"
 
 namespace lorica {
-namespace fs = std::filesystem;
 namespace {
 
-bool is_image_file(const fs::path& p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
-}
-
-std::vector<std::string> class_folders(const fs::path& dir) {
-    if (!fs::is_directory(dir)) throw DataError("image folder " + dir.string() + ": no such folder");
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.is_directory()) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    if (names.empty())
-        throw DataError("image folder " + dir.string() + ": no class folders (expected " + dir.string() +
-                        "/<class>/<image>)");
-    return names;
-}
-
-std::vector<std::string> images_of(const fs::path& dir) {
-    std::vector<std::string> files;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.is_regular_file() && is_image_file(e.path())) files.push_back(e.path().string());
-    std::sort(files.begin(), files.end());
-    if (files.empty())
-        throw DataError("image folder " + dir.string() + ": empty class folder (no .png/.jpg/.jpeg files)");
-    return files;
-}
-
-std::vector<ImageEntry> read_list(const fs::path& root, const fs::path& list, std::map<int, std::string>& names) {
-    std::ifstream in(list);
-    if (!in) throw DataError("data.file_list " + list.string() + ": cannot open");
-    std::vector<ImageEntry> out;
-    int line_no = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos || line[line.find_first_not_of(" \t")] == '#') continue;
-        const size_t space = line.find_last_of(" \t");
-        int label = -1;
-        try {
-            if (space == std::string::npos) throw std::invalid_argument("no label");
-            size_t used = 0;
-            label = std::stoi(line.substr(space + 1), &used);
-            if (used != line.size() - space - 1 || label < 0) throw std::invalid_argument("bad label");
-        } catch (const std::exception&) {
-            throw DataError(list.string() + ":" + std::to_string(line_no) +
-                            ": expected \"<path> <label index>\", got \"" + line + "\"");
-        }
-        std::string rel = line.substr(0, space);
-        while (!rel.empty() && (rel.back() == ' ' || rel.back() == '\t')) rel.pop_back();
-        const fs::path p = root / rel;
-        if (!fs::exists(p))
-            throw DataError(list.string() + ":" + std::to_string(line_no) + ": image " + p.string() + " not found");
-        out.push_back({p.string(), label});
-        names.try_emplace(label, fs::path(rel).parent_path().filename().string());
-    }
-    if (out.empty()) throw DataError("data.file_list " + list.string() + ": no entries");
-    return out;
+torch::Tensor entry_labels(const std::vector<ImageEntry>& entries) {
+    std::vector<int64_t> y;
+    y.reserve(entries.size());
+    for (const auto& e : entries) y.push_back(e.label);
+    return torch::tensor(y, torch::kInt64);
 }
 
 }  // namespace
 
-ImageFolderIndex scan_image_folder(const std::string& root_in, const std::string& file_list) {
-    const fs::path root(root_in);
-    if (!fs::is_directory(root)) throw DataError("data.root " + root_in + ": no such folder");
-    ImageFolderIndex index;
-    if (!file_list.empty()) {
-        auto list_path = [&](const std::string& split) {
-            std::string name = file_list;
-            if (auto pos = name.find("{split}"); pos != std::string::npos)
-                name.replace(pos, 7, split);
-            else if (split == "test")
-                throw ConfigError("data.file_list", "must contain \"{split}\" (e.g. \"list_{split}.txt\")");
-            const fs::path p(name);
-            return p.is_absolute() ? p : root / p;
-        };
-        std::map<int, std::string> names;
-        index.train = read_list(root, list_path("train"), names);
-        index.test = read_list(root, list_path("test"), names);
-        const int classes = names.rbegin()->first + 1;
-        for (int c = 0; c < classes; ++c) {
-            if (!names.count(c))
-                throw DataError("data.file_list " + file_list + ": label " + std::to_string(c) +
-                                " has no image (labels must be 0..N-1)");
-            index.class_names.push_back(names.at(c));
-        }
-        return index;
-    }
-    if (fs::is_directory(root / "train") && fs::is_directory(root / "test")) {
-        index.class_names = class_folders(root / "train");
-        const auto test_classes = class_folders(root / "test");
-        for (const auto& c : index.class_names)
-            if (!std::binary_search(test_classes.begin(), test_classes.end(), c))
-                throw DataError("image folder " + (root / "test").string() + ": class folder \"" + c +
-                                "\" of the train split is missing");
-        if (test_classes.size() != index.class_names.size())
-            throw DataError("image folder " + (root / "test").string() + ": has class folders that " +
-                            (root / "train").string() + " lacks");
-        for (size_t c = 0; c < index.class_names.size(); ++c) {
-            for (auto& f : images_of(root / "train" / index.class_names[c]))
-                index.train.push_back({f, static_cast<int>(c)});
-            for (auto& f : images_of(root / "test" / index.class_names[c]))
-                index.test.push_back({f, static_cast<int>(c)});
-        }
-        return index;
-    }
-    index.class_names = class_folders(root);
-    for (size_t c = 0; c < index.class_names.size(); ++c) {
-        const auto files = images_of(root / index.class_names[c]);
-        for (size_t i = 0; i < files.size(); ++i)
-            (i % 5 == 4 ? index.test : index.train).push_back({files[i], static_cast<int>(c)});
-    }
-    return index;
-}
-
-namespace {
-
-void decode_all(const std::vector<ImageEntry>& entries, const ImageFolderLoadOptions& o, torch::Tensor& images,
-                torch::Tensor& labels) {
-    const int64_t n = static_cast<int64_t>(entries.size());
-    const int64_t s = o.image_size;
-    images = torch::empty({n, o.channels, s, s}, torch::kUInt8);
-    std::vector<int64_t> y(entries.size());
-    ImageTransformOptions t;
-    t.size = s;
-    t.resize_size = o.resize_size > 0 ? o.resize_size : s * 8 / 7;
-    std::atomic<int64_t> next{0};
-    std::string failure;
-    std::mutex failure_mutex;
-    auto worker = [&] {
-        torch::NoGradGuard no_grad;
-        for (int64_t i = next++; i < n; i = next++) {
-            try {
-                DecodedImage img = convert_channels(decode_image_file(entries[i].path), o.channels);
-                torch::Tensor x = test_transform(image_to_tensor(img), t);  // [C, s, s] in [0, 1]
-                images[i].copy_(x.mul(255.0f).round_().to(torch::kUInt8));
-                y[i] = entries[i].label;
-            } catch (const std::exception& e) {
-                std::lock_guard<std::mutex> lock(failure_mutex);
-                if (failure.empty()) failure = e.what();
-                next = n;
-            }
-        }
-    };
-    int threads =
-        o.threads > 0 ? o.threads : std::min(8, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, n)));
-    std::vector<std::thread> pool;
-    for (int k = 1; k < threads; ++k) pool.emplace_back(worker);
-    worker();
-    for (auto& th : pool) th.join();
-    if (!failure.empty()) throw DataError("image folder: " + failure);
-    labels = torch::tensor(y, torch::kInt64);
-}
-
-}  // namespace
-
-RawDataset load_image_folder(const std::string& root, const std::string& file_list,
-                             const ImageFolderLoadOptions& options) {
-    if (options.channels != 1 && options.channels != 3)
+RawDataset load_image_folder(const std::string& root, const std::string& file_list, int channels) {
+    if (channels != 1 && channels != 3)
         throw ConfigError("backbone.in_channels",
-                          "image folders load 1 or 3 channels, not " + std::to_string(options.channels));
+                          "image folders load 1 or 3 channels, not " + std::to_string(channels));
     ImageFolderIndex index = scan_image_folder(root, file_list);
+    check_image_headers(index.train);
+    check_image_headers(index.test);
     RawDataset d;
     d.name = "image-folder";
     d.num_classes = static_cast<int>(index.class_names.size());
     d.class_names = index.class_names;
-    decode_all(index.train, options, d.train_images, d.train_labels);
-    decode_all(index.test, options, d.test_images, d.test_labels);
+    d.channels = channels;
+    d.train_labels = entry_labels(index.train);
+    d.test_labels = entry_labels(index.test);
+    d.train_store = std::make_shared<const FileImageStore>(std::move(index.train), channels);
+    d.test_store = std::make_shared<const FileImageStore>(std::move(index.test), channels);
     return d;
 }
 

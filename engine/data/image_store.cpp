@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "engine/config/experiment_config.h"
-#include "engine/data/idx_file.h"
+#include "engine/data/data_error.h"
 
 namespace lorica {
 namespace {

@@ -5,7 +5,7 @@
 // decodes, caches (streaming_image_dataset.h) and transforms what a batch needs.
 //
 // `load(i)` is thread-safe (the decoder threads call it concurrently) and returns 8-bit pixels
-// [height, width, channels] converted to `channels()`. Errors are DataError (idx_file.h) naming the
+// [height, width, channels] converted to `channels()`. Errors are DataError (data_error.h) naming the
 // file (a missing or undecodable image) or the record.
 
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include <torch/types.h>
 
 #include "engine/data/image_decode.h"
-#include "engine/data/image_folder.h"
+#include "engine/data/image_folder_index.h"
 
 namespace lorica {
 
@@ -29,7 +29,7 @@ public:
     virtual std::string describe(int64_t index) const = 0;  // the file, or "record i of <name>"
 };
 
-// PNG/JPEG files (image_folder.h entries), decoded by image_decode.h and converted to `channels`.
+// PNG/JPEG files (image_folder_index.h entries), decoded by image_decode.h and converted to `channels`.
 class FileImageStore final : public ImageStore {
 public:
     FileImageStore(std::vector<ImageEntry> entries, int channels);

@@ -35,7 +35,7 @@ struct RawDataset {
 };
 
 // Loads `data.dataset` from `data.root` (or its default location). Throws DataError naming the file.
-//   fashion-mnist  IDX files (default root /usr/share/datasets/fashion-mnist)
+//   fashion-mnist  IDX files (fashion_mnist.h; default root /usr/share/datasets/fashion-mnist)
 //   cifar10 / cifar100   the binary layout (cifar_binary.h); data.root required
 //   image-folder   PNG/JPEG folders or a file list (image_folder.h), streamed; data.root required;
 //                  every file's header is read (a missing, unreadable or non-image file fails here)
@@ -45,10 +45,5 @@ struct RawDataset {
 RawDataset load_raw_dataset(const ExperimentConfig& config);
 // The same with a default backbone (image folders decode to 224 × 224 RGB).
 RawDataset load_raw_dataset(const DataConfig& data);
-
-// The default location of the embedded Fashion-MNIST (Debian package dataset-fashion-mnist).
-inline constexpr const char* kFashionMnistDefaultRoot = "/usr/share/datasets/fashion-mnist";
-
-RawDataset load_fashion_mnist(const std::string& root);
 
 }  // namespace lorica

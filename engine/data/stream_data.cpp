@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "engine/data/domain_transform.h"
-#include "engine/data/idx_file.h"
+#include "engine/data/data_error.h"
 #include "engine/data/image_store.h"
 #include "engine/data/streamed_samples.h"
 

@@ -9,7 +9,7 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/data/domain_transform.h"
-#include "engine/data/idx_file.h"
+#include "engine/data/data_error.h"
 #include "engine/util/seed_mix.h"
 
 namespace lorica {

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/data/idx_file.h"
+#include "engine/data/data_error.h"
 
 namespace lorica {
 
@@ -21,57 +21,43 @@ StreamingImageDataset::StreamingImageDataset(std::vector<ImageEntry> entries, St
 StreamingImageDataset::StreamingImageDataset(std::shared_ptr<const ImageStore> store, StreamingImageOptions options)
     : store_(std::move(store)), options_(std::move(options)) {
     if (!store_) throw std::invalid_argument("StreamingImageDataset: no image store");
-    for (int k = 0; k < options_.workers; ++k) workers_.emplace_back([this] { worker_loop(); });
+    if (options_.workers > 0) workers_ = std::make_unique<DecodePool>(options_.workers);
 }
 
 StreamingImageDataset::~StreamingImageDataset() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    work_ready_.notify_all();
-    for (auto& w : workers_) w.join();
+    workers_.reset();  // drops the decodes not started, waits for those running
 }
 
 void StreamingImageDataset::prefetch(const std::vector<int64_t>& indices) {
-    if (workers_.empty()) return;
+    if (!workers_) return;
+    std::vector<int64_t> queued;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         for (int64_t i : indices) {
             if (i < 0 || i >= size() || cache_.count(i) || queued_or_decoding_.count(i)) continue;
             queued_or_decoding_.insert(i);
-            queue_.push_back(i);
+            queued.push_back(i);
         }
     }
-    work_ready_.notify_all();
+    for (int64_t i : queued) workers_->submit([this, i] { decode_in_background(i); });
 }
 
-void StreamingImageDataset::worker_loop() {
-    for (;;) {
-        int64_t index;
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-            if (stopping_) return;
-            index = queue_.front();
-            queue_.pop_front();
-        }
-        std::shared_ptr<const DecodedImage> image;
-        try {
-            image = std::make_shared<const DecodedImage>(store_->load(index));
-        } catch (const std::exception&) {
-            image.reset();  // the caller decodes it again and reports the error
-        }
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            queued_or_decoding_.erase(index);
-            if (image) {
-                ++stats_.background_decodes;
-                insert_locked(index, std::move(image));
-            }
-        }
-        decoded_.notify_all();
+void StreamingImageDataset::decode_in_background(int64_t index) {
+    std::shared_ptr<const DecodedImage> image;
+    try {
+        image = std::make_shared<const DecodedImage>(store_->load(index));
+    } catch (const std::exception&) {
+        image.reset();  // the caller decodes it again and reports the error
     }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queued_or_decoding_.erase(index);
+        if (image) {
+            ++stats_.background_decodes;
+            insert_locked(index, std::move(image));
+        }
+    }
+    decoded_.notify_all();
 }
 
 void StreamingImageDataset::insert_locked(int64_t index, std::shared_ptr<const DecodedImage> image) {

@@ -2,8 +2,9 @@
 // A data set of image files read from disk on demand: for image folders larger than memory.
 //
 // Decoded images (original size, 8-bit, converted to `channels`) are kept in an LRU cache bounded by
-// `cache_bytes`; `prefetch(indices)` queues images for `workers` background threads, which decode
-// them into the cache while the caller trains on the previous batch. `batch()` returns the
+// `cache_bytes`; `prefetch(indices)` queues images for `workers` background threads (a DecodePool of
+// its own, decode_pool.h), which decode them into the cache while the caller trains on the previous
+// batch. `batch()` returns the
 // transformed batch: test (resize + centre crop) or train (random resized crop + flip) transform of
 // image_transforms.h. A miss that is neither cached nor being decoded is decoded on the calling
 // thread. Decode errors surface from `batch()` as DataError naming the file (a failed background
@@ -14,23 +15,24 @@
 // that transform on their own threads (streamed_samples.h).
 //
 // Threading: `batch` and `prefetch` may be called from one thread (the training thread); `decoded`
-// from any number of threads at once. The workers are internal; the destructor stops and joins them.
+// from any number of threads at once. The workers are internal; the destructor drops the decodes not
+// started and joins them.
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include <torch/types.h>
 
+#include "engine/data/decode_pool.h"
 #include "engine/data/image_decode.h"
-#include "engine/data/image_folder.h"
+#include "engine/data/image_folder_index.h"
 #include "engine/data/image_store.h"
 #include "engine/data/image_transforms.h"
 
@@ -80,15 +82,14 @@ public:
 private:
     std::shared_ptr<const DecodedImage> fetch(int64_t index);  // cached, waited for, or decoded here
     void insert_locked(int64_t index, std::shared_ptr<const DecodedImage> image);
-    void worker_loop();
+    void decode_in_background(int64_t index);  // a pool job
 
     std::shared_ptr<const ImageStore> store_;
     std::vector<int> labels_;  // of the entries constructor; empty for a store
     StreamingImageOptions options_;
 
     mutable std::mutex mutex_;
-    std::condition_variable work_ready_, decoded_;
-    std::deque<int64_t> queue_;
+    std::condition_variable decoded_;
     std::unordered_set<int64_t> queued_or_decoding_;
     std::list<int64_t> lru_;  // most recent first
     struct Slot {
@@ -97,8 +98,8 @@ private:
     };
     std::unordered_map<int64_t, Slot> cache_;
     StreamingImageStats stats_;
-    bool stopping_ = false;
-    std::vector<std::thread> workers_;
+    // Last: destroyed first, so no job runs once the members above go. Null when workers = 0.
+    std::unique_ptr<DecodePool> workers_;
 };
 
 }  // namespace lorica

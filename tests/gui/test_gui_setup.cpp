@@ -21,6 +21,7 @@
 #include "app/setup_preview_view.h"
 #include "app/setup_steps.h"
 #include "app/setup_worker.h"
+#include "engine/data/fashion_mnist.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/data/stream_data.h"
 #include "engine/io/timm_weights.h"

@@ -11,24 +11,18 @@
 
 #include "engine/data/batcher.h"
 #include "engine/data/domain_transform.h"
+#include "engine/data/fashion_mnist.h"
 #include "engine/data/idx_file.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/data/stream_data.h"
+#include "tests/support/temp_dir.h"
 
 using namespace lorica;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() /
-               ("lorica-data-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using lorica::testing::TempDir;
 
 std::vector<uint8_t> idx_bytes(uint32_t magic, std::vector<uint32_t> dims, const std::vector<uint8_t>& body) {
     std::vector<uint8_t> out;

@@ -9,15 +9,19 @@
 #include <random>
 #include <unistd.h>
 
+#include "tests/support/error_of.h"
 #include "tests/support/temp_dir.h"
 #include "engine/data/cifar_binary.h"
 #include "engine/data/idx_file.h"
 #include "engine/data/image_decode.h"
 #include "engine/data/image_folder.h"
+#include "engine/data/image_folder_index.h"
+#include "engine/data/image_store.h"
 #include "engine/data/image_transforms.h"
 #include "engine/data/streaming_image_dataset.h"
 
 using namespace lorica;
+using lorica::testing::error_of;
 using lorica::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -30,16 +34,6 @@ void write_cifar_batch(const fs::path& path, const std::vector<std::vector<uint8
         for (uint8_t l : labels[i]) out.put(static_cast<char>(l));
         for (int p = 0; p < kCifarImageBytes; ++p) out.put(static_cast<char>((seed + i + p) % 251));
     }
-}
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "no error";
 }
 
 DecodedImage gradient(int w, int h, int channels, int seed = 0) {
@@ -216,15 +210,22 @@ TEST(ImageFolder, ScansClassFoldersPreSplitAndFileLists) {
     EXPECT_EQ(idx.train.size(), 2u);
     EXPECT_EQ(idx.class_names, (std::vector<std::string>{"cat", "zebra"}));
 
-    ImageFolderLoadOptions load;
-    load.image_size = 8;
-    load.resize_size = 8;
-    load.channels = 1;
-    load.threads = 2;
-    RawDataset d = load_image_folder((dir.path / "one").string(), "", load);
-    EXPECT_EQ(d.train_images.sizes(), (std::vector<int64_t>{10, 1, 8, 8}));
-    EXPECT_EQ(d.test_images.sizes(), (std::vector<int64_t>{2, 1, 8, 8}));
+    // Loading streams the index's files: labels from the index, images decoded on demand to 1 channel.
+    RawDataset d = load_image_folder((dir.path / "one").string(), "", 1);
+    const ImageFolderIndex one = scan_image_folder((dir.path / "one").string());
+    ASSERT_TRUE(d.streamed());
+    EXPECT_FALSE(d.train_images.defined());
+    EXPECT_EQ(d.train_store->size(), 10);
+    EXPECT_EQ(d.test_store->size(), 2);
     EXPECT_EQ(d.num_classes, 2);
+    EXPECT_EQ(d.channels, 1);
+    EXPECT_EQ(d.class_names, one.class_names);
+    for (size_t i = 0; i < one.train.size(); ++i) EXPECT_EQ(d.train_labels[i].item<int64_t>(), one.train[i].label);
+    EXPECT_EQ(d.test_store->describe(0), one.test[0].path);
+    const DecodedImage first = d.train_store->load(0);
+    EXPECT_EQ(first.width, 20);
+    EXPECT_EQ(first.height, 16);
+    EXPECT_EQ(first.channels, 1);
 }
 
 TEST(ImageFolder, BadFoldersAndFilesAreNamed) {
@@ -238,9 +239,7 @@ TEST(ImageFolder, BadFoldersAndFilesAreNamed) {
     e = error_of([&] { scan_image_folder(dir.path.string()); });
     EXPECT_NE(e.find((dir.path / "b").string() + ": empty class folder"), std::string::npos) << e;
     std::ofstream(dir.path / "b" / "broken.png") << "\x89PNG\r\n\x1a\n garbage";
-    ImageFolderLoadOptions load;
-    load.image_size = 8;
-    e = error_of([&] { load_image_folder(dir.path.string(), "", load); });
+    e = error_of([&] { load_image_folder(dir.path.string(), "", 3); });
     EXPECT_NE(e.find("broken.png: corrupt PNG"), std::string::npos) << e;
     std::ofstream(dir.path / "l_train.txt") << "a/1.png\n";
     e = error_of([&] { scan_image_folder(dir.path.string(), "l_{split}.txt"); });

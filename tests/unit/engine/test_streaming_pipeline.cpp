@@ -8,13 +8,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/error_of.h"
 #include "tests/support/temp_dir.h"
 #include "engine/config/experiment_config.h"
 #include "engine/data/cifar_records.h"
 #include "engine/data/domain_transform.h"
 #include "engine/data/idx_file.h"
 #include "engine/data/image_decode.h"
-#include "engine/data/image_folder.h"
+#include "engine/data/image_folder_index.h"
 #include "engine/data/image_header.h"
 #include "engine/data/image_store.h"
 #include "engine/data/image_transforms.h"
@@ -25,20 +26,11 @@
 #include "engine/vocabulary/event_listener.h"
 
 using namespace lorica;
+using lorica::testing::error_of;
 using lorica::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "no error";
-}
 
 DecodedImage pattern(int w, int h, int channels, int seed) {
     DecodedImage img{w, h, channels, std::vector<uint8_t>(static_cast<size_t>(w) * h * channels)};
