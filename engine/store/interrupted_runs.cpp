@@ -21,15 +21,13 @@ int RunStore::mark_interrupted_runs() {
     std::lock_guard lock(impl_->mutex);
     const std::string host = host_name();
     std::vector<std::pair<int64_t, int64_t>> dead;  // (run id, pid)
-    {
-        Statement& st = impl_->prepared("SELECT id, host, pid FROM runs WHERE status = 'running'");
-        ResetOnExit guard{st};
-        while (st.step()) {
-            const int64_t pid = st.column_int64(2);
-            if (st.column_text(1) != host || pid <= 0 || pid > INT_MAX) continue;
-            if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) dead.emplace_back(st.column_int64(0), pid);
-        }
-    }
+    impl_->for_each_row_locked("SELECT id, host, pid FROM runs WHERE status = 'running'", bind_no_parameters,
+                               [&](const Statement& st) {
+                                   const int64_t pid = st.column_int64(2);
+                                   if (st.column_text(1) != host || pid <= 0 || pid > INT_MAX) return;
+                                   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+                                       dead.emplace_back(st.column_int64(0), pid);
+                               });
     if (dead.empty()) return 0;
     Transaction tx(impl_->db);
     Statement& st = impl_->prepared(

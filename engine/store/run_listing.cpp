@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "engine/store/run_filter_sql.h"
 #include "engine/store/run_store.h"
 #include "engine/store/sqlite_db.h"
 
@@ -9,27 +10,15 @@ namespace lorica {
 
 namespace {
 
-// The matching runs (the filter's five parameters ?1..?5).
-constexpr const char* kMatchingSql = R"sql(
-    SELECT id, uuid, experiment_id, run_index, seed, method, variant, variant_index, status, started_at,
-           ended_at, seconds, num_tasks
-    FROM runs
-    WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0)
-      AND (?2 IS NULL OR status = ?2)
-      AND (?3 IS NULL OR experiment_id = ?3)
-      AND (?4 IS NULL OR started_at >= ?4)
-      AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)
-)sql";
+// The matching runs (the filter's five parameters ?1..?5, run_filter_sql.h).
+const std::string kMatchingSql =
+    std::string(
+        "SELECT id, uuid, experiment_id, run_index, seed, method, variant, variant_index, status, started_at, "
+        "ended_at, seconds, num_tasks FROM runs WHERE ") +
+    kRunFilterCondition;
 
-// The size of the whole matching set (an uncorrelated subquery: evaluated once).
-constexpr const char* kMatchingCountSql = R"sql(
-       (SELECT count(*) FROM runs
-        WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0)
-          AND (?2 IS NULL OR status = ?2)
-          AND (?3 IS NULL OR experiment_id = ?3)
-          AND (?4 IS NULL OR started_at >= ?4)
-          AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)) AS matching
-)sql";
+// The number of matching runs.
+const std::string kMatchingCountSql = std::string("SELECT count(*) FROM runs WHERE ") + kRunFilterCondition;
 
 // A run's final class-IL accuracy (`<run>.id` the run) from the covering index eval_rows_cells:
 // T = the last row of the matrix, and the mean over its cells j ≤ T (latest row of a cell wins,
@@ -79,6 +68,8 @@ const char* order_column(RunSortKey key) {
 // column: the same, ordered by that column. By final accuracy: every matching run's accuracy first.
 // Columns: the 13 of kMatchingSql, matching, final_accuracy.
 std::string listing_sql(RunSortKey key, bool descending) {
+    // The size of the whole matching set (an uncorrelated subquery: evaluated once).
+    const std::string matching_count_column = "(" + kMatchingCountSql + ") AS matching";
     const std::string dir = descending ? " DESC" : " ASC";
     const std::string tie = key == RunSortKey::id ? std::string() : ", id DESC";
     if (key == RunSortKey::final_accuracy)
@@ -86,11 +77,11 @@ std::string listing_sql(RunSortKey key, bool descending) {
                kMatchingSql +
                ") AS m)\nSELECT scored.id, uuid, experiment_id, run_index, seed, method, variant, "
                "variant_index, status, started_at, ended_at, seconds, num_tasks, " +
-               kMatchingCountSql + ", final_accuracy FROM scored ORDER BY final_accuracy IS NULL, final_accuracy" +
+               matching_count_column + ", final_accuracy FROM scored ORDER BY final_accuracy IS NULL, final_accuracy" +
                dir + tie + " LIMIT ?6 OFFSET ?7";
     const std::string order = std::string(order_column(key)) + dir + tie;
     return std::string("WITH page AS (") + kMatchingSql + " ORDER BY " + order +
-           " LIMIT ?6 OFFSET ?7)\nSELECT page.*, " + kMatchingCountSql + ", " + final_accuracy_sql("page") +
+           " LIMIT ?6 OFFSET ?7)\nSELECT page.*, " + matching_count_column + ", " + final_accuracy_sql("page") +
            " AS final_accuracy FROM page ORDER BY " + order;
 }
 
@@ -100,11 +91,7 @@ RunPage RunStore::list_run_page(const RunFilter& f, const RunPageRequest& reques
     RunPage page;
     with_database([&](Database& db) {
         Statement st(db, listing_sql(request.sort, request.descending));
-        if (!f.method_contains.empty()) st.bind_text(1, f.method_contains);
-        if (f.status) st.bind_text(2, to_string(*f.status));
-        if (f.experiment_id) st.bind_int64(3, *f.experiment_id);
-        if (!f.since.empty()) st.bind_text(4, f.since);
-        if (!f.until.empty()) st.bind_text(5, f.until);
+        bind_run_filter(st, f);
         st.bind_int64(6, request.limit > 0 ? request.limit : -1);  // LIMIT -1 = no limit
         st.bind_int64(7, request.offset > 0 ? request.offset : 0);
         while (st.step()) {
@@ -128,16 +115,8 @@ RunPage RunStore::list_run_page(const RunFilter& f, const RunPageRequest& reques
         }
         if (page.runs.empty() && request.offset > 0) {
             // The page lies past the end: count the matching runs on their own.
-            Statement count(db,
-                            "SELECT count(*) FROM runs WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0) "
-                            "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR experiment_id = ?3) "
-                            "AND (?4 IS NULL OR started_at >= ?4) "
-                            "AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)");
-            if (!f.method_contains.empty()) count.bind_text(1, f.method_contains);
-            if (f.status) count.bind_text(2, to_string(*f.status));
-            if (f.experiment_id) count.bind_int64(3, *f.experiment_id);
-            if (!f.since.empty()) count.bind_text(4, f.since);
-            if (!f.until.empty()) count.bind_text(5, f.until);
+            Statement count(db, kMatchingCountSql);
+            bind_run_filter(count, f);
             if (count.step()) page.matching = count.column_int64(0);
         }
     });

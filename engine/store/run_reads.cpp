@@ -2,11 +2,11 @@
 // and the runs matching a RunFilter, ordered by id. Paged listing with final accuracy:
 // run_listing.cpp; a run's own rows: run_row_reads.cpp.
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/store/run_filter_sql.h"
 #include "engine/store/run_store.h"
 #include "engine/store/run_store_impl.h"
 
@@ -60,79 +60,53 @@ ExperimentRecord read_experiment(const Statement& st) {
     return e;
 }
 
+constexpr const char* kExperimentColumns = "id, name, config_json, config_hash, created_at, uuid";
+
 }  // namespace
 
-std::vector<RunRecord> RunStore::Impl::query_runs(const RunFilter& f) {
-    // A fixed statement shape (each filter disabled by a NULL parameter), so it is prepared once.
-    Statement& st = prepared(std::string("SELECT ") + kRunColumns +
-                             " FROM runs WHERE (?1 IS NULL OR instr(lower(method), lower(?1)) > 0)"
-                             " AND (?2 IS NULL OR status = ?2)"
-                             " AND (?3 IS NULL OR experiment_id = ?3)"
-                             " AND (?4 IS NULL OR started_at >= ?4)"
-                             " AND (?5 IS NULL OR substr(started_at, 1, length(?5)) <= ?5)"
-                             " ORDER BY id");
-    ResetOnExit guard{st};
-    if (!f.method_contains.empty()) st.bind_text(1, f.method_contains);
-    if (f.status) st.bind_text(2, to_string(*f.status));
-    if (f.experiment_id) st.bind_int64(3, *f.experiment_id);
-    if (!f.since.empty()) st.bind_text(4, f.since);
-    if (!f.until.empty()) st.bind_text(5, f.until);
-    std::vector<RunRecord> runs;
-    while (st.step()) runs.push_back(read_run(st));
-    return runs;
-}
-
 std::vector<ExperimentRecord> RunStore::list_experiments() const {
-    std::lock_guard lock(impl_->mutex);
-    Statement& st =
-        impl_->prepared("SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments ORDER BY id");
-    ResetOnExit guard{st};
     std::vector<ExperimentRecord> out;
-    while (st.step()) out.push_back(read_experiment(st));
+    impl_->for_each_row(std::string("SELECT ") + kExperimentColumns + " FROM experiments ORDER BY id",
+                        bind_no_parameters, [&](const Statement& st) { out.push_back(read_experiment(st)); });
     return out;
 }
 
 std::optional<ExperimentRecord> RunStore::experiment(int64_t id) const {
-    std::lock_guard lock(impl_->mutex);
-    Statement& st =
-        impl_->prepared("SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments WHERE id = ?");
-    ResetOnExit guard{st};
-    st.bind_int64(1, id);
-    if (!st.step()) return std::nullopt;
-    return read_experiment(st);
+    std::optional<ExperimentRecord> out;
+    impl_->first_row(std::string("SELECT ") + kExperimentColumns + " FROM experiments WHERE id = ?",
+                     bind_first_parameter(id), [&](const Statement& st) { out = read_experiment(st); });
+    return out;
 }
 
 std::optional<ExperimentRecord> RunStore::experiment_by_uuid(const std::string& uuid) const {
-    std::lock_guard lock(impl_->mutex);
-    Statement& st =
-        impl_->prepared("SELECT id, name, config_json, config_hash, created_at, uuid FROM experiments WHERE uuid = ?");
-    ResetOnExit guard{st};
-    st.bind_text(1, uuid);
-    if (!st.step()) return std::nullopt;
-    return read_experiment(st);
+    std::optional<ExperimentRecord> out;
+    impl_->first_row(std::string("SELECT ") + kExperimentColumns + " FROM experiments WHERE uuid = ?",
+                     bind_first_parameter(uuid), [&](const Statement& st) { out = read_experiment(st); });
+    return out;
 }
 
 std::vector<RunRecord> RunStore::list_runs(const RunFilter& filter) const {
-    std::lock_guard lock(impl_->mutex);
-    return impl_->query_runs(filter);
+    // One statement shape for every filter (run_filter_sql.h), so it is prepared once.
+    std::vector<RunRecord> runs;
+    impl_->for_each_row(
+        std::string("SELECT ") + kRunColumns + " FROM runs WHERE " + kRunFilterCondition + " ORDER BY id",
+        [&](Statement& st) { bind_run_filter(st, filter); },
+        [&](const Statement& st) { runs.push_back(read_run(st)); });
+    return runs;
 }
 
 std::optional<RunRecord> RunStore::run(int64_t id) const {
-    std::lock_guard lock(impl_->mutex);
-    Statement& st = impl_->prepared(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
-    ResetOnExit guard{st};
-    st.bind_int64(1, id);
-    if (!st.step()) return std::nullopt;
-    return read_run(st);
+    std::optional<RunRecord> out;
+    impl_->first_row(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?", bind_first_parameter(id),
+                     [&](const Statement& st) { out = read_run(st); });
+    return out;
 }
 
 std::optional<RunRecord> RunStore::run_by_uuid(const std::string& uuid) const {
-    std::lock_guard lock(impl_->mutex);
-    Statement& st = impl_->prepared(std::string("SELECT ") + kRunColumns + " FROM runs WHERE uuid = ?");
-    ResetOnExit guard{st};
-    st.bind_text(1, uuid);
-    if (!st.step()) return std::nullopt;
-    return read_run(st);
+    std::optional<RunRecord> out;
+    impl_->first_row(std::string("SELECT ") + kRunColumns + " FROM runs WHERE uuid = ?", bind_first_parameter(uuid),
+                     [&](const Statement& st) { out = read_run(st); });
+    return out;
 }
 
 std::vector<RunRecord> RunStore::runs_of_experiment(int64_t experiment_id) const {

@@ -47,6 +47,10 @@ std::optional<Key> lookup_key(const std::array<std::pair<Key, std::string_view>,
 
 }  // namespace
 
+std::span<const std::pair<StateKey, std::string_view>> state_key_names() { return kStateNames; }
+std::span<const std::pair<AnalysisKey, std::string_view>> analysis_key_names() { return kAnalysisNames; }
+std::span<const std::pair<SeriesKey::Kind, std::string_view>> series_kind_names() { return kSeriesNames; }
+
 std::string_view name_of(StateKey key) { return lookup_name(kStateNames, key); }
 std::string_view name_of(AnalysisKey key) { return lookup_name(kAnalysisNames, key); }
 

@@ -34,8 +34,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace lorica {
 
@@ -64,5 +66,12 @@ std::optional<StateKey> parse_state_key(std::string_view name);
 std::optional<AnalysisKey> parse_analysis_key(std::string_view name);
 // "task<digits>" (no sign, no leading '+', fits an int) or a named series; anything else → nullopt.
 std::optional<SeriesKey> parse_series_key(std::string_view name);
+
+// The name tables `name_of` and `parse_*` read: every key with its stored name, in declaration
+// order (series: the named kinds; task series are "task<i>"). Tests iterate them, so a key added to
+// a table is checked without being listed again.
+std::span<const std::pair<StateKey, std::string_view>> state_key_names();
+std::span<const std::pair<AnalysisKey, std::string_view>> analysis_key_names();
+std::span<const std::pair<SeriesKey::Kind, std::string_view>> series_kind_names();
 
 }  // namespace lorica

@@ -17,46 +17,16 @@
 #include <vector>
 
 #include "engine/store/run_records.h"
+#include "tests/support/error_of.h"
+#include "tests/support/temp_dir.h"
 #include "engine/vocabulary/events.h"
 
 namespace lorica::store_testing {
 
 namespace fs = std::filesystem;
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        const std::string test = info ? std::string(info->test_suite_name()) + "-" + info->name() : "test";
-        dir_ = fs::temp_directory_path() /
-               ("lorica-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + test);
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    std::string file(const std::string& name) const { return (dir_ / name).string(); }
-    const fs::path& path() const { return dir_; }
-
-private:
-    fs::path dir_;
-};
-
-// Runs `fn`, expects it to throw, and returns the message.
-template <typename Fn>
-inline std::string error_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected an exception";
-    return {};
-}
+using lorica::testing::error_of;  // tests/support/error_of.h
+using lorica::testing::TempDir;   // tests/support/temp_dir.h
 
 // A pid that belonged to a process that has ended (a forked child that exited and was reaped).
 inline int64_t dead_pid() {

@@ -21,30 +21,14 @@
 #include "engine/store/schema.h"
 #include "engine/store/sqlite_db.h"
 #include "engine/vocabulary/analysis_keys.h"
+#include "tests/support/temp_dir.h"
 
 namespace lorica {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        dir_ =
-            fs::temp_directory_path() / ("lorica-v3-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
-private:
-    fs::path dir_;
-};
+using lorica::testing::TempDir;
 
 EvalRow end_row(int after, int task, int64_t correct, int64_t total, HeadMode mode = HeadMode::class_il) {
     return EvalRow{after, task, 0, EvalPhase::end_of_task, mode, correct, total};

@@ -18,6 +18,8 @@
 #include <optional>
 #include <thread>
 
+#include "tests/support/temp_dir.h"
+
 namespace fs = std::filesystem;
 using namespace lorica;
 
@@ -47,18 +49,7 @@ std::vector<std::uint8_t> raw_file(const std::string& header, std::size_t data_s
 
 class SafetensorsTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("lorica-safetensors-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        std::error_code ignored;
-        fs::remove_all(dir_, ignored);
-    }
-    std::string path(const std::string& file) const { return (dir_ / file).string(); }
+    std::string path(const std::string& file) const { return dir_.file(file); }
 
     // Opens `file` expecting a SafetensorsError whose message contains the file name and every one of `parts`.
     void expect_error(const std::string& file, std::initializer_list<std::string> parts) {
@@ -73,7 +64,7 @@ protected:
         }
     }
 
-    fs::path dir_;
+    lorica::testing::TempDir dir_{"safetensors"};
 };
 
 using SafetensorsRoundTrip = SafetensorsTest;
@@ -392,12 +383,12 @@ TEST_F(SafetensorsReader, ReadsFromAPipeWhenMappingIsImpossible) {
 
 TEST_F(SafetensorsReader, MissingFileAndDirectory) {
     expect_error("does-not-exist.safetensors", {"cannot open"});
-    fs::create_directories(dir_ / "folder.safetensors");
+    fs::create_directories(dir_.path / "folder.safetensors");
     expect_error("folder.safetensors", {"directory"});
 }
 
 TEST_F(SafetensorsReader, AcceptsPaddingAndNullMetadata) {
-    write_bytes(dir_ / "pad.safetensors", raw_file(R"({"__metadata__":null,"w":)" + kValidEntry + "}   \n\t ", 8));
+    write_bytes(dir_.path / "pad.safetensors", raw_file(R"({"__metadata__":null,"w":)" + kValidEntry + "}   \n\t ", 8));
     const SafetensorsFile st = SafetensorsFile::open(path("pad.safetensors"));
     EXPECT_EQ(st.names(), std::vector<std::string>{"w"});
     EXPECT_TRUE(st.metadata().empty());
@@ -422,44 +413,44 @@ TEST_F(SafetensorsReader, DescribeListsTensorsTotalsAndMetadata) {
 // ---------------------------------------------------------------------------------------------------------------------
 
 TEST_F(SafetensorsMalformed, LengthField) {
-    write_bytes(dir_ / "short.safetensors", {1, 2, 3, 4, 5});
+    write_bytes(dir_.path / "short.safetensors", {1, 2, 3, 4, 5});
     expect_error("short.safetensors", {"shorter than the 8-byte"});
-    write_bytes(dir_ / "empty-file.safetensors", {});
+    write_bytes(dir_.path / "empty-file.safetensors", {});
     expect_error("empty-file.safetensors", {"shorter than the 8-byte"});
-    write_bytes(dir_ / "zero.safetensors", raw_file("{}", 0, 0));
+    write_bytes(dir_.path / "zero.safetensors", raw_file("{}", 0, 0));
     expect_error("zero.safetensors", {"header length is 0"});
-    write_bytes(dir_ / "past-end.safetensors", raw_file("{}", 0, 1000));
+    write_bytes(dir_.path / "past-end.safetensors", raw_file("{}", 0, 1000));
     expect_error("past-end.safetensors", {"header length 1000", "larger than the rest of the file"});
-    write_bytes(dir_ / "huge.safetensors", raw_file("{}", 0, 200'000'000));
+    write_bytes(dir_.path / "huge.safetensors", raw_file("{}", 0, 200'000'000));
     expect_error("huge.safetensors", {"header length 200000000", "limit"});
-    write_bytes(dir_ / "max.safetensors", raw_file("{}", 0, ~std::uint64_t{0}));
+    write_bytes(dir_.path / "max.safetensors", raw_file("{}", 0, ~std::uint64_t{0}));
     expect_error("max.safetensors", {"limit"});
 }
 
 TEST_F(SafetensorsMalformed, HeaderJson) {
-    write_bytes(dir_ / "json.safetensors", raw_file(R"({"w": {"dtype": "F32",)", 0));
+    write_bytes(dir_.path / "json.safetensors", raw_file(R"({"w": {"dtype": "F32",)", 0));
     expect_error("json.safetensors", {"invalid JSON header", "parser stopped at byte", "column"});
-    write_bytes(dir_ / "utf8.safetensors", raw_file("{\"w\xff\":" + kValidEntry + "}", 8));
+    write_bytes(dir_.path / "utf8.safetensors", raw_file("{\"w\xff\":" + kValidEntry + "}", 8));
     expect_error("utf8.safetensors", {"invalid JSON header", "UTF-8", "\\xff"});
     // A number beyond double: nlohmann throws out_of_range, not parse_error (found by the fuzzer).
-    write_bytes(dir_ / "number-overflow.safetensors",
+    write_bytes(dir_.path / "number-overflow.safetensors",
                 raw_file(R"({"w":{"dtype":"F32","shape":[1E400],"data_offsets":[0,8]}})", 8));
     expect_error("number-overflow.safetensors", {"invalid JSON header", "1E400"});
-    write_bytes(dir_ / "garbage-after.safetensors", raw_file("{} x", 0));
+    write_bytes(dir_.path / "garbage-after.safetensors", raw_file("{} x", 0));
     expect_error("garbage-after.safetensors", {"invalid JSON header"});
-    write_bytes(dir_ / "array.safetensors", raw_file("[1, 2]", 0));
+    write_bytes(dir_.path / "array.safetensors", raw_file("[1, 2]", 0));
     expect_error("array.safetensors", {"expected a JSON object"});
-    write_bytes(dir_ / "string.safetensors", raw_file("\"w\"", 0));
+    write_bytes(dir_.path / "string.safetensors", raw_file("\"w\"", 0));
     expect_error("string.safetensors", {"expected a JSON object"});
 }
 
 TEST_F(SafetensorsMalformed, DuplicateKeys) {
-    write_bytes(dir_ / "dup.safetensors", raw_file(R"({"w":)" + kValidEntry + R"(,"w":)" + kValidEntry + "}", 8));
+    write_bytes(dir_.path / "dup.safetensors", raw_file(R"({"w":)" + kValidEntry + R"(,"w":)" + kValidEntry + "}", 8));
     expect_error("dup.safetensors", {"\"w\"", "duplicate tensor name"});
-    write_bytes(dir_ / "dup-field.safetensors",
+    write_bytes(dir_.path / "dup-field.safetensors",
                 raw_file(R"({"w":{"dtype":"F32","dtype":"F64","shape":[2],"data_offsets":[0,8]}})", 8));
     expect_error("dup-field.safetensors", {"\"w\"", "duplicate field \"dtype\""});
-    write_bytes(dir_ / "dup-meta.safetensors",
+    write_bytes(dir_.path / "dup-meta.safetensors",
                 raw_file(R"({"__metadata__":{"k":"a","k":"b"},"w":)" + kValidEntry + "}", 8));
     expect_error("dup-meta.safetensors", {"duplicate \"__metadata__\" key \"k\""});
 }
@@ -496,7 +487,7 @@ TEST_F(SafetensorsMalformed, TensorEntries) {
     };
     for (const Case& c : cases) {
         const std::string file = c.file + ".safetensors";
-        write_bytes(dir_ / file, raw_file(R"({"w":)" + c.entry + "}", 8));
+        write_bytes(dir_.path / file, raw_file(R"({"w":)" + c.entry + "}", 8));
         std::vector<std::string> parts = c.parts;
         parts.push_back("tensor \"w\"");
         SCOPED_TRACE(c.file);
@@ -512,55 +503,55 @@ TEST_F(SafetensorsMalformed, TensorEntries) {
 }
 
 TEST_F(SafetensorsMalformed, Metadata) {
-    write_bytes(dir_ / "meta-int.safetensors", raw_file(R"({"__metadata__":{"k":1},"w":)" + kValidEntry + "}", 8));
+    write_bytes(dir_.path / "meta-int.safetensors", raw_file(R"({"__metadata__":{"k":1},"w":)" + kValidEntry + "}", 8));
     expect_error("meta-int.safetensors", {"\"k\"", "expected a string"});
-    write_bytes(dir_ / "meta-nested.safetensors",
+    write_bytes(dir_.path / "meta-nested.safetensors",
                 raw_file(R"({"__metadata__":{"k":{"x":"y"}},"w":)" + kValidEntry + "}", 8));
     expect_error("meta-nested.safetensors", {"\"k\"", "expected a string"});
-    write_bytes(dir_ / "meta-string.safetensors", raw_file(R"({"__metadata__":"pt","w":)" + kValidEntry + "}", 8));
+    write_bytes(dir_.path / "meta-string.safetensors", raw_file(R"({"__metadata__":"pt","w":)" + kValidEntry + "}", 8));
     expect_error("meta-string.safetensors", {"__metadata__", "expected an object"});
 }
 
 TEST_F(SafetensorsMalformed, PackingGapsAndOverlaps) {
     const std::string f32_1 = R"({"dtype":"F32","shape":[1],"data_offsets":)";
     const std::string f32_2 = R"({"dtype":"F32","shape":[2],"data_offsets":)";
-    write_bytes(dir_ / "gap.safetensors", raw_file(R"({"a":)" + f32_1 + R"([0,4]},"b":)" + f32_1 + R"([8,12]}})", 12));
+    write_bytes(dir_.path / "gap.safetensors", raw_file(R"({"a":)" + f32_1 + R"([0,4]},"b":)" + f32_1 + R"([8,12]}})", 12));
     expect_error("gap.safetensors", {"gap of 4 bytes", "tensor \"a\"", "tensor \"b\""});
-    write_bytes(dir_ / "overlap.safetensors",
+    write_bytes(dir_.path / "overlap.safetensors",
                 raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([4,12]}})", 12));
     expect_error("overlap.safetensors", {"tensor \"b\" [4, 12) overlaps tensor \"a\" [0, 8)"});
-    write_bytes(dir_ / "same.safetensors", raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([0,8]}})", 8));
+    write_bytes(dir_.path / "same.safetensors", raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([0,8]}})", 8));
     expect_error("same.safetensors", {"overlaps", "\"a\"", "\"b\""});
-    write_bytes(dir_ / "empty-inside.safetensors",  // a zero-size tensor placed inside another one
+    write_bytes(dir_.path / "empty-inside.safetensors",  // a zero-size tensor placed inside another one
                 raw_file(R"({"a":)" + f32_2 + R"([0,8]},"z":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})", 8));
     expect_error("empty-inside.safetensors", {"tensor \"z\" [4, 4) overlaps tensor \"a\""});
-    write_bytes(dir_ / "start-gap.safetensors", raw_file(R"({"w":)" + f32_1 + R"([4,8]}})", 8));
+    write_bytes(dir_.path / "start-gap.safetensors", raw_file(R"({"w":)" + f32_1 + R"([4,8]}})", 8));
     expect_error("start-gap.safetensors", {"tensor \"w\"", "gap of 4 bytes at the start"});
 }
 
 TEST_F(SafetensorsMalformed, TrailingBytesAndTruncation) {
-    write_bytes(dir_ / "trailing-raw.safetensors", raw_file(R"({"w":)" + kValidEntry + "}", 9));
+    write_bytes(dir_.path / "trailing-raw.safetensors", raw_file(R"({"w":)" + kValidEntry + "}", 9));
     expect_error("trailing-raw.safetensors", {"1 trailing byte after the last tensor \"w\""});
-    write_bytes(dir_ / "no-tensors.safetensors", raw_file("{}", 3));
+    write_bytes(dir_.path / "no-tensors.safetensors", raw_file("{}", 3));
     expect_error("no-tensors.safetensors", {"3 trailing bytes", "declares no tensors"});
 
     // A valid file from the writer, then cut by one byte and extended by one byte.
     const std::vector<TensorData> tensors = {TensorData::from_floats("first", {2}, {1.0f, 2.0f}),
                                              TensorData::from_floats("last", {2}, {3.0f, 4.0f}, Dtype::F16)};
     write_safetensors(path("valid.safetensors"), tensors);
-    std::vector<std::uint8_t> bytes = read_bytes(dir_ / "valid.safetensors");
+    std::vector<std::uint8_t> bytes = read_bytes(dir_.path / "valid.safetensors");
     ASSERT_NO_THROW(SafetensorsFile::open(path("valid.safetensors")));
 
     std::vector<std::uint8_t> cut(bytes.begin(), bytes.end() - 1);
-    write_bytes(dir_ / "truncated.safetensors", cut);
+    write_bytes(dir_.path / "truncated.safetensors", cut);
     expect_error("truncated.safetensors", {"tensor \"last\"", "past the end of the file", "truncated"});
     cut.erase(cut.end() - 8, cut.end());  // now "first" is cut as well: the first tensor past the end is named
-    write_bytes(dir_ / "truncated-more.safetensors", cut);
+    write_bytes(dir_.path / "truncated-more.safetensors", cut);
     expect_error("truncated-more.safetensors", {"tensor \"first\"", "past the end of the file"});
 
     std::vector<std::uint8_t> extended = bytes;
     extended.push_back(0);
-    write_bytes(dir_ / "trailing.safetensors", extended);
+    write_bytes(dir_.path / "trailing.safetensors", extended);
     expect_error("trailing.safetensors", {"1 trailing byte after", "tensor \"last\""});
 }
 
