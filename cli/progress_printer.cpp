@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/vocabulary/progress_estimate.h"
+
 namespace lorica::cli {
 
 std::string ProgressPrinter::prefix() const {
@@ -35,9 +37,7 @@ void ProgressPrinter::on_event(const Event& event) {
         } catch (...) {}
     } else if (auto* e = std::get_if<RunStarted>(&event)) {
         run_ = *e;
-        done_steps_ = 0;
-
-        run_start_ = std::chrono::steady_clock::now();
+        clock_started_ = false;
         std::fprintf(out_, "%s method %s on %s (LibTorch %s), %d tasks, %lld steps planned\n", prefix().c_str(),
                      e->method.c_str(), e->device.c_str(), e->torch_version.c_str(), e->num_tasks,
                      static_cast<long long>(e->total_steps));
@@ -56,15 +56,19 @@ void ProgressPrinter::on_event(const Event& event) {
                      e->task + 1, run_.num_tasks, name.c_str(), static_cast<long long>(e->steps),
                      static_cast<long long>(e->trainable_parameters));
     } else if (auto* e = std::get_if<StepMetrics>(&event)) {
-        ++done_steps_;
+        if (!clock_started_) {  // the clock starts at the run's first stream step (after the foundation)
+            clock_started_ = true;
+            run_start_ = std::chrono::steady_clock::now();
+            steps_at_clock_start_ = e->step - 1;  // > 0 for a resumed run
+        }
         recent_ms_ = recent_ms_ == 0.0 ? e->step_ms : 0.9 * recent_ms_ + 0.1 * e->step_ms;
         if (e->step_in_task % every_ == 0 || e->step_in_task == task_steps_) {
             const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
-            // e->step counts the run's steps from its start, done_steps_ those of this process (fewer when resumed).
-            const double fraction = run_.total_steps > 0 ? double(e->step) / double(run_.total_steps) : 0.0;
-            const double remaining = done_steps_ > 0 && run_.total_steps > 0
-                                         ? elapsed / double(done_steps_) * double(run_.total_steps - e->step)
-                                         : NAN;
+            // e->step counts the run's steps from its start; those since the clock started are timed.
+            const ProgressEstimate estimate =
+                estimate_progress(e->step, run_.total_steps, e->step - steps_at_clock_start_, elapsed);
+            const double fraction = estimate.fraction;
+            const double remaining = estimate.eta_seconds;
             std::fprintf(
                 out_,
                 "%s task %d/%d  epoch %d/%d  step %lld/%lld  loss %.4f  lr %.1e  %.1f ms/step  run %2.0f%%  ETA %s\n",

@@ -34,7 +34,8 @@ private:
     std::vector<TaskInfo> tasks_;
     int64_t task_steps_ = 0;
     int epochs_ = 0;
-    int64_t done_steps_ = 0;
+    bool clock_started_ = false;        // at the run's first stream step
+    int64_t steps_at_clock_start_ = 0;  // run steps taken before it (a resumed run's)
     std::chrono::steady_clock::time_point run_start_;
     double recent_ms_ = 0.0;
     std::map<std::pair<int, int>, std::pair<int64_t, int64_t>> last_eval_;  // (task, mode) → counts

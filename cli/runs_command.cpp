@@ -1,6 +1,8 @@
 #include "cli/runs_command.h"
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -8,12 +10,20 @@
 
 namespace lorica::cli {
 
+namespace {
+// The values --status accepts: the store's names of RunStatus (engine/vocabulary/run_status.h).
+std::vector<std::string> run_status_names() {
+    std::vector<std::string> names;
+    for (const auto& [status, name] : kRunStatusNames) names.emplace_back(name);
+    return names;
+}
+}  // namespace
+
 RunsCommand::RunsCommand(CLI::App& app, const std::string& db_path) : db_path_(db_path) {
     command_ = app.add_subcommand("runs", "list the runs in a database (newest last; the newest 50 unless --all)");
     command_->add_option("--db", db_path_, "SQLite results database")->capture_default_str();
     command_->add_option("--method", method_, "only methods whose name contains this");
-    command_->add_option("--status", status_, "only runs with this status")
-        ->check(CLI::IsMember({"running", "finished", "failed", "cancelled", "interrupted"}));
+    command_->add_option("--status", status_, "only runs with this status")->check(CLI::IsMember(run_status_names()));
     command_->add_option("--since", since_, "only runs started at or after this ISO-8601 UTC date/time");
     command_->add_option("--until", until_, "only runs started up to this ISO-8601 UTC date/time (prefix included)");
     command_->add_option("--experiment", experiment_, "only runs of this experiment id")->check(CLI::PositiveNumber);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/vocabulary/analysis_keys.h"
+#include "engine/vocabulary/run_status.h"
 
 namespace lorica {
 
@@ -37,7 +38,7 @@ enum class HeadMode { class_il, task_il };
 //  before_handover / after_handover   around a method's task-boundary step (e.g. SD-LoRA)
 enum class EvalPhase { end_of_task, in_task, before_task, random_init, before_handover, after_handover };
 
-enum class RunStatus { running, finished, failed, cancelled, interrupted };
+// RunStatus, its names and parsing: run_status.h.
 
 inline const char* to_string(HeadMode mode) { return mode == HeadMode::class_il ? "class_il" : "task_il"; }
 inline const char* to_string(EvalPhase phase) {
@@ -57,21 +58,6 @@ inline const char* to_string(EvalPhase phase) {
     }
     return "?";
 }
-inline const char* to_string(RunStatus status) {
-    switch (status) {
-        case RunStatus::running:
-            return "running";
-        case RunStatus::finished:
-            return "finished";
-        case RunStatus::failed:
-            return "failed";
-        case RunStatus::cancelled:
-            return "cancelled";
-        case RunStatus::interrupted:
-            return "interrupted";
-    }
-    return "?";
-}
 inline HeadMode head_mode_from_string(const std::string& text) {
     if (text == "class_il") return HeadMode::class_il;
     if (text == "task_il") return HeadMode::task_il;
@@ -82,12 +68,6 @@ inline EvalPhase eval_phase_from_string(const std::string& text) {
                    EvalPhase::before_handover, EvalPhase::after_handover})
         if (text == to_string(p)) return p;
     throw std::invalid_argument("unknown evaluation phase '" + text + "'");
-}
-inline RunStatus run_status_from_string(const std::string& text) {
-    for (auto s :
-         {RunStatus::running, RunStatus::finished, RunStatus::failed, RunStatus::cancelled, RunStatus::interrupted})
-        if (text == to_string(s)) return s;
-    throw std::invalid_argument("unknown run status '" + text + "'");
 }
 
 // ---- experiment and run lifecycle ---------------------------------------------------------------
