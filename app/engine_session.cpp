@@ -9,6 +9,7 @@
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/training_job.h"
+#include "engine/vocabulary/progress_estimate.h"
 
 namespace lorica::app {
 
@@ -57,7 +58,7 @@ EngineSession::EngineSession(QObject* parent) : QObject(parent) {
         finish_job();
         watchdog_.stop();
         if (!refused.isEmpty()) Q_EMIT cannot_start(refused);  // bad input: nothing ran or was stored
-        Q_EMIT experiment_finished(QStringLiteral("failed"));
+        Q_EMIT experiment_finished(RunStatus::failed);
     });
 }
 
@@ -82,7 +83,7 @@ void EngineSession::start_resume(qint64 run_id, std::shared_ptr<RunStore> store)
     finish_job();
     reset_progress();
     progress_.runs = 1;
-    bridge_ = std::make_shared<EventBridge>(this, "drain");
+    bridge_ = std::make_shared<EventBridge>(this, &EngineSession::drain);
     StoreListenerOptions options;
     options.resume_run_id = run_id;
     store_listener_ = std::make_shared<StoreListener>(store, options);
@@ -102,7 +103,7 @@ void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunSto
     progress_.runs = static_cast<int>(config.seeds.size());
     progress_.epochs = config.train.epochs;
 
-    bridge_ = std::make_shared<EventBridge>(this, "drain");
+    bridge_ = std::make_shared<EventBridge>(this, &EngineSession::drain);
     store_listener_ = std::make_shared<StoreListener>(std::move(store));
     auto fanout = std::make_shared<EventFanout>();
     fanout->add(store_listener_);  // first: the store has the rows before the GUI hears of them
@@ -202,8 +203,7 @@ void EngineSession::drain() {
                 } else if constexpr (std::is_same_v<T, RunFinished>) {
                     steps_before_run_ += progress_.total_steps;
                     const int index = data_.runs.empty() ? 0 : static_cast<int>(data_.runs.size()) - 1;
-                    Q_EMIT run_finished(index, QString::fromLatin1(to_string(e.status)),
-                                        QString::fromStdString(e.message));
+                    Q_EMIT run_finished(index, e.status, QString::fromStdString(e.message));
                     changed = true;
                 } else if constexpr (std::is_same_v<T, ExperimentFinished>) {
                     experiment_status = e.status;
@@ -225,15 +225,14 @@ void EngineSession::drain() {
         const qint64 per_run = progress_.total_steps > 0 ? progress_.total_steps : 1;
         const qint64 planned = per_run * std::max(1, progress_.runs);
         const qint64 done = progress_.foundation ? steps_before_run_ : steps_before_run_ + progress_.step;
-        progress_.fraction = std::clamp(static_cast<double>(done) / static_cast<double>(planned), 0.0, 1.0);
-        progress_.eta_seconds = -1.0;
-        if (clock_.isValid() && progress_.step > 0 && !progress_.foundation) {
-            // Every step counted in `done` was taken after the clock started (at the first stream step),
-            // so active time per step is the rate; paused time is left out.
-            const double active_ms = static_cast<double>(clock_.elapsed() - paused_ms_);
-            const qint64 timed = done - steps_at_clock_start_;
-            if (timed > 0) progress_.eta_seconds = active_ms / 1000.0 / static_cast<double>(timed) * (planned - done);
-        }
+        // The steps in `done` since the clock started (at the first stream step) are timed by its
+        // active time (paused time left out); a resumed run's earlier steps are done, not timed.
+        const bool timing = clock_.isValid() && progress_.step > 0 && !progress_.foundation;
+        const ProgressEstimate estimate =
+            estimate_progress(done, planned, timing ? done - steps_at_clock_start_ : 0,
+                              timing ? static_cast<double>(clock_.elapsed() - paused_ms_) / 1000.0 : 0.0);
+        progress_.fraction = estimate.fraction;
+        progress_.eta_seconds = estimate.eta_seconds;
         Q_EMIT progress_changed(progress_);
     }
     if (changed) Q_EMIT data_changed();
@@ -244,7 +243,7 @@ void EngineSession::drain() {
         finish_job();
         progress_.fraction = *experiment_status == RunStatus::finished ? 1.0 : progress_.fraction;
         Q_EMIT data_changed();
-        Q_EMIT experiment_finished(QString::fromLatin1(to_string(*experiment_status)));
+        Q_EMIT experiment_finished(*experiment_status);
     }
 }
 

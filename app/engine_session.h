@@ -20,6 +20,7 @@
 #include "app/run_data.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/preset_notes.h"
+#include "engine/vocabulary/run_status.h"
 
 namespace lorica {
 class RunStore;
@@ -59,7 +60,7 @@ public:
     // Continues stored run `run_id` of `store` from its last task checkpoint (engine/train/run_resume.h),
     // into the same run record. Everything that reads the database or checkpoint files runs on the
     // job's thread; a run that cannot be resumed is reported by cannot_start (naming the run and the
-    // file), then experiment_finished("failed"). The live view shows the resumed tasks; the run's
+    // file), then experiment_finished(RunStatus::failed). The live view shows the resumed tasks; the run's
     // earlier rows stay in the store (reopen the run to see all of it).
     void start_resume(qint64 run_id, std::shared_ptr<RunStore> store);
     void pause();
@@ -80,15 +81,14 @@ Q_SIGNALS:
     void data_changed();  // data() gained points (at most once per drained batch)
     void warning(const QString& message);
     // The job's preflight (engine/train/preflight.h, run on the job's thread) found bad input: every
-    // problem, one message. Nothing was run or stored; experiment_finished("failed") follows.
+    // problem, one message. Nothing was run or stored; experiment_finished(RunStatus::failed) follows.
     void cannot_start(const QString& message);
-    void run_finished(int run_index, const QString& status, const QString& message);
-    void experiment_finished(const QString& status);
-
-private Q_SLOTS:
-    void drain();
+    void run_finished(int run_index, lorica::RunStatus status, const QString& message);
+    void experiment_finished(lorica::RunStatus status);
 
 private:
+    // Applies the events the bridge buffered (queued by EventBridge on the GUI thread).
+    void drain();
     void finish_job();
     void reset_progress();
 
@@ -111,3 +111,4 @@ private:
 }  // namespace lorica::app
 
 Q_DECLARE_METATYPE(lorica::app::Progress)
+Q_DECLARE_METATYPE(lorica::RunStatus)

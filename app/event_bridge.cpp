@@ -14,7 +14,7 @@ void EventBridge::on_event(const Event& event) {
             post = true;
         }
     }
-    if (post) QMetaObject::invokeMethod(receiver_, slot_, Qt::QueuedConnection);
+    if (post) QMetaObject::invokeMethod(receiver_, drain_, Qt::QueuedConnection);
 }
 
 std::vector<Event> EventBridge::take() {

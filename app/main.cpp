@@ -112,12 +112,12 @@ int main(int argc, char** argv) {
             window.set_confirm_close(false);
             const QString dir = parser.value(screenshots);
             QObject::connect(window.session(), &lorica::app::EngineSession::experiment_finished, &window,
-                             [&window, dir](const QString& status) {
+                             [&window, dir](lorica::RunStatus status) {
                                  auto shoot = [&window, dir, status] {
                                      QTimer::singleShot(500, &window, [&window, dir, status] {
                                          const QStringList files = window.save_screenshots(dir);
                                          std::printf("experiment %s; %lld screenshots in %s\n",
-                                                     status.toStdString().c_str(), static_cast<long long>(files.size()),
+                                                     lorica::to_string(status), static_cast<long long>(files.size()),
                                                      dir.toStdString().c_str());
                                          window.close();
                                      });

@@ -84,14 +84,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             [this](const QString& message) { QMessageBox::warning(this, tr("Cannot start"), message); });
     connect(session_, &EngineSession::warning, this,
             [this](const QString& message) { statusBar()->showMessage(tr("warning: %1").arg(message), 10000); });
-    connect(
-        session_, &EngineSession::run_finished, this, [this](int index, const QString& status, const QString& message) {
-            statusBar()->showMessage(
-                tr("run %1 %2%3").arg(index + 1).arg(status, message.isEmpty() ? QString() : ": " + message), 10000);
-        });
-    connect(session_, &EngineSession::experiment_finished, this, [this](const QString& status) {
-        progress_label_->setText(tr("experiment %1").arg(status));
-        if (status == QLatin1String("finished")) progress_->setValue(1000);
+    connect(session_, &EngineSession::run_finished, this, [this](int index, RunStatus status, const QString& message) {
+        statusBar()->showMessage(
+            tr("run %1 %2%3")
+                .arg(index + 1)
+                .arg(QString::fromLatin1(to_string(status)), message.isEmpty() ? QString() : ": " + message),
+            10000);
+    });
+    connect(session_, &EngineSession::experiment_finished, this, [this](RunStatus status) {
+        progress_label_->setText(tr("experiment %1").arg(QString::fromLatin1(to_string(status))));
+        if (status == RunStatus::finished) progress_->setValue(1000);
+        unfold_setup_column();
         redraw();
         browser_->refresh();
         update_actions();
@@ -217,11 +220,11 @@ void MainWindow::build_actions() {
     });
     resume_->setToolTip(tr("Continue the selected run from its last task checkpoint, into the same run record"));
 
-    auto* toolbar = addToolBar(tr("Run"));
-    toolbar->setObjectName(QStringLiteral("toolbar_run"));
-    toolbar->addAction(start_);
-    toolbar->addAction(pause_);
-    toolbar->addAction(cancel_);
+    run_toolbar_ = addToolBar(tr("Run"));
+    run_toolbar_->setObjectName(QStringLiteral("toolbar_run"));
+    run_toolbar_->addAction(start_);
+    run_toolbar_->addAction(pause_);
+    run_toolbar_->addAction(cancel_);
 
     view_menu_ = menuBar()->addMenu(tr("&View"));
     config_json_ = view_menu_->addAction(tr("Config as &JSON…"), this, [this] {
@@ -248,21 +251,22 @@ QDockWidget* MainWindow::add_dock(const QString& id, const QString& title, QWidg
                       QDockWidget::DockWidgetClosable);
     addDockWidget(area, dock);
     view_menu_->addAction(dock->toggleViewAction());
-    docks_ << dock;
+    docks_.emplace_back(dock, id);
     return dock;
 }
 
 void MainWindow::build_docks() {
     setCentralWidget(nullptr);
-    QDockWidget* setup = add_dock("experiment", tr("Set-up"), editor_, Qt::LeftDockWidgetArea);
-    QDockWidget* runs = add_dock("runs", tr("Runs"), browser_, Qt::LeftDockWidgetArea);
-    tabifyDockWidget(setup, runs);
-    setup->raise();
+    setup_dock_ = add_dock("experiment", tr("Set-up"), editor_, Qt::LeftDockWidgetArea);
+    runs_dock_ = add_dock("runs", tr("Runs"), browser_, Qt::LeftDockWidgetArea);
+    tabifyDockWidget(setup_dock_, runs_dock_);
+    setup_dock_->raise();
     QDockWidget* first = nullptr;
     QDockWidget* second = nullptr;
     for (const auto& view : views_->views()) {
         QDockWidget* dock = add_dock(view_name(view.id), view.title, view.panel, Qt::RightDockWidgetArea);
         const ViewId id = view.id;
+        view_docks_[id] = dock;
         connect(dock, &QDockWidget::visibilityChanged, this, [this, id](bool visible) {
             if (visible) views_->view_shown(id);
         });
@@ -277,11 +281,36 @@ void MainWindow::build_docks() {
             tabifyDockWidget(second, dock);
         }
     }
-    QDockWidget* compare = add_dock("compare", tr("Compare"), compare_, Qt::RightDockWidgetArea);
-    tabifyDockWidget(first, compare);
+    compare_dock_ = add_dock("compare", tr("Compare"), compare_, Qt::RightDockWidgetArea);
+    tabifyDockWidget(first, compare_dock_);
     first->raise();
     second->raise();
-    resizeDocks({setup}, {430}, Qt::Horizontal);
+    resizeDocks({setup_dock_}, {430}, Qt::Horizontal);
+    // One click shows the set-up again while a run has it folded away (fold_setup_column).
+    QAction* show_setup = setup_dock_->toggleViewAction();
+    show_setup->setToolTip(tr("Show or hide the set-up panel (it folds away while a run trains)"));
+    run_toolbar_->addSeparator();
+    run_toolbar_->addAction(show_setup);
+}
+
+QDockWidget* MainWindow::view_dock(ViewId id) const {
+    const auto it = view_docks_.find(id);
+    return it == view_docks_.end() ? nullptr : it->second;
+}
+
+void MainWindow::fold_setup_column() {
+    folded_.clear();
+    for (QDockWidget* dock : {setup_dock_, runs_dock_})
+        if (dock->isVisibleTo(this) && !dock->isFloating() && dockWidgetArea(dock) == dockWidgetArea(setup_dock_)) {
+            dock->hide();
+            folded_.push_back(dock);
+        }
+}
+
+void MainWindow::unfold_setup_column() {
+    for (QDockWidget* dock : folded_) dock->show();
+    if (!folded_.empty() && setup_dock_->isVisibleTo(this)) setup_dock_->raise();
+    folded_.clear();
 }
 
 bool MainWindow::open_database(const QString& path) {
@@ -357,6 +386,7 @@ bool MainWindow::start_run() {
         return false;
     }
     showing_live_ = true;
+    fold_setup_column();
     progress_->setValue(0);
     progress_label_->setText(tr("starting…"));
     views_->show(session_->data());
@@ -378,6 +408,7 @@ bool MainWindow::resume_run(qint64 run_id) {
         return false;
     }
     showing_live_ = true;
+    fold_setup_column();
     progress_->setValue(0);
     progress_label_->setText(tr("resuming run %1…").arg(run_id));
     views_->show(session_->data());
@@ -431,11 +462,8 @@ void MainWindow::compare_runs(const QList<qint64>& run_ids) {
             }
             const int count = static_cast<int>(runs.size());
             compare_->show_runs(std::move(runs));
-            for (QDockWidget* dock : docks_)
-                if (dock->objectName() == QLatin1String("dock_compare")) {
-                    dock->show();
-                    dock->raise();
-                }
+            compare_dock_->show();
+            compare_dock_->raise();
             statusBar()->clearMessage();
             Q_EMIT runs_compared(count);
         });
@@ -490,17 +518,15 @@ QStringList MainWindow::save_screenshots(const QString& dir) {
         if (widget->grab().save(path)) files << path;
     };
     views_->draw_pending();
-    for (QDockWidget* dock : docks_) {
+    for (const auto& [dock, name] : docks_) {
         dock->show();
         dock->raise();
         QApplication::processEvents();
         for (auto* plot : dock->findChildren<QWidget*>()) plot->update();
-        save(dock, dock->objectName().mid(5));
+        save(dock, name);
     }
-    for (QDockWidget* dock : docks_)
-        if (dock->objectName() == QLatin1String("dock_loss") || dock->objectName() == QLatin1String("dock_accuracy") ||
-            dock->objectName() == QLatin1String("dock_experiment"))
-            dock->raise();
+    for (QDockWidget* dock : {view_dock(ViewId::loss), view_dock(ViewId::accuracy), setup_dock_})
+        if (dock) dock->raise();
     save(this, QStringLiteral("main"));
     return files;
 }
@@ -517,6 +543,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         }
         session_->cancel_and_wait();
     }
+    unfold_setup_column();  // the saved layout is the one without a run
     set_settings_window(saveGeometry(), saveState(kWindowStateVersion));
     event->accept();
 }

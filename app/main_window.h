@@ -8,18 +8,22 @@
 // redraw from a single-shot timer armed by the session's data_changed signal, so a burst of training
 // events costs one redraw. Closing during a run asks, then cancels cleanly (joins the thread).
 
+#include <map>
 #include <memory>
+#include <vector>
 
 #include <QMainWindow>
 #include <QStringList>
 #include <QTimer>
 
 #include "app/run_data.h"
+#include "app/view_id.h"
 
 class QAction;
 class QDockWidget;
 class QLabel;
 class QProgressBar;
+class QToolBar;
 
 namespace lorica {
 class RunStore;
@@ -81,6 +85,11 @@ public:
     StoreWorker* store_worker() const { return worker_.get(); }
     QString progress_text() const;
     int redraw_count() const { return redraws_; }
+    // The docks, held by what they show (their object names are only for saveState/restoreState).
+    QDockWidget* setup_dock() const { return setup_dock_; }
+    QDockWidget* runs_dock() const { return runs_dock_; }
+    QDockWidget* compare_dock() const { return compare_dock_; }
+    QDockWidget* view_dock(ViewId id) const;
 
 Q_SIGNALS:
     // A merge started by merge_shards ended: ok = every shard merged; runs_added = new runs.
@@ -98,6 +107,11 @@ private:
     void build_docks();
     QDockWidget* add_dock(const QString& id, const QString& title, QWidget* widget, Qt::DockWidgetArea area);
     void update_actions();
+    // A run started: the set-up column (set-up and runs docks) folds so the plots get the width; the
+    // toolbar's Set-up button (or View → Set-up) shows it again with one click.
+    void fold_setup_column();
+    // The run ended (or the window closes): the docks fold_setup_column hid are shown again.
+    void unfold_setup_column();
     void redraw();
     void load_config_dialog();
     void save_config_dialog();
@@ -119,9 +133,17 @@ private:
     QAction* config_json_ = nullptr;  // View → Config as JSON
     QAction* resume_ = nullptr;       // Experiment → Resume selected run
     QMenu* view_menu_ = nullptr;
+    QToolBar* run_toolbar_ = nullptr;  // Start, Pause, Cancel, Set-up
     QMenu* presets_menu_ = nullptr;
     bool presets_described_ = false;  // the Presets actions carry their descriptions (first opening)
-    QList<QDockWidget*> docks_;
+    // Every dock in creation order, with the name its screenshot file takes.
+    std::vector<std::pair<QDockWidget*, QString>> docks_;
+    QDockWidget* setup_dock_ = nullptr;
+    QDockWidget* runs_dock_ = nullptr;
+    QDockWidget* compare_dock_ = nullptr;
+    std::map<ViewId, QDockWidget*> view_docks_;
+    // The docks of the set-up column that start_run folded away (shown again when the run ends).
+    std::vector<QDockWidget*> folded_;
     QTimer redraw_timer_;
     ExperimentData shown_;  // a reopened experiment (when not showing the live one)
     bool showing_live_ = false;

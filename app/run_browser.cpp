@@ -23,8 +23,9 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     method_->setPlaceholderText(tr("method contains…"));
     method_->setClearButtonEnabled(true);
     status_ = new QComboBox(this);
-    status_->addItem(tr("any status"), QString());
-    for (const char* s : {"running", "finished", "failed", "cancelled", "interrupted"}) status_->addItem(s, QString(s));
+    status_->addItem(tr("any status"), QVariant());
+    for (const auto& [status, name] : kRunStatusNames)
+        status_->addItem(QString::fromLatin1(name), static_cast<int>(status));
     since_ = new QLineEdit(this);
     since_->setPlaceholderText(tr("since 2025-01-31"));
     since_->setToolTip(tr("Runs started on or after this date (ISO-8601, any prefix)"));
@@ -91,13 +92,11 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     });
 }
 
-QString RunBrowser::status_at(int row) const {
-    return model_->index(row, RunListModel::kStatus).data(Qt::DisplayRole).toString();
-}
+RunBrowser::~RunBrowser() = default;
 
-bool RunBrowser::resumable(const QString& status) {
-    return status == QLatin1String("interrupted") || status == QLatin1String("cancelled") ||
-           status == QLatin1String("failed");
+std::optional<RunStatus> RunBrowser::status_at(int row) const {
+    if (row < 0 || row >= model_->rowCount()) return std::nullopt;
+    return model_->run_at(row).status;
 }
 
 QMenu* RunBrowser::context_menu(int row) {
@@ -111,7 +110,8 @@ QMenu* RunBrowser::context_menu(int row) {
     });
     QAction* resume = menu->addAction(tr("Resume run"), this, [this, id] { Q_EMIT resume_requested(id); });
     resume->setObjectName(QStringLiteral("resume_run"));
-    resume->setEnabled(resumable(status_at(row)));
+    const std::optional<RunStatus> status = status_at(row);
+    resume->setEnabled(status && is_resumable(*status));
     resume->setToolTip(tr("Continue the run from its last task checkpoint, into the same run record"));
     return menu;
 }
@@ -126,16 +126,15 @@ void RunBrowser::set_store(std::shared_ptr<RunStore> store) {
 }
 
 void RunBrowser::set_method_filter(const QString& text) { method_->setText(text); }
-void RunBrowser::set_status_filter(const QString& status) {
-    const int index = status_->findData(status);
+void RunBrowser::set_status_filter(std::optional<RunStatus> status) {
+    const int index = status ? status_->findData(static_cast<int>(*status)) : 0;
     status_->setCurrentIndex(index < 0 ? 0 : index);
 }
 
 RunFilter RunBrowser::current_filter() const {
     RunFilter filter;
     filter.method_contains = method_->text().trimmed().toStdString();
-    if (const QString s = status_->currentData().toString(); !s.isEmpty())
-        filter.status = run_status_from_string(s.toStdString());
+    if (const QVariant s = status_->currentData(); s.isValid()) filter.status = static_cast<RunStatus>(s.toInt());
     filter.since = since_->text().trimmed().toStdString();
     filter.until = until_->text().trimmed().toStdString();
     return filter;
@@ -186,6 +185,8 @@ void RunBrowser::show_listing(const RunPage& page, const QString& error) {
 }
 
 int RunBrowser::row_count() const { return model_->rowCount(); }
+
+int RunBrowser::listings_pending() const { return worker_ ? worker_->pending() : 0; }
 
 qint64 RunBrowser::run_id_at(int row) const {
     return row >= 0 && row < model_->rowCount() ? model_->run_at(row).id : 0;

@@ -10,6 +10,7 @@
 // again in that order).
 
 #include <memory>
+#include <optional>
 
 #include <QList>
 #include <QWidget>
@@ -37,20 +38,23 @@ public:
     static constexpr int kPageRows = 200;
 
     explicit RunBrowser(QWidget* parent = nullptr);
+    ~RunBrowser() override;  // in the .cpp, where StoreWorker is complete
 
     void set_store(std::shared_ptr<RunStore> store);
     // Asks for a new listing with the current filters (shown when it arrives: `listing_shown`).
     void refresh();
 
     int row_count() const;  // rows shown now
+    // Listings asked for whose answer has not arrived (or was dropped as superseded) yet.
+    int listings_pending() const;
     qint64 run_id_at(int row) const;
     QList<qint64> selected_run_ids() const;
     void select_runs(const QList<qint64>& ids);
     void set_method_filter(const QString& text);
-    void set_status_filter(const QString& status);  // "" = any
-    // The status shown in `row` ("interrupted", ...); resumable: interrupted, cancelled or failed.
-    QString status_at(int row) const;
-    static bool resumable(const QString& status);
+    void set_status_filter(std::optional<RunStatus> status);  // nullopt = any
+    // The status of the run in `row` (nullopt for a row not shown); "Resume run" is offered when it
+    // is_resumable (interrupted, cancelled or failed: engine/vocabulary/run_status.h).
+    std::optional<RunStatus> status_at(int row) const;
     // The context menu of `row` (Open, Compare, Resume run), as the table shows it on a right click.
     QMenu* context_menu(int row);
 

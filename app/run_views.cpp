@@ -15,6 +15,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "engine/eval/class_forgetting.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
@@ -35,20 +36,48 @@ QVector<double> to_qvector(const std::vector<double>& v) { return QVector<double
 
 QString qstr(const std::string& s) { return QString::fromStdString(s); }
 
-// Global step at which each task after the first starts (for the boundary markers).
-std::vector<std::pair<int, double>> task_starts(const RunData& run) {
+// Global step at which each task after the first starts (for the boundary markers), times `scale`.
+std::vector<std::pair<int, double>> task_starts(const RunData& run, double scale) {
     std::vector<std::pair<int, double>> starts;
     int last_task = -1;
     for (const StepMetrics& s : run.steps)
         if (s.task != last_task) {
             last_task = s.task;
-            starts.emplace_back(s.task, static_cast<double>(s.step) - 0.5);
+            starts.emplace_back(s.task, (static_cast<double>(s.step) - 0.5) * scale);
         }
     return starts;
 }
 
-void add_task_markers(PlotWidget* plot, const RunData& run) {
-    for (const auto& [task, x] : task_starts(run)) plot->add_vertical_marker(x, QStringLiteral(" t%1").arg(task));
+void add_task_markers(PlotWidget* plot, const RunData& run, double scale = 1.0) {
+    for (const auto& [task, x] : task_starts(run, scale))
+        plot->add_vertical_marker(x, QStringLiteral(" t%1").arg(task));
+}
+
+// A shared step axis for runs of different methods: a run that plans more steps than the chart's
+// shortest one (LoRI-S trains each task in two passes) is drawn with its steps scaled by
+// shortest / its own, so one task spans the same width for every run. 1 for the shortest runs.
+int64_t shortest_planned_steps(const std::vector<VariantRuns>& variants) {
+    int64_t shortest = 0;
+    for (const VariantRuns& v : variants)
+        for (const RunData* run : v.runs)
+            if (run->record.total_steps > 0 && (shortest == 0 || run->record.total_steps < shortest))
+                shortest = run->record.total_steps;
+    return shortest;
+}
+
+double step_scale(const RunData& run, int64_t shortest) {
+    return shortest > 0 && run.record.total_steps > shortest
+               ? static_cast<double>(shortest) / static_cast<double>(run.record.total_steps)
+               : 1.0;
+}
+
+// The x label of a step axis, saying when some runs' steps are scaled.
+QString step_axis_label(const std::vector<VariantRuns>& variants, int64_t shortest) {
+    for (const VariantRuns& v : variants)
+        for (const RunData* run : v.runs)
+            if (step_scale(*run, shortest) != 1.0)
+                return QObject::tr("step (multi-pass runs scaled: each task as wide as one pass)");
+    return QObject::tr("step");
 }
 
 // Draws one curve per key over the runs: a line for one run, mean ± std band for several.
@@ -73,14 +102,15 @@ void draw_series(PlotWidget* plot, const QString& name, const std::vector<std::v
 
 QString percent(std::optional<double> v) { return v ? QString::number(*v, 'f', 2) : QString(); }
 
-// Per run: its steps (x) and losses (y), for draw_series.
+// Per run: its steps (x, scaled by step_scale against `shortest`; 0 = unscaled) and losses (y).
 void step_losses(const std::vector<const RunData*>& runs, std::vector<std::vector<double>>& xs,
-                 std::vector<std::vector<double>>& ys) {
+                 std::vector<std::vector<double>>& ys, int64_t shortest = 0) {
     for (const RunData* run : runs) {
         xs.emplace_back();
         ys.emplace_back();
+        const double scale = step_scale(*run, shortest);
         for (const StepMetrics& s : run->steps) {
-            xs.back().push_back(static_cast<double>(s.step));
+            xs.back().push_back(static_cast<double>(s.step) * scale);
             ys.back().push_back(s.loss);
         }
     }
@@ -108,6 +138,7 @@ void add_analysis_lines(PlotWidget* plot, const std::vector<AnalysisPoint>& poin
 
 void draw_loss(PlotWidget* plot, const std::vector<const RunData*>& runs, bool as_band) {
     plot->clear();
+    plot->set_x_label(QObject::tr("step"));
     if (as_band) {
         std::vector<std::vector<double>> xs, ys;
         step_losses(runs, xs, ys);
@@ -128,6 +159,7 @@ void draw_loss(PlotWidget* plot, const std::vector<const RunData*>& runs, bool a
 
 void draw_task_accuracy(PlotWidget* plot, const std::vector<const RunData*>& runs, bool as_band) {
     plot->clear();
+    plot->set_x_label(QObject::tr("step"));
     if (runs.empty()) {
         plot->finish();
         return;
@@ -173,17 +205,24 @@ QString variant_series_name(const VariantRuns& v) {
 
 void draw_loss_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& variants) {
     plot->clear();
+    const int64_t shortest = shortest_planned_steps(variants);
+    plot->set_x_label(step_axis_label(variants, shortest));
     for (const VariantRuns& v : variants) {
         std::vector<std::vector<double>> xs, ys;
-        step_losses(v.runs, xs, ys);
+        step_losses(v.runs, xs, ys, shortest);
         draw_series(plot, variant_series_name(v), xs, ys, series_color(v.index), true);
     }
-    if (!variants.empty() && !variants.front().runs.empty()) add_task_markers(plot, *variants.front().runs.front());
+    if (!variants.empty() && !variants.front().runs.empty()) {
+        const RunData& first = *variants.front().runs.front();
+        add_task_markers(plot, first, step_scale(first, shortest));
+    }
     plot->finish();
 }
 
 void draw_average_accuracy_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& variants) {
     plot->clear();
+    const int64_t shortest = shortest_planned_steps(variants);
+    plot->set_x_label(step_axis_label(variants, shortest));
     for (const VariantRuns& v : variants) {
         // Per run: after each task t, the mean class-IL accuracy over the stream tasks j ≤ t (A_t), at
         // the step of that evaluation.
@@ -195,7 +234,7 @@ void draw_average_accuracy_by_variant(PlotWidget* plot, const std::vector<Varian
                     continue;
                 if (row.eval_task < 0 || row.eval_task > row.after_task) continue;
                 auto& [step, accuracies] = after[row.after_task];
-                step = static_cast<double>(row.step);
+                step = static_cast<double>(row.step) * step_scale(*run, shortest);
                 accuracies.push_back(100.0 * static_cast<double>(row.correct) / static_cast<double>(row.total));
             }
             xs.emplace_back();
@@ -209,7 +248,10 @@ void draw_average_accuracy_by_variant(PlotWidget* plot, const std::vector<Varian
         }
         draw_series(plot, variant_series_name(v), xs, ys, series_color(v.index), true, Qt::SolidLine, true);
     }
-    if (!variants.empty() && !variants.front().runs.empty()) add_task_markers(plot, *variants.front().runs.front());
+    if (!variants.empty() && !variants.front().runs.empty()) {
+        const RunData& first = *variants.front().runs.front();
+        add_task_markers(plot, first, step_scale(first, shortest));
+    }
     plot->finish();
 }
 
@@ -414,7 +456,8 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     foundation_classes_ =
         new PlotWidget(tr("Foundation task: accuracy per class"), tr("after task"), tr("accuracy (%)"), parent_widget);
     foundation_classes_->set_y_range(0, 100);
-    foundation_classes_->set_integer_x_ticks();
+    // after_task −1 is the evaluation before the first stream task.
+    foundation_classes_->set_integer_x_ticks({{-1.0, tr("before the stream")}});
     foundation_classes_->set_empty_message(
         tr("No per-class foundation evaluations.\nThey appear when the run has a "
            "foundation task\n(foundation.enabled) after each stream task."));
@@ -478,6 +521,9 @@ void RunViews::show_grown(const ExperimentData& data) {
 void RunViews::show(const ExperimentData& data) {
     grown_ = false;
     loss_drawn_ = {};  // other data: the loss view is redrawn, not appended to
+    // Other data: the charts fit it (a zoom the user made on the previous data is let go).
+    for (PlotWidget* plot : {loss_, accuracy_, magnitudes_, residual_, rank_sweep_, foundation_classes_})
+        plot->follow_data();
     show_data(data);
 }
 
@@ -725,10 +771,7 @@ void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) 
     foundation_classes_->clear();
     if (!runs.empty()) {
         const RunData& run = *runs.front();
-        std::string dataset = "fashion-mnist";
-        try {
-            dataset = nlohmann::json::parse(run.record.config_json).at("data").at("dataset").get<std::string>();
-        } catch (...) {}
+        const std::vector<std::string> names = class_names_of_run_config(run.record.config_json);
         std::map<int, std::map<int, double>> per_class;  // class → after_task → accuracy
         for (const ClassEvalRow& row : run.class_evals)
             if (row.eval_task == kFoundationTask && row.total > 0)
@@ -740,9 +783,8 @@ void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) 
                 x << after;
                 y << acc;
             }
-            foundation_classes_->add_line(
-                QStringLiteral("%1 %2").arg(class_id).arg(qstr(class_name(dataset, class_id))), x, y, series_color(i++),
-                Qt::SolidLine, true);
+            foundation_classes_->add_line(QStringLiteral("%1 %2").arg(class_id).arg(qstr(class_name(names, class_id))),
+                                          x, y, series_color(i++), Qt::SolidLine, true);
         }
     }
     foundation_classes_->finish();

@@ -92,12 +92,20 @@ PlotWidget::PlotWidget(const QString& title, const QString& x_label, const QStri
     QFont bold = title_->font();
     bold.setBold(true);
     title_->setFont(bold);
+    legend_button_ = new QToolButton(this);
+    legend_button_->setText(tr("legend"));
+    legend_button_->setCheckable(true);
+    legend_button_->setChecked(true);
+    legend_button_->setAutoRaise(true);
+    legend_button_->setToolTip(tr("Show or fold the legend (right of the plot, never over the data)"));
+    legend_button_->hide();
     auto* menu_button = new QToolButton(this);
     menu_button->setText(QStringLiteral("⋯"));
     menu_button->setToolTip(tr("Export this plot (PNG, PDF, SVG, CSV); wheel zooms, drag pans, double-click fits"));
     menu_button->setAutoRaise(true);
     header->addWidget(title_);
     header->addStretch();
+    header->addWidget(legend_button_);
     header->addWidget(menu_button);
     layout->addLayout(header);
 
@@ -115,7 +123,9 @@ PlotWidget::PlotWidget(const QString& title, const QString& x_label, const QStri
     QFont legend_font = font();
     legend_font.setPointSizeF(legend_font.pointSizeF() * 0.85);
     plot_->legend->setFont(legend_font);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    // The legend leaves the axis rect's inset (over the data); update_legend places it right of it.
+    plot_->axisRect()->insetLayout()->take(plot_->legend);
+    plot_->axisRect()->insetLayout()->simplify();
     apply_palette(plot_, palette());
     empty_text_ = new QCPItemText(plot_);
     empty_text_->setPositionAlignment(Qt::AlignCenter);
@@ -130,7 +140,13 @@ PlotWidget::PlotWidget(const QString& title, const QString& x_label, const QStri
             [this](const QPoint& p) { show_export_menu(plot_->mapToGlobal(p)); });
     connect(menu_button, &QToolButton::clicked, this,
             [this, menu_button] { show_export_menu(menu_button->mapToGlobal(QPoint(0, menu_button->height()))); });
-    connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { finish(); });
+    connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { fit_all(); });
+    // The user's own view: a wheel zoom, or a drag (a move with a button held) that pans.
+    connect(plot_, &QCustomPlot::mouseWheel, this, [this](QWheelEvent*) { user_view_ = true; });
+    connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+        if (event->buttons() & Qt::LeftButton) user_view_ = true;
+    });
+    connect(legend_button_, &QToolButton::toggled, this, &PlotWidget::set_legend_open);
     // After the layout (the axis rect's width for this range is known), before drawing.
     connect(plot_, &QCustomPlot::afterLayout, this, [this] { refresh_decimation(); });
     set_empty_message(tr("No data yet"));
@@ -156,8 +172,37 @@ void PlotWidget::set_empty_message(const QString& message) {
 void PlotWidget::update_empty_state() {
     const bool empty = plot_->graphCount() == 0;
     empty_text_->setVisible(empty);
-    plot_->legend->setVisible(!empty && plot_->legend->itemCount() > 1);
+    update_legend();
 }
+
+void PlotWidget::update_legend() {
+    const bool has_legend = plot_->graphCount() > 0 && plot_->legend->itemCount() > 1;
+    const bool show = has_legend && legend_open_;
+    legend_button_->setVisible(has_legend);
+    QCPLayoutGrid* layout = plot_->plotLayout();
+    const bool placed = plot_->legend->layout() == layout;
+    if (show && !placed) {
+        layout->addElement(0, 1, plot_->legend);
+        layout->setColumnStretchFactor(1, 0.001);  // as wide as its longest name, no wider
+        plot_->legend->setMargins(QMargins(4, 4, 4, 4));
+    } else if (!show && placed) {
+        layout->take(plot_->legend);
+        layout->simplify();
+    }
+    plot_->legend->setVisible(show);
+}
+
+void PlotWidget::set_legend_open(bool open) {
+    if (legend_open_ == open) return;
+    legend_open_ = open;
+    if (legend_button_->isChecked() != open) legend_button_->setChecked(open);
+    update_legend();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool PlotWidget::legend_shown() const { return plot_->legend->visible() && plot_->legend->layout() != nullptr; }
+
+void PlotWidget::set_x_label(const QString& label) { plot_->xAxis->setLabel(label); }
 
 bool PlotWidget::showing_empty_state() const { return empty_text_->visible(); }
 
@@ -293,16 +338,39 @@ void PlotWidget::set_y_range(double lower, double upper) {
     plot_->yAxis->setRange(lower, upper);  // the empty chart shows it too
 }
 
-void PlotWidget::set_integer_x_ticks() {
-    auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+namespace {
+// Whole-number ticks whose texts may be replaced (−1 → "before the stream").
+class LabelledIntegerTicker : public QCPAxisTickerFixed {
+public:
+    explicit LabelledIntegerTicker(QMap<double, QString> labels) : labels_(std::move(labels)) {}
+
+protected:
+    QString getTickLabel(double tick, const QLocale& locale, QChar format, int precision) override {
+        for (auto it = labels_.cbegin(); it != labels_.cend(); ++it)
+            if (std::abs(it.key() - tick) < 1e-9) return it.value();
+        return QCPAxisTickerFixed::getTickLabel(tick, locale, format, precision);
+    }
+
+private:
+    QMap<double, QString> labels_;
+};
+}  // namespace
+
+void PlotWidget::set_integer_x_ticks(const QMap<double, QString>& labels) {
+    auto ticker = QSharedPointer<LabelledIntegerTicker>::create(labels);
     ticker->setTickStep(1.0);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);  // 1, 2, 5, 10 ... when many tasks
     plot_->xAxis->setTicker(ticker);
 }
 
+void PlotWidget::fit_all() {
+    user_view_ = false;
+    finish();
+}
+
 void PlotWidget::finish() {
     update_empty_state();
-    if (plot_->graphCount() > 0) {
+    if (plot_->graphCount() > 0 && !user_view_) {
         // The bounds of every point of every line (a decimated graph may hold only the visible part).
         double x_min = std::numeric_limits<double>::infinity(), x_max = -x_min, y_min = x_min, y_max = -x_min;
         for (const Line& line : lines_) {
@@ -414,7 +482,7 @@ void PlotWidget::show_export_menu(const QPoint& global_position) {
     auto ask = [this, &base](const QString& suffix, const QString& filter) {
         return QFileDialog::getSaveFileName(this, tr("Export plot"), base + suffix, filter);
     };
-    menu.addAction(tr("Fit all data"), this, [this] { finish(); });
+    menu.addAction(tr("Fit all data"), this, [this] { fit_all(); });
     menu.addSeparator();
     menu.addAction(tr("Export PNG…"), this, [=, this] {
         if (QString p = ask(".png", tr("PNG image (*.png)")); !p.isEmpty()) export_png(p);

@@ -1,7 +1,11 @@
 #pragma once
 // PlotWidget: one QCustomPlot chart with the interactions every Lorica plot shares.
 //
-//   - zoom with the mouse wheel, pan by dragging, double-click to fit all data again;
+//   - zoom with the mouse wheel, pan by dragging, double-click (or ⋯ → Fit all data) to fit all data
+//     again. Once the user has zoomed or panned, finish() keeps the axis ranges (live appends and
+//     redraws never undo the user's view) until fit_all() or follow_data();
+//   - the legend sits right of the plot, outside the data area (it never covers points), and folds
+//     away with the header's legend button;
 //   - right-click menu (and the ⋯ button) to export the chart as PNG, PDF, SVG (when Qt6Svg is
 //     available) or its data as CSV (long format: series,x,y);
 //   - an explanatory empty state: while no series is drawn, `empty_message` is shown in the middle;
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include <QColor>
+#include <QMap>
 #include <QString>
 #include <QVector>
 #include <QWidget>
@@ -28,6 +33,7 @@
 class QCustomPlot;
 class QCPItemText;
 class QLabel;
+class QToolButton;
 
 namespace lorica::widgets {
 
@@ -51,10 +57,23 @@ public:
                  const QColor& color);
     // A dashed vertical line at x with a label at the top (task boundaries).
     void add_vertical_marker(double x, const QString& label);
-    // Fits the axes to the data (y range fixed when set_y_range was called) and queues a redraw.
+    // Fits the axes to the data (y range fixed when set_y_range was called) and queues a redraw; keeps
+    // the axis ranges instead while the user's own view holds (user_view()).
     void finish();
-    // Ticks on whole numbers only (x axes that count tasks: "after task" 0, 1, 2 — never 0.2).
-    void set_integer_x_ticks();
+    // Forgets the user's view and fits the axes to the data (double-click, ⋯ → Fit all data).
+    void fit_all();
+    // Forgets the user's view without redrawing: the next finish() fits (other data is shown).
+    void follow_data() { user_view_ = false; }
+    // The user zoomed or panned since the last fit_all/follow_data.
+    bool user_view() const { return user_view_; }
+    // The legend (right of the plot, when the chart has two named series or more) shown or folded.
+    void set_legend_open(bool open);
+    bool legend_open() const { return legend_open_; }
+    bool legend_shown() const;
+    void set_x_label(const QString& label);
+    // Ticks on whole numbers only (x axes that count tasks: "after task" 0, 1, 2 — never 0.2);
+    // `labels`: tick texts that replace a number (e.g. −1 → "before the stream").
+    void set_integer_x_ticks(const QMap<double, QString>& labels = {});
     // Fixes the y range (e.g. 0–100 for accuracies); finish() then fits x only.
     void set_y_range(double lower, double upper);
     // Text shown while the chart holds no series.
@@ -97,6 +116,9 @@ private:
     };
     void show_export_menu(const QPoint& global_position);
     void update_empty_state();
+    // Places the legend in the plot's layout (right of the axis rect) when it is shown, takes it out
+    // (no space kept) when it is not.
+    void update_legend();
     // After each layout (before drawing): re-decimates the lines whose decimation no longer fits (range, width, data).
     void refresh_decimation();
     void decimate_line(int series);
@@ -112,6 +134,9 @@ private:
     bool fixed_y_ = false;
     double y_lower_ = 0.0, y_upper_ = 1.0;
     int markers_ = 0;
+    bool user_view_ = false;  // the user zoomed or panned: finish() keeps the ranges
+    bool legend_open_ = true;
+    QToolButton* legend_button_ = nullptr;  // folds the legend (shown when there is one)
 };
 
 // A qualitative colour for series i, readable on light and dark backgrounds; distinct for i < 40

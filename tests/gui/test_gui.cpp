@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <latch>
 #include <set>
 
 #include <QAction>
@@ -265,12 +266,17 @@ private Q_SLOTS:
         QVERIFY2(window.editor()->valid(), qPrintable(window.editor()->error_message()));
         QSignalSpy finished(window.session(), &EngineSession::experiment_finished);
         QSignalSpy progress(window.session(), &EngineSession::progress_changed);
+        QVERIFY(window.setup_dock()->isVisibleTo(&window));
         window.start_action()->trigger();
         QVERIFY(window.session()->running());
         QVERIFY(window.cancel_action()->isEnabled());
         QVERIFY(!window.start_action()->isEnabled());
+        // The set-up column folds while the run trains, so the plots get the width.
+        QVERIFY(!window.setup_dock()->isVisibleTo(&window));
+        QVERIFY(!window.runs_dock()->isVisibleTo(&window));
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 240000);
-        QCOMPARE(finished.front().front().toString(), QString("finished"));
+        QCOMPARE(finished.front().front().value<RunStatus>(), RunStatus::finished);
+        QVERIFY(window.setup_dock()->isVisibleTo(&window));  // back for the next run
         QVERIFY(progress.count() > 0);
         QCOMPARE(window.session()->progress().fraction, 1.0);
         QVERIFY(window.start_action()->isEnabled());
@@ -332,12 +338,14 @@ private Q_SLOTS:
         QThread* gui = QThread::currentThread();
         std::vector<int> delivered_opens, delivered_exports;
         std::atomic<bool> on_gui_thread{false};
-        // Five opens and three exports queued at once behind a slow first job: only the newest open
-        // is delivered (the others are skipped or dropped); every export is delivered, in order.
+        // Five opens and three exports queued at once behind a first job held until they all are:
+        // only the newest open is delivered (the others are skipped or dropped); every export is
+        // delivered, in order.
+        std::latch all_queued(1);
         worker.submit<int>(
             StoreWorker::Lane::list_runs,
             [&](const RunStore&) {
-                QThread::msleep(200);
+                all_queued.wait();
                 return 0;
             },
             [](int, const QString&) {});
@@ -360,6 +368,7 @@ private Q_SLOTS:
             [&](int, const QString& e) { error = e; });
         QCOMPARE(worker.pending(), 10);
         QSignalSpy idle(&worker, &StoreWorker::idle);
+        all_queued.count_down();
         QVERIFY(idle.wait(10000));
         QCOMPARE(worker.pending(), 0);
         QVERIFY(!on_gui_thread);
@@ -465,9 +474,9 @@ private Q_SLOTS:
             return shown.wait(10000);
         };
         QTRY_COMPARE(browser->row_count(), 2);
-        QVERIFY(listed_after([&] { browser->set_status_filter("failed"); }));
+        QVERIFY(listed_after([&] { browser->set_status_filter(RunStatus::failed); }));
         QCOMPARE(browser->row_count(), 0);
-        QVERIFY(listed_after([&] { browser->set_status_filter("finished"); }));
+        QVERIFY(listed_after([&] { browser->set_status_filter(RunStatus::finished); }));
         QCOMPARE(browser->row_count(), 2);
         QVERIFY(listed_after([&] { browser->set_method_filter("LORA"); }));
         QCOMPARE(browser->row_count(), 2);
@@ -476,7 +485,7 @@ private Q_SLOTS:
         for (const char* typed : {"s", "sd", "sd-", "sd-l", "sd-lo", "sd-lor", "sd-lora"})
             browser->set_method_filter(typed);
         QVERIFY(shown.wait(10000));
-        QTest::qWait(200);  // let any stale listing arrive: it must not be shown
+        QTRY_COMPARE(browser->listings_pending(), 0);  // every stale listing has arrived: none was shown
         QCOMPARE(browser->row_count(), 0);
         QCOMPARE(shown.last().at(0).toInt(), 0);
         QVERIFY(shown.size() <= 7);
@@ -667,20 +676,20 @@ private Q_SLOTS:
             QCOMPARE(window.start_action()->shortcut(), QKeySequence("Ctrl+R"));
             QCOMPARE(window.cancel_action()->shortcut(), QKeySequence("Ctrl+."));
             QCOMPARE(window.pause_action()->shortcut(), QKeySequence("Ctrl+P"));
-            auto* dock = window.findChild<QDockWidget*>("dock_rank_sweep");
+            auto* dock = window.view_dock(ViewId::rank_sweep);
             QVERIFY(dock);
             window.show();
             QVERIFY(QTest::qWaitForWindowExposed(&window));
             dock->setFloating(true);
-            window.findChild<QDockWidget*>("dock_lori")->close();
+            window.view_dock(ViewId::lori)->close();
             QVERIFY(window.close());
         }
         MainWindow reopened;  // restores the layout saved when the first window closed
         reopened.show();
         QVERIFY(QTest::qWaitForWindowExposed(&reopened));
-        QVERIFY(reopened.findChild<QDockWidget*>("dock_rank_sweep")->isFloating());
-        QVERIFY(!reopened.findChild<QDockWidget*>("dock_lori")->isVisible());
-        QVERIFY(reopened.findChild<QDockWidget*>("dock_loss")->isVisible());
+        QVERIFY(reopened.view_dock(ViewId::rank_sweep)->isFloating());
+        QVERIFY(!reopened.view_dock(ViewId::lori)->isVisible());
+        QVERIFY(reopened.view_dock(ViewId::loss)->isVisible());
     }
 
     void config_as_json_edits_the_same_config() {
@@ -732,7 +741,7 @@ private Q_SLOTS:
         QCOMPARE(captions.size(), static_cast<int>(window.views()->views().size()));  // each its own
         // The docks hold the captioned panels.
         for (const auto& view : window.views()->views()) {
-            auto* dock = window.findChild<QDockWidget*>(QStringLiteral("dock_") + view_name(view.id));
+            QDockWidget* dock = window.view_dock(view.id);
             QVERIFY2(dock, qPrintable(view_name(view.id)));
             QCOMPARE(dock->widget(), view.panel);
         }

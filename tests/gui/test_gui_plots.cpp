@@ -1,13 +1,17 @@
 // Plots under QtTest (QT_QPA_PLATFORM=offscreen): min/max decimation of long curves to the pixel
 // columns shown (spikes kept), append-only series (appending equals setting everything at once), and
-// the live loss view growing by appends instead of rebuilds.
+// the live loss view growing by appends instead of rebuilds, the user's zoom kept through live
+// updates, legends outside the data, multi-pass runs on a shared step axis, and the foundation
+// classes' first point labelled "before the stream".
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include <QApplication>
 #include <QTemporaryDir>
+#include <QWheelEvent>
 #include <QtTest>
 
 #include "app/run_data.h"
@@ -238,6 +242,140 @@ private Q_SLOTS:
         for (int64_t i = 1; i <= 10; ++i) live.apply(Event{step(i)});
         views.show_grown(live);
         QCOMPARE(views.loss()->series_count(), 3);  // mean and the band's two edges
+    }
+
+    void user_zoom_survives_appends_and_redraws_until_fit_all() {
+        widgets::PlotWidget plot("loss", "step", "loss");
+        plot.resize(700, 400);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        QVector<double> x, y;
+        for (int i = 0; i < 100; ++i) x << i, y << 1.0 + 0.01 * i;
+        plot.add_line("loss", x, y, widgets::series_color(0));
+        render(plot);
+        QVERIFY(!plot.user_view());
+        const QCPRange fitted = plot.plot()->xAxis->range();
+        // The user zooms in with the wheel, at the middle of the axis rect.
+        const QPointF at = plot.plot()->axisRect()->rect().center();
+        QWheelEvent wheel(at, plot.plot()->mapToGlobal(at), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
+                          Qt::NoScrollPhase, false);
+        QApplication::sendEvent(plot.plot(), &wheel);
+        QVERIFY(plot.user_view());
+        const QCPRange zoomed_x = plot.plot()->xAxis->range();
+        const QCPRange zoomed_y = plot.plot()->yAxis->range();
+        QVERIFY(zoomed_x.size() < fitted.size());
+        // Live appends, and a redraw from scratch (clear → add_line → finish), keep the user's view.
+        QVector<double> more_x, more_y;
+        for (int i = 100; i < 200; ++i) more_x << i, more_y << 5.0;
+        plot.append_to_line(0, more_x, more_y);
+        render(plot);
+        QVERIFY(plot.plot()->xAxis->range() == zoomed_x);
+        QVERIFY(plot.plot()->yAxis->range() == zoomed_y);
+        plot.clear();
+        plot.add_line("loss", x + more_x, y + more_y, widgets::series_color(0));
+        render(plot);
+        QVERIFY(plot.plot()->xAxis->range() == zoomed_x);
+        // A double-click fits every point again and lets the view follow the data.
+        QTest::mouseDClick(plot.plot(), Qt::LeftButton, Qt::NoModifier, at.toPoint());
+        QVERIFY(!plot.user_view());
+        QVERIFY(plot.plot()->xAxis->range().upper >= 199.0);
+        QVERIFY(plot.plot()->yAxis->range().upper >= 5.0);
+    }
+
+    void legend_sits_outside_the_data_and_folds() {
+        widgets::PlotWidget plot("loss", "step", "loss");
+        plot.resize(800, 400);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        QVector<double> x = {0, 1, 2, 3};
+        for (int v = 0; v < 9; ++v)
+            plot.add_line(QStringLiteral("rank=%1, 3 seeds").arg(v + 1), x, {1.0 * v, 1.0 * v, 1.0 * v, 1.0 * v},
+                          widgets::series_color(v));
+        render(plot);
+        QVERIFY(plot.legend_shown());
+        const QRect data = plot.plot()->axisRect()->rect();
+        const QRect legend = plot.plot()->legend->outerRect();
+        QVERIFY2(!legend.intersects(data), "the legend covers the data area");
+        QVERIFY(legend.left() >= data.right());
+        const int width_with_legend = data.width();
+        plot.set_legend_open(false);
+        render(plot);
+        QVERIFY(!plot.legend_shown());
+        QVERIFY(plot.plot()->axisRect()->rect().width() > width_with_legend);  // the data gets the width
+        plot.set_legend_open(true);
+        render(plot);
+        QVERIFY(plot.legend_shown());
+        // One series: no legend.
+        plot.clear();
+        plot.add_line("loss", x, x, widgets::series_color(0));
+        render(plot);
+        QVERIFY(!plot.legend_shown());
+    }
+
+    void multi_pass_runs_span_the_same_width_per_task() {
+        // Two variants on one step axis: a one-pass method (100 steps planned) and LoRI-S (two passes a
+        // task, 200 steps planned). Both curves end where the second task ends on the shared axis.
+        QWidget window;
+        RunViews views(&window);
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        ExperimentData data;
+        data.apply(Event{ExperimentStarted{"mixed", "{}", "h", {0}, {"lori-d", "lori-s"}}});
+        for (int variant = 0; variant < 2; ++variant) {
+            RunStarted started;
+            started.run_index = 0;
+            started.method = variant == 0 ? "lori-d" : "lori-s";
+            started.variant = started.method;
+            started.variant_index = variant;
+            started.num_tasks = 2;
+            started.total_steps = variant == 0 ? 100 : 200;
+            data.apply(Event{started});
+            for (int64_t i = 1; i <= started.total_steps; ++i) {
+                StepMetrics s;
+                s.task = i <= started.total_steps / 2 ? 0 : 1;
+                s.step = i;
+                s.step_in_task = s.task == 0 ? i : i - started.total_steps / 2;
+                s.loss = 1.0;
+                data.apply(Event{s});
+            }
+        }
+        views.show(data);
+        views.draw_pending();
+        widgets::PlotWidget* loss = views.loss();
+        QCOMPARE(loss->series_count(), 2);
+        const Points one_pass = plotted(*loss, 0), two_pass = plotted(*loss, 1);
+        QCOMPARE(one_pass.back().first, 100.0);
+        QCOMPARE(two_pass.back().first, 100.0);  // 200 steps drawn on 100 steps' width
+        QCOMPARE(two_pass[99].first, 50.0);      // its first task ends where the one-pass run's does
+        QVERIFY(loss->plot()->xAxis->label().contains("scaled"));
+    }
+
+    void foundation_classes_start_before_the_stream() {
+        QWidget window;
+        RunViews views(&window);
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        ExperimentData data;
+        data.apply(Event{ExperimentStarted{"f", "{}", "h", {0}, {}}});
+        RunStarted started;
+        started.num_tasks = 2;
+        data.apply(Event{started});
+        RunData& run = data.runs.back();
+        for (int after = -1; after <= 1; ++after)
+            for (int c = 0; c < 2; ++c) run.class_evals.push_back({after, kFoundationTask, c, 50 - 10 * after, 100});
+        views.show(data);
+        views.draw_pending();
+        widgets::PlotWidget* plot = views.foundation_classes();
+        QCOMPARE(plot->series_count(), 2);
+        plot->plot()->replot();
+        const QVector<double> ticks = plot->plot()->xAxis->tickVector();
+        const QVector<QString> labels = plot->plot()->xAxis->tickVectorLabels();
+        const int first = static_cast<int>(ticks.indexOf(-1.0));
+        QVERIFY(first >= 0);
+        QCOMPARE(labels[first], QObject::tr("before the stream"));
+        QCOMPARE(labels[ticks.indexOf(0.0)], QStringLiteral("0"));
     }
 };
 

@@ -101,7 +101,7 @@ private Q_SLOTS:
         QSignalSpy finished(window.session(), &EngineSession::experiment_finished);
         window.start_action()->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 240000);
-        QCOMPARE(finished.front().front().toString(), QString("finished"));
+        QCOMPARE(finished.front().front().value<RunStatus>(), RunStatus::finished);
         const int64_t run = window.store()->list_runs().front().id;
         const auto reference_eval = eval_rows(*window.store(), run);
         const auto reference_losses = losses(*window.store(), run);
@@ -118,7 +118,7 @@ private Q_SLOTS:
         QTRY_VERIFY(listed.count() > 0);
         const int row = row_of(window.browser(), run);
         QVERIFY(row >= 0);
-        QCOMPARE(window.browser()->status_at(row), QString("interrupted"));
+        QVERIFY(window.browser()->status_at(row) == RunStatus::interrupted);
         QMenu* menu = window.browser()->context_menu(row);
         QAction* resume = resume_action_of(menu);
         QVERIFY(resume != nullptr);
@@ -127,7 +127,7 @@ private Q_SLOTS:
         QVERIFY(window.session()->running());
         QVERIFY(!window.start_action()->isEnabled());
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 240000);
-        QCOMPARE(finished.back().front().toString(), QString("finished"));
+        QCOMPARE(finished.back().front().value<RunStatus>(), RunStatus::finished);
 
         const auto record = window.store()->run(run);
         QCOMPARE(record->status, RunStatus::finished);
@@ -139,7 +139,7 @@ private Q_SLOTS:
 
         // A finished run: the menu item is off, and the session refuses it naming the run.
         window.browser()->refresh();
-        QTRY_COMPARE(window.browser()->status_at(row_of(window.browser(), run)), QString("finished"));
+        QTRY_VERIFY(window.browser()->status_at(row_of(window.browser(), run)) == RunStatus::finished);
         QVERIFY(!resume_action_of(window.browser()->context_menu(row_of(window.browser(), run)))->isEnabled());
         QSignalSpy refused(window.session(), &EngineSession::cannot_start);
         QTimer closer;  // the window shows the refusal in a modal message box: close it
