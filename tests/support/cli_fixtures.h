@@ -1,7 +1,8 @@
 #pragma once
 // Fixtures for tests that run the real lorica-cli binary (LORICA_CLI_PATH): a tiny Fashion-MNIST-like
-// IDX data set, a config that trains on it in seconds, a child-process runner capturing the exit
-// code and the output, and file helpers (bytes, sizes) for "the database is untouched" checks.
+// IDX data set, a config that trains on it in seconds, the one way to start the CLI in a child
+// process (spawn_cli: run to the end, or poll for a state with a timeout and then signal it), and
+// file helpers (bytes, sizes) for "the database is untouched" checks.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -9,12 +10,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -97,8 +102,78 @@ struct CliLimits {
     std::vector<std::pair<std::string, std::string>> env;  // extra environment variables
 };
 
-// Runs lorica-cli with `args` in a child process; stdout and stderr go to `log` (then read back).
-inline CliResult run_cli_to(const std::vector<std::string>& args, const std::filesystem::path& log,
+// A lorica-cli child process (spawn_cli), its stdout and stderr going to a log file. Movable, not
+// copyable; the destructor kills (SIGKILL) and reaps a child still running, so a failed assertion
+// never leaves one behind.
+class CliProcess {
+public:
+    CliProcess(pid_t pid, std::filesystem::path log) : pid_(pid), log_(std::move(log)) {}
+    CliProcess(CliProcess&& other) noexcept
+        : pid_(std::exchange(other.pid_, -1)),
+          log_(std::move(other.log_)),
+          status_(other.status_),
+          ended_(other.ended_) {}
+    CliProcess& operator=(CliProcess&&) = delete;
+    CliProcess(const CliProcess&) = delete;
+    CliProcess& operator=(const CliProcess&) = delete;
+    ~CliProcess() {
+        if (pid_ > 0) stop(SIGKILL);
+    }
+
+    pid_t pid() const { return pid_; }
+    const std::filesystem::path& log() const { return log_; }
+
+    // Calls `ready()` every `interval` until it returns true (→ true), the child ends by itself, or
+    // `timeout` passes (→ false for both). An exception from `ready` counts as "not yet" (e.g. a
+    // database whose schema the child has not written).
+    bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds timeout,
+                    std::chrono::milliseconds interval = std::chrono::milliseconds(10)) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (!running()) return false;
+            try {
+                if (ready()) return true;
+            } catch (const std::exception&) {}
+            std::this_thread::sleep_for(interval);
+        }
+        return false;
+    }
+
+    // Sends `signal` (when still running), waits for the child to end and returns how it ended.
+    CliResult stop(int signal) {
+        if (running()) ::kill(pid_, signal);
+        return wait();
+    }
+
+    // Waits for the child to end by itself and returns how it ended, with its output.
+    CliResult wait() {
+        CliResult result;
+        if (pid_ > 0 && !ended_) {
+            ::waitpid(pid_, &status_, 0);
+            ended_ = true;
+        }
+        if (WIFEXITED(status_)) result.exit_code = WEXITSTATUS(status_);
+        if (WIFSIGNALED(status_)) result.signal = WTERMSIG(status_);
+        pid_ = -1;
+        result.output = read_bytes(log_);
+        return result;
+    }
+
+private:
+    bool running() {
+        if (pid_ <= 0 || ended_) return false;
+        if (::waitpid(pid_, &status_, WNOHANG) == pid_) ended_ = true;
+        return !ended_;
+    }
+
+    pid_t pid_ = -1;
+    std::filesystem::path log_;
+    int status_ = 0;
+    bool ended_ = false;
+};
+
+// Starts lorica-cli (LORICA_CLI_PATH) with `args` in a child process; stdout and stderr go to `log`.
+inline CliProcess spawn_cli(const std::vector<std::string>& args, const std::filesystem::path& log,
                             const CliLimits& limits = {}) {
     const pid_t child = ::fork();
     if (child == 0) {
@@ -120,13 +195,13 @@ inline CliResult run_cli_to(const std::vector<std::string>& args, const std::fil
         ::execv(LORICA_CLI_PATH, argv.data());
         ::_exit(127);
     }
-    CliResult result;
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-    result.output = read_bytes(log);
-    return result;
+    return CliProcess(child, log);
+}
+
+// Runs lorica-cli with `args` to the end; stdout and stderr go to `log` (then read back).
+inline CliResult run_cli_to(const std::vector<std::string>& args, const std::filesystem::path& log,
+                            const CliLimits& limits = {}) {
+    return spawn_cli(args, log, limits).wait();
 }
 
 }  // namespace lorica::testing

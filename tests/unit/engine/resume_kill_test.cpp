@@ -55,24 +55,6 @@ struct ResumeFixture {
     }
 };
 
-// Spawns lorica-cli (output to `log`); returns the child's pid.
-pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& log) {
-    const pid_t child = ::fork();
-    if (child == 0) {
-        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-        }
-        std::vector<char*> argv{const_cast<char*>(LORICA_CLI_PATH)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(LORICA_CLI_PATH, argv.data());
-        ::_exit(127);
-    }
-    return child;
-}
-
 int64_t count(const fs::path& db, const std::string& sql) {
     Database d(db.string(), OpenMode::read_only);
     return d.query_int64(sql);
@@ -82,30 +64,14 @@ int64_t count(const fs::path& db, const std::string& sql) {
 // later that lies after the newest task checkpoint (mid-task: the cut back has rows to remove).
 // Returns the run id. Fails the test when the child finished before it could be killed.
 int64_t run_and_kill(const fs::path& config, const fs::path& db, const fs::path& log) {
-    const pid_t child = spawn_cli({"run", "--config", config.string(), "--db", db.string()}, log);
-    bool killed = false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-        int status = 0;
-        if (::waitpid(child, &status, WNOHANG) == child) break;  // ended by itself
-        if (fs::exists(db)) {
-            try {
-                const std::string past_checkpoint =
-                    "SELECT count(*) FROM step_metrics WHERE task_index >= " + std::to_string(kKillTask) +
-                    " AND task_index > (SELECT count(*) - 1 FROM artifacts WHERE kind = 'run_checkpoint')";
-                if (count(db, past_checkpoint) > 0) {
-                    ::kill(child, SIGKILL);
-                    ::waitpid(child, &status, 0);
-                    killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-                    break;
-                }
-            } catch (const std::exception&) {
-                // the schema is not there yet
-            }
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    EXPECT_TRUE(killed) << "the child was not killed during the run:\n" << read_bytes(log);
+    CliProcess child = spawn_cli({"run", "--config", config.string(), "--db", db.string()}, log);
+    const std::string past_checkpoint =
+        "SELECT count(*) FROM step_metrics WHERE task_index >= " + std::to_string(kKillTask) +
+        " AND task_index > (SELECT count(*) - 1 FROM artifacts WHERE kind = 'run_checkpoint')";
+    const bool reached = child.wait_until([&] { return fs::exists(db) && count(db, past_checkpoint) > 0; },
+                                          std::chrono::minutes(5), std::chrono::milliseconds(5));
+    const CliResult ended = child.stop(SIGKILL);
+    EXPECT_TRUE(reached && ended.signal == SIGKILL) << "the child was not killed during the run:\n" << ended.output;
     return count(db, "SELECT max(id) FROM runs");
 }
 

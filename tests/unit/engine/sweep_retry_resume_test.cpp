@@ -6,42 +6,22 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sys/wait.h>
-#include <thread>
 #include <tuple>
-#include <unistd.h>
 
 #include "engine/config/sweep_jobs.h"
 #include "engine/store/run_resume.h"
 #include "engine/store/run_store.h"
+#include "tests/support/cli_fixtures.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;
-using lorica::testing::TempDir;
+using namespace lorica::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Cli {
-    int exit_code = -1;
-    std::string output;
-};
-
-Cli run_cli(const std::string& args) {
-    const std::string command = std::string(LORICA_CLI_PATH) + " " + args + " 2>&1";
-    Cli r;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 nlohmann::json job_config(const fs::path& cache) {
     return {{"name", "retry-resume"},
@@ -83,46 +63,40 @@ TEST(SweepRetry, ResumesTheStoppedJobFromItsCheckpoint) {
     const fs::path config = dir.path / "job.json";
     std::ofstream(config) << job_config(dir.path / "cache").dump();
     const fs::path reference = dir.path / "reference", sweep = dir.path / "sweep";
-    ASSERT_EQ(run_cli("sweep --config " + config.string() + " --out " + reference.string()).exit_code, 0);
-    ASSERT_EQ(run_cli("sweep --config " + config.string() + " --out " + sweep.string() + " --dry-run").exit_code, 0);
+    const fs::path cli_log = dir.path / "cli.log";
+    const CliResult planned_reference =
+        run_cli_to({"sweep", "--config", config.string(), "--out", reference.string()}, cli_log);
+    ASSERT_EQ(planned_reference.exit_code, 0) << planned_reference.output;
+    const CliResult planned =
+        run_cli_to({"sweep", "--config", config.string(), "--out", sweep.string(), "--dry-run"}, cli_log);
+    ASSERT_EQ(planned.exit_code, 0) << planned.output;
 
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const std::string jobs = (sweep / "jobs.json").string();
-        freopen("/dev/null", "w", stdout);
-        freopen("/dev/null", "w", stderr);
-        execl(LORICA_CLI_PATH, LORICA_CLI_PATH, "run", "--job", jobs.c_str(), "--index", "0", (char*)nullptr);
-        _exit(127);
-    }
+    CliProcess child =
+        spawn_cli({"run", "--job", (sweep / "jobs.json").string(), "--index", "0"}, dir.path / "job.log");
     // SIGTERM once the node-local database holds a checkpoint and steps past it.
     const SweepPlan plan = read_sweep_plan((sweep / "jobs.json").string());
     const fs::path work = fs::temp_directory_path() / ("lorica-" + plan.experiment_uuid + "-job-0000.sqlite");
-    bool past_checkpoint = false;
-    for (int i = 0; i < 3000 && !past_checkpoint; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (!fs::exists(work)) continue;
-        try {
+    const bool past_checkpoint = child.wait_until(
+        [&] {
+            if (!fs::exists(work)) return false;
             RunStore peek = RunStore::open(work.string());
             const auto runs = peek.list_runs();
-            if (runs.empty()) continue;
+            if (runs.empty()) return false;
             const auto checkpoints = run_checkpoints(peek, runs[0].id);
-            if (checkpoints.empty()) continue;
+            if (checkpoints.empty()) return false;
             for (const auto& s : peek.step_metrics(runs[0].id))
-                past_checkpoint = past_checkpoint || s.task > checkpoints.back().task;
-        } catch (const std::exception&) {}
-    }
-    ASSERT_TRUE(past_checkpoint) << "the job never got past its first checkpoint";
-    ::kill(child, SIGTERM);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status));
-    ASSERT_EQ(WEXITSTATUS(status), 1);
+                if (s.task > checkpoints.back().task) return true;
+            return false;
+        },
+        std::chrono::minutes(1), std::chrono::milliseconds(20));
+    ASSERT_TRUE(past_checkpoint) << "the job never got past its first checkpoint:\n" << read_bytes(child.log());
+    const CliResult stopped_job = child.stop(SIGTERM);
+    ASSERT_EQ(stopped_job.exit_code, 1) << stopped_job.output;
     RunRecord stopped;
     rows_of_shard(sweep / "shards" / "job-0000.sqlite", &stopped);
     ASSERT_EQ(stopped.status, RunStatus::cancelled);
 
-    const Cli retried = run_cli("sweep --out " + sweep.string() + " --retry failed");
+    const CliResult retried = run_cli_to({"sweep", "--out", sweep.string(), "--retry", "failed"}, cli_log);
     ASSERT_EQ(retried.exit_code, 0) << retried.output;
     std::ifstream log_file(sweep / "logs" / "job-0000.log");
     const std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());

@@ -4,24 +4,22 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <signal.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
-#include <fcntl.h>
 
-#include "tests/support/temp_dir.h"
 #include "engine/config/experiment_config.h"
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
 #include "engine/train/training_job.h"
+#include "tests/support/cli_fixtures.h"
+#include "tests/support/temp_dir.h"
 
 using namespace lorica;
-using lorica::testing::TempDir;
+using namespace lorica::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -149,31 +147,18 @@ TEST(EndToEnd, KilledProcessLeavesAReadableStoreMarkedInterrupted) {
     std::ofstream(config_path) << doc.dump(2);
     const fs::path db = dir.path / "runs.db";
 
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        execl(LORICA_CLI_PATH, LORICA_CLI_PATH, "run", "--config", config_path.c_str(), "--db", db.c_str(),
-              (char*)nullptr);
-        _exit(127);
-    }
+    CliProcess child = spawn_cli({"run", "--config", config_path.string(), "--db", db.string()}, dir.path / "run.log");
     // Wait until the child has stored some step metrics (flushed at least once), then kill it hard.
-    bool stored = false;
-    for (int i = 0; i < 1200 && !stored; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        if (!fs::exists(db)) continue;
-        try {
+    const bool stored = child.wait_until(
+        [&] {
+            if (!fs::exists(db)) return false;
             RunStore peek = RunStore::open(db.string());
             auto runs = peek.list_runs();
-            stored = !runs.empty() && peek.step_metrics(runs[0].id).size() >= 10;
-        } catch (const std::exception&) {}
-    }
-    ASSERT_TRUE(stored) << "the child never stored step metrics";
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
+            return !runs.empty() && peek.step_metrics(runs[0].id).size() >= 10;
+        },
+        std::chrono::minutes(2), std::chrono::milliseconds(100));
+    ASSERT_TRUE(stored) << "the child never stored step metrics:\n" << read_bytes(child.log());
+    child.stop(SIGKILL);
 
     RunStore store = RunStore::open(db.string());
     auto runs = store.list_runs();

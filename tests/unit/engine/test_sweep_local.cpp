@@ -8,16 +8,12 @@
 // a job, which still publishes its shard.
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <chrono>
-#include <csignal>
-#include <sys/wait.h>
-#include <thread>
 #include <tuple>
-#include <unistd.h>
 
 #include "engine/config/experiment_config.h"
 #include "engine/config/sweep_jobs.h"
@@ -25,10 +21,11 @@
 #include "engine/store/shard_merge.h"
 #include "engine/store/store_listener.h"
 #include "engine/train/experiment_runner.h"
+#include "tests/support/cli_fixtures.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;
-using lorica::testing::TempDir;
+using namespace lorica::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -47,23 +44,6 @@ nlohmann::json tiny_grid(const fs::path& cache) {
             {"method", {{"name", "sequential-lora"}, {"targets", {"qkv"}}}},
             {"train", {{"epochs", 1}, {"batch_size", 64}, {"max_steps_per_task", 4}}},
             {"sweep", {{"field", "method.rank"}, {"values", {1, 2}}, {"alpha_per_rank", 2.0}}}};
-}
-
-struct Cli {
-    int exit_code = -1;
-    std::string output;
-};
-
-Cli run_cli(const std::string& args) {
-    const std::string command = std::string(LORICA_CLI_PATH) + " " + args + " 2>&1";
-    Cli r;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return r;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
 }
 
 using EvalKey = std::tuple<int, int, int64_t, int, int, int64_t, int64_t>;
@@ -105,7 +85,9 @@ TEST(SweepLocal, ShardsMergeIntoTheSameExperimentAsOneProcess) {
     const fs::path sweep = dir.path / "sweep";
 
     // 1. The sweep: 4 jobs on 2 worker processes, each into its own shard.
-    const Cli launched = run_cli("sweep --config " + config_path.string() + " --out " + sweep.string() + " --jobs 2");
+    const fs::path log = dir.path / "cli.log";
+    const CliResult launched =
+        run_cli_to({"sweep", "--config", config_path.string(), "--out", sweep.string(), "--jobs", "2"}, log);
     ASSERT_EQ(launched.exit_code, 0) << launched.output;
     EXPECT_NE(launched.output.find("4 jobs: 0 pending, 0 running, 4 finished, 0 failed"), std::string::npos)
         << launched.output;
@@ -178,13 +160,13 @@ TEST(SweepLocal, ShardsMergeIntoTheSameExperimentAsOneProcess) {
     record["state"] = "running";
     record["pid"] = 999999999;  // no such process
     std::ofstream(sweep / "status" / (victim.name + ".json")) << record.dump();
-    const Cli status = run_cli("sweep --status " + sweep.string());
+    const CliResult status = run_cli_to({"sweep", "--status", sweep.string()}, log);
     ASSERT_EQ(status.exit_code, 0) << status.output;
     EXPECT_NE(status.output.find("4 jobs: 0 pending, 0 running, 3 finished, 1 failed"), std::string::npos)
         << status.output;
     EXPECT_NE(status.output.find("process 999999999 on"), std::string::npos) << status.output;
 
-    const Cli retried = run_cli("sweep --out " + sweep.string() + " --retry failed");
+    const CliResult retried = run_cli_to({"sweep", "--out", sweep.string(), "--retry", "failed"}, log);
     ASSERT_EQ(retried.exit_code, 0) << retried.output;
     EXPECT_NE(retried.output.find("retrying 1 failed job (2)"), std::string::npos) << retried.output;
     EXPECT_NE(retried.output.find("4 jobs: 0 pending, 0 running, 4 finished, 0 failed"), std::string::npos)
@@ -200,8 +182,8 @@ TEST(SweepLocal, ShardsMergeIntoTheSameExperimentAsOneProcess) {
     EXPECT_TRUE(fs::exists(sweep / "failed")) << "the killed attempt's record is kept aside";
 
     // 5. A new sweep into the same directory is refused; a bad index is bad input.
-    EXPECT_EQ(run_cli("sweep --config " + config_path.string() + " --out " + sweep.string()).exit_code, 2);
-    EXPECT_EQ(run_cli("run --job " + (sweep / "jobs.json").string() + " --index 9").exit_code, 2);
+    EXPECT_EQ(run_cli_to({"sweep", "--config", config_path.string(), "--out", sweep.string()}, log).exit_code, 2);
+    EXPECT_EQ(run_cli_to({"run", "--job", (sweep / "jobs.json").string(), "--index", "9"}, log).exit_code, 2);
 }
 
 // A time limit, preemption or scancel: Slurm sends SIGTERM. The job stops within a step, stores its
@@ -217,37 +199,26 @@ TEST(SweepLocal, SigtermCancelsTheJobAndStillPublishesItsShard) {
     const fs::path config_path = dir.path / "long.json";
     std::ofstream(config_path) << doc.dump();
     const fs::path sweep = dir.path / "sweep";
-    ASSERT_EQ(run_cli("sweep --config " + config_path.string() + " --out " + sweep.string() + " --dry-run").exit_code,
-              0);
+    const CliResult planned = run_cli_to(
+        {"sweep", "--config", config_path.string(), "--out", sweep.string(), "--dry-run"}, dir.path / "plan.log");
+    ASSERT_EQ(planned.exit_code, 0) << planned.output;
 
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const std::string jobs = (sweep / "jobs.json").string();
-        freopen("/dev/null", "w", stdout);
-        freopen("/dev/null", "w", stderr);
-        execl(LORICA_CLI_PATH, LORICA_CLI_PATH, "run", "--job", jobs.c_str(), "--index", "0", (char*)nullptr);
-        _exit(127);
-    }
+    CliProcess child =
+        spawn_cli({"run", "--job", (sweep / "jobs.json").string(), "--index", "0"}, dir.path / "job.log");
     // Wait until the run has stored some steps in its node-local database, then send SIGTERM.
     const SweepPlan plan = read_sweep_plan((sweep / "jobs.json").string());
     const fs::path work = fs::temp_directory_path() / ("lorica-" + plan.experiment_uuid + "-job-0000.sqlite");
-    bool stepping = false;
-    for (int i = 0; i < 600 && !stepping; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        if (!fs::exists(work)) continue;
-        try {
+    const bool stepping = child.wait_until(
+        [&] {
+            if (!fs::exists(work)) return false;
             RunStore peek = RunStore::open(work.string());
             const auto runs = peek.list_runs();
-            stepping = !runs.empty() && peek.step_metrics(runs[0].id).size() >= 3;
-        } catch (const std::exception&) {}
-    }
-    ASSERT_TRUE(stepping) << "the job never stored a step";
-    ::kill(child, SIGTERM);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 1) << "a cancelled run is not a finished one";
+            return !runs.empty() && peek.step_metrics(runs[0].id).size() >= 3;
+        },
+        std::chrono::minutes(1), std::chrono::milliseconds(100));
+    ASSERT_TRUE(stepping) << "the job never stored a step:\n" << read_bytes(child.log());
+    const CliResult stopped = child.stop(SIGTERM);
+    EXPECT_EQ(stopped.exit_code, 1) << "a cancelled run is not a finished one:\n" << stopped.output;
 
     nlohmann::json record;
     std::ifstream(sweep / "status" / "job-0000.json") >> record;
@@ -259,7 +230,7 @@ TEST(SweepLocal, SigtermCancelsTheJobAndStillPublishesItsShard) {
     EXPECT_EQ(runs[0].status, RunStatus::cancelled);
     EXPECT_GE(shard.step_metrics(runs[0].id).size(), 3u) << "the steps taken before the signal are kept";
     EXPECT_FALSE(fs::exists(work)) << "the node-local database is removed once published";
-    const Cli report = run_cli("sweep --status " + sweep.string());
+    const CliResult report = run_cli_to({"sweep", "--status", sweep.string()}, dir.path / "status.log");
     EXPECT_NE(report.output.find("1 job: 0 pending, 0 running, 0 finished, 1 failed"), std::string::npos)
         << report.output;
 }
