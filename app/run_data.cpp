@@ -144,15 +144,8 @@ std::vector<VariantRuns> ExperimentData::variants() const {
     return out;
 }
 
-std::string class_name(const std::string& dataset, int class_id) {
-    static const char* fashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-    static const char* cifar10[] = {"airplane", "automobile", "bird",  "cat",  "deer",
-                                    "dog",      "frog",       "horse", "ship", "truck"};
-    if (class_id >= 0 && class_id < 10) {
-        if (dataset == "fashion-mnist") return fashion[class_id];
-        if (dataset == "cifar10") return cifar10[class_id];
-    }
+std::string class_name(const std::vector<std::string>& names, int class_id) {
+    if (class_id >= 0 && class_id < static_cast<int>(names.size())) return names[static_cast<std::size_t>(class_id)];
     return "class " + std::to_string(class_id);
 }
 

@@ -89,7 +89,8 @@ struct ExperimentData {
     std::vector<VariantRuns> variants() const;
 };
 
-// Class names of the data set used in labels ("T-shirt/top" ... for Fashion-MNIST), or "class N".
-std::string class_name(const std::string& dataset, int class_id);
+// The name of class `class_id` in `names` (by label: dataset_class_names or class_names_of_run_config,
+// engine/config/dataset_catalog.h), or "class N" when `names` does not name it.
+std::string class_name(const std::vector<std::string>& names, int class_id);
 
 }  // namespace lorica::app

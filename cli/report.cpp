@@ -104,11 +104,7 @@ std::string class_forgetting_report(const RunStore& store, int64_t run_id) {
     if (!run) return {};
     std::vector<ClassEvalRow> rows;
     for (const auto& r : store.class_eval_rows(run_id)) rows.push_back(r.row);
-    std::string dataset;
-    try {
-        dataset = nlohmann::json::parse(run->config_json).at("data").value("dataset", "");
-    } catch (const std::exception&) {}
-    const ClassForgettingTable table = foundation_class_forgetting(rows, dataset_class_names(dataset));
+    const ClassForgettingTable table = foundation_class_forgetting(rows, class_names_of_run_config(run->config_json));
     if (table.empty()) return {};
     return "\nfoundation task per class: accuracy (%) before the stream (pre) and after each task (in brackets: "
            "change from pre); drop = pre − final; newly wrong = samples right before the task and wrong after it\n" +

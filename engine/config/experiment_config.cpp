@@ -1,4 +1,5 @@
 #include "engine/config/experiment_config.h"
+#include "engine/config/config_schema.h"
 #include "engine/config/experiment_variants.h"
 #include "engine/config/json_object_reader.h"
 #include "engine/config/preset_notes.h"
@@ -14,31 +15,59 @@
 namespace lorica {
 namespace {
 
-const std::vector<std::string> kOptimizers = {"adamw", "adam", "sgd"};
-const std::vector<std::string> kSchedules = {"constant", "cosine"};
+// ---- reading a field through its declaration (config_schema.h): range and choices come from there ----
 
-// The spellings of an enumeration's table, as ObjectReader::read's choices.
-template <class E, std::size_t N>
-std::vector<std::string> spellings(const EnumNames<E, N>& names) {
-    std::vector<std::string> out;
-    for (const auto& [value, name] : names) out.emplace_back(name);
-    return out;
+int64_t declared_bound(double bound) {
+    if (bound >= 9.2e18) return INT64_MAX;
+    if (bound <= -9.2e18) return INT64_MIN;
+    return static_cast<int64_t>(bound);
 }
 
-const std::vector<std::string> kDomains = {"identity", "rot90", "rot180", "rot270",
-                                           "invert",   "hflip", "vflip",  "patch_permute"};
+template <typename Int>
+void read_declared_int(ObjectReader& r, const std::string& key, Int& out) {
+    const ConfigFieldSpec& f = config_field(r.field(key));
+    r.read_int(key, out, declared_bound(f.min), declared_bound(f.max));
+}
+
+void read_declared_number(ObjectReader& r, const std::string& key, double& out) {
+    const ConfigFieldSpec& f = config_field(r.field(key));
+    r.read(key, out, f.min, f.max);
+}
+
+void read_declared_numbers(ObjectReader& r, const std::string& key, std::vector<double>& out) {
+    const ConfigFieldSpec& f = config_field(r.field(key));
+    r.read(key, out, f.min, f.max);
+}
+
+// A closed set: the spelling is checked against the declared choices (the table's spellings), then
+// turned into the enum.
+template <class E, std::size_t N>
+void read_declared_choice(ObjectReader& r, const std::string& key, E& out, const EnumNames<E, N>& names) {
+    std::string spelling = name_of(names, out);
+    r.read(key, spelling, config_field(r.field(key)).choices);
+    const std::optional<E> value = value_of(names, spelling);
+    if (!value) throw std::logic_error("config field '" + r.field(key) + "': declared choices and enum table differ");
+    out = *value;
+}
+
+template <class E, std::size_t N>
+std::vector<std::string> enum_spellings(const std::vector<E>& values, const EnumNames<E, N>& names) {
+    std::vector<std::string> out;
+    for (E v : values) out.push_back(name_of(names, v));
+    return out;
+}
 
 void read_optimizer(ObjectReader& parent, const std::string& key, OptimizerConfig& out) {
     const json* v = parent.object(key);
     if (!v) return;
     ObjectReader r(*v, parent.field(key));
-    r.read("name", out.name, kOptimizers);
-    r.read("lr", out.lr, 0.0, 10.0);
-    r.read("head_lr", out.head_lr, 0.0, 10.0);
-    r.read("weight_decay", out.weight_decay, 0.0, 10.0);
-    r.read("beta1", out.beta1, 0.0, 0.999999);
-    r.read("beta2", out.beta2, 0.0, 0.999999999);
-    r.read("momentum", out.momentum, 0.0, 0.999999);
+    read_declared_choice(r, "name", out.name, kOptimizerAlgorithmNames);
+    read_declared_number(r, "lr", out.lr);
+    read_declared_number(r, "head_lr", out.head_lr);
+    read_declared_number(r, "weight_decay", out.weight_decay);
+    read_declared_number(r, "beta1", out.beta1);
+    read_declared_number(r, "beta2", out.beta2);
+    read_declared_number(r, "momentum", out.momentum);
     r.finish();
 }
 
@@ -46,18 +75,25 @@ void read_schedule(ObjectReader& parent, const std::string& key, ScheduleConfig&
     const json* v = parent.object(key);
     if (!v) return;
     ObjectReader r(*v, parent.field(key));
-    r.read("name", out.name, kSchedules);
-    r.read("warmup_fraction", out.warmup_fraction, 0.0, 1.0);
-    r.read("min_lr_fraction", out.min_lr_fraction, 0.0, 1.0);
+    read_declared_choice(r, "name", out.name, kScheduleShapeNames);
+    read_declared_number(r, "warmup_fraction", out.warmup_fraction);
+    read_declared_number(r, "min_lr_fraction", out.min_lr_fraction);
     r.finish();
 }
 
 json optimizer_json(const OptimizerConfig& o) {
-    return {{"name", o.name},   {"lr", o.lr},       {"head_lr", o.head_lr},  {"weight_decay", o.weight_decay},
-            {"beta1", o.beta1}, {"beta2", o.beta2}, {"momentum", o.momentum}};
+    return {{"name", name_of(kOptimizerAlgorithmNames, o.name)},
+            {"lr", o.lr},
+            {"head_lr", o.head_lr},
+            {"weight_decay", o.weight_decay},
+            {"beta1", o.beta1},
+            {"beta2", o.beta2},
+            {"momentum", o.momentum}};
 }
 json schedule_json(const ScheduleConfig& s) {
-    return {{"name", s.name}, {"warmup_fraction", s.warmup_fraction}, {"min_lr_fraction", s.min_lr_fraction}};
+    return {{"name", name_of(kScheduleShapeNames, s.name)},
+            {"warmup_fraction", s.warmup_fraction},
+            {"min_lr_fraction", s.min_lr_fraction}};
 }
 
 bool is_utf8(const std::string& text) {
@@ -100,9 +136,9 @@ BackboneConfig backbone_preset(const std::string& name) {
     } else if (name == "vit_base_patch16_224") {
         b.dim = 768, b.depth = 12, b.heads = 12;
     } else {
-        throw ConfigError("backbone.preset", "'" + name +
-                                                 "' is not allowed (allowed: tiny, vit_tiny_patch16_224, "
-                                                 "vit_small_patch16_224, vit_base_patch16_224)");
+        std::string allowed;
+        for (std::string_view p : kBackbonePresets) allowed += (allowed.empty() ? "" : ", ") + std::string(p);
+        throw ConfigError("backbone.preset", "'" + name + "' is not allowed (allowed: " + allowed + ")");
     }
     return b;
 }
@@ -130,30 +166,30 @@ ExperimentConfig parse_experiment_config(const json& document) {
                             c.device.find_first_not_of("0123456789", 5) == std::string::npos;
     if (c.device != "auto" && c.device != "cpu" && c.device != "cuda" && !cuda_index)
         throw ConfigError("device", "'" + c.device + "' is not allowed (allowed: auto, cpu, cuda, cuda:N)");
-    root.read_int("threads", c.threads, 0, 1024);
+    read_declared_int(root, "threads", c.threads);
     root.read("cache_dir", c.cache_dir);
 
     if (const json* v = root.object("data")) {
         ObjectReader r(*v, "data");
-        r.read("dataset", c.data.dataset, {"fashion-mnist", "cifar10", "cifar100", "image-folder"});
+        read_declared_choice(r, "dataset", c.data.dataset, kDatasetNames);
         r.read("root", c.data.root);
-        r.read_int("train_per_class", c.data.train_per_class, 0);
-        r.read_int("test_per_class", c.data.test_per_class, 0);
-        r.read("normalize_mean", c.data.normalize_mean, -10.0, 10.0);
-        r.read("normalize_std", c.data.normalize_std, 1e-6, 10.0);
+        read_declared_int(r, "train_per_class", c.data.train_per_class);
+        read_declared_int(r, "test_per_class", c.data.test_per_class);
+        read_declared_numbers(r, "normalize_mean", c.data.normalize_mean);
+        read_declared_numbers(r, "normalize_std", c.data.normalize_std);
         if (const json* a = r.object("augment")) {
             ObjectReader ar(*a, "data.augment");
             ar.read("horizontal_flip", c.data.augment.horizontal_flip);
-            ar.read_int("random_crop_padding", c.data.augment.random_crop_padding, 0, 64);
+            read_declared_int(ar, "random_crop_padding", c.data.augment.random_crop_padding);
             ar.finish();
         }
-        r.read("cifar100_labels", c.data.cifar100_labels, {"fine", "coarse"});
+        read_declared_choice(r, "cifar100_labels", c.data.cifar100_labels, kCifar100LabelNames);
         r.read("file_list", c.data.file_list);
-        r.read_int("resize_size", c.data.resize_size, 0, 8192);
-        r.read_int("workers", c.data.workers, 0, 256);
-        r.read_int("cache_mb", c.data.cache_mb, 0, int64_t(1) << 20);
+        read_declared_int(r, "resize_size", c.data.resize_size);
+        read_declared_int(r, "workers", c.data.workers);
+        read_declared_int(r, "cache_mb", c.data.cache_mb);
         r.finish();
-        if (!c.data.file_list.empty() && c.data.dataset != "image-folder")
+        if (!c.data.file_list.empty() && c.data.dataset != DatasetId::image_folder)
             throw ConfigError("data.file_list", "is only used with data.dataset = image-folder");
         if (c.data.normalize_mean.size() != c.data.normalize_std.size())
             throw ConfigError("data.normalize_std", "must have as many entries as data.normalize_mean");
@@ -162,10 +198,10 @@ ExperimentConfig parse_experiment_config(const json& document) {
     if (const json* v = root.object("foundation")) {
         ObjectReader r(*v, "foundation");
         r.read("enabled", c.foundation.enabled);
-        r.read_int("classes", c.foundation.classes, 1);
-        r.read_int("train_per_class", c.foundation.train_per_class, 0);
-        r.read_int("epochs", c.foundation.epochs, 0, 10000);
-        r.read_int("batch_size", c.foundation.batch_size, 1, 1 << 20);
+        read_declared_int(r, "classes", c.foundation.classes);
+        read_declared_int(r, "train_per_class", c.foundation.train_per_class);
+        read_declared_int(r, "epochs", c.foundation.epochs);
+        read_declared_int(r, "batch_size", c.foundation.batch_size);
         read_optimizer(r, "optimizer", c.foundation.optimizer);
         read_schedule(r, "schedule", c.foundation.schedule);
         r.finish();
@@ -173,11 +209,9 @@ ExperimentConfig parse_experiment_config(const json& document) {
 
     if (const json* v = root.object("stream")) {
         ObjectReader r(*v, "stream");
-        std::string type = name_of(kStreamTypeNames, c.stream.type);
-        r.read("type", type, spellings(kStreamTypeNames));
-        c.stream.type = *value_of(kStreamTypeNames, type);
-        r.read_int("tasks", c.stream.tasks, 1, 1000);
-        r.read_int("classes_per_task", c.stream.classes_per_task, 1, 100000);
+        read_declared_choice(r, "type", c.stream.type, kStreamTypeNames);
+        read_declared_int(r, "tasks", c.stream.tasks);
+        read_declared_int(r, "classes_per_task", c.stream.classes_per_task);
         if (const json* s = r.find("class_order_seed")) {
             if (s->is_null())
                 c.stream.class_order_seed.reset();
@@ -187,11 +221,17 @@ ExperimentConfig parse_experiment_config(const json& document) {
                 throw ConfigError("stream.class_order_seed",
                                   "must be a non-negative integer or null, got " + s->dump());
         }
-        r.read("domains", c.stream.domains);
-        for (size_t i = 0; i < c.stream.domains.size(); ++i)
-            if (std::find(kDomains.begin(), kDomains.end(), c.stream.domains[i]) == kDomains.end())
+        std::vector<std::string> domains = enum_spellings(c.stream.domains, kDomainTransformNames);
+        r.read("domains", domains);
+        const std::vector<std::string>& allowed_domains = config_field("stream.domains").choices;
+        c.stream.domains.clear();
+        for (size_t i = 0; i < domains.size(); ++i) {
+            const std::optional<DomainTransform> d = value_of(kDomainTransformNames, domains[i]);
+            if (!d || std::find(allowed_domains.begin(), allowed_domains.end(), domains[i]) == allowed_domains.end())
                 throw ConfigError("stream.domains[" + std::to_string(i) + "]",
-                                  "'" + c.stream.domains[i] + "' is not allowed (allowed: " + join(kDomains) + ")");
+                                  "'" + domains[i] + "' is not allowed (allowed: " + join(allowed_domains) + ")");
+            c.stream.domains.push_back(*d);
+        }
         r.read("task_incremental", c.stream.task_incremental);
         r.finish();
     }
@@ -201,13 +241,13 @@ ExperimentConfig parse_experiment_config(const json& document) {
         std::string preset = c.backbone.preset;
         r.read("preset", preset);
         c.backbone = backbone_preset(preset);  // sizes of the preset, then explicit fields win
-        r.read_int("image_size", c.backbone.image_size, 1, 4096);
-        r.read_int("patch_size", c.backbone.patch_size, 1, 1024);
-        r.read_int("in_channels", c.backbone.in_channels, 1, 16);
-        r.read_int("dim", c.backbone.dim, 1, 65536);
-        r.read_int("depth", c.backbone.depth, 1, 256);
-        r.read_int("heads", c.backbone.heads, 1, 1024);
-        r.read("mlp_ratio", c.backbone.mlp_ratio, 0.0625, 64.0);
+        read_declared_int(r, "image_size", c.backbone.image_size);
+        read_declared_int(r, "patch_size", c.backbone.patch_size);
+        read_declared_int(r, "in_channels", c.backbone.in_channels);
+        read_declared_int(r, "dim", c.backbone.dim);
+        read_declared_int(r, "depth", c.backbone.depth);
+        read_declared_int(r, "heads", c.backbone.heads);
+        read_declared_number(r, "mlp_ratio", c.backbone.mlp_ratio);
         r.read("weights", c.backbone.weights);
         r.finish();
         if (c.backbone.image_size % c.backbone.patch_size != 0)
@@ -220,8 +260,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
     if (const json* v = root.object("method")) {
         ObjectReader r(*v, "method");
         r.read("name", c.method.name);
-        r.read_int("rank", c.method.rank, 1, 4096);
-        r.read("alpha", c.method.alpha, 0.0, 1e6);
+        read_declared_int(r, "rank", c.method.rank);
+        read_declared_number(r, "alpha", c.method.alpha);
         r.read("targets", c.method.targets);
         if (const json* o = r.object("options")) c.method.options = *o;
         r.finish();
@@ -230,24 +270,22 @@ ExperimentConfig parse_experiment_config(const json& document) {
 
     if (const json* v = root.object("train")) {
         ObjectReader r(*v, "train");
-        r.read_int("epochs", c.train.epochs, 0, 100000);
-        r.read_int("batch_size", c.train.batch_size, 1, 1 << 20);
+        read_declared_int(r, "epochs", c.train.epochs);
+        read_declared_int(r, "batch_size", c.train.batch_size);
         read_optimizer(r, "optimizer", c.train.optimizer);
         read_schedule(r, "schedule", c.train.schedule);
-        r.read("loss", c.train.loss, {"current-task", "all-seen"});
-        r.read("grad_clip", c.train.grad_clip, 0.0, 1e9);
-        r.read_int("max_steps_per_task", c.train.max_steps_per_task, 0);
-        std::string precision = name_of(kPrecisionNames, c.train.precision);
-        r.read("precision", precision, spellings(kPrecisionNames));
-        c.train.precision = *value_of(kPrecisionNames, precision);
-        r.read_int("loss_readback_steps", c.train.loss_readback_steps, 0, 1 << 20);
+        read_declared_choice(r, "loss", c.train.loss, kLossScopeNames);
+        read_declared_number(r, "grad_clip", c.train.grad_clip);
+        read_declared_int(r, "max_steps_per_task", c.train.max_steps_per_task);
+        read_declared_choice(r, "precision", c.train.precision, kPrecisionNames);
+        read_declared_int(r, "loss_readback_steps", c.train.loss_readback_steps);
         r.finish();
     }
 
     if (const json* v = root.object("eval")) {
         ObjectReader r(*v, "eval");
-        r.read_int("every_steps", c.eval.every_steps, 0);
-        r.read_int("batch_size", c.eval.batch_size, 1, 1 << 20);
+        read_declared_int(r, "every_steps", c.eval.every_steps);
+        read_declared_int(r, "batch_size", c.eval.batch_size);
         r.read("class_il", c.eval.class_il);
         r.read("task_il", c.eval.task_il);
         r.read("before_task", c.eval.before_task);
@@ -260,14 +298,18 @@ ExperimentConfig parse_experiment_config(const json& document) {
     if (const json* v = root.find("launcher")) (void)parse_launcher_settings(*v);
     root.finish();
 
-    if (c.stream.type == StreamType::class_incremental && c.data.dataset == "fashion-mnist" &&
-        int64_t(c.stream.tasks) * c.stream.classes_per_task > 10)
+    // The data set's classes (dataset_catalog.h; 0 for an image folder: known once it is read).
+    const int classes = dataset_num_classes(c.data.dataset, c.data.cifar100_labels);
+    const std::string dataset = name_of(kDatasetNames, c.data.dataset);
+    if (c.stream.type == StreamType::class_incremental && classes > 0 &&
+        int64_t(c.stream.tasks) * c.stream.classes_per_task > classes)
         throw ConfigError("stream.tasks", "tasks × classes_per_task = " +
                                               std::to_string(int64_t(c.stream.tasks) * c.stream.classes_per_task) +
-                                              " exceeds the 10 classes of fashion-mnist");
-    if (c.foundation.enabled && c.data.dataset == "fashion-mnist" && c.foundation.classes > 10)
-        throw ConfigError("foundation.classes", "fashion-mnist has 10 classes");
-    if (c.data.dataset != "fashion-mnist" && c.data.resize_size != 0 && c.data.resize_size < c.backbone.image_size)
+                                              " exceeds the " + std::to_string(classes) + " classes of " + dataset);
+    if (c.foundation.enabled && classes > 0 && c.foundation.classes > classes)
+        throw ConfigError("foundation.classes", dataset + " has " + std::to_string(classes) + " classes");
+    if (c.data.dataset != DatasetId::fashion_mnist && c.data.resize_size != 0 &&
+        c.data.resize_size < c.backbone.image_size)
         throw ConfigError("data.resize_size", std::to_string(c.data.resize_size) +
                                                   " is smaller than backbone.image_size (" +
                                                   std::to_string(c.backbone.image_size) +
@@ -286,7 +328,7 @@ json to_json(const ExperimentConfig& c) {
     j["device"] = c.device;
     j["threads"] = c.threads;
     j["cache_dir"] = c.cache_dir;
-    j["data"] = {{"dataset", c.data.dataset},
+    j["data"] = {{"dataset", name_of(kDatasetNames, c.data.dataset)},
                  {"root", c.data.root},
                  {"train_per_class", c.data.train_per_class},
                  {"test_per_class", c.data.test_per_class},
@@ -295,7 +337,7 @@ json to_json(const ExperimentConfig& c) {
                  {"augment",
                   {{"horizontal_flip", c.data.augment.horizontal_flip},
                    {"random_crop_padding", c.data.augment.random_crop_padding}}},
-                 {"cifar100_labels", c.data.cifar100_labels},
+                 {"cifar100_labels", name_of(kCifar100LabelNames, c.data.cifar100_labels)},
                  {"file_list", c.data.file_list},
                  {"resize_size", c.data.resize_size}};
     // Speed/memory knobs only: left out at their defaults, so configs that do not set them (the
@@ -314,7 +356,7 @@ json to_json(const ExperimentConfig& c) {
                    {"tasks", c.stream.tasks},
                    {"classes_per_task", c.stream.classes_per_task},
                    {"class_order_seed", c.stream.class_order_seed ? json(*c.stream.class_order_seed) : json(nullptr)},
-                   {"domains", c.stream.domains},
+                   {"domains", enum_spellings(c.stream.domains, kDomainTransformNames)},
                    {"task_incremental", c.stream.task_incremental}};
     j["backbone"] = {{"preset", c.backbone.preset},
                      {"image_size", c.backbone.image_size},
@@ -334,7 +376,7 @@ json to_json(const ExperimentConfig& c) {
                   {"batch_size", c.train.batch_size},
                   {"optimizer", optimizer_json(c.train.optimizer)},
                   {"schedule", schedule_json(c.train.schedule)},
-                  {"loss", c.train.loss},
+                  {"loss", name_of(kLossScopeNames, c.train.loss)},
                   {"grad_clip", c.train.grad_clip},
                   {"max_steps_per_task", c.train.max_steps_per_task},
                   {"precision", name_of(kPrecisionNames, c.train.precision)},

@@ -20,14 +20,17 @@
 // (e.g. "train.optimizer.lr") and what is allowed. Unknown fields are errors (a typo must never be
 // silently ignored). `to_json` gives the effective config, stored with every run.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config/dataset_catalog.h"
 #include "engine/config/enum_names.h"
 #include "engine/config/variant_spec.h"
 
@@ -45,19 +48,57 @@ private:
     std::string field_;
 };
 
+// The closed sets of the config are enums once parsed; each has one table of its JSON spellings
+// (enum_names.h), read by the parser, written back by to_json and listed by the field schema
+// (config_schema.h). The data sets (DatasetId, Cifar100Labels) are in dataset_catalog.h.
+
+// The optimizer of a training pass: torch::optim::AdamW, Adam or SGD (with momentum).
+enum class OptimizerAlgorithm { adamw, adam, sgd };
+inline constexpr EnumNames<OptimizerAlgorithm, 3> kOptimizerAlgorithmNames{
+    {{OptimizerAlgorithm::adamw, "adamw"}, {OptimizerAlgorithm::adam, "adam"}, {OptimizerAlgorithm::sgd, "sgd"}}};
+
+// The shape of the learning rate over a task's steps after warm-up (engine/train/lr_schedule.h).
+enum class ScheduleShape { constant, cosine };
+inline constexpr EnumNames<ScheduleShape, 2> kScheduleShapeNames{
+    {{ScheduleShape::constant, "constant"}, {ScheduleShape::cosine, "cosine"}}};
+
+// Which logits the training loss covers:
+//   current_task  cross-entropy over the current task's logits only (old heads get no gradient)
+//   all_seen      cross-entropy over the logits of every class seen so far
+enum class LossScope { current_task, all_seen };
+inline constexpr EnumNames<LossScope, 2> kLossScopeNames{
+    {{LossScope::current_task, "current-task"}, {LossScope::all_seen, "all-seen"}}};
+
+// The domain transform of a task (engine/data/domain_transform.h): identity, rotations by 90°,
+// 180°, 270°, pixel inversion, horizontal / vertical flip, the 4×4 grid of patches permuted.
+enum class DomainTransform { identity, rot90, rot180, rot270, invert, hflip, vflip, patch_permute };
+inline constexpr EnumNames<DomainTransform, 8> kDomainTransformNames{
+    {{DomainTransform::identity, "identity"},
+     {DomainTransform::rot90, "rot90"},
+     {DomainTransform::rot180, "rot180"},
+     {DomainTransform::rot270, "rot270"},
+     {DomainTransform::invert, "invert"},
+     {DomainTransform::hflip, "hflip"},
+     {DomainTransform::vflip, "vflip"},
+     {DomainTransform::patch_permute, "patch_permute"}}};
+
+// The backbone presets (backbone.preset): "tiny", the CPU default, and timm's ViT sizes.
+inline constexpr std::array<std::string_view, 4> kBackbonePresets = {"tiny", "vit_tiny_patch16_224",
+                                                                     "vit_small_patch16_224", "vit_base_patch16_224"};
+
 struct OptimizerConfig {
-    std::string name = "adamw";  // adamw | adam | sgd
-    double lr = 5e-4;            // learning rate of the adapter / backbone parameters
-    double head_lr = 2e-3;       // learning rate of the classifier heads (0 = same as lr)
+    OptimizerAlgorithm name = OptimizerAlgorithm::adamw;
+    double lr = 5e-4;       // learning rate of the adapter / backbone parameters
+    double head_lr = 2e-3;  // learning rate of the classifier heads (0 = same as lr)
     double weight_decay = 0.0;
     double beta1 = 0.9, beta2 = 0.999;  // adam/adamw
     double momentum = 0.9;              // sgd
 };
 
 struct ScheduleConfig {
-    std::string name = "constant";  // constant | cosine (per task, with linear warm-up)
-    double warmup_fraction = 0.0;   // fraction of the task's steps spent warming up linearly from 0
-    double min_lr_fraction = 0.0;   // cosine floor, as a fraction of the peak lr
+    ScheduleShape name = ScheduleShape::constant;  // per task, with linear warm-up
+    double warmup_fraction = 0.0;                  // fraction of the task's steps spent warming up linearly from 0
+    double min_lr_fraction = 0.0;                  // cosine floor, as a fraction of the peak lr
 };
 
 struct AugmentConfig {
@@ -66,7 +107,7 @@ struct AugmentConfig {
 };
 
 struct DataConfig {
-    std::string dataset = "fashion-mnist";          // fashion-mnist | cifar10 | cifar100 | image-folder
+    DatasetId dataset = DatasetId::fashion_mnist;   // fashion-mnist | cifar10 | cifar100 | image-folder
     std::string root;                               // "" = the data set's default location
     int64_t train_per_class = 2000;                 // stream training images per class (0 = all available)
     int64_t test_per_class = 500;                   // test images per class (0 = all available)
@@ -74,7 +115,7 @@ struct DataConfig {
     std::vector<double> normalize_std = {0.3530};   // per channel; empty = no normalisation
     AugmentConfig augment;
     // cifar100: which label byte is the class: "fine" (100 classes) or "coarse" (20 superclasses).
-    std::string cifar100_labels = "fine";
+    Cifar100Labels cifar100_labels = Cifar100Labels::fine;
     // image-folder: a list file instead of scanning root/<class>/ folders. "{split}" is replaced by
     // "train" / "test" (e.g. "clipart_{split}.txt"); each line "<path relative to root> <label index>".
     std::string file_list;
@@ -95,8 +136,8 @@ struct FoundationConfig {
     int64_t train_per_class = 3000;  // taken before the stream's images, so the two never overlap
     int epochs = 6;
     int64_t batch_size = 128;
-    OptimizerConfig optimizer{"adamw", 1e-3, 0.0, 0.05};
-    ScheduleConfig schedule{"cosine", 0.05, 0.0};
+    OptimizerConfig optimizer{OptimizerAlgorithm::adamw, 1e-3, 0.0, 0.05};
+    ScheduleConfig schedule{ScheduleShape::cosine, 0.05, 0.0};
 };
 
 // How a stream cuts the data set into tasks (config spelling in kStreamTypeNames):
@@ -114,7 +155,8 @@ struct StreamConfig {
     std::optional<int64_t> class_order_seed;  // default: the run's seed
     // Domain transform per task (cycled when shorter than `tasks`): identity, rot90, rot180, rot270,
     // invert, hflip, vflip, patch_permute (the 4×4 grid of patches shuffled by a fixed permutation).
-    std::vector<std::string> domains = {"rot90", "invert", "rot180", "patch_permute", "rot270"};
+    std::vector<DomainTransform> domains = {DomainTransform::rot90, DomainTransform::invert, DomainTransform::rot180,
+                                            DomainTransform::patch_permute, DomainTransform::rot270};
     bool task_incremental = false;  // report task-IL as the primary accuracy
 };
 
@@ -161,12 +203,10 @@ struct TrainConfig {
     int64_t batch_size = 128;
     OptimizerConfig optimizer;
     ScheduleConfig schedule;
-    // current-task: cross-entropy over the current task's logits only (old heads get no gradient)
-    // all-seen:     cross-entropy over the logits of every class seen so far
-    std::string loss = "current-task";
-    double grad_clip = 0.0;                 // clip the global gradient norm to this value (0 = off)
-    int64_t max_steps_per_task = 0;         // stop a task early after this many steps (0 = no limit)
-    Precision precision = Precision::fp32;  // arithmetic of the forward pass (see Precision)
+    LossScope loss = LossScope::current_task;  // which logits the loss covers (see LossScope)
+    double grad_clip = 0.0;                    // clip the global gradient norm to this value (0 = off)
+    int64_t max_steps_per_task = 0;            // stop a task early after this many steps (0 = no limit)
+    Precision precision = Precision::fp32;     // arithmetic of the forward pass (see Precision)
     // Read the step losses back to the host every N steps (one device→host copy per block; every
     // step's loss is still reported). 0 = auto: 1 on the CPU, kAutoCudaLossReadbackSteps on a GPU.
     int64_t loss_readback_steps = 0;

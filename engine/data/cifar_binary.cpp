@@ -52,8 +52,9 @@ std::vector<std::string> names_file(const fs::path& path, int count) {
 RawDataset load_cifar10(const std::string& root_in) {
     const fs::path root = find_root(root_in, "cifar-10-batches-bin", "test_batch.bin");
     RawDataset d;
-    d.name = "cifar10";
-    d.num_classes = 10;
+    const DatasetInfo& info = dataset_info(DatasetId::cifar10);  // dataset_catalog.h
+    d.name = info.name();
+    d.num_classes = info.classes.count;
     std::vector<uint8_t> px;
     std::vector<int64_t> y;
     for (int b = 1; b <= 5; ++b) read_batch(root / ("data_batch_" + std::to_string(b) + ".bin"), {1, 0, 10}, px, y);
@@ -62,20 +63,22 @@ RawDataset load_cifar10(const std::string& root_in) {
     y.clear();
     read_batch(root / "test_batch.bin", {1, 0, 10}, px, y);
     fill(d.test_images, d.test_labels, px, y);
-    d.class_names = names_file(root / "batches.meta.txt", 10);
-    if (d.class_names.front() == "class_0")
-        d.class_names = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+    d.class_names = names_file(root / info.classes.names_file, d.num_classes);
+    if (d.class_names.front() == "class_0") d.class_names = info.classes.names;
     return d;
 }
 
 RawDataset load_cifar100(const std::string& root_in, const std::string& label) {
-    if (label != "fine" && label != "coarse")
-        throw ConfigError("data.cifar100_labels", "'" + label + "' is not allowed (allowed: fine, coarse)");
+    const std::optional<Cifar100Labels> labels = value_of(kCifar100LabelNames, label);
+    if (!labels)
+        throw ConfigError("data.cifar100_labels",
+                          "'" + label + "' is not allowed (allowed: " + allowed_names(kCifar100LabelNames) + ")");
     const fs::path root = find_root(root_in, "cifar-100-binary", "test.bin");
-    const bool fine = label == "fine";
+    const bool fine = *labels == Cifar100Labels::fine;
+    const DatasetClasses& classes = dataset_info(DatasetId::cifar100).classes_of(*labels);  // dataset_catalog.h
     RawDataset d;
-    d.name = "cifar100";
-    d.num_classes = fine ? 100 : 20;
+    d.name = dataset_info(DatasetId::cifar100).name();
+    d.num_classes = classes.count;
     const CifarLayout layout{2, fine ? 1 : 0, d.num_classes};
     std::vector<uint8_t> px;
     std::vector<int64_t> y;
@@ -85,7 +88,7 @@ RawDataset load_cifar100(const std::string& root_in, const std::string& label) {
     y.clear();
     read_batch(root / "test.bin", layout, px, y);
     fill(d.test_images, d.test_labels, px, y);
-    d.class_names = names_file(root / (fine ? "fine_label_names.txt" : "coarse_label_names.txt"), d.num_classes);
+    d.class_names = names_file(root / classes.names_file, d.num_classes);
     return d;
 }
 

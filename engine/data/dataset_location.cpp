@@ -30,10 +30,11 @@ DatasetLocation locate_dataset(const DataConfig& data) {
     DatasetLocation out;
     out.is_default = data.root.empty();
     std::error_code ec;
-    if (data.dataset == "fashion-mnist") {
+    const DatasetInfo& info = dataset_info(data.dataset);  // the layout's files (dataset_catalog.h)
+    const std::string dataset(info.name());
+    if (data.dataset == DatasetId::fashion_mnist) {
         out.path = fashion_mnist_root(data.root);
-        const std::vector<std::string> files = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+        const std::vector<std::string> files = info.files();
         if (!fs::is_directory(out.path, ec)) {
             out.detail =
                 out.path + ": no such folder" +
@@ -42,9 +43,10 @@ DatasetLocation locate_dataset(const DataConfig& data) {
         }
         // The IDX files, gzipped (.gz, as the Debian package ships them) or plain.
         std::string missing;
+        const std::string& gz = info.compressed_suffix;
         for (const auto& f : files)
-            if (!exists_file(fs::path(out.path) / (f + ".gz")) && !exists_file(fs::path(out.path) / f)) {
-                missing = (fs::path(out.path) / (f + ".gz")).string();
+            if (!exists_file(fs::path(out.path) / (f + gz)) && !exists_file(fs::path(out.path) / f)) {
+                missing = (fs::path(out.path) / (f + gz)).string();
                 break;
             }
         out.present = missing.empty();
@@ -52,61 +54,53 @@ DatasetLocation locate_dataset(const DataConfig& data) {
                                  : missing + " not found";
         return out;
     }
-    if (data.dataset == "cifar10" || data.dataset == "cifar100" || data.dataset == "image-folder") {
-        if (data.root.empty()) {
-            out.detail = "data.root is required for data.dataset = " + data.dataset;
-            return out;
-        }
-        out.path = data.root;
-        if (!fs::is_directory(out.path, ec)) {
-            out.detail = out.path + ": no such folder";
-            return out;
-        }
-        if (data.dataset == "image-folder") {
-            if (!data.file_list.empty()) {
-                for (const char* split : {"train", "test"}) {
-                    std::string list = data.file_list;
-                    if (auto at = list.find("{split}"); at != std::string::npos) list.replace(at, 7, split);
-                    const fs::path p = fs::path(list).is_absolute() ? fs::path(list) : fs::path(out.path) / list;
-                    if (!exists_file(p)) {
-                        out.detail = p.string() + " not found (data.file_list)";
-                        return out;
-                    }
-                }
-                out.present = true;
-                out.detail = "the folder and both file lists (train, test)";
-                return out;
-            }
-            int classes = 0;
-            const fs::path scan =
-                fs::is_directory(fs::path(out.path) / "train", ec) ? fs::path(out.path) / "train" : fs::path(out.path);
-            for (const auto& entry : fs::directory_iterator(scan, ec))
-                if (entry.is_directory()) ++classes;
-            out.present = classes > 0;
-            out.detail =
-                out.present
-                    ? std::to_string(classes) + " class folders" + (scan != fs::path(out.path) ? " under train/" : "")
-                    : out.path + ": no class folders (expected <root>/<class>/<image> or <root>/train/<class>/...)";
-            return out;
-        }
-        const bool ten = data.dataset == "cifar10";
-        const std::vector<std::string> files =
-            ten ? std::vector<std::string>{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                                           "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"}
-                : std::vector<std::string>{"train.bin", "test.bin"};
-        fs::path dir = out.path;
-        if (!first_missing(dir, files).empty() &&
-            fs::is_directory(dir / (ten ? "cifar-10-batches-bin" : "cifar-100-binary"), ec))
-            dir /= ten ? "cifar-10-batches-bin" : "cifar-100-binary";
-        const std::string missing = first_missing(dir, files);
-        out.present = missing.empty();
-        out.detail = out.present
-                         ? std::string(ten ? "the six CIFAR-10 batch files" : "CIFAR-100's train.bin and test.bin") +
-                               (dir != fs::path(out.path) ? " in " + dir.filename().string() + "/" : "")
-                         : missing + " not found";
+    // cifar10, cifar100, image-folder: data.root is required.
+    if (data.root.empty()) {
+        out.detail = "data.root is required for data.dataset = " + dataset;
         return out;
     }
-    out.detail = "data.dataset '" + data.dataset + "' is not a known data set";
+    out.path = data.root;
+    if (!fs::is_directory(out.path, ec)) {
+        out.detail = out.path + ": no such folder";
+        return out;
+    }
+    if (data.dataset == DatasetId::image_folder) {
+        if (!data.file_list.empty()) {
+            for (const char* split : {"train", "test"}) {
+                std::string list = data.file_list;
+                if (auto at = list.find("{split}"); at != std::string::npos) list.replace(at, 7, split);
+                const fs::path p = fs::path(list).is_absolute() ? fs::path(list) : fs::path(out.path) / list;
+                if (!exists_file(p)) {
+                    out.detail = p.string() + " not found (data.file_list)";
+                    return out;
+                }
+            }
+            out.present = true;
+            out.detail = "the folder and both file lists (train, test)";
+            return out;
+        }
+        int classes = 0;
+        const fs::path scan =
+            fs::is_directory(fs::path(out.path) / "train", ec) ? fs::path(out.path) / "train" : fs::path(out.path);
+        for (const auto& entry : fs::directory_iterator(scan, ec))
+            if (entry.is_directory()) ++classes;
+        out.present = classes > 0;
+        out.detail =
+            out.present
+                ? std::to_string(classes) + " class folders" + (scan != fs::path(out.path) ? " under train/" : "")
+                : out.path + ": no class folders (expected <root>/<class>/<image> or <root>/train/<class>/...)";
+        return out;
+    }
+    const bool ten = data.dataset == DatasetId::cifar10;
+    const std::vector<std::string> files = info.files();
+    fs::path dir = out.path;
+    if (!first_missing(dir, files).empty() && fs::is_directory(dir / info.subfolder, ec)) dir /= info.subfolder;
+    const std::string missing = first_missing(dir, files);
+    out.present = missing.empty();
+    out.detail = out.present
+                     ? std::string(ten ? "the six CIFAR-10 batch files" : "CIFAR-100's train.bin and test.bin") +
+                           (dir != fs::path(out.path) ? " in " + dir.filename().string() + "/" : "")
+                     : missing + " not found";
     return out;
 }
 

@@ -37,10 +37,10 @@ std::string fashion_mnist_root(const std::string& configured) {
 
 RawDataset load_fashion_mnist(const std::string& root) {
     RawDataset d;
-    d.name = "fashion-mnist";
-    d.num_classes = 10;
-    d.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    const DatasetInfo& info = dataset_info(DatasetId::fashion_mnist);  // dataset_catalog.h
+    d.name = info.name();
+    d.num_classes = info.classes.count;
+    d.class_names = info.classes.names;
     struct Split {
         std::string images, labels;
         torch::Tensor *x, *y;

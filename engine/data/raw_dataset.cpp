@@ -14,25 +14,24 @@ namespace lorica {
 RawDataset load_raw_dataset(const ExperimentConfig& config) {
     const DataConfig& data = config.data;
     RawDataset raw;
-    if (data.dataset == "fashion-mnist") {
+    const std::string dataset = name_of(kDatasetNames, data.dataset);
+    if (data.dataset == DatasetId::fashion_mnist) {
         raw = load_fashion_mnist(fashion_mnist_root(data.root));
-    } else if (data.dataset == "cifar10" || data.dataset == "cifar100" || data.dataset == "image-folder") {
-        if (data.root.empty()) throw ConfigError("data.root", "is required for data.dataset = " + data.dataset);
-        if (data.dataset == "image-folder")
-            return load_image_folder(data.root, data.file_list, config.backbone.in_channels);
-        raw = data.dataset == "cifar10" ? load_cifar10(data.root) : load_cifar100(data.root, data.cifar100_labels);
-        raw.channels = 3;
     } else {
-        throw ConfigError(
-            "data.dataset",
-            "'" + data.dataset + "' is not allowed (allowed: fashion-mnist, cifar10, cifar100, image-folder)");
+        if (data.root.empty()) throw ConfigError("data.root", "is required for data.dataset = " + dataset);
+        if (data.dataset == DatasetId::image_folder)
+            return load_image_folder(data.root, data.file_list, config.backbone.in_channels);
+        raw = data.dataset == DatasetId::cifar10
+                  ? load_cifar10(data.root)
+                  : load_cifar100(data.root, name_of(kCifar100LabelNames, data.cifar100_labels));
+        raw.channels = 3;
     }
     const int64_t c = raw.train_images.size(1), h = raw.train_images.size(2);
     if (c != config.backbone.in_channels)
-        throw ConfigError("backbone.in_channels", data.dataset + " images have " + std::to_string(c) +
+        throw ConfigError("backbone.in_channels", dataset + " images have " + std::to_string(c) +
                                                       " channels, the backbone expects " +
                                                       std::to_string(config.backbone.in_channels));
-    if (h < config.backbone.image_size && raw.name != "fashion-mnist") {
+    if (h < config.backbone.image_size && data.dataset != DatasetId::fashion_mnist) {
         // CIFAR at a larger backbone (CIFAR-100 at 224 for ViT-B/16): the 32 × 32 records stay as they
         // are (3 KiB an image) and are resized per batch by the streaming pipeline.
         raw.train_store = std::make_shared<const TensorImageStore>(raw.train_images, static_cast<int>(c),
@@ -44,7 +43,7 @@ RawDataset load_raw_dataset(const ExperimentConfig& config) {
         return raw;
     }
     if (h != config.backbone.image_size)
-        throw ConfigError("backbone.image_size", data.dataset + " images are " + std::to_string(h) + "×" +
+        throw ConfigError("backbone.image_size", dataset + " images are " + std::to_string(h) + "×" +
                                                      std::to_string(h) + ", the backbone expects " +
                                                      std::to_string(config.backbone.image_size));
     return raw;
@@ -53,8 +52,8 @@ RawDataset load_raw_dataset(const ExperimentConfig& config) {
 RawDataset load_raw_dataset(const DataConfig& data) {
     ExperimentConfig config;
     config.data = data;
-    if (data.dataset != "fashion-mnist") config.backbone = backbone_preset("vit_base_patch16_224");
-    if (data.dataset == "cifar10" || data.dataset == "cifar100") config.backbone.image_size = 32;
+    if (data.dataset != DatasetId::fashion_mnist) config.backbone = backbone_preset("vit_base_patch16_224");
+    if (data.dataset == DatasetId::cifar10 || data.dataset == DatasetId::cifar100) config.backbone.image_size = 32;
     return load_raw_dataset(config);
 }
 

@@ -44,14 +44,6 @@ std::string quoted(const std::string& cell) {
     return out + "\"";
 }
 
-std::string dataset_of(const std::string& config_json) {
-    try {
-        return json::parse(config_json).at("data").value("dataset", "");
-    } catch (const std::exception&) {
-        return {};
-    }
-}
-
 json matrix_json(const AccuracyMatrix& m) {
     json rows = json::array();
     for (int t = 0; t <= m.final_task(); ++t) {
@@ -215,7 +207,7 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         }
         jr["analyses"] = janalyses;
 
-        const auto names = dataset_class_names(dataset_of(run->config_json));
+        const auto names = class_names_of_run_config(run->config_json);
         json jclasses = json::array();
         for (const auto& c : store.class_eval_rows(id)) {
             const ClassEvalRow& r = c.row;

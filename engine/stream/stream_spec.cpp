@@ -38,7 +38,8 @@ StreamSpec make_stream_spec(const ExperimentConfig& config, int64_t seed, int nu
         task.index = t;
         const int first = sc.type == StreamType::class_incremental ? t * k : 0;
         task.classes.assign(spec.class_order.begin() + first, spec.class_order.begin() + first + k);
-        task.domain = sc.domains.empty() ? "identity" : sc.domains[t % sc.domains.size()];
+        task.domain = name_of(kDomainTransformNames,
+                              sc.domains.empty() ? DomainTransform::identity : sc.domains[t % sc.domains.size()]);
         task.head = sc.type == StreamType::class_incremental ? t : 0;
         spec.tasks.push_back(task);
     }

@@ -44,13 +44,13 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
     };
     // Streamed data sets (image folders, CIFAR above 32 px) train the foundation on the train
     // transform of the streaming pipeline: their key says so (in-memory data sets keep theirs).
-    const bool streamed = config.data.dataset == "image-folder" ||
-                          (config.data.dataset != "fashion-mnist" && config.backbone.image_size > 32);
+    const bool streamed = config.data.dataset == DatasetId::image_folder ||
+                          (config.data.dataset != DatasetId::fashion_mnist && config.backbone.image_size > 32);
     if (streamed)
         key["pipeline"] = {{"streamed", 1},
                            {"resize_size", config.data.resize_size},
                            {"file_list", config.data.file_list},
-                           {"cifar100_labels", config.data.cifar100_labels}};
+                           {"cifar100_labels", name_of(kCifar100LabelNames, config.data.cifar100_labels)}};
     return config_hash(key);
 }
 

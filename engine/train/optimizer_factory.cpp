@@ -18,28 +18,36 @@ TaskOptimizer make_optimizer(const OptimizerConfig& config, const std::vector<Pa
     for (const auto& g : groups) {
         if (g.params.empty()) continue;
         std::unique_ptr<torch::optim::OptimizerOptions> options;
-        if (config.name == "adamw") {
-            options = std::make_unique<torch::optim::AdamWOptions>(
-                torch::optim::AdamWOptions(g.lr).weight_decay(g.weight_decay).betas({config.beta1, config.beta2}));
-        } else if (config.name == "adam") {
-            options = std::make_unique<torch::optim::AdamOptions>(
-                torch::optim::AdamOptions(g.lr).weight_decay(g.weight_decay).betas({config.beta1, config.beta2}));
-        } else if (config.name == "sgd") {
-            options = std::make_unique<torch::optim::SGDOptions>(
-                torch::optim::SGDOptions(g.lr).weight_decay(g.weight_decay).momentum(config.momentum));
-        } else {
-            throw std::invalid_argument("unknown optimizer '" + config.name + "'");
+        switch (config.name) {
+            case OptimizerAlgorithm::adamw:
+                options = std::make_unique<torch::optim::AdamWOptions>(
+                    torch::optim::AdamWOptions(g.lr).weight_decay(g.weight_decay).betas({config.beta1, config.beta2}));
+                break;
+            case OptimizerAlgorithm::adam:
+                options = std::make_unique<torch::optim::AdamOptions>(
+                    torch::optim::AdamOptions(g.lr).weight_decay(g.weight_decay).betas({config.beta1, config.beta2}));
+                break;
+            case OptimizerAlgorithm::sgd:
+                options = std::make_unique<torch::optim::SGDOptions>(
+                    torch::optim::SGDOptions(g.lr).weight_decay(g.weight_decay).momentum(config.momentum));
+                break;
         }
+        if (!options) throw std::invalid_argument("make_optimizer: an OptimizerAlgorithm without a case");
         torch_groups.emplace_back(g.params, std::move(options));
         out.peak_lr.push_back(g.lr);
     }
     if (torch_groups.empty()) throw std::invalid_argument("nothing to train: every parameter group is empty");
-    if (config.name == "adamw")
-        out.optimizer = std::make_unique<torch::optim::AdamW>(torch_groups, torch::optim::AdamWOptions(config.lr));
-    else if (config.name == "adam")
-        out.optimizer = std::make_unique<torch::optim::Adam>(torch_groups, torch::optim::AdamOptions(config.lr));
-    else
-        out.optimizer = std::make_unique<torch::optim::SGD>(torch_groups, torch::optim::SGDOptions(config.lr));
+    switch (config.name) {
+        case OptimizerAlgorithm::adamw:
+            out.optimizer = std::make_unique<torch::optim::AdamW>(torch_groups, torch::optim::AdamWOptions(config.lr));
+            break;
+        case OptimizerAlgorithm::adam:
+            out.optimizer = std::make_unique<torch::optim::Adam>(torch_groups, torch::optim::AdamOptions(config.lr));
+            break;
+        case OptimizerAlgorithm::sgd:
+            out.optimizer = std::make_unique<torch::optim::SGD>(torch_groups, torch::optim::SGDOptions(config.lr));
+            break;
+    }
     return out;
 }
 

@@ -231,7 +231,7 @@ void StreamTrainer::train_task(int t) {
     }
 
     method_->begin_task(*ctx_);
-    const bool all_seen = config_.train.loss == "all-seen";
+    const bool all_seen = config_.train.loss == LossScope::all_seen;
     std::vector<int> trained_heads = all_seen ? range_upto(task.spec.head) : std::vector<int>{task.spec.head};
     for (int h = 0; h < heads_->size(); ++h)
         for (auto& p : heads_->head(h)->parameters()) p.set_requires_grad(false);

@@ -18,8 +18,8 @@ namespace lorica {
 namespace {
 
 int num_classes_of(const ExperimentConfig& config) {
-    if (config.data.dataset == "cifar100") return config.data.cifar100_labels == "coarse" ? 20 : 100;
-    if (config.data.dataset == "fashion-mnist" || config.data.dataset == "cifar10") return 10;
+    // The catalogue's count (dataset_catalog.h; CIFAR-100 coarse: 20).
+    if (const int n = dataset_num_classes(config.data.dataset, config.data.cifar100_labels); n > 0) return n;
     // image folders: the stream needs at least this many classes; the estimate does not read the folder
     return config.stream.type == StreamType::domain_incremental
                ? config.stream.classes_per_task
@@ -82,7 +82,7 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
             if (task.head >= heads->size())
                 heads->add_head(static_cast<int64_t>(task.classes.size()), static_cast<uint64_t>(task.head), device);
             std::vector<int> trained;
-            if (config.train.loss == "all-seen")
+            if (config.train.loss == LossScope::all_seen)
                 for (int h = 0; h <= task.head; ++h) trained.push_back(h);
             else
                 trained.push_back(task.head);

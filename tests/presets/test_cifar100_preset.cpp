@@ -34,8 +34,8 @@ struct CifarFixture {
 
 void expect_shipped_cifar_preset() {
     const ExperimentConfig shipped = parse_experiment_config(read_json_file(find_preset("sd-lora-vitb-cifar100-10")));
-    EXPECT_EQ(shipped.data.dataset, "cifar100");
-    EXPECT_EQ(shipped.data.cifar100_labels, "fine");
+    EXPECT_EQ(shipped.data.dataset, DatasetId::cifar100);
+    EXPECT_EQ(shipped.data.cifar100_labels, Cifar100Labels::fine);
     EXPECT_EQ(shipped.backbone.image_size, 224);
     EXPECT_EQ(shipped.backbone.dim, 768);
     EXPECT_FALSE(shipped.foundation.enabled);

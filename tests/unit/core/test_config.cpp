@@ -25,13 +25,15 @@ std::string error_of(const json& doc) {
 
 TEST(Config, DefaultsAreTheEmbeddedDefaultExperiment) {
     ExperimentConfig c = parse_experiment_config(json::object());
-    EXPECT_EQ(c.data.dataset, "fashion-mnist");
+    EXPECT_EQ(c.data.dataset, DatasetId::fashion_mnist);
     EXPECT_EQ(c.foundation.classes, 5);
     EXPECT_EQ(c.foundation.train_per_class, 3000);
     EXPECT_EQ(c.data.train_per_class, 2000);
     EXPECT_EQ(c.stream.tasks, 5);
     EXPECT_EQ(c.stream.classes_per_task, 2);
-    EXPECT_EQ(c.stream.domains, (std::vector<std::string>{"rot90", "invert", "rot180", "patch_permute", "rot270"}));
+    EXPECT_EQ(c.stream.domains,
+              (std::vector<DomainTransform>{DomainTransform::rot90, DomainTransform::invert, DomainTransform::rot180,
+                                            DomainTransform::patch_permute, DomainTransform::rot270}));
     EXPECT_EQ(c.backbone.dim, 64);
     EXPECT_EQ(c.backbone.patch_size, 7);
     EXPECT_EQ(c.method.rank, 8);

@@ -86,7 +86,7 @@ TEST(ExperimentVariantsTest, VariantsCrossedWithASweepAndStringValuesUnquoted) {
     ASSERT_EQ(v.size(), 4u);
     EXPECT_EQ(v[0].label, "a, name=adamw");
     EXPECT_EQ(v[3].label, "b, name=sgd");
-    EXPECT_EQ(v[3].config.train.optimizer.name, "sgd");
+    EXPECT_EQ(v[3].config.train.optimizer.name, OptimizerAlgorithm::sgd);
     EXPECT_EQ(v[3].config.train.epochs, 1);
     EXPECT_EQ(v[3].sweep_value, "\"sgd\"");
     EXPECT_EQ(v[2].index, 2);

@@ -36,12 +36,56 @@ TEST(MethodCatalog, ListsEveryRegisteredMethodOnceInOrder) {
                                                "sd-lora-rr",      "sd-lora-kd",    "lori-d",          "lori-s",
                                                "lori-merge",      "merged-lora",   "merged-lora-ft"};
     EXPECT_EQ(names, expected);
+}
+
+TEST(MethodCatalog, EachMethodDeclaresTheOptionsWrittenOutHere) {
+    // What `lorica-cli methods --options` and the GUI list (method_catalog), against the option
+    // names written out by hand: an option lost, renamed or moved to another method fails here.
+    using Names = std::vector<std::string>;
+    const Names sd_lora = {"handover",      "magnitude_init", "carry_magnitudes",    "direction_norm",
+                           "rank_schedule", "state_every",    "interpolation_points"};
+    Names sd_lora_kd = sd_lora;
+    for (const char* o : {"kd_tau", "kd_update", "kd_granularity"}) sd_lora_kd.push_back(o);
+    const Names lori = {"variant",
+                        "mode",
+                        "a_seed_mode",
+                        "sparsity",
+                        "mask_granularity",
+                        "sparse_lr_multiplier",
+                        "clip_per_tensor",
+                        "calibration_head",
+                        "merge",
+                        "merge_weight"};
+    const Names merged = {"after_task", "update", "alpha_per_rank"};
+    const std::vector<std::pair<std::string, Names>> expected = {
+        {"sequential-lora", {"interpolation_points"}},
+        {"full-finetune", {}},
+        {"frozen-backbone", {}},
+        {"sd-lora", sd_lora},
+        {"sd-lora-rr", sd_lora},
+        {"sd-lora-kd", sd_lora_kd},
+        {"lori-d", lori},
+        {"lori-s", lori},
+        {"lori-merge", lori},
+        {"merged-lora", merged},
+        {"merged-lora-ft", merged},
+    };
     const auto catalog = method_catalog();
     ASSERT_EQ(catalog.size(), expected.size());
     for (size_t i = 0; i < catalog.size(); ++i) {
-        EXPECT_EQ(catalog[i].name, expected[i]);
-        EXPECT_EQ(catalog[i].options.options.size(), method_declarations()[i].options->options.size());
+        EXPECT_EQ(catalog[i].name, expected[i].first);
+        EXPECT_FALSE(catalog[i].summary.empty()) << catalog[i].name;
+        Names options;
+        for (const OptionSpec& o : catalog[i].options.options) options.push_back(o.name);
+        EXPECT_EQ(options, expected[i].second) << catalog[i].name;
     }
+    // The LoRI family differs in its defaults: LoRI-S is sparse (90 %), LoRI-D dense.
+    auto default_of = [&](size_t method, const std::string& option) {
+        const OptionSpec* o = catalog[method].options.find(option);
+        return o ? o->default_value : nlohmann::json();
+    };
+    EXPECT_EQ(default_of(6, "variant"), "d");
+    EXPECT_EQ(default_of(7, "variant"), "s");
 }
 
 TEST(MethodCatalog, UnknownMethodIsRefusedListingTheRegisteredNames) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/config/dataset_catalog.h"
 #include "engine/eval/class_forgetting.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/store/results_export.h"
@@ -132,7 +133,7 @@ TEST(ClassForgettingTest, PerClassAccuracyDropAndNewlyWrong) {
         {1, kFoundationTask, 7, 41, 50, 0},
         {1, 0, 3, 1, 1},  // another evaluated task: ignored
     };
-    const ClassForgettingTable t = foundation_class_forgetting(rows, dataset_class_names("fashion-mnist"));
+    const ClassForgettingTable t = foundation_class_forgetting(rows, dataset_class_names(DatasetId::fashion_mnist));
     EXPECT_EQ(t.tasks, 2);
     ASSERT_EQ(t.rows.size(), 2u);
     const auto& sandal = t.rows[0];
@@ -151,8 +152,8 @@ TEST(ClassForgettingTest, PerClassAccuracyDropAndNewlyWrong) {
     EXPECT_NE(text.find("5 Sandal"), std::string::npos) << text;
     EXPECT_NE(text.find("40.00 (-50.00)"), std::string::npos) << text;
     EXPECT_NE(text.find("16 / 12"), std::string::npos) << text;
-    EXPECT_EQ(dataset_class_names("fashion-mnist").size(), 10u);
-    EXPECT_EQ(dataset_class_names("fashion-mnist")[9], "Ankle boot");
+    EXPECT_EQ(dataset_class_names(DatasetId::fashion_mnist).size(), 10u);
+    EXPECT_EQ(dataset_class_names(DatasetId::fashion_mnist)[9], "Ankle boot");
 }
 
 TEST(ClassForgettingTest, MissingPreStreamRowLeavesDropsUnknown) {

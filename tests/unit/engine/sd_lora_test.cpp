@@ -413,7 +413,7 @@ TEST(SDLoRA, TrainingForwardMatchesADenseRecomputationAcrossStepsAndHandOvers) {
         }
         auto groups = m->parameter_groups(*h.ctx);
         OptimizerConfig oc;
-        oc.name = "adamw";
+        oc.name = OptimizerAlgorithm::adamw;
         oc.lr = 0.05;
         oc.weight_decay = 0.0;
         TaskOptimizer opt = make_optimizer(oc, groups);

@@ -250,7 +250,7 @@ TEST(StreamedSamples, CifarIsStreamedAt224FromItsThirtyTwoPixelRecords) {
     for (int b = 1; b <= 5; ++b) write(dir.path / ("data_batch_" + std::to_string(b) + ".bin"), 20, b);
     write(dir.path / "test_batch.bin", 20, 0);
     ExperimentConfig config;
-    config.data.dataset = "cifar10";
+    config.data.dataset = DatasetId::cifar10;
     config.data.root = dir.path.string();
     config.data.normalize_mean = {};
     config.data.normalize_std = {};
@@ -262,7 +262,7 @@ TEST(StreamedSamples, CifarIsStreamedAt224FromItsThirtyTwoPixelRecords) {
     config.backbone.patch_size = 32;
     config.backbone.in_channels = 3;
     config.stream.tasks = 2;
-    config.stream.domains = {"identity"};
+    config.stream.domains = {DomainTransform::identity};
     const RawDataset raw = load_raw_dataset(config);
     ASSERT_TRUE(raw.streamed());
     EXPECT_FALSE(raw.train_images.defined());  // nothing is held at 224
