@@ -17,9 +17,11 @@
 //             Start (start_requested)
 // The slow look-ups run on a SetupWorker (setup_worker.h): a newer request supersedes an older one.
 //
-// The form is generated from the config's own JSON (to_json of the defaults), one row per leaf
-// field: booleans as check boxes, fields with a closed set of values as combo boxes, everything else as a
-// line edit read like `--set key=value` (JSON when it parses: numbers, lists; text otherwise).
+// The form is generated from the config's field declaration (engine/config/config_schema.h), one row
+// per declared field, labelled with its readable label (the JSON key, doc, range and unit are in the
+// tooltip): booleans as check boxes, closed sets as combo boxes of the declared choices, everything
+// else as a line edit read like `--set key=value` (JSON when it parses: numbers, lists; text otherwise).
+// The values start from full_config_json(ExperimentConfig{}).
 // The method's options are typed editors generated from the selected method's option declaration
 // (engine/config/option_schema.h, via method_catalog): check boxes, combo boxes of the choices, line
 // edits showing the default; tooltips are the declaration's doc, range and the paper's value. An
@@ -31,6 +33,12 @@
 // names (its row turns red, its step is marked in the step list and its "More" group opens) and in
 // the status line. The stream step shows the resulting task list (classes per task with class names,
 // domain). View → Config as JSON (config_json_dialog.h) edits the same document.
+//
+// The class is defined in parts, one file per job: config_editor.cpp (the document, validation and
+// errors, the step list), config_editor_pages.cpp (pages and editors from the declarations),
+// config_editor_binding.cpp (editors ↔ document), config_editor_lookups.cpp (data-set check, task
+// list, preview, weights check, estimate), config_editor_screenshots.cpp. Dotted paths:
+// config_json_path.h; tooltips: field_tooltips.h.
 
 #include <map>
 #include <optional>
@@ -41,6 +49,7 @@
 #include <QWidget>
 #include <nlohmann/json.hpp>
 
+#include "app/config_json_path.h"
 #include "engine/config/experiment_config.h"
 #include "engine/config/option_schema.h"
 #include "engine/data/task_preview.h"
@@ -211,11 +220,5 @@ private:
     QFormLayout* method_options_form_ = nullptr;
     std::string options_method_;  // the method whose option rows are shown
 };
-
-// Sets the value at a dotted path ("train.optimizer.lr") inside a JSON object, creating objects on
-// the way.
-void set_json_path(nlohmann::json& document, const std::string& path, nlohmann::json value);
-// The value at a dotted path, or null.
-nlohmann::json get_json_path(const nlohmann::json& document, const std::string& path);
 
 }  // namespace lorica::app

@@ -63,7 +63,7 @@ const std::vector<SetupStepInfo>& setup_steps() {
          QStringLiteral("Summary"),
          QStringLiteral("The experiment's name, seeds and device; what it will train and for about how long."),
          {"name", "seeds", "device"},
-         {"threads", "cache_dir", "database"}},
+         {"threads", "cache_dir"}},
     };
     return steps;
 }

@@ -8,8 +8,10 @@
 #include <fstream>
 #include <thread>
 
+#include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -21,6 +23,8 @@
 #include "app/setup_preview_view.h"
 #include "app/setup_steps.h"
 #include "app/setup_worker.h"
+#include "engine/config/config_schema.h"
+#include "engine/config/dataset_catalog.h"
 #include "engine/data/fashion_mnist.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/data/stream_data.h"
@@ -69,16 +73,33 @@ private Q_SLOTS:
         const auto more = editor.step_fields(SetupStep::dataset, true);
         QVERIFY(std::find(more.begin(), more.end(), "data.normalize_mean") != more.end());
         QVERIFY(!editor.more_open(SetupStep::dataset));
-        // Every leaf field of the config is on exactly one page.
+        // Every name the steps list (setup_steps.cpp) is a declared config field with an editor on
+        // its step's page: a typo in a list fails here.
+        for (const auto& info : setup_steps())
+            for (bool m : {false, true})
+                for (const auto& f : m ? info.more : info.fields) {
+                    QVERIFY2(find_config_field(f), ("not a config field: " + f).c_str());
+                    QVERIFY2(editor.field_widget(QString::fromStdString(f)), f.c_str());
+                    const auto shown = editor.step_fields(info.step, m);
+                    QVERIFY2(std::find(shown.begin(), shown.end(), f) != shown.end(), f.c_str());
+                }
+        // Every declared field is on exactly one page, labelled readably, its JSON key in the tooltip.
         std::set<std::string> seen;
         for (const auto& info : setup_steps())
             for (bool m : {false, true})
-                for (const auto& f : editor.step_fields(info.step, m)) {
-                    QVERIFY2(seen.insert(f).second, f.c_str());
-                    QVERIFY2(editor.field_widget(QString::fromStdString(f)), f.c_str());
-                }
-        QVERIFY(seen.count("train.optimizer.beta2"));
-        QVERIFY(seen.count("foundation.schedule.name"));
+                for (const auto& f : editor.step_fields(info.step, m)) QVERIFY2(seen.insert(f).second, f.c_str());
+        for (const ConfigFieldSpec& spec : config_fields()) {
+            QVERIFY2(seen.count(spec.path), spec.path.c_str());
+            QWidget* w = editor.field_widget(QString::fromStdString(spec.path));
+            QVERIFY2(w->toolTip().contains(QString::fromStdString(spec.path)), spec.path.c_str());
+        }
+        QCOMPARE(seen.size(), config_fields().size());
+        QWidget* lr_cell = editor.field_widget("train.optimizer.lr")->parentWidget();
+        auto* form = qobject_cast<QFormLayout*>(lr_cell->parentWidget()->layout());
+        QVERIFY(form);
+        auto* label = qobject_cast<QLabel*>(form->labelForField(lr_cell));
+        QVERIFY(label);
+        QCOMPARE(label->text(), QString("Learning rate"));
         // On screen, each page draws its fields top to bottom in that order.
         for (const auto& info : setup_steps()) {
             editor.set_current_step(info.step);
@@ -347,6 +368,37 @@ private Q_SLOTS:
         editor.set_field_text("stream.tasks", "4");
         ConfigJsonDialog again(&editor);
         QCOMPARE(nlohmann::json::parse(again.text().toStdString())["stream"]["tasks"].get<int>(), 4);
+    }
+
+    void coarse_cifar100_task_list_has_twenty_classes() {
+        // data.cifar100_labels = coarse: 20 superclasses (the catalogue's count), not CIFAR-100's 100.
+        ConfigEditor editor;
+        editor.set_field_text("data.dataset", "cifar100");
+        editor.set_field_text("data.cifar100_labels", "coarse");
+        editor.set_field_text("stream.tasks", "10");
+        QVERIFY2(editor.valid(), qPrintable(editor.error_message()));
+        const QStringList lines = editor.task_list();
+        QCOMPARE(lines.size(), 11);  // foundation + 10 tasks
+        std::set<int> classes;
+        const QRegularExpression entry(QStringLiteral("(\\d+) ([^,]+)"));
+        for (const QString& line : lines.mid(1))
+            for (auto it = entry.globalMatch(line.mid(line.indexOf(QLatin1Char(':')))); it.hasNext();) {
+                const auto m = it.next();
+                const int c = m.captured(1).toInt();
+                QVERIFY2(c >= 0 && c < 20, qPrintable(line));
+                QCOMPARE(m.captured(2).toStdString(),
+                         dataset_class_names(DatasetId::cifar100, Cifar100Labels::coarse)[c]);
+                classes.insert(c);
+            }
+        QCOMPARE(classes.size(), std::size_t(20));  // 10 tasks × 2 classes: every superclass once
+        // 11 tasks × 2 would need 22 classes.
+        editor.set_field_text("stream.tasks", "11");
+        QVERIFY(!editor.valid());
+        QCOMPARE(editor.error_field(), QString("stream.tasks"));
+        // Fine labels: 100 classes, so 11 tasks fit.
+        editor.set_field_text("data.cifar100_labels", "fine");
+        QVERIFY2(editor.valid(), qPrintable(editor.error_message()));
+        QCOMPARE(editor.task_list().size(), 12);
     }
 
     void bad_field_shows_its_error_at_its_row() {
