@@ -10,6 +10,7 @@
 #include "cli/methods_command.h"
 #include "cli/report.h"
 #include "engine/config/config_check.h"
+#include "engine/config/config_schema.h"
 #include "engine/config/presets.h"
 #include "engine/eval/metrics.h"
 #include "engine/store/run_store.h"
@@ -56,6 +57,10 @@ CoreCommands::CoreCommands(CLI::App& app) : db_path_(default_database_path()) {
         config_->add_option("-c,--config", config_path_, "experiment config JSON file")->check(CLI::ExistingFile);
     config_->add_option("-p,--preset", config_preset_, "preset name")->excludes(config_file);
     config_->add_option("-s,--set", config_overrides_, "override a config field: key=value (repeatable)");
+    config_->add_flag("--fields", config_fields_,
+                      "list every config field instead: key path, type, range or choices, unit, label, doc "
+                      "(engine/config/config_schema.h); with --format json as JSON");
+    config_->add_option("--format", config_format_, "--fields: text or json")->check(CLI::IsMember({"text", "json"}));
 
     presets_ = app.add_subcommand("presets", "list the shipped experiment presets");
     methods_ = app.add_subcommand("methods", "list the adapter methods (--options: every method's options)");
@@ -147,6 +152,11 @@ int CoreCommands::metrics() const {
 }
 
 int CoreCommands::config() const {
+    if (config_fields_) {
+        std::printf("%s", config_format_ == "json" ? (config_fields_json().dump(2) + "\n").c_str()
+                                                   : config_fields_text().c_str());
+        return 0;
+    }
     const ExperimentConfig config =
         preflight_config(assembled_document(config_path_, config_preset_, config_overrides_));
     std::printf("%s\n", to_json(config).dump(2).c_str());

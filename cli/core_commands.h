@@ -53,6 +53,8 @@ private:
     std::string matrix_path_;
     std::string config_path_, config_preset_;
     std::vector<std::string> config_overrides_;
+    bool config_fields_ = false;  // config --fields: the field declaration (config_schema.h)
+    std::string config_format_ = "text";
     bool methods_options_ = false;
     std::string methods_format_ = "text";
     // Optional only to add them to the command line in the order --help lists them.

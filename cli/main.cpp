@@ -17,7 +17,7 @@
 //   lorica-cli inspect FILE|DIR
 //   lorica-cli export RUN --out DIR [--task T] [--only-task] [--db PATH]
 //   lorica-cli merge --into DB SHARD...   (cli/merge_command.h)
-//   lorica-cli config [--preset NAME | --config FILE] [--set key=value]...
+//   lorica-cli config [--preset NAME | --config FILE] [--set key=value]... | config --fields [--format text|json]
 //   lorica-cli --version      Lorica and LibTorch versions, whether CUDA is usable
 // LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
 // Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full: the message names the
