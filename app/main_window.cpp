@@ -300,6 +300,7 @@ QDockWidget* MainWindow::view_dock(ViewId id) const {
 
 void MainWindow::fold_setup_column() {
     folded_.clear();
+    folded_width_ = setup_dock_->width();
     for (QDockWidget* dock : {setup_dock_, runs_dock_})
         if (dock->isVisibleTo(this) && !dock->isFloating() && dockWidgetArea(dock) == dockWidgetArea(setup_dock_)) {
             dock->hide();
@@ -309,7 +310,11 @@ void MainWindow::fold_setup_column() {
 
 void MainWindow::unfold_setup_column() {
     for (QDockWidget* dock : folded_) dock->show();
-    if (!folded_.empty() && setup_dock_->isVisibleTo(this)) setup_dock_->raise();
+    if (!folded_.empty() && setup_dock_->isVisibleTo(this)) {
+        setup_dock_->raise();
+        // A hidden column's width is not kept: give it back what it had.
+        if (folded_width_ > 0) resizeDocks({setup_dock_}, {folded_width_}, Qt::Horizontal);
+    }
     folded_.clear();
 }
 

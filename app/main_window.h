@@ -144,6 +144,7 @@ private:
     std::map<ViewId, QDockWidget*> view_docks_;
     // The docks of the set-up column that start_run folded away (shown again when the run ends).
     std::vector<QDockWidget*> folded_;
+    int folded_width_ = 0;  // the set-up column's width when it folded
     QTimer redraw_timer_;
     ExperimentData shown_;  // a reopened experiment (when not showing the live one)
     bool showing_live_ = false;

@@ -56,13 +56,18 @@ void add_task_markers(PlotWidget* plot, const RunData& run, double scale = 1.0) 
 // A shared step axis for runs of different methods: a run that plans more steps than the chart's
 // shortest one (LoRI-S trains each task in two passes) is drawn with its steps scaled by
 // shortest / its own, so one task spans the same width for every run. 1 for the shortest runs.
-int64_t shortest_planned_steps(const std::vector<VariantRuns>& variants) {
+int64_t shortest_planned_steps(const std::vector<const RunData*>& runs) {
     int64_t shortest = 0;
-    for (const VariantRuns& v : variants)
-        for (const RunData* run : v.runs)
-            if (run->record.total_steps > 0 && (shortest == 0 || run->record.total_steps < shortest))
-                shortest = run->record.total_steps;
+    for (const RunData* run : runs)
+        if (run->record.total_steps > 0 && (shortest == 0 || run->record.total_steps < shortest))
+            shortest = run->record.total_steps;
     return shortest;
+}
+
+std::vector<const RunData*> runs_of(const std::vector<VariantRuns>& variants) {
+    std::vector<const RunData*> runs;
+    for (const VariantRuns& v : variants) runs.insert(runs.end(), v.runs.begin(), v.runs.end());
+    return runs;
 }
 
 double step_scale(const RunData& run, int64_t shortest) {
@@ -72,11 +77,10 @@ double step_scale(const RunData& run, int64_t shortest) {
 }
 
 // The x label of a step axis, saying when some runs' steps are scaled.
-QString step_axis_label(const std::vector<VariantRuns>& variants, int64_t shortest) {
-    for (const VariantRuns& v : variants)
-        for (const RunData* run : v.runs)
-            if (step_scale(*run, shortest) != 1.0)
-                return QObject::tr("step (multi-pass runs scaled: each task as wide as one pass)");
+QString step_axis_label(const std::vector<const RunData*>& runs, int64_t shortest) {
+    for (const RunData* run : runs)
+        if (step_scale(*run, shortest) != 1.0)
+            return QObject::tr("step (multi-pass runs scaled: each task as wide as one pass)");
     return QObject::tr("step");
 }
 
@@ -138,22 +142,25 @@ void add_analysis_lines(PlotWidget* plot, const std::vector<AnalysisPoint>& poin
 
 void draw_loss(PlotWidget* plot, const std::vector<const RunData*>& runs, bool as_band) {
     plot->clear();
-    plot->set_x_label(QObject::tr("step"));
+    // Runs of different methods (Compare: LoRI-S next to LoRI-D) share the step axis scaled.
+    const int64_t shortest = shortest_planned_steps(runs);
+    plot->set_x_label(step_axis_label(runs, shortest));
     if (as_band) {
         std::vector<std::vector<double>> xs, ys;
-        step_losses(runs, xs, ys);
+        step_losses(runs, xs, ys, shortest);
         draw_series(plot, QObject::tr("loss"), xs, ys, series_color(0), true);
     } else {
         for (std::size_t r = 0; r < runs.size(); ++r) {
             QVector<double> x, y;
+            const double scale = step_scale(*runs[r], shortest);
             for (const StepMetrics& s : runs[r]->steps) {
-                x.push_back(static_cast<double>(s.step));
+                x.push_back(static_cast<double>(s.step) * scale);
                 y.push_back(s.loss);
             }
             plot->add_line(qstr(runs[r]->label()), x, y, series_color(static_cast<int>(r)));
         }
     }
-    if (!runs.empty()) add_task_markers(plot, *runs.front());
+    if (!runs.empty()) add_task_markers(plot, *runs.front(), step_scale(*runs.front(), shortest));
     plot->finish();
 }
 
@@ -205,8 +212,8 @@ QString variant_series_name(const VariantRuns& v) {
 
 void draw_loss_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& variants) {
     plot->clear();
-    const int64_t shortest = shortest_planned_steps(variants);
-    plot->set_x_label(step_axis_label(variants, shortest));
+    const int64_t shortest = shortest_planned_steps(runs_of(variants));
+    plot->set_x_label(step_axis_label(runs_of(variants), shortest));
     for (const VariantRuns& v : variants) {
         std::vector<std::vector<double>> xs, ys;
         step_losses(v.runs, xs, ys, shortest);
@@ -221,8 +228,8 @@ void draw_loss_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& vari
 
 void draw_average_accuracy_by_variant(PlotWidget* plot, const std::vector<VariantRuns>& variants) {
     plot->clear();
-    const int64_t shortest = shortest_planned_steps(variants);
-    plot->set_x_label(step_axis_label(variants, shortest));
+    const int64_t shortest = shortest_planned_steps(runs_of(variants));
+    plot->set_x_label(step_axis_label(runs_of(variants), shortest));
     for (const VariantRuns& v : variants) {
         // Per run: after each task t, the mean class-IL accuracy over the stream tasks j ≤ t (A_t), at
         // the step of that evaluation.

@@ -123,9 +123,18 @@ PlotWidget::PlotWidget(const QString& title, const QString& x_label, const QStri
     QFont legend_font = font();
     legend_font.setPointSizeF(legend_font.pointSizeF() * 0.85);
     plot_->legend->setFont(legend_font);
-    // The legend leaves the axis rect's inset (over the data); update_legend places it right of it.
+    // The legend leaves the axis rect's inset (over the data) for a column of its own, at the top
+    // (a spacer below takes the rest of the height); update_legend places the column right of the
+    // axis rect.
     plot_->axisRect()->insetLayout()->take(plot_->legend);
     plot_->axisRect()->insetLayout()->simplify();
+    legend_column_ = new QCPLayoutGrid;
+    legend_column_->setParent(plot_);  // deleted with the plot while it is out of the layout
+    legend_column_->addElement(0, 0, plot_->legend);
+    legend_column_->addElement(1, 0, new QCPLayoutElement(plot_));
+    legend_column_->setRowStretchFactor(0, 0.001);
+    legend_column_->setRowStretchFactor(1, 1.0);
+    legend_column_->setRowSpacing(0);
     apply_palette(plot_, palette());
     empty_text_ = new QCPItemText(plot_);
     empty_text_->setPositionAlignment(Qt::AlignCenter);
@@ -180,14 +189,14 @@ void PlotWidget::update_legend() {
     const bool show = has_legend && legend_open_;
     legend_button_->setVisible(has_legend);
     QCPLayoutGrid* layout = plot_->plotLayout();
-    const bool placed = plot_->legend->layout() == layout;
+    const bool placed = legend_column_->layout() == layout;
     if (show && !placed) {
-        layout->addElement(0, 1, plot_->legend);
+        layout->addElement(0, 1, legend_column_);
         layout->setColumnStretchFactor(1, 0.001);  // as wide as its longest name, no wider
-        plot_->legend->setMargins(QMargins(4, 4, 4, 4));
     } else if (!show && placed) {
-        layout->take(plot_->legend);
+        layout->take(legend_column_);
         layout->simplify();
+        legend_column_->setParent(plot_);
     }
     plot_->legend->setVisible(show);
 }
@@ -200,7 +209,7 @@ void PlotWidget::set_legend_open(bool open) {
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-bool PlotWidget::legend_shown() const { return plot_->legend->visible() && plot_->legend->layout() != nullptr; }
+bool PlotWidget::legend_shown() const { return plot_->legend->visible() && legend_column_->layout() != nullptr; }
 
 void PlotWidget::set_x_label(const QString& label) { plot_->xAxis->setLabel(label); }
 

@@ -32,6 +32,7 @@
 
 class QCustomPlot;
 class QCPItemText;
+class QCPLayoutGrid;
 class QLabel;
 class QToolButton;
 
@@ -136,7 +137,8 @@ private:
     int markers_ = 0;
     bool user_view_ = false;  // the user zoomed or panned: finish() keeps the ranges
     bool legend_open_ = true;
-    QToolButton* legend_button_ = nullptr;  // folds the legend (shown when there is one)
+    QToolButton* legend_button_ = nullptr;    // folds the legend (shown when there is one)
+    QCPLayoutGrid* legend_column_ = nullptr;  // the legend at the top, a spacer below; owned by plot_
 };
 
 // A qualitative colour for series i, readable on light and dark backgrounds; distinct for i < 40

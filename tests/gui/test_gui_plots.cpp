@@ -349,6 +349,14 @@ private Q_SLOTS:
         QCOMPARE(two_pass.back().first, 100.0);  // 200 steps drawn on 100 steps' width
         QCOMPARE(two_pass[99].first, 50.0);      // its first task ends where the one-pass run's does
         QVERIFY(loss->plot()->xAxis->label().contains("scaled"));
+        // The Compare view's loss chart (one line per run) shares the axis the same way.
+        widgets::PlotWidget compared("loss", "step", "loss");
+        draw_loss(&compared, {&data.runs[0], &data.runs[1]}, false);
+        QCOMPARE(compared.series_count(), 2);
+        QCOMPARE(compared.point_count(1), 200);
+        compared.plot()->replot();
+        QCOMPARE(plotted(compared, 0).back().first, 100.0);
+        QCOMPARE(plotted(compared, 1).back().first, 100.0);
     }
 
     void foundation_classes_start_before_the_stream() {
