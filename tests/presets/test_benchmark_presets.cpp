@@ -4,12 +4,13 @@
 // replaces ViT-B/16, trained 1 step per task on the CPU, and checked for a finished run whose stream is
 // cut from the published class order of seed 1993 and whose accuracy matrix is complete (one row per
 // task, the task's classes × test images in every cell). The presets' other seeds are checked without
-// training: every seed's stream is the published order of that seed.
-//
-// CIFAR-100 is in test_cifar100_preset.cpp.
+// training: every seed's stream is the published order of that seed. CIFAR-100's 32-px records run at
+// the preset's 224 px: the run streams them and resizes per batch, as the papers do.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <ostream>
 
 #include "engine/config/preset_notes.h"
 #include "engine/stream/stream_spec.h"
@@ -37,6 +38,9 @@ struct BenchmarkData {
     }
     fs::path domainnet() {
         return once(dir.path / "domainnet", [](const fs::path& p) { write_domainnet(p); });
+    }
+    fs::path cifar100() {
+        return once(dir.path / "cifar-100-binary", [](const fs::path& p) { write_cifar100_binary(p, 1, 1); });
     }
     fs::path weights() {
         return once(dir.path / "small-vit.safetensors", [](const fs::path& p) { write_small_vit_weights(p); });
@@ -113,86 +117,99 @@ void expect_benchmark_preset(const std::string& name) {
     EXPECT_EQ(preset_description(name), notes.description);
 }
 
+// One preset's end-to-end case: the tiny data set of its layout, its benchmark's class and task
+// counts, and the runs it makes (one, or one per sweep variant).
+struct PresetCase {
+    std::string preset;
+    fs::path (BenchmarkData::*data)();
+    int num_classes = 0;
+    int tasks = 0;
+    std::vector<std::string> extra_overrides = {};
+    HeadMode head = HeadMode::class_il;  // the matrix that is the result (task-IL for task-incremental)
+    std::vector<std::string> variants = {""};
+    std::function<void(const RunStarted&, size_t)> check_run = {};  // more checks of run i, if any
+};
+
+// The rank sweep's run i trains its variant's rank (1, then 32) with alpha = 2 × rank.
+void expect_rank_and_alpha(const RunStarted& run, size_t i) {
+    const int rank = i == 0 ? 1 : 32;
+    const json effective = json::parse(run.config_json);
+    EXPECT_EQ(effective["method"]["rank"], rank);
+    EXPECT_EQ(effective["method"]["alpha"].get<double>(), 2.0 * rank);
+}
+
+// How gtest prints a case: its preset's name.
+void PrintTo(const PresetCase& c, std::ostream* os) { *os << c.preset; }
+
+// gtest parameter names: the preset's name with '-' as '_'.
+std::string case_name(const ::testing::TestParamInfo<PresetCase>& info) {
+    std::string name = info.param.preset;
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+}
+
+class BenchmarkPresetRun : public ::testing::TestWithParam<PresetCase> {};
+
 }  // namespace
 
-TEST(BenchmarkPresets, SdLoraImageNetR5_10_20RunEndToEnd) {
-    for (int tasks : {5, 10, 20}) {
-        const std::string name = "sd-lora-vitb-imagenet-r-" + std::to_string(tasks);
-        SCOPED_TRACE(name);
-        expect_benchmark_preset(name);
-        expect_published_orders(name, 200);
-        const PresetRun run = run_preset(name, test_overrides(data().imagenet_r()), HeadMode::class_il);
-        EXPECT_EQ(run.status, RunStatus::finished);
-        expect_complete_run(run, 0, tasks, 200 / tasks, 200, 1993, 1);
+// Every preset as shipped: its declarations, every seed's published order, then one seed trained 1
+// step per task: each run finished with a complete accuracy matrix over the published order, and
+// every class's one training image reached the stream (DomainNet: from all six domains' lists).
+TEST_P(BenchmarkPresetRun, RunsEndToEndOnDataOfItsLayout) {
+    const PresetCase& c = GetParam();
+    expect_benchmark_preset(c.preset);
+    expect_published_orders(c.preset, c.num_classes);
+    const PresetRun run = run_preset(c.preset, test_overrides((data().*c.data)(), c.extra_overrides), c.head);
+    EXPECT_EQ(run.status, RunStatus::finished);
+    ASSERT_EQ(run.runs.size(), c.variants.size());
+    const int classes_per_task = c.num_classes / c.tasks;
+    for (size_t i = 0; i < c.variants.size(); ++i) {
+        SCOPED_TRACE(c.variants[i]);
+        EXPECT_EQ(run.runs[i].variant, c.variants[i]);
+        expect_complete_run(run, i, c.tasks, classes_per_task, c.num_classes, 1993, 1);
+        for (const TaskInfo& t : run.streams[i]) EXPECT_EQ(t.train_samples, classes_per_task) << "task " << t.task;
+        if (c.check_run) c.check_run(run.runs[i], i);
     }
 }
 
-TEST(BenchmarkPresets, SdLoraImageNetA10RunsEndToEnd) {
-    const std::string name = "sd-lora-vitb-imagenet-a-10";
-    expect_benchmark_preset(name);
-    expect_published_orders(name, 200);
-    const PresetRun run = run_preset(name, test_overrides(data().imagenet_a()), HeadMode::class_il);
-    EXPECT_EQ(run.status, RunStatus::finished);
-    expect_complete_run(run, 0, 10, 20, 200, 1993, 1);
-}
+// The rank sweep's extreme ranks run (task-incremental: the task-IL matrix is the result); the four
+// ranks between run the same code with other sizes, and the test budget is spent elsewhere.
+INSTANTIATE_TEST_SUITE_P(
+    BenchmarkPresets, BenchmarkPresetRun,
+    ::testing::Values(PresetCase{"sd-lora-vitb-imagenet-r-5", &BenchmarkData::imagenet_r, 200, 5},
+                      PresetCase{"sd-lora-vitb-imagenet-r-10", &BenchmarkData::imagenet_r, 200, 10},
+                      PresetCase{"sd-lora-vitb-imagenet-r-20", &BenchmarkData::imagenet_r, 200, 20},
+                      PresetCase{"sd-lora-vitb-imagenet-a-10", &BenchmarkData::imagenet_a, 200, 10},
+                      PresetCase{"sd-lora-vitb-cub200-10", &BenchmarkData::cub, 200, 10},
+                      PresetCase{"sd-lora-vitb-domainnet-5", &BenchmarkData::domainnet, 345, 5},
+                      PresetCase{"sd-lora-vitb-cifar100-10", &BenchmarkData::cifar100, 100, 10},
+                      PresetCase{"lori-s-vitb-imagenet-r-10", &BenchmarkData::imagenet_r, 200, 10},
+                      PresetCase{"merged-lora-vitb-cub200-rank-sweep",
+                                 &BenchmarkData::cub,
+                                 200,
+                                 10,
+                                 {"sweep.values=[1,32]"},
+                                 HeadMode::task_il,
+                                 {"rank=1", "rank=32"}}),
+    case_name);
 
-TEST(BenchmarkPresets, SdLoraCub200RunsEndToEnd) {
-    const std::string name = "sd-lora-vitb-cub200-10";
-    expect_benchmark_preset(name);
-    expect_published_orders(name, 200);
-    const PresetRun run = run_preset(name, test_overrides(data().cub()), HeadMode::class_il);
-    EXPECT_EQ(run.status, RunStatus::finished);
-    expect_complete_run(run, 0, 10, 20, 200, 1993, 1);
-}
+// What the presets choose beyond the common declarations (read from the documents, no run).
+TEST(BenchmarkPresets, MethodsAndDataOfThePresets) {
+    const ExperimentConfig lori = parse_experiment_config(preset_document("lori-s-vitb-imagenet-r-10"));
+    EXPECT_EQ(lori.method.name, "lori-s");
+    EXPECT_EQ(lori.method.options.at("sparsity"), 0.9);
 
-TEST(BenchmarkPresets, SdLoraDomainNet5RunsEndToEndOnThePublishedFileLists) {
-    const std::string name = "sd-lora-vitb-domainnet-5";
-    expect_benchmark_preset(name);
-    expect_published_orders(name, 345);
-    const PresetRun run = run_preset(name, test_overrides(data().domainnet()), HeadMode::class_il);
-    EXPECT_EQ(run.status, RunStatus::finished);
-    expect_complete_run(run, 0, 5, 69, 345, 1993, 1);
-    // The six domains' images all reach the stream: every class has its one training image.
-    ASSERT_EQ(run.streams.size(), 1u);
-    for (const TaskInfo& t : run.streams[0]) EXPECT_EQ(t.train_samples, 69);
-}
+    const ExperimentConfig merged = parse_experiment_config(preset_document("merged-lora-vitb-cub200-rank-sweep"));
+    EXPECT_EQ(merged.method.name, "merged-lora");
+    EXPECT_TRUE(merged.stream.task_incremental);
+    EXPECT_EQ(merged.sweep.field, "method.rank");
+    EXPECT_EQ(merged.sweep.values, (std::vector<json>{1, 2, 4, 8, 16, 32}));
 
-TEST(BenchmarkPresets, LoriSImageNetR10RunsEndToEnd) {
-    const std::string name = "lori-s-vitb-imagenet-r-10";
-    expect_benchmark_preset(name);
-    expect_published_orders(name, 200);
-    const ExperimentConfig c = parse_experiment_config(preset_document(name));
-    EXPECT_EQ(c.method.name, "lori-s");
-    EXPECT_EQ(c.method.options.at("sparsity"), 0.9);
-    const PresetRun run = run_preset(name, test_overrides(data().imagenet_r()), HeadMode::class_il);
-    EXPECT_EQ(run.status, RunStatus::finished);
-    expect_complete_run(run, 0, 10, 20, 200, 1993, 1);
-}
-
-TEST(BenchmarkPresets, MergedLoraRankSweepRunsEndToEnd) {
-    const std::string name = "merged-lora-vitb-cub200-rank-sweep";
-    expect_benchmark_preset(name);
-    expect_published_orders(name, 200);
-    const ExperimentConfig c = parse_experiment_config(preset_document(name));
-    EXPECT_EQ(c.method.name, "merged-lora");
-    EXPECT_TRUE(c.stream.task_incremental);
-    EXPECT_EQ(c.sweep.field, "method.rank");
-    const std::vector<json> ranks = {1, 2, 4, 8, 16, 32};
-    EXPECT_EQ(c.sweep.values, ranks);
-    // The sweep's extreme ranks, one run each (task-incremental: the task-IL matrix is the result); the
-    // four ranks between run the same code with other sizes, and the test budget is spent elsewhere.
-    const std::vector<json> run_ranks = {1, 32};
-    const PresetRun run = run_preset(name, test_overrides(data().cub(), {"sweep.values=[1,32]"}), HeadMode::task_il);
-    EXPECT_EQ(run.status, RunStatus::finished);
-    ASSERT_EQ(run.runs.size(), run_ranks.size());
-    for (size_t i = 0; i < run_ranks.size(); ++i) {
-        SCOPED_TRACE(run.runs[i].variant);
-        EXPECT_EQ(run.runs[i].variant, "rank=" + run_ranks[i].dump());
-        const json effective = json::parse(run.runs[i].config_json);
-        EXPECT_EQ(effective["method"]["rank"], run_ranks[i]);
-        EXPECT_EQ(effective["method"]["alpha"].get<double>(), 2.0 * run_ranks[i].get<int>());
-        expect_complete_run(run, i, 10, 20, 200, 1993, 1);
-    }
+    // CIFAR-100's 32-px records at the preset's 224 px (streamed, resized per batch), fine labels.
+    const ExperimentConfig cifar = parse_experiment_config(preset_document("sd-lora-vitb-cifar100-10"));
+    EXPECT_EQ(cifar.data.dataset, DatasetId::cifar100);
+    EXPECT_EQ(cifar.data.cifar100_labels, Cifar100Labels::fine);
+    EXPECT_EQ(cifar.backbone.image_size, 224);
 }
 
 TEST(BenchmarkPresets, PresetListingShowsEveryBenchmarkWithItsDescription) {
