@@ -20,7 +20,7 @@
 // One generator is one numpy stream: successive calls continue it, so
 // `LegacyRandomState(0).permutation(10)` twice gives numpy's first and second `permutation(10)`.
 // `tests/data/class_orders.json` holds the reference orders for seeds 1993–1997 and C ∈ {100, 200, 345};
-// tests/unit/core/test_class_order.cpp checks every one of them.
+// tests/unit/core/class_order_test.cpp checks every one of them.
 
 #include <cstdint>
 #include <random>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes tests/data/safetensors/reference.safetensors with Python's `safetensors` library.
 
-The C++ test `SafetensorsReference.*` (tests/unit/core/test_safetensors.cpp) reads this file, checks every value
+The C++ test `SafetensorsReference.*` (tests/unit/core/safetensors_test.cpp) reads this file, checks every value
 listed below, and checks that Lorica's writer reproduces the file byte for byte from the tensors it read.
 
     python -m pip install safetensors numpy

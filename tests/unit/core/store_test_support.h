@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the results-store tests (test_store.cpp, test_store_listener.cpp): a temp directory per
+// Shared by the results-store tests (store_test.cpp, store_listener_test.cpp): a temp directory per
 // test, error capture, a dead pid, field-by-field comparisons of stored rows, and a complete event
 // stream (`Script`) whose every value the readers must return.
 

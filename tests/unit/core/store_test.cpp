@@ -1,5 +1,5 @@
 // Tests of the SQLite results store: the RAII wrapper, schema migrations, RunStore writers and
-// readers and crash recovery (interrupted runs). The StoreListener: test_store_listener.cpp.
+// readers and crash recovery (interrupted runs). The StoreListener: store_listener_test.cpp.
 
 #include <gtest/gtest.h>
 
