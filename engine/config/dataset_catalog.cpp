@@ -20,10 +20,21 @@ std::vector<std::string> DatasetInfo::files() const {
     return out;
 }
 
+namespace {
+
+DatasetInfo catalogue_entry(DatasetId id, std::string title) {
+    DatasetInfo d;
+    d.id = id;
+    d.title = std::move(title);
+    return d;
+}
+
+}  // namespace
+
 const std::vector<DatasetInfo>& dataset_catalog() {
     static const std::vector<DatasetInfo> catalog = [] {
         std::vector<DatasetInfo> out;
-        DatasetInfo fashion{DatasetId::fashion_mnist, "Fashion-MNIST"};
+        DatasetInfo fashion = catalogue_entry(DatasetId::fashion_mnist, "Fashion-MNIST");
         fashion.classes = {
             10,
             {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
@@ -38,7 +49,7 @@ const std::vector<DatasetInfo>& dataset_catalog() {
         fashion.compressed_suffix = ".gz";
         out.push_back(fashion);
 
-        DatasetInfo cifar10{DatasetId::cifar10, "CIFAR-10"};
+        DatasetInfo cifar10 = catalogue_entry(DatasetId::cifar10, "CIFAR-10");
         cifar10.classes = {10,
                            {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"},
                            "batches.meta.txt"};
@@ -52,7 +63,7 @@ const std::vector<DatasetInfo>& dataset_catalog() {
         cifar10.test_files = {"test_batch.bin"};
         out.push_back(cifar10);
 
-        DatasetInfo cifar100{DatasetId::cifar100, "CIFAR-100"};
+        DatasetInfo cifar100 = catalogue_entry(DatasetId::cifar100, "CIFAR-100");
         cifar100.classes = {
             100,
             {"apple",      "aquarium_fish", "baby",         "bear",       "beaver",      "bed",         "bee",
@@ -102,7 +113,7 @@ const std::vector<DatasetInfo>& dataset_catalog() {
         cifar100.test_files = {"test.bin"};
         out.push_back(cifar100);
 
-        DatasetInfo folder{DatasetId::image_folder, "image folder"};
+        DatasetInfo folder = catalogue_entry(DatasetId::image_folder, "image folder");
         out.push_back(folder);
         return out;
     }();

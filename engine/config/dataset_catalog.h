@@ -41,7 +41,7 @@ struct DatasetClasses {
 };
 
 struct DatasetInfo {
-    DatasetId id;
+    DatasetId id = DatasetId::fashion_mnist;
     std::string title;         // "Fashion-MNIST", for people
     DatasetClasses classes;    // CIFAR-100: the fine labels
     DatasetClasses coarse;     // CIFAR-100: the 20 superclasses; count 0 elsewhere

@@ -18,7 +18,9 @@
 //
 // `parse_experiment_config` validates every field and throws `ConfigError` naming the field path
 // (e.g. "train.optimizer.lr") and what is allowed. Unknown fields are errors (a typo must never be
-// silently ignored). `to_json` gives the effective config, stored with every run.
+// silently ignored). `to_json` gives the effective config, stored with every run. Each field's range,
+// choices, unit, doc and readable label are declared once in config_schema.h, which the parser reads;
+// the facts about each data set (classes, names, layouts) are in dataset_catalog.h.
 
 #include <array>
 #include <cstdint>
