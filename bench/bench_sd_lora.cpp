@@ -20,6 +20,9 @@
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/train/device.h"
+#include "engine/train/grad_scaler.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 
 using namespace lorica;
 using Clock = std::chrono::steady_clock;
@@ -40,14 +43,17 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-// A ViT with an SD-LoRA method driven by hand (no data, no evaluation).
+// A ViT with an SD-LoRA method driven by hand (no data, no evaluation); each task trains one 5-class
+// stream head with the trainer's own task set-up and step (task_preparation.h, training_step.h).
 struct Setup {
     ExperimentConfig config;
     VisionTransformer model{nullptr};
     TaskHeads heads{nullptr};
     std::unique_ptr<MethodContext> ctx;
     std::unique_ptr<SDLoRA> method;
-    std::unique_ptr<torch::optim::Adam> opt;
+    GradScaler scaler{false};
+    TaskPreparation prep;
+    PassOptimizer pass;
 
     explicit Setup(torch::Device device) {
         config.method.name = "sd-lora";
@@ -62,12 +68,17 @@ struct Setup {
     }
     void begin(int task) {
         ctx->task = task;
+        TaskSpec spec;
+        spec.index = task;
+        spec.classes = {0, 1, 2, 3, 4};
+        add_task_head(heads, spec, 0, ctx->device);  // one head, shared by every task
         method->begin_task(*ctx);
-        std::vector<torch::Tensor> params;
-        for (auto& g : method->parameter_groups(*ctx)) params.insert(params.end(), g.params.begin(), g.params.end());
-        model->head->weight.set_requires_grad(true);
-        params.push_back(model->head->weight);
-        opt = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(5e-4));
+        prep = prepare_task(heads, config.train, spec.head);
+        method->begin_pass(*ctx, 0);
+        pass = make_pass_optimizer(*method, *ctx, prep, config.train.optimizer);
+    }
+    void step(const torch::Tensor& x, const torch::Tensor& y) {
+        (void)train_step({*ctx, *method, scaler}, prep, pass, x, y);
     }
     void finish() {
         torch::NoGradGuard g;  // stands in for training: a non-zero update in every matrix
@@ -105,13 +116,7 @@ int main(int argc, char** argv) {
         late.finish();
     }
     late.begin(tasks - 1);
-    auto train_step = [&](Setup& s) {
-        return [&] {
-            s.opt->zero_grad();
-            torch::nn::functional::cross_entropy(s.model->forward(x), y).backward();
-            s.opt->step();
-        };
-    };
+    auto train_step = [&](Setup& s) { return [&] { s.step(x, y); }; };
     std::vector<double> step_ratio;
     double step_first = 0, step_late = 0;
     for (int r = 0; r < rounds; ++r) {

@@ -1,6 +1,6 @@
-// Training-step time of the default ViT (batch 128, 28×28×1) on this machine, per method, with a
-// plain matrix product timed alongside as the machine's reference (ratios, not absolute times, are
-// what compare across machines).
+// Training-step time of the default ViT (batch 128, 28×28×1) on this machine, per method (the
+// trainer's own step: train_step after prepare_task), with a plain matrix product timed alongside as
+// the machine's reference (ratios, not absolute times, are what compare across machines).
 //
 //   ./build/bench/bench_train_step [--device cpu|cuda] [--steps N] [--threads N]
 #include <chrono>
@@ -10,9 +10,13 @@
 
 #include <torch/torch.h>
 
-#include "engine/model/adapter_targets.h"
+#include "engine/methods/method_registry.h"
+#include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/train/device.h"
+#include "engine/train/grad_scaler.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 
 using namespace lorica;
 using Clock = std::chrono::steady_clock;
@@ -49,41 +53,37 @@ int main(int argc, char** argv) {
 
     auto x = torch::randn({128, 1, 28, 28}, device);
     auto y = torch::randint(0, 5, {128}, torch::TensorOptions().dtype(torch::kInt64).device(device));
-    for (std::string method : {"full", "lora-qv-r8", "head-only", "full"}) {
+    for (std::string method : {"full-finetune", "sequential-lora", "frozen-backbone", "full-finetune"}) {
+        // The method through the trainer's own task set-up and step (task_preparation.h, training_step.h):
+        // the default config (AdamW, rank 8 on q and v), one 5-class stream head.
+        ExperimentConfig config;
+        config.method.name = method;
+        config.train.batch_size = 128;
         torch::manual_seed(0);
-        VisionTransformer vit(ViTOptions().head_classes(5));
+        VisionTransformer vit(ViTOptions::from_config(config.backbone, 0));
         vit->to(device);
-        std::vector<torch::Tensor> params;
-        if (method == "full") {
-            params = vit->parameters();
-        } else {
-            for (auto& p : vit->parameters()) p.set_requires_grad(false);
-            vit->head->weight.set_requires_grad(true);
-            vit->head->bias.set_requires_grad(true);
-            params = {vit->head->weight, vit->head->bias};
-            if (method == "lora-qv-r8")
-                for (auto& site : resolve_adapter_sites(vit, {"q", "v"})) {
-                    auto& t = site.layer->add_term(
-                        LowRankTerm::lora(8, site.in, site.rows, site.row_offset, 1.0, "", device));
-                    params.push_back(t.A);
-                    params.push_back(t.B);
-                }
-        }
-        torch::optim::AdamW opt(params, torch::optim::AdamWOptions(5e-4).weight_decay(0.0));
-        auto step = [&] {
-            opt.zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(vit->forward(x), y);
-            loss.backward();
-            opt.step();
-        };
-        const double step_ms = time_ms(step, steps, device);
+        TaskHeads heads(config.backbone.dim);
+        MethodContext ctx{vit, heads, config, 0, 1, 0, device, 0, {}, {}, {}, {}};
+        std::unique_ptr<AdapterMethod> m = make_method(config);
+        m->begin_run(ctx);
+        TaskSpec task;
+        task.classes = {0, 1, 2, 3, 4};
+        add_task_head(heads, task, 0, device);
+        m->begin_task(ctx);
+        const TaskPreparation prep = prepare_task(heads, config.train, task.head);
+        m->begin_pass(ctx, 0);
+        PassOptimizer pass = make_pass_optimizer(*m, ctx, prep, config.train.optimizer);
+        GradScaler scaler(config.train.precision == Precision::fp16);
+        const TrainingParts parts{ctx, *m, scaler};
+        const torch::Tensor targets = task_targets(prep, y);
+        const double step_ms = time_ms([&] { (void)train_step(parts, prep, pass, x, targets); }, steps, device);
         const double fwd_ms = time_ms(
             [&] {
                 torch::NoGradGuard g;
-                (void)vit->forward(x);
+                (void)heads->logits_of(vit->features(x), task.head);
             },
             steps, device);
-        std::printf("%-12s train step %7.2f ms  (%.1f × matmul)   inference %6.2f ms\n", method.c_str(), step_ms,
+        std::printf("%-16s train step %7.2f ms  (%.1f × matmul)   inference %6.2f ms\n", method.c_str(), step_ms,
                     step_ms / mm_ms, fwd_ms);
     }
     return 0;

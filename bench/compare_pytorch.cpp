@@ -3,7 +3,7 @@
 //
 // Cases (training step = forward + backward + method's after_backward + AdamW step, batch 128; the
 // Lorica side is the methods' own code: make_method, begin_run / begin_task / begin_pass,
-// parameter_groups, after_backward, make_optimizer, VisionTransformer::features, TaskHeads):
+// prepare_task / make_pass_optimizer / train_step (the trainer's task set-up and step), TaskHeads):
 //   sequential-lora   rank 8 on q, v (B set to small random values, as after some training)
 //   sd-lora-task5     SD-LoRA at task 5: five finished directions with their magnitudes, the sixth learning
 //   lori-s            LoRI-S's sparse pass: frozen random A, B's gradient masked (sparsity 0.9), clipped
@@ -58,7 +58,10 @@
 #include "engine/model/model_paths.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
+#include "engine/train/grad_scaler.h"
 #include "engine/train/optimizer_factory.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 
 #ifndef LORICA_SOURCE_DIR
 #define LORICA_SOURCE_DIR "."
@@ -141,21 +144,17 @@ struct LoricaCase {
     TaskHeads heads{nullptr};
     std::unique_ptr<MethodContext> ctx;
     std::unique_ptr<AdapterMethod> method;
-    std::vector<ParamGroup> groups;
-    TaskOptimizer optimizer;
+    TaskPreparation prep;      // the stream head 0, as the trainer prepares a task
+    PassOptimizer pass;        // the method's groups + the heads' group, and its optimizer
+    GradScaler scaler{false};  // fp32
     std::vector<std::pair<torch::Tensor, torch::Tensor>> masks;  // LoRI-S: (B, mask) per site
     bool eval_only = false;
 
     torch::Tensor loss(const torch::Tensor& x, const torch::Tensor& y) {
         return torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), 0), y);
     }
-    double step(const torch::Tensor& x, const torch::Tensor& y) {  // as StreamTrainer's fp32 step
-        optimizer.optimizer->zero_grad();
-        torch::Tensor l = loss(x, y);
-        l.backward();
-        method->after_backward(*ctx);
-        optimizer.optimizer->step();
-        return l.item<double>();
+    double step(const torch::Tensor& x, const torch::Tensor& y) {  // StreamTrainer's step (training_step.h), fp32
+        return train_step({*ctx, *method, scaler}, prep, pass, x, y).item<double>();
     }
 };
 
@@ -218,11 +217,8 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
         for (auto& [layer_name, layer] : c->model->lora_layers())
             for (auto& term : layer->terms())
                 if (term.trainable_factors()) fill_random(term.B, 0.05);
-    c->groups = c->method->parameter_groups(*c->ctx);
-    for (auto& p : c->heads->parameters()) p.set_requires_grad(true);
-    c->groups.push_back(ParamGroup{"heads", c->heads->parameters_of({0}), c->config.train.optimizer.head_lr,
-                                   c->config.train.optimizer.weight_decay});
-    c->optimizer = make_optimizer(c->config.train.optimizer, c->groups);
+    c->prep = prepare_task(c->heads, c->config.train, 0);
+    c->pass = make_pass_optimizer(*c->method, *c->ctx, c->prep, c->config.train.optimizer);
     return c;
 }
 
@@ -287,7 +283,7 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
     if (head->weight.requires_grad()) meta["trainable_model"].push_back("head.weight");
     if (head->bias.requires_grad()) meta["trainable_model"].push_back("head.bias");
     meta["groups"] = nlohmann::json::array();
-    for (const auto& g : c.groups) {
+    for (const auto& g : c.pass.groups) {
         if (g.params.empty()) continue;
         nlohmann::json params = nlohmann::json::array();
         for (const auto& p : g.params) {

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "engine/util/seed_mix.h"
+#include "engine/util/seed_offsets.h"
 #include "engine/methods/baselines.h"
 #include "engine/methods/method_state_io.h"
 #include "engine/vocabulary/analysis_keys.h"
@@ -53,7 +54,7 @@ double LoRI::merge_weight() const {
 
 uint64_t LoRI::a_seed_for(uint64_t run_seed, int task) const {
     const uint64_t k = options_.per_task_a() ? static_cast<uint64_t>(task) : 0;
-    return mix_seed(run_seed, 0x10A10000u + k) & 0xFFFFFFFFu;
+    return derived_seed(run_seed, SeedStream::lori_random_a, k) & 0xFFFFFFFFu;
 }
 
 void LoRI::install_adapter(MethodContext& ctx, uint64_t a_seed) {

@@ -42,8 +42,13 @@ void SDLoRA::begin_run(MethodContext& ctx) {
 
 LowRankTerm* SDLoRA::term_of(int site, int task) {
     for (auto& term : sites_[site].layer->terms())
-        if (term.tag == tag(task) && term.row_offset == sites_[site].row_offset) return &term;
+        if (term.task == task && term.row_offset == sites_[site].row_offset) return &term;
     return nullptr;
+}
+
+void SDLoRA::remove_terms_of(int task) {
+    for (auto& site : sites_)
+        std::erase_if(site.layer->terms(), [task](const LowRankTerm& term) { return term.task == task; });
 }
 
 const LowRankTerm* SDLoRA::term_of(int site, int task) const { return const_cast<SDLoRA*>(this)->term_of(site, task); }
@@ -189,7 +194,7 @@ void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
                 term_of(static_cast<int>(s), old[k]->task)->scale *= 1.0 + (preserve ? alpha_t : 1.0) * beta / alpha_k;
             }
     }
-    for (auto& site : sites_) site.layer->remove_terms(tag(adapter.task));
+    remove_terms_of(adapter.task);
     adapter.live = false;
     adapter.magnitude.zero_();
     last_dropped_ = true;
@@ -285,8 +290,7 @@ void SDLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
     if (meta_at(state, "sites").size() != sites_.size())
         throw std::runtime_error("the method state has " + std::to_string(meta_at(state, "sites").size()) +
                                  " adapted sites, the model " + std::to_string(sites_.size()));
-    for (auto& site : sites_)
-        for (const auto& a : adapters_) site.layer->remove_terms(tag(a.task));
+    for (const auto& a : adapters_) remove_terms_of(a.task);
     adapters_.clear();
     for (const auto& rec : meta_at(state, "adapters")) {
         TaskAdapter a;

@@ -143,9 +143,12 @@ private:
         bool finished = false;            // hand-over done
     };
 
+    // The label of a task's terms in exported adapter sets; the method finds its terms by
+    // LowRankTerm::task (every term it adds is one task's), never by this string.
     std::string tag(int task) const { return "sd-lora-task" + std::to_string(task); }
-    LowRankTerm* term_of(int site, int task);
+    LowRankTerm* term_of(int site, int task);  // the task's term at this site (its rows), or null
     const LowRankTerm* term_of(int site, int task) const;
+    void remove_terms_of(int task);                                    // from every adapted layer
     FactoredDirection direction_of(const TaskAdapter& adapter) const;  // as stored: c B A per site
     void hand_over(MethodContext& ctx, TaskAdapter& adapter);
     void distill(MethodContext& ctx, TaskAdapter& adapter);

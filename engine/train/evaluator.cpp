@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "engine/train/device_transfer.h"
+#include "engine/train/module_mode_guard.h"
 #include "engine/train/precision.h"
 
 namespace lorica {
@@ -12,7 +13,7 @@ Evaluator::Evaluator(const StreamData& data, const EvalConfig& config, torch::De
 
 torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images) {
     torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
-    model->eval();
+    const ModuleModeGuard eval_mode(*model, false);  // the caller's mode again on return and on exceptions
     std::vector<torch::Tensor> parts;
     std::vector<torch::Tensor> batches;  // sequential ranges, planned so a streamed source decodes ahead
     for (int64_t start = 0; start < images.size(); start += config_.batch_size)
@@ -24,7 +25,6 @@ torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images
         AutocastScope autocast(precision_, device_);
         parts.push_back(model->features(batch).to(torch::kFloat));  // the heads take fp32 features
     }
-    model->train();
     return torch::cat(parts, 0);
 }
 

@@ -8,7 +8,8 @@
 // For the foundation task: argmax of the backbone's own frozen `head`, with per-class counts and, from
 // the second end-of-task evaluation on, per class the samples newly misclassified since the previous
 // end-of-task evaluation (methods.md, "contextual forgetting").
-// Runs under NoGradGuard with the model in eval mode, in batches of eval.batch_size (host batches
+// Runs under NoGradGuard with the model in eval mode (given back the train/eval mode it had, also when
+// the evaluation throws: ModuleModeGuard), in batches of eval.batch_size (host batches
 // copied pinned and non-blocking to a GPU, device_transfer.h), the backbone's forward under the
 // run's train.precision (precision.h; fp32 features for the heads).
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "engine/util/log.h"
+#include "engine/util/seed_offsets.h"
 #include <torch/torch.h>
 
 #include "engine/data/batcher.h"
@@ -74,7 +75,8 @@ void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config
     model->to(device);
     model->train();
     const auto& train = data.foundation_train;
-    Batcher batcher(train.size(), fc.batch_size, mix_seed(static_cast<uint64_t>(seed), 0xF0));
+    Batcher batcher(train.size(), fc.batch_size,
+                    derived_seed(static_cast<uint64_t>(seed), SeedStream::foundation_batches));
     const int64_t total = batcher.batches_per_epoch() * fc.epochs;
     std::vector<ParamGroup> groups = {{"foundation", model->parameters(), fc.optimizer.lr, fc.optimizer.weight_decay}};
     TaskOptimizer opt = make_optimizer(fc.optimizer, groups);
@@ -88,7 +90,8 @@ void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config
     int64_t step = 0;
     for (int epoch = 0; epoch < fc.epochs; ++epoch) {
         const std::vector<torch::Tensor> batches = batcher.epoch(epoch);
-        const uint64_t batch_seed = mix_seed(mix_seed(static_cast<uint64_t>(seed), 0xF0BA7C00u), epoch);
+        const uint64_t batch_seed =
+            mix_seed(derived_seed(static_cast<uint64_t>(seed), SeedStream::foundation_batch_transforms), epoch);
         images.plan(batches, BatchMode::train, batch_seed);
         for (const auto& index_cpu : batches) {
             cancel.checkpoint();

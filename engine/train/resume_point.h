@@ -8,9 +8,9 @@
 //     that is not seeded per task) and, on an accelerator, its default generator
 //   - the evaluator's per-sample foundation hits (contextual forgetting compares against them)
 //   - the global step and the number of analysis points emitted so far (the store keeps those)
-// Seeded per task already, so nothing to carry: the data order (Batcher, mix_seed(seed, 0x7A5C0000 + t)
-// per epoch), the augmentation generator (mix_seed(seed, 0xA0600000 + t)), new heads (head_seed), LoRI's
-// A (a_seed). The stream itself is rebuilt from the config and the seed.
+// Seeded per task already, so nothing to carry (engine/util/seed_offsets.h): the data order (Batcher,
+// SeedStream::task_batches + t, per epoch), the augmentation generator (SeedStream::task_augmentation
+// + t), new heads (head_seed), LoRI's A (a_seed). The stream itself is rebuilt from the config and the seed.
 
 #include <string>
 

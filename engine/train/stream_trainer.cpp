@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <numeric>
 
 #include "engine/util/log.h"
+#include "engine/util/seed_offsets.h"
 #include <torch/torch.h>
 
 #include "engine/data/batcher.h"
@@ -24,6 +26,8 @@
 #include "engine/train/precision.h"
 #include "engine/train/step_loss_log.h"
 #include "engine/train/resume_point.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 
 namespace lorica {
 namespace {
@@ -32,38 +36,90 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-// Seed of stream head h (the random-init evaluation rebuilds the very same heads).
-uint64_t head_seed(int64_t seed, int head) { return mix_seed(static_cast<uint64_t>(seed), 0x4EAD0000u + head); }
-
-int64_t task_steps(const ExperimentConfig& config, int64_t samples) {
-    int64_t per_epoch = (samples + config.train.batch_size - 1) / config.train.batch_size;
-    int64_t steps = per_epoch * config.train.epochs;
-    if (config.train.max_steps_per_task > 0) steps = std::min(steps, config.train.max_steps_per_task);
-    return steps;
-}
-
 std::vector<int> range_upto(int last) {
     std::vector<int> v(last + 1);
     std::iota(v.begin(), v.end(), 0);
     return v;
 }
 
+// The run's config as recorded (the experiment's config with `seeds` = this run's seed) and its hash:
+// built once per run, for RunStarted, the checkpoint directory and every task checkpoint.
+struct RunIdentity {
+    nlohmann::json config;
+    std::string hash;
+};
+
+RunIdentity run_identity(const ExperimentConfig& config, int64_t seed) {
+    RunIdentity id;
+    id.config = to_json(config);
+    id.config["seeds"] = {seed};
+    id.hash = config_hash(id.config);
+    return id;
+}
+
+// The run's adapter method, made once before RunStarted (its pass count sizes the run). A config the
+// registry rejects is kept and rethrown where the trainer needs the method, so the run fails with it.
+struct RunMethod {
+    std::unique_ptr<AdapterMethod> method;
+    std::exception_ptr error;
+};
+
+RunMethod make_run_method(const ExperimentConfig& config) {
+    RunMethod out;
+    try {
+        out.method = make_method(config);
+    } catch (const std::exception&) {
+        out.error = std::current_exception();
+    }
+    return out;
+}
+
+// One task's loop state, over all its passes.
+struct TaskLoop {
+    int task = 0;
+    torch::Tensor targets;  // int64 [N] on the device: task_targets of the task's training labels
+    Batcher batcher;        // the task's batch order, seeded per task
+    at::Generator augmentation;
+    int64_t pass_total = 0;    // steps of one pass
+    int64_t task_total = 0;    // steps of all passes
+    int64_t step_in_task = 0;  // over all passes
+};
+
 // The trainer's state for one run. Members, not globals: one object per run.
 class StreamTrainer {
 public:
-    StreamTrainer(const RunRequest& request, EventListener& events, CancelToken& cancel)
-        : req_(request), config_(request.config), events_(events), cancel_(cancel) {}
+    StreamTrainer(const RunRequest& request, RunMethod method, const RunIdentity& identity, EventListener& events,
+                  CancelToken& cancel)
+        : req_(request),
+          config_(request.config),
+          identity_(identity),
+          events_(events),
+          cancel_(cancel),
+          method_(std::move(method.method)),
+          method_error_(method.error) {}
 
     void run();
 
 private:
+    void describe_stream();
+    void build_model();
+    void make_context();
+    void start_checkpoints();
     void evaluate_random_init();
     void evaluate_seen(int after_task, EvalPhase phase);
+
     void train_task(int t);
+    void enter_task(int t);
+    void evaluate_before_task(int t);
+    void train_passes(int t, const TaskPreparation& prep);
+    void train_epoch(TaskLoop& loop, const TaskPreparation& prep, PassOptimizer& opt, int epoch, int64_t& step_in_pass);
+    void warn_skipped_fp16_steps(int t, int64_t skipped_before);
+    void evaluate_end_of_task(int t, Clock::time_point task_start);
     void write_checkpoint(int t);
 
     const RunRequest& req_;
     const ExperimentConfig& config_;
+    const RunIdentity& identity_;
     EventListener& events_;
     CancelToken& cancel_;
 
@@ -72,6 +128,7 @@ private:
     VisionTransformer model_{nullptr};
     TaskHeads heads_{nullptr};
     std::unique_ptr<AdapterMethod> method_;
+    std::exception_ptr method_error_;  // set when the method could not be made
     std::unique_ptr<Evaluator> evaluator_;
     std::unique_ptr<MethodContext> ctx_;
     GradScaler scaler_{config_.train.precision == Precision::fp16};  // one loss scale for the whole run
@@ -84,11 +141,32 @@ private:
 void StreamTrainer::run() {
     device_ = resolve_device(config_.device);
     enable_fast_fp32_math(device_);
-    method_ = make_method(config_);
+    if (method_error_) std::rethrow_exception(method_error_);
     auto phase_start = Clock::now();
     data_ = build_stream_data(config_, req_.raw, req_.seed);
     log::debug("stream data built in " + std::to_string(seconds_since(phase_start)) + " s");
+    describe_stream();
+    build_model();
+    make_context();
+    if (req_.resume) {
+        checkpoint_dir_ = req_.resume->run_dir;
+    } else {
+        if (config_.foundation.enabled)
+            events_.on_event(evaluator_->evaluate_foundation(model_, -1, 0, EvalPhase::end_of_task));
+        start_checkpoints();
+    }
+    method_->begin_run(*ctx_);
+    int first_task = 0;
+    if (const ResumePoint* resume = req_.resume) {
+        restore_carried_state(*resume, *method_, *ctx_, *evaluator_);
+        step_ = resume->state.step;
+        analysis_points_ = resume->state.analysis_points;
+        first_task = resume->state.task + 1;
+    }
+    for (int t = first_task; t < static_cast<int>(data_.tasks.size()); ++t) train_task(t);
+}
 
+void StreamTrainer::describe_stream() {
     StreamDescribed described;
     for (const auto& t : data_.tasks)
         described.tasks.push_back(
@@ -100,19 +178,22 @@ void StreamTrainer::run() {
                             data_.foundation_train.size(),
                             data_.foundation_test.size()};
     events_.on_event(described);
+}
 
+// The seeded backbone and the evaluator; then either the checkpoint's weights (resume) or the
+// random-init evaluation, the timm weights and the foundation step.
+void StreamTrainer::build_model() {
     torch::manual_seed(static_cast<uint64_t>(req_.seed));
     const int64_t head_classes = static_cast<int64_t>(data_.spec.foundation_classes.size());
     model_ = VisionTransformer(ViTOptions::from_config(config_.backbone, head_classes));
     evaluator_ = std::make_unique<Evaluator>(data_, config_.eval, device_, &cancel_);
     evaluator_->set_precision(config_.train.precision);
     heads_ = TaskHeads(config_.backbone.dim);
-    const ResumePoint* resume = req_.resume;
 
-    if (resume) {
-        load_checkpoint_weights(*resume, model_, heads_, device_);
+    if (req_.resume) {
+        load_checkpoint_weights(*req_.resume, model_, heads_, device_);
     } else {
-        phase_start = Clock::now();
+        auto phase_start = Clock::now();
         if (config_.eval.random_init) evaluate_random_init();
         log::debug("random-init evaluation in " + std::to_string(seconds_since(phase_start)) + " s");
 
@@ -129,7 +210,9 @@ void StreamTrainer::run() {
         model_->to(device_);
     }
     heads_->to(device_);
+}
 
+void StreamTrainer::make_context() {
     ctx_ = std::make_unique<MethodContext>(MethodContext{model_,
                                                          heads_,
                                                          config_,
@@ -154,33 +237,17 @@ void StreamTrainer::run() {
         return evaluator_->evaluate_tasks(model_, heads_, tasks, data_.tasks[seen].spec.head, current_task_, step_,
                                           EvalPhase::end_of_task);
     };
+}
 
-    if (resume) {
-        checkpoint_dir_ = resume->run_dir;
-    } else {
-        if (config_.foundation.enabled) {
-            EvaluationDone found = evaluator_->evaluate_foundation(model_, -1, 0, EvalPhase::end_of_task);
-            events_.on_event(found);
-        }
-        try {
-            nlohmann::json run_config = to_json(config_);
-            run_config["seeds"] = {req_.seed};
-            checkpoint_dir_ = make_run_checkpoint_dir(resolve_cache_dir(config_), config_hash(run_config), req_.seed);
-            write_foundation_backbone(checkpoint_dir_, model_);
-        } catch (const std::exception& e) {
-            checkpoint_dir_.clear();
-            events_.on_event(Warning{std::string("run checkpoint not written: ") + e.what()});
-        }
+// The run's checkpoint directory and its foundation backbone; a failure only warns (no checkpoints).
+void StreamTrainer::start_checkpoints() {
+    try {
+        checkpoint_dir_ = make_run_checkpoint_dir(resolve_cache_dir(config_), identity_.hash, req_.seed);
+        write_foundation_backbone(checkpoint_dir_, model_);
+    } catch (const std::exception& e) {
+        checkpoint_dir_.clear();
+        events_.on_event(Warning{std::string("run checkpoint not written: ") + e.what()});
     }
-    method_->begin_run(*ctx_);
-    int first_task = 0;
-    if (resume) {
-        restore_carried_state(*resume, *method_, *ctx_, *evaluator_);
-        step_ = resume->state.step;
-        analysis_points_ = resume->state.analysis_points;
-        first_task = resume->state.task + 1;
-    }
-    for (int t = first_task; t < static_cast<int>(data_.tasks.size()); ++t) train_task(t);
 }
 
 void StreamTrainer::evaluate_random_init() {
@@ -215,129 +282,120 @@ void StreamTrainer::evaluate_seen(int after_task, EvalPhase phase) {
 
 void StreamTrainer::train_task(int t) {
     const auto task_start = Clock::now();
-    const TaskData& task = data_.tasks[t];
-    current_task_ = t;
-    ctx_->task = t;
-    ctx_->step = step_;
-
-    if (task.spec.head >= heads_->size())
-        heads_->add_head(static_cast<int64_t>(task.spec.classes.size()), head_seed(req_.seed, task.spec.head), device_);
-
-    if (config_.eval.before_task) {
-        EvaluationDone before;
-        before.rows =
-            evaluator_->evaluate_tasks(model_, heads_, {t}, task.spec.head, t - 1, step_, EvalPhase::before_task);
-        events_.on_event(before);
-    }
-
+    enter_task(t);
+    if (config_.eval.before_task) evaluate_before_task(t);
     method_->begin_task(*ctx_);
-    const bool all_seen = config_.train.loss == LossScope::all_seen;
-    std::vector<int> trained_heads = all_seen ? range_upto(task.spec.head) : std::vector<int>{task.spec.head};
-    for (int h = 0; h < heads_->size(); ++h)
-        for (auto& p : heads_->head(h)->parameters()) p.set_requires_grad(false);
-    auto head_params = heads_->parameters_of(trained_heads);
-    for (auto& p : head_params) p.set_requires_grad(true);
-    const double head_lr =
-        config_.train.optimizer.head_lr > 0 ? config_.train.optimizer.head_lr : config_.train.optimizer.lr;
-
-    // Targets: positions within the task's classes (current-task loss) or class-IL positions.
-    torch::Tensor local = local_labels(task.train.labels, task.spec.classes).to(device_);
-    const int64_t offset = heads_->offset(task.spec.head);
-    torch::Tensor targets = all_seen ? local + offset : local;
-    SampleSource& samples = *task.train.samples;
-
-    Batcher batcher(task.train.size(), config_.train.batch_size,
-                    mix_seed(static_cast<uint64_t>(req_.seed), 0x7A5C0000u + t));
-    const int64_t total = task_steps(config_, task.train.size());  // steps of one pass
-    const int passes = std::max(1, method_->passes_per_task());
-    auto aug_gen = at::detail::createCPUGenerator(mix_seed(static_cast<uint64_t>(req_.seed), 0xA0600000u + t));
-    const bool augment = config_.data.augment.horizontal_flip || config_.data.augment.random_crop_padding > 0;
-    int64_t step_in_task = 0;  // over all passes
+    const TaskPreparation prep = prepare_task(heads_, config_.train, data_.tasks[t].spec.head);
     const int64_t skipped_before = scaler_.skipped_steps();
-    for (int pass = 0; pass < passes; ++pass) {
-        method_->begin_pass(*ctx_, pass);
-        std::vector<ParamGroup> groups = method_->parameter_groups(*ctx_);
-        groups.push_back({"heads", head_params, head_lr, config_.train.optimizer.weight_decay});
-        TaskOptimizer opt = make_optimizer(config_.train.optimizer, groups);
-        std::vector<torch::Tensor> trainable;
-        for (const auto& g : groups) trainable.insert(trainable.end(), g.params.begin(), g.params.end());
-        if (pass == 0) events_.on_event(TaskStarted{t, total * passes, count_parameters(groups)});
-
-        model_->train();
-        int64_t step_in_pass = 0;
-        for (int epoch_in_pass = 0; epoch_in_pass < config_.train.epochs && step_in_pass < total; ++epoch_in_pass) {
-            const int epoch = pass * config_.train.epochs + epoch_in_pass;  // epochs keep counting over passes
-            StepLossLog step_log(loss_readback_steps(config_.train, device_), events_);
-            // Streamed sources decode the planned batches ahead; the seed fixes their random transforms.
-            const std::vector<torch::Tensor> batches = batcher.epoch(epoch);
-            const uint64_t batch_seed = mix_seed(mix_seed(static_cast<uint64_t>(req_.seed), 0xB47C0000u + t), epoch);
-            const int64_t planned = std::min<int64_t>(static_cast<int64_t>(batches.size()), total - step_in_pass);
-            samples.plan(std::vector<torch::Tensor>(batches.begin(), batches.begin() + planned), BatchMode::train,
-                         batch_seed);
-            for (const auto& index_cpu : batches) {
-                if (step_in_pass >= total) break;
-                if (cancel_.cancelled() || cancel_.paused()) step_log.flush();  // report what ran before stopping
-                cancel_.checkpoint();
-                const auto step_start = Clock::now();
-                auto index = to_device(index_cpu, device_);
-                torch::Tensor x = to_device(samples.batch(index_cpu, BatchMode::train, batch_seed), device_);
-                if (augment) x = augment_batch(x, config_.data.augment, aug_gen);
-                const double lr = opt.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_pass, total));
-                opt.optimizer->zero_grad();
-                torch::Tensor loss;
-                {
-                    AutocastScope autocast(config_.train.precision, device_);
-                    torch::Tensor f = model_->features(x);
-                    torch::Tensor logits =
-                        all_seen ? heads_->logits_upto(f, task.spec.head) : heads_->logits_of(f, task.spec.head);
-                    loss = torch::nn::functional::cross_entropy(logits, targets.index_select(0, index));
-                }
-                scaler_.scale(loss).backward();
-                if (scaler_.unscale(trainable)) {  // false only in fp16, for inf/NaN gradients: skip the update
-                    method_->after_backward(*ctx_);
-                    if (config_.train.grad_clip > 0)
-                        torch::nn::utils::clip_grad_norm_(trainable, config_.train.grad_clip);
-                    opt.optimizer->step();
-                }
-                scaler_.update();
-                ++step_in_pass;
-                ++step_in_task;
-                ++step_;
-                ctx_->step = step_;
-                const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
-                step_log.record(StepMetrics{t, epoch, step_, step_in_task, 0.0, lr, ms}, loss);  // the NaN/Inf check
-                for (auto& s : method_->step_state(*ctx_)) events_.on_event(s);
-                if (config_.eval.every_steps > 0 && step_in_task % config_.eval.every_steps == 0 &&
-                    step_in_task < total * passes) {
-                    step_log.flush();
-                    evaluate_seen(t - 1, EvalPhase::in_task);
-                }
-            }
-            step_log.flush();
-            events_.on_event(EpochFinished{t, epoch, step_log.take_mean()});
-        }
-    }
-
+    train_passes(t, prep);
     method_->end_task(*ctx_);
-    if (scaler_.skipped_steps() > skipped_before)
-        events_.on_event(Warning{"task " + std::to_string(t) + ": " +
-                                 std::to_string(scaler_.skipped_steps() - skipped_before) +
-                                 " fp16 steps skipped for inf/NaN gradients (loss scale now " +
-                                 std::to_string(scaler_.scale_value()) + ")"});
-    const auto eval_start = Clock::now();
-    evaluate_seen(t, EvalPhase::end_of_task);
-    log::debug("task " + std::to_string(t) + ": training " + std::to_string(seconds_since(task_start)) +
-               " s, end-of-task evaluation " + std::to_string(seconds_since(eval_start)) + " s");
+    warn_skipped_fp16_steps(t, skipped_before);
+    evaluate_end_of_task(t, task_start);
     for (auto& s : method_->state(*ctx_)) events_.on_event(s);
     write_checkpoint(t);
     events_.on_event(TaskFinished{t, seconds_since(task_start)});
 }
 
+// The current task in the trainer and the method context; the task's stream head when it is new.
+void StreamTrainer::enter_task(int t) {
+    current_task_ = t;
+    ctx_->task = t;
+    ctx_->step = step_;
+    add_task_head(heads_, data_.tasks[t].spec, req_.seed, device_);
+}
+
+void StreamTrainer::evaluate_before_task(int t) {
+    EvaluationDone before;
+    before.rows =
+        evaluator_->evaluate_tasks(model_, heads_, {t}, data_.tasks[t].spec.head, t - 1, step_, EvalPhase::before_task);
+    events_.on_event(before);
+}
+
+// The task's passes (method.passes_per_task), each with begin_pass and a fresh optimizer, then its epochs.
+void StreamTrainer::train_passes(int t, const TaskPreparation& prep) {
+    const TaskData& task = data_.tasks[t];
+    const uint64_t seed = static_cast<uint64_t>(req_.seed);
+    TaskLoop loop{
+        t, task_targets(prep, local_labels(task.train.labels, task.spec.classes).to(device_)),
+        Batcher(task.train.size(), config_.train.batch_size,
+                derived_seed(seed, SeedStream::task_batches, static_cast<uint64_t>(t))),
+        at::detail::createCPUGenerator(derived_seed(seed, SeedStream::task_augmentation, static_cast<uint64_t>(t)))};
+    loop.pass_total = pass_steps(config_.train, task.train.size());
+    const int passes = std::max(1, method_->passes_per_task());
+    loop.task_total = loop.pass_total * passes;
+    for (int pass = 0; pass < passes; ++pass) {
+        method_->begin_pass(*ctx_, pass);
+        PassOptimizer opt = make_pass_optimizer(*method_, *ctx_, prep, config_.train.optimizer);
+        if (pass == 0) events_.on_event(TaskStarted{t, loop.task_total, count_parameters(opt.groups)});
+        model_->train();
+        int64_t step_in_pass = 0;
+        for (int epoch_in_pass = 0; epoch_in_pass < config_.train.epochs && step_in_pass < loop.pass_total;
+             ++epoch_in_pass)
+            train_epoch(loop, prep, opt, pass * config_.train.epochs + epoch_in_pass,  // epochs count over passes
+                        step_in_pass);
+    }
+}
+
+// One epoch of a pass: its batches (planned ahead for streamed sources; the seed fixes their random
+// transforms), a train_step each until the pass's steps are done, the step and epoch events.
+void StreamTrainer::train_epoch(TaskLoop& loop, const TaskPreparation& prep, PassOptimizer& opt, int epoch,
+                                int64_t& step_in_pass) {
+    const int t = loop.task;
+    SampleSource& samples = *data_.tasks[t].train.samples;
+    const bool augment = config_.data.augment.horizontal_flip || config_.data.augment.random_crop_padding > 0;
+    StepLossLog step_log(loss_readback_steps(config_.train, device_), events_);
+    const std::vector<torch::Tensor> batches = loop.batcher.epoch(epoch);
+    const uint64_t batch_seed = mix_seed(
+        derived_seed(static_cast<uint64_t>(req_.seed), SeedStream::task_batch_transforms, static_cast<uint64_t>(t)),
+        epoch);
+    const int64_t planned = std::min<int64_t>(static_cast<int64_t>(batches.size()), loop.pass_total - step_in_pass);
+    samples.plan(std::vector<torch::Tensor>(batches.begin(), batches.begin() + planned), BatchMode::train, batch_seed);
+    const TrainingParts parts{*ctx_, *method_, scaler_};
+    for (const auto& index_cpu : batches) {
+        if (step_in_pass >= loop.pass_total) break;
+        if (cancel_.cancelled() || cancel_.paused()) step_log.flush();  // report what ran before stopping
+        cancel_.checkpoint();
+        const auto step_start = Clock::now();
+        auto index = to_device(index_cpu, device_);
+        torch::Tensor x = to_device(samples.batch(index_cpu, BatchMode::train, batch_seed), device_);
+        if (augment) x = augment_batch(x, config_.data.augment, loop.augmentation);
+        const double lr =
+            opt.optimizer.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_pass, loop.pass_total));
+        torch::Tensor loss = train_step(parts, prep, opt, x, loop.targets.index_select(0, index));
+        ++step_in_pass;
+        ++loop.step_in_task;
+        ++step_;
+        ctx_->step = step_;
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+        step_log.record(StepMetrics{t, epoch, step_, loop.step_in_task, 0.0, lr, ms}, loss);  // the NaN/Inf check
+        for (auto& s : method_->step_state(*ctx_)) events_.on_event(s);
+        if (config_.eval.every_steps > 0 && loop.step_in_task % config_.eval.every_steps == 0 &&
+            loop.step_in_task < loop.task_total) {
+            step_log.flush();
+            evaluate_seen(t - 1, EvalPhase::in_task);
+        }
+    }
+    step_log.flush();
+    events_.on_event(EpochFinished{t, epoch, step_log.take_mean()});
+}
+
+void StreamTrainer::warn_skipped_fp16_steps(int t, int64_t skipped_before) {
+    if (scaler_.skipped_steps() <= skipped_before) return;
+    events_.on_event(Warning{
+        "task " + std::to_string(t) + ": " + std::to_string(scaler_.skipped_steps() - skipped_before) +
+        " fp16 steps skipped for inf/NaN gradients (loss scale now " + std::to_string(scaler_.scale_value()) + ")"});
+}
+
+void StreamTrainer::evaluate_end_of_task(int t, Clock::time_point task_start) {
+    const auto eval_start = Clock::now();
+    evaluate_seen(t, EvalPhase::end_of_task);
+    log::debug("task " + std::to_string(t) + ": training " + std::to_string(seconds_since(task_start)) +
+               " s, end-of-task evaluation " + std::to_string(seconds_since(eval_start)) + " s");
+}
+
 void StreamTrainer::write_checkpoint(int t) {
     if (checkpoint_dir_.empty()) return;
     try {
-        nlohmann::json run_config = to_json(config_);
-        run_config["seeds"] = {req_.seed};
         AdapterSet adapters = method_->adapter_set(*ctx_);
         nlohmann::json tasks = nlohmann::json::array();
         for (int j = 0; j <= t; ++j)
@@ -345,15 +403,15 @@ void StreamTrainer::write_checkpoint(int t) {
                              {"classes", data_.tasks[j].spec.classes},
                              {"domain", data_.tasks[j].spec.domain},
                              {"head", data_.tasks[j].spec.head}});
-        adapters.meta["config_hash"] = config_hash(run_config);
+        adapters.meta["config_hash"] = identity_.hash;
         adapters.meta["after_task"] = t;
         adapters.meta["tasks"] = tasks;
         adapters.meta["method_state"] = method_->describe(*ctx_);
         ArtifactWritten written = write_task_checkpoint(
-            checkpoint_dir_, {t, method_->name(), config_hash(run_config), req_.seed}, model_, heads_, adapters);
+            checkpoint_dir_, {t, method_->name(), identity_.hash, req_.seed}, model_, heads_, adapters);
         try {
-            write_resume_files(written.path, capture_resume_state(t, step_, config_hash(run_config), req_.seed,
-                                                                  *method_, *ctx_, *evaluator_, analysis_points_));
+            write_resume_files(written.path, capture_resume_state(t, step_, identity_.hash, req_.seed, *method_, *ctx_,
+                                                                  *evaluator_, analysis_points_));
         } catch (const std::exception& e) {
             events_.on_event(Warning{"task " + std::to_string(t) +
                                      ": resume state not written (the run cannot be resumed "
@@ -369,20 +427,20 @@ void StreamTrainer::write_checkpoint(int t) {
 }  // namespace
 
 int64_t planned_stream_steps(const ExperimentConfig& config, int64_t train_samples_per_task) {
-    return task_steps(config, train_samples_per_task) * config.stream.tasks;
+    return pass_steps(config.train, train_samples_per_task) * config.stream.tasks;
 }
 
 RunStatus run_stream(const RunRequest& request, EventListener& events, CancelToken& cancel) {
     const auto start = Clock::now();
     const ExperimentConfig& config = request.config;
-    nlohmann::json run_config = to_json(config);
-    run_config["seeds"] = {request.seed};
+    const RunIdentity identity = run_identity(config, request.seed);
+    RunMethod method = make_run_method(config);
     RunStarted started;
     started.run_index = request.run_index;
     started.seed = request.seed;
     started.method = config.method.name;
-    started.config_json = run_config.dump();
-    started.config_hash = config_hash(run_config);
+    started.config_json = identity.config.dump();
+    started.config_hash = identity.hash;
     try {
         started.device = resolve_device(config.device).str();
     } catch (const std::exception&) {
@@ -390,12 +448,7 @@ RunStatus run_stream(const RunRequest& request, EventListener& events, CancelTok
     }
     started.torch_version = torch_version();
     started.num_tasks = config.stream.tasks;
-    int passes = 1;
-    try {
-        passes = std::max(1, make_method(config)->passes_per_task());
-    } catch (const std::exception&) {
-        // a bad method config fails the run below, with its message
-    }
+    const int passes = method.method ? std::max(1, method.method->passes_per_task()) : 1;
     started.total_steps =
         config.data.train_per_class > 0
             ? passes * planned_stream_steps(config, config.data.train_per_class * config.stream.classes_per_task)
@@ -405,7 +458,7 @@ RunStatus run_stream(const RunRequest& request, EventListener& events, CancelTok
     RunStatus status = RunStatus::finished;
     std::string message;
     try {
-        StreamTrainer(request, events, cancel).run();
+        StreamTrainer(request, std::move(method), identity, events, cancel).run();
     } catch (const Cancelled&) {
         status = RunStatus::cancelled;
     } catch (const std::exception& e) {

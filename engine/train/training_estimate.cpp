@@ -11,8 +11,10 @@
 #include "engine/model/vit.h"
 #include "engine/stream/stream_spec.h"
 #include "engine/train/device.h"
-#include "engine/train/optimizer_factory.h"
+#include "engine/train/grad_scaler.h"
 #include "engine/train/precision.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 
 namespace lorica {
 namespace {
@@ -27,13 +29,6 @@ int num_classes_of(const ExperimentConfig& config) {
                      (config.foundation.enabled ? config.foundation.classes : 0);
 }
 
-int64_t pass_steps(const ExperimentConfig& config, int64_t images) {
-    if (images <= 0) return -1;
-    int64_t steps = (images + config.train.batch_size - 1) / config.train.batch_size * config.train.epochs;
-    if (config.train.max_steps_per_task > 0) steps = std::min(steps, config.train.max_steps_per_task);
-    return steps;
-}
-
 }  // namespace
 
 TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_steps, const std::atomic<bool>* stop) {
@@ -44,8 +39,8 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
     out.device = device.str();
     enable_fast_fp32_math(device);
     out.runs = std::max<int>(1, static_cast<int>(config.seeds.size()));
-    const int64_t seed = config.stream.class_order_seed.value_or(config.seeds.empty() ? 0 : config.seeds.front());
-    const StreamSpec spec = make_stream_spec(config, seed, num_classes_of(config));
+    const int64_t run_seed = config.seeds.empty() ? 0 : config.seeds.front();  // the first run's seed
+    const StreamSpec spec = make_stream_spec(config, run_seed, num_classes_of(config));
 
     const int64_t head_classes = config.foundation.enabled ? config.foundation.classes : 0;
     VisionTransformer model(ViTOptions::from_config(config.backbone, head_classes));
@@ -55,21 +50,22 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
     std::unique_ptr<AdapterMethod> method = make_method(config);
     const int passes = std::max(1, method->passes_per_task());
     MethodContext ctx{
-        model, heads, config, 0, static_cast<int>(spec.tasks.size()), 0, device, static_cast<uint64_t>(seed),
+        model, heads, config, 0, static_cast<int>(spec.tasks.size()), 0, device, static_cast<uint64_t>(run_seed),
         {},    {},    {},     {}};
     ctx.evaluate_seen = [](EvalPhase) {};
     ctx.evaluate_tasks = [](const std::vector<int>&) { return std::vector<EvalRow>{}; };
     ctx.emit = [](const Event&) {};
     ctx.warn = [](const std::string&) {};
     method->begin_run(ctx);
+    GradScaler scaler(config.train.precision == Precision::fp16);
 
     bool counting = true;
     int64_t total = 0;
     for (const TaskSpec& task : spec.tasks) {
         const int64_t per_pass =
-            pass_steps(config, config.data.train_per_class > 0
-                                   ? config.data.train_per_class * static_cast<int64_t>(task.classes.size())
-                                   : 0);
+            config.data.train_per_class > 0
+                ? pass_steps(config.train, config.data.train_per_class * static_cast<int64_t>(task.classes.size()))
+                : -1;
         out.steps_per_task.push_back(per_pass < 0 ? -1 : per_pass * passes);
         total = (per_pass < 0 || total < 0) ? -1 : total + per_pass * passes;
         if (!counting) {
@@ -78,49 +74,27 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
             continue;
         }
         try {
+            // As the trainer prepares a task (task_preparation.h) and trains its first pass.
             ctx.task = task.index;
-            if (task.head >= heads->size())
-                heads->add_head(static_cast<int64_t>(task.classes.size()), static_cast<uint64_t>(task.head), device);
-            std::vector<int> trained;
-            if (config.train.loss == LossScope::all_seen)
-                for (int h = 0; h <= task.head; ++h) trained.push_back(h);
-            else
-                trained.push_back(task.head);
+            add_task_head(heads, task, run_seed, device);
             method->begin_task(ctx);
+            const TaskPreparation prep = prepare_task(heads, config.train, task.head);
             method->begin_pass(ctx, 0);
-            std::vector<ParamGroup> groups = method->parameter_groups(ctx);
-            std::vector<torch::Tensor> head_params = heads->parameters_of(trained);
-            for (int h = 0; h < heads->size(); ++h)
-                for (auto& p : heads->head(h)->parameters()) p.set_requires_grad(false);
-            for (auto& p : head_params) p.set_requires_grad(true);
-            const double head_lr =
-                config.train.optimizer.head_lr > 0 ? config.train.optimizer.head_lr : config.train.optimizer.lr;
-            groups.push_back({"heads", head_params, head_lr, config.train.optimizer.weight_decay});
-            const int64_t head_count = count_parameters({groups.back()});
-            const int64_t trainable = count_parameters(groups);
+            PassOptimizer pass = make_pass_optimizer(*method, ctx, prep, config.train.optimizer);
+            const int64_t head_count = count_parameters({pass.groups.back()});
+            const int64_t trainable = count_parameters(pass.groups);
 
             if (task.index == spec.tasks.front().index && measured_steps > 0) {
-                TaskOptimizer opt = make_optimizer(config.train.optimizer, groups);
                 const int64_t batch = config.train.batch_size;
                 const torch::Tensor x = torch::randn(
                     {batch, config.backbone.in_channels, config.backbone.image_size, config.backbone.image_size},
                     torch::TensorOptions().device(device));
-                const torch::Tensor y = torch::randint(static_cast<int64_t>(task.classes.size()), {batch},
-                                                       torch::TensorOptions().dtype(torch::kInt64).device(device));
+                const torch::Tensor local = torch::randint(static_cast<int64_t>(task.classes.size()), {batch},
+                                                           torch::TensorOptions().dtype(torch::kInt64).device(device));
+                const torch::Tensor y = task_targets(prep, local);
                 model->train();
-                auto step = [&] {
-                    opt.optimizer->zero_grad();
-                    torch::Tensor loss;
-                    {
-                        AutocastScope autocast(config.train.precision, device);
-                        torch::Tensor logits = heads->logits_of(model->features(x), task.head);
-                        loss = torch::nn::functional::cross_entropy(logits, y);
-                    }
-                    loss.backward();
-                    method->after_backward(ctx);
-                    opt.optimizer->step();
-                    (void)loss.item<float>();  // waits for the device
-                };
+                const TrainingParts parts{ctx, *method, scaler};
+                auto step = [&] { (void)train_step(parts, prep, pass, x, y).item<float>(); };  // waits for the device
                 step();  // warm-up: allocations, kernel selection
                 const auto start = std::chrono::steady_clock::now();
                 int done = 0;

@@ -13,9 +13,11 @@
 // Steps per task: passes · min(ceil(images / batch_size) · epochs, max_steps_per_task), images =
 // data.train_per_class · the task's classes (unknown, -1, when train_per_class = 0: all images).
 //
-// Step time: `measured_steps` full training steps of task 0 (forward, loss, backward, optimizer step;
-// the configured precision, device, batch size) on random images of the configured shape, after one
-// warm-up step; the mean wall time. It leaves out data loading (streamed data sets decode per batch),
+// Step time: `measured_steps` training steps of task 0, the trainer's own (prepare_task,
+// make_pass_optimizer and train_step: forward, the configured loss, loss scaling, backward, clipping,
+// optimizer step; the configured precision, device, batch size; the stream head seeded as the
+// trainer seeds it for the first seed), on random images of the configured shape, after one warm-up
+// step; the mean wall time. It leaves out data loading (streamed data sets decode per batch),
 // the foundation step and evaluation.
 // Torch-free header; the estimate builds the model and trains, so call it off the GUI thread.
 

@@ -1,7 +1,8 @@
 #pragma once
 // A method under test without the trainer: a 2-block ViT of width kMethodBenchDim on 8×8 one-channel
 // images, its stream heads, a MethodContext, and the per-task calls the trainer would make
-// (add the task's 2-class head, begin_task, AdamW steps on random data with after_backward).
+// (add the task's 2-class head, begin_task, then the trainer's own task set-up and steps on random
+// data: prepare_task, make_pass_optimizer, train_step).
 
 #include <map>
 #include <memory>
@@ -10,7 +11,9 @@
 #include <torch/torch.h>
 
 #include "engine/methods/adapter_method.h"
-#include "engine/train/optimizer_factory.h"
+#include "engine/train/grad_scaler.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 
 namespace lorica::testing {
 
@@ -42,18 +45,16 @@ struct MethodBench {
         heads->add_head(2, 100 + t, torch::kCPU);
         m.begin_task(*ctx);
     }
-    // `steps` AdamW steps on random data (the method's groups plus the current head).
+    // `steps` training steps on random data with a fresh optimizer (config.train.optimizer: the
+    // method's groups plus the current head), as the trainer steps a pass.
     void train(AdapterMethod& m, int steps) {
-        auto groups = m.parameter_groups(*ctx);
-        groups.push_back({"heads", heads->parameters_of({heads->size() - 1}), 1e-2, 0.01});
-        TaskOptimizer opt = make_optimizer(config.train.optimizer, groups);
+        const TaskPreparation prep = prepare_task(heads, config.train, heads->size() - 1);
+        PassOptimizer pass = make_pass_optimizer(m, *ctx, prep, config.train.optimizer);
+        GradScaler scaler(false);
         for (int s = 0; s < steps; ++s) {
             auto x = torch::randn({16, 1, 8, 8});
             auto y = torch::randint(0, 2, {16});
-            opt.optimizer->zero_grad();
-            torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), heads->size() - 1), y).backward();
-            m.after_backward(*ctx);
-            opt.optimizer->step();
+            (void)train_step({*ctx, m, scaler}, prep, pass, x, task_targets(prep, y));
         }
     }
     // Every weight of every LoRALinear, by name (detached copies).
