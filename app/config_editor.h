@@ -13,7 +13,7 @@
 //             backbone (engine/io/backbone_weights_check.h), off the GUI thread
 //   Method    every registered method with its one-line summary; the chosen one's typed options
 //   Summary   trainable parameters per task, steps, and the time estimated from measured training
-//             steps of the configured model (engine/train/training_estimate.h), off the GUI thread;
+//             steps of the configured model (engine/services/training_estimate.h), off the GUI thread;
 //             Start (start_requested)
 // The slow look-ups run on a SetupWorker (setup_worker.h): a newer request supersedes an older one.
 //
@@ -54,7 +54,7 @@
 #include "engine/config/option_schema.h"
 #include "engine/data/task_preview.h"
 #include "engine/io/backbone_weights_check.h"
-#include "engine/train/training_estimate.h"
+#include "engine/services/training_estimate.h"
 #include "app/setup_steps.h"
 
 class QFormLayout;

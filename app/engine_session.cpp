@@ -8,7 +8,7 @@
 #include "app/event_bridge.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/training_job.h"
+#include "engine/services/training_job.h"
 #include "engine/vocabulary/progress_estimate.h"
 
 namespace lorica::app {

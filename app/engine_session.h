@@ -57,7 +57,7 @@ public:
     // `notes`: those of the document `config` came from (a preset's "requires": its problems then say
     // what is expected there, as on the CLI).
     void start(const ExperimentConfig& config, std::shared_ptr<RunStore> store, PresetNotes notes = {});
-    // Continues stored run `run_id` of `store` from its last task checkpoint (engine/train/run_resume.h),
+    // Continues stored run `run_id` of `store` from its last task checkpoint (engine/services/run_resume.h),
     // into the same run record. Everything that reads the database or checkpoint files runs on the
     // job's thread; a run that cannot be resumed is reported by cannot_start (naming the run and the
     // file), then experiment_finished(RunStatus::failed). The live view shows the resumed tasks; the run's
@@ -80,7 +80,7 @@ Q_SIGNALS:
     void progress_changed(const lorica::app::Progress& progress);
     void data_changed();  // data() gained points (at most once per drained batch)
     void warning(const QString& message);
-    // The job's preflight (engine/train/preflight.h, run on the job's thread) found bad input: every
+    // The job's preflight (engine/services/preflight.h, run on the job's thread) found bad input: every
     // problem, one message. Nothing was run or stored; experiment_finished(RunStatus::failed) follows.
     void cannot_start(const QString& message);
     void run_finished(int run_index, lorica::RunStatus status, const QString& message);

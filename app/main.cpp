@@ -8,7 +8,7 @@
 //       loads the preset (default: the default experiment) into the set-up panel without starting
 //       it, saves a PNG of every set-up step into DIR (setup_<n>_<step>.png), then quits.
 //   lorica --version      Lorica and LibTorch versions, whether CUDA is usable (needs no display)
-// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
+// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/runtime/torch_library.h).
 
 #include <cstdio>
 #include <cstring>
@@ -25,8 +25,8 @@
 #include "app/store_worker.h"
 #include "engine/config/presets.h"
 #include "engine/store/run_store.h"
-#include "engine/train/runtime_info.h"
-#include "engine/train/torch_library.h"
+#include "engine/runtime/runtime_info.h"
+#include "engine/runtime/torch_library.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
 

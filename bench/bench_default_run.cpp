@@ -32,9 +32,9 @@
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/eval/metrics.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/device.h"
-#include "engine/train/experiment_runner.h"
-#include "engine/train/preflight.h"
+#include "engine/runtime/device.h"
+#include "engine/services/experiment_runner.h"
+#include "engine/services/preflight.h"
 
 using namespace lorica;
 namespace fs = std::filesystem;

@@ -46,7 +46,7 @@
 #include "engine/data/stream_data.h"
 #include "engine/data/streamed_samples.h"
 #include "engine/model/vit.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "engine/vocabulary/event_listener.h"
 
 using namespace lorica;

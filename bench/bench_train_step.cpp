@@ -13,7 +13,7 @@
 #include "engine/methods/method_registry.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
-#include "engine/train/device.h"
+#include "engine/runtime/device.h"
 #include "engine/train/grad_scaler.h"
 #include "engine/train/task_preparation.h"
 #include "engine/train/training_step.h"

@@ -31,7 +31,7 @@
 #include "engine/config/experiment_config.h"
 #include "engine/model/adapter_targets.h"
 #include "engine/model/vit.h"
-#include "engine/train/device.h"
+#include "engine/runtime/device.h"
 #include "engine/train/grad_scaler.h"
 #include "engine/train/loss_readback.h"
 #include "engine/train/precision.h"

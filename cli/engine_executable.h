@@ -6,7 +6,7 @@
 // its own (cli/core_commands.h); every other command line (run, inspect, export, a command added to
 // the engine later, --version, --help, none, an unknown command) is the engine's. It replaces itself
 // with the engine (execv, same argv and environment), so the engine's exit code, signals, stdin and
-// stdout are the command's own, and LORICA_TORCH_LIB is handled there (engine/train/torch_library.h).
+// stdout are the command's own, and LORICA_TORCH_LIB is handled there (engine/runtime/torch_library.h).
 //
 // The engine is looked for next to this program (the build tree: build/lorica-cli and
 // build/lorica-cli-engine), then in LORICA_ENGINE_DIR_FROM_BIN relative to it (installed: bin/ and

@@ -16,8 +16,8 @@
 #include "engine/store/run_store.h"
 #include "engine/store/sqlite_db.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/experiment_runner.h"
-#include "engine/train/run_resume.h"
+#include "engine/services/experiment_runner.h"
+#include "engine/services/run_resume.h"
 #include "engine/util/log.h"
 
 namespace lorica::cli {

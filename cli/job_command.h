@@ -13,7 +13,7 @@
 //   4. DIR/status/<job>.json ← finished | failed | cancelled (message, ended_at)
 // A GPU job's device "auto"/"cuda" is the first GPU in CUDA_VISIBLE_DEVICES, which Slurm sets to the
 // GPUs it gave the job. A retried job (`sweep --retry failed`) whose failed attempt left a shard in
-// DIR/failed/ continues that shard's run from its last task checkpoint (engine/train/run_resume.h)
+// DIR/failed/ continues that shard's run from its last task checkpoint (engine/services/run_resume.h)
 // when it can be resumed; otherwise (no shard, no checkpoint, files gone) it starts the run again.
 // Exit codes: 0 the run finished, 1 it failed or was cancelled, 2 bad input (jobs.json, index).
 

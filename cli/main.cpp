@@ -19,11 +19,11 @@
 //   lorica-cli merge --into DB SHARD...   (cli/merge_command.h)
 //   lorica-cli config [--preset NAME | --config FILE] [--set key=value]... | config --fields [--format text|json]
 //   lorica-cli --version      Lorica and LibTorch versions, whether CUDA is usable
-// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/train/torch_library.h).
+// LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/runtime/torch_library.h).
 // Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full: the message names the
 // step and the file) or was cancelled; 2 bad input: unknown or malformed arguments, a config field, a
 // missing or malformed file (config, data set, weights, adapter, database). `run` checks its input
-// before it creates anything in the database (engine/train/preflight.h, docs/bad-input.md).
+// before it creates anything in the database (engine/services/preflight.h, docs/bad-input.md).
 
 #include <csignal>
 #include <cstdio>
@@ -44,12 +44,12 @@
 #include "engine/config/experiment_variants.h"
 #include "engine/eval/metrics.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/experiment_runner.h"
-#include "engine/train/preflight.h"
+#include "engine/services/experiment_runner.h"
+#include "engine/services/preflight.h"
 #include "engine/util/short_lived_thread.h"
-#include "engine/train/runtime_info.h"
-#include "engine/train/torch_library.h"
-#include "engine/train/training_job.h"
+#include "engine/runtime/runtime_info.h"
+#include "engine/runtime/torch_library.h"
+#include "engine/services/training_job.h"
 #include "engine/util/log.h"
 #include "engine/util/paths.h"
 

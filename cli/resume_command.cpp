@@ -12,10 +12,10 @@
 #include "cli/report.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/preflight.h"
+#include "engine/services/preflight.h"
 #include "engine/util/short_lived_thread.h"
-#include "engine/train/run_resume.h"
-#include "engine/train/training_job.h"
+#include "engine/services/run_resume.h"
+#include "engine/services/training_job.h"
 
 namespace lorica::cli {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // `lorica-cli resume RUN [--db DB] [--task T]`: continues an interrupted, cancelled or failed run from
 // its last task checkpoint (or the one after task T, 1-based as printed) into the same run record
-// (engine/train/run_resume.h, docs/resume.md). Progress lines as `run` prints them; at the end the
+// (engine/services/run_resume.h, docs/resume.md). Progress lines as `run` prints them; at the end the
 // run's report.
 //
 // Exit codes: 0 the run finished; 1 it failed again while training or was cancelled (Ctrl-C, SIGTERM:

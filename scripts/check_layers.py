@@ -11,11 +11,14 @@ Reads every `#include "..."` of the C++ sources under engine/, cli/, app/ and wi
     engine/eval                             accuracy matrix, metrics, tables
     engine/store                            SQLite store, sweep summaries, results export
       (everything above, plus engine/io/safetensors*, is lorica_core: no LibTorch)
-    engine/data                             data sets and transforms (LibTorch from here on)
+    engine/runtime, engine/data             LibTorch from here on: loading it, devices, threads, host→device
+                                            copies; data sets and transforms
     engine/model                            ViT, heads, LoRALinear
     engine/io                               weights, adapter files, checkpoints, run export
     engine/methods                          adapter methods
-    engine/train                            trainer, experiment runner
+    engine/train                            the training loop: task set-up, step, trainer, evaluator, checkpoints
+    engine/services                         what front ends call: preflight, training estimate, experiment
+                                            runner, training job, resume
     cli/, widgets/ < app/                   front ends (widgets never include app/)
 
 A file may include its own layer and any layer below. Files of lorica_core must also not include
@@ -34,11 +37,13 @@ RANKS = {
     "engine/eval": 4,
     "engine/store": 5,
     "engine/io/safetensors": 5,  # the torch-free safetensors reader/writer, part of lorica_core
+    "engine/runtime": 6,
     "engine/data": 6,
     "engine/model": 7,
     "engine/io": 8,
     "engine/methods": 9,
     "engine/train": 10,
+    "engine/services": 11,
     "cli": 20,
     "widgets": 20,
     "app": 21,

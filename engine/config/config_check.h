@@ -1,5 +1,5 @@
 #pragma once
-// The config check of preflight (engine/train/preflight.h, check 1): every field of an assembled
+// The config check of preflight (engine/services/preflight.h, check 1): every field of an assembled
 // config document and every variant's method and method.options, with every problem collected into
 // one message. Torch-free: `lorica-cli config` and `sweep` run it without LibTorch; preflight adds the
 // checks that read files (data, weights, targets) on top.

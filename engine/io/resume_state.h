@@ -1,6 +1,6 @@
 #pragma once
 // What a task checkpoint holds beyond its weights so that the run can continue from it exactly
-// (`lorica-cli resume`, engine/train/run_resume.h).
+// (`lorica-cli resume`, engine/services/run_resume.h).
 //
 // Files in task_<t>/ (next to run_checkpoint.h's checkpoint.json, heads and adapter set):
 //   resume_state.safetensors   metadata "lorica.resume": {format, task, step, config_hash, seed, method,

@@ -14,7 +14,7 @@
 //   state(ctx)                 named scalars to record (e.g. SD-LoRA magnitudes), after end_task
 //   save_state(ctx)            everything carried to the next task, written with the task checkpoint
 //
-// Resuming a run after task k (engine/train/run_resume.h): a fresh method gets begin_run on a model
+// Resuming a run after task k (engine/services/run_resume.h): a fresh method gets begin_run on a model
 // holding checkpoint k's backbone, then restore_state(ctx, what save_state returned after task k),
 // then begin_task(k + 1): from there it must train exactly as the method that was never stopped.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// The store's side of resuming a run (lorica-cli resume, engine/train/run_resume.h): where a run's
+// The store's side of resuming a run (lorica-cli resume, engine/services/run_resume.h): where a run's
 // task checkpoints are, and cutting the run's rows back to a checkpoint before it continues into the
 // same run record.
 //

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/train/device_transfer.h"
+#include "engine/runtime/device_transfer.h"
 #include "engine/train/module_mode_guard.h"
 #include "engine/train/precision.h"
 

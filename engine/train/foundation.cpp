@@ -10,7 +10,7 @@
 #include <torch/torch.h>
 
 #include "engine/data/batcher.h"
-#include "engine/train/device_transfer.h"
+#include "engine/runtime/device_transfer.h"
 #include "engine/train/grad_scaler.h"
 #include "engine/train/loss_readback.h"
 #include "engine/train/lr_schedule.h"

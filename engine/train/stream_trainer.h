@@ -32,7 +32,7 @@ struct RunRequest {
     int64_t seed = 0;
     // Set: continue from this task checkpoint (after task k) instead of starting: no random-init or
     // foundation step, the checkpoint's backbone, heads, method state and generators, then tasks k+1..
-    // (engine/train/run_resume.h). Its checkpoints are written into the same run directory.
+    // (engine/services/run_resume.h). Its checkpoints are written into the same run directory.
     const ResumePoint* resume = nullptr;
 };
 

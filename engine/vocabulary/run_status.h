@@ -42,7 +42,7 @@ inline RunStatus run_status_from_string(std::string_view text) {
 }
 
 // A run that stopped before its end (interrupted, cancelled, failed) can be resumed from its last
-// task checkpoint (engine/train/run_resume.h decides with the checkpoints at hand).
+// task checkpoint (engine/services/run_resume.h decides with the checkpoints at hand).
 inline bool is_resumable(RunStatus status) {
     return status == RunStatus::interrupted || status == RunStatus::cancelled || status == RunStatus::failed;
 }

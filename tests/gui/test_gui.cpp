@@ -38,7 +38,7 @@
 #include "engine/store/run_store.h"
 #include "app/run_data.h"
 #include "engine/vocabulary/event_listener.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "engine/store/store_listener.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/vocabulary/analysis_keys.h"

@@ -28,8 +28,8 @@
 #include "engine/data/image_decode.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/vit.h"
-#include "engine/train/preflight.h"
-#include "engine/train/training_job.h"
+#include "engine/services/preflight.h"
+#include "engine/services/training_job.h"
 #include "engine/vocabulary/event_listener.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,7 +1,7 @@
 // The bad-input catalogue: the real lorica-cli binary given bad arguments, configs and files of every
 // kind Lorica reads. Every case must exit with code 2, name the field or file in its message, and
 // leave the results database untouched (same bytes, same row counts, no WAL left behind), because
-// bad input is found before anything is written (engine/train/preflight.h, docs/bad-input.md).
+// bad input is found before anything is written (engine/services/preflight.h, docs/bad-input.md).
 // A control case (the catalogue's base config, run for real) exits 0, so the cases fail for the one
 // thing each one breaks.
 #include <gtest/gtest.h>

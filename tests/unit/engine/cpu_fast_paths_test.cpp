@@ -16,7 +16,7 @@
 #include "engine/model/lora_linear.h"
 #include "engine/model/model_paths.h"
 #include "engine/model/vit.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "engine/vocabulary/event_listener.h"
 
 using namespace lorica;

@@ -13,8 +13,8 @@
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/experiment_runner.h"
-#include "engine/train/training_job.h"
+#include "engine/services/experiment_runner.h"
+#include "engine/services/training_job.h"
 #include "tests/support/cli_fixtures.h"
 #include "tests/support/temp_dir.h"
 

@@ -16,7 +16,7 @@
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
 #include "engine/vocabulary/analysis_keys.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "engine/train/foundation.h"
 
 using namespace lorica;

@@ -24,7 +24,7 @@
 
 #include "tests/support/temp_dir.h"
 #include "engine/config/experiment_config.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "engine/vocabulary/event_listener.h"
 
 using namespace lorica;

@@ -15,7 +15,7 @@
 #include "engine/methods/method_registry.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "engine/vocabulary/event_listener.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "engine/train/optimizer_factory.h"
 
 using namespace lorica;

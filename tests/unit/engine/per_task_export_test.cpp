@@ -28,7 +28,7 @@
 #include "engine/io/run_export.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;

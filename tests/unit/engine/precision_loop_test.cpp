@@ -13,7 +13,7 @@
 #include <torch/torch.h>
 
 #include "engine/config/experiment_config.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "engine/train/loss_readback.h"
 #include "engine/train/precision.h"
 #include "engine/vocabulary/event_listener.h"

@@ -1,4 +1,4 @@
-// Preflight (engine/train/preflight.h): every problem of the input in one error, before any event;
+// Preflight (engine/services/preflight.h): every problem of the input in one error, before any event;
 // the per-class limits it reports, hand-computed from a data set with known counts; the data set it
 // loads is the one the run then uses.
 #include <gtest/gtest.h>
@@ -10,9 +10,9 @@
 #include "engine/data/raw_dataset.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/vit.h"
-#include "engine/train/preflight.h"
-#include "engine/train/preloaded_data.h"
-#include "engine/train/training_job.h"
+#include "engine/services/preflight.h"
+#include "engine/services/preloaded_data.h"
+#include "engine/services/training_job.h"
 #include "tests/support/cli_fixtures.h"
 #include "tests/support/temp_dir.h"
 

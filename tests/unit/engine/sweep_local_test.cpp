@@ -20,7 +20,7 @@
 #include "engine/store/run_store.h"
 #include "engine/store/shard_merge.h"
 #include "engine/store/store_listener.h"
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 #include "tests/support/cli_fixtures.h"
 #include "tests/support/temp_dir.h"
 

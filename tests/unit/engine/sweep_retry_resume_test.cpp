@@ -1,6 +1,6 @@
 // `sweep --retry failed` resumes a stopped job's run: a sweep job stopped by SIGTERM (a time limit,
 // preemption) after its first task checkpoint publishes its shard with the run cancelled; the retry
-// copies that shard back, continues the run from its checkpoint (engine/train/run_resume.h) and
+// copies that shard back, continues the run from its checkpoint (engine/services/run_resume.h) and
 // publishes it finished — with exactly the accuracy rows and losses of the same job run uninterrupted.
 #include <gtest/gtest.h>
 

@@ -10,9 +10,9 @@
 
 #include <sys/wait.h>
 
-#include "engine/train/device.h"
-#include "engine/train/runtime_info.h"
-#include "engine/train/torch_library.h"
+#include "engine/runtime/device.h"
+#include "engine/runtime/runtime_info.h"
+#include "engine/runtime/torch_library.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;

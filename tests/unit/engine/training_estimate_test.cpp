@@ -3,7 +3,7 @@
 // training step (training_step.h).
 #include <gtest/gtest.h>
 
-#include "engine/train/training_estimate.h"
+#include "engine/services/training_estimate.h"
 
 using namespace lorica;
 

@@ -1,4 +1,4 @@
-#include "engine/train/device_transfer.h"
+#include "engine/runtime/device_transfer.h"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "engine/train/torch_library.h"
+#include "engine/runtime/torch_library.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -10,7 +10,7 @@
 #include <link.h>
 #include <unistd.h>
 
-#include "engine/train/device.h"
+#include "engine/runtime/device.h"
 
 namespace lorica {
 

@@ -18,7 +18,7 @@
 
 namespace lorica {
 
-struct PreloadedData;  // engine/train/preloaded_data.h
+struct PreloadedData;  // engine/services/preloaded_data.h
 
 // Returns the experiment's status: finished when every run finished, failed when any failed,
 // cancelled when cancelled. Never throws for training errors (they are reported as events);

@@ -52,7 +52,7 @@
 
 namespace lorica {
 
-struct PreloadedData;  // engine/train/preloaded_data.h
+struct PreloadedData;  // engine/services/preloaded_data.h
 
 // An experiment that passed preflight: its parsed config, and the data set loaded for its first
 // variant (opaque; consumed by TrainingJob / run_experiment).

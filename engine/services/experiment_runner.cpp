@@ -1,4 +1,4 @@
-#include "engine/train/experiment_runner.h"
+#include "engine/services/experiment_runner.h"
 
 #include "engine/util/log.h"
 
@@ -7,8 +7,8 @@
 #include "engine/config/experiment_variants.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/store/sweep_summary.h"
-#include "engine/train/device.h"
-#include "engine/train/preloaded_data.h"
+#include "engine/runtime/device.h"
+#include "engine/services/preloaded_data.h"
 #include "engine/train/stream_trainer.h"
 
 namespace lorica {

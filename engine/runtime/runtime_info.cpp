@@ -1,9 +1,9 @@
-#include "engine/train/runtime_info.h"
+#include "engine/runtime/runtime_info.h"
 
 #include <torch/cuda.h>
 
-#include "engine/train/device.h"
-#include "engine/train/torch_library.h"
+#include "engine/runtime/device.h"
+#include "engine/runtime/torch_library.h"
 
 #ifndef LORICA_VERSION
 #define LORICA_VERSION "unknown"

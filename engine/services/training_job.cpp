@@ -1,7 +1,7 @@
-#include "engine/train/training_job.h"
+#include "engine/services/training_job.h"
 
-#include "engine/train/experiment_runner.h"
-#include "engine/train/preloaded_data.h"
+#include "engine/services/experiment_runner.h"
+#include "engine/services/preloaded_data.h"
 
 namespace lorica {
 

@@ -1,4 +1,4 @@
-#include "engine/train/run_resume.h"
+#include "engine/services/run_resume.h"
 
 #include <cerrno>
 #include <filesystem>
@@ -9,9 +9,9 @@
 #include "engine/store/run_resume.h"
 #include "engine/store/run_store.h"
 #include "engine/store/sweep_summary.h"
-#include "engine/train/device.h"
-#include "engine/train/preflight.h"
-#include "engine/train/preloaded_data.h"
+#include "engine/runtime/device.h"
+#include "engine/services/preflight.h"
+#include "engine/services/preloaded_data.h"
 #include "engine/train/resume_point.h"
 #include "engine/train/stream_trainer.h"
 #include "engine/util/log.h"

@@ -1,4 +1,4 @@
-#include "engine/train/device.h"
+#include "engine/runtime/device.h"
 
 #include <cstdlib>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "engine/train/preflight.h"
+#include "engine/services/preflight.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -14,8 +14,8 @@
 #include "engine/model/adapter_targets.h"
 #include "engine/model/vit.h"
 #include "engine/stream/stream_spec.h"
-#include "engine/train/device.h"
-#include "engine/train/preloaded_data.h"
+#include "engine/runtime/device.h"
+#include "engine/services/preloaded_data.h"
 
 namespace lorica {
 namespace fs = std::filesystem;

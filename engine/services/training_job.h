@@ -25,8 +25,8 @@
 #include <thread>
 
 #include "engine/config/experiment_config.h"
-#include "engine/train/preflight.h"
-#include "engine/train/run_resume.h"
+#include "engine/services/preflight.h"
+#include "engine/services/run_resume.h"
 #include "engine/vocabulary/cancel_token.h"
 #include "engine/vocabulary/event_listener.h"
 

@@ -1,4 +1,4 @@
-#include "engine/train/training_estimate.h"
+#include "engine/services/training_estimate.h"
 
 #include <chrono>
 #include <mutex>
@@ -10,7 +10,7 @@
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/stream/stream_spec.h"
-#include "engine/train/device.h"
+#include "engine/runtime/device.h"
 #include "engine/train/grad_scaler.h"
 #include "engine/train/precision.h"
 #include "engine/train/task_preparation.h"
