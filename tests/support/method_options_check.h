@@ -1,7 +1,7 @@
 #pragma once
 // Method options against a check: the config of one method with given options, and which field (if
 // any) a check refuses it by. Shared by the torch-free config check's test
-// (unit/core/test_method_catalog.cpp, check = validate_method_config) and the methods' own parsers'
+// (unit/core/method_catalog_test.cpp, check = validate_method_config) and the methods' own parsers'
 // test (unit/engine/method_option_schema_test.cpp, check = make_method), so both ask the same question
 // of the same configs.
 

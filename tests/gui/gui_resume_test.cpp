@@ -158,4 +158,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(GuiResumeTests)
-#include "test_gui_resume.moc"
+#include "gui_resume_test.moc"

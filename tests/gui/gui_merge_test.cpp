@@ -97,4 +97,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(GuiMergeTests)
-#include "test_gui_merge.moc"
+#include "gui_merge_test.moc"

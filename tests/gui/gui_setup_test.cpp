@@ -434,4 +434,4 @@ private:
 };
 
 QTEST_MAIN(GuiSetupTest)
-#include "test_gui_setup.moc"
+#include "gui_setup_test.moc"

@@ -837,4 +837,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(GuiTests)
-#include "test_gui.moc"
+#include "gui_test.moc"

@@ -388,4 +388,4 @@ private Q_SLOTS:
 };
 
 QTEST_MAIN(GuiPlotTests)
-#include "test_gui_plots.moc"
+#include "gui_plots_test.moc"
