@@ -1,4 +1,4 @@
-# A single-node Slurm cluster in a temporary directory, for tests (sourced by test_slurm_sweep.sh).
+# A single-node Slurm cluster in a temporary directory, for tests (sourced by slurm_sweep_test.sh).
 #
 #   source tests/slurm/single_node_cluster.sh
 #   cluster_start DIR      # munged, slurmctld, slurmd as root; exports SLURM_CONF; returns 77 with

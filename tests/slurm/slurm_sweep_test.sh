@@ -6,7 +6,7 @@
 # launcher (tests/slurm/compare_stores.py: accuracy rows, losses, places: all equal). The cluster is
 # shut down on every exit (trap). Exit 77 (ctest: skipped) only when the cluster cannot start.
 #
-#   tests/slurm/test_slurm_sweep.sh path/to/lorica-cli
+#   tests/slurm/slurm_sweep_test.sh path/to/lorica-cli
 set -u
 cli=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
