@@ -45,8 +45,13 @@
 #include "engine/data/raw_dataset.h"
 #include "engine/data/stream_data.h"
 #include "engine/data/streamed_samples.h"
+#include "engine/methods/method_registry.h"
+#include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/services/experiment_runner.h"
+#include "engine/train/grad_scaler.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 #include "engine/vocabulary/event_listener.h"
 
 using namespace lorica;
@@ -170,20 +175,28 @@ int child_throughput(const Options& o, const fs::path& root) {
     int64_t images = 0;
     for (const auto& b : batches) images += source.batch(b, BatchMode::train, 1).size(0);
     const double pipeline = images / seconds_since(t0);
-    // The step alone, on one batch in memory.
-    VisionTransformer model(ViTOptions::from_config(config.backbone, 0));
-    torch::nn::Linear head(config.backbone.dim, 2);
-    std::vector<torch::Tensor> params = model->parameters();
-    for (auto& p : head->parameters()) params.push_back(p);
-    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-4));
+    // The step alone, on one batch in memory: full fine-tuning with a 2-class stream head, through the
+    // trainer's own task set-up and step (task_preparation.h, training_step.h).
+    ExperimentConfig step_config = config;
+    step_config.method.name = "full-finetune";
+    step_config.train.optimizer.lr = 1e-4;
+    VisionTransformer model(ViTOptions::from_config(step_config.backbone, 0));
+    TaskHeads heads(step_config.backbone.dim);
+    MethodContext ctx{model, heads, step_config, 0, 1, 0, torch::kCPU, 0, {}, {}, {}, {}};
+    std::unique_ptr<AdapterMethod> method = make_method(step_config);
+    method->begin_run(ctx);
+    TaskSpec task;
+    task.classes = {0, 1};
+    add_task_head(heads, task, 0, torch::kCPU);
+    method->begin_task(ctx);
+    const TaskPreparation prep = prepare_task(heads, step_config.train, task.head);
+    method->begin_pass(ctx, 0);
+    PassOptimizer pass = make_pass_optimizer(*method, ctx, prep, step_config.train.optimizer);
+    GradScaler scaler(false);
+    const TrainingParts parts{ctx, *method, scaler};
     const torch::Tensor x = torch::randn({o.batch, 3, 224, 224});
-    const torch::Tensor y = torch::randint(0, 2, {o.batch}, torch::kInt64);
-    auto step = [&] {
-        opt.zero_grad();
-        torch::Tensor loss = torch::nn::functional::cross_entropy(head->forward(model->features(x)), y);
-        loss.backward();
-        opt.step();
-    };
+    const torch::Tensor y = task_targets(prep, torch::randint(0, 2, {o.batch}, torch::kInt64));
+    auto step = [&] { (void)train_step(parts, prep, pass, x, y); };
     step();  // warm-up
     const int reps = 5;
     t0 = Clock::now();

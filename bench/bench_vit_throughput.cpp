@@ -29,12 +29,15 @@
 #endif
 
 #include "engine/config/experiment_config.h"
-#include "engine/model/adapter_targets.h"
+#include "engine/methods/method_registry.h"
+#include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
 #include "engine/runtime/device.h"
 #include "engine/train/grad_scaler.h"
 #include "engine/train/loss_readback.h"
 #include "engine/train/precision.h"
+#include "engine/train/task_preparation.h"
+#include "engine/train/training_step.h"
 
 using namespace lorica;
 using Clock = std::chrono::steady_clock;
@@ -110,45 +113,41 @@ int main(int argc, char** argv) {
                 device.str().c_str(), n_threads, torch_version().c_str(), shape.r, precision_name.c_str(),
                 static_cast<long long>(batch));
 
+    // Sequential LoRA on q and v (rank r, scale α/r = 1) through the trainer's own task set-up and step
+    // (task_preparation.h, training_step.h): ViT-B/16 without its own head, one C-class stream head.
+    ExperimentConfig config;
+    config.backbone = backbone_preset("vit_base_patch16_224");
+    config.method.name = "sequential-lora";
+    config.method.rank = static_cast<int>(shape.r);
+    config.method.alpha = shape.r;
+    config.method.targets = {"q", "v"};
+    config.train.batch_size = batch;
+    config.train.precision = *precision;
+    config.train.optimizer.lr = 1e-3;
+    config.train.optimizer.weight_decay = 0.0;
     torch::manual_seed(0);
-    VisionTransformer vit(ViTOptions()
-                              .image_size(224)
-                              .patch_size(16)
-                              .in_channels(3)
-                              .dim(768)
-                              .depth(12)
-                              .heads(12)
-                              .mlp_ratio(4.0)
-                              .head_classes(static_cast<int64_t>(shape.C)));
+    VisionTransformer vit(ViTOptions::from_config(config.backbone, 0));
     vit->to(device);
-    for (auto& p : vit->parameters()) p.set_requires_grad(false);
-    std::vector<torch::Tensor> params = {vit->head->weight, vit->head->bias};
-    for (auto& p : params) p.set_requires_grad(true);
-    for (auto& site : resolve_adapter_sites(vit, {"q", "v"})) {
-        auto& t = site.layer->add_term(
-            LowRankTerm::lora(static_cast<int64_t>(shape.r), site.in, site.rows, site.row_offset, 1.0, "", device));
-        params.push_back(t.A);
-        params.push_back(t.B);
-    }
-    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3).weight_decay(0.0));
+    TaskHeads heads(config.backbone.dim);
+    MethodContext ctx{vit, heads, config, 0, 1, 0, device, 0, {}, {}, {}, {}};
+    std::unique_ptr<AdapterMethod> method = make_method(config);
+    method->begin_run(ctx);
+    TaskSpec task;
+    for (int c = 0; c < static_cast<int>(shape.C); ++c) task.classes.push_back(c);
+    add_task_head(heads, task, 0, device);
+    method->begin_task(ctx);
+    const TaskPreparation prep = prepare_task(heads, config.train, task.head);
+    method->begin_pass(ctx, 0);
+    PassOptimizer pass = make_pass_optimizer(*method, ctx, prep, config.train.optimizer);
     GradScaler scaler(*precision == Precision::fp16);
+    const TrainingParts parts{ctx, *method, scaler};
     LossReadback losses(steps + warmup);
 
     auto x = torch::randn({batch, 3, 224, 224}, device);
     auto y = torch::randint(0, static_cast<int64_t>(shape.C), {batch},
                             torch::TensorOptions().dtype(torch::kInt64).device(device));
-    auto step = [&] {
-        opt.zero_grad();
-        torch::Tensor loss;
-        {
-            AutocastScope autocast(*precision, device);
-            loss = torch::nn::functional::cross_entropy(vit->forward(x), y);
-        }
-        scaler.scale(loss).backward();
-        if (scaler.unscale(params)) opt.step();
-        scaler.update();
-        losses.push(loss);
-    };
+    const torch::Tensor targets = task_targets(prep, y);
+    auto step = [&] { losses.push(train_step(parts, prep, pass, x, targets)); };
     for (int64_t i = 0; i < warmup; ++i) step();
     if (device.is_cuda()) torch::cuda::synchronize();
     const auto t0 = Clock::now();
