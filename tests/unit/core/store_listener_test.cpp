@@ -240,7 +240,9 @@ TEST(StoreListenerTest, FlushesAtTheRowThresholdAndAfterTheInterval) {
     listener.on_event(RunStarted{0, 1, "lora", "{}", "h", "cpu", "2.11.0", 1, 20});
     const int64_t run_id = listener.current_run_id();
     listener.on_event(StepMetrics{0, 0, 1, 1, 1.0, 1e-3, 1.0});
-    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    // Time itself is under test (the listener reads steady_clock): let twice the interval pass.
+    // sleep_for never returns early, so this waits for no condition and cannot flake.
+    std::this_thread::sleep_for(2 * options.flush_interval);
     listener.on_event(StepMetrics{0, 0, 2, 2, 1.0, 1e-3, 1.0});  // the interval has passed: both written
     EXPECT_EQ(reader.step_metrics(run_id).size(), 2u);
     EXPECT_EQ(listener.buffered_rows(), 0u);

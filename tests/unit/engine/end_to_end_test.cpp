@@ -7,7 +7,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "engine/config/experiment_config.h"
 #include "engine/eval/accuracy_matrix.h"
@@ -16,6 +15,7 @@
 #include "engine/services/experiment_runner.h"
 #include "engine/services/training_job.h"
 #include "tests/support/cli_fixtures.h"
+#include "tests/support/event_waiter.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;
@@ -100,17 +100,12 @@ TEST(EndToEnd, CancelStopsWithinAStepAndKeepsResults) {
     auto store = std::make_shared<RunStore>(RunStore::open((dir.path / "runs.db").string()));
     auto listener = std::make_shared<StoreListener>(store);
     auto fanout = std::make_shared<EventFanout>();
-    auto recorder = std::make_shared<EventRecorder>();
+    auto steps = std::make_shared<EventWaiter>();
     fanout->add(listener);
-    fanout->add(recorder);
+    fanout->add(steps);
     TrainingJob job(config, fanout);
     // wait for a few steps, then cancel
-    for (int i = 0; i < 600; ++i) {
-        int steps = 0;
-        for (const auto& e : recorder->events()) steps += std::holds_alternative<StepMetrics>(e);
-        if (steps >= 5) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    EXPECT_TRUE(steps->wait_for<StepMetrics>(5, std::chrono::seconds(60))) << "the run reached 5 steps";
     job.cancel();
     EXPECT_EQ(job.wait(), RunStatus::cancelled);
     listener->flush();

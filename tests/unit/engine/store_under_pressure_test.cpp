@@ -22,6 +22,7 @@
 #include "engine/store/run_store.h"
 #include "engine/store/sqlite_db.h"
 #include "tests/support/cli_fixtures.h"
+#include "tests/support/gate.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;
@@ -48,11 +49,11 @@ struct Seen {
     int64_t steps = 0, evals = 0;
 };
 
-// Polls the database read-only while `running` holds, remembering the most rows seen.
-Seen poll_rows(const fs::path& db, const std::atomic<bool>& running, std::vector<std::string>& errors) {
+// Reads the database read-only every 40 ms until `run_ended` opens, remembering the most rows seen.
+// (Sampling another process's file: the interval is the sampling rate, not a wait for a condition.)
+Seen poll_rows(const fs::path& db, const Gate& run_ended, std::vector<std::string>& errors) {
     Seen seen;
-    while (running.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    while (!run_ended.wait_for(std::chrono::milliseconds(40))) {
         if (!fs::exists(db)) continue;
         try {
             Database d(db.string(), OpenMode::read_only);
@@ -70,14 +71,14 @@ Seen poll_rows(const fs::path& db, const std::atomic<bool>& running, std::vector
 // Runs lorica-cli on `config` into `db` under `limits` while polling; checks the failure and the rows.
 void expect_disk_full_failure(const fs::path& dir, const fs::path& db, const json& config, const CliLimits& limits) {
     write_text(dir / "config.json", config.dump());
-    std::atomic<bool> running{true};
+    Gate run_ended;
     std::vector<std::string> poll_errors;
     Seen seen;
-    std::thread poller([&] { seen = poll_rows(db, running, poll_errors); });
+    std::thread poller([&] { seen = poll_rows(db, run_ended, poll_errors); });
     const CliResult r = run_cli_to(
         {"run", "--config", (dir / "config.json").string(), "--db", db.string(), "--progress-every", "100000"},
         dir / "out.txt", limits);
-    running = false;
+    run_ended.open();
     poller.join();
 
     EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -148,7 +149,7 @@ TEST(StoreUnderPressure, TwoWritersAndReadersNeverSeeALockedDatabase) {
     const std::vector<std::string> args = {
         "run", "--config", (dir.path / "config.json").string(), "--db", db.string(), "--progress-every", "100000"};
 
-    std::atomic<bool> running{true};
+    Gate runs_ended;
     std::mutex errors_mutex;
     std::vector<std::string> errors;
     auto error = [&](const std::string& e) {
@@ -156,9 +157,11 @@ TEST(StoreUnderPressure, TwoWritersAndReadersNeverSeeALockedDatabase) {
         errors.push_back(e);
     };
     std::atomic<int> listings{0}, cli_listings{0};
+    // The readers sample while the runs write (every 20 ms; `lorica-cli runs` back to back) and stop
+    // when both runs have ended. Waiting for the database file, which another process creates, is
+    // polling: there is no condition variable across processes.
     std::thread reader([&] {
-        while (running.load()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        while (!runs_ended.wait_for(std::chrono::milliseconds(20))) {
             if (!fs::exists(db)) continue;
             try {
                 RunStore store = RunStore::open(db.string());
@@ -170,9 +173,9 @@ TEST(StoreUnderPressure, TwoWritersAndReadersNeverSeeALockedDatabase) {
         }
     });
     std::thread cli_reader([&] {
-        while (running.load()) {
+        while (!runs_ended.is_open()) {
             if (!fs::exists(db)) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                runs_ended.wait_for(std::chrono::milliseconds(50));
                 continue;
             }
             const CliResult r = run_cli_to({"runs", "--db", db.string()}, dir.path / "runs.txt", env);
@@ -187,7 +190,7 @@ TEST(StoreUnderPressure, TwoWritersAndReadersNeverSeeALockedDatabase) {
     std::thread second([&] { b = run_cli_to(args_b, dir.path / "b.txt", env); });
     first.join();
     second.join();
-    running = false;
+    runs_ended.open();
     reader.join();
     cli_reader.join();
 
