@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -18,6 +19,22 @@
 namespace lorica::testing {
 
 inline constexpr int64_t kMethodBenchDim = 16;
+
+// The config a method test trains with: method `name` with `options` (null = none) at rank `rank`
+// with alpha = rank (LoRA scale α/r = 1) on `targets`; the optimizer's lr 1e-2 and weight decay
+// 0.01, every other field its default.
+inline ExperimentConfig method_bench_config(const std::string& name, int rank, std::vector<std::string> targets,
+                                            nlohmann::json options = nlohmann::json::object()) {
+    ExperimentConfig c;
+    c.method.name = name;
+    c.method.rank = rank;
+    c.method.alpha = static_cast<double>(rank);
+    c.method.targets = std::move(targets);
+    c.method.options = options.is_null() ? nlohmann::json::object() : std::move(options);
+    c.train.optimizer.lr = 1e-2;
+    c.train.optimizer.weight_decay = 0.01;
+    return c;
+}
 
 struct MethodBench {
     ExperimentConfig config;

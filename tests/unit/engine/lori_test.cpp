@@ -24,16 +24,9 @@ namespace {
 
 constexpr int64_t kDim = lorica::testing::kMethodBenchDim;
 
+// Rank 4 on q and v (tests/support/method_bench.h).
 ExperimentConfig lori_config(const std::string& name, nlohmann::json options = nlohmann::json::object()) {
-    ExperimentConfig c;
-    c.method.name = name;
-    c.method.rank = 4;
-    c.method.alpha = 4.0;
-    c.method.targets = {"q", "v"};
-    c.method.options = std::move(options);
-    c.train.optimizer.lr = 1e-2;
-    c.train.optimizer.weight_decay = 0.01;
-    return c;
+    return lorica::testing::method_bench_config(name, 4, {"q", "v"}, std::move(options));
 }
 
 // A 2-block ViT of width 16 on 8×8 images, with its stream heads and a method context.

@@ -16,16 +16,9 @@ namespace {
 
 constexpr int64_t kDim = lorica::testing::kMethodBenchDim;
 
+// Rank 4 (alpha 4, ignored while alpha_per_rank = 2: s = 2) on `targets` (tests/support/method_bench.h).
 ExperimentConfig merged_config(const std::string& name, std::vector<std::string> targets, nlohmann::json options = {}) {
-    ExperimentConfig c;
-    c.method.name = name;
-    c.method.rank = 4;
-    c.method.alpha = 4.0;  // ignored while alpha_per_rank = 2 (s = 2)
-    c.method.targets = std::move(targets);
-    c.method.options = options.is_null() ? nlohmann::json::object() : std::move(options);
-    c.train.optimizer.lr = 1e-2;
-    c.train.optimizer.weight_decay = 0.01;
-    return c;
+    return lorica::testing::method_bench_config(name, 4, std::move(targets), std::move(options));
 }
 
 struct Bench : lorica::testing::MethodBench {

@@ -15,16 +15,9 @@ using namespace lorica;
 
 namespace {
 
+// Rank 3 on q and v (tests/support/method_bench.h).
 ExperimentConfig method_config(const std::string& name, nlohmann::json options = nlohmann::json::object()) {
-    ExperimentConfig c;
-    c.method.name = name;
-    c.method.rank = 3;
-    c.method.alpha = 3.0;
-    c.method.targets = {"q", "v"};
-    c.method.options = std::move(options);
-    c.train.optimizer.lr = 1e-2;
-    c.train.optimizer.weight_decay = 0.01;
-    return c;
+    return lorica::testing::method_bench_config(name, 3, {"q", "v"}, std::move(options));
 }
 
 struct Bench : lorica::testing::MethodBench {
