@@ -22,6 +22,7 @@
 #include "engine/store/schema.h"
 #include "engine/store/sqlite_db.h"
 #include "engine/vocabulary/analysis_keys.h"
+#include "tests/support/old_schema_database.h"
 #include "tests/support/temp_dir.h"
 
 namespace lorica {
@@ -29,7 +30,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using lorica::testing::insert_old_finished_run;
 using lorica::testing::TempDir;
+using lorica::testing::write_database_of_version;
 
 EvalRow end_row(int after, int task, int64_t correct, int64_t total, HeadMode mode = HeadMode::class_il) {
     return EvalRow{after, task, 0, EvalPhase::end_of_task, mode, correct, total};
@@ -64,22 +67,20 @@ int64_t add_run(RunStore& store, int64_t experiment, int variant_index, const st
 TEST(StoreSchemaV3Test, MigratesAVersion2DatabaseWrittenWithTheVersion2Schema) {
     TempDir dir;
     const std::string path = dir.file("v2.db");
-    int64_t run_id = 0;
-    {
-        Database db(path);
-        migrate(db, 2);
-        ASSERT_EQ(schema_version(db), 2);
-        db.exec(
-            "INSERT INTO experiments(name, config_json, config_hash, created_at) "
-            "VALUES('old', '{}', 'h', '2025-05-01T10:00:00.000Z')");
-        db.exec(
-            "INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
-            "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps, "
-            "notes, seconds) VALUES(1, 0, 7, 'lora', '{}', 'h', '0.1.0', '2.5.0', 'cpu', 'elsewhere', 42, "
-            "'2025-05-01T10:00:01.000Z', '2025-05-01T11:00:00.000Z', 'finished', '', 2, 20, 'n', 12.5)");
-        run_id = db.last_insert_rowid();
-        db.exec("INSERT INTO class_eval_rows VALUES(" + std::to_string(run_id) + ", 0, -1, 3, 40, 50)");
-    }
+    const int64_t run_id = write_database_of_version(path, 2, [](Database& db) {
+        const int64_t run = insert_old_finished_run(db, {.created_at = "2025-05-01T10:00:00.000Z",
+                                                         .started_at = "2025-05-01T10:00:01.000Z",
+                                                         .ended_at = "2025-05-01T11:00:00.000Z",
+                                                         .seed = 7,
+                                                         .lorica_version = "0.1.0",
+                                                         .torch_version = "2.5.0",
+                                                         .num_tasks = 2,
+                                                         .total_steps = 20,
+                                                         .later_columns = ", notes, seconds",
+                                                         .later_values = ", 'n', 12.5"});
+        db.exec("INSERT INTO class_eval_rows VALUES(" + std::to_string(run) + ", 0, -1, 3, 40, 50)");
+        return run;
+    });
     RunStore store = RunStore::open(path);
     EXPECT_EQ(store.schema_version(), latest_schema_version());
     const auto run = store.run(run_id);

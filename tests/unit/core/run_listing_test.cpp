@@ -17,6 +17,7 @@
 #include "engine/store/schema.h"
 #include "engine/store/sqlite_db.h"
 #include "engine/store/sweep_summary.h"
+#include "tests/support/old_schema_database.h"
 #include "tests/unit/core/store_test_support.h"
 
 namespace lorica {
@@ -451,9 +452,7 @@ TEST(StepCurveTest, MigrationBackfillsTheBlocksOfOldRuns) {
     TempDir dir;
     const std::string path = dir.file("v5.db");
     std::vector<StepMetrics> steps;
-    {
-        Database db(path);
-        migrate(db, 5);
+    lorica::testing::write_database_of_version(path, 5, [&steps](Database& db) {
         db.exec(
             "INSERT INTO runs(started_at, uuid) VALUES('2025-01-01T00:00:00.000Z', "
             "'0f1e2d3c-4b5a-4978-8a69-5b4c3d2e1f00')");
@@ -467,7 +466,7 @@ TEST(StepCurveTest, MigrationBackfillsTheBlocksOfOldRuns) {
             st.execute();
         }
         tx.commit();
-    }
+    });
     RunStore store = RunStore::open(path);
     // Steps 10..2057: blocks 0..32 (K = 33), B = 2 (W = 2048 ≥ 512): blocks 0–16 and 17–32.
     const auto c = store.step_curve(1, StepSeries::loss, 2);

@@ -22,6 +22,7 @@
 #include "engine/store/store_listener.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/store/uuid.h"
+#include "tests/support/old_schema_database.h"
 #include "tests/unit/core/store_test_support.h"
 
 namespace lorica {
@@ -441,10 +442,7 @@ TEST_F(BadShardTest, NewerSchema) {
 
 TEST_F(BadShardTest, OlderSchemaAsksForAnUpgrade) {
     const std::string shard = dir_.file("older.sqlite");
-    {
-        Database db(shard);
-        migrate(db, 3);
-    }
+    lorica::testing::write_database_of_version(shard, 3, [](Database&) {});
     expect_refused(shard, "older schema version 3");
 }
 

@@ -22,11 +22,14 @@
 #include "engine/store/schema.h"
 #include "engine/store/sqlite_db.h"
 #include "engine/store/store_listener.h"
+#include "tests/support/old_schema_database.h"
 #include "tests/unit/core/store_test_support.h"
 
 namespace lorica {
 
 using namespace store_testing;
+using lorica::testing::insert_old_finished_run;    // tests/support/old_schema_database.h
+using lorica::testing::write_database_of_version;  // tests/support/old_schema_database.h
 
 // ---- SQLite wrapper -----------------------------------------------------------------------------
 
@@ -129,27 +132,23 @@ TEST(StoreSchemaTest, MigrationsAreConsecutiveAndIdempotent) {
 TEST(RunStoreTest, MigratesAVersion1DatabaseAndKeepsItsRuns) {
     TempDir dir;
     const std::string path = dir.file("old.db");
-    int64_t run_id = 0;
-    {
-        Database db(path);
-        migrate(db, 1);
-        ASSERT_EQ(schema_version(db), 1);
-        db.exec(
-            "INSERT INTO experiments(name, config_json, config_hash, created_at) "
-            "VALUES('old', '{}', 'h', '2024-05-01T10:00:00.000Z')");
-        db.exec(
-            "INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
-            "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps) "
-            "VALUES(1, 0, 1993, 'lora', '{}', 'h', '0.0.1', '2.3.0', 'cpu', 'elsewhere', 42, "
-            "'2024-05-01T10:00:01.000Z', '2024-05-01T11:00:00.000Z', 'finished', '', 5, 500)");
-        run_id = db.last_insert_rowid();
-        db.exec("INSERT INTO eval_rows VALUES(" + std::to_string(run_id) +
+    const int64_t run_id = write_database_of_version(path, 1, [](Database& db) {
+        const int64_t run = insert_old_finished_run(db, {.created_at = "2024-05-01T10:00:00.000Z",
+                                                         .started_at = "2024-05-01T10:00:01.000Z",
+                                                         .ended_at = "2024-05-01T11:00:00.000Z",
+                                                         .seed = 1993,
+                                                         .lorica_version = "0.0.1",
+                                                         .torch_version = "2.3.0",
+                                                         .num_tasks = 5,
+                                                         .total_steps = 500});
+        db.exec("INSERT INTO eval_rows VALUES(" + std::to_string(run) +
                 ", 0, 0, 100, 'end_of_task', 'class_il', 90, 100)");
         db.exec(
             "INSERT INTO tasks(run_id, task_index, name, classes_json, domain, train_samples, test_samples) "
             "VALUES(" +
-            std::to_string(run_id) + ", 0, 't0', '[1,2]', 'identity', 10, 5)");
-    }
+            std::to_string(run) + ", 0, 't0', '[1,2]', 'identity', 10, 5)");
+        return run;
+    });
     RunStore store = RunStore::open(path);
     EXPECT_EQ(store.schema_version(), latest_schema_version());
     {

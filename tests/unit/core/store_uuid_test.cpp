@@ -13,6 +13,7 @@
 #include "engine/store/sqlite_db.h"
 #include "engine/store/store_listener.h"
 #include "engine/store/uuid.h"
+#include "tests/support/old_schema_database.h"
 #include "tests/unit/core/store_test_support.h"
 
 namespace lorica {
@@ -52,9 +53,7 @@ TEST(UuidTest, RecognisesTheLayout) {
 TEST(UuidMigrationTest, BackfillsEveryOldRunAndExperimentAndKeepsTheRest) {
     TempDir dir;
     const std::string path = dir.file("v3.db");
-    {
-        Database db(path);
-        migrate(db, 3);
+    lorica::testing::write_database_of_version(path, 3, [](Database& db) {
         for (int e = 0; e < 3; ++e)
             db.exec("INSERT INTO experiments(name, created_at) VALUES('exp" + std::to_string(e) + "', '2025-01-0" +
                     std::to_string(e + 1) + "T00:00:00.000Z')");
@@ -64,7 +63,7 @@ TEST(UuidMigrationTest, BackfillsEveryOldRunAndExperimentAndKeepsTheRest) {
                     ", 'lora', '2025-02-01T00:00:00.000Z', "
                     "'finished', 'elsewhere', 1, 'v" +
                     std::to_string(r % 2) + "')");
-    }
+    });
     RunStore store = RunStore::open(path);
     EXPECT_EQ(store.schema_version(), latest_schema_version());
     const auto runs = store.list_runs();
