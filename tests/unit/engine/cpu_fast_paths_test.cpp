@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/two_task_experiment.h"
 #include "engine/config/experiment_config.h"
 #include "engine/model/adapter_targets.h"
 #include "engine/model/dense_linear.h"
@@ -204,17 +205,7 @@ RunRecord run_two_tasks(const std::string& method, const ModelPaths& paths) {
     PathsScope scope(paths);
     lorica::testing::TempDir dir("fast-paths-run");
     // The fp32 digest test's experiment: foundation 3 classes, 2 tasks × 2 classes, 24 stream steps.
-    nlohmann::json doc = {
-        {"name", "fast-paths"},
-        {"device", "cpu"},
-        {"threads", 1},
-        {"cache_dir", (dir.path / "cache").string()},
-        {"data", {{"train_per_class", 96}, {"test_per_class", 40}}},
-        {"foundation", {{"classes", 3}, {"train_per_class", 120}, {"epochs", 1}, {"batch_size", 40}}},
-        {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
-        {"method", {{"name", method}, {"rank", 4}, {"alpha", 4.0}}},
-        {"train", {{"epochs", 2}, {"batch_size", 32}, {"optimizer", {{"lr", 2e-3}, {"head_lr", 5e-3}}}}},
-        {"eval", {{"every_steps", 4}}}};
+    const nlohmann::json doc = lorica::testing::two_task_experiment_config(dir.path, method, "fast-paths");
     RunRecord record;
     CancelToken cancel;
     EXPECT_EQ(run_experiment(parse_experiment_config(doc), record, cancel), RunStatus::finished);

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/two_task_experiment.h"
 #include "engine/config/experiment_config.h"
 #include "engine/services/experiment_runner.h"
 #include "engine/vocabulary/event_listener.h"
@@ -76,19 +77,10 @@ public:
     int64_t steps = 0, rows = 0;
 };
 
-// Foundation 3 classes × 120 images (1 epoch), 2 tasks × 2 classes × 96 images, 2 epochs, batch 32:
-// 24 stream steps (6 per epoch), evaluation before, during (every 4 steps) and after each task.
+// 24 stream steps (6 per epoch), evaluation before, during (every 4 steps) and after each task
+// (tests/support/two_task_experiment.h).
 nlohmann::json two_task_config(const fs::path& dir, const std::string& method) {
-    return {{"name", "digest"},
-            {"device", "cpu"},
-            {"threads", 1},
-            {"cache_dir", (dir / "cache").string()},
-            {"data", {{"train_per_class", 96}, {"test_per_class", 40}}},
-            {"foundation", {{"classes", 3}, {"train_per_class", 120}, {"epochs", 1}, {"batch_size", 40}}},
-            {"stream", {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity", "rot90"}}}},
-            {"method", {{"name", method}, {"rank", 4}, {"alpha", 4.0}}},
-            {"train", {{"epochs", 2}, {"batch_size", 32}, {"optimizer", {{"lr", 2e-3}, {"head_lr", 5e-3}}}}},
-            {"eval", {{"every_steps", 4}}}};
+    return lorica::testing::two_task_experiment_config(dir, method, "digest");
 }
 
 Digest digest_of(const nlohmann::json& doc) {
