@@ -6,20 +6,15 @@
 #include "engine/config/experiment_variants.h"
 #include "engine/config/method_switch.h"
 #include "engine/config/presets.h"
+#include "tests/support/config_errors.h"
 
 using namespace lorica;
 using nlohmann::json;
 
 namespace {
 
-std::string field_of(const json& doc) {
-    try {
-        parse_experiment_config(doc);
-    } catch (const ConfigError& e) {
-        return e.field();
-    }
-    return "no error";
-}
+// The field the document's ConfigError names (tests/support/config_errors.h: a failure when none).
+std::string field_of(const json& doc) { return lorica::testing::config_error_of(doc).field(); }
 
 }  // namespace
 

@@ -6,19 +6,17 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/config/presets.h"
+#include "tests/support/config_errors.h"
 
 using namespace lorica;
 using nlohmann::json;
 
 namespace {
 
+// "field | message" of the document's ConfigError (tests/support/config_errors.h: a failure when none).
 std::string error_of(const json& doc) {
-    try {
-        parse_experiment_config(doc);
-    } catch (const ConfigError& e) {
-        return std::string(e.field()) + " | " + e.what();
-    }
-    return "no error";
+    const ConfigError e = lorica::testing::config_error_of(doc);
+    return std::string(e.field()) + " | " + e.what();
 }
 
 }  // namespace
