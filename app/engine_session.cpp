@@ -30,14 +30,14 @@ QString clock_text(double seconds) {
 QString Progress::text() const {
     QString out;
     if (runs > 1) out += QStringLiteral("seed %1/%2 · ").arg(run_index + 1).arg(runs);
-    if (foundation) return out + QStringLiteral("foundation step %1/%2").arg(step).arg(total_steps);
-    out += QStringLiteral("task %1/%2 · epoch %3/%4 · step %5/%6")
+    const QString steps = total_steps > 0 ? QStringLiteral("%1/%2").arg(step).arg(total_steps) : QString::number(step);
+    if (foundation) return out + QStringLiteral("foundation step %1").arg(steps);
+    out += QStringLiteral("task %1/%2 · epoch %3/%4 · step %5")
                .arg(task + 1)
                .arg(tasks)
                .arg(epoch + 1)
                .arg(epochs)
-               .arg(step)
-               .arg(total_steps);
+               .arg(steps);
     out += eta_seconds >= 0 ? QStringLiteral(" · ETA %1").arg(clock_text(eta_seconds)) : QStringLiteral(" · ETA …");
     return out;
 }
@@ -167,6 +167,7 @@ void EngineSession::drain() {
                     progress_.run_index = e.run_index;
                     progress_.tasks = e.num_tasks;
                     progress_.total_steps = e.total_steps;
+                    run_stream_steps_ = e.total_steps;
                     progress_.step = 0;
                     progress_.task = 0;
                     progress_.epoch = 0;
@@ -184,12 +185,13 @@ void EngineSession::drain() {
                     progressed = true;
                 } else if constexpr (std::is_same_v<T, TaskStarted>) {
                     progress_.foundation = false;
+                    progress_.total_steps = run_stream_steps_;  // the foundation's total was shown meanwhile
                     progress_.task = e.task;
                     progressed = true;
                 } else if constexpr (std::is_same_v<T, StepMetrics>) {
                     if (progress_.foundation) {
                         progress_.foundation = false;
-                        if (!data_.runs.empty()) progress_.total_steps = data_.runs.back().record.total_steps;
+                        progress_.total_steps = run_stream_steps_;  // the foundation's total was shown meanwhile
                     }
                     if (!clock_.isValid()) {
                         clock_.start();
@@ -222,8 +224,8 @@ void EngineSession::drain() {
         for (std::size_t k = 0; k < data_.runs.size() && k < ids.size(); ++k) data_.runs[k].record.id = ids[k];
     }
     if (progressed) {
-        const qint64 per_run = progress_.total_steps > 0 ? progress_.total_steps : 1;
-        const qint64 planned = per_run * std::max(1, progress_.runs);
+        // An unknown total (RunStarted.total_steps = 0) plans nothing: no fraction, no ETA.
+        const qint64 planned = progress_.total_steps > 0 ? progress_.total_steps * std::max(1, progress_.runs) : 0;
         const qint64 done = progress_.foundation ? steps_before_run_ : steps_before_run_ + progress_.step;
         // The steps in `done` since the clock started (at the first stream step) are timed by its
         // active time (paused time left out); a resumed run's earlier steps are done, not timed.

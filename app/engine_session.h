@@ -105,6 +105,7 @@ private:
     qint64 paused_ms_ = 0;
     std::optional<qint64> paused_since_ms_;
     qint64 steps_before_run_ = 0;      // stream steps of the finished runs
+    qint64 run_stream_steps_ = 0;      // RunStarted.total_steps of the current run (0 = unknown)
     qint64 steps_at_clock_start_ = 0;  // steps already done when the clock started (a resumed run's)
 };
 

@@ -8,8 +8,8 @@
 //
 // `done`: steps taken of `planned`; `timed_steps` of them took `timed_seconds` of active wall time
 // (the caller's clock: started at the first stream step, paused time left out; a resumed run's
-// earlier steps are done but not timed). The ETA is −1 (unknown) until a step has been timed, and 0
-// once done ≥ planned. Plain arithmetic, no clock read: callers pass what they measured.
+// earlier steps are done but not timed). The ETA is −1 (unknown) until a step has been timed or while
+// nothing is planned (planned ≤ 0: the total is unknown), and 0 once done ≥ planned. Plain arithmetic, no clock read: callers pass what they measured.
 
 #include <cstdint>
 

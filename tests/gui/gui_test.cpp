@@ -288,6 +288,18 @@ private Q_SLOTS:
         QCOMPARE(live.runs.size(), std::size_t(2));
         const int64_t planned = runs[0].total_steps;
         QVERIFY(planned > 0);
+        // Every stream step's progress counts against the run's planned steps, also after the
+        // foundation step showed its own total (it used to leave "step 12/0" and 100 % behind).
+        int stream_updates = 0;
+        for (const QList<QVariant>& update : progress) {
+            const auto p = update.front().value<lorica::app::Progress>();
+            if (p.foundation || p.step == 0) continue;
+            ++stream_updates;
+            QCOMPARE(p.total_steps, planned);
+            QVERIFY2(p.text().contains(QStringLiteral("/%1").arg(planned)), qPrintable(p.text()));
+            if (p.run_index == 0) QVERIFY2(p.fraction <= 0.5 + 1e-9, qPrintable(p.text()));  // 2 seeds
+        }
+        QVERIFY(stream_updates > 0);
         QCOMPARE(static_cast<int64_t>(window.store()->step_metrics(runs[0].id).size()), planned);
         QCOMPARE(live.runs[0].record.id, runs[0].id);
 

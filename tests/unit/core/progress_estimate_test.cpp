@@ -28,13 +28,15 @@ TEST(ProgressEstimate, UnknownBeforeAStepWasTimed) {
     EXPECT_DOUBLE_EQ(p.eta_seconds, -1.0);
 }
 
-TEST(ProgressEstimate, ClampedAtTheEndAndWithNothingPlanned) {
+// An unknown total (planned 0, e.g. a stream over every image of a folder) is no fraction and no ETA:
+// before, the GUI planned 1 step per run then and showed 100 % and "ETA 0:00" from the first step.
+TEST(ProgressEstimate, ClampedAtTheEndAndUnknownWithNothingPlanned) {
     const ProgressEstimate over = estimate_progress(500, 480, 500, 100.0);
     EXPECT_DOUBLE_EQ(over.fraction, 1.0);
     EXPECT_DOUBLE_EQ(over.eta_seconds, 0.0);
     const ProgressEstimate none = estimate_progress(10, 0, 10, 1.0);
     EXPECT_DOUBLE_EQ(none.fraction, 0.0);
-    EXPECT_DOUBLE_EQ(none.eta_seconds, 0.0);
+    EXPECT_DOUBLE_EQ(none.eta_seconds, -1.0);
 }
 
 }  // namespace
