@@ -6,7 +6,7 @@
 
 #include <chrono>
 #include <fstream>
-#include <thread>
+#include <memory>
 
 #include <QFormLayout>
 #include <QLabel>
@@ -14,6 +14,7 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
 #include <torch/torch.h>
@@ -32,6 +33,7 @@
 #include "engine/methods/method_registry.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/vit.h"
+#include "tests/support/gate.h"
 
 using namespace lorica;
 using namespace lorica::app;
@@ -42,6 +44,15 @@ namespace {
 int top_on_page(QWidget* widget, QWidget* page) { return widget->mapTo(page, QPoint(0, 0)).y(); }
 
 void touch(const QString& path) { std::ofstream(path.toStdString()) << "x"; }
+
+// No look-up of `editor` is scheduled (its own debounce timers), queued or running (its workers).
+bool editor_is_quiet(const ConfigEditor& editor) {
+    for (const QTimer* timer : editor.findChildren<QTimer*>(Qt::FindDirectChildrenOnly))
+        if (timer->isActive()) return false;
+    for (const SetupWorker* worker : editor.findChildren<SetupWorker*>(Qt::FindDirectChildrenOnly))
+        if (worker->pending() != 0) return false;
+    return true;
+}
 
 }  // namespace
 
@@ -225,25 +236,32 @@ private Q_SLOTS:
     }
 
     void newer_request_supersedes_older() {
-        // The worker: three requests in one lane; only the newest is delivered.
+        // The worker: three requests in one lane; only the newest is delivered. Request 1 is held
+        // running (at `release`) until 2 and 3 are queued behind it.
+        using lorica::testing::Gate;
+        auto started = std::make_shared<Gate>(), release = std::make_shared<Gate>();
         SetupWorker worker;
+        const Gate::OpenOnExit release_on_exit(*release);  // before ~SetupWorker waits for request 1
         QList<int> delivered;
         QSignalSpy idle(&worker, &SetupWorker::idle);
         auto done = [&delivered](int value, const QString&) { delivered << value; };
         worker.submit<int>(
             SetupWorker::Lane::preview,
-            [] {
-                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            [started, release] {
+                started->open();
+                release->wait_for(std::chrono::seconds(60));
                 return 1;
             },
             done);
+        QVERIFY2(started->wait_for(std::chrono::seconds(10)), "request 1 runs");
         worker.submit<int>(
             SetupWorker::Lane::preview, [] { return 2; }, done);
         worker.submit<int>(
             SetupWorker::Lane::preview, [] { return 3; }, done);
+        release->open();
         QVERIFY(idle.wait(10000));
         QCOMPARE(delivered, QList<int>({3}));
-        QVERIFY2(worker.skipped() >= 1, "request 2 was queued behind 1 and skipped");
+        QCOMPARE(worker.skipped(), 1);  // request 2, queued behind 1, skipped when 3 was the newest
         QCOMPARE(worker.pending(), 0);
 
         // The editor: two class orders typed in a row; the preview shown is the second's.
@@ -253,7 +271,9 @@ private Q_SLOTS:
         editor.set_field_text("stream.class_order_seed", "1");
         editor.set_field_text("stream.class_order_seed", "2");
         QVERIFY(shown.wait(120000));
-        QTest::qWait(300);  // nothing else arrives
+        // Nothing else arrives: once the editor is quiet (no look-up scheduled by its debounce timers,
+        // none queued or running on its workers), no other preview can come.
+        QTRY_VERIFY_WITH_TIMEOUT(editor_is_quiet(editor), 120000);
         QCOMPARE(shown.count(), 2);
         QCOMPARE(editor.shown_preview()->seed, int64_t(2));
         const StreamSpec spec = make_stream_spec(editor.config(), 2, 10);
