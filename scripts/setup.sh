@@ -18,7 +18,7 @@ venv="$cache/venv-torch-$torch_version"
 packages=(cmake ninja-build g++ ccache pkg-config python3 python3-venv python3-pip
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libspdlog-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev libpng-dev libjpeg-dev
-  qt6-svg-dev xvfb xauth libgl-dev dataset-fashion-mnist libopenblas0-openmp
+  qt6-svg-dev xvfb xauth libgl-dev dataset-fashion-mnist libopenblas0-openmp clang-format
   slurm-wlm munge)  # slurm-wlm, munge: the single-node cluster of the ctest label `slurm` (tests/slurm/)
 
 # Each phase's wall time, printed at the end (a fresh 2-core machine should finish in ≤ 15 minutes).

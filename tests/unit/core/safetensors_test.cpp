@@ -515,12 +515,14 @@ TEST_F(SafetensorsMalformed, Metadata) {
 TEST_F(SafetensorsMalformed, PackingGapsAndOverlaps) {
     const std::string f32_1 = R"({"dtype":"F32","shape":[1],"data_offsets":)";
     const std::string f32_2 = R"({"dtype":"F32","shape":[2],"data_offsets":)";
-    write_bytes(dir_.path / "gap.safetensors", raw_file(R"({"a":)" + f32_1 + R"([0,4]},"b":)" + f32_1 + R"([8,12]}})", 12));
+    write_bytes(dir_.path / "gap.safetensors",
+                raw_file(R"({"a":)" + f32_1 + R"([0,4]},"b":)" + f32_1 + R"([8,12]}})", 12));
     expect_error("gap.safetensors", {"gap of 4 bytes", "tensor \"a\"", "tensor \"b\""});
     write_bytes(dir_.path / "overlap.safetensors",
                 raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([4,12]}})", 12));
     expect_error("overlap.safetensors", {"tensor \"b\" [4, 12) overlaps tensor \"a\" [0, 8)"});
-    write_bytes(dir_.path / "same.safetensors", raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([0,8]}})", 8));
+    write_bytes(dir_.path / "same.safetensors",
+                raw_file(R"({"a":)" + f32_2 + R"([0,8]},"b":)" + f32_2 + R"([0,8]}})", 8));
     expect_error("same.safetensors", {"overlaps", "\"a\"", "\"b\""});
     write_bytes(dir_.path / "empty-inside.safetensors",  // a zero-size tensor placed inside another one
                 raw_file(R"({"a":)" + f32_2 + R"([0,8]},"z":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})", 8));
