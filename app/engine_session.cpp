@@ -30,7 +30,8 @@ QString clock_text(double seconds) {
 QString Progress::text() const {
     QString out;
     if (runs > 1) out += QStringLiteral("seed %1/%2 · ").arg(run_index + 1).arg(runs);
-    const QString steps = total_steps > 0 ? QStringLiteral("%1/%2").arg(step).arg(total_steps) : QString::number(step);
+    const qint64 planned = foundation ? foundation_total_steps : total_steps;
+    const QString steps = planned > 0 ? QStringLiteral("%1/%2").arg(step).arg(planned) : QString::number(step);
     if (foundation) return out + QStringLiteral("foundation step %1").arg(steps);
     out += QStringLiteral("task %1/%2 · epoch %3/%4 · step %5")
                .arg(task + 1)
@@ -167,7 +168,6 @@ void EngineSession::drain() {
                     progress_.run_index = e.run_index;
                     progress_.tasks = e.num_tasks;
                     progress_.total_steps = e.total_steps;
-                    run_stream_steps_ = e.total_steps;
                     progress_.step = 0;
                     progress_.task = 0;
                     progress_.epoch = 0;
@@ -181,18 +181,14 @@ void EngineSession::drain() {
                 } else if constexpr (std::is_same_v<T, FoundationProgress>) {
                     progress_.foundation = true;
                     progress_.step = e.step;
-                    progress_.total_steps = e.total_steps;
+                    progress_.foundation_total_steps = e.total_steps;
                     progressed = true;
                 } else if constexpr (std::is_same_v<T, TaskStarted>) {
                     progress_.foundation = false;
-                    progress_.total_steps = run_stream_steps_;  // the foundation's total was shown meanwhile
                     progress_.task = e.task;
                     progressed = true;
                 } else if constexpr (std::is_same_v<T, StepMetrics>) {
-                    if (progress_.foundation) {
-                        progress_.foundation = false;
-                        progress_.total_steps = run_stream_steps_;  // the foundation's total was shown meanwhile
-                    }
+                    progress_.foundation = false;
                     if (!clock_.isValid()) {
                         clock_.start();
                         steps_at_clock_start_ = steps_before_run_ + e.step - 1;  // > 0 for a resumed run

@@ -36,13 +36,15 @@ class EventBridge;
 struct Progress {
     bool foundation = false;  // pre-training (or loading its cache) rather than the stream
     int run_index = 0, runs = 1;
-    int task = 0, tasks = 0;           // 0-based task, stream length
-    int epoch = 0, epochs = 0;         // 0-based epoch, epochs per task
-    qint64 step = 0, total_steps = 0;  // global stream step of this run / planned
-    double fraction = 0.0;             // of the whole experiment (every seed), in [0, 1]
-    double eta_seconds = -1.0;         // remaining wall time; −1 while unknown
-    double loss = 0.0;                 // last step loss
-    QString text() const;              // "seed 1/3 · task 2/5 · epoch 1/3 · step 150/480 · ETA 0:42"
+    int task = 0, tasks = 0;            // 0-based task, stream length
+    int epoch = 0, epochs = 0;          // 0-based epoch, epochs per task
+    qint64 step = 0, total_steps = 0;   // global stream step of this run (the foundation's while foundation) /
+                                        // the stream steps planned for the run (RunStarted; 0 = unknown)
+    qint64 foundation_total_steps = 0;  // the foundation step's planned steps (FoundationProgress)
+    double fraction = 0.0;              // of the whole experiment (every seed), in [0, 1]
+    double eta_seconds = -1.0;          // remaining wall time; −1 while unknown
+    double loss = 0.0;                  // last step loss
+    QString text() const;               // "seed 1/3 · task 2/5 · epoch 1/3 · step 150/480 · ETA 0:42"
 };
 
 class EngineSession : public QObject {
@@ -105,7 +107,6 @@ private:
     qint64 paused_ms_ = 0;
     std::optional<qint64> paused_since_ms_;
     qint64 steps_before_run_ = 0;      // stream steps of the finished runs
-    qint64 run_stream_steps_ = 0;      // RunStarted.total_steps of the current run (0 = unknown)
     qint64 steps_at_clock_start_ = 0;  // steps already done when the clock started (a resumed run's)
 };
 
