@@ -30,18 +30,43 @@ torch::Tensor LowRankTerm::delta() const {
     return d;
 }
 
+LoRALinearOptions LoRALinearOptions::conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
+                                            int64_t stride, int64_t padding) {
+    TORCH_CHECK(kernel_size > 0 && stride > 0 && padding >= 0, "LoRALinear conv: kernel ", kernel_size, ", stride ",
+                stride, ", padding ", padding);
+    return LoRALinearOptions(in_channels * kernel_size * kernel_size, out_channels)
+        .bias(false)
+        .kernel_size(kernel_size)
+        .stride(stride)
+        .padding(padding);
+}
+
 LoRALinearImpl::LoRALinearImpl(const LoRALinearOptions& options_) : options(options_) { reset(); }
 
 void LoRALinearImpl::reset() {
-    weight = register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
-    if (options.bias()) bias = register_parameter("bias", torch::empty({options.out_features()}));
+    const int64_t out = options.out_features(), k = options.kernel_size();
+    if (options.is_conv()) {
+        TORCH_CHECK(options.in_features() % (k * k) == 0, "LoRALinear conv: in_features ", options.in_features(),
+                    " is not channels·", k, "·", k);
+        weight = register_parameter("weight", torch::empty({out, options.in_channels(), k, k}));
+    } else {
+        weight = register_parameter("weight", torch::empty({out, options.in_features()}));
+    }
+    if (options.bias()) bias = register_parameter("bias", torch::empty({out}));
     reset_parameters();
 }
 
 void LoRALinearImpl::reset_parameters() {
     torch::NoGradGuard no_grad;
-    // timm's ViT init: truncated normal (std 0.02) weights, zero bias.
-    trunc_normal_(weight, 0.0, 0.02, -0.04, 0.04);
+    if (options.is_conv()) {
+        // timm's ResNet init: kaiming normal, fan_out, ReLU gain: std = √(2 / (out·k·k)).
+        const double fan_out =
+            static_cast<double>(options.out_features() * options.kernel_size() * options.kernel_size());
+        weight.normal_(0.0, std::sqrt(2.0 / fan_out));
+    } else {
+        // timm's ViT init: truncated normal (std 0.02) weights, zero bias.
+        trunc_normal_(weight, 0.0, 0.02, -0.04, 0.04);
+    }
     if (bias.defined()) bias.zero_();
 }
 
@@ -177,12 +202,15 @@ bool folds_trainable_terms(const LoRALinearImpl& layer) {
 
 torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
     const int64_t out = options.out_features();
+    const bool conv = options.is_conv();
     auto padded = [&](const LowRankTerm& t, const torch::Tensor& m, int64_t dim) {  // t's rows → all `out` rows
         if (t.rows() == out) return m;
-        return dim == 0 ? torch::constant_pad_nd(m, {0, 0, t.row_offset, out - t.row_offset - t.rows()})
-                        : torch::constant_pad_nd(m, {t.row_offset, out - t.row_offset - t.rows()});
+        if (dim == 0) return torch::constant_pad_nd(m, {0, 0, t.row_offset, out - t.row_offset - t.rows()});
+        if (conv)  // [N, rows, H', W'] → [N, out, H', W']
+            return torch::constant_pad_nd(m, {0, 0, 0, 0, t.row_offset, out - t.row_offset - t.rows()});
+        return torch::constant_pad_nd(m, {t.row_offset, out - t.row_offset - t.rows()});
     };
-    torch::Tensor w = weight;
+    torch::Tensor w = conv ? matrix() : weight;
     if (torch::Tensor d = frozen_delta(); d.defined()) w = w + d;
     const bool fold = folds_trainable_terms(*this);
     bool factored_terms = false;
@@ -193,13 +221,22 @@ torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
         else
             factored_terms = true;
     }
-    torch::Tensor y = dense_linear(x, w, bias, DenseActivation::none, model_paths().dense);
+    const int64_t stride = options.stride(), pad = options.padding();
+    torch::Tensor y = conv ? torch::conv2d(x, w.view(weight.sizes()), bias, stride, pad)
+                           : dense_linear(x, w, bias, DenseActivation::none, model_paths().dense);
     if (!factored_terms) return y;
+    const int64_t channels = options.in_channels(), k = options.kernel_size();
     for (const auto& t : terms_) {
         if (!t.trainable_factors()) continue;
         torch::Tensor coef = t.magnitude.defined() ? t.magnitude * t.scale : torch::scalar_tensor(t.scale, x.options());
-        torch::Tensor z = x.matmul(t.A.t()).matmul(t.B.t()) * coef;  // [..., rows]
-        y = y + padded(t, z, -1);
+        torch::Tensor z;
+        if (conv)  // PEFT's Conv2d LoRA: lora_B(lora_A(x)), [N, rows, H', W']
+            z = torch::conv2d(torch::conv2d(x, t.A.view({t.rank(), channels, k, k}), {}, stride, pad),
+                              t.B.view({t.rows(), t.rank(), 1, 1})) *
+                coef;
+        else
+            z = x.matmul(t.A.t()).matmul(t.B.t()) * coef;  // [..., rows]
+        y = y + padded(t, z, conv ? 1 : -1);
     }
     return y;
 }
@@ -207,13 +244,13 @@ torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
 torch::Tensor LoRALinearImpl::merged_weight() const {
     torch::NoGradGuard no_grad;
     torch::Tensor d = dense_delta(/*frozen_only*/ false);
-    return d.defined() ? (weight + d).detach() : weight.detach().clone();
+    return d.defined() ? (matrix() + d).view(weight.sizes()).detach() : weight.detach().clone();
 }
 
 void LoRALinearImpl::merge_terms() {
     torch::NoGradGuard no_grad;
     torch::Tensor d = dense_delta(/*frozen_only*/ false);
-    if (d.defined()) weight.add_(d);
+    if (d.defined()) weight.add_(d.view(weight.sizes()));
     terms_.clear();
 }
 

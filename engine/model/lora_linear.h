@@ -1,5 +1,14 @@
 #pragma once
-// LoRALinear: a linear layer `y = x Wᵀ + b` that carries any number of low-rank update terms.
+// LoRALinear: a linear layer `y = x Wᵀ + b` that carries any number of low-rank update terms — or,
+// in conv mode, a 2-D convolution `y = conv2d(x, W, b, stride, padding)` carrying the same terms.
+//
+// Conv mode (LoRALinearOptions::conv2d). `weight` keeps timm's shape [out, C, k, k] (so weights load
+// by name) while every term and every piece of 2-D arithmetic treats it as the matrix
+// matrix() = weight.view([out, in]) with in = C·k·k, the kernel flattened as (C, kh, kw). A term's
+// A [r, in] is PEFT's Conv2d LoRA `lora_A` weight [r, C, k, k] flattened (a k×k conv C → r with the
+// layer's stride and padding) and B [rows, r] is `lora_B` [rows, r, 1, 1] (a 1×1 conv r → rows), so
+// ΔW = s·m·B A reshaped to [rows, C, k, k] is exactly the PEFT merge, and the factored path is PEFT's
+// forward conv(conv(x, A), B)·s·m. 1×1 convs (in = C) and k×k convs work alike.
 //
 // Every adapter method in Lorica is expressed with these terms. A term k adds to the output rows
 // [row_offset, row_offset + rows) the update
@@ -45,9 +54,20 @@ namespace lorica {
 struct LoRALinearOptions {
     LoRALinearOptions(int64_t in_features, int64_t out_features)
         : in_features_(in_features), out_features_(out_features) {}
-    TORCH_ARG(int64_t, in_features);   // input width `in`
-    TORCH_ARG(int64_t, out_features);  // output width `out`
-    TORCH_ARG(bool, bias) = true;      // learnable bias [out]
+    // A square k×k convolution in_channels → out_channels (no bias, as timm's ResNet convs):
+    // in_features = in_channels·k·k.
+    static LoRALinearOptions conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
+                                    int64_t padding = 0);
+    bool is_conv() const { return kernel_size_ > 0; }
+    // Conv mode: input channels C = in / k²; a linear layer: in.
+    int64_t in_channels() const { return is_conv() ? in_features_ / (kernel_size_ * kernel_size_) : in_features_; }
+
+    TORCH_ARG(int64_t, in_features);      // input width `in` (conv mode: C·k·k, the kernel's fan-in)
+    TORCH_ARG(int64_t, out_features);     // output width `out` (conv mode: output channels)
+    TORCH_ARG(bool, bias) = true;         // learnable bias [out]
+    TORCH_ARG(int64_t, kernel_size) = 0;  // conv mode: k of a k×k kernel; 0 = a linear layer
+    TORCH_ARG(int64_t, stride) = 1;       // conv mode: stride (both axes)
+    TORCH_ARG(int64_t, padding) = 0;      // conv mode: zero padding (both axes)
 };
 
 // One low-rank update term. Tensors are shared handles: the same magnitude tensor can sit in many
@@ -82,8 +102,13 @@ public:
     void reset();
     void reset_parameters();
 
-    // x [..., in] → [..., out]
+    // Linear: x [..., in] → [..., out].  Conv mode: x [N, C, H, W] → [N, out, H', W'] with
+    // H' = (H + 2·padding − k) / stride + 1 (same for W').
     torch::Tensor forward(const torch::Tensor& x);
+
+    // The weight as the matrix [out, in] every term works on: `weight` itself for a linear layer, a
+    // view of the kernel [out, C, k, k] in conv mode (in-place edits of the view change the kernel).
+    torch::Tensor matrix() const { return weight.view({options.out_features(), options.in_features()}); }
 
     // Terms: added by adapter methods, never registered as module parameters (methods own them and
     // hand them to the optimizer), so the module's state dict is exactly timm's weight and bias.
@@ -93,13 +118,13 @@ public:
     void remove_terms(const std::string& tag);  // every term with this tag
     void clear_terms() { terms_.clear(); }
 
-    // W + Σ ΔW_k [out, in], detached.
+    // W + Σ ΔW_k in weight's shape ([out, in]; conv mode [out, C, k, k]), detached.
     torch::Tensor merged_weight() const;
     // W ← W + Σ ΔW_k (no gradient), then drops every term: the layer becomes a plain linear layer.
     void merge_terms();
 
     LoRALinearOptions options;
-    torch::Tensor weight;  // [out, in]
+    torch::Tensor weight;  // [out, in]; conv mode [out, C, k, k] (timm's kernel; matrix() is [out, in])
     torch::Tensor bias;    // [out] or undefined
 
     // Largest magnitude stack (G·out·in elements) a layer caches before it switches to the factored form.
