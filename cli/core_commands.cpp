@@ -37,6 +37,11 @@ CoreCommands::CoreCommands(CLI::App& app) : db_path_(default_database_path()) {
     show_->add_option("--format", show_format_, "text (tables), csv (every exported table) or json")
         ->check(CLI::IsMember({"text", "csv", "json"}))
         ->capture_default_str();
+    show_
+        ->add_option("--analysis", show_analysis_,
+                     "only this analysis: contextual-forgetting (per task: lost foundation samples against the "
+                     "classes' WordNet similarity to the task; every run of exp:ID)")
+        ->check(CLI::IsMember({"contextual-forgetting"}));
 
     export_results_ = app.add_subcommand("export-results",
                                          "write a run's or experiment's results as CSV tables and "
@@ -103,6 +108,15 @@ int CoreCommands::run() {
 }
 
 int CoreCommands::show() const {
+    if (!show_analysis_.empty()) {
+        RunStore store = RunStore::open(db_path_);
+        bool first = true;
+        for (int64_t id : target_run_ids(store, parse_results_target(show_target_))) {
+            std::printf("%s%s", first ? "" : "\n", contextual_forgetting_report(store, id).c_str());
+            first = false;
+        }
+        return 0;
+    }
     if (show_format_ != "text") return print_results(db_path_, show_target_, show_format_);
     const ResultsTarget target = parse_results_target(show_target_);
     RunStore store = RunStore::open(db_path_);

@@ -48,6 +48,7 @@ private:
     CLI::App* methods_ = nullptr;
     std::string db_path_;
     std::string show_target_, show_format_ = "text";
+    std::string show_analysis_;  // show --analysis: "" = the whole report
     bool with_config_ = false;
     std::string export_target_, export_dir_;
     std::string matrix_path_;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/eval/class_forgetting.h"
+#include "engine/eval/contextual_forgetting.h"
 #include "engine/store/sweep_summary.h"
 
 namespace lorica::cli {
@@ -109,6 +110,18 @@ std::string class_forgetting_report(const RunStore& store, int64_t run_id) {
     return "\nfoundation task per class: accuracy (%) before the stream (pre) and after each task (in brackets: "
            "change from pre); drop = pre − final; newly wrong = samples right before the task and wrong after it\n" +
            format_class_forgetting(table);
+}
+
+std::string contextual_forgetting_report(const RunStore& store, int64_t run_id) {
+    auto run = store.run(run_id);
+    if (!run) throw std::runtime_error("no run " + std::to_string(run_id) + " in " + store.path());
+    std::vector<ClassEvalRow> rows;
+    for (const auto& r : store.class_eval_rows(run_id)) rows.push_back(r.row);
+    const ContextualForgetting analysis =
+        contextual_forgetting(store.analysis_points(run_id, AnalysisKey::class_similarity), rows,
+                              class_names_of_run_config(run->config_json));
+    return "run " + std::to_string(run_id) + " (" + run->method + ", seed " + std::to_string(run->seed) + ")\n" +
+           format_contextual_forgetting(analysis);
 }
 
 std::string experiment_report(const RunStore& store, int64_t experiment_id) {

@@ -33,6 +33,11 @@ std::string run_report(const RunStore& store, int64_t run_id, bool with_config);
 // "" when the run has no per-class rows.
 std::string class_forgetting_report(const RunStore& store, int64_t run_id);
 
+// `show RUN --analysis contextual-forgetting`: per task the lost samples, the mean similarities, the
+// top-10 lost classes and the two densities (engine/eval/contextual_forgetting.h: the numbers
+// export-results writes). Throws std::runtime_error naming the database when the run does not exist.
+std::string contextual_forgetting_report(const RunStore& store, int64_t run_id);
+
 // Several runs (the seeds of one experiment): every metric as mean ± std.
 std::string runs_summary(const RunStore& store, const std::vector<int64_t>& run_ids);
 

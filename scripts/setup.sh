@@ -18,7 +18,7 @@ venv="$cache/venv-torch-$torch_version"
 packages=(cmake ninja-build g++ ccache pkg-config python3 python3-venv python3-pip
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libspdlog-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev libpng-dev libjpeg-dev
-  qt6-svg-dev xvfb xauth libgl-dev dataset-fashion-mnist libopenblas0-openmp clang-format
+  qt6-svg-dev xvfb xauth libgl-dev dataset-fashion-mnist wordnet-base libopenblas0-openmp clang-format
   slurm-wlm munge)  # slurm-wlm, munge: the single-node cluster of the ctest label `slurm` (tests/slurm/)
 
 # Each phase's wall time, printed at the end (a fresh 2-core machine should finish in ≤ 15 minutes).
@@ -57,16 +57,16 @@ if [ "$have" != "$torch_version" ]; then
 else
   echo "reusing torch $have"
 fi
-step "Python interop packages (timm, PEFT) in $venv, for tests/interop"
-interop_packages=("timm==1.0.31" "peft==0.21.2")
-if "$venv/bin/python" -c 'import timm, peft, safetensors' 2>/dev/null; then
+step "Python interop packages (timm, PEFT, NLTK) in $venv, for tests/interop"
+interop_packages=("timm==1.0.31" "peft==0.21.2" "nltk==3.10.4")
+if "$venv/bin/python" -c 'import timm, peft, safetensors, nltk' 2>/dev/null; then
   echo "present"
 # torch stays pinned: without it pip upgrades the wheel LibTorch is built from (and the next set-up
 # would see another version and start over).
 elif "$venv/bin/python" -m pip install -q "torch==$torch_version" "${interop_packages[@]}"; then
   echo "installed ${interop_packages[*]}"
 else
-  echo "SKIP: could not install ${interop_packages[*]}: the interop test (interop.timm_peft) will be skipped"
+  echo "SKIP: could not install ${interop_packages[*]}: the interop tests (interop.timm_peft, interop.wordnet_nltk) will be skipped"
 fi
 torch_prefix=$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 echo "$torch_prefix" > "$here/.torch-prefix"

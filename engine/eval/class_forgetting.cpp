@@ -35,12 +35,14 @@ ClassForgettingTable foundation_class_forgetting(const std::vector<ClassEvalRow>
         row.accuracy.assign(table.tasks, std::nullopt);
         row.drop.assign(table.tasks, std::nullopt);
         row.newly_wrong.assign(table.tasks, -1);
+        row.lost_since_start.assign(table.tasks, -1);
         for (const auto& [t, r] : by_task) {
             row.samples = r.total;
             if (t < 0) continue;
             row.accuracy[t] = percent(r);
             if (row.pre && row.accuracy[t]) row.drop[t] = *row.pre - *row.accuracy[t];
             row.newly_wrong[t] = r.newly_wrong;
+            row.lost_since_start[t] = r.lost_since_start;
         }
         table.rows.push_back(std::move(row));
     }
@@ -62,13 +64,16 @@ std::vector<std::string> class_names_of_run_config(const std::string& config_jso
 
 std::string format_class_forgetting(const ClassForgettingTable& table) {
     if (table.empty()) return "(no per-class rows of the foundation task)\n";
-    bool has_lost = false;
-    for (const auto& r : table.rows)
+    bool has_lost = false, has_lost_since_start = false;
+    for (const auto& r : table.rows) {
         for (int64_t n : r.newly_wrong) has_lost = has_lost || n >= 0;
+        for (int64_t n : r.lost_since_start) has_lost_since_start = has_lost_since_start || n >= 0;
+    }
     std::vector<std::string> header = {"class", "pre"};
     for (int t = 0; t < table.tasks; ++t) header.push_back("after t" + std::to_string(t));
     header.push_back("drop");
     if (has_lost) header.push_back("newly wrong per task");
+    if (has_lost_since_start) header.push_back("lost since start");
     std::vector<std::vector<std::string>> cells;
     for (const auto& r : table.rows) {
         std::vector<std::string> row = {std::to_string(r.class_id) + " " + r.class_name, r.pre ? fixed_2(*r.pre) : "-"};
@@ -86,6 +91,10 @@ std::string format_class_forgetting(const ClassForgettingTable& table) {
                 lost +=
                     (t ? " / " : "") + (r.newly_wrong[t] >= 0 ? std::to_string(r.newly_wrong[t]) : std::string("-"));
             row.push_back(lost);
+        }
+        if (has_lost_since_start) {
+            const int64_t final_lost = table.tasks > 0 ? r.lost_since_start.back() : -1;
+            row.push_back(final_lost >= 0 ? std::to_string(final_lost) : "-");
         }
         cells.push_back(std::move(row));
     }

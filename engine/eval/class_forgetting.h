@@ -9,6 +9,8 @@
 //   drop[c][t]      = pre[c] − accuracy[c][t], percentage points (positive = lost)
 //   newly_wrong[c][t] = samples of class c correct after task t−1 (before the stream for t = 0) and
 //                     wrong after task t; −1 where not recorded
+//   lost_since_start[c][t] = samples of class c correct before the stream and wrong after task t
+//                     (the "newly wrong" of contextual_forgetting.h); −1 where not recorded
 // T = the last after_task present. When one after_task has several groups, the later rows win.
 
 #include <cstdint>
@@ -27,6 +29,7 @@ struct ClassForgettingRow {
     std::vector<std::optional<double>> accuracy;  // [tasks]: after task t, percent; nullopt = not evaluated
     std::vector<std::optional<double>> drop;      // [tasks]: pre − accuracy[t]; nullopt when either is missing
     std::vector<int64_t> newly_wrong;             // [tasks]: samples lost at task t; −1 = not recorded
+    std::vector<int64_t> lost_since_start;        // [tasks]: lost since before the stream; −1 = not recorded
     int64_t samples = 0;                          // test samples of the class (from the latest row)
 };
 
@@ -47,7 +50,8 @@ ClassForgettingTable foundation_class_forgetting(const std::vector<ClassEvalRow>
 std::vector<std::string> class_names_of_run_config(const std::string& config_json);
 
 // Text table: class, pre-stream accuracy, then per task "accuracy (−drop)", the final drop, and, when
-// recorded, the newly misclassified samples per task ("lost t0 / t1 / ...").
+// recorded, the newly misclassified samples per task ("lost t0 / t1 / ...") and the samples lost since
+// before the stream after the last task.
 std::string format_class_forgetting(const ClassForgettingTable& table);
 
 }  // namespace lorica

@@ -14,6 +14,7 @@
 
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/eval/class_forgetting.h"
+#include "engine/eval/contextual_forgetting.h"
 #include "engine/eval/metrics.h"
 #include "engine/store/sweep_summary.h"
 
@@ -79,8 +80,18 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
     CsvTable state{"method_state", {"run_id", "task", "step", "key", "index", "value"}, {}};
     CsvTable analyses{"analyses", {"run_id", "analysis", "series", "x", "y"}, {}};
     CsvTable classes{"foundation_classes",
-                     {"run_id", "after_task", "class_id", "class_name", "accuracy", "correct", "total", "newly_wrong"},
+                     {"run_id", "after_task", "class_id", "class_name", "accuracy", "correct", "total", "newly_wrong",
+                      "lost_since_start"},
                      {}};
+    CsvTable cf_classes{"contextual_forgetting",
+                        {"run_id", "task", "class_id", "class_name", "similarity", "lost_since_start", "samples"},
+                        {}};
+    CsvTable cf_density{"contextual_forgetting_density",
+                        {"run_id", "task", "bin_low", "bin_high", "lost_density", "class_density"},
+                        {}};
+    CsvTable cf_summary{"contextual_forgetting_summary",
+                        {"run_id", "task", "lost", "samples", "lost_mean_similarity", "class_mean_similarity"},
+                        {}};
     CsvTable variants{"variant_metrics", {"variant_index", "variant", "metric", "runs", "n", "mean", "std"}, {}};
 
     json doc = {{"format", 1}, {"database", store.path()}, {"runs", json::array()}, {"variants", json::array()}};
@@ -197,7 +208,8 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         jr["method_state"] = jstate;
 
         json janalyses = json::array();
-        for (const auto& p : store.analysis_points(id)) {
+        const std::vector<AnalysisPoint> points = store.analysis_points(id);
+        for (const auto& p : points) {
             analyses.rows.push_back(
                 {rid, std::string(name_of(p.analysis)), name_of(p.series), number(p.x), number(p.y)});
             janalyses.push_back({{"analysis", std::string(name_of(p.analysis))},
@@ -209,21 +221,60 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
 
         const auto names = class_names_of_run_config(run->config_json);
         json jclasses = json::array();
+        std::vector<ClassEvalRow> class_rows;
         for (const auto& c : store.class_eval_rows(id)) {
             const ClassEvalRow& r = c.row;
             if (r.eval_task != kFoundationTask) continue;
             const std::string name = r.class_id >= 0 && r.class_id < int(names.size()) ? names[r.class_id] : "";
             const std::string pct = r.total > 0 ? number(100.0 * double(r.correct) / double(r.total)) : std::string();
             classes.rows.push_back({rid, integer(r.after_task), integer(r.class_id), name, pct, integer(r.correct),
-                                    integer(r.total), r.newly_wrong >= 0 ? integer(r.newly_wrong) : ""});
-            jclasses.push_back({{"after_task", r.after_task},
-                                {"class_id", r.class_id},
-                                {"class_name", name},
-                                {"correct", r.correct},
-                                {"total", r.total},
-                                {"newly_wrong", r.newly_wrong >= 0 ? json(r.newly_wrong) : json(nullptr)}});
+                                    integer(r.total), r.newly_wrong >= 0 ? integer(r.newly_wrong) : "",
+                                    r.lost_since_start >= 0 ? integer(r.lost_since_start) : ""});
+            jclasses.push_back(
+                {{"after_task", r.after_task},
+                 {"class_id", r.class_id},
+                 {"class_name", name},
+                 {"correct", r.correct},
+                 {"total", r.total},
+                 {"newly_wrong", r.newly_wrong >= 0 ? json(r.newly_wrong) : json(nullptr)},
+                 {"lost_since_start", r.lost_since_start >= 0 ? json(r.lost_since_start) : json(nullptr)}});
+            class_rows.push_back(r);
         }
         jr["foundation_classes"] = jclasses;
+
+        const ContextualForgetting cf = contextual_forgetting(points, class_rows, names);
+        json jcf = json::array();
+        for (const auto& t : cf.tasks) {
+            const std::string task = integer(t.task);
+            json jpoints = json::array(), jbins = json::array();
+            for (const auto& c : t.classes) {
+                cf_classes.rows.push_back({rid, task, integer(c.class_id), c.class_name, number(c.similarity),
+                                           integer(c.lost), integer(c.samples)});
+                jpoints.push_back({{"class_id", c.class_id},
+                                   {"class_name", c.class_name},
+                                   {"similarity", c.similarity},
+                                   {"lost_since_start", c.lost},
+                                   {"samples", c.samples}});
+            }
+            for (int b = 0; b < cf.bins; ++b) {
+                cf_density.rows.push_back({rid, task, number(cf.bin_low(b)), number(cf.bin_high(b)),
+                                           number(t.lost_density[b]), number(t.class_density[b])});
+                jbins.push_back({{"bin_low", cf.bin_low(b)},
+                                 {"bin_high", cf.bin_high(b)},
+                                 {"lost_density", t.lost_density[b]},
+                                 {"class_density", t.class_density[b]}});
+            }
+            cf_summary.rows.push_back({rid, task, integer(t.lost_total), integer(t.samples_total), number(t.lost_mean),
+                                       number(t.class_mean)});
+            jcf.push_back({{"task", t.task},
+                           {"lost", t.lost_total},
+                           {"samples", t.samples_total},
+                           {"lost_mean_similarity", json_number(t.lost_mean)},
+                           {"class_mean_similarity", json_number(t.class_mean)},
+                           {"classes", jpoints},
+                           {"density", jbins}});
+        }
+        jr["contextual_forgetting"] = jcf;
         doc["runs"].push_back(jr);
     }
 
@@ -246,7 +297,8 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
             doc["variants"].push_back(jv);
         }
     }
-    out.tables = {runs, acc_class, acc_task, evaluations, metrics, loss, state, analyses, classes, variants};
+    out.tables = {runs,     acc_class, acc_task,   evaluations, metrics,    loss,    state,
+                  analyses, classes,   cf_classes, cf_density,  cf_summary, variants};
     out.document = std::move(doc);
     return out;
 }

@@ -15,12 +15,18 @@
 //   loss               run_id, task, epoch, step, step_in_task, loss, lr, step_ms
 //   method_state       run_id, task, step, key, index, value
 //   analyses           run_id, analysis, series, x, y
-//   foundation_classes run_id, after_task, class_id, class_name, accuracy, correct, total, newly_wrong
-//                      (newly_wrong empty where not recorded)
+//   foundation_classes run_id, after_task, class_id, class_name, accuracy, correct, total, newly_wrong,
+//                      lost_since_start (empty where not recorded)
+//   contextual_forgetting          run_id, task, class_id, class_name, similarity, lost_since_start, samples
+//   contextual_forgetting_density  run_id, task, bin_low, bin_high, lost_density, class_density
+//   contextual_forgetting_summary  run_id, task, lost, samples, lost_mean_similarity, class_mean_similarity
+//                      (the scatter, densities and means of engine/eval/contextual_forgetting.h, per task
+//                      with class_similarity points; the same numbers `show --analysis` prints)
 //   variant_metrics    variant_index, variant, metric, runs, n, mean, std   (mean ± std over seeds)
 // JSON (results.json): {"format": 1, "runs": [{run fields, "tasks", "accuracy": {"class_il": R,
 // "task_il": R} (R[t][j] percent or null), "metrics": {"class_il": {key: value}, ...}, "loss",
-// "method_state", "analyses", "foundation_classes"}], "variants": [...]}.
+// "method_state", "analyses", "foundation_classes", "contextual_forgetting": [{"task", "lost", "samples",
+// "lost_mean_similarity", "class_mean_similarity", "classes": [...], "density": [...]}]}], "variants": [...]}.
 
 #include <cstdint>
 #include <iosfwd>

@@ -99,8 +99,8 @@ std::vector<EvalRecord> RunStore::eval_rows(int64_t run_id) const {
 std::vector<ClassEvalRecord> RunStore::class_eval_rows(int64_t run_id) const {
     std::vector<ClassEvalRecord> out;
     impl_->for_each_row(
-        "SELECT after_task, eval_task, class_id, correct, total, newly_wrong FROM class_eval_rows WHERE run_id = ? "
-        "ORDER BY rowid",
+        "SELECT after_task, eval_task, class_id, correct, total, newly_wrong, lost_since_start FROM class_eval_rows "
+        "WHERE run_id = ? ORDER BY rowid",
         bind_first_parameter(run_id), [&](const Statement& st) {
             ClassEvalRecord r;
             r.run_id = run_id;
@@ -110,6 +110,7 @@ std::vector<ClassEvalRecord> RunStore::class_eval_rows(int64_t run_id) const {
             r.row.correct = st.column_int64(3);
             r.row.total = st.column_int64(4);
             r.row.newly_wrong = st.column_is_null(5) ? -1 : st.column_int64(5);
+            r.row.lost_since_start = st.column_is_null(6) ? -1 : st.column_int64(6);
             out.push_back(r);
         });
     return out;

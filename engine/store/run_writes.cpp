@@ -80,8 +80,8 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
     }
     if (!b.class_rows.empty()) {
         Statement& st = prepared(
-            "INSERT INTO class_eval_rows(run_id, after_task, eval_task, class_id, correct, total, newly_wrong) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?)");
+            "INSERT INTO class_eval_rows(run_id, after_task, eval_task, class_id, correct, total, newly_wrong, "
+            "lost_since_start) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
         for (const auto& r : b.class_rows) {
             st.bind_int64(1, run_id).bind_int64(2, r.after_task).bind_int64(3, r.eval_task);
             st.bind_int64(4, r.class_id).bind_int64(5, r.correct).bind_int64(6, r.total);
@@ -89,6 +89,10 @@ void RunStore::Impl::write_batch(int64_t run_id, const RunBatch& b) {
                 st.bind_int64(7, r.newly_wrong);
             else
                 st.bind_null(7);
+            if (r.lost_since_start >= 0)
+                st.bind_int64(8, r.lost_since_start);
+            else
+                st.bind_null(8);
             st.execute();
         }
     }

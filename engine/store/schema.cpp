@@ -184,6 +184,11 @@ INSERT INTO step_blocks(run_id, block, first_step, last_step, points, loss_min, 
     FROM step_metrics GROUP BY run_id, step >> 6;
 )sql";
 
+// Samples of a foundation class lost since the pre-stream evaluation (contextual forgetting).
+constexpr std::string_view kMigration7 = R"sql(
+ALTER TABLE class_eval_rows ADD COLUMN lost_since_start INTEGER;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -194,6 +199,7 @@ const std::vector<Migration>& schema_migrations() {
         {4, "run and experiment UUIDs (backfilled) for merging shards", kMigration4},
         {5, "indexes for the run listing (start time, accuracy cells) and loss curves", kMigration5},
         {6, "loss summaries per 64-step block for downsampled curves (backfilled)", kMigration6},
+        {7, "samples of each foundation class lost since the pre-stream evaluation", kMigration7},
     };
     return migrations;
 }

@@ -9,7 +9,7 @@
 // Adding a migration: append an entry to the list in schema.cpp with the next version number. Never
 // edit a migration that has shipped; add a new one that alters the tables.
 //
-// Tables (version 6; v5 added only indexes: runs(started_at), eval_rows(run_id, phase, head_mode,
+// Tables (version 7; v5 added only indexes: runs(started_at), eval_rows(run_id, phase, head_mode,
 // after_task, eval_task, correct, total), step_metrics(run_id, step, loss)). Every row of a run's data carries `run_id` (foreign key to runs.id, indexed).
 // Timestamps are ISO-8601 UTC text ("2025-01-31T12:34:56.789Z"). REAL columns that can hold NaN
 // (loss, values, points) are nullable: SQLite stores NaN as NULL, the store reads NULL back as NaN.
@@ -24,8 +24,8 @@
 //         planned_steps [v2], trainable_parameters [v2], seconds [v2])   task_index -1 = foundation
 //   step_metrics(run_id, task_index, epoch, step, step_in_task, loss, lr, step_ms)   step_ms in ms
 //   eval_rows(run_id, after_task, eval_task, step, phase, head_mode, correct, total)
-//   class_eval_rows(run_id, after_task, eval_task, class_id, correct, total, newly_wrong [v3])
-//                                                             newly_wrong NULL = not recorded
+//   class_eval_rows(run_id, after_task, eval_task, class_id, correct, total, newly_wrong [v3],
+//                   lost_since_start [v7])   NULL = not recorded (ClassEvalRow, events.h)
 //   method_state(run_id, task_index, step, key, idx, value)   one row per value; idx = position,
 //                                                             idx -1 with NULL value = empty vector
 //   artifacts(run_id, kind, path, meta_json, created_at)

@@ -15,12 +15,13 @@ constexpr std::array<std::pair<StateKey, std::string_view>, 5> kStateNames{{
     {StateKey::lori_a_seed, "lori_a_seed"},
 }};
 
-constexpr std::array<std::pair<AnalysisKey, std::string_view>, 5> kAnalysisNames{{
+constexpr std::array<std::pair<AnalysisKey, std::string_view>, 6> kAnalysisNames{{
     {AnalysisKey::merge_interpolation, "merge_interpolation"},
     {AnalysisKey::lori_merge, "lori_merge"},
     {AnalysisKey::lori_overlap_a, "lori_overlap_a"},
     {AnalysisKey::lori_overlap_mask, "lori_overlap_mask"},
     {AnalysisKey::rank_sweep, "rank_sweep"},
+    {AnalysisKey::class_similarity, "class_similarity"},
 }};
 
 constexpr std::array<std::pair<SeriesKey::Kind, std::string_view>, 5> kSeriesNames{{

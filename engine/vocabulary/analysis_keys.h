@@ -26,10 +26,14 @@
 //   AnalysisKey::lori_overlap_mask    series task(i), x = j, y = mask overlap |M_i ∩ M_j| / |M_i ∪ M_j|.
 //   AnalysisKey::rank_sweep           series foundation_forgetting, downstream_forgetting
 //                                     (initial-based, %), x = rank (stored on every run of the sweep).
+//   AnalysisKey::class_similarity     series task(t), x = foundation class id (data-set label),
+//                                     y = Wu–Palmer WordNet similarity in [0, 1] of that class to task t
+//                                     (max over the task's classes and domain word), stored once per run
+//                                     before the stream (eval/contextual_forgetting.h).
 //
 // Stored names (stable: databases hold them): "magnitudes", "direction_residual", "ranks",
 // "trainable_params", "lori_a_seed"; "merge_interpolation", "lori_merge", "lori_overlap_a",
-// "lori_overlap_mask", "rank_sweep"; series "task<i>", "alone", "cat", "linear",
+// "lori_overlap_mask", "rank_sweep", "class_similarity"; series "task<i>", "alone", "cat", "linear",
 // "foundation_forgetting", "downstream_forgetting".
 
 #include <cstdint>
@@ -43,7 +47,14 @@ namespace lorica {
 
 enum class StateKey : uint8_t { magnitudes, direction_residual, ranks, trainable_params, lori_a_seed };
 
-enum class AnalysisKey : uint8_t { merge_interpolation, lori_merge, lori_overlap_a, lori_overlap_mask, rank_sweep };
+enum class AnalysisKey : uint8_t {
+    merge_interpolation,
+    lori_merge,
+    lori_overlap_a,
+    lori_overlap_mask,
+    rank_sweep,
+    class_similarity
+};
 
 // One curve of an analysis: a stream task's, or one of the named curves.
 struct SeriesKey {

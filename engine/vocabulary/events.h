@@ -176,6 +176,10 @@ struct ClassEvalRow {
     // Samples of this class correct at the previous end-of-task evaluation and wrong now
     // (pred_before == y && pred_after != y); -1 = not recorded (the pre-stream evaluation).
     int64_t newly_wrong = -1;
+    // Samples of this class correct at the pre-stream evaluation and wrong now (pred_start == y &&
+    // pred_after != y: the "newly wrong" of contextual forgetting, eval/contextual_forgetting.h);
+    // -1 = not recorded (the pre-stream evaluation itself, a run resumed from a checkpoint, older runs).
+    int64_t lost_since_start = -1;
 };
 
 struct EvaluationDone {
