@@ -281,6 +281,10 @@ void MainWindow::build_docks() {
             tabifyDockWidget(second, dock);
         }
     }
+    // The contextual-forgetting view only while the shown data has class similarities.
+    connect(views_, &RunViews::contextual_forgetting_available, this, [this](bool available) {
+        if (QDockWidget* dock = view_dock(ViewId::contextual_forgetting)) dock->setVisible(available);
+    });
     compare_dock_ = add_dock("compare", tr("Compare"), compare_, Qt::RightDockWidgetArea);
     tabifyDockWidget(first, compare_dock_);
     first->raise();

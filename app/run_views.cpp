@@ -16,7 +16,9 @@
 #include <QVBoxLayout>
 
 #include "engine/eval/class_forgetting.h"
+#include "engine/eval/contextual_forgetting.h"
 #include "engine/vocabulary/analysis_keys.h"
+#include "widgets/contextual_forgetting_view.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"
@@ -468,6 +470,7 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     foundation_classes_->set_empty_message(
         tr("No per-class foundation evaluations.\nThey appear when the run has a "
            "foundation task\n(foundation.enabled) after each stream task."));
+    contextual_ = new widgets::ContextualForgettingView(parent_widget);
     views_ = {
         {ViewId::loss, tr("Loss"), loss_,
          tr("Cross-entropy of each training batch, per optimizer step; with several seeds the mean ± std band "
@@ -498,7 +501,11 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
             "tasks: ‖AᵢᵀAⱼ‖ (normalised, frozen random A) and the Jaccard overlap of their sparse masks.")},
         {ViewId::foundation_classes, tr("Foundation classes"), foundation_classes_,
          tr("Accuracy on each foundation (pre-training) class after each stream task, with the foundation's own "
-            "frozen head: which pre-trained classes are forgotten.")}};
+            "frozen head: which pre-trained classes are forgotten.")},
+        {ViewId::contextual_forgetting, tr("Contextual forgetting"), contextual_,
+         tr("Per foundation class: test samples right before the stream and wrong after the task, against the "
+            "class's Wu–Palmer WordNet similarity to the task (max over its classes and domain word); densities of "
+            "the similarity over the lost samples and over all samples. First run of the experiment.")}};
     for (auto& v : views_) {
         auto* panel = new QWidget(parent_widget);
         auto* layout = new QVBoxLayout(panel);
@@ -536,6 +543,14 @@ void RunViews::show(const ExperimentData& data) {
 
 void RunViews::show_data(const ExperimentData& data) {
     data_ = &data;
+    const bool similarities = std::any_of(data.runs.begin(), data.runs.end(), [](const RunData& run) {
+        return std::any_of(run.analysis.begin(), run.analysis.end(),
+                           [](const AnalysisPoint& p) { return p.analysis == AnalysisKey::class_similarity; });
+    });
+    if (similarities != contextual_available_) {
+        contextual_available_ = similarities;
+        Q_EMIT contextual_forgetting_available(similarities);
+    }
     for (const View& v : views_) dirty_.insert(v.id);
     // Visible views draw one per turn (a drawing that fills two views, SD-LoRA's magnitudes and
     // residual, clears both, so each is drawn once).
@@ -642,6 +657,9 @@ void RunViews::draw(ViewId id) {
             break;
         case ViewId::foundation_classes:
             draw_foundation_classes(runs);
+            break;
+        case ViewId::contextual_forgetting:
+            draw_contextual_forgetting(runs);
             break;
     }
 }
@@ -795,6 +813,17 @@ void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) 
         }
     }
     foundation_classes_->finish();
+}
+
+void RunViews::draw_contextual_forgetting(const std::vector<const RunData*>& runs) {
+    if (runs.empty()) {
+        contextual_->set_analysis({});
+        return;
+    }
+    const RunData& run = *runs.front();
+    contextual_->set_analysis(lorica::contextual_forgetting(run.points_of(AnalysisKey::class_similarity),
+                                                            run.class_evals,
+                                                            class_names_of_run_config(run.record.config_json)));
 }
 
 }  // namespace lorica::app

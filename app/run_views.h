@@ -24,6 +24,7 @@ class QLabel;
 
 namespace lorica::widgets {
 class PlotWidget;
+class ContextualForgettingView;
 class MatrixHeatmap;
 class MetricsTable;
 struct HeatmapVariant;
@@ -85,6 +86,9 @@ public:
 Q_SIGNALS:
     // Every view on screen shows the data of the last show / show_grown.
     void visible_drawn();
+    // The shown data gained or lost class similarities (AnalysisKey::class_similarity): the
+    // contextual-forgetting view is worth showing only while it has them.
+    void contextual_forgetting_available(bool available);
 
 public:
     // The views, for docks (their object names are stable: the window state refers to them).
@@ -107,6 +111,9 @@ public:
     widgets::PlotWidget* rank_sweep() const { return rank_sweep_; }
     LoRIView* lori() const { return lori_; }
     widgets::PlotWidget* foundation_classes() const { return foundation_classes_; }
+    widgets::ContextualForgettingView* contextual_forgetting() const { return contextual_; }
+    // Whether the data of the last show has class similarities (the last contextual_forgetting_available).
+    bool contextual_forgetting_shown() const { return contextual_available_; }
 
 private:
     void draw(ViewId id);
@@ -125,6 +132,8 @@ private:
     // records them (line style per variant, colour per α_k), so 11 variants × 3 seeds stay readable.
     void draw_sd_lora_state(const std::vector<const RunData*>& runs, const std::vector<VariantRuns>& variants);
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
+    // The first run's contextual forgetting (engine/eval/contextual_forgetting.h).
+    void draw_contextual_forgetting(const std::vector<const RunData*>& runs);
 
     const ExperimentData* data_ = nullptr;
     bool grown_ = false;        // the last show was a show_grown (views drawn for it may append)
@@ -149,6 +158,8 @@ private:
     widgets::PlotWidget* rank_sweep_;
     LoRIView* lori_;
     widgets::PlotWidget* foundation_classes_;
+    widgets::ContextualForgettingView* contextual_;
+    bool contextual_available_ = true;  // until the first show says otherwise (the dock starts hidden)
 };
 
 // ---- drawing helpers shared with the compare view ------------------------------------------------

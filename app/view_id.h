@@ -18,7 +18,8 @@ enum class ViewId {
     interpolation,
     rank_sweep,
     lori,
-    foundation_classes
+    foundation_classes,
+    contextual_forgetting
 };
 
 inline QString view_name(ViewId id) {
@@ -43,6 +44,8 @@ inline QString view_name(ViewId id) {
             return QStringLiteral("lori");
         case ViewId::foundation_classes:
             return QStringLiteral("foundation_classes");
+        case ViewId::contextual_forgetting:
+            return QStringLiteral("contextual_forgetting");
     }
     return QStringLiteral("?");
 }

@@ -193,7 +193,8 @@ ContextualForgetting contextual_forgetting(const std::vector<AnalysisPoint>& poi
         for (double& d : t.class_density) d = t.samples_total > 0 ? d / (double(t.samples_total) * width) : 0.0;
         t.lost_mean = t.lost_total > 0 ? lost_weighted / double(t.lost_total) : nan;
         t.class_mean = t.samples_total > 0 ? class_weighted / double(t.samples_total) : nan;
-        t.top = t.classes;
+        for (const auto& c : t.classes)
+            if (c.lost > 0) t.top.push_back(c);
         std::stable_sort(t.top.begin(), t.top.end(), [](const ForgettingClassPoint& a, const ForgettingClassPoint& b) {
             if (a.lost != b.lost) return a.lost > b.lost;
             if (a.similarity != b.similarity) return a.similarity > b.similarity;
@@ -230,7 +231,7 @@ std::string format_contextual_forgetting(const ContextualForgetting& analysis) {
         for (const auto& c : t.top)
             top.push_back({std::to_string(c.class_id) + " " + c.class_name, three_decimals(c.similarity),
                            std::to_string(c.lost), std::to_string(c.samples)});
-        text += format_text_table({"top lost class", "similarity", "lost", "samples"}, top);
+        if (!top.empty()) text += format_text_table({"top lost class", "similarity", "lost", "samples"}, top);
         std::vector<std::vector<std::string>> density;
         for (int b = 0; b < analysis.bins; ++b) {
             if (t.lost_density[b] == 0.0 && t.class_density[b] == 0.0) continue;

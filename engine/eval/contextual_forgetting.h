@@ -18,7 +18,8 @@
 //        lost[c]    = lost_since_start: samples of c correct before the stream, wrong after task t
 //        samples[c] = test samples of c
 //    scatter    (c, sim[t][c], lost[c], samples[c]) for every class with both (by class id)
-//    top        the `top_k` classes by lost (ties: higher similarity first, then lower class id)
+//    top        the `top_k` classes that lost samples, most first (ties: higher similarity first, then
+//               lower class id)
 //    densities  over `bins` equal bins of [0, 1] (bin b = [b/B, (b+1)/B), the last one closed):
 //               lost_density[b]  = Σ_{c in b} lost[c]    / (Σ_c lost[c]    · 1/B)
 //               class_density[b] = Σ_{c in b} samples[c] / (Σ_c samples[c] · 1/B)
@@ -96,7 +97,7 @@ struct ForgettingClassPoint {
 struct ContextualForgettingTask {
     int task = 0;
     std::vector<ForgettingClassPoint> classes;  // the scatter, by class id
-    std::vector<ForgettingClassPoint> top;      // the top_k classes by lost
+    std::vector<ForgettingClassPoint> top;      // at most top_k classes with lost > 0, most lost first
     std::vector<double> lost_density;           // [bins], integrates to 1 (or all 0)
     std::vector<double> class_density;          // [bins], integrates to 1 (or all 0)
     double lost_mean = 0.0;                     // NaN when nothing was lost

@@ -6,6 +6,7 @@
 
 #include "engine/config/experiment_variants.h"
 #include "engine/data/raw_dataset.h"
+#include "engine/eval/contextual_forgetting.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/runtime/device.h"
 #include "engine/services/preloaded_data.h"
@@ -14,12 +15,14 @@
 namespace lorica {
 namespace {
 
-// Forwards every event, tagging RunStarted with the variant, and (for a rank sweep) adds the run's
-// rank-sweep points before its RunFinished.
+// Forwards every event, tagging RunStarted with the variant, adds the run's class similarities after
+// its StreamDescribed (contextual forgetting) and (for a rank sweep) its rank-sweep points before its
+// RunFinished. `class_names`: the loaded data set's, by label (read when the stream is described).
 class VariantRunListener final : public EventListener {
 public:
-    VariantRunListener(EventListener& next, const ExperimentVariant& variant, bool rank_sweep)
-        : next_(next), variant_(variant), rank_sweep_(rank_sweep) {}
+    VariantRunListener(EventListener& next, const ExperimentVariant& variant, bool rank_sweep,
+                       const std::vector<std::string>& class_names)
+        : next_(next), variant_(variant), rank_sweep_(rank_sweep), class_names_(class_names) {}
 
     void on_event(const Event& event) override {
         if (const auto* started = std::get_if<RunStarted>(&event)) {
@@ -30,6 +33,12 @@ public:
             tagged.sweep_value = variant_.sweep_value;
             rows_.clear();
             next_.on_event(tagged);
+            return;
+        }
+        if (const auto* described = std::get_if<StreamDescribed>(&event)) {
+            next_.on_event(event);
+            AnalysisDone similarities{class_similarity_points(variant_.config, *described, class_names_, next_)};
+            if (!similarities.points.empty()) next_.on_event(similarities);
             return;
         }
         if (const auto* done = std::get_if<EvaluationDone>(&event); done && rank_sweep_)
@@ -53,6 +62,7 @@ private:
     EventListener& next_;
     const ExperimentVariant& variant_;
     bool rank_sweep_;
+    const std::vector<std::string>& class_names_;
     std::vector<EvalRow> rows_;  // evaluation rows of the current run
 };
 
@@ -109,7 +119,7 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
         if (!variant.label.empty())
             log::info("variant " + std::to_string(variant.index + 1) + "/" + std::to_string(variants.size()) + ": " +
                       variant.label);
-        VariantRunListener tagged(events, variant, rank_sweep);
+        VariantRunListener tagged(events, variant, rank_sweep, raw.class_names);
         // Image folders decode to the backbone's size and channels: both sections key the loaded data.
         const nlohmann::json data_section = dataset_key(c);
         if (preloaded && loaded_data != data_section && preloaded->key == data_section) {
@@ -157,9 +167,9 @@ RunStatus run_experiment_job(const ExperimentStarted& experiment, const Experime
     const ExperimentConfig& c = variant.config;
     const int used = configure_threads(threads > 0 ? threads : c.threads);
     log::debug("LibTorch " + torch_version() + " with " + std::to_string(used) + " intra-op threads");
-    VariantRunListener tagged(events, variant, rank_sweep);
-    RunStatus status = RunStatus::failed;
     RawDataset raw;
+    VariantRunListener tagged(events, variant, rank_sweep, raw.class_names);
+    RunStatus status = RunStatus::failed;
     bool loaded = false;
     try {
         raw = load_raw_dataset(c);

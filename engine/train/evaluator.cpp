@@ -81,15 +81,20 @@ EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int afte
         // Samples lost since the previous end-of-task evaluation (pred_before == y && pred_after != y).
         const bool has_previous = previous_foundation_hit_.defined() && previous_foundation_hit_.size(0) == hit.size(0);
         auto lost = has_previous ? previous_foundation_hit_.logical_and(hit.logical_not()) : torch::Tensor();
+        // Samples lost since the pre-stream evaluation (pred_start == y && pred_after != y).
+        const bool has_start = start_foundation_hit_.defined() && start_foundation_hit_.size(0) == hit.size(0);
+        auto lost_start = has_start ? start_foundation_hit_.logical_and(hit.logical_not()) : torch::Tensor();
         for (int c : classes) {
             auto of_class = labels == c;
             ClassEvalRow row{
                 after_task, kFoundationTask, c, (hit & of_class).sum().item<int64_t>(), of_class.sum().item<int64_t>(),
                 -1};
             if (has_previous) row.newly_wrong = (lost & of_class).sum().item<int64_t>();
+            if (has_start) row.lost_since_start = (lost_start & of_class).sum().item<int64_t>();
             out.class_rows.push_back(row);
         }
         previous_foundation_hit_ = hit;
+        if (after_task < 0) start_foundation_hit_ = hit;
     }
     return out;
 }

@@ -58,6 +58,9 @@ private:
     // Per-sample hits [N_foundation_test] of the last end-of-task foundation evaluation, for
     // ClassEvalRow::newly_wrong; undefined before the first one.
     torch::Tensor previous_foundation_hit_;
+    // Per-sample hits of the pre-stream foundation evaluation (after_task −1), for
+    // ClassEvalRow::lost_since_start; undefined before it and in a resumed run (not carried).
+    torch::Tensor start_foundation_hit_;
 };
 
 }  // namespace lorica
