@@ -137,6 +137,16 @@ std::vector<ConfigFieldSpec> declare_config_fields() {
     f.push_back(integer_field("data.cache_mb", 0, double(int64_t(1) << 20), "MiB", "Decoded-image cache",
                               "Streamed data sets: memory for decoded images, half for each split"));
 
+    f.push_back(choice_field("foundation.source", kFoundationSourceNames, "Foundation source",
+                             "train: Lorica pre-trains the backbone on the first classes; weights: the task the "
+                             "weights file was trained on (its own head, evaluated on foundation.data)"));
+    f.push_back(text_field("foundation.data.root", "Foundation data",
+                           "source = weights: the pre-training task's evaluation images (an ImageNet validation "
+                           "folder by synset id)"));
+    f.push_back(text_field("foundation.data.file_list", "Foundation file list",
+                           "source = weights: '<path> <label>' lines instead of class folders (optional)"));
+    f.push_back(integer_field("foundation.data.test_per_class", 0, kNoMaximum, "images", "Foundation images per class",
+                              "source = weights: images per class evaluated (0 = all)"));
     f.push_back(boolean_field("foundation.enabled", "Foundation step",
                               "Pre-train the backbone on the first classes of the class order (cached)"));
     f.push_back(integer_field("foundation.classes", 1, kNoMaximum, "classes", "Foundation classes",
@@ -174,7 +184,8 @@ std::vector<ConfigFieldSpec> declare_config_fields() {
 
     {
         ConfigFieldSpec preset = text_field("backbone.preset", "Backbone preset",
-                                            "tiny (the CPU default) or a timm ViT size; sets every size field");
+                                            "tiny (the CPU default ViT), a timm ViT size, tiny-resnet, resnet18 or "
+                                            "resnet50; sets every size field");
         preset.type = Type::choice;
         for (std::string_view p : kBackbonePresets) preset.choices.emplace_back(p);
         f.push_back(preset);
@@ -187,6 +198,9 @@ std::vector<ConfigFieldSpec> declare_config_fields() {
     f.push_back(integer_field("backbone.depth", 1, 256, "blocks", "Depth", "Transformer blocks"));
     f.push_back(integer_field("backbone.heads", 1, 1024, "", "Attention heads", "Attention heads per block"));
     f.push_back(number_field("backbone.mlp_ratio", 0.0625, 64.0, "", "MLP ratio", "MLP hidden width / width"));
+    f.push_back(boolean_field("backbone.freeze_batchnorm", "Freeze BatchNorm",
+                              "ResNets: keep the BatchNorm statistics fixed while adapting (the forgetting study's "
+                              "setting)"));
     f.push_back(text_field("backbone.weights", "Weights file",
                            "timm-layout safetensors file loaded into the backbone before the foundation step"));
 

@@ -57,6 +57,38 @@ std::vector<std::string> enum_spellings(const std::vector<E>& values, const Enum
     return out;
 }
 
+// stream.datasets: [{name, dataset, root, file_list, epochs, train_per_class, test_per_class,
+// subset_fraction, domain}, ...]
+void read_dataset_tasks(const json& list, std::vector<DatasetTaskConfig>& out) {
+    if (!list.is_array()) throw ConfigError("stream.datasets", "must be a list of data-set tasks, got " + list.dump());
+    out.clear();
+    for (size_t i = 0; i < list.size(); ++i) {
+        const std::string path = "stream.datasets[" + std::to_string(i) + "]";
+        ObjectReader r(list[i], path);
+        DatasetTaskConfig task;
+        r.read("name", task.name);
+        std::string dataset = name_of(kDatasetNames, task.dataset);
+        std::vector<std::string> allowed;
+        for (const auto& [id, spelling] : kDatasetNames) allowed.emplace_back(spelling);
+        r.read("dataset", dataset, allowed);
+        task.dataset = *value_of(kDatasetNames, dataset);
+        r.read("root", task.root);
+        r.read("file_list", task.file_list);
+        r.read_int("epochs", task.epochs, 0, 100000);
+        r.read_int("train_per_class", task.train_per_class, int64_t{0}, INT64_MAX);
+        r.read_int("test_per_class", task.test_per_class, int64_t{0}, INT64_MAX);
+        r.read("subset_fraction", task.subset_fraction, 0.0, 1.0);
+        if (!(task.subset_fraction > 0.0))
+            throw ConfigError(path + ".subset_fraction",
+                              "must be in (0, 1], got " + std::to_string(task.subset_fraction));
+        r.read("domain", task.domain);
+        r.finish();
+        if (task.root.empty() && dataset_info(task.dataset).needs_root)
+            throw ConfigError(path + ".root", "is required: the folder of " + dataset_info(task.dataset).title);
+        out.push_back(std::move(task));
+    }
+}
+
 void read_optimizer(ObjectReader& parent, const std::string& key, OptimizerConfig& out) {
     const json* v = parent.object(key);
     if (!v) return;
@@ -125,6 +157,13 @@ BackboneConfig backbone_preset(const std::string& name) {
     BackboneConfig b;
     b.preset = name;
     if (name == "tiny") return b;
+    if (name == "tiny-resnet" || name == "resnet18" || name == "resnet50") {
+        b.family = BackboneFamily::resnet;
+        if (name == "tiny-resnet") return b;  // 1 channel, 28 px like the tiny ViT
+        b.image_size = 224;
+        b.in_channels = 3;
+        return b;
+    }
     b.image_size = 224;
     b.patch_size = 16;
     b.in_channels = 3;
@@ -197,6 +236,14 @@ ExperimentConfig parse_experiment_config(const json& document) {
 
     if (const json* v = root.object("foundation")) {
         ObjectReader r(*v, "foundation");
+        read_declared_choice(r, "source", c.foundation.source, kFoundationSourceNames);
+        if (const json* d = r.object("data")) {
+            ObjectReader dr(*d, "foundation.data");
+            dr.read("root", c.foundation.data.root);
+            dr.read("file_list", c.foundation.data.file_list);
+            read_declared_int(dr, "test_per_class", c.foundation.data.test_per_class);
+            dr.finish();
+        }
         r.read("enabled", c.foundation.enabled);
         read_declared_int(r, "classes", c.foundation.classes);
         read_declared_int(r, "train_per_class", c.foundation.train_per_class);
@@ -233,6 +280,7 @@ ExperimentConfig parse_experiment_config(const json& document) {
             c.stream.domains.push_back(*d);
         }
         r.read("task_incremental", c.stream.task_incremental);
+        if (const json* list = r.find("datasets")) read_dataset_tasks(*list, c.stream.datasets);
         r.finish();
     }
 
@@ -249,6 +297,7 @@ ExperimentConfig parse_experiment_config(const json& document) {
         read_declared_int(r, "heads", c.backbone.heads);
         read_declared_number(r, "mlp_ratio", c.backbone.mlp_ratio);
         r.read("weights", c.backbone.weights);
+        r.read("freeze_batchnorm", c.backbone.freeze_batchnorm);
         r.finish();
         if (c.backbone.image_size % c.backbone.patch_size != 0)
             throw ConfigError("backbone.patch_size",
@@ -306,8 +355,32 @@ ExperimentConfig parse_experiment_config(const json& document) {
         throw ConfigError("stream.tasks", "tasks × classes_per_task = " +
                                               std::to_string(int64_t(c.stream.tasks) * c.stream.classes_per_task) +
                                               " exceeds the " + std::to_string(classes) + " classes of " + dataset);
-    if (c.foundation.enabled && classes > 0 && c.foundation.classes > classes)
+    if (c.foundation.source == FoundationSource::train && c.foundation.enabled && classes > 0 &&
+        c.foundation.classes > classes)
         throw ConfigError("foundation.classes", dataset + " has " + std::to_string(classes) + " classes");
+    if (c.stream.type == StreamType::datasets) {
+        if (c.stream.datasets.empty())
+            throw ConfigError("stream.datasets", "stream.type = datasets needs at least one data-set task");
+        const json* stream = document.contains("stream") ? &document.at("stream") : nullptr;
+        if (stream && stream->contains("tasks") && c.stream.tasks != static_cast<int>(c.stream.datasets.size()))
+            throw ConfigError("stream.tasks", "is " + std::to_string(c.stream.tasks) + " but stream.datasets lists " +
+                                                  std::to_string(c.stream.datasets.size()) +
+                                                  " tasks (leave stream.tasks out for a data-set stream)");
+        c.stream.tasks = static_cast<int>(c.stream.datasets.size());
+    } else if (!c.stream.datasets.empty()) {
+        throw ConfigError("stream.datasets", "is only read with stream.type = datasets (the type is " +
+                                                 name_of(kStreamTypeNames, c.stream.type) + ")");
+    }
+    if (c.foundation.source == FoundationSource::weights) {
+        if (c.backbone.weights.empty())
+            throw ConfigError("backbone.weights",
+                              "is required with foundation.source = weights (the foundation task is the weights' own "
+                              "head)");
+        if (c.foundation.data.root.empty())
+            throw ConfigError("foundation.data.root",
+                              "is required with foundation.source = weights: the folder of the pre-training task's "
+                              "evaluation images (e.g. the ImageNet validation set by synset folder)");
+    }
     if (c.data.dataset != DatasetId::fashion_mnist && c.data.resize_size != 0 &&
         c.data.resize_size < c.backbone.image_size)
         throw ConfigError("data.resize_size", std::to_string(c.data.resize_size) +
@@ -352,12 +425,34 @@ json to_json(const ExperimentConfig& c) {
                        {"batch_size", c.foundation.batch_size},
                        {"optimizer", optimizer_json(c.foundation.optimizer)},
                        {"schedule", schedule_json(c.foundation.schedule)}};
+    // Fields of the newer stream and foundation kinds: written only when used, so configs that do not
+    // use them keep their effective config and hash.
+    if (c.foundation.source != FoundationSource::train) {
+        j["foundation"]["source"] = name_of(kFoundationSourceNames, c.foundation.source);
+        j["foundation"]["data"] = {{"root", c.foundation.data.root},
+                                   {"file_list", c.foundation.data.file_list},
+                                   {"test_per_class", c.foundation.data.test_per_class}};
+    }
     j["stream"] = {{"type", name_of(kStreamTypeNames, c.stream.type)},
                    {"tasks", c.stream.tasks},
                    {"classes_per_task", c.stream.classes_per_task},
                    {"class_order_seed", c.stream.class_order_seed ? json(*c.stream.class_order_seed) : json(nullptr)},
                    {"domains", enum_spellings(c.stream.domains, kDomainTransformNames)},
                    {"task_incremental", c.stream.task_incremental}};
+    if (c.stream.type == StreamType::datasets) {
+        json list = json::array();
+        for (const DatasetTaskConfig& t : c.stream.datasets)
+            list.push_back({{"name", t.name},
+                            {"dataset", name_of(kDatasetNames, t.dataset)},
+                            {"root", t.root},
+                            {"file_list", t.file_list},
+                            {"epochs", t.epochs},
+                            {"train_per_class", t.train_per_class},
+                            {"test_per_class", t.test_per_class},
+                            {"subset_fraction", t.subset_fraction},
+                            {"domain", t.domain}});
+        j["stream"]["datasets"] = list;
+    }
     j["backbone"] = {{"preset", c.backbone.preset},
                      {"image_size", c.backbone.image_size},
                      {"patch_size", c.backbone.patch_size},
@@ -367,6 +462,7 @@ json to_json(const ExperimentConfig& c) {
                      {"heads", c.backbone.heads},
                      {"mlp_ratio", c.backbone.mlp_ratio},
                      {"weights", c.backbone.weights}};
+    if (c.backbone.family == BackboneFamily::resnet) j["backbone"]["freeze_batchnorm"] = c.backbone.freeze_batchnorm;
     j["method"] = {{"name", c.method.name},
                    {"rank", c.method.rank},
                    {"alpha", c.method.alpha},

@@ -7,9 +7,13 @@
 //   name, seeds[], device ("auto"|"cpu"|"cuda"), threads (0 = all cores), database, cache_dir
 //   data       { dataset, root, train_per_class, test_per_class, normalize_mean[], normalize_std[], augment{},
 //                cifar100_labels, file_list, resize_size, workers, cache_mb }
-//   foundation { enabled, classes, train_per_class, epochs, batch_size, optimizer{}, schedule{} }
-//   stream     { type, tasks, classes_per_task, class_order_seed, domains[], task_incremental }
-//   backbone   { preset, image_size, patch_size, in_channels, dim, depth, heads, mlp_ratio, weights }
+//   foundation { source, data{root, file_list, test_per_class}, enabled, classes, train_per_class, epochs,
+//                batch_size, optimizer{}, schedule{} }
+//   stream     { type, tasks, classes_per_task, class_order_seed, domains[], task_incremental,
+//                datasets[{name, dataset, root, file_list, epochs, train_per_class, test_per_class,
+//                          subset_fraction, domain}] }
+//   backbone   { preset, image_size, patch_size, in_channels, dim, depth, heads, mlp_ratio, weights,
+//                freeze_batchnorm }
 //   method     { name, rank, alpha, targets[], options{} }
 //   train      { epochs, batch_size, optimizer{}, schedule{}, loss, grad_clip, max_steps_per_task,
 //                precision (fp32|bf16|fp16), loss_readback_steps }
@@ -32,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config/backbone_family.h"
 #include "engine/config/dataset_catalog.h"
 #include "engine/config/enum_names.h"
 #include "engine/config/variant_spec.h"
@@ -84,9 +89,12 @@ inline constexpr EnumNames<DomainTransform, 8> kDomainTransformNames{
      {DomainTransform::vflip, "vflip"},
      {DomainTransform::patch_permute, "patch_permute"}}};
 
-// The backbone presets (backbone.preset): "tiny", the CPU default, and timm's ViT sizes.
-inline constexpr std::array<std::string_view, 4> kBackbonePresets = {"tiny", "vit_tiny_patch16_224",
-                                                                     "vit_small_patch16_224", "vit_base_patch16_224"};
+// The backbone presets (backbone.preset): "tiny", the CPU default ViT, and timm's ViT sizes; the
+// residual networks "tiny-resnet" (the CPU default's size, 1 channel, 28 px) and timm's resnet18 /
+// resnet50 (224 px). The preset sets the family (backbone_family.h).
+inline constexpr std::array<std::string_view, 7> kBackbonePresets = {
+    "tiny",    "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224", "tiny-resnet", "resnet18",
+    "resnet50"};
 
 struct OptimizerConfig {
     OptimizerAlgorithm name = OptimizerAlgorithm::adamw;
@@ -132,7 +140,27 @@ struct DataConfig {
     int64_t cache_mb = 64;
 };
 
+// Where the foundation (pre-training) task comes from (foundation.source):
+//   train    Lorica pre-trains the backbone on the first `classes` classes of the class order (cached)
+//   weights  the task the weights file was trained on: its own head (timm's ImageNet-1k head for timm's
+//            ViT and ResNet files) evaluated on foundation.data, before the stream and after every task
+enum class FoundationSource { train, weights };
+inline constexpr EnumNames<FoundationSource, 2> kFoundationSourceNames{
+    {{FoundationSource::train, "train"}, {FoundationSource::weights, "weights"}}};
+
+// The foundation task's evaluation data for foundation.source = weights (foundation.data): an image
+// folder laid out by class folder (an ImageNet validation folder by synset id "n01440764/...": the
+// folders sorted are the head's outputs in order, the standard sorted-synset order) or a file list
+// "<path relative to root> <label index>" whose labels index the head's outputs directly.
+struct FoundationDataConfig {
+    std::string root;            // required for source = weights
+    std::string file_list;       // "" = class folders under root
+    int64_t test_per_class = 0;  // images per class evaluated (0 = all)
+};
+
 struct FoundationConfig {
+    FoundationSource source = FoundationSource::train;
+    FoundationDataConfig data;       // source = weights only
     bool enabled = true;             // pre-train the backbone inside Lorica (cached by config hash)
     int classes = 5;                 // the first `classes` entries of the class order
     int64_t train_per_class = 3000;  // taken before the stream's images, so the two never overlap
@@ -146,15 +174,38 @@ struct FoundationConfig {
 //   class_incremental   task t holds classes order[t*k .. t*k+k-1], head t ("class-incremental")
 //   domain_incremental  every task holds classes order[0 .. k-1], each under its own domain transform,
 //                       head 0 ("domain-incremental")
-enum class StreamType { class_incremental, domain_incremental };
-inline constexpr EnumNames<StreamType, 2> kStreamTypeNames{
-    {{StreamType::class_incremental, "class-incremental"}, {StreamType::domain_incremental, "domain-incremental"}}};
+//   datasets            task t is the whole data set stream.datasets[t] with its own head t
+//                       ("datasets": a sequence of data sets, as in the forgetting study's
+//                       ImageNet → Cars → Flowers → Aircraft → CUB stream)
+enum class StreamType { class_incremental, domain_incremental, datasets };
+inline constexpr EnumNames<StreamType, 3> kStreamTypeNames{{{StreamType::class_incremental, "class-incremental"},
+                                                            {StreamType::domain_incremental, "domain-incremental"},
+                                                            {StreamType::datasets, "datasets"}}};
+
+// One task of a data-set stream (stream.datasets[i]). The data set is read with data.*'s transform
+// (normalisation, resize, augmentation, workers); each entry names its own data.
+struct DatasetTaskConfig {
+    std::string name;                             // label in views and tables; "" = the root's folder name
+    DatasetId dataset = DatasetId::image_folder;  // any loader: image-folder, cifar10, cifar100, fashion-mnist
+    std::string root;                             // required (fashion-mnist: "" = its default location)
+    std::string file_list;                        // image-folder: list files instead of folders ("{split}")
+    int epochs = 0;                               // 0 = train.epochs
+    int64_t train_per_class = 0;                  // 0 = all available
+    int64_t test_per_class = 0;                   // 0 = all available
+    // (0, 1]: train on a random part of the training split, drawn from (run seed, task index); the
+    // forgetting study's long stream trains each data set twice on halves.
+    double subset_fraction = 1.0;
+    // A WordNet noun naming the task's domain ("car", "flower", "aircraft", "bird"), used by the
+    // contextual-forgetting analysis next to the task's class names; "" = none.
+    std::string domain;
+};
 
 struct StreamConfig {
     StreamType type = StreamType::class_incremental;
     int tasks = 5;
     int classes_per_task = 2;
     std::optional<int64_t> class_order_seed;  // default: the run's seed
+    std::vector<DatasetTaskConfig> datasets;  // type = datasets: one entry per task (tasks = their number)
     // Domain transform per task (cycled when shorter than `tasks`): identity, rot90, rot180, rot270,
     // invert, hflip, vflip, patch_permute (the 4×4 grid of patches shuffled by a fixed permutation).
     std::vector<DomainTransform> domains = {DomainTransform::rot90, DomainTransform::invert, DomainTransform::rot180,
@@ -164,8 +215,10 @@ struct StreamConfig {
 
 struct BackboneConfig {
     // tiny: the CPU default below; vit_tiny_patch16_224 | vit_small_patch16_224 | vit_base_patch16_224
-    // set every size field to timm's values for that model.
+    // set every size field to timm's values for that model; tiny-resnet | resnet18 | resnet50 are
+    // residual networks (their sizes are the preset's; image_size and in_channels apply).
     std::string preset = "tiny";
+    BackboneFamily family = BackboneFamily::vit;  // set by the preset, not a config field
     int image_size = 28;
     int patch_size = 7;
     int in_channels = 1;
@@ -176,6 +229,10 @@ struct BackboneConfig {
     // Optional timm-layout safetensors file (io/timm_weights.h) loaded into the backbone before the
     // foundation step; with foundation.enabled = false the weights are used as they are.
     std::string weights;
+    // ResNets: BatchNorm running statistics stay as loaded/pre-trained while adapting (the BatchNorm
+    // layers are kept in eval mode during stream training; their affine parameters train only where
+    // the method trains the backbone). false = BatchNorm updates its statistics in training mode.
+    bool freeze_batchnorm = true;
 };
 
 struct MethodConfig {

@@ -12,7 +12,7 @@
 namespace lorica {
 namespace {
 
-LoRALinear find_layer(VisionTransformer& model, const std::string& module) {
+LoRALinear find_layer(Backbone model, const std::string& module) {
     for (auto& [name, layer] : model->lora_layers())
         if (name == module) return layer;
     throw std::invalid_argument("adapter term for module '" + module +
@@ -59,7 +59,7 @@ bool AdapterSet::has_per_task_terms() const {
     return std::any_of(terms.begin(), terms.end(), [](const AdapterTerm& t) { return t.task >= 0; });
 }
 
-AdapterSet AdapterSet::from_model(VisionTransformer& model, const std::string& method) {
+AdapterSet AdapterSet::from_model(Backbone model, const std::string& method) {
     AdapterSet set;
     set.method = method;
     std::unordered_map<const void*, int> magnitude_ids;  // shared magnitude tensors → index
@@ -90,7 +90,7 @@ AdapterSet AdapterSet::from_model(VisionTransformer& model, const std::string& m
     return set;
 }
 
-void AdapterSet::apply_to(VisionTransformer& model, torch::Device device) const {
+void AdapterSet::apply_to(Backbone model, torch::Device device) const {
     std::vector<torch::Tensor> shared;
     for (double m : magnitudes)
         shared.push_back(torch::scalar_tensor(m, torch::TensorOptions().dtype(torch::kFloat32).device(device)));

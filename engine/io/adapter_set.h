@@ -27,7 +27,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
-#include "engine/model/vit.h"
+#include "engine/model/backbone.h"
 
 namespace lorica {
 
@@ -70,11 +70,11 @@ struct AdapterSet {
     bool has_per_task_terms() const;
 
     // Every live term of the model's LoRALinear layers (factors copied, detached, on the CPU).
-    static AdapterSet from_model(VisionTransformer& model, const std::string& method);
+    static AdapterSet from_model(Backbone model, const std::string& method);
     // Adds every term to the model as a frozen LowRankTerm (shared magnitudes become one shared
     // 0-dim tensor each), on `device`. Throws std::invalid_argument naming the module when the model
     // has no such layer or the shapes do not fit.
-    void apply_to(VisionTransformer& model, torch::Device device = torch::kCPU) const;
+    void apply_to(Backbone model, torch::Device device = torch::kCPU) const;
 };
 
 // The JSON (without tensors) of a set: {"format": 1, method, base, magnitudes, meta, terms: [...]}.

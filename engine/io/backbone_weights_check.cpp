@@ -7,6 +7,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/global_generator_guard.h"
+#include "engine/model/backbone_factory.h"
 #include "engine/model/vit.h"
 
 namespace lorica {
@@ -48,7 +49,7 @@ BackboneWeightsCheck check_backbone_weights(const ExperimentConfig& config) {
         torch::NoGradGuard no_grad;
         const GlobalGeneratorGuard keep_generator;  // the model's init draws from it
         const int64_t head_classes = config.foundation.enabled ? config.foundation.classes : 0;
-        VisionTransformer model(ViTOptions::from_config(config.backbone, head_classes));
+        Backbone model = make_backbone(config.backbone, head_classes);
         const TimmLoadReport report = load_timm_weights(model, out.path);
         out.notes = report.notes;
         out.loads = true;

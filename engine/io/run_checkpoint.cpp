@@ -11,12 +11,13 @@
 #include "engine/io/safetensors.h"
 #include "engine/io/tensor_io.h"
 #include "engine/io/timm_weights.h"
+#include "engine/model/backbone_factory.h"
 
 namespace lorica {
 namespace fs = std::filesystem;
 namespace {
 
-bool same_backbone(VisionTransformer& a, VisionTransformer& b) {
+bool same_backbone(Backbone a, Backbone b) {
     auto pa = a->named_parameters(), pb = b->named_parameters();
     if (pa.size() != pb.size()) return false;
     for (const auto& item : pa) {
@@ -26,20 +27,17 @@ bool same_backbone(VisionTransformer& a, VisionTransformer& b) {
     return true;
 }
 
-VisionTransformer model_from_json(const nlohmann::json& v) {
-    return VisionTransformer(ViTOptions()
-                                 .image_size(v.at("image_size").get<int64_t>())
-                                 .patch_size(v.at("patch_size").get<int64_t>())
-                                 .in_channels(v.at("in_channels").get<int64_t>())
-                                 .dim(v.at("dim").get<int64_t>())
-                                 .depth(v.at("depth").get<int64_t>())
-                                 .heads(v.at("heads").get<int64_t>())
-                                 .mlp_ratio(v.at("mlp_ratio").get<double>())
-                                 .head_classes(v.at("head_classes").get<int64_t>()));
+// The backbone description a checkpoint file carries: "lorica.backbone" (any family), or "lorica.vit"
+// in files written before ResNets (a ViT's options, no family).
+nlohmann::json backbone_description_of(const SafetensorsFile& file, const std::string& path) {
+    const auto& meta = file.metadata();
+    if (auto it = meta.find("lorica.backbone"); it != meta.end()) return nlohmann::json::parse(it->second);
+    if (auto it = meta.find("lorica.vit"); it != meta.end()) return nlohmann::json::parse(it->second);
+    throw std::runtime_error(path + ": no lorica.backbone metadata (not a Lorica checkpoint backbone)");
 }
 
-VisionTransformer load_backbone(const fs::path& path, const nlohmann::json& vit) {
-    VisionTransformer model = model_from_json(vit);
+Backbone load_backbone(const fs::path& path, const nlohmann::json& description) {
+    Backbone model = backbone_from_description(description);
     load_timm_weights(model, path.string(), TimmLoadOptions{/*interpolate_pos_embed*/ false, /*load_head*/ true});
     return model;
 }
@@ -57,21 +55,21 @@ std::string make_run_checkpoint_dir(const std::string& cache_dir, const std::str
         .string();
 }
 
-void write_foundation_backbone(const std::string& run_dir, VisionTransformer& model) {
+void write_foundation_backbone(const std::string& run_dir, Backbone model) {
     fs::create_directories(run_dir);
     save_timm_weights((fs::path(run_dir) / kFoundationBackboneFile).string(), model);
 }
 
-ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info,
-                                      VisionTransformer& model, TaskHeads& heads, const AdapterSet& adapters) {
+ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info, Backbone model,
+                                      TaskHeads& heads, const AdapterSet& adapters) {
     const fs::path dir = fs::path(run_dir) / ("task_" + std::to_string(info.task));
     fs::create_directories(dir);
     std::string backbone = kFoundationBackboneFile;
     const fs::path foundation_path = fs::path(run_dir) / kFoundationBackboneFile;
     bool changed = true;
     if (fs::exists(foundation_path)) {
-        VisionTransformer foundation = model_from_json(
-            nlohmann::json::parse(SafetensorsFile::open(foundation_path.string()).metadata().at("lorica.vit")));
+        Backbone foundation = backbone_from_description(
+            backbone_description_of(SafetensorsFile::open(foundation_path.string()), foundation_path.string()));
         load_timm_weights(foundation, foundation_path.string());
         changed = !same_backbone(foundation, model);
     }
@@ -88,21 +86,12 @@ ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskChec
     }
     save_tensors((dir / "heads.safetensors").string(), head_tensors);
     save_adapter_set((dir / "adapter_set.safetensors").string(), adapters);
-    const auto& o = model->options;
     nlohmann::json meta = {{"format", 1},
                            {"task", info.task},
                            {"method", info.method},
                            {"config_hash", info.config_hash},
                            {"seed", info.seed},
-                           {"vit",
-                            {{"image_size", o.image_size()},
-                             {"patch_size", o.patch_size()},
-                             {"in_channels", o.in_channels()},
-                             {"dim", o.dim()},
-                             {"depth", o.depth()},
-                             {"heads", o.heads()},
-                             {"mlp_ratio", o.mlp_ratio()},
-                             {"head_classes", o.head_classes()}}},
+                           {"backbone_description", model->description()},
                            {"head_classes", head_classes},
                            {"backbone", backbone},
                            {"foundation_backbone", fs::exists(foundation_path) ? nlohmann::json(kFoundationBackboneFile)
@@ -131,11 +120,13 @@ TaskCheckpoint read_task_checkpoint(const std::string& task_dir) {
     }
     const fs::path run_dir = dir.parent_path();
     try {
-        const nlohmann::json& vit = cp.info.at("vit");
-        cp.model = load_backbone(run_dir / cp.info.at("backbone").get<std::string>(), vit);
+        // "backbone_description" (any family); checkpoints written before ResNets hold a ViT's "vit".
+        const nlohmann::json& description =
+            cp.info.contains("backbone_description") ? cp.info.at("backbone_description") : cp.info.at("vit");
+        cp.model = load_backbone(run_dir / cp.info.at("backbone").get<std::string>(), description);
         const auto& fb = cp.info.at("foundation_backbone");
         if (fb.is_string() && fb.get<std::string>() != cp.info.at("backbone").get<std::string>())
-            cp.foundation = load_backbone(run_dir / fb.get<std::string>(), vit);
+            cp.foundation = load_backbone(run_dir / fb.get<std::string>(), description);
         else
             cp.foundation = cp.model;
         SafetensorsFile heads = SafetensorsFile::open((dir / "heads.safetensors").string());

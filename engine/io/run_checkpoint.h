@@ -5,7 +5,8 @@
 // Layout under the run's checkpoint directory (`run_checkpoint_dir`):
 //   foundation_backbone.safetensors   the backbone before the first stream task (timm names, with the
 //                                     foundation head as `head.*`), written once
-//   task_<t>/checkpoint.json          {format, task, method, config_hash, seed, vit{...}, head_classes[],
+//   task_<t>/checkpoint.json          {format, task, method, config_hash, seed,
+//                                      backbone_description{family, sizes...} (older: vit{...}), head_classes[],
 //                                      backbone: file name relative to the run directory, ...}
 //   task_<t>/backbone.safetensors     the backbone after task t, only when it differs from the
 //                                     foundation backbone (full fine-tuning, merged LoRA); otherwise
@@ -23,7 +24,7 @@
 
 #include "engine/io/adapter_set.h"
 #include "engine/model/task_heads.h"
-#include "engine/model/vit.h"
+#include "engine/model/backbone.h"
 #include "engine/vocabulary/events.h"
 
 namespace lorica {
@@ -35,7 +36,7 @@ inline constexpr const char* kFoundationBackboneFile = "foundation_backbone.safe
 std::string make_run_checkpoint_dir(const std::string& cache_dir, const std::string& config_hash, int64_t seed);
 
 // Writes foundation_backbone.safetensors into `run_dir` (created when missing).
-void write_foundation_backbone(const std::string& run_dir, VisionTransformer& model);
+void write_foundation_backbone(const std::string& run_dir, Backbone model);
 
 struct TaskCheckpointInfo {
     int task = 0;
@@ -45,17 +46,17 @@ struct TaskCheckpointInfo {
 };
 
 // Writes task_<t>/ (see above) and returns the ArtifactWritten to emit.
-ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info,
-                                      VisionTransformer& model, TaskHeads& heads, const AdapterSet& adapters);
+ArtifactWritten write_task_checkpoint(const std::string& run_dir, const TaskCheckpointInfo& info, Backbone model,
+                                      TaskHeads& heads, const AdapterSet& adapters);
 
 // A task checkpoint read back.
 struct TaskCheckpoint {
-    std::string dir;                        // task_<t> directory
-    nlohmann::json info;                    // checkpoint.json
-    VisionTransformer model{nullptr};       // backbone with the foundation head, no adapter terms
-    VisionTransformer foundation{nullptr};  // the foundation backbone (same object as `model` when unchanged)
-    torch::Tensor head_weight;              // stream heads concatenated (class-IL order) [Σ classes, dim]
-    torch::Tensor head_bias;                // [Σ classes]
+    std::string dir;               // task_<t> directory
+    nlohmann::json info;           // checkpoint.json
+    Backbone model{nullptr};       // backbone with the foundation head, no adapter terms
+    Backbone foundation{nullptr};  // the foundation backbone (same object as `model` when unchanged)
+    torch::Tensor head_weight;     // stream heads concatenated (class-IL order) [Σ classes, dim]
+    torch::Tensor head_bias;       // [Σ classes]
     AdapterSet adapters;
 };
 

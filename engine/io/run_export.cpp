@@ -9,6 +9,7 @@
 #include "engine/io/peft_adapter.h"
 #include "engine/io/run_checkpoint.h"
 #include "engine/io/timm_weights.h"
+#include "engine/model/vit.h"
 #include "engine/store/run_store.h"
 
 namespace lorica {
@@ -29,6 +30,30 @@ std::vector<CheckpointArtifact> checkpoints_of(const RunStore& store, int64_t ru
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.task < b.task; });
     return out;
+}
+
+// The name written as PEFT's base_model_name_or_path when none is given.
+std::string default_base_model_name(Backbone& base) {
+    if (const auto* vit = base->as<VisionTransformerImpl>()) {
+        const ViTOptions& o = vit->options;
+        return "lorica/vit-d" + std::to_string(o.dim()) + "-p" + std::to_string(o.patch_size()) + "-" +
+               std::to_string(o.image_size());
+    }
+    return "lorica/" + base->description().value("preset", std::string("backbone"));
+}
+
+// The keyword arguments that make timm build the same architecture (timm.create_model(name, **args)).
+nlohmann::json timm_create_arguments(Backbone& base, int64_t num_classes) {
+    if (const auto* vit = base->as<VisionTransformerImpl>()) {
+        const ViTOptions& o = vit->options;
+        return {{"img_size", o.image_size()}, {"patch_size", o.patch_size()}, {"in_chans", o.in_channels()},
+                {"embed_dim", o.dim()},       {"depth", o.depth()},           {"num_heads", o.heads()},
+                {"mlp_ratio", o.mlp_ratio()}, {"num_classes", num_classes},   {"class_token", true},
+                {"global_pool", "token"}};
+    }
+    nlohmann::json args = base->description();
+    args["num_classes"] = num_classes;
+    return args;
 }
 
 }  // namespace
@@ -64,16 +89,13 @@ RunExportResult export_run(const RunStore& store, const RunExportOptions& option
             ": its adapter belongs to no single task (sequential LoRA's one pair, LoRI's continued "
             "adapter or a linear merge); export without --only-task");
     AdapterSet set = options.only_task ? cp.adapters.terms_of_task(task) : cp.adapters;
-    VisionTransformer base = set.base == "foundation" ? cp.foundation : cp.model;
+    Backbone base = set.base == "foundation" ? cp.foundation : cp.model;
 
     fs::create_directories(options.out_dir);
     const fs::path out(options.out_dir);
     save_timm_weights((out / "base_model.safetensors").string(), base, cp.head_weight, cp.head_bias);
-    const auto& o = base->options;
     std::string base_name = options.base_model_name;
-    if (base_name.empty())
-        base_name = "lorica/vit-d" + std::to_string(o.dim()) + "-p" + std::to_string(o.patch_size()) + "-" +
-                    std::to_string(o.image_size());
+    if (base_name.empty()) base_name = default_base_model_name(base);
     RunExportResult result;
     result.task = task;
     result.method = cp.info.value("method", std::string());
@@ -87,17 +109,7 @@ RunExportResult export_run(const RunStore& store, const RunExportOptions& option
         {"config_hash", cp.info.value("config_hash", std::string())},
         {"checkpoint", chosen->dir},
         {"adapter_base", set.base},
-        {"timm",
-         {{"img_size", o.image_size()},
-          {"patch_size", o.patch_size()},
-          {"in_chans", o.in_channels()},
-          {"embed_dim", o.dim()},
-          {"depth", o.depth()},
-          {"num_heads", o.heads()},
-          {"mlp_ratio", o.mlp_ratio()},
-          {"num_classes", cp.head_weight.defined() ? cp.head_weight.size(0) : 0},
-          {"class_token", true},
-          {"global_pool", "token"}}},
+        {"timm", timm_create_arguments(base, cp.head_weight.defined() ? cp.head_weight.size(0) : 0)},
     };
     std::ofstream info_file(out / "lorica_export.json");
     info_file << info.dump(2) << "\n";

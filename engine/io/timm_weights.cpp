@@ -76,11 +76,27 @@ torch::Tensor resample_pos_embed(const torch::Tensor& pos, int64_t new_grid) {
     return torch::cat({cls, grid}, 1);
 }
 
+// Parameters and buffers (ResNets' BatchNorm statistics) by name, in model order: what a timm file holds.
+std::vector<std::pair<std::string, torch::Tensor>> named_weights(torch::nn::Module& model) {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& item : model.named_parameters()) out.emplace_back(item.key(), item.value());
+    for (const auto& item : model.named_buffers()) out.emplace_back(item.key(), item.value());
+    return out;
+}
+
+std::string describe_model(BackboneImpl& model) {
+    if (const auto* vit = model.as<VisionTransformerImpl>()) {
+        const std::string d = describe_options(vit->options);
+        return d.substr(0, d.find(';'));
+    }
+    return model.description().dump();
+}
+
 }  // namespace
 
 ViTOptions infer_vit_options(const std::string& path) { return infer_from_file(SafetensorsFile::open(path)); }
 
-TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& path, const TimmLoadOptions& options) {
+TimmLoadReport load_timm_weights(Backbone model, const std::string& path, const TimmLoadOptions& options) {
     SafetensorsFile file = [&] {
         try {
             return SafetensorsFile::open(path);
@@ -103,11 +119,11 @@ TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& pa
         }
         return looks_like;
     };
-    const auto& model_opts = model->options;
-    for (const auto& item : model->named_parameters()) {
-        const std::string& name = item.key();
-        const torch::Tensor& param = item.value();
-        const bool is_head = name.rfind("head.", 0) == 0;
+    const std::string head_prefix = model->head_name() + ".";
+    const auto* vit = model->as<VisionTransformerImpl>();
+    const std::vector<std::pair<std::string, torch::Tensor>> model_tensors = named_weights(*model);
+    for (const auto& [name, param] : model_tensors) {
+        const bool is_head = name.rfind(head_prefix, 0) == 0;
         if (!file.contains(name)) {
             if (is_head) {
                 report.notes.push_back(name + " is not in the file: the model's head keeps its initialisation");
@@ -132,14 +148,14 @@ TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& pa
                                    format_shape(param.sizes().vec()) + " (a different number of classes)");
             continue;
         }
-        if (name == "pos_embed" && value.dim() == 3 && value.size(0) == 1 && value.size(2) == param.size(2)) {
+        if (vit && name == "pos_embed" && value.dim() == 3 && value.size(0) == 1 && value.size(2) == param.size(2)) {
             const double old_grid = std::sqrt(static_cast<double>(value.size(1) - 1));
-            const int64_t new_grid = model_opts.image_size() / model_opts.patch_size();
+            const int64_t new_grid = vit->options.image_size() / vit->options.patch_size();
             if (old_grid == std::floor(old_grid) && options.interpolate_pos_embed) {
                 staged[name] = resample_pos_embed(value, new_grid);
                 report.notes.push_back("pos_embed " + format_shape(view.shape) + " resampled (bicubic) to " +
                                        format_shape(param.sizes().vec()) + " for image size " +
-                                       std::to_string(model_opts.image_size()));
+                                       std::to_string(vit->options.image_size()));
                 continue;
             }
         }
@@ -149,17 +165,15 @@ TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& pa
     std::vector<std::string> unexpected;
     for (const auto& name : file.names())
         if (!used.count(name)) {
-            if (name.rfind("head.", 0) == 0 && !model->head) {
+            if (name.rfind(head_prefix, 0) == 0 && !model->head) {
                 report.notes.push_back(name + " skipped: the model has no head");
                 continue;
             }
             unexpected.push_back(name);
         }
     if (!mismatched.empty())
-        throw WeightsError(path + ": " + std::to_string(mismatched.size()) +
-                           " tensors have the wrong size: " + join(mismatched, 6) + "; the model is " +
-                           describe_options(model_opts).substr(0, describe_options(model_opts).find(';')) + "; " +
-                           file_looks_like());
+        throw WeightsError(path + ": " + std::to_string(mismatched.size()) + " tensors have the wrong size: " +
+                           join(mismatched, 6) + "; the model is " + describe_model(*model) + "; " + file_looks_like());
     if (!missing.empty() || !unexpected.empty()) {
         std::string msg = path + ":";
         if (!missing.empty()) msg += " missing keys: " + join(missing) + ";";
@@ -167,36 +181,37 @@ TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& pa
         throw WeightsError(msg + " " + file_looks_like());
     }
     torch::NoGradGuard no_grad;
-    for (const auto& item : model->named_parameters()) {
-        auto it = staged.find(item.key());
+    for (const auto& [name, tensor] : model_tensors) {
+        auto it = staged.find(name);
         if (it == staged.end()) continue;
-        item.value().copy_(it->second.to(item.value().device(), item.value().scalar_type()));
-        report.loaded.push_back(item.key());
+        torch::Tensor target = tensor;  // a handle: copy_ writes into the model's tensor
+        target.copy_(it->second.to(target.device(), target.scalar_type()));
+        report.loaded.push_back(name);
     }
     return report;
 }
 
-void save_timm_weights(const std::string& path, VisionTransformer& model, const torch::Tensor& head_weight,
+void save_timm_weights(const std::string& path, Backbone model, const torch::Tensor& head_weight,
                        const torch::Tensor& head_bias) {
+    const std::string head = model->head_name();
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto& item : model->named_parameters()) {
-        if (head_weight.defined() && item.key().rfind("head.", 0) == 0) continue;
-        tensors.emplace_back(item.key(), item.value());
+    for (const auto& [name, tensor] : named_weights(*model)) {
+        if (head_weight.defined() && name.rfind(head + ".", 0) == 0) continue;
+        tensors.emplace_back(name, tensor);
     }
     if (head_weight.defined()) {
-        tensors.emplace_back("head.weight", head_weight);
-        if (head_bias.defined()) tensors.emplace_back("head.bias", head_bias);
+        tensors.emplace_back(head + ".weight", head_weight);
+        if (head_bias.defined()) tensors.emplace_back(head + ".bias", head_bias);
     }
-    const auto& o = model->options;
-    nlohmann::json vit = {{"image_size", o.image_size()},
-                          {"patch_size", o.patch_size()},
-                          {"in_channels", o.in_channels()},
-                          {"dim", o.dim()},
-                          {"depth", o.depth()},
-                          {"heads", o.heads()},
-                          {"mlp_ratio", o.mlp_ratio()},
-                          {"head_classes", head_weight.defined() ? head_weight.size(0) : o.head_classes()}};
-    save_tensors(path, tensors, {{"format", "pt"}, {"lorica.vit", vit.dump()}});
+    nlohmann::json description = model->description();
+    description["head_classes"] = head_weight.defined() ? head_weight.size(0) : model->head_classes();
+    std::map<std::string, std::string> metadata = {{"format", "pt"}, {"lorica.backbone", description.dump()}};
+    if (model->as<VisionTransformerImpl>()) {  // read by tools written before ResNets
+        nlohmann::json legacy = description;
+        legacy.erase("family");
+        metadata["lorica.vit"] = legacy.dump();
+    }
+    save_tensors(path, tensors, metadata);
 }
 
 }  // namespace lorica

@@ -1,5 +1,5 @@
 #pragma once
-// timm ViT weights (safetensors) ↔ Lorica's VisionTransformer, by name.
+// timm weights (safetensors) ↔ Lorica's backbones (ViT, ResNet), by name.
 //
 // Lorica's ViT uses timm's module names at every size (vit.h), so a timm `vit_*_patch*_*`
 // safetensors file (vit_base_patch16_224 and smaller: tiny, small) loads tensor by tensor.
@@ -23,6 +23,7 @@
 
 #include <torch/types.h>
 
+#include "engine/model/backbone.h"
 #include "engine/model/vit.h"
 
 namespace lorica {
@@ -44,13 +45,14 @@ struct TimmLoadReport {
 
 // Loads `path` into `model` (see above). Throws WeightsError naming the file and the tensors; the
 // model is unchanged when it throws.
-TimmLoadReport load_timm_weights(VisionTransformer& model, const std::string& path,
-                                 const TimmLoadOptions& options = {});
+TimmLoadReport load_timm_weights(Backbone model, const std::string& path, const TimmLoadOptions& options = {});
 
 // Writes the model's parameters in timm names (the LoRALinear weights as they are, without the
-// adapter terms). With `head_weight` [classes, dim] / `head_bias` [classes] given, they are written as
-// `head.*` instead of the model's own head. Metadata: the ViT options as JSON under "lorica.vit".
-void save_timm_weights(const std::string& path, VisionTransformer& model, const torch::Tensor& head_weight = {},
+// adapter terms), and its buffers (BatchNorm statistics). With `head_weight` [classes, dim] / `head_bias`
+// [classes] given, they are written as the head (`head.*` / ResNet `fc.*`) instead of the model's own.
+// Metadata: the backbone's description() as JSON under "lorica.backbone" (and, for ViTs, the same
+// options under "lorica.vit", as files written before ResNets had).
+void save_timm_weights(const std::string& path, Backbone model, const torch::Tensor& head_weight = {},
                        const torch::Tensor& head_bias = {});
 
 // The ViT options a timm-layout file implies (dim, patch, depth, heads guessed as dim / 64, image size

@@ -36,7 +36,7 @@
 #include "engine/io/adapter_set.h"
 #include "engine/io/resume_state.h"
 #include "engine/model/task_heads.h"
-#include "engine/model/vit.h"
+#include "engine/model/backbone.h"
 #include "engine/vocabulary/events.h"
 
 namespace lorica {
@@ -49,8 +49,8 @@ struct ParamGroup {
 };
 
 struct MethodContext {
-    VisionTransformer model;  // backbone (with the foundation head as `head`)
-    TaskHeads heads;          // stream heads
+    Backbone model;   // the backbone (ViT or ResNet, model/backbone.h) with the foundation head as `head`
+    TaskHeads heads;  // stream heads
     const ExperimentConfig& config;
     int task = 0;  // current task index
     int num_tasks = 0;
@@ -101,7 +101,7 @@ public:
     // that folds its terms into W (merged LoRA) returns its kept factors with `base = "foundation"`; a
     // method with masks (LoRI-S) fills AdapterTerm::mask.
     virtual AdapterSet adapter_set(const MethodContext& ctx) const {
-        VisionTransformer model = ctx.model;
+        Backbone model = ctx.model;
         return AdapterSet::from_model(model, name());
     }
 

@@ -6,7 +6,7 @@
 
 namespace lorica {
 
-void freeze_backbone(VisionTransformer& model) {
+void freeze_backbone(Backbone model) {
     for (auto& p : model->parameters()) p.set_requires_grad(false);
 }
 

@@ -65,6 +65,6 @@ public:
 };
 
 // Freezes every backbone parameter (the foundation head included).
-void freeze_backbone(VisionTransformer& model);
+void freeze_backbone(Backbone model);
 
 }  // namespace lorica

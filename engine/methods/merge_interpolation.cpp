@@ -44,7 +44,7 @@ double accuracy_percent(const std::vector<EvalRow>& rows, int task, HeadMode mod
 
 }  // namespace
 
-WeightSnapshot snapshot_merged_weights(VisionTransformer& model) {
+WeightSnapshot snapshot_merged_weights(Backbone model) {
     WeightSnapshot snap;
     for (auto& [name, layer] : model->lora_layers())
         if (!layer->terms().empty()) snap.merged[name] = layer->merged_weight();

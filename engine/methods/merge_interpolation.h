@@ -32,7 +32,7 @@ struct WeightSnapshot {
     bool empty() const { return merged.empty(); }
 };
 
-WeightSnapshot snapshot_merged_weights(VisionTransformer& model);
+WeightSnapshot snapshot_merged_weights(Backbone model);
 
 struct MergeInterpolationOptions {
     int points = 11;                  // λ = 0, 1/(points−1), …, 1 (0 turns the analysis off; 1 → λ = 0 only)

@@ -24,12 +24,11 @@ bool module_name_matches(const std::string& pattern, const std::string& name) {
     return p == pattern.size();
 }
 
-std::vector<AdapterSite> resolve_adapter_sites(VisionTransformer& model, const std::vector<std::string>& targets) {
+std::vector<AdapterSite> resolve_adapter_sites(Backbone model, const std::vector<std::string>& targets) {
     static const std::map<std::string, std::string> shorthand = {
         {"q", "blocks.*.attn.qkv:q"}, {"k", "blocks.*.attn.qkv:k"},   {"v", "blocks.*.attn.qkv:v"},
         {"qkv", "blocks.*.attn.qkv"}, {"proj", "blocks.*.attn.proj"}, {"fc1", "blocks.*.mlp.fc1"},
         {"fc2", "blocks.*.mlp.fc2"},  {"all-linear", "blocks.*"}};
-    const int64_t dim = model->options.dim();
     auto layers = model->lora_layers();
 
     // (layer index, slice) pairs selected, kept in model order with q < k < v.
@@ -68,6 +67,7 @@ std::vector<AdapterSite> resolve_adapter_sites(VisionTransformer& model, const s
         AdapterSite site{name, "", layer, 0, layer->options.out_features(), layer->options.in_features()};
         if (code >= 0) {
             site.slice = code == 0 ? "q" : code == 1 ? "k" : "v";
+            const int64_t dim = layer->options.out_features() / 3;  // a fused qkv [3·dim, dim]
             site.row_offset = code * dim;
             site.rows = dim;
         }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/model/vit.h"
+#include "engine/model/backbone.h"
 
 namespace lorica {
 
@@ -28,7 +28,7 @@ struct AdapterSite {
 
 // Sites in model order (block by block; q before v). Throws std::invalid_argument naming a target
 // that matches nothing, or a slice asked of a layer that is not a fused qkv.
-std::vector<AdapterSite> resolve_adapter_sites(VisionTransformer& model, const std::vector<std::string>& targets);
+std::vector<AdapterSite> resolve_adapter_sites(Backbone model, const std::vector<std::string>& targets);
 
 // '*' glob match of a module name (exposed for tests).
 bool module_name_matches(const std::string& pattern, const std::string& name);

@@ -115,11 +115,6 @@ torch::Tensor VisionTransformerImpl::features(const torch::Tensor& images) {
     return norm(x).select(1, 0);  // [batch, dim]
 }
 
-torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& images) {
-    TORCH_CHECK(head, "ViT: this model has no head (head_classes = 0)");
-    return head(features(images));
-}
-
 std::vector<std::pair<std::string, LoRALinear>> VisionTransformerImpl::lora_layers() {
     std::vector<std::pair<std::string, LoRALinear>> out;
     for (size_t i = 0; i < blocks->size(); ++i) {
@@ -133,13 +128,32 @@ std::vector<std::pair<std::string, LoRALinear>> VisionTransformerImpl::lora_laye
     return out;
 }
 
-std::vector<torch::Tensor> VisionTransformerImpl::backbone_parameters() {
-    std::vector<torch::Tensor> out;
-    for (const auto& item : named_parameters()) {
-        if (item.key().rfind("head.", 0) == 0) continue;
-        out.push_back(item.value());
+nlohmann::json VisionTransformerImpl::description() const {
+    return {{"family", "vit"},
+            {"image_size", options.image_size()},
+            {"patch_size", options.patch_size()},
+            {"in_channels", options.in_channels()},
+            {"dim", options.dim()},
+            {"depth", options.depth()},
+            {"heads", options.heads()},
+            {"mlp_ratio", options.mlp_ratio()},
+            {"head_classes", head_classes()}};
+}
+
+ViTOptions vit_options_from_description(const nlohmann::json& v) {
+    try {
+        return ViTOptions()
+            .image_size(v.at("image_size").get<int64_t>())
+            .patch_size(v.at("patch_size").get<int64_t>())
+            .in_channels(v.at("in_channels").get<int64_t>())
+            .dim(v.at("dim").get<int64_t>())
+            .depth(v.at("depth").get<int64_t>())
+            .heads(v.at("heads").get<int64_t>())
+            .mlp_ratio(v.at("mlp_ratio").get<double>())
+            .head_classes(v.at("head_classes").get<int64_t>());
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error("ViT description " + v.dump() + ": " + e.what());
     }
-    return out;
 }
 
 }  // namespace lorica

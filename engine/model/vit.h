@@ -28,6 +28,7 @@
 #include <torch/nn/modules/normalization.h>
 
 #include "engine/config/experiment_config.h"
+#include "engine/model/backbone.h"
 #include "engine/model/lora_linear.h"
 #include "engine/model/init.h"
 
@@ -82,27 +83,37 @@ public:
 };
 TORCH_MODULE(PatchEmbed);
 
-class VisionTransformerImpl : public torch::nn::Module {
+class VisionTransformerImpl : public BackboneImpl {
 public:
     explicit VisionTransformerImpl(const ViTOptions& options);
 
+    BackboneFamily family() const override { return BackboneFamily::vit; }
     // images [batch, C, H, W] → class-token features [batch, dim]
-    torch::Tensor features(const torch::Tensor& images);
-    // images → foundation-head logits [batch, head_classes]; requires a head.
-    torch::Tensor forward(const torch::Tensor& images);
-
+    torch::Tensor features(const torch::Tensor& images) override;
+    int64_t feature_dim() const override { return options.dim(); }
     // Every LoRALinear with its timm module name ("blocks.0.attn.qkv", ...), in model order.
-    std::vector<std::pair<std::string, LoRALinear>> lora_layers();
-    // Backbone parameters (everything except `head`).
-    std::vector<torch::Tensor> backbone_parameters();
+    std::vector<std::pair<std::string, LoRALinear>> lora_layers() override;
+    // {"family": "vit", image_size, patch_size, in_channels, dim, depth, heads, mlp_ratio, head_classes}
+    nlohmann::json description() const override;
+    std::string head_name() const override { return "head"; }
 
     ViTOptions options;
     PatchEmbed patch_embed{nullptr};
     torch::Tensor cls_token, pos_embed;
     torch::nn::ModuleList blocks{nullptr};
     torch::nn::LayerNorm norm{nullptr};
-    torch::nn::Linear head{nullptr};
+    // `head` (BackboneImpl::head): Linear(dim → head_classes), absent when head_classes = 0.
 };
-TORCH_MODULE(VisionTransformer);
+
+// A shared handle like TORCH_MODULE's that also converts to the family-neutral Backbone handle.
+class VisionTransformer : public torch::nn::ModuleHolder<VisionTransformerImpl> {
+public:
+    using torch::nn::ModuleHolder<VisionTransformerImpl>::ModuleHolder;
+    using Impl = VisionTransformerImpl;
+    operator Backbone() const { return Backbone(ptr()); }  // NOLINT(google-explicit-constructor)
+};
+
+// The ViT options of a description() (checkpoint metadata); throws std::runtime_error on a missing field.
+ViTOptions vit_options_from_description(const nlohmann::json& description);
 
 }  // namespace lorica

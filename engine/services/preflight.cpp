@@ -12,6 +12,7 @@
 #include "engine/data/raw_dataset.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/adapter_targets.h"
+#include "engine/model/backbone_factory.h"
 #include "engine/model/vit.h"
 #include "engine/stream/stream_spec.h"
 #include "engine/runtime/device.h"
@@ -129,7 +130,7 @@ void check_model(const ExperimentConfig& c, const std::string& prefix, bool weig
                  ConfigProblems& problems) {
     torch::NoGradGuard no_grad;
     const int64_t head_classes = c.foundation.enabled ? c.foundation.classes : 0;
-    VisionTransformer model(ViTOptions::from_config(c.backbone, head_classes));
+    Backbone model = make_backbone(c.backbone, head_classes);
     if (weights && !c.backbone.weights.empty()) {
         std::error_code ec;
         if (!fs::exists(c.backbone.weights, ec))

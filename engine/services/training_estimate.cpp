@@ -8,6 +8,7 @@
 #include "engine/methods/method_registry.h"
 #include "engine/model/global_generator_guard.h"
 #include "engine/model/task_heads.h"
+#include "engine/model/backbone_factory.h"
 #include "engine/model/vit.h"
 #include "engine/stream/stream_spec.h"
 #include "engine/runtime/device.h"
@@ -43,7 +44,7 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
     const StreamSpec spec = make_stream_spec(config, run_seed, num_classes_of(config));
 
     const int64_t head_classes = config.foundation.enabled ? config.foundation.classes : 0;
-    VisionTransformer model(ViTOptions::from_config(config.backbone, head_classes));
+    Backbone model = make_backbone(config.backbone, head_classes);
     model->to(device);
     TaskHeads heads(config.backbone.dim);
     heads->to(device);

@@ -11,7 +11,7 @@ namespace lorica {
 Evaluator::Evaluator(const StreamData& data, const EvalConfig& config, torch::Device device, CancelToken* cancel)
     : data_(data), config_(config), device_(device), cancel_(cancel) {}
 
-torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images) {
+torch::Tensor Evaluator::features(Backbone model, SampleSource& images) {
     torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     const ModuleModeGuard eval_mode(*model, false);  // the caller's mode again on return and on exceptions
     std::vector<torch::Tensor> parts;
@@ -28,9 +28,8 @@ torch::Tensor Evaluator::features(VisionTransformer& model, SampleSource& images
     return torch::cat(parts, 0);
 }
 
-std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHeads& heads,
-                                               const std::vector<int>& tasks, int last_head, int after_task,
-                                               int64_t step, EvalPhase phase) {
+std::vector<EvalRow> Evaluator::evaluate_tasks(Backbone model, TaskHeads& heads, const std::vector<int>& tasks,
+                                               int last_head, int after_task, int64_t step, EvalPhase phase) {
     torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     // Data-set label of every class-IL logit of heads 0..last_head.
     std::vector<int64_t> global_classes;
@@ -64,7 +63,7 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(VisionTransformer& model, TaskHea
     return rows;
 }
 
-EvaluationDone Evaluator::evaluate_foundation(VisionTransformer& model, int after_task, int64_t step, EvalPhase phase) {
+EvaluationDone Evaluator::evaluate_foundation(Backbone model, int after_task, int64_t step, EvalPhase phase) {
     EvaluationDone out;
     const auto& classes = data_.spec.foundation_classes;
     if (classes.empty() || !model->head) return out;

@@ -18,7 +18,7 @@
 #include "engine/config/experiment_config.h"
 #include "engine/data/stream_data.h"
 #include "engine/model/task_heads.h"
-#include "engine/model/vit.h"
+#include "engine/model/backbone.h"
 #include "engine/vocabulary/cancel_token.h"
 #include "engine/vocabulary/events.h"
 
@@ -29,12 +29,12 @@ public:
     Evaluator(const StreamData& data, const EvalConfig& config, torch::Device device, CancelToken* cancel = nullptr);
 
     // Rows for each task in `tasks`, heads 0..last_head available. One row per enabled head mode.
-    std::vector<EvalRow> evaluate_tasks(VisionTransformer& model, TaskHeads& heads, const std::vector<int>& tasks,
-                                        int last_head, int after_task, int64_t step, EvalPhase phase);
+    std::vector<EvalRow> evaluate_tasks(Backbone model, TaskHeads& heads, const std::vector<int>& tasks, int last_head,
+                                        int after_task, int64_t step, EvalPhase phase);
 
     // The foundation task through the backbone's head: one class-IL row (= task-IL: one head) and
     // per-class rows. Returns nothing when the stream has no foundation task.
-    EvaluationDone evaluate_foundation(VisionTransformer& model, int after_task, int64_t step, EvalPhase phase);
+    EvaluationDone evaluate_foundation(Backbone model, int after_task, int64_t step, EvalPhase phase);
 
     // Arithmetic of the backbone's forward (default fp32: no autocast).
     void set_precision(Precision precision) { precision_ = precision; }
@@ -48,7 +48,7 @@ public:
 
 private:
     // the N images of a source, test transform, in order → features [N, dim] on the device
-    torch::Tensor features(VisionTransformer& model, SampleSource& images);
+    torch::Tensor features(Backbone model, SampleSource& images);
 
     const StreamData& data_;
     EvalConfig config_;

@@ -55,7 +55,7 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
     return config_hash(key);
 }
 
-void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
+void prepare_foundation(Backbone model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
                         torch::Device device, EventListener& events, CancelToken& cancel) {
     const FoundationConfig& fc = config.foundation;
     const fs::path dir = fs::path(resolve_cache_dir(config)) / "foundation";

@@ -10,7 +10,7 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/data/stream_data.h"
-#include "engine/model/vit.h"
+#include "engine/model/backbone.h"
 #include "engine/vocabulary/cancel_token.h"
 #include "engine/vocabulary/event_listener.h"
 
@@ -24,7 +24,7 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed);
 
 // Trains (or loads) `model` (on CPU when called; returned on CPU). Emits FoundationProgress and an
 // ArtifactWritten for the checkpoint. Throws Cancelled on cancel.
-void prepare_foundation(VisionTransformer& model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
+void prepare_foundation(Backbone model, const ExperimentConfig& config, const StreamData& data, int64_t seed,
                         torch::Device device, EventListener& events, CancelToken& cancel);
 
 }  // namespace lorica

@@ -74,8 +74,7 @@ void write_resume_files(const std::string& task_dir, const ResumeState& state) {
     write_resume_state(task_dir, state, files);
 }
 
-void load_checkpoint_weights(const ResumePoint& point, VisionTransformer& model, TaskHeads& heads,
-                             torch::Device device) {
+void load_checkpoint_weights(const ResumePoint& point, Backbone model, TaskHeads& heads, torch::Device device) {
     const fs::path run_dir(point.run_dir);
     const fs::path backbone = run_dir / point.checkpoint.at("backbone").get<std::string>();
     try {

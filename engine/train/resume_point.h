@@ -19,7 +19,7 @@
 #include "engine/io/resume_state.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/model/task_heads.h"
-#include "engine/model/vit.h"
+#include "engine/model/backbone.h"
 #include "engine/train/evaluator.h"
 
 namespace lorica {
@@ -46,8 +46,7 @@ void write_resume_files(const std::string& task_dir, const ResumeState& state);
 
 // Loads the checkpoint's backbone into `model` (same architecture) and its heads into `heads` (none
 // yet), on `device`.
-void load_checkpoint_weights(const ResumePoint& point, VisionTransformer& model, TaskHeads& heads,
-                             torch::Device device);
+void load_checkpoint_weights(const ResumePoint& point, Backbone model, TaskHeads& heads, torch::Device device);
 
 // After method.begin_run on the loaded model: the method's state, the generators, the evaluator's hits.
 // Throws CheckpointFileError (naming resume_state.safetensors) when the method state does not fit.

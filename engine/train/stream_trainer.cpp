@@ -15,6 +15,7 @@
 #include "engine/io/timm_weights.h"
 #include "engine/methods/method_registry.h"
 #include "engine/model/task_heads.h"
+#include "engine/model/backbone_factory.h"
 #include "engine/model/vit.h"
 #include "engine/runtime/device.h"
 #include "engine/runtime/device_transfer.h"
@@ -125,7 +126,7 @@ private:
 
     torch::Device device_ = torch::kCPU;
     StreamData data_;
-    VisionTransformer model_{nullptr};
+    Backbone model_{nullptr};
     TaskHeads heads_{nullptr};
     std::unique_ptr<AdapterMethod> method_;
     std::exception_ptr method_error_;  // set when the method could not be made
@@ -185,7 +186,7 @@ void StreamTrainer::describe_stream() {
 void StreamTrainer::build_model() {
     torch::manual_seed(static_cast<uint64_t>(req_.seed));
     const int64_t head_classes = static_cast<int64_t>(data_.spec.foundation_classes.size());
-    model_ = VisionTransformer(ViTOptions::from_config(config_.backbone, head_classes));
+    model_ = make_backbone(config_.backbone, head_classes);
     evaluator_ = std::make_unique<Evaluator>(data_, config_.eval, device_, &cancel_);
     evaluator_->set_precision(config_.train.precision);
     heads_ = TaskHeads(config_.backbone.dim);

@@ -71,7 +71,7 @@ VisionTransformer plain_copy(VisionTransformer& source) {
     return copy;
 }
 
-torch::Tensor logits(VisionTransformer& vit, const torch::Tensor& x) {
+torch::Tensor logits(Backbone vit, const torch::Tensor& x) {
     torch::NoGradGuard no_grad;
     vit->eval();
     return vit->forward(x);
@@ -250,8 +250,8 @@ TEST(RunCheckpoint, TaskCheckpointRoundTripAndBackboneReuse) {
     ArtifactWritten b = write_task_checkpoint(run_dir, {2, "full-finetune", "h", 0}, vit, heads, AdapterSet{});
     EXPECT_TRUE(fs::exists(fs::path(b.path) / "backbone.safetensors"));
     TaskCheckpoint cp2 = read_task_checkpoint(b.path);
-    EXPECT_TRUE(torch::equal(cp2.model->norm->weight, vit->norm->weight.detach()));
-    EXPECT_FALSE(torch::equal(cp2.foundation->norm->weight, vit->norm->weight.detach()));
+    EXPECT_TRUE(torch::equal(cp2.model->as<VisionTransformerImpl>()->norm->weight, vit->norm->weight.detach()));
+    EXPECT_FALSE(torch::equal(cp2.foundation->as<VisionTransformerImpl>()->norm->weight, vit->norm->weight.detach()));
     EXPECT_THROW(read_task_checkpoint((dir.path / "nothing").string()), std::runtime_error);
 }
 

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/model/vit.h"
 #include "engine/data/sample_source.h"
 #include "engine/train/evaluator.h"
 #include "engine/train/module_mode_guard.h"

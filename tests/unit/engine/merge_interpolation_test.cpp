@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "engine/model/vit.h"
 #include "engine/methods/baselines.h"
 #include "engine/methods/merge_interpolation.h"
 #include "engine/vocabulary/analysis_keys.h"

@@ -21,6 +21,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/model/vit.h"
 #include "engine/config/experiment_config.h"
 #include "engine/io/adapter_set.h"
 #include "engine/io/peft_adapter.h"
@@ -114,7 +115,7 @@ double stored_magnitude(const RunStore& store, int64_t run_id, int task) {
     return alpha;
 }
 
-torch::Tensor module_weight(VisionTransformer& model, const std::string& module) {
+torch::Tensor module_weight(Backbone model, const std::string& module) {
     for (const auto& p : model->named_parameters())
         if (p.key() == module + ".weight") return p.value().detach().to(torch::kFloat64);
     ADD_FAILURE() << "no weight " << module << ".weight";

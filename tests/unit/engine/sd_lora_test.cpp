@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "engine/model/vit.h"
 #include "engine/methods/method_registry.h"
 #include "engine/methods/sd_lora.h"
 #include "engine/vocabulary/analysis_keys.h"
