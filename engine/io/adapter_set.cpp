@@ -75,6 +75,7 @@ AdapterSet AdapterSet::from_model(Backbone model, const std::string& method) {
             t.tag = live.tag;
             t.task = live.task;
             t.frozen = !live.trainable_factors();
+            t.kernel_size = layer->options.kernel_size();
             if (live.magnitude.defined()) {
                 const void* key = live.magnitude.unsafeGetTensorImpl();
                 auto it = magnitude_ids.find(key);
@@ -115,7 +116,7 @@ void AdapterSet::apply_to(Backbone model, torch::Device device) const {
 
 nlohmann::json adapter_set_json(const AdapterSet& set) {
     nlohmann::json terms = nlohmann::json::array();
-    for (const auto& t : set.terms)
+    for (const auto& t : set.terms) {
         terms.push_back({{"module", t.module},
                          {"out_features", t.out_features},
                          {"in_features", t.in_features()},
@@ -128,6 +129,8 @@ nlohmann::json adapter_set_json(const AdapterSet& set) {
                          {"tag", t.tag},
                          {"frozen", t.frozen},
                          {"has_mask", t.mask.defined()}});
+        if (t.kernel_size > 0) terms.back()["kernel_size"] = t.kernel_size;  // conv terms only: ViT files unchanged
+    }
     return {{"format", 1},      {"method", set.method}, {"base", set.base}, {"magnitudes", set.magnitudes},
             {"meta", set.meta}, {"terms", terms}};
 }
@@ -172,6 +175,7 @@ AdapterSet load_adapter_set(const std::string& path) {
             t.task = j.at("task").get<int>();
             t.tag = j.at("tag").get<std::string>();
             t.frozen = j.value("frozen", true);
+            t.kernel_size = j.value("kernel_size", int64_t{0});
             t.A = view_to_float_tensor(file.tensor(prefix + "A"));
             t.B = view_to_float_tensor(file.tensor(prefix + "B"));
             if (j.value("has_mask", false))

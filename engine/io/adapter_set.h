@@ -43,6 +43,7 @@ struct AdapterTerm {
     int task = -1;             // task that created the term (-1 unknown)
     std::string tag;           // the live term's tag
     bool frozen = true;        // true: A and B did not train when the set was taken
+    int64_t kernel_size = 0;   // a conv's k (A's columns: the k×k kernel flattened as (C, kh, kw)); 0 = linear
 
     int64_t rank() const { return A.size(0); }
     int64_t rows() const { return B.size(0); }

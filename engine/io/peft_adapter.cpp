@@ -23,7 +23,14 @@ struct ModuleLoRA {
     std::string module;
     torch::Tensor A, B;  // [R, in], [out, R]
     double alpha = 1.0;
+    int64_t kernel_size = 0;  // conv mode: k (PEFT's Conv2d LoRA shapes when written)
     int64_t rank() const { return A.size(0); }
+    // PEFT's tensors: Linear lora_A [R, in] / lora_B [out, R]; Conv2d lora_A [R, C, k, k] (a k×k conv)
+    // and lora_B [out, R, 1, 1] (a 1×1 conv).
+    torch::Tensor peft_A() const {
+        return kernel_size ? A.view({rank(), A.size(1) / (kernel_size * kernel_size), kernel_size, kernel_size}) : A;
+    }
+    torch::Tensor peft_B() const { return kernel_size ? B.view({B.size(0), rank(), 1, 1}) : B; }
 };
 
 ModuleLoRA fold_module(const AdapterSet& set, const std::string& module) {
@@ -37,6 +44,7 @@ ModuleLoRA fold_module(const AdapterSet& set, const std::string& module) {
     for (size_t i : idx) R += set.terms[i].rank();
     ModuleLoRA out;
     out.module = module;
+    out.kernel_size = first.kernel_size;
     out.A = torch::empty({R, first.in_features()}, torch::kFloat32);
     out.B = torch::zeros({first.out_features, R}, torch::kFloat32);
     int64_t col = 0;
@@ -82,8 +90,8 @@ void export_peft_adapter(const std::string& dir, const AdapterSet& set, const Pe
         targets.push_back(l.module);
         if (l.rank() != r) rank_pattern[l.module] = l.rank();
         if (l.alpha != alpha) alpha_pattern[l.module] = l.alpha;
-        tensors.emplace_back(kPrefix + l.module + ".lora_A.weight", l.A);
-        tensors.emplace_back(kPrefix + l.module + ".lora_B.weight", l.B);
+        tensors.emplace_back(kPrefix + l.module + ".lora_A.weight", l.peft_A().contiguous());
+        tensors.emplace_back(kPrefix + l.module + ".lora_B.weight", l.peft_B().contiguous());
     }
     nlohmann::json config = {
         {"peft_type", "LORA"},
@@ -141,6 +149,9 @@ AdapterSet import_peft_adapter(const std::string& dir, bool use_sidecar) {
         t.module = m.module;
         t.A = view_to_float_tensor(*m.A);
         t.B = view_to_float_tensor(*m.B);
+        t.kernel_size = m.kernel_size;
+        t.A = t.A.reshape({t.A.size(0), -1});  // Conv2d lora_A [r, C, k, k] → [r, C·k·k]
+        t.B = t.B.reshape({t.B.size(0), -1});  // Conv2d lora_B [out, r, 1, 1] → [out, r]
         t.scale = m.scale;
         t.out_features = t.B.size(0);
         t.row_offset = 0;

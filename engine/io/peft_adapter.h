@@ -7,6 +7,9 @@
 //                                differ from the top-level r / lora_alpha, base_model_name_or_path
 //   adapter_model.safetensors    base_model.model.<module>.lora_A.weight [R, in]
 //                                base_model.model.<module>.lora_B.weight [out, R]
+//                                (a conv module, AdapterTerm::kernel_size k > 0: PEFT's Conv2d LoRA,
+//                                lora_A [R, C, k, k] and lora_B [out, R, 1, 1], A's columns being the
+//                                kernel flattened as (C, kh, kw); read back the same way)
 //   lorica_adapter.safetensors   the AdapterSet itself (adapter_set.h): every term's own A, B, mask,
 //                                scale, shared magnitudes, task, plus the set's metadata, so Lorica
 //                                re-imports losslessly (PEFT ignores this file)

@@ -120,10 +120,13 @@ PeftLayout read_peft_layout(const json& config, const std::string& config_name, 
                                   " but no " + (m.A ? "lora_B" : "lora_A"));
         const auto& a = m.A->shape;
         const auto& b = m.B->shape;
-        if (a.size() != 2 || b.size() != 2 || b[1] != a[0] || a[0] < 1 || a[1] < 1 || b[0] < 1)
+        const bool conv = a.size() == 4 && b.size() == 4 && a[2] == a[3] && a[2] >= 1 && b[2] == 1 && b[3] == 1;
+        if ((!conv && (a.size() != 2 || b.size() != 2)) || b[1] != a[0] || a[0] < 1 || a[1] < 1 || b[0] < 1)
             throw PeftLayoutError(weights_name + ": module \"" + m.module + "\": lora_A " + format_shape(a) +
                                   " and lora_B " + format_shape(b) +
-                                  " are not [r, in] and [out, r] with r, in, out ≥ 1");
+                                  " are not [r, in] and [out, r] with r, in, out ≥ 1 (a conv's: [r, C, k, k] and "
+                                  "[out, r, 1, 1])");
+        m.kernel_size = conv ? a[2] : 0;
         const json* r_entry = pattern_entry(rank_pattern, m.module);
         const json* alpha_entry = pattern_entry(alpha_pattern, m.module);
         m.rank = r_entry ? r_entry->get<int64_t>() : r_default;

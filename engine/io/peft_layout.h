@@ -10,7 +10,8 @@
 //           rank_pattern / alpha_pattern objects of positive integers / finite numbers
 //   weights: every tensor named base_model.model.<module>.lora_{A,B}.weight, each module with both,
 //           A [r, in] and B [out, r] (2-D, the same r, r equal to the config's rank for the module,
-//           in ≥ 1, out ≥ 1), at least one module
+//           in ≥ 1, out ≥ 1), or a Conv2d LoRA: A [r, C, k, k] (square kernel) and B [out, r, 1, 1];
+//           at least one module
 // Scale: alpha / r, or alpha / √r with use_rslora (PEFT's scaling).
 
 #include <cstdint>
@@ -34,8 +35,9 @@ inline constexpr const char* kPeftTensorPrefix = "base_model.model.";
 
 struct PeftModuleFactors {
     std::string module;             // e.g. "blocks.0.attn.qkv"
-    const TensorView* A = nullptr;  // [r, in], a view into the weights file
-    const TensorView* B = nullptr;  // [out, r]
+    const TensorView* A = nullptr;  // [r, in] (conv: [r, C, k, k]), a view into the weights file
+    const TensorView* B = nullptr;  // [out, r] (conv: [out, r, 1, 1])
+    int64_t kernel_size = 0;        // conv: k; 0 = a linear layer's LoRA
     int64_t rank = 0;               // r
     double scale = 1.0;             // alpha / r (alpha / √r with use_rslora)
 };

@@ -72,7 +72,7 @@ void MergedLoRA::end_task(MethodContext& ctx) {
             // W ← W + Σ (this task's terms); other methods' terms are not ours to fold.
             for (const auto& t : site.layer->terms()) {
                 if (t.tag != kTag) continue;
-                site.layer->weight.slice(0, t.row_offset, t.row_offset + t.rows()).add_(t.delta());
+                site.layer->matrix().slice(0, t.row_offset, t.row_offset + t.rows()).add_(t.delta());
             }
         }
         site.layer->remove_terms(kTag);

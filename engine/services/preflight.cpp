@@ -147,11 +147,19 @@ void check_model(const ExperimentConfig& c, const std::string& prefix, bool weig
                 problems.add("backbone.weights", prefix + e.what());
             }
     }
-    if (targets) try {
-            (void)resolve_adapter_sites(model, c.method.targets);
-        } catch (const std::exception& e) {
-            problems.add("method.targets", prefix + e.what());
-        }
+    if (!targets) return;
+    std::vector<AdapterSite> sites;
+    try {
+        sites = resolve_adapter_sites(model, c.method.targets);
+    } catch (const std::exception& e) {
+        problems.add("method.targets", prefix + e.what());
+        return;
+    }
+    try {
+        check_adapter_rank(sites, c.method.rank);  // a conv's LoRA rank ≤ its channels
+    } catch (const std::exception& e) {
+        problems.add("method.rank", prefix + e.what());
+    }
 }
 
 // ---- 6. what a preset requires (preset_notes.h) ---------------------------------------------------

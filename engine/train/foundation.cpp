@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "engine/data/batcher.h"
+#include "engine/model/resnet.h"
 #include "engine/runtime/device_transfer.h"
 #include "engine/train/grad_scaler.h"
 #include "engine/train/loss_readback.h"
@@ -74,6 +75,7 @@ void prepare_foundation(Backbone model, const ExperimentConfig& config, const St
 
     model->to(device);
     model->train();
+    const BatchNormStatisticsTraining pretraining(model);  // ResNets: frozen BatchNorm applies to adapting only
     const auto& train = data.foundation_train;
     Batcher batcher(train.size(), fc.batch_size,
                     derived_seed(static_cast<uint64_t>(seed), SeedStream::foundation_batches));
