@@ -1,8 +1,10 @@
 #include "widgets/contextual_forgetting_view.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <QComboBox>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSignalBlocker>
@@ -117,8 +119,15 @@ void ContextualForgettingView::draw() {
             auto* label = new QCPItemText(scatter_->plot());
             label->position->setType(QCPItemPosition::ptPlotCoords);
             label->position->setCoords(c.similarity, static_cast<double>(c.lost));
-            label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-            label->setPadding(QMargins(4, 0, 0, 2));
+            // Right of the point, or left of it near the right edge (similarity 1), inside the chart.
+            const bool left = c.similarity > 0.7;
+            // Names of points close together stack upwards, one text line each.
+            int below = 0;
+            for (int k = 0; k + 1 < tx.size(); ++k)
+                below += std::abs(tx[k] - c.similarity) < 0.1 && std::abs(ty[k] - ty.back()) <= 0.08 * ty.front();
+            const int lift = 2 + below * (QFontMetrics(label->font()).height() + 1);
+            label->setPositionAlignment((left ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
+            label->setPadding(left ? QMargins(0, 0, 4, lift) : QMargins(4, 0, 0, lift));
             label->setText(name);
             label->setColor(palette().color(QPalette::WindowText));
         }
@@ -130,12 +139,21 @@ void ContextualForgettingView::draw() {
             lost << t.lost_density[b];
             all << t.class_density[b];
         }
-        if (t.lost_total > 0)
-            density_->add_line(tr("lost samples"), centres, lost, series_color(1), Qt::SolidLine, true);
-        density_->add_line(tr("all classes' samples"), centres, all, series_color(0), Qt::DashLine, true);
+        if (t.lost_total > 0) density_->add_line(tr("lost samples"), centres, lost, series_color(1), Qt::SolidLine);
+        density_->add_line(tr("all classes' samples"), centres, all, series_color(0), Qt::DashLine);
+        // A histogram: each bin's value held over its width.
+        for (int g = 0; g < density_->plot()->graphCount(); ++g)
+            density_->plot()->graph(g)->setLineStyle(QCPGraph::lsStepCenter);
     }
     scatter_->finish();
     density_->finish();
+    // Similarity is in [0, 1] whatever the points; the lost counts get room above for the names.
+    for (PlotWidget* plot : {scatter_, density_}) plot->plot()->xAxis->setRange(-0.02, 1.02);
+    if (!x.isEmpty()) {
+        double top = 1.0;
+        for (double v : y) top = std::max(top, v);
+        scatter_->plot()->yAxis->setRange(-0.05 * top, 1.2 * top);
+    }
 }
 
 }  // namespace lorica::widgets
