@@ -76,6 +76,15 @@ std::vector<ImageEntry> read_list(const fs::path& root, const fs::path& list, st
 
 }  // namespace
 
+std::vector<std::string> sorted_class_folders(const std::string& dir) { return class_folders(dir); }
+
+std::vector<std::string> sorted_image_files(const std::string& dir) { return images_of(dir); }
+
+std::vector<ImageEntry> read_image_list(const std::string& root, const std::string& list,
+                                        std::map<int, std::string>& names) {
+    return read_list(root, list, names);
+}
+
 ImageFolderIndex scan_image_folder(const std::string& root_in, const std::string& file_list) {
     const fs::path root(root_in);
     if (!fs::is_directory(root)) throw DataError("data.root " + root_in + ": no such folder");

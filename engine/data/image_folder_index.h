@@ -15,6 +15,7 @@
 // or file: a missing root or split folder, no class folders, an empty class folder, a class missing
 // from the test split, a list line without a label or with a missing file.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,15 @@ struct ImageFolderIndex {
 
 // Scans `root` (see the layouts above). `file_list` empty = scan folders.
 ImageFolderIndex scan_image_folder(const std::string& root, const std::string& file_list = "");
+
+// The pieces of a scan, for other layouts (foundation_data.h):
+// the class folders of `dir`, sorted (DataError when `dir` is missing or has none);
+std::vector<std::string> sorted_class_folders(const std::string& dir);
+// the image files of `dir`, sorted by path (DataError when there are none);
+std::vector<std::string> sorted_image_files(const std::string& dir);
+// the entries of one list file (lines "<path relative to root> <label index>"); `names` gets, per
+// label, the parent folder of its first image. DataError naming the file and line.
+std::vector<ImageEntry> read_image_list(const std::string& root, const std::string& list,
+                                        std::map<int, std::string>& names);
 
 }  // namespace lorica

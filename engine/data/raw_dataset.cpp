@@ -4,14 +4,18 @@
 
 #include <torch/torch.h>
 
+#include "engine/config/config_check.h"
 #include "engine/data/cifar_binary.h"
+#include "engine/data/data_error.h"
+#include "engine/data/foundation_data.h"
 #include "engine/data/fashion_mnist.h"
 #include "engine/data/image_folder.h"
 #include "engine/data/image_store.h"
+#include "engine/stream/stream_spec.h"
 
 namespace lorica {
 
-RawDataset load_raw_dataset(const ExperimentConfig& config) {
+RawDataset load_configured_dataset(const ExperimentConfig& config) {
     const DataConfig& data = config.data;
     RawDataset raw;
     const std::string dataset = name_of(kDatasetNames, data.dataset);
@@ -46,6 +50,51 @@ RawDataset load_raw_dataset(const ExperimentConfig& config) {
         throw ConfigError("backbone.image_size", dataset + " images are " + std::to_string(h) + "×" +
                                                      std::to_string(h) + ", the backbone expects " +
                                                      std::to_string(config.backbone.image_size));
+    return raw;
+}
+
+RawDataset load_stream_task_dataset(const ExperimentConfig& config, size_t index) {
+    const DatasetTaskConfig& entry = config.stream.datasets.at(index);
+    const std::string field = "stream.datasets[" + std::to_string(index) + "]";
+    if (entry.root.empty() && dataset_info(entry.dataset).needs_root)
+        throw ConfigError(field + ".root", "is required: the folder of " + dataset_info(entry.dataset).title);
+    ExperimentConfig one = config;
+    one.data.dataset = entry.dataset;
+    one.data.root = entry.root;
+    one.data.file_list = entry.file_list;
+    try {
+        RawDataset raw = load_configured_dataset(one);
+        raw.name = dataset_task_name(entry);
+        return raw;
+    } catch (const ConfigError& e) {
+        if (e.field().rfind("data.", 0) != 0) throw;  // backbone.image_size, backbone.in_channels: as they are
+        throw ConfigError(field + (e.field() == "data.file_list" ? ".file_list" : ".root"),
+                          entry.root + ": " + without_field_prefix(e));
+    } catch (const DataError& e) {
+        throw ConfigError(field + (entry.file_list.empty() ? ".root" : ".file_list"), e.what());
+    }
+}
+
+nlohmann::json raw_dataset_key(const ExperimentConfig& config) {
+    const nlohmann::json j = to_json(config);
+    nlohmann::json key = {j["data"], j["backbone"]};
+    if (config.stream.type == StreamType::datasets)
+        key.push_back({{"datasets", j["stream"]["datasets"]}, {"trains_foundation", trains_foundation(config)}});
+    if (config.foundation.source == FoundationSource::weights) key.push_back({{"foundation", j["foundation"]["data"]}});
+    return key;
+}
+
+RawDataset load_raw_dataset(const ExperimentConfig& config) {
+    RawDataset raw;
+    if (config.stream.type != StreamType::datasets || trains_foundation(config)) raw = load_configured_dataset(config);
+    if (config.stream.type == StreamType::datasets) {
+        if (raw.name.empty()) raw.name = "datasets";
+        for (size_t i = 0; i < config.stream.datasets.size(); ++i)
+            raw.stream_tasks.push_back(load_stream_task_dataset(config, i));
+    }
+    if (config.foundation.source == FoundationSource::weights)
+        raw.foundation = std::make_shared<const RawDataset>(
+            load_foundation_data(config.foundation.data, config.backbone.in_channels));
     return raw;
 }
 

@@ -13,6 +13,19 @@
 //                     and the stream tasks use the same images; stream tasks see them in their domain)
 // Pixels are scaled to [0, 1] (streamed: transformed to backbone.image_size first), the task's domain
 // transform is applied, then (x − mean) / std.
+//
+// Data-set streams (stream.type = datasets; raw.stream_tasks[t] is task t's data set):
+//   train  per class the first stream.datasets[t].train_per_class images (0 = all; fewer when the
+//          class has fewer), then, for subset_fraction f < 1, a random max(1, round(f · n)) of those n,
+//          drawn by torch::randperm from derived_seed(run seed, SeedStream::task_subset, t) (the same
+//          subset for the same seed and task, on resume too) and kept in data-set order
+//   test   per class the first stream.datasets[t].test_per_class images (0 = all)
+//   labels the data set's own (0 .. n_t − 1); the stream's union label space adds TaskSpec::label_offset
+//   every task's streamed splits share one decoder pool; each split's cache gets data.cache_mb / (2 T)
+// Foundation task of foundation.source = weights: foundation.data's images (raw.foundation), the first
+// foundation.data.test_per_class of each class (0 = all), labels = the head's outputs; no training
+// images. spec.foundation_classes = the labels present, sorted; spec.foundation_head_classes is left
+// empty here (the trainer fills it in from the loaded head: 0 .. N − 1).
 
 #include <memory>
 #include <vector>
@@ -35,16 +48,23 @@ struct LabeledImages {
 struct TaskData {
     TaskSpec spec;
     LabeledImages train, test;
+    std::vector<std::string> class_names;  // by local label (position in spec.classes)
 };
 
 struct StreamData {
     StreamSpec spec;
     LabeledImages foundation_train, foundation_test;  // empty when the foundation step is off
     std::vector<TaskData> tasks;
-    std::vector<std::string> class_names;
+    std::vector<std::string> class_names;  // by data-set label (data-set streams: the union, by offset label)
+    std::vector<std::string> foundation_class_names;  // by foundation label (source = weights: head output)
 };
 
 StreamData build_stream_data(const ExperimentConfig& config, const RawDataset& raw, int64_t seed);
+
+// Data-set streams: the training images of each task build_stream_data would build (the same
+// selection, without building any sample source), for progress totals before the stream is built.
+// Empty for class and domain streams.
+std::vector<int64_t> task_train_sizes(const ExperimentConfig& config, const RawDataset& raw, int64_t seed);
 
 // Maps original labels to positions in `classes` (label classes[i] → i); every label must be listed.
 torch::Tensor local_labels(const torch::Tensor& labels, const std::vector<int>& classes);

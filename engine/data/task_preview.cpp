@@ -50,8 +50,7 @@ std::vector<uint8_t> display_pixels(const torch::Tensor& normalised, const DataC
 
 StreamPreview TaskPreviewer::preview(const ExperimentConfig& config, int samples_per_task) {
     torch::NoGradGuard no_grad;
-    const nlohmann::json full = to_json(config);
-    const nlohmann::json key = {full["data"], full["backbone"]};
+    const nlohmann::json key = raw_dataset_key(config);
     if (!cache_->loaded || cache_->key != key) {
         cache_->loaded = false;
         cache_->raw = load_raw_dataset(config);
@@ -68,9 +67,7 @@ StreamPreview TaskPreviewer::preview(const ExperimentConfig& config, int samples
         p.task = task.spec.index;
         p.domain = task.spec.domain;
         p.classes = task.spec.classes;
-        for (int c : task.spec.classes)
-            p.class_names.push_back(c >= 0 && c < static_cast<int>(raw.class_names.size()) ? raw.class_names[c]
-                                                                                           : std::to_string(c));
+        p.class_names = task.class_names;
         p.train_size = task.train.size();
         p.sample_positions = preview_positions(p.train_size, samples_per_task);
         if (!p.sample_positions.empty()) {

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <torch/torch.h>
 
 #include "engine/config/experiment_variants.h"
 #include "engine/config/preset_notes.h"
+#include "engine/data/foundation_data.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/adapter_targets.h"
@@ -17,14 +19,12 @@
 #include "engine/stream/stream_spec.h"
 #include "engine/runtime/device.h"
 #include "engine/services/preloaded_data.h"
+#include "engine/train/foundation.h"
 
 namespace lorica {
 namespace fs = std::filesystem;
 
-nlohmann::json dataset_key(const ExperimentConfig& config) {
-    const nlohmann::json j = to_json(config);
-    return {j["data"], j["backbone"]};
-}
+nlohmann::json dataset_key(const ExperimentConfig& config) { return raw_dataset_key(config); }
 
 namespace {
 
@@ -124,6 +124,63 @@ std::string data_subject(const DataConfig& data) {
     return data.root.empty() ? "data.dataset" : "data.root";
 }
 
+// What load_raw_dataset loads, part by part (data.*, every stream.datasets entry, foundation.data and
+// the weights' head), so that each part's problem is reported; nullopt when any part failed.
+std::optional<RawDataset> load_run_data(const ExperimentConfig& c, const std::string& prefix,
+                                        ConfigProblems& problems) {
+    bool ok = true;
+    auto attempt = [&](const std::string& subject, const auto& load) {
+        try {
+            load();
+        } catch (const ConfigError& e) {
+            problems.add(e.field().empty() ? subject : e.field(), prefix + without_field_prefix(e));
+            ok = false;
+        } catch (const std::exception& e) {
+            problems.add(subject, prefix + e.what());
+            ok = false;
+        }
+    };
+    RawDataset raw;
+    const bool datasets = c.stream.type == StreamType::datasets;
+    if (!datasets || trains_foundation(c)) attempt(data_subject(c.data), [&] { raw = load_configured_dataset(c); });
+    if (datasets) {
+        raw.name = raw.name.empty() ? "datasets" : raw.name;
+        for (size_t i = 0; i < c.stream.datasets.size(); ++i) {
+            const std::string field = "stream.datasets[" + std::to_string(i) + "]";
+            attempt(field + ".root", [&] {
+                RawDataset task = load_stream_task_dataset(c, i);
+                if (task.train_labels.numel() == 0)
+                    throw ConfigError(field + ".root", c.stream.datasets[i].root + ": no training images");
+                raw.stream_tasks.push_back(std::move(task));
+            });
+        }
+    }
+    if (c.foundation.source == FoundationSource::weights) {
+        attempt("foundation.data.root", [&] {
+            raw.foundation =
+                std::make_shared<const RawDataset>(load_foundation_data(c.foundation.data, c.backbone.in_channels));
+        });
+        std::error_code ec;
+        int64_t head = 0;  // a missing weights file is reported by check 4
+        if (fs::is_regular_file(c.backbone.weights, ec))
+            attempt("backbone.weights", [&] { head = weights_head_classes(c.backbone); });
+        if (raw.foundation && head > 0 && raw.foundation->test_labels.numel() > 0) {
+            const int64_t top = raw.foundation->test_labels.max().item<int64_t>();
+            if (top >= head) {
+                const auto& names = raw.foundation->class_names;
+                problems.add("foundation.data.root",
+                             prefix + c.foundation.data.root + " has images of class " + std::to_string(top) +
+                                 (top < static_cast<int64_t>(names.size()) ? " ('" + names[top] + "')" : "") +
+                                 ", but the head of " + c.backbone.weights + " has " + std::to_string(head) +
+                                 " outputs (the foundation data's classes must match the head)");
+                ok = false;
+            }
+        }
+    }
+    if (!ok) return std::nullopt;
+    return raw;
+}
+
 // ---- 4., 5. backbone weights and adapter targets -------------------------------------------------
 
 void check_model(const ExperimentConfig& c, const std::string& prefix, bool weights, bool targets,
@@ -212,17 +269,15 @@ CheckedExperiment check_experiment(ConfigCheck check, const PresetNotes& notes) 
             if (key != loaded_key) {
                 loaded_key = key;
                 loaded = false;
-                try {
-                    raw = load_raw_dataset(v.config);
+                if (std::optional<RawDataset> run_data = load_run_data(v.config, prefix, problems)) {
+                    raw = std::move(*run_data);
                     loaded = true;
-                } catch (const ConfigError& e) {
-                    problems.add(e.field(), prefix + without_field_prefix(e));
-                } catch (const std::exception& e) {
-                    problems.add(data_subject(v.config.data), prefix + e.what());
                 }
                 if (loaded && !out.data) out.data = std::make_shared<const PreloadedData>(PreloadedData{key, raw});
             }
-            if (loaded && counts_ok) check_class_counts(v.config, raw, prefix, problems);
+            // Data-set streams take what each data set has (their per-class counts are caps).
+            if (loaded && counts_ok && v.config.stream.type != StreamType::datasets)
+                check_class_counts(v.config, raw, prefix, problems);
         }
     }
 

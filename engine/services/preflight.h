@@ -24,6 +24,12 @@
 //      entry per channel, the stream fits the data set's classes, and every class has the images
 //      the config takes from it (foundation.train_per_class, then data.train_per_class training
 //      images, data.test_per_class test images) for every seed's class order.
+//      Data-set streams: every stream.datasets[i] loads the same way (a problem names
+//      stream.datasets[i].root or .file_list and the path; an entry without training images is one);
+//      their per-class counts are caps, not demands. foundation.source = weights: foundation.data
+//      loads (a class folder that is not an ImageNet-1k synset is named), backbone.weights has a head
+//      ("head.weight" / ResNet "fc.weight"), and every foundation label is one of the head's outputs.
+//      Every part is loaded, so every part's problem is reported.
 //   4. backbone.weights: the file exists and loads into the configured backbone (safetensors header,
 //      tensor names and shapes; io/timm_weights.h), checked on a freshly built model.
 //   5. method.targets: each target matches at least one layer of the configured backbone.

@@ -9,8 +9,8 @@
 
 namespace lorica {
 
-// The config sections a loaded raw data set depends on: data, and backbone (image folders decode to
-// the backbone's image_size and in_channels). Equal keys = the same loaded data.
+// The config sections a loaded raw data set depends on (raw_dataset_key, raw_dataset.h): data and
+// backbone, and stream.datasets / foundation.data where used. Equal keys = the same loaded data.
 nlohmann::json dataset_key(const ExperimentConfig& config);
 
 struct PreloadedData {

@@ -1,6 +1,9 @@
 #include "engine/services/training_estimate.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 #include <mutex>
 
 #include <torch/torch.h>
@@ -30,6 +33,40 @@ int num_classes_of(const ExperimentConfig& config) {
                      (config.foundation.enabled ? config.foundation.classes : 0);
 }
 
+// Data-set streams: the classes of stream.datasets[t] (the catalogue's count, else the class folders
+// of an image folder, under train/ when it has one; 0 when unknown, e.g. a file list).
+int dataset_task_classes(const ExperimentConfig& config, const DatasetTaskConfig& entry) {
+    if (const int n = dataset_num_classes(entry.dataset, config.data.cifar100_labels); n > 0) return n;
+    if (!entry.file_list.empty()) return 0;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path root =
+        fs::is_directory(fs::path(entry.root) / "train", ec) ? fs::path(entry.root) / "train" : fs::path(entry.root);
+    int classes = 0;
+    for (const auto& e : fs::directory_iterator(root, ec))
+        if (e.is_directory(ec)) ++classes;
+    return classes;
+}
+
+StreamSpec estimated_stream_spec(const ExperimentConfig& config, int64_t run_seed) {
+    if (config.stream.type != StreamType::datasets) return make_stream_spec(config, run_seed, num_classes_of(config));
+    std::vector<int> classes;
+    for (const auto& entry : config.stream.datasets) classes.push_back(dataset_task_classes(config, entry));
+    return make_dataset_stream_spec(config, run_seed, classes);
+}
+
+// Training images of a task: data.train_per_class · classes (data-set streams: the entry's
+// train_per_class · classes · subset_fraction); -1 when unknown.
+int64_t estimated_train_images(const ExperimentConfig& config, const TaskSpec& task) {
+    const auto classes = static_cast<int64_t>(task.classes.size());
+    if (config.stream.type != StreamType::datasets)
+        return config.data.train_per_class > 0 ? config.data.train_per_class * classes : -1;
+    const DatasetTaskConfig& entry = config.stream.datasets.at(static_cast<size_t>(task.index));
+    if (entry.train_per_class <= 0 || classes <= 0) return -1;
+    const int64_t n = entry.train_per_class * classes;
+    return std::clamp<int64_t>(std::llround(entry.subset_fraction * static_cast<double>(n)), 1, n);
+}
+
 }  // namespace
 
 TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_steps, const std::atomic<bool>* stop) {
@@ -41,9 +78,9 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
     enable_fast_fp32_math(device);
     out.runs = std::max<int>(1, static_cast<int>(config.seeds.size()));
     const int64_t run_seed = config.seeds.empty() ? 0 : config.seeds.front();  // the first run's seed
-    const StreamSpec spec = make_stream_spec(config, run_seed, num_classes_of(config));
+    const StreamSpec spec = estimated_stream_spec(config, run_seed);
 
-    const int64_t head_classes = config.foundation.enabled ? config.foundation.classes : 0;
+    const int64_t head_classes = trains_foundation(config) ? config.foundation.classes : 0;
     Backbone model = make_backbone(config.backbone, head_classes);
     model->to(device);
     TaskHeads heads(config.backbone.dim);
@@ -63,10 +100,8 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
     bool counting = true;
     int64_t total = 0;
     for (const TaskSpec& task : spec.tasks) {
-        const int64_t per_pass =
-            config.data.train_per_class > 0
-                ? pass_steps(config.train, config.data.train_per_class * static_cast<int64_t>(task.classes.size()))
-                : -1;
+        const int64_t images = estimated_train_images(config, task);
+        const int64_t per_pass = images >= 0 ? pass_steps(task_train_config(config.train, task), images) : -1;
         out.steps_per_task.push_back(per_pass < 0 ? -1 : per_pass * passes);
         total = (per_pass < 0 || total < 0) ? -1 : total + per_pass * passes;
         if (!counting) {
@@ -77,6 +112,7 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
         try {
             // As the trainer prepares a task (task_preparation.h) and trains its first pass.
             ctx.task = task.index;
+            if (task.classes.empty()) throw std::runtime_error("the task's classes are unknown");
             add_task_head(heads, task, run_seed, device);
             method->begin_task(ctx);
             const TaskPreparation prep = prepare_task(heads, config.train, task.head);

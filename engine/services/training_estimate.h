@@ -12,6 +12,8 @@
 //
 // Steps per task: passes · min(ceil(images / batch_size) · epochs, max_steps_per_task), images =
 // data.train_per_class · the task's classes (unknown, -1, when train_per_class = 0: all images).
+// Data-set streams: each entry's classes (the catalogue's, or an image folder's class folders), its
+// train_per_class · classes · subset_fraction images and its own epochs (unknown when train_per_class = 0).
 //
 // Step time: `measured_steps` training steps of task 0, the trainer's own (prepare_task,
 // make_pass_optimizer and train_step: forward, the configured loss, loss scaling, backward, clipping,

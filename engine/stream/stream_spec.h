@@ -9,6 +9,13 @@
 // class-incremental:  task t = classes order[t·k, t·k + k), head t
 // domain-incremental: task t = classes order[0, k), head 0, domain domains[t mod |domains|]
 // foundation:         classes order[0, foundation.classes) (upright, identity domain)
+// datasets:           task t = the whole data set stream.datasets[t] (its classes 0 .. n_t − 1, its own
+//                     labels), head t, identity domain, epochs = stream.datasets[t].epochs or
+//                     train.epochs; the stream's label space is the union of the data sets' ones, task
+//                     t's labels offset by label_offset = n_0 + … + n_{t−1} (disjoint by construction)
+// foundation.source = weights: no foundation classes from the class order (class streams start at
+//                     order[0]); the foundation task is the weights' own head, filled in from its data
+//                     (stream_data.h)
 
 #include <string>
 #include <vector>
@@ -21,22 +28,46 @@ struct TaskSpec {
     int index = 0;
     std::vector<int> classes;  // original data-set labels, in order (local label = position)
     std::string domain = "identity";
-    int head = 0;  // index into the TaskHeads
+    int head = 0;    // index into the TaskHeads
+    int epochs = 0;  // epochs of the task's passes (train.epochs, or its data-set entry's own)
+    // Data-set streams: the task's data set ("cars"; the entry's name or its root's folder) and where
+    // its labels start in the stream's label space (label_offset + label; 0 for class streams).
+    std::string dataset;
+    int label_offset = 0;
 
-    std::string name() const;  // "t2 rot180 {3,7}"
+    // "t2 rot180 {3,7}"; a data-set stream's task: "t1 cars (196 classes)"
+    std::string name() const;
 };
 
 struct StreamSpec {
     StreamType type = StreamType::class_incremental;  // config.stream.type
     std::vector<int> class_order;                     // permutation of [0, num_classes)
     std::vector<int> foundation_classes;              // empty when the foundation step is off
+    // The label of each output of the foundation head: foundation_classes (source = train), or 0 .. N − 1
+    // for a weights file's head of N outputs (source = weights: foundation_classes are then the head
+    // outputs that foundation.data has images of).
+    std::vector<int> foundation_head_classes;
     std::vector<TaskSpec> tasks;
     std::vector<int> patch_permutation;  // 16 entries: new position p takes patch patch_permutation[p]
     int num_classes = 0;
     int num_heads = 0;
 };
 
-// Throws ConfigError when the stream does not fit into `num_classes`.
+// Throws ConfigError when the stream does not fit into `num_classes`. For stream.type = datasets the
+// tasks are those of make_dataset_stream_spec with `num_classes` classes each (a placeholder for
+// callers that do not read the data sets, e.g. the training estimate).
 StreamSpec make_stream_spec(const ExperimentConfig& config, int64_t seed, int num_classes);
+
+// A data-set stream (stream.type = datasets): task t has task_classes[t] classes (its data set's).
+StreamSpec make_dataset_stream_spec(const ExperimentConfig& config, int64_t seed, const std::vector<int>& task_classes);
+
+// The task's name in a data-set stream: the entry's name, else the last folder of its root, else the
+// data set's name ("fashion-mnist").
+std::string dataset_task_name(const DatasetTaskConfig& task);
+
+// Whether the run trains a foundation step (foundation.source = train and foundation.enabled), and
+// whether it has a foundation task at all (that, or foundation.source = weights).
+bool trains_foundation(const ExperimentConfig& config);
+bool has_foundation_task(const ExperimentConfig& config);
 
 }  // namespace lorica

@@ -32,11 +32,12 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(Backbone model, TaskHeads& heads,
                                                int last_head, int after_task, int64_t step, EvalPhase phase) {
     torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     // Data-set label of every class-IL logit of heads 0..last_head.
+    // (Data-set streams: offset into the union of the data sets' label spaces.)
     std::vector<int64_t> global_classes;
     for (int h = 0; h <= last_head; ++h)
         for (const auto& t : data_.tasks)
             if (t.spec.head == h) {
-                global_classes.insert(global_classes.end(), t.spec.classes.begin(), t.spec.classes.end());
+                for (int c : t.spec.classes) global_classes.push_back(int64_t{c} + t.spec.label_offset);
                 break;
             }
     auto global_map = torch::tensor(global_classes, torch::kInt64).to(device_);
@@ -49,8 +50,9 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(Backbone model, TaskHeads& heads,
         const int64_t total = labels.size(0);
         if (config_.class_il) {
             auto pred = global_map.index_select(0, heads->logits_upto(f, last_head).argmax(1));
+            auto union_labels = task.spec.label_offset == 0 ? labels : labels + task.spec.label_offset;
             rows.push_back(
-                {after_task, j, step, phase, HeadMode::class_il, (pred == labels).sum().item<int64_t>(), total});
+                {after_task, j, step, phase, HeadMode::class_il, (pred == union_labels).sum().item<int64_t>(), total});
         }
         if (config_.task_il) {
             std::vector<int64_t> own(task.spec.classes.begin(), task.spec.classes.end());
@@ -66,10 +68,11 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(Backbone model, TaskHeads& heads,
 EvaluationDone Evaluator::evaluate_foundation(Backbone model, int after_task, int64_t step, EvalPhase phase) {
     EvaluationDone out;
     const auto& classes = data_.spec.foundation_classes;
-    if (classes.empty() || !model->head) return out;
+    const auto& head_classes = data_.spec.foundation_head_classes;
+    if (classes.empty() || head_classes.empty() || !model->head) return out;
     torch::NoGradGuard no_grad;  // not InferenceMode: streamed sources and cached adapter terms outlive the evaluation
     torch::Tensor f = features(model, *data_.foundation_test.samples);
-    std::vector<int64_t> cls(classes.begin(), classes.end());
+    std::vector<int64_t> cls(head_classes.begin(), head_classes.end());  // the label of each head output
     auto map = torch::tensor(cls, torch::kInt64).to(device_);
     auto pred = map.index_select(0, model->head->forward(f).argmax(1));
     auto labels = data_.foundation_test.labels.to(device_);

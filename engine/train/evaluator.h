@@ -5,7 +5,10 @@
 //   class-IL: argmax over the concatenated logits of heads 0..last_head, mapped back to the data set's
 //             label (correct when it equals the true label; no task id used)
 //   task-IL:  argmax over head(j)'s logits only
-// For the foundation task: argmax of the backbone's own frozen `head`, with per-class counts and, from
+//   data-set streams: labels are compared in the union label space (TaskSpec::label_offset + label)
+// For the foundation task: argmax of the backbone's own frozen `head` (output k = data-set label
+// spec.foundation_head_classes[k]; for foundation.source = weights the head's outputs themselves),
+// with per-class counts (per class of spec.foundation_classes) and, from
 // the second end-of-task evaluation on, per class the samples newly misclassified since the previous
 // end-of-task evaluation (methods.md, "contextual forgetting").
 // Runs under NoGradGuard with the model in eval mode (given back the train/eval mode it had, also when

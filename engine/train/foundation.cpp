@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "engine/data/batcher.h"
+#include "engine/io/safetensors.h"
 #include "engine/model/resnet.h"
 #include "engine/runtime/device_transfer.h"
 #include "engine/train/grad_scaler.h"
@@ -54,6 +55,37 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
                            {"file_list", config.data.file_list},
                            {"cifar100_labels", name_of(kCifar100LabelNames, config.data.cifar100_labels)}};
     return config_hash(key);
+}
+
+int64_t weights_head_classes(const BackboneConfig& backbone) {
+    const std::string head = backbone.family == BackboneFamily::resnet ? "fc.weight" : "head.weight";
+    try {
+        const SafetensorsFile file = SafetensorsFile::open(backbone.weights);
+        if (!file.contains(head) || file.tensor(head).shape.size() != 2 || file.tensor(head).shape[0] < 1)
+            throw ConfigError("backbone.weights", backbone.weights + " has no head (no 2-d tensor '" + head +
+                                                      "'): foundation.source = weights evaluates the weights' own "
+                                                      "head (use a file with its classifier, or foundation.source = "
+                                                      "train)");
+        return static_cast<int64_t>(file.tensor(head).shape[0]);
+    } catch (const SafetensorsError& e) {
+        throw ConfigError("backbone.weights", e.what());
+    }
+}
+
+void bind_weights_foundation(StreamData& data, int64_t head_classes) {
+    for (int c : data.spec.foundation_classes)
+        if (c >= head_classes) {
+            const std::string name = c < static_cast<int>(data.foundation_class_names.size())
+                                         ? " ('" + data.foundation_class_names[c] + "')"
+                                         : "";
+            throw ConfigError("foundation.data.root", "has images of class " + std::to_string(c) + name +
+                                                          ", but the head of backbone.weights has " +
+                                                          std::to_string(head_classes) +
+                                                          " outputs (the foundation data's classes must "
+                                                          "match the head)");
+        }
+    data.spec.foundation_head_classes.resize(static_cast<size_t>(head_classes));
+    for (int64_t k = 0; k < head_classes; ++k) data.spec.foundation_head_classes[static_cast<size_t>(k)] = int(k);
 }
 
 void prepare_foundation(Backbone model, const ExperimentConfig& config, const StreamData& data, int64_t seed,

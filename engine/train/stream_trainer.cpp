@@ -152,7 +152,7 @@ void StreamTrainer::run() {
     if (req_.resume) {
         checkpoint_dir_ = req_.resume->run_dir;
     } else {
-        if (config_.foundation.enabled)
+        if (has_foundation_task(config_))
             events_.on_event(evaluator_->evaluate_foundation(model_, -1, 0, EvalPhase::end_of_task));
         start_checkpoints();
     }
@@ -185,7 +185,11 @@ void StreamTrainer::describe_stream() {
 // random-init evaluation, the timm weights and the foundation step.
 void StreamTrainer::build_model() {
     torch::manual_seed(static_cast<uint64_t>(req_.seed));
-    const int64_t head_classes = static_cast<int64_t>(data_.spec.foundation_classes.size());
+    // foundation.source = weights: the weights' own head (e.g. ImageNet-1k's 1000 outputs) is the foundation head.
+    const bool weights_foundation = config_.foundation.source == FoundationSource::weights;
+    const int64_t head_classes = weights_foundation ? weights_head_classes(config_.backbone)
+                                                    : static_cast<int64_t>(data_.spec.foundation_classes.size());
+    if (weights_foundation) bind_weights_foundation(data_, head_classes);
     model_ = make_backbone(config_.backbone, head_classes);
     evaluator_ = std::make_unique<Evaluator>(data_, config_.eval, device_, &cancel_);
     evaluator_->set_precision(config_.train.precision);
@@ -203,7 +207,7 @@ void StreamTrainer::build_model() {
             for (const auto& note : report.notes)
                 events_.on_event(Warning{"backbone.weights " + config_.backbone.weights + ": " + note});
         }
-        if (config_.foundation.enabled) {
+        if (trains_foundation(config_)) {
             phase_start = Clock::now();
             prepare_foundation(model_, config_, data_, req_.seed, device_, events_, cancel_);
             log::debug("foundation step in " + std::to_string(seconds_since(phase_start)) + " s");
@@ -321,7 +325,8 @@ void StreamTrainer::train_passes(int t, const TaskPreparation& prep) {
         Batcher(task.train.size(), config_.train.batch_size,
                 derived_seed(seed, SeedStream::task_batches, static_cast<uint64_t>(t))),
         at::detail::createCPUGenerator(derived_seed(seed, SeedStream::task_augmentation, static_cast<uint64_t>(t)))};
-    loop.pass_total = pass_steps(config_.train, task.train.size());
+    const TrainConfig train = task_train_config(config_.train, task.spec);  // the task's own epochs
+    loop.pass_total = pass_steps(train, task.train.size());
     const int passes = std::max(1, method_->passes_per_task());
     loop.task_total = loop.pass_total * passes;
     for (int pass = 0; pass < passes; ++pass) {
@@ -330,9 +335,8 @@ void StreamTrainer::train_passes(int t, const TaskPreparation& prep) {
         if (pass == 0) events_.on_event(TaskStarted{t, loop.task_total, count_parameters(opt.groups)});
         model_->train();
         int64_t step_in_pass = 0;
-        for (int epoch_in_pass = 0; epoch_in_pass < config_.train.epochs && step_in_pass < loop.pass_total;
-             ++epoch_in_pass)
-            train_epoch(loop, prep, opt, pass * config_.train.epochs + epoch_in_pass,  // epochs count over passes
+        for (int epoch_in_pass = 0; epoch_in_pass < train.epochs && step_in_pass < loop.pass_total; ++epoch_in_pass)
+            train_epoch(loop, prep, opt, pass * train.epochs + epoch_in_pass,  // epochs count over passes
                         step_in_pass);
     }
 }
@@ -450,10 +454,22 @@ RunStatus run_stream(const RunRequest& request, EventListener& events, CancelTok
     started.torch_version = torch_version();
     started.num_tasks = config.stream.tasks;
     const int passes = method.method ? std::max(1, method.method->passes_per_task()) : 1;
-    started.total_steps =
-        config.data.train_per_class > 0
-            ? passes * planned_stream_steps(config, config.data.train_per_class * config.stream.classes_per_task)
-            : 0;
+    if (config.stream.type == StreamType::datasets) {
+        // Each data set's own training images and epochs (stream_data.h); unknown (0) when they cannot be read.
+        try {
+            const std::vector<int64_t> sizes = task_train_sizes(config, request.raw, request.seed);
+            const StreamSpec spec = make_stream_spec(config, request.seed, 0);
+            for (size_t t = 0; t < sizes.size() && t < spec.tasks.size(); ++t)
+                started.total_steps += passes * pass_steps(task_train_config(config.train, spec.tasks[t]), sizes[t]);
+        } catch (const std::exception&) {
+            started.total_steps = 0;
+        }
+    } else {
+        started.total_steps =
+            config.data.train_per_class > 0
+                ? passes * planned_stream_steps(config, config.data.train_per_class * config.stream.classes_per_task)
+                : 0;
+    }
     events.on_event(started);
 
     RunStatus status = RunStatus::finished;

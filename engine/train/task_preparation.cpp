@@ -13,6 +13,12 @@ int64_t pass_steps(const TrainConfig& train, int64_t images) {
     return steps;
 }
 
+TrainConfig task_train_config(const TrainConfig& train, const TaskSpec& task) {
+    TrainConfig out = train;
+    if (task.epochs > 0) out.epochs = task.epochs;
+    return out;
+}
+
 uint64_t head_seed(int64_t run_seed, int head) {
     return derived_seed(static_cast<uint64_t>(run_seed), SeedStream::stream_head, static_cast<uint64_t>(head));
 }

@@ -30,6 +30,10 @@ namespace lorica {
 // Optimizer steps of one pass over `images` training images (0 for none), as above.
 int64_t pass_steps(const TrainConfig& train, int64_t images);
 
+// train.* as task `task` trains: its epochs are the task's (a data-set stream entry's own epochs, else
+// train.epochs: TaskSpec::epochs; a spec without epochs, 0, keeps train.epochs).
+TrainConfig task_train_config(const TrainConfig& train, const TaskSpec& task);
+
 // Seed of stream head h: derived_seed(run seed, SeedStream::stream_head, h). The random-init
 // evaluation builds the very same heads.
 uint64_t head_seed(int64_t run_seed, int head);
