@@ -17,6 +17,7 @@
 
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/store/sweep_summary.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "widgets/contextual_forgetting_view.h"
 #include "widgets/matrix_heatmap.h"
@@ -327,18 +328,33 @@ QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode
 
 void draw_rank_sweep(PlotWidget* plot, const std::vector<const RunData*>& runs) {
     plot->clear();
-    // series → rank → values over the runs (each run of a sweep stores the whole sweep).
-    std::map<SeriesKey, std::map<double, double>> series;
-    for (const RunData* run : runs)
-        for (const AnalysisPoint& p : run->points_of(AnalysisKey::rank_sweep)) series[p.series][p.x] = p.y;
+    // (group, series) → rank → values over the group's runs (seeds); a group is the variant without
+    // its "rank=" part (rank_sweep_group), so a sweep crossed with variants gives a curve per variant.
+    std::vector<std::string> groups;
+    std::map<std::pair<size_t, SeriesKey>, std::map<double, std::vector<double>>> series;
+    for (const RunData* run : runs) {
+        const std::string group = rank_sweep_group(run->record.variant);
+        const size_t g = static_cast<size_t>(std::find(groups.begin(), groups.end(), group) - groups.begin());
+        if (g == groups.size()) groups.push_back(group);
+        for (const AnalysisPoint& p : run->points_of(AnalysisKey::rank_sweep))
+            series[{g, p.series}][p.x].push_back(p.y);
+    }
     int i = 0;
     for (const auto& [key, points] : series) {
         QVector<double> x, y;
-        for (const auto& [rank, value] : points) {
+        for (const auto& [rank, values] : points) {
+            double sum = 0.0;
+            for (double v : values) sum += v;
             x << rank;
-            y << value;
+            y << sum / static_cast<double>(values.size());
         }
-        plot->add_line(qstr(name_of(key)), x, y, series_color(i++), Qt::SolidLine, true);
+        const std::string& group = groups[key.first];
+        const std::string name = group.empty() ? name_of(key.second) : group + " · " + name_of(key.second);
+        // One colour per group; foundation solid, downstream dashed.
+        const Qt::PenStyle style = key.second == kSeriesFoundationForgetting ? Qt::SolidLine : Qt::DashLine;
+        plot->add_line(qstr(name), x, y, series_color(groups.size() > 1 ? static_cast<int>(key.first) : i), style,
+                       true);
+        ++i;
     }
     plot->finish();
 }

@@ -322,6 +322,11 @@ nlohmann::json full_config_json(const ExperimentConfig& config) {
     nlohmann::json j = to_json(config);
     j["data"]["workers"] = config.data.workers;
     j["data"]["cache_mb"] = config.data.cache_mb;
+    j["foundation"]["source"] = name_of(kFoundationSourceNames, config.foundation.source);
+    j["foundation"]["data"] = {{"root", config.foundation.data.root},
+                               {"file_list", config.foundation.data.file_list},
+                               {"test_per_class", config.foundation.data.test_per_class}};
+    j["backbone"]["freeze_batchnorm"] = config.backbone.freeze_batchnorm;
     return j;
 }
 

@@ -83,9 +83,7 @@ void read_dataset_tasks(const json& list, std::vector<DatasetTaskConfig>& out) {
                               "must be in (0, 1], got " + std::to_string(task.subset_fraction));
         r.read("domain", task.domain);
         r.finish();
-        if (task.root.empty() && dataset_info(task.dataset).needs_root)
-            throw ConfigError(path + ".root", "is required: the folder of " + dataset_info(task.dataset).title);
-        out.push_back(std::move(task));
+        out.push_back(std::move(task));  // an empty root is the preflight's to report (presets leave it to the user)
     }
 }
 
@@ -371,16 +369,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
         throw ConfigError("stream.datasets", "is only read with stream.type = datasets (the type is " +
                                                  name_of(kStreamTypeNames, c.stream.type) + ")");
     }
-    if (c.foundation.source == FoundationSource::weights) {
-        if (c.backbone.weights.empty())
-            throw ConfigError("backbone.weights",
-                              "is required with foundation.source = weights (the foundation task is the weights' own "
-                              "head)");
-        if (c.foundation.data.root.empty())
-            throw ConfigError("foundation.data.root",
-                              "is required with foundation.source = weights: the folder of the pre-training task's "
-                              "evaluation images (e.g. the ImageNet validation set by synset folder)");
-    }
+    // foundation.source = weights with an empty backbone.weights or foundation.data.root: the preflight
+    // reports it (presets leave the paths to the user).
     if (c.data.dataset != DatasetId::fashion_mnist && c.data.resize_size != 0 &&
         c.data.resize_size < c.backbone.image_size)
         throw ConfigError("data.resize_size", std::to_string(c.data.resize_size) +

@@ -67,6 +67,7 @@ std::vector<ExperimentVariant> expand_variants(const ExperimentConfig& config) {
                 }
                 // A variant that switches the method starts from the new method's default options.
                 (void)drop_replaced_method_options(doc, base_method, keys);
+                v.rank_varies = std::find(keys.begin(), keys.end(), "method.rank") != keys.end();
             } catch (const ConfigError& e) {
                 throw ConfigError(v.field_prefix, "variant '" + v.label + "': " + e.what());
             }
@@ -74,6 +75,7 @@ std::vector<ExperimentVariant> expand_variants(const ExperimentConfig& config) {
                 const nlohmann::json& value = config.sweep.values[k];
                 v.sweep_field = config.sweep.field;
                 v.sweep_value = value.dump();
+                if (config.sweep.field == "method.rank") v.rank_varies = true;
                 const std::string sweep_label = last_component(config.sweep.field) + "=" + value_text(value);
                 v.label = v.label.empty() ? sweep_label : v.label + ", " + sweep_label;
                 if (config.variants.empty()) v.field_prefix = "sweep.values[" + std::to_string(k) + "]";

@@ -24,7 +24,10 @@ struct ExperimentVariant {
     std::string sweep_field;   // "" unless the variant comes from a sweep
     std::string sweep_value;   // the sweep value as JSON text ("4")
     std::string field_prefix;  // where its overrides came from, for errors: "variants[2].set" or "sweep.values[3]"
-    ExperimentConfig config;   // effective config (no variants, no sweep)
+    // method.rank is set by this variant's overrides or its sweep value: its runs are points of a rank
+    // sweep (sweep_summary.h), grouped by the label without "rank=".
+    bool rank_varies = false;
+    ExperimentConfig config;  // effective config (no variants, no sweep)
 };
 
 // Throws ConfigError naming the variant's field (see the file comment).

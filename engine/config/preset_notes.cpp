@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <optional>
 
 #include "engine/config/experiment_config.h"
 
@@ -9,7 +11,26 @@ namespace lorica {
 
 namespace {
 
-constexpr std::array<const char*, 3> kRequirableFields = {"data.root", "data.file_list", "backbone.weights"};
+constexpr std::array<const char*, 4> kRequirableFields = {"data.root", "data.file_list", "backbone.weights",
+                                                          "foundation.data.root"};
+
+// "stream.datasets[<i>].root" → i; nullopt for anything else.
+std::optional<size_t> dataset_root_index(const std::string& field) {
+    const std::string prefix = "stream.datasets[", suffix = "].root";
+    if (field.size() <= prefix.size() + suffix.size() || field.rfind(prefix, 0) != 0 ||
+        field.compare(field.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return std::nullopt;
+    const std::string digits = field.substr(prefix.size(), field.size() - prefix.size() - suffix.size());
+    if (digits.empty() || digits.size() > 4 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+        return std::nullopt;
+    return static_cast<size_t>(std::stoul(digits));
+}
+
+bool requirable(const std::string& field) {
+    return dataset_root_index(field).has_value() ||
+           std::find_if(kRequirableFields.begin(), kRequirableFields.end(),
+                        [&](const char* f) { return field == f; }) != kRequirableFields.end();
+}
 
 }  // namespace
 
@@ -26,9 +47,10 @@ PresetNotes read_preset_notes(const nlohmann::json& document) {
                               "must be an object {\"<field>\": \"<what must be there>\"}, got " + it->dump());
         for (auto r = it->begin(); r != it->end(); ++r) {
             const std::string field = std::string(kPresetRequiresKey) + "." + r.key();
-            if (std::find_if(kRequirableFields.begin(), kRequirableFields.end(),
-                             [&](const char* f) { return r.key() == f; }) == kRequirableFields.end())
-                throw ConfigError(field, "cannot be required (allowed: data.root, data.file_list, backbone.weights)");
+            if (!requirable(r.key()))
+                throw ConfigError(field,
+                                  "cannot be required (allowed: data.root, data.file_list, backbone.weights, "
+                                  "foundation.data.root, stream.datasets[<i>].root)");
             if (!r->is_string() || r->get<std::string>().empty())
                 throw ConfigError(
                     field, "must be a non-empty string saying what the file or folder must hold, got " + r->dump());
@@ -36,6 +58,15 @@ PresetNotes read_preset_notes(const nlohmann::json& document) {
         }
     }
     return notes;
+}
+
+std::optional<std::string> required_field_value(const ExperimentConfig& c, const std::string& field) {
+    if (field == "data.root") return c.data.root;
+    if (field == "data.file_list") return c.data.file_list;
+    if (field == "backbone.weights") return c.backbone.weights;
+    if (field == "foundation.data.root") return c.foundation.data.root;
+    if (const auto i = dataset_root_index(field); i && *i < c.stream.datasets.size()) return c.stream.datasets[*i].root;
+    return std::nullopt;
 }
 
 bool requirement_covers(const std::string& required_field, const std::string& problem_subject) {

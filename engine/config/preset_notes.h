@@ -15,9 +15,10 @@
 // every problem of that field (a missing folder, a wrong layout, a file that does not load) has the
 // expected layout appended, so the message tells the user both the path and what belongs there.
 //
-// Fields a preset may require: data.root, data.file_list, backbone.weights (the paths a user points
-// at their own files).
+// Fields a preset may require: data.root, data.file_list, backbone.weights, foundation.data.root and
+// stream.datasets[<i>].root (the paths a user points at their own files).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,8 @@ inline constexpr const char* kPresetDescriptionKey = "description";
 inline constexpr const char* kPresetRequiresKey = "requires";
 
 struct PresetRequirement {
-    std::string field;     // "data.root" | "data.file_list" | "backbone.weights"
+    std::string
+        field;  // "data.root" | "data.file_list" | "backbone.weights" | "foundation.data.root" | "stream.datasets[<i>].root"
     std::string expected;  // what must be there, in words (layout, file names, where to get it)
 };
 
@@ -46,5 +48,10 @@ PresetNotes read_preset_notes(const nlohmann::json& document);
 // The config fields a requirement about `field` covers in preflight problems: data.root also covers
 // data.file_list and data.dataset (the loader reports a missing root under whichever names the data).
 bool requirement_covers(const std::string& required_field, const std::string& problem_subject);
+
+struct ExperimentConfig;
+// The configured value of a requirable field (the path the user set, "" when left empty); nullopt for
+// a field that cannot be required or a stream.datasets index past the stream.
+std::optional<std::string> required_field_value(const ExperimentConfig& config, const std::string& field);
 
 }  // namespace lorica

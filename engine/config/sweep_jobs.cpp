@@ -84,6 +84,7 @@ SweepPlan plan_sweep(const ExperimentConfig& config, const LauncherSettings& lau
             job.variant = v.label;
             job.sweep_field = v.sweep_field;
             job.sweep_value = v.sweep_value;
+            job.rank_varies = v.rank_varies;
             job.seed_index = static_cast<int>(s);
             job.seed = v.config.seeds[s];
             job.config = v.config;
@@ -103,6 +104,7 @@ json to_json(const SweepPlan& plan) {
                         {"variant", j.variant},
                         {"sweep_field", j.sweep_field},
                         {"sweep_value", j.sweep_value},
+                        {"rank_varies", j.rank_varies},
                         {"seed_index", j.seed_index},
                         {"seed", j.seed},
                         {"config", to_json(j.config)}});
@@ -169,6 +171,8 @@ SweepPlan sweep_plan_from_json(const json& doc, const std::string& source) {
         job.variant = r.text(j, "variant", field);
         job.sweep_field = r.text(j, "sweep_field", field);
         job.sweep_value = r.text(j, "sweep_value", field);
+        // Absent in plans written before variants could set the rank: only a rank sweep did then.
+        if (const auto it = j.find("rank_varies"); it != j.end() && it->is_boolean()) job.rank_varies = it->get<bool>();
         job.seed_index = static_cast<int>(r.integer(j, "seed_index", field, 0));
         job.seed = r.integer(j, "seed", field, 0);
         try {
@@ -219,6 +223,7 @@ ExperimentVariant job_variant(const SweepJob& job) {
     v.label = job.variant;
     v.sweep_field = job.sweep_field;
     v.sweep_value = job.sweep_value;
+    v.rank_varies = job.rank_varies;
     v.config = job.config;
     return v;
 }

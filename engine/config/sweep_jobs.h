@@ -34,13 +34,14 @@
 namespace lorica {
 
 struct SweepJob {
-    int index = 0;            // position in the plan = the Slurm array task id
-    std::string name;         // "job-0003": stem of the job's shard, status and log files
-    int variant_index = 0;    // position in the experiment's variants
-    std::string variant;      // the variant's label ("" when the experiment has no variants)
-    std::string sweep_field;  // "" unless the variant comes from a sweep
-    std::string sweep_value;  // the sweep value as JSON text
-    int seed_index = 0;       // position in the experiment's seeds (RunStarted::run_index)
+    int index = 0;             // position in the plan = the Slurm array task id
+    std::string name;          // "job-0003": stem of the job's shard, status and log files
+    int variant_index = 0;     // position in the experiment's variants
+    std::string variant;       // the variant's label ("" when the experiment has no variants)
+    std::string sweep_field;   // "" unless the variant comes from a sweep
+    std::string sweep_value;   // the sweep value as JSON text
+    bool rank_varies = false;  // ExperimentVariant::rank_varies: the run stores rank-sweep points
+    int seed_index = 0;        // position in the experiment's seeds (RunStarted::run_index)
     int64_t seed = 0;
     ExperimentConfig config;  // the variant's effective config, seeds = {seed}
 };

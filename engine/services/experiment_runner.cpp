@@ -109,7 +109,6 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
     }
     const int threads = configure_threads(config.threads);
     log::debug("LibTorch " + torch_version() + " with " + std::to_string(threads) + " intra-op threads");
-    const bool rank_sweep = config.sweep.field == "method.rank";
 
     RawDataset raw;
     nlohmann::json loaded_data;  // the data section `raw` was loaded for (null = nothing loaded)
@@ -119,7 +118,7 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
         if (!variant.label.empty())
             log::info("variant " + std::to_string(variant.index + 1) + "/" + std::to_string(variants.size()) + ": " +
                       variant.label);
-        VariantRunListener tagged(events, variant, rank_sweep, raw.class_names);
+        VariantRunListener tagged(events, variant, variant.rank_varies, raw.class_names);
         // Image folders decode to the backbone's size and channels: both sections key the loaded data.
         const nlohmann::json data_section = dataset_key(c);
         if (preloaded && loaded_data != data_section && preloaded->key == data_section) {
@@ -168,7 +167,7 @@ RunStatus run_experiment_job(const ExperimentStarted& experiment, const Experime
     const int used = configure_threads(threads > 0 ? threads : c.threads);
     log::debug("LibTorch " + torch_version() + " with " + std::to_string(used) + " intra-op threads");
     RawDataset raw;
-    VariantRunListener tagged(events, variant, rank_sweep, raw.class_names);
+    VariantRunListener tagged(events, variant, rank_sweep || variant.rank_varies, raw.class_names);
     RunStatus status = RunStatus::failed;
     bool loaded = false;
     try {

@@ -115,34 +115,61 @@ std::string format_variant_table(const std::vector<VariantSummary>& variants) {
     return format_text_table(header, rows, 2);
 }
 
+std::string rank_sweep_group(const std::string& variant_label) {
+    // Labels are ", "-joined components (experiment_variants.cpp); the sweep's is "rank=<value>".
+    std::string out;
+    size_t start = 0;
+    while (start <= variant_label.size()) {
+        size_t end = variant_label.find(", ", start);
+        if (end == std::string::npos) end = variant_label.size();
+        const std::string part = variant_label.substr(start, end - start);
+        if (part.rfind("rank=", 0) != 0 && !part.empty()) out += (out.empty() ? "" : ", ") + part;
+        start = end + 2;
+    }
+    return out;
+}
+
 std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id) {
-    std::map<double, std::pair<std::vector<double>, std::vector<double>>> by_rank;
+    struct Values {
+        std::vector<double> foundation, downstream;
+    };
+    std::vector<std::string> groups;  // in the order of the experiment's runs (variant order)
+    std::map<std::pair<size_t, double>, Values> by_group_rank;
     for (const auto& run : store.runs_of_experiment(experiment_id)) {
+        const std::string group = rank_sweep_group(run.variant);
+        const size_t g = static_cast<size_t>(std::find(groups.begin(), groups.end(), group) - groups.begin());
+        if (g == groups.size()) groups.push_back(group);
         for (const auto& p : store.analysis_points(run.id, AnalysisKey::rank_sweep)) {
             if (!std::isfinite(p.y)) continue;
             if (p.series == kSeriesFoundationForgetting)
-                by_rank[p.x].first.push_back(p.y);
+                by_group_rank[{g, p.x}].foundation.push_back(p.y);
             else if (p.series == kSeriesDownstreamForgetting)
-                by_rank[p.x].second.push_back(p.y);
+                by_group_rank[{g, p.x}].downstream.push_back(p.y);
         }
     }
     std::vector<RankSweepRow> rows;
-    for (const auto& [rank, values] : by_rank)
-        rows.push_back({rank, aggregate_values(name_of(kSeriesFoundationForgetting), values.first),
-                        aggregate_values(name_of(kSeriesDownstreamForgetting), values.second)});
+    for (const auto& [key, values] : by_group_rank)
+        rows.push_back({groups[key.first], key.second,
+                        aggregate_values(name_of(kSeriesFoundationForgetting), values.foundation),
+                        aggregate_values(name_of(kSeriesDownstreamForgetting), values.downstream)});
     return rows;
 }
 
 std::string format_rank_sweep_table(const std::vector<RankSweepRow>& rows) {
+    const bool grouped = std::any_of(rows.begin(), rows.end(), [](const RankSweepRow& r) { return !r.group.empty(); });
     std::vector<std::vector<std::string>> cells;
     for (const auto& r : rows) {
         char rank[32];
         std::snprintf(rank, sizeof rank, "%g", r.rank);
         const int runs = std::max(r.foundation_forgetting.n, r.downstream_forgetting.n);
-        cells.push_back({rank, format_mean_std(r.foundation_forgetting, runs),
-                         format_mean_std(r.downstream_forgetting, runs), std::to_string(runs)});
+        std::vector<std::string> row = {rank, format_mean_std(r.foundation_forgetting, runs),
+                                        format_mean_std(r.downstream_forgetting, runs), std::to_string(runs)};
+        if (grouped) row.insert(row.begin(), r.group);
+        cells.push_back(std::move(row));
     }
-    return format_text_table({"rank", "foundation forgetting (%)", "downstream forgetting (init, %)", "seeds"}, cells);
+    std::vector<std::string> header = {"rank", "foundation forgetting (%)", "downstream forgetting (init, %)", "seeds"};
+    if (grouped) header.insert(header.begin(), "variant");
+    return format_text_table(header, cells);
 }
 
 }  // namespace lorica

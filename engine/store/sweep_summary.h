@@ -57,17 +57,25 @@ std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t ex
 std::string format_variant_table(const std::vector<VariantSummary>& variants);
 
 // One rank of a rank sweep, aggregated over its seeds.
+// The rank sweep a run belongs to inside its experiment: its variant label without the sweep's
+// "rank=<r>" component ("tiny-resnet, rank=4" → "tiny-resnet"; "rank=4" → ""). Runs of one group
+// form one curve, so a sweep crossed with variants (the `backbones` preset: tiny ViT and tiny ResNet)
+// gives one curve per variant.
+std::string rank_sweep_group(const std::string& variant_label);
+
 struct RankSweepRow {
+    std::string group;  // rank_sweep_group of the runs' variant; "" for a plain sweep
     double rank = 0.0;
     MetricAggregate foundation_forgetting;  // key = name_of(kSeriesFoundationForgetting)
     MetricAggregate downstream_forgetting;  // key = name_of(kSeriesDownstreamForgetting)
 };
 
-// The rank-sweep table of an experiment from its runs' stored AnalysisKey::rank_sweep points, by rank;
-// empty when no run has any.
+// The rank-sweep table of an experiment from its runs' stored AnalysisKey::rank_sweep points, by
+// group (variant order) and rank; empty when no run has any.
 std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id);
 
-// Text table: rank, foundation forgetting, downstream forgetting ("mean ± std", percentage points).
+// Text table: [variant,] rank, foundation forgetting, downstream forgetting ("mean ± std", percentage
+// points); the variant column only when some row has a group.
 std::string format_rank_sweep_table(const std::vector<RankSweepRow>& rows);
 
 // "mean ± std" with two decimals; "(n=k)" appended when k differs from `runs`; "n/a" when n = 0.

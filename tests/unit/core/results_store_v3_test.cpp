@@ -244,6 +244,36 @@ TEST(SweepSummaryTest, RankSweepPointsAndTable) {
     EXPECT_TRUE(rank_sweep_table(store, exp + 1).empty());
 }
 
+TEST(SweepSummaryTest, ASweepCrossedWithVariantsGivesOneCurvePerVariant) {
+    EXPECT_EQ(rank_sweep_group("rank=4"), "");
+    EXPECT_EQ(rank_sweep_group("tiny-resnet, rank=4"), "tiny-resnet");
+    EXPECT_EQ(rank_sweep_group("a, b, rank=16"), "a, b");
+    EXPECT_EQ(rank_sweep_group("rankless"), "rankless");
+    EXPECT_EQ(rank_sweep_group(""), "");
+
+    RunStore store = RunStore::open(":memory:");
+    const int64_t exp = store.insert_experiment(ExperimentStarted{"backbones", "{}", "h", {0}, {}});
+    // Variants × sweep: vit at ranks 1 and 4, resnet at rank 1 (stored after the vit runs).
+    const int64_t v1 = add_run(store, exp, 0, "vit, rank=1", 0, 90, 60, 80, 95, 90, 85, 1.0);
+    const int64_t v4 = add_run(store, exp, 1, "vit, rank=4", 0, 90, 60, 80, 95, 90, 85, 1.0);
+    const int64_t r1 = add_run(store, exp, 2, "resnet, rank=1", 0, 90, 60, 80, 95, 90, 85, 1.0);
+    store.insert_analysis_points(v1, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 1, 10}});
+    store.insert_analysis_points(v4, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 4, 20}});
+    store.insert_analysis_points(r1, {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 1, 3}});
+    const auto table = rank_sweep_table(store, exp);
+    ASSERT_EQ(table.size(), 3u);  // rank 1 of the two backbones is not pooled
+    EXPECT_EQ(table[0].group, "vit");
+    EXPECT_DOUBLE_EQ(table[0].rank, 1.0);
+    EXPECT_DOUBLE_EQ(*table[0].foundation_forgetting.mean, 10.0);
+    EXPECT_EQ(table[1].group, "vit");
+    EXPECT_DOUBLE_EQ(table[1].rank, 4.0);
+    EXPECT_EQ(table[2].group, "resnet");
+    EXPECT_DOUBLE_EQ(*table[2].foundation_forgetting.mean, 3.0);
+    const std::string text = format_rank_sweep_table(table);
+    EXPECT_NE(text.find("variant"), std::string::npos) << text;
+    EXPECT_NE(text.find("resnet"), std::string::npos) << text;
+}
+
 TEST(SweepSummaryTest, PrimaryHeadModeFollowsTheStream) {
     EXPECT_EQ(primary_head_mode(""), HeadMode::class_il);
     EXPECT_EQ(primary_head_mode(R"({"stream": {"task_incremental": true}})"), HeadMode::task_il);

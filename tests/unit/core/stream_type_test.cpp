@@ -30,11 +30,57 @@ std::vector<int> slice(const std::vector<int>& v, int first, int count) {
 TEST(StreamType, SpellingsReadAndWriteBack) {
     EXPECT_EQ(parse_experiment_config(json::object()).stream.type, StreamType::class_incremental);
     for (const auto& [type, spelling] : kStreamTypeNames) {
+        if (type == StreamType::datasets) continue;  // needs its data sets: StreamType.ADataSetStreamListsItsTasks
         const ExperimentConfig c = stream_config(std::string(spelling));
         EXPECT_EQ(c.stream.type, type) << spelling;
         EXPECT_EQ(to_json(c)["stream"]["type"], std::string(spelling));
         EXPECT_EQ(parse_experiment_config(to_json(c)).stream.type, type) << spelling;
     }
+}
+
+TEST(StreamType, ADataSetStreamListsItsTasks) {
+    json doc = {{"stream",
+                 {{"type", "datasets"},
+                  {"datasets",
+                   {{{"name", "Cars"}, {"root", "/data/cars"}, {"epochs", 20}, {"domain", "car"}},
+                    {{"dataset", "cifar100"}, {"root", "/data/cifar"}, {"subset_fraction", 0.5}}}}}}};
+    const ExperimentConfig c = parse_experiment_config(doc);
+    EXPECT_EQ(c.stream.type, StreamType::datasets);
+    EXPECT_EQ(c.stream.tasks, 2);  // one task per entry
+    ASSERT_EQ(c.stream.datasets.size(), 2u);
+    EXPECT_EQ(c.stream.datasets[0].dataset, DatasetId::image_folder);
+    EXPECT_EQ(c.stream.datasets[0].epochs, 20);
+    EXPECT_EQ(c.stream.datasets[0].domain, "car");
+    EXPECT_EQ(c.stream.datasets[1].dataset, DatasetId::cifar100);
+    EXPECT_DOUBLE_EQ(c.stream.datasets[1].subset_fraction, 0.5);
+    // The effective config round-trips.
+    const ExperimentConfig again = parse_experiment_config(to_json(c));
+    EXPECT_EQ(to_json(again), to_json(c));
+
+    // Errors name the field.
+    auto field_of = [](json d) {
+        try {
+            (void)parse_experiment_config(d);
+        } catch (const ConfigError& e) {
+            return e.field();
+        }
+        return std::string("(accepted)");
+    };
+    json bad = doc;
+    bad["stream"]["datasets"][1]["subset_fraction"] = 0.0;
+    EXPECT_EQ(field_of(bad), "stream.datasets[1].subset_fraction");
+    bad = doc;
+    bad["stream"]["datasets"][0]["colour"] = "red";
+    EXPECT_EQ(field_of(bad), "stream.datasets[0].colour");
+    bad = doc;
+    bad["stream"]["tasks"] = 3;
+    EXPECT_EQ(field_of(bad), "stream.tasks");
+    bad = doc;
+    bad["stream"]["datasets"] = json::array();
+    EXPECT_EQ(field_of(bad), "stream.datasets");
+    bad = doc;
+    bad["stream"]["type"] = "class-incremental";
+    EXPECT_EQ(field_of(bad), "stream.datasets");  // entries without the type that reads them
 }
 
 TEST(StreamType, AWrongSpellingNamesTheFieldAndTheAllowedOnes) {
