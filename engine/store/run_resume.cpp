@@ -74,8 +74,12 @@ void reopen_run_at_checkpoint(RunStore& store, int64_t run_id, const RunReopenin
             run_id, k, k);
         run("DELETE FROM class_eval_rows WHERE run_id = ? AND after_task > ?", run_id, k);
         run("DELETE FROM method_state WHERE run_id = ? AND task_index > ?", run_id, k);
-        run("DELETE FROM analysis_points WHERE run_id = ? AND rowid NOT IN (SELECT rowid FROM analysis_points WHERE "
-            "run_id = ? ORDER BY rowid LIMIT ?)",
+        // The class similarities were stored by the experiment runner before the stream, outside the
+        // trainer's count: kept whatever the count.
+        const std::string counted = "analysis <> '" + std::string(name_of(AnalysisKey::class_similarity)) + "'";
+        run("DELETE FROM analysis_points WHERE run_id = ? AND " + counted +
+                " AND rowid NOT IN (SELECT rowid FROM analysis_points WHERE run_id = ? AND " + counted +
+                " ORDER BY rowid LIMIT ?)",
             run_id, run_id, r.analysis_points);
         run("UPDATE tasks SET planned_steps = 0, trainable_parameters = 0, seconds = NULL WHERE run_id = ? AND "
             "task_index > ?",

@@ -6,8 +6,10 @@
 // After a resume from the checkpoint after task k the run holds exactly the rows an uninterrupted run
 // would have held at that checkpoint; the resumed process then appends tasks k+1.. as usual:
 //   kept     tasks ≤ k: step metrics, evaluations (random init, foundation, before/in/end of task, hand-over
-//            phases), per-class rows, method state, the first `analysis_points` analysis points, the
-//            checkpoint artifacts of tasks ≤ k and every other artifact
+//            phases), per-class rows, method state, the first `analysis_points` analysis points (the
+//            class similarities, AnalysisKey::class_similarity, not counted: the experiment runner stores
+//            them before the stream and every one is kept), the checkpoint artifacts of tasks ≤ k and
+//            every other artifact
 //   deleted  everything the stopped process stored after checkpoint k: step metrics of tasks > k (and
 //            their 64-step loss blocks, rebuilt for the block that straddles the cut), evaluation rows
 //            after task k — including task k+1's before_task and in_task rows, whose after_task is k —,
