@@ -10,6 +10,14 @@
 //   full-finetune     every backbone parameter
 //   frozen-backbone   the head only
 //   eval-512          evaluation forward, batch 512, no grad (the frozen-backbone model)
+// and two ResNet cases (BatchNorm statistics frozen, eval-mode BatchNorm on both sides; sequential LoRA
+// rank 8, alpha 16, through the same method code; PyTorch side: PEFT's Conv2d LoRA form):
+//   resnet50-conv3    timm's resnet50 at 224 px, 3 channels, batch 32, LoRA on every layer*.*.conv3 (the
+//                     forgetting study's sites; 1×1 convs 64..512 → 256..2048)
+//   tiny-resnet       the tiny ResNet (resnet.h) at 28 px, 1 channel, batch 128, LoRA on every block's
+//                     conv1 and conv2 (3×3)
+// ResNet steps are timed with --resnet-steps steps after one warm-up step (resnet50 takes seconds a
+// step on one core); --cases picks cases by name (comma-separated; default all).
 //
 // The C++ side writes every case (weights, adapter factors, masks, magnitudes, optimizer groups, the
 // batch) to a safetensors file; bench/compare_pytorch.py, started once as a child process, builds the
@@ -28,6 +36,7 @@
 //                                 [--steps 10] [--warmup 3] [--tolerance 1e-5] [--dir /tmp]
 //                                 [--paths fast|previous] [--dense automatic|aten]
 //                                 [--terms automatic|folded|factored] [--attention automatic|fused|explicit]
+//                                 [--cases name,...] [--resnet-steps 2]
 // --paths previous runs the Lorica side on the paths the fast ones replace (ATen linear, factored
 // LoRA terms, fused attention; engine/model/model_paths.h), for a before/after in one run; the
 // other three set one choice each (after --paths).
@@ -54,9 +63,11 @@
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/method_registry.h"
 #include "engine/model/adapter_targets.h"
+#include "engine/model/backbone_factory.h"
 #include "engine/model/dense_linear.h"
 #include "engine/model/model_paths.h"
 #include "engine/model/task_heads.h"
+#include "engine/model/resnet.h"
 #include "engine/model/vit.h"
 #include "engine/train/grad_scaler.h"
 #include "engine/train/optimizer_factory.h"
@@ -140,7 +151,9 @@ private:
 struct LoricaCase {
     std::string name;
     ExperimentConfig config;
-    VisionTransformer model{nullptr};
+    Backbone model{nullptr};
+    bool resnet = false;
+    torch::Tensor x, y;  // ResNet cases: their own batch (ViT cases: the shared one)
     TaskHeads heads{nullptr};
     std::unique_ptr<MethodContext> ctx;
     std::unique_ptr<AdapterMethod> method;
@@ -169,12 +182,39 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
     std::string method = name;
     if (name == "sd-lora-task5") method = "sd-lora";
     if (name == "eval-512") method = "frozen-backbone", c->eval_only = true;
+    c->resnet = name == "resnet50-conv3" || name == "tiny-resnet";
+    const bool big = name == "resnet50-conv3";
+    if (c->resnet) {
+        method = "sequential-lora";
+        c->config.backbone = backbone_preset(big ? "resnet50" : "tiny-resnet");
+        c->config.method.rank = 8;
+        c->config.method.alpha = 16.0;  // the study's lora_alpha = 2·r
+        c->config.method.targets = big ? std::vector<std::string>{"conv3"} : std::vector<std::string>{"conv1", "conv2"};
+        torch::manual_seed(11);
+        const int64_t batch = big ? 32 : kBatch, size = c->config.backbone.image_size;
+        c->x = torch::randn({batch, c->config.backbone.in_channels, size, size});
+        c->y = torch::randint(0, kClasses, {batch});
+    }
     c->config.method.name = method;
     if (method == "sd-lora") c->config.method.options = {{"interpolation_points", 0}, {"state_every", 0}};
     if (method == "sequential-lora") c->config.method.options = {{"interpolation_points", 0}};
     torch::manual_seed(0);
-    c->model = VisionTransformer(ViTOptions::from_config(c->config.backbone, 0));
-    {  // non-zero biases, cls token and LayerNorm affine so that every parameter's path is compared
+    c->model = make_backbone(c->config.backbone, 0);
+    if (c->resnet) {  // BatchNorm as after pre-training: statistics and affine away from their init; the
+                      // last BatchNorm of each block small, not 0, so that the adapted conv3 matters
+        torch::NoGradGuard no_grad;
+        for (auto& item : c->model->named_parameters()) {
+            const std::string& k = item.key();
+            const bool last_bn = k.starts_with("layer") && k.ends_with(big ? "bn3.weight" : "bn2.weight");
+            if (k.ends_with(".weight") && k.find("bn") != std::string::npos)
+                item.value().normal_(last_bn ? 0.2 : 1.0, last_bn ? 0.02 : 0.1);
+            if (k.ends_with(".bias")) item.value().normal_(0.0, 0.05);
+        }
+        for (auto& item : c->model->named_buffers()) {
+            if (item.key().ends_with("running_mean")) item.value().normal_(0.0, 0.1);
+            if (item.key().ends_with("running_var")) item.value().uniform_(0.5, 1.5);
+        }
+    } else {  // non-zero biases, cls token and LayerNorm affine so that every parameter's path is compared
         torch::NoGradGuard no_grad;
         for (auto& item : c->model->named_parameters()) {
             const std::string& k = item.key();
@@ -183,7 +223,7 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
                 item.value().normal_(1.0, 0.05);
         }
     }
-    c->heads = TaskHeads(c->config.backbone.dim);
+    c->heads = TaskHeads(c->model->feature_dim());
     c->heads->add_head(kClasses, 1, torch::kCPU);
     c->ctx = std::make_unique<MethodContext>(
         MethodContext{c->model, c->heads, c->config, 0, 6, 0, torch::kCPU, 0, {}, {}, {}, {}});
@@ -213,7 +253,7 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
                     c->masks.emplace_back(term.B, state.get("mask." + std::to_string(i)));
     }
     // The current adapter as after some training (B = 0 would leave A's gradient 0 on the first step).
-    if (name == "sequential-lora" || name == "sd-lora-task5")
+    if (name == "sequential-lora" || name == "sd-lora-task5" || c->resnet)
         for (auto& [layer_name, layer] : c->model->lora_layers())
             for (auto& term : layer->terms())
                 if (term.trainable_factors()) fill_random(term.B, 0.05);
@@ -232,6 +272,8 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
         tensors.emplace_back("model." + item.key(), item.value().detach());
         names.emplace_back(item.value(), "model." + item.key());
     }
+    for (auto& item : c.model->named_buffers())  // BatchNorm statistics
+        tensors.emplace_back("model." + item.key(), item.value().detach());
     auto head = c.heads->head(0);
     tensors.emplace_back("model.head.weight", head->weight.detach());
     tensors.emplace_back("model.head.bias", head->bias.detach());
@@ -240,9 +282,14 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
     nlohmann::json meta;
     meta["case"] = c.name;
     const auto& b = c.config.backbone;
-    meta["vit"] = {
-        {"image", b.image_size}, {"patch", b.patch_size}, {"in_channels", b.in_channels}, {"dim", b.dim},
-        {"depth", b.depth},      {"heads", b.heads},      {"mlp_ratio", b.mlp_ratio},     {"classes", kClasses}};
+    if (c.resnet) {
+        meta["resnet"] = c.model->description();
+        meta["resnet"]["classes"] = kClasses;
+    } else {
+        meta["vit"] = {
+            {"image", b.image_size}, {"patch", b.patch_size}, {"in_channels", b.in_channels}, {"dim", b.dim},
+            {"depth", b.depth},      {"heads", b.heads},      {"mlp_ratio", b.mlp_ratio},     {"classes", kClasses}};
+    }
     std::vector<torch::Tensor> magnitudes;
     meta["terms"] = nlohmann::json::object();
     for (auto& [layer_name, layer] : c.model->lora_layers()) {
@@ -314,14 +361,16 @@ struct FlopCount {
 };
 
 FlopCount step_flops(LoricaCase& c, int64_t batch, bool train) {
+    if (c.resnet) return {};  // counted for the ViT cases only
     const auto& b = c.config.backbone;
     const double tokens = std::pow(b.image_size / b.patch_size, 2) + 1, rows = batch * tokens, dim = b.dim;
     const double hidden = b.dim * b.mlp_ratio, head_dim = dim / b.heads;
     FlopCount f;
     auto trains = [&](const torch::Tensor& t) { return train && t.requires_grad(); };
-    bool act = trains(c.model->patch_embed->proj->weight) || trains(c.model->pos_embed);  // residual stream needs grad
+    const auto& model = *c.model->as<VisionTransformerImpl>();
+    bool act = trains(model.patch_embed->proj->weight) || trains(model.pos_embed);  // residual stream needs grad
     f.mm(batch * (tokens - 1), dim, b.patch_size * b.patch_size * b.in_channels, false,
-         trains(c.model->patch_embed->proj->weight));
+         trains(model.patch_embed->proj->weight));
     auto linear = [&](LoRALinear& l, bool input_grad) {  // returns whether the output needs grad
         const double in = l->options.in_features(), out = l->options.out_features();
         bool weight_grad = trains(l->weight), out_grad = input_grad || weight_grad;
@@ -339,8 +388,9 @@ FlopCount step_flops(LoricaCase& c, int64_t batch, bool train) {
         f.mm(rows, out, in, input_grad, weight_grad);
         return out_grad;
     };
-    for (size_t i = 0; i < c.model->blocks->size(); ++i) {
-        auto* block = (*c.model->blocks)[i]->as<BlockImpl>();
+    auto& vit = *c.model->as<VisionTransformerImpl>();
+    for (size_t i = 0; i < vit.blocks->size(); ++i) {
+        auto* block = (*vit.blocks)[i]->as<BlockImpl>();
         const bool qkv_grad = linear(block->attn->qkv, act);
         f.mm(batch * b.heads * tokens, tokens, head_dim, qkv_grad, qkv_grad);  // q kᵀ (both operands)
         f.mm(batch * b.heads * tokens, head_dim, tokens, qkv_grad, qkv_grad);  // attention · v
@@ -357,7 +407,8 @@ FlopCount step_flops(LoricaCase& c, int64_t batch, bool train) {
 int main(int argc, char** argv) {
     std::string python = "python3", script = std::string(LORICA_SOURCE_DIR) + "/bench/compare_pytorch.py";
     std::string threads_arg = "1,2", dir = "/tmp";
-    int rounds = 7, steps = 10, warmup = 3;
+    int rounds = 7, steps = 10, warmup = 3, resnet_steps = 2;
+    std::string cases_arg;
     double tolerance = 1e-5;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i], v = argv[i + 1];
@@ -377,6 +428,10 @@ int main(int argc, char** argv) {
             tolerance = std::stod(v);
         else if (a == "--dir")
             dir = v;
+        else if (a == "--cases")
+            cases_arg = v;
+        else if (a == "--resnet-steps")
+            resnet_steps = std::max(1, std::stoi(v));
         else if (a == "--paths" && (v == "fast" || v == "previous")) {
             if (v == "previous")
                 model_paths() = ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused};
@@ -418,13 +473,28 @@ int main(int argc, char** argv) {
     const torch::Tensor x_eval = torch::randn({kEvalBatch, 1, 28, 28}),
                         y_eval = torch::randint(0, kClasses, {kEvalBatch});
 
-    const std::vector<std::string> names{"sequential-lora", "sd-lora-task5",   "lori-s",
-                                         "full-finetune",   "frozen-backbone", "eval-512"};
+    std::vector<std::string> names{"sequential-lora", "sd-lora-task5", "lori-s",         "full-finetune",
+                                   "frozen-backbone", "eval-512",      "resnet50-conv3", "tiny-resnet"};
+    if (!cases_arg.empty()) {
+        std::vector<std::string> chosen;
+        for (std::stringstream ss(cases_arg); ss.good();) {
+            std::string n;
+            std::getline(ss, n, ',');
+            if (std::find(names.begin(), names.end(), n) == names.end()) {
+                std::fprintf(stderr, "compare_pytorch: unknown case %s\n", n.c_str());
+                return 2;
+            }
+            chosen.push_back(n);
+        }
+        names = chosen;
+    }
     std::vector<std::unique_ptr<LoricaCase>> cases;
     PythonSide py(python, script);
     for (const auto& n : names) {
         cases.push_back(make_case(n));
-        py.ask("load " + write_case(*cases.back(), x, y, x_eval, y_eval, dir), "ok");
+        LoricaCase& c = *cases.back();
+        if (!c.x.defined()) c.x = x, c.y = y;
+        py.ask("load " + write_case(c, c.x, c.y, x_eval, y_eval, dir), "ok");
     }
 
     // Same function first: three training steps (loss before each update) and the eval batch's loss.
@@ -438,7 +508,7 @@ int main(int argc, char** argv) {
             ours.push_back(c->loss(x_eval, y_eval).item<double>());
             theirs.push_back(std::stod(py.ask("evalloss " + c->name, "evalloss").at(0)));
         } else {
-            for (int s = 0; s < 3; ++s) ours.push_back(c->step(x, y));
+            for (int s = 0; s < 3; ++s) ours.push_back(c->step(c->x, c->y));
             for (const auto& w : py.ask("losses " + c->name + " 3", "losses")) theirs.push_back(std::stod(w));
         }
         double worst = 0;
@@ -475,10 +545,12 @@ int main(int argc, char** argv) {
                         torch::NoGradGuard no_grad;
                         return mean_ms([&] { (void)c.heads->logits_of(c.model->features(x_eval), 0); }, warmup, steps);
                     }
+                    if (c.resnet) return mean_ms([&] { c.step(c.x, c.y); }, 1, resnet_steps);
                     return mean_ms([&] { c.step(x, y); }, warmup, steps);
                 };
                 const std::string cmd = (c.eval_only ? "evaltime " : "time ") + c.name + " " + std::to_string(threads) +
-                                        " " + std::to_string(warmup) + " " + std::to_string(steps);
+                                        " " + std::to_string(c.resnet ? 1 : warmup) + " " +
+                                        std::to_string(c.resnet ? resnet_steps : steps);
                 if (r % 2 == 0) {
                     ours[i].push_back(lorica());
                     theirs[i].push_back(py.ms(cmd));
@@ -492,15 +564,19 @@ int main(int argc, char** argv) {
         const double mkl = median(gemm_ms), onednn = median(onednn_ms), gemm = std::min(mkl, onednn);
         const double gemm_flops = 2.0 * 1024 * 1024 * 1024 / (gemm * 1e-3);
         std::printf(
-            "\n%d thread%s, median of %d rounds x %d steps; GEMM 1024^3: at::mm %.2f ms, oneDNN %.2f ms -> %.1f "
-            "GFLOP/s\n",
-            threads, threads == 1 ? "" : "s", rounds, steps, mkl, onednn, gemm_flops / 1e9);
+            "\n%d thread%s, median of %d rounds x %d steps (ResNet cases: %d steps); GEMM 1024^3: at::mm %.2f ms, "
+            "oneDNN %.2f ms -> %.1f GFLOP/s\n",
+            threads, threads == 1 ? "" : "s", rounds, steps, resnet_steps, mkl, onednn, gemm_flops / 1e9);
         std::printf("  %-16s %11s %11s %8s %12s %14s %14s\n", "case", "Lorica ms", "PyTorch ms", "ratio", "model GFLOP",
                     "Lorica/GEMM", "PyTorch/GEMM");
         for (size_t i = 0; i < cases.size(); ++i) {
             LoricaCase& c = *cases[i];
             const FlopCount f = step_flops(c, c.eval_only ? kEvalBatch : kBatch, !c.eval_only);
             const double total = f.forward + f.backward, a = median(ours[i]), b = median(theirs[i]);
+            if (c.resnet) {  // FLOPs counted for the ViT cases only
+                std::printf("  %-16s %11.2f %11.2f %8.2f %12s %14s %14s\n", c.name.c_str(), a, b, b / a, "-", "-", "-");
+                continue;
+            }
             std::printf("  %-16s %11.2f %11.2f %8.2f %12.3f %14.2f %14.2f\n", c.name.c_str(), a, b, b / a, total / 1e9,
                         total / (a * 1e-3) / gemm_flops, total / (b * 1e-3) / gemm_flops);
         }

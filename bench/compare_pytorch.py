@@ -4,7 +4,10 @@ Plain, idiomatic eager PyTorch, as a researcher would write it: a timm-style ViT
 F.scaled_dot_product_attention, pre-norm blocks, exact GELU), LoRA as side branches ((x Aᵀ) Bᵀ · s,
 PEFT's factored form) added to the q and v slices of the fused qkv output, SD-LoRA's old
 directions as stored dense matrices combined with their learnable magnitudes, LoRI-S's mask applied
-to B's gradient, torch.optim.AdamW with its default implementation on the CPU.
+to B's gradient, torch.optim.AdamW with its default implementation on the CPU. ResNet cases: a
+timm-style ResNet (nn.Conv2d, nn.BatchNorm2d in eval mode: frozen statistics) with PEFT's Conv2d
+LoRA form on the adapted convs (lora_B(lora_A(x)) · s: A a k×k conv with the conv's stride and
+padding, B a 1×1 conv), features by global average pooling into the stream head.
 
 Everything it builds comes from the file the C++ side writes (same weights, same adapter factors,
 same batch), so both sides compute the same function. Protocol: one command a line on stdin, one
@@ -142,17 +145,91 @@ class ViT(nn.Module):
         return self.head(self.norm(x)[:, 0])
 
 
+class AdaptedConv2d(nn.Conv2d):
+    """nn.Conv2d (no bias) with PEFT's Conv2d LoRA side branches: y += lora_B(lora_A(x)) · s."""
+
+    def __init__(self, in_channels, out_channels, kernel, stride=1, padding=0):
+        super().__init__(in_channels, out_channels, kernel, stride, padding, bias=False)
+        self.side = []  # trainable LowRank terms with A [r, C·k·k], B [out, r]
+
+    def forward(self, x):
+        y = super().forward(x)
+        for t in self.side:
+            k = self.kernel_size[0]
+            a = t.A.view(t.A.shape[0], self.in_channels, k, k)
+            b = t.B.view(t.B.shape[0], t.B.shape[1], 1, 1)
+            y = y + F.conv2d(F.conv2d(x, a, None, self.stride, self.padding), b) * t.scale
+        return y
+
+
+class ResBlock(nn.Module):
+    """timm's BasicBlock (bottleneck False) or Bottleneck (stride on conv2, expansion 4)."""
+
+    def __init__(self, bottleneck, inplanes, width, stride):
+        super().__init__()
+        out = width * 4 if bottleneck else width
+        self.bottleneck = bottleneck
+        if bottleneck:
+            self.conv1, self.bn1 = AdaptedConv2d(inplanes, width, 1), nn.BatchNorm2d(width)
+            self.conv2, self.bn2 = AdaptedConv2d(width, width, 3, stride, 1), nn.BatchNorm2d(width)
+            self.conv3, self.bn3 = AdaptedConv2d(width, out, 1), nn.BatchNorm2d(out)
+        else:
+            self.conv1, self.bn1 = AdaptedConv2d(inplanes, width, 3, stride, 1), nn.BatchNorm2d(width)
+            self.conv2, self.bn2 = AdaptedConv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width)
+        self.downsample = None
+        if stride != 1 or inplanes != out:
+            self.downsample = nn.Sequential(AdaptedConv2d(inplanes, out, 1, stride), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        if self.bottleneck:
+            h = self.bn3(self.conv3(F.relu(h)))
+        return F.relu(h + (self.downsample(x) if self.downsample is not None else x))
+
+
+class ResNet(nn.Module):
+    def __init__(self, r, classes):
+        super().__init__()
+        k, bottleneck = r["stem_kernel"], r["block"] == "bottleneck"
+        self.stem_pool = r["stem_pool"]
+        self.conv1 = AdaptedConv2d(r["in_channels"], r["stem_width"], k, r["stem_stride"], k // 2)
+        self.bn1 = nn.BatchNorm2d(r["stem_width"])
+        inplanes = r["stem_width"]
+        for s, (blocks, width) in enumerate(zip(r["layers"], r["widths"])):
+            stage = []
+            for m in range(blocks):
+                stage.append(ResBlock(bottleneck, inplanes, width, 2 if s > 0 and m == 0 else 1))
+                inplanes = width * (4 if bottleneck else 1)
+            setattr(self, f"layer{s + 1}", nn.Sequential(*stage))
+        self.stages = len(r["layers"])
+        self.head = nn.Linear(inplanes, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        if self.stem_pool:
+            x = F.max_pool2d(x, 3, 2, 1)
+        for s in range(self.stages):
+            x = getattr(self, f"layer{s + 1}")(x)
+        return self.head(x.mean((2, 3)))
+
+
 class Case:
     def __init__(self, path):
         tensors = load_file(path)
         with safe_open(path, "pt") as f:
             meta = json.loads(f.metadata()["case"])
         self.name = meta["case"]
-        v = meta["vit"]
-        self.model = ViT(v["image"], v["patch"], v["in_channels"], v["dim"], v["depth"], v["heads"], v["mlp_ratio"],
-                         v["classes"])
+        if "resnet" in meta:
+            self.model = ResNet(meta["resnet"], meta["resnet"]["classes"])
+        else:
+            v = meta["vit"]
+            self.model = ViT(v["image"], v["patch"], v["in_channels"], v["dim"], v["depth"], v["heads"],
+                             v["mlp_ratio"], v["classes"])
         state = {k[len("model."):]: t for k, t in tensors.items() if k.startswith("model.")}
         self.model.load_state_dict(state, strict=True)
+        if "resnet" in meta:
+            self.model.eval()  # BatchNorm statistics frozen (the forgetting study's setting); no dropout anywhere
         self.x, self.y = tensors["x"], tensors["y"]
         self.x_eval, self.y_eval = tensors["x_eval"], tensors["y_eval"]
         for p in self.model.parameters():

@@ -76,6 +76,30 @@ torch::Tensor resample_pos_embed(const torch::Tensor& pos, int64_t new_grid) {
     return torch::cat({cls, grid}, 1);
 }
 
+// What a timm ResNet file holds (blocks per stage, block kind, stem width), with the preset it fits;
+// "" when the file has no layer1.0.conv1.weight (not a ResNet).
+std::string describe_resnet_file(const SafetensorsFile& file) {
+    if (!file.contains("layer1.0.conv1.weight") || !file.contains("conv1.weight")) return "";
+    const bool bottleneck = file.contains("layer1.0.conv3.weight");
+    std::vector<int64_t> blocks;
+    for (int s = 1;; ++s) {
+        int64_t n = 0;
+        while (file.contains("layer" + std::to_string(s) + "." + std::to_string(n) + ".conv1.weight")) ++n;
+        if (n == 0) break;
+        blocks.push_back(n);
+    }
+    const auto& stem = file.tensor("conv1.weight").shape;  // [width, C, k, k]
+    std::string layout;
+    for (size_t i = 0; i < blocks.size(); ++i) layout += (i ? ", " : "") + std::to_string(blocks[i]);
+    std::string d = std::string("a ResNet with ") + (bottleneck ? "bottleneck" : "basic") + " blocks [" + layout +
+                    "], stem " + format_shape(stem);
+    const char* preset = nullptr;
+    if (bottleneck && blocks == std::vector<int64_t>{3, 4, 6, 3}) preset = "resnet50";
+    if (!bottleneck && blocks == std::vector<int64_t>{2, 2, 2, 2}) preset = "resnet18";
+    if (!bottleneck && blocks == std::vector<int64_t>{1, 1, 1}) preset = "tiny-resnet";
+    return preset ? d + " (" + preset + "); hint: set backbone.preset = " + preset : d;
+}
+
 // Parameters and buffers (ResNets' BatchNorm statistics) by name, in model order: what a timm file holds.
 std::vector<std::pair<std::string, torch::Tensor>> named_weights(torch::nn::Module& model) {
     std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -111,6 +135,10 @@ TimmLoadReport load_timm_weights(Backbone model, const std::string& path, const 
     std::string looks_like;
     auto file_looks_like = [&]() {
         if (looks_like.empty()) {
+            if (const std::string resnet = describe_resnet_file(file); !resnet.empty()) {
+                looks_like = "the file looks like " + resnet;
+                return looks_like;
+            }
             try {
                 looks_like = "the file looks like " + describe_options(infer_from_file(file));
             } catch (const std::exception& e) {
