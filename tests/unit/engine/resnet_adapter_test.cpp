@@ -10,6 +10,7 @@
 
 #include "engine/io/adapter_set.h"
 #include "engine/io/peft_adapter.h"
+#include "engine/io/run_checkpoint.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/timm_weights.h"
 #include "engine/model/adapter_targets.h"
@@ -156,4 +157,36 @@ TEST(ResNetAdapters, TimmWeightsRoundTripWithBatchNormStatistics) {
         EXPECT_NE(what.find("backbone.preset = resnet18"), std::string::npos) << what;
     }
     EXPECT_TRUE(torch::equal(c->named_parameters()["conv1.weight"], before));
+}
+
+TEST(ResNetAdapters, RunCheckpointRebuildsTheResnetWithItsStatisticsAndTerms) {
+    TempDir dir("resnet-checkpoint");
+    torch::manual_seed(12);
+    Backbone model = resnet_backbone("tiny-resnet", 4);
+    {
+        torch::NoGradGuard no_grad;
+        for (auto& b : model->named_buffers())
+            if (b.key().ends_with("running_mean")) b.value().normal_(0.0, 0.2);
+    }
+    write_foundation_backbone(dir.path.string(), model);
+    for (AdapterSite site : resolve_adapter_sites(model, {"conv2"})) {
+        LowRankTerm t = LowRankTerm::lora(2, site.in, site.rows, 0, 1.0, "task0");
+        torch::NoGradGuard no_grad;
+        t.B.normal_(0.0, 0.1);
+        site.layer->add_term(t);
+    }
+    TaskHeads heads(model->feature_dim());
+    heads->add_head(2, 1, torch::kCPU);
+    const ArtifactWritten written =
+        write_task_checkpoint(dir.path.string(), TaskCheckpointInfo{0, "sequential-lora", "hash", 7}, model, heads,
+                              AdapterSet::from_model(model, "sequential-lora"));
+    TaskCheckpoint back = read_task_checkpoint((dir.path / "task_0").string());
+    ASSERT_NE(back.model->as<ResNetImpl>(), nullptr);
+    EXPECT_EQ(back.model->description(), model->description());
+    back.adapters.apply_to(back.model);
+    model->eval(), back.model->eval();
+    torch::NoGradGuard no_grad;
+    const auto x = torch::randn({2, 1, 28, 28});
+    EXPECT_TRUE(torch::allclose(back.model->forward(x), model->forward(x), 1e-6, 1e-6));
+    (void)written;
 }
