@@ -13,6 +13,7 @@
 #include "engine/config/config_schema.h"
 #include "engine/config/presets.h"
 #include "engine/eval/metrics.h"
+#include "engine/store/results_export.h"
 #include "engine/store/run_store.h"
 #include "engine/util/paths.h"
 
@@ -40,7 +41,8 @@ CoreCommands::CoreCommands(CLI::App& app) : db_path_(default_database_path()) {
     show_
         ->add_option("--analysis", show_analysis_,
                      "only this analysis: contextual-forgetting (per task: lost foundation samples against the "
-                     "classes' WordNet similarity to the task; every run of exp:ID)")
+                     "classes' WordNet similarity to the task; every run of exp:ID; --format csv or json: the "
+                     "numbers export-results writes)")
         ->check(CLI::IsMember({"contextual-forgetting"}));
 
     export_results_ = app.add_subcommand("export-results",
@@ -110,8 +112,27 @@ int CoreCommands::run() {
 int CoreCommands::show() const {
     if (!show_analysis_.empty()) {
         RunStore store = RunStore::open(db_path_);
+        const std::vector<int64_t> ids = target_run_ids(store, parse_results_target(show_target_));
+        if (show_format_ != "text") {  // the analysis's part of export-results: its tables, or per run its JSON
+            const ResultsExport results = export_results(store, ids);
+            if (show_format_ == "json") {
+                nlohmann::json runs = nlohmann::json::array();
+                for (const auto& run : results.document["runs"])
+                    runs.push_back(
+                        {{"run_id", run["run_id"]}, {"contextual_forgetting", run["contextual_forgetting"]}});
+                std::printf("%s\n", runs.dump(2).c_str());
+                return 0;
+            }
+            bool first = true;
+            for (const auto& t : results.tables)
+                if (t.name.rfind("contextual_forgetting", 0) == 0) {
+                    std::printf("%s# %s\n%s", first ? "" : "\n", t.name.c_str(), to_csv(t).c_str());
+                    first = false;
+                }
+            return 0;
+        }
         bool first = true;
-        for (int64_t id : target_run_ids(store, parse_results_target(show_target_))) {
+        for (int64_t id : ids) {
             std::printf("%s%s", first ? "" : "\n", contextual_forgetting_report(store, id).c_str());
             first = false;
         }

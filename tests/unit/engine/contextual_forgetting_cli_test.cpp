@@ -96,6 +96,16 @@ TEST(ContextualForgettingCliTest, ShowPrintsWhatTheRunStoredAndTheExportHolds) {
             EXPECT_NE(shown.output.find("lost samples " + fixed3(std::stod(row[4]))), std::string::npos)
                 << shown.output;
     }
+    // --format csv: the export's tables of the analysis, as written by export-results.
+    const CliResult csv_shown = run_cli_to({"show", std::to_string(id), "--db", tiny.db.string(), "--analysis",
+                                            "contextual-forgetting", "--format", "csv"},
+                                           tiny.dir.path / "show_csv.log");
+    ASSERT_EQ(csv_shown.exit_code, 0) << csv_shown.output;
+    for (const char* table :
+         {"contextual_forgetting", "contextual_forgetting_density", "contextual_forgetting_summary"}) {
+        const std::string file = read_bytes(tiny.dir.path / "export" / (std::string(table) + ".csv"));
+        EXPECT_NE(csv_shown.output.find("# " + std::string(table) + "\n" + file), std::string::npos) << table;
+    }
 }
 
 TEST(ContextualForgettingCliTest, WithoutWordNetTheRunFinishesAndSaysWhatIsMissing) {
