@@ -59,7 +59,9 @@ StreamPreview TaskPreviewer::preview(const ExperimentConfig& config, int samples
     }
     const RawDataset& raw = cache_->raw;
     StreamPreview out;
-    out.dataset = name_of(kDatasetNames, config.data.dataset);
+    out.dataset = config.stream.type == StreamType::datasets
+                      ? std::string(name_of(kStreamTypeNames, config.stream.type))
+                      : std::string(name_of(kDatasetNames, config.data.dataset));
     out.seed = config.stream.class_order_seed.value_or(config.seeds.empty() ? 0 : config.seeds.front());
     const StreamData data = build_stream_data(config, raw, out.seed);
     for (const TaskData& task : data.tasks) {

@@ -162,7 +162,12 @@ std::optional<RawDataset> load_run_data(const ExperimentConfig& c, const std::st
         });
         std::error_code ec;
         int64_t head = 0;  // a missing weights file is reported by check 4
-        if (fs::is_regular_file(c.backbone.weights, ec))
+        if (c.backbone.weights.empty()) {
+            problems.add("backbone.weights", prefix +
+                                                 "is required with foundation.source = weights (the foundation task "
+                                                 "is the weights' own head)");
+            ok = false;
+        } else if (fs::is_regular_file(c.backbone.weights, ec))
             attempt("backbone.weights", [&] { head = weights_head_classes(c.backbone); });
         if (raw.foundation && head > 0 && raw.foundation->test_labels.numel() > 0) {
             const int64_t top = raw.foundation->test_labels.max().item<int64_t>();
@@ -221,18 +226,12 @@ void check_model(const ExperimentConfig& c, const std::string& prefix, bool weig
 
 // ---- 6. what a preset requires (preset_notes.h) ---------------------------------------------------
 
-const std::string& required_value(const ExperimentConfig& c, const std::string& field) {
-    if (field == "data.root") return c.data.root;
-    if (field == "data.file_list") return c.data.file_list;
-    return c.backbone.weights;
-}
-
 void check_requirements(const PresetNotes& notes, const ExperimentConfig& c, ConfigProblems& problems) {
     for (const PresetRequirement& r : notes.requirements) {
         const bool reported =
             problems.append_where([&](const std::string& subject) { return requirement_covers(r.field, subject); },
                                   " (expected there: " + r.expected + ")");
-        if (!reported && required_value(c, r.field).empty())
+        if (!reported && required_field_value(c, r.field).value_or("").empty())
             problems.add(r.field, "not set; this preset needs " + r.expected + " (set it: --set " + r.field + "=PATH)");
     }
 }

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include <torch/torch.h>
@@ -19,10 +20,12 @@
 #include "engine/io/safetensors.h"
 #include "engine/services/experiment_runner.h"
 #include "engine/services/run_resume.h"
+#include "engine/services/training_estimate.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
 #include "engine/vocabulary/event_listener.h"
 #include "tests/support/class_folders.h"
+#include "tests/support/cli_fixtures.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;
@@ -244,4 +247,51 @@ TEST(DatasetStream, ResumesAfterACancelledTaskWithTheRowsOfTheRunLeftAlone) {
     EXPECT_FALSE(rows.empty());
     EXPECT_EQ(rows, eval_rows_of(*whole_store, whole_run));
     EXPECT_EQ(losses_of(*store, run), losses_of(*whole_store, whole_run));
+}
+
+TEST(DatasetStream, TheTrainingEstimateCountsEachDataSetsClassesImagesAndEpochs) {
+    DatasetStreamFixture f;
+    nlohmann::json doc = f.config();
+    for (auto& entry : doc["stream"]["datasets"]) entry["train_per_class"] = 4;
+    doc["stream"]["datasets"][2]["subset_fraction"] = 0.5;
+    const TrainingEstimate estimate = estimate_training(parse_experiment_config(doc), 0);
+    // images 2·4, 3·4, 4·4·0.5; steps ceil(images / 8) × epochs 1, 3, 2
+    EXPECT_EQ(estimate.steps_per_task, (std::vector<int64_t>{1, 6, 2}));
+    EXPECT_EQ(estimate.total_steps, 9);
+    // each task's head: dim · classes + classes
+    EXPECT_EQ(estimate.head_per_task, (std::vector<int64_t>{66, 99, 132}));
+}
+
+TEST(DatasetStream, MixesLoadersAndKeepsATrainedFoundationOnDataSection) {
+    DatasetStreamFixture f;
+    const fs::path mnist = f.dir.path / "fmnist";
+    write_tiny_fashion_mnist(mnist, 10, 4, 2);
+    nlohmann::json doc = f.config();
+    doc["data"] = {{"root", mnist.string()}, {"train_per_class", 2}, {"test_per_class", 2}};
+    doc["foundation"] = {{"classes", 2}, {"train_per_class", 2}, {"epochs", 1}, {"batch_size", 8}};
+    doc["stream"]["datasets"] = {{{"name", "clothes"}, {"dataset", "fashion-mnist"}, {"root", mnist.string()}},
+                                 {{"root", f.root(0).string()}, {"test_per_class", 1}}};
+    EventRecorder events;
+    CancelToken cancel;
+    ASSERT_EQ(run_experiment(parse_experiment_config(doc), events, cancel), RunStatus::finished);
+    const StreamDescribed* described = nullptr;
+    std::set<int> foundation_after;
+    bool foundation_trained = false;
+    const std::vector<Event> all = events.events();
+    for (const Event& e : all) {
+        if (const auto* d = std::get_if<StreamDescribed>(&e)) described = d;
+        if (const auto* p = std::get_if<FoundationProgress>(&e)) foundation_trained |= p->total_steps > 0;
+        if (const auto* d = std::get_if<EvaluationDone>(&e))
+            for (const EvalRow& r : d->rows)
+                if (r.eval_task == kFoundationTask && r.phase == EvalPhase::end_of_task)
+                    foundation_after.insert(r.after_task);
+    }
+    ASSERT_NE(described, nullptr);
+    EXPECT_TRUE(foundation_trained);
+    EXPECT_EQ(foundation_after, (std::set<int>{-1, 0, 1}));
+    EXPECT_EQ(described->foundation.classes.size(), 2u);
+    ASSERT_EQ(described->tasks.size(), 2u);
+    EXPECT_EQ(described->tasks[0].name, "t0 clothes (10 classes)");  // Fashion-MNIST's head: its 10 labels
+    EXPECT_EQ(described->tasks[0].train_samples, 10 * 4);            // every training image
+    EXPECT_EQ(described->tasks[1].test_samples, 2);                  // test_per_class 1 of 2 classes
 }

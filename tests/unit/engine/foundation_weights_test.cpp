@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -18,7 +19,6 @@
 #include "engine/services/preflight.h"
 #include "engine/vocabulary/event_listener.h"
 #include "tests/support/class_folders.h"
-#include "tests/support/config_errors.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;
@@ -165,11 +165,16 @@ TEST(FoundationWeights, WeightsWithoutAHeadAreRefused) {
     EXPECT_NE(message.find("has no head"), std::string::npos) << message;
 }
 
-TEST(FoundationWeights, DataSetEntriesWithoutRootOrImagesAreRefused) {
+TEST(FoundationWeights, UnsetPathsAndDataSetEntriesWithoutImagesAreRefused) {
     WeightsFixture f;
     nlohmann::json doc = f.config();
     doc["stream"]["datasets"][0].erase("root");
-    EXPECT_EQ(config_error_of(doc).field(), "stream.datasets[0].root");
+    doc["foundation"]["data"].erase("root");
+    doc["backbone"].erase("weights");
+    const auto unset = preflight_problems(doc);
+    EXPECT_NE(problem_about(unset, "stream.datasets[0].root").find("is required"), std::string::npos);
+    EXPECT_NE(problem_about(unset, "foundation.data.root").find("is required"), std::string::npos);
+    EXPECT_NE(problem_about(unset, "backbone.weights").find("is required"), std::string::npos);
 
     doc = f.config();
     fs::create_directories(f.dir.path / "empty" / "train" / "x");
@@ -177,4 +182,29 @@ TEST(FoundationWeights, DataSetEntriesWithoutRootOrImagesAreRefused) {
     doc["stream"]["datasets"][0]["root"] = (f.dir.path / "empty").string();
     const std::string message = problem_about(preflight_problems(doc), "stream.datasets[0].root");
     EXPECT_NE(message.find((f.dir.path / "empty").string()), std::string::npos) << message;
+}
+
+TEST(FoundationWeights, AFileListLabelsTheHeadOutputsDirectly) {
+    WeightsFixture f;
+    {
+        std::ofstream list(f.val / "labels.txt");
+        list << "# path label\n" << wnid(0) << "/0.png 4\n" << wnid(3) << "/1.png 9\n" << wnid(7) << "/2.png 4\n";
+    }
+    FoundationDataConfig config;
+    config.root = f.val.string();
+    config.file_list = "labels.txt";
+    const RawDataset data = load_foundation_data(config, 1);
+    ASSERT_EQ(data.test_labels.size(0), 3);
+    EXPECT_EQ(data.test_labels[0].item<int64_t>(), 4);
+    EXPECT_EQ(data.test_labels[1].item<int64_t>(), 9);
+    EXPECT_EQ(data.num_classes, 10);
+    EXPECT_EQ(data.class_names[9], wnid(3));  // the parent folder of its first image
+
+    config.file_list = "missing.txt";
+    try {
+        (void)load_foundation_data(config, 1);
+        FAIL() << "no error for a missing list";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "foundation.data.file_list");
+    }
 }
