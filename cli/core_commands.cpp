@@ -48,7 +48,7 @@ CoreCommands::CoreCommands(CLI::App& app) : db_path_(default_database_path()) {
     export_results_ = app.add_subcommand("export-results",
                                          "write a run's or experiment's results as CSV tables and "
                                          "results.json (accuracy matrices, metrics, loss, method "
-                                         "state, analyses, foundation classes)");
+                                         "state, analyses, foundation classes, contextual forgetting)");
     export_results_->add_option("RUN", export_target_, "run id, or exp:ID for every run of an experiment")->required();
     export_results_->add_option("-o,--out", export_dir_, "output directory (created when missing)")->required();
     export_results_->add_option("--db", db_path_, "SQLite results database")->capture_default_str();
