@@ -215,8 +215,9 @@ std::vector<ConfigFieldSpec> declare_config_fields() {
     f.push_back(number_field("method.alpha", 0.0, 1e6, "", "LoRA alpha", "LoRA scale s = alpha / rank"));
     {
         ConfigFieldSpec targets = text_field("method.targets", "Adapted layers",
-                                             "q, k, v, qkv, proj, fc1, fc2, all-linear, or a pattern like "
-                                             "blocks.*.attn.qkv");
+                                             "ViT: q, k, v, qkv, proj, fc1, fc2, all-linear; ResNet: conv1, conv2, "
+                                             "conv3, downsample, all-conv, stem; or a pattern like "
+                                             "blocks.*.attn.qkv / layer*.*.conv3");
         targets.type = Type::text_list;
         f.push_back(targets);
     }

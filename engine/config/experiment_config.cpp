@@ -136,7 +136,10 @@ bool is_utf8(const std::string& text) {
 }
 
 void validate_targets(const std::vector<std::string>& targets, const std::string& field) {
-    static const std::set<std::string> shorthands = {"q", "k", "v", "qkv", "proj", "fc1", "fc2", "all-linear"};
+    // ViT and ResNet shorthands (engine/model/adapter_targets.h checks them against the backbone).
+    static const std::set<std::string> shorthands = {"q",     "k",          "v",          "qkv",   "proj",
+                                                     "fc1",   "fc2",        "all-linear", "conv1", "conv2",
+                                                     "conv3", "downsample", "all-conv",   "stem"};
     if (targets.empty()) throw ConfigError(field, "must name at least one adapted layer");
     for (size_t i = 0; i < targets.size(); ++i) {
         const std::string& t = targets[i];
@@ -144,8 +147,9 @@ void validate_targets(const std::vector<std::string>& targets, const std::string
         bool ok = !t.empty() && t.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.*:") == std::string::npos;
         if (!ok)
             throw ConfigError(field + "[" + std::to_string(i) + "]",
-                              "'" + t + "' is neither a shorthand (q, k, v, qkv, proj, fc1, fc2, all-linear) nor a " +
-                                  "module pattern such as blocks.*.attn.qkv");
+                              "'" + t + "' is neither a shorthand (ViT: q, k, v, qkv, proj, fc1, fc2, all-linear; " +
+                                  "ResNet: conv1, conv2, conv3, downsample, all-conv, stem) nor a module pattern " +
+                                  "such as blocks.*.attn.qkv or layer*.*.conv3");
     }
 }
 

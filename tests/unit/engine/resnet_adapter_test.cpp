@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/config/experiment_config.h"
 #include "engine/io/adapter_set.h"
 #include "engine/io/peft_adapter.h"
 #include "engine/io/run_checkpoint.h"
@@ -189,4 +190,13 @@ TEST(ResNetAdapters, RunCheckpointRebuildsTheResnetWithItsStatisticsAndTerms) {
     const auto x = torch::randn({2, 1, 28, 28});
     EXPECT_TRUE(torch::allclose(back.model->forward(x), model->forward(x), 1e-6, 1e-6));
     (void)written;
+}
+
+TEST(ResNetTargets, ConfigAcceptsEveryResnetShorthand) {
+    nlohmann::json doc = {{"backbone", {{"preset", "resnet50"}}},
+                          {"method", {{"targets", {"conv1", "conv2", "conv3", "downsample", "all-conv", "stem"}}}}};
+    const ExperimentConfig config = parse_experiment_config(doc);
+    EXPECT_EQ(config.backbone.family, BackboneFamily::resnet);
+    Backbone model = resnet_backbone("resnet50");
+    EXPECT_EQ(resolve_adapter_sites(model, config.method.targets).size(), 1u + 16 * 3 + 4) << "stem + all convs";
 }
