@@ -108,21 +108,37 @@ std::vector<int64_t> capped_class_indices(const torch::Tensor& labels, int num_c
 }
 
 // The training images of data-set task t: the per-class cap, then the seeded subset (stream_data.h).
+// `raw`: the data set of entry t.
 std::vector<int64_t> dataset_task_train_indices(const ExperimentConfig& config, const RawDataset& raw, size_t t,
                                                 int64_t seed) {
-    const DatasetTaskConfig& entry = config.stream.datasets.at(t);
+    const std::vector<DatasetTaskConfig>& entries = config.stream.datasets;
+    const DatasetTaskConfig& entry = entries.at(t);
     std::vector<int64_t> all = capped_class_indices(raw.train_labels, raw.num_classes, entry.train_per_class);
     if (entry.subset_fraction >= 1.0 || all.empty()) return all;
     const auto n = static_cast<int64_t>(all.size());
-    const int64_t keep =
-        std::clamp<int64_t>(static_cast<int64_t>(std::llround(entry.subset_fraction * static_cast<double>(n))), 1, n);
+    auto part_of = [n](const DatasetTaskConfig& e) {
+        return std::clamp<int64_t>(static_cast<int64_t>(std::llround(e.subset_fraction * static_cast<double>(n))), 1,
+                                   n);
+    };
+    // One permutation per data set (seeded by its first entry); its entries take consecutive parts.
+    const size_t first = static_cast<size_t>(first_entry_of_dataset(config.stream, t));
+    int64_t begin = 0;
+    for (size_t i = first; i < t; ++i)
+        if (first_entry_of_dataset(config.stream, i) == static_cast<int>(first) && entries[i].subset_fraction < 1.0 &&
+            entries[i].train_per_class == entry.train_per_class)
+            begin += part_of(entries[i]);
+    if (begin >= n)
+        throw ConfigError("stream.datasets[" + std::to_string(t) + "].subset_fraction",
+                          "the earlier entries of " + dataset_task_name(entry) + " took all of its " +
+                              std::to_string(n) + " training images");
+    const int64_t end = std::min(n, begin + part_of(entry));
     at::Generator generator = at::detail::createCPUGenerator(
-        derived_seed(static_cast<uint64_t>(seed), SeedStream::task_subset, static_cast<uint64_t>(t)));
-    torch::Tensor chosen = std::get<0>(torch::sort(torch::randperm(n, generator, torch::kInt64).slice(0, 0, keep)));
+        derived_seed(static_cast<uint64_t>(seed), SeedStream::task_subset, static_cast<uint64_t>(first)));
+    torch::Tensor chosen = std::get<0>(torch::sort(torch::randperm(n, generator, torch::kInt64).slice(0, begin, end)));
     std::vector<int64_t> out;
-    out.reserve(static_cast<size_t>(keep));
+    out.reserve(static_cast<size_t>(end - begin));
     const int64_t* p = chosen.data_ptr<int64_t>();
-    for (int64_t k = 0; k < keep; ++k) out.push_back(all[static_cast<size_t>(p[k])]);
+    for (int64_t k = 0; k < end - begin; ++k) out.push_back(all[static_cast<size_t>(p[k])]);
     return out;
 }
 
@@ -175,7 +191,8 @@ void add_dataset_tasks(const ExperimentConfig& config, const RawDataset& raw, in
         if (td.train.size() == 0)
             throw ConfigError("stream.datasets[" + std::to_string(t) + "].root", data.name + " has no training images");
         td.class_names = data.class_names;
-        out.class_names.insert(out.class_names.end(), data.class_names.begin(), data.class_names.end());
+        if (td.spec.label_offset == static_cast<int>(out.class_names.size()))  // a data set's first entry
+            out.class_names.insert(out.class_names.end(), data.class_names.begin(), data.class_names.end());
         out.tasks.push_back(std::move(td));
     }
 }

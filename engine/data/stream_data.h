@@ -16,11 +16,15 @@
 //
 // Data-set streams (stream.type = datasets; raw.stream_tasks[t] is task t's data set):
 //   train  per class the first stream.datasets[t].train_per_class images (0 = all; fewer when the
-//          class has fewer), then, for subset_fraction f < 1, a random max(1, round(f · n)) of those n,
-//          drawn by torch::randperm from derived_seed(run seed, SeedStream::task_subset, t) (the same
-//          subset for the same seed and task, on resume too) and kept in data-set order
+//          class has fewer), then, for subset_fraction f < 1, a random max(1, round(f · n)) of those n:
+//          one torch::randperm(n) per data set, from derived_seed(run seed, SeedStream::task_subset, f0)
+//          with f0 its first entry (the same on resume), and its entries with f < 1 take consecutive
+//          parts of it in stream order, so two halves of a data set are disjoint (the forgetting
+//          study's long stream); kept in data-set order. More than the data set has: ConfigError
+//          naming stream.datasets[t].subset_fraction
 //   test   per class the first stream.datasets[t].test_per_class images (0 = all)
 //   labels the data set's own (0 .. n_t − 1); the stream's union label space adds TaskSpec::label_offset
+//          (an entry of a data set seen before shares its head and offset, stream_spec.h)
 //   every task's streamed splits share one decoder pool; each split's cache gets data.cache_mb / (2 T)
 // Foundation task of foundation.source = weights: foundation.data's images (raw.foundation), the first
 // foundation.data.test_per_class of each class (0 = all), labels = the head's outputs; no training

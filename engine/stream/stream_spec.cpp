@@ -2,6 +2,7 @@
 
 #include "engine/stream/class_order.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 
@@ -21,6 +22,23 @@ bool trains_foundation(const ExperimentConfig& config) {
 
 bool has_foundation_task(const ExperimentConfig& config) {
     return trains_foundation(config) || config.foundation.source == FoundationSource::weights;
+}
+
+int StreamSpec::last_head(int task) const {
+    int last = 0;
+    for (const TaskSpec& t : tasks)
+        if (t.index <= task) last = std::max(last, t.head);
+    return last;
+}
+
+int first_entry_of_dataset(const StreamConfig& stream, size_t index) {
+    const DatasetTaskConfig& entry = stream.datasets.at(index);
+    for (size_t i = 0; i < index; ++i) {
+        const DatasetTaskConfig& other = stream.datasets[i];
+        if (other.dataset == entry.dataset && other.root == entry.root && other.file_list == entry.file_list)
+            return static_cast<int>(i);
+    }
+    return static_cast<int>(index);
 }
 
 std::string dataset_task_name(const DatasetTaskConfig& task) {
@@ -44,15 +62,20 @@ StreamSpec make_dataset_stream_spec(const ExperimentConfig& config, int64_t seed
         task.index = static_cast<int>(t);
         task.classes.resize(static_cast<size_t>(task_classes[t]));
         std::iota(task.classes.begin(), task.classes.end(), 0);
-        task.head = static_cast<int>(t);
         task.epochs = entry && entry->epochs > 0 ? entry->epochs : config.train.epochs;
         task.dataset = entry ? dataset_task_name(*entry) : "t" + std::to_string(t);
-        task.label_offset = offset;
-        offset += task_classes[t];
+        const int first = entry ? first_entry_of_dataset(config.stream, t) : static_cast<int>(t);
+        if (first < static_cast<int>(t)) {  // a data set seen before: its head and labels again
+            task.head = spec.tasks[static_cast<size_t>(first)].head;
+            task.label_offset = spec.tasks[static_cast<size_t>(first)].label_offset;
+        } else {
+            task.head = spec.num_heads++;
+            task.label_offset = offset;
+            offset += task_classes[t];
+        }
         spec.tasks.push_back(std::move(task));
     }
     spec.num_classes = offset;
-    spec.num_heads = static_cast<int>(spec.tasks.size());
     return spec;
 }
 

@@ -10,9 +10,12 @@
 // domain-incremental: task t = classes order[0, k), head 0, domain domains[t mod |domains|]
 // foundation:         classes order[0, foundation.classes) (upright, identity domain)
 // datasets:           task t = the whole data set stream.datasets[t] (its classes 0 .. n_t − 1, its own
-//                     labels), head t, identity domain, epochs = stream.datasets[t].epochs or
-//                     train.epochs; the stream's label space is the union of the data sets' ones, task
-//                     t's labels offset by label_offset = n_0 + … + n_{t−1} (disjoint by construction)
+//                     labels), identity domain, epochs = stream.datasets[t].epochs or train.epochs, and
+//                     its data set's head: a new head for a data set not seen before, the same head
+//                     again for an entry of a data set an earlier entry named (same dataset, root and
+//                     file_list: the forgetting study's long stream visits each data set twice, on
+//                     halves, with the same task label). The stream's label space is the union of the
+//                     heads' ones: head h's labels offset by label_offset = the classes of heads < h.
 // foundation.source = weights: no foundation classes from the class order (class streams start at
 //                     order[0]); the foundation task is the weights' own head, filled in from its data
 //                     (stream_data.h)
@@ -51,6 +54,11 @@ struct StreamSpec {
     std::vector<int> patch_permutation;  // 16 entries: new position p takes patch patch_permutation[p]
     int num_classes = 0;
     int num_heads = 0;
+
+    // The highest head of tasks 0..task: the heads a class-IL evaluation after (or during) that task
+    // spans. Task t's own head in class and domain streams; a data-set stream that returns to a data
+    // set reuses its head, so the highest one may belong to an earlier task.
+    int last_head(int task) const;
 };
 
 // Throws ConfigError when the stream does not fit into `num_classes`. For stream.type = datasets the
@@ -60,6 +68,10 @@ StreamSpec make_stream_spec(const ExperimentConfig& config, int64_t seed, int nu
 
 // A data-set stream (stream.type = datasets): task t has task_classes[t] classes (its data set's).
 StreamSpec make_dataset_stream_spec(const ExperimentConfig& config, int64_t seed, const std::vector<int>& task_classes);
+
+// The first entry of stream.datasets that names the same data set as entry `index` (same dataset,
+// root and file_list): `index` itself when no earlier one does.
+int first_entry_of_dataset(const StreamConfig& stream, size_t index);
 
 // The task's name in a data-set stream: the entry's name, else the last folder of its root, else the
 // data set's name ("fashion-mnist").

@@ -239,7 +239,7 @@ void StreamTrainer::make_context() {
     };
     ctx_->evaluate_tasks = [this](const std::vector<int>& tasks) {
         const int seen = std::max(current_task_, 0);
-        return evaluator_->evaluate_tasks(model_, heads_, tasks, data_.tasks[seen].spec.head, current_task_, step_,
+        return evaluator_->evaluate_tasks(model_, heads_, tasks, data_.spec.last_head(seen), current_task_, step_,
                                           EvalPhase::end_of_task);
     };
 }
@@ -266,8 +266,8 @@ void StreamTrainer::evaluate_random_init() {
     }
     EvaluationDone done;
     for (const auto& task : data_.tasks) {
-        auto rows = evaluator_->evaluate_tasks(model_, random_heads, {task.spec.index}, task.spec.head, -1, 0,
-                                               EvalPhase::random_init);
+        auto rows = evaluator_->evaluate_tasks(model_, random_heads, {task.spec.index},
+                                               data_.spec.last_head(task.spec.index), -1, 0, EvalPhase::random_init);
         done.rows.insert(done.rows.end(), rows.begin(), rows.end());
     }
     events_.on_event(done);
@@ -277,7 +277,7 @@ void StreamTrainer::evaluate_random_init() {
 void StreamTrainer::evaluate_seen(int after_task, EvalPhase phase) {
     const int seen = std::max(current_task_, 0);
     EvaluationDone done;
-    done.rows = evaluator_->evaluate_tasks(model_, heads_, range_upto(seen), data_.tasks[seen].spec.head, after_task,
+    done.rows = evaluator_->evaluate_tasks(model_, heads_, range_upto(seen), data_.spec.last_head(seen), after_task,
                                            step_, phase);
     EvaluationDone found = evaluator_->evaluate_foundation(model_, after_task, step_, phase);
     done.rows.insert(done.rows.end(), found.rows.begin(), found.rows.end());
@@ -312,7 +312,7 @@ void StreamTrainer::enter_task(int t) {
 void StreamTrainer::evaluate_before_task(int t) {
     EvaluationDone before;
     before.rows =
-        evaluator_->evaluate_tasks(model_, heads_, {t}, data_.tasks[t].spec.head, t - 1, step_, EvalPhase::before_task);
+        evaluator_->evaluate_tasks(model_, heads_, {t}, data_.spec.last_head(t), t - 1, step_, EvalPhase::before_task);
     events_.on_event(before);
 }
 

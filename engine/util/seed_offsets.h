@@ -17,7 +17,7 @@ enum class SeedStream : uint64_t {
     task_batches = 0x7A5C0000u,                 // + task: the task's batch order (Batcher, per epoch)
     task_augmentation = 0xA0600000u,            // + task: the in-loop flip / crop generator
     task_batch_transforms = 0xB47C0000u,        // + task, then mix_seed(·, epoch): streamed random transforms
-    task_subset = 0x5B5E0000u,                  // + task: a data-set task's subset_fraction draw
+    task_subset = 0x5B5E0000u,                  // + first task of the data set: its subset_fraction draws
     foundation_batches = 0xF0u,                 // the foundation step's batch order
     foundation_batch_transforms = 0xF0BA7C00u,  // then mix_seed(·, epoch): its streamed random transforms
     lori_random_a = 0x10A10000u,                // + k (0 shared, the task per-task): LoRI's frozen A seed

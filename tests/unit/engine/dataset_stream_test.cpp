@@ -295,3 +295,47 @@ TEST(DatasetStream, MixesLoadersAndKeepsATrainedFoundationOnDataSection) {
     EXPECT_EQ(described->tasks[0].train_samples, 10 * 4);            // every training image
     EXPECT_EQ(described->tasks[1].test_samples, 2);                  // test_per_class 1 of 2 classes
 }
+
+TEST(DatasetStream, ADataSetVisitedTwiceOnHalvesKeepsItsHeadAndSplitsItsImages) {
+    DatasetStreamFixture f;
+    nlohmann::json doc = f.config();
+    doc["stream"]["datasets"] = {{{"name", "cars 1"}, {"root", f.root(2).string()}, {"subset_fraction", 0.5}},
+                                 {{"root", f.root(1).string()}},
+                                 {{"name", "cars 2"}, {"root", f.root(2).string()}, {"subset_fraction", 0.5}}};
+    const ExperimentConfig config = parse_experiment_config(doc);
+    const RawDataset raw = load_raw_dataset(config);
+    const StreamData data = build_stream_data(config, raw, 0);
+    ASSERT_EQ(data.tasks.size(), 3u);
+    EXPECT_EQ(data.spec.num_heads, 2);
+    EXPECT_EQ(data.tasks[2].spec.head, 0) << "the second visit trains the data set's head again";
+    EXPECT_EQ(data.tasks[2].spec.label_offset, 0);
+    EXPECT_EQ(data.tasks[1].spec.label_offset, 4);
+    EXPECT_EQ(data.spec.last_head(2), 1);
+    EXPECT_EQ(data.class_names.size(), 7u) << "4 + 3 classes, the revisited data set counted once";
+
+    // The two halves: 12 images each, none in both, all 24 together.
+    auto images = [&](int t) {
+        const LabeledImages& train = data.tasks[t].train;
+        return train.samples->batch(index_range(0, train.size()), BatchMode::test, 0).flatten(1);
+    };
+    const torch::Tensor first = images(0), second = images(2);
+    ASSERT_EQ(first.size(0), 12);
+    ASSERT_EQ(second.size(0), 12);
+    for (int64_t i = 0; i < first.size(0); ++i)
+        for (int64_t j = 0; j < second.size(0); ++j)
+            EXPECT_FALSE(torch::equal(first[i], second[j]))
+                << "image " << i << " of half 1 is image " << j << " of half 2";
+
+    EventRecorder events;
+    CancelToken cancel;
+    ASSERT_EQ(run_experiment(config, events, cancel), RunStatus::finished);
+    int class_il_rows_after_2 = 0;
+    for (const Event& e : events.events())
+        if (const auto* d = std::get_if<EvaluationDone>(&e))
+            for (const EvalRow& r : d->rows)
+                if (r.after_task == 2 && r.phase == EvalPhase::end_of_task && r.head_mode == HeadMode::class_il) {
+                    ++class_il_rows_after_2;
+                    EXPECT_LE(r.correct, r.total);
+                }
+    EXPECT_EQ(class_il_rows_after_2, 3);
+}
