@@ -174,7 +174,8 @@ struct FoundationConfig {
 //   class_incremental   task t holds classes order[t*k .. t*k+k-1], head t ("class-incremental")
 //   domain_incremental  every task holds classes order[0 .. k-1], each under its own domain transform,
 //                       head 0 ("domain-incremental")
-//   datasets            task t is the whole data set stream.datasets[t] with its own head t
+//   datasets            task t is the whole data set stream.datasets[t] with its data set's own head
+//                       (an entry naming a data set seen before trains that head again: stream_spec.h)
 //                       ("datasets": a sequence of data sets, as in the forgetting study's
 //                       ImageNet → Cars → Flowers → Aircraft → CUB stream)
 enum class StreamType { class_incremental, domain_incremental, datasets };
