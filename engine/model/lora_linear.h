@@ -34,6 +34,10 @@
 // small contraction, differentiable in the magnitudes, whatever the number of terms. The stack costs
 // G·out·in floats per layer; above `kMaxFrozenStackElements` the layer keeps the factored form
 // instead (B_cat [out, R] with magnitude-scaled columns times A_cat [R, in], R = Σ r_k).
+// Conv mode follows the same rule with in = C·k·k per output position: the fold is one conv2d with
+// W + ΔW, the factored path conv2d(x, W) plus conv2d(conv2d(x, A), B) per term (the tiny ResNet's
+// 3×3 convs fold at rank 8; resnet50's 1×1 conv3 sites at rank 8 fold in layer1 and keep the side
+// branches from layer2 on).
 // In eval mode with no trainable term inference therefore costs one linear layer plus that fold;
 // merge_terms() removes even that.
 //
