@@ -80,30 +80,36 @@ ClassSimilarities class_similarities(const WordNet& wordnet, const std::vector<C
 }
 
 std::vector<ClassSynsetKey> foundation_synset_keys(const ExperimentConfig& config, const StreamDescribed& stream,
-                                                   const std::vector<std::string>& class_names) {
+                                                   const RunClassNames& names) {
     std::vector<ClassSynsetKey> out;
     const auto imagenet = imagenet1k_wnids();
+    auto is_wnid = [](const std::string& s) {
+        return s.size() == 9 && s[0] == 'n' &&
+               std::all_of(s.begin() + 1, s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    };
     for (int c : stream.foundation.classes) {
         if (config.foundation.source == FoundationSource::weights) {
-            const bool known = c >= 0 && c < int(imagenet.size());
-            out.push_back({c, known ? std::string(imagenet[c]) : std::to_string(c),
-                           known ? std::string(imagenet[c]) : std::string()});
+            const std::string named = c >= 0 && c < int(names.foundation.size()) ? names.foundation[c] : "";
+            std::string key = is_wnid(named)                       ? named
+                              : c >= 0 && c < int(imagenet.size()) ? std::string(imagenet[c])
+                                                                   : std::string();
+            out.push_back({c, named.empty() ? (key.empty() ? std::to_string(c) : key) : named, key});
         } else {
-            out.push_back(synset_key_of(c, config, class_names));
+            out.push_back(synset_key_of(c, config, names.data));
         }
     }
     return out;
 }
 
 std::vector<SimilarityTask> task_synset_keys(const ExperimentConfig& config, const StreamDescribed& stream,
-                                             const std::vector<std::string>& class_names) {
+                                             const RunClassNames& names) {
     std::vector<SimilarityTask> out;
     for (size_t t = 0; t < stream.tasks.size(); ++t) {
         SimilarityTask task;
         if (config.stream.type == StreamType::datasets) {
             if (t < config.stream.datasets.size()) task.domain = config.stream.datasets[t].domain;
         } else {
-            for (int c : stream.tasks[t].classes) task.classes.push_back(synset_key_of(c, config, class_names));
+            for (int c : stream.tasks[t].classes) task.classes.push_back(synset_key_of(c, config, names.data));
             task.domain = stream.tasks[t].domain;
         }
         out.push_back(std::move(task));
@@ -112,7 +118,7 @@ std::vector<SimilarityTask> task_synset_keys(const ExperimentConfig& config, con
 }
 
 std::vector<AnalysisPoint> class_similarity_points(const ExperimentConfig& config, const StreamDescribed& stream,
-                                                   const std::vector<std::string>& class_names, EventListener& warnings,
+                                                   const RunClassNames& names, EventListener& warnings,
                                                    const std::filesystem::path& wordnet_dir) {
     if (stream.foundation.classes.empty() || stream.tasks.empty()) return {};
     std::shared_ptr<const WordNet> wordnet;
@@ -125,8 +131,8 @@ std::vector<AnalysisPoint> class_similarity_points(const ExperimentConfig& confi
     }
     ClassSimilarities sims;
     try {
-        sims = class_similarities(*wordnet, foundation_synset_keys(config, stream, class_names),
-                                  task_synset_keys(config, stream, class_names));
+        sims = class_similarities(*wordnet, foundation_synset_keys(config, stream, names),
+                                  task_synset_keys(config, stream, names));
     } catch (const std::exception& e) {  // never the run's failure
         warnings.on_event(
             Warning{"contextual forgetting: no class similarities for this run: " + std::string(e.what())});

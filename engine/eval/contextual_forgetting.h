@@ -64,24 +64,31 @@ struct ClassSimilarities {
 ClassSimilarities class_similarities(const WordNet& wordnet, const std::vector<ClassSynsetKey>& foundation,
                                      const std::vector<SimilarityTask>& tasks);
 
-// The keys of a described stream under `config` (class names by label: `class_names`, e.g.
-// RawDataset::class_names; the catalogue's names when empty):
-//   foundation  foundation.source = weights: class id k = output k of the weights' ImageNet-1k head
-//               (imagenet1k_wnids()[k]); otherwise data.dataset's class (class_synset_key)
+// The class names of a run's data, by label (RawDataset::class_names): data.*'s (the catalogue's
+// names when empty) and, for foundation.source = weights, foundation.data's.
+struct RunClassNames {
+    std::vector<std::string> data;
+    std::vector<std::string> foundation;
+};
+
+// The keys of a described stream under `config`:
+//   foundation  foundation.source = weights: class id k = output k of the weights' head; its
+//               foundation.data name when that is a wnid (ImageNet folders), else ImageNet-1k's
+//               imagenet1k_wnids()[k]; otherwise data.dataset's class (class_synset_key)
 //   tasks       stream.type = datasets: the entry's domain word only (stream.datasets[t].domain; the
 //               data sets' own labels are not in data.dataset's label space); otherwise the task's
 //               classes (class_synset_key of data.dataset) and its domain
 std::vector<ClassSynsetKey> foundation_synset_keys(const ExperimentConfig& config, const StreamDescribed& stream,
-                                                   const std::vector<std::string>& class_names);
+                                                   const RunClassNames& names);
 std::vector<SimilarityTask> task_synset_keys(const ExperimentConfig& config, const StreamDescribed& stream,
-                                             const std::vector<std::string>& class_names);
+                                             const RunClassNames& names);
 
 // What the experiment runner stores with a run (once, after StreamDescribed): the class_similarity
 // points of `stream`, or none when it has no foundation classes. Problems go to `warnings` as Warning
 // events, never as exceptions: a missing or malformed WordNet (the message names the directory and the
 // package wordnet-base), classes without a synset.
 std::vector<AnalysisPoint> class_similarity_points(const ExperimentConfig& config, const StreamDescribed& stream,
-                                                   const std::vector<std::string>& class_names, EventListener& warnings,
+                                                   const RunClassNames& names, EventListener& warnings,
                                                    const std::filesystem::path& wordnet_dir = default_wordnet_dir());
 
 // ---- 2. the analysis ----------------------------------------------------------------------------

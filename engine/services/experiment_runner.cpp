@@ -17,12 +17,11 @@ namespace {
 
 // Forwards every event, tagging RunStarted with the variant, adds the run's class similarities after
 // its StreamDescribed (contextual forgetting) and (for a rank sweep) its rank-sweep points before its
-// RunFinished. `class_names`: the loaded data set's, by label (read when the stream is described).
+// RunFinished. `data`: the loaded data set (its class names are read when the stream is described).
 class VariantRunListener final : public EventListener {
 public:
-    VariantRunListener(EventListener& next, const ExperimentVariant& variant, bool rank_sweep,
-                       const std::vector<std::string>& class_names)
-        : next_(next), variant_(variant), rank_sweep_(rank_sweep), class_names_(class_names) {}
+    VariantRunListener(EventListener& next, const ExperimentVariant& variant, bool rank_sweep, const RawDataset& data)
+        : next_(next), variant_(variant), rank_sweep_(rank_sweep), data_(data) {}
 
     void on_event(const Event& event) override {
         if (const auto* started = std::get_if<RunStarted>(&event)) {
@@ -37,7 +36,9 @@ public:
         }
         if (const auto* described = std::get_if<StreamDescribed>(&event)) {
             next_.on_event(event);
-            AnalysisDone similarities{class_similarity_points(variant_.config, *described, class_names_, next_)};
+            const RunClassNames names{data_.class_names,
+                                      data_.foundation ? data_.foundation->class_names : std::vector<std::string>()};
+            AnalysisDone similarities{class_similarity_points(variant_.config, *described, names, next_)};
             if (!similarities.points.empty()) next_.on_event(similarities);
             return;
         }
@@ -62,7 +63,7 @@ private:
     EventListener& next_;
     const ExperimentVariant& variant_;
     bool rank_sweep_;
-    const std::vector<std::string>& class_names_;
+    const RawDataset& data_;
     std::vector<EvalRow> rows_;  // evaluation rows of the current run
 };
 
@@ -118,7 +119,7 @@ RunStatus run_experiment(const ExperimentConfig& config, EventListener& events, 
         if (!variant.label.empty())
             log::info("variant " + std::to_string(variant.index + 1) + "/" + std::to_string(variants.size()) + ": " +
                       variant.label);
-        VariantRunListener tagged(events, variant, variant.rank_varies, raw.class_names);
+        VariantRunListener tagged(events, variant, variant.rank_varies, raw);
         // Image folders decode to the backbone's size and channels: both sections key the loaded data.
         const nlohmann::json data_section = dataset_key(c);
         if (preloaded && loaded_data != data_section && preloaded->key == data_section) {
@@ -167,7 +168,7 @@ RunStatus run_experiment_job(const ExperimentStarted& experiment, const Experime
     const int used = configure_threads(threads > 0 ? threads : c.threads);
     log::debug("LibTorch " + torch_version() + " with " + std::to_string(used) + " intra-op threads");
     RawDataset raw;
-    VariantRunListener tagged(events, variant, rank_sweep || variant.rank_varies, raw.class_names);
+    VariantRunListener tagged(events, variant, rank_sweep || variant.rank_varies, raw);
     RunStatus status = RunStatus::failed;
     bool loaded = false;
     try {

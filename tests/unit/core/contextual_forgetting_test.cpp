@@ -100,6 +100,30 @@ TEST(ClassSimilaritiesTest, FashionMnistRunOnTheInstalledWordNet) {
     EXPECT_EQ(points[2].series, SeriesKey::of_task(1));
 }
 
+TEST(ClassSimilaritiesTest, WeightsFoundationAndDataSetStreamKeys) {
+    ExperimentConfig config;
+    config.foundation.source = FoundationSource::weights;
+    config.stream.type = StreamType::datasets;
+    config.stream.datasets.resize(2);
+    config.stream.datasets[0].domain = "car";
+    StreamDescribed stream;
+    stream.foundation.classes = {0, 1, 2, 1500};
+    stream.tasks = {TaskInfo{0, "cars", {0, 1}, "identity"}, TaskInfo{1, "flowers", {2}, "identity"}};
+    const RunClassNames names{{"x", "y", "z"}, {"n01440764", "n09999999", "goldfish"}};
+    const auto foundation = foundation_synset_keys(config, stream, names);
+    ASSERT_EQ(foundation.size(), 4u);
+    EXPECT_EQ(foundation[0].key, "n01440764");            // foundation.data's folder name, a wnid
+    EXPECT_EQ(foundation[1].key, "n09999999");            // a wnid, taken as it is (WordNet says whether it exists)
+    EXPECT_EQ(foundation[2].key, imagenet1k_wnids()[2]);  // not a wnid: output 2 of ImageNet-1k
+    EXPECT_EQ(foundation[2].name, "goldfish");
+    EXPECT_EQ(foundation[3].key, "");  // beyond ImageNet-1k and unnamed: no synset, reported
+    const auto tasks = task_synset_keys(config, stream, names);
+    ASSERT_EQ(tasks.size(), 2u);
+    EXPECT_TRUE(tasks[0].classes.empty());  // a data-set stream: the domain word only
+    EXPECT_EQ(tasks[0].domain, "car");
+    EXPECT_EQ(tasks[1].domain, "");
+}
+
 // Five foundation classes, two tasks; similarities and lost counts chosen by hand.
 struct HandMadeRun {
     std::vector<AnalysisPoint> points;
