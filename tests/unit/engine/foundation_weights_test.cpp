@@ -19,6 +19,7 @@
 #include "engine/services/preflight.h"
 #include "engine/vocabulary/event_listener.h"
 #include "tests/support/class_folders.h"
+#include "tests/support/cli_fixtures.h"
 #include "tests/support/temp_dir.h"
 
 using namespace lorica;
@@ -207,4 +208,31 @@ TEST(FoundationWeights, AFileListLabelsTheHeadOutputsDirectly) {
     } catch (const ConfigError& e) {
         EXPECT_EQ(e.field(), "foundation.data.file_list");
     }
+}
+
+TEST(FoundationWeights, AClassStreamKeepsItsClassesAndGetsTheWeightsFoundation) {
+    WeightsFixture f;
+    const fs::path mnist = f.dir.path / "fmnist";
+    write_tiny_fashion_mnist(mnist, 10, 4, 2);
+    nlohmann::json doc = f.config();
+    doc["data"] = {{"root", mnist.string()}, {"train_per_class", 4}, {"test_per_class", 2}};
+    doc["stream"] = {{"tasks", 2}, {"classes_per_task", 2}, {"domains", {"identity"}}};
+    EventRecorder events;
+    CancelToken cancel;
+    ASSERT_EQ(run_experiment(preflight_experiment(doc).config, events, cancel), RunStatus::finished);
+    const StreamDescribed* described = nullptr;
+    std::set<int> foundation_after;
+    const std::vector<Event> all = events.events();
+    for (const Event& e : all) {
+        if (const auto* d = std::get_if<StreamDescribed>(&e)) described = d;
+        if (const auto* d = std::get_if<EvaluationDone>(&e))
+            for (const EvalRow& r : d->rows)
+                if (r.eval_task == kFoundationTask) foundation_after.insert(r.after_task);
+    }
+    ASSERT_NE(described, nullptr);
+    EXPECT_EQ(described->foundation.classes, (std::vector<int>{0, 3, 7}));
+    ASSERT_EQ(described->tasks.size(), 2u);
+    // No foundation classes are taken from the class order: task 0 starts at order[0].
+    EXPECT_EQ(described->tasks[0].train_samples, 2 * 4);
+    EXPECT_EQ(foundation_after, (std::set<int>{-1, 0, 1}));
 }
