@@ -4,6 +4,11 @@ namespace lorica {
 
 const MethodOptionSchema& MergedLoRAOptions::schema(const std::string& registered_name) {
     auto build = [](MergedUpdate update) {
+        OptionSpec dropout = number_option(
+            "dropout", 0.0, 0.0, kMaxLoRADropout, "",
+            "PEFT's lora_dropout: in training, each task's LoRA pair sees its input with elements zeroed with "
+            "probability p and the rest scaled by 1/(1-p); 0 = none; update = lora only");
+        if (update == MergedUpdate::lora) dropout.paper(0.1);  // Soutif-Cormerais et al.'s PEFT config
         return MethodOptionSchema{{
             choice_option("after_task", kAfterTaskNames, AfterTask::merge,
                           "at a task's end fold the update into W (merge) or discard it (drop, the paper's control)"),
@@ -12,6 +17,7 @@ const MethodOptionSchema& MergedLoRAOptions::schema(const std::string& registere
             number_option("alpha_per_rank", 2.0, 0.0, 1e6, "",
                           "alpha = alpha_per_rank · rank, so the scale is the same at every rank (the paper's alpha = "
                           "2r); 0 = method.alpha"),
+            dropout,
         }};
     };
     static const MethodOptionSchema lora = build(MergedUpdate::lora);
@@ -25,7 +31,12 @@ MergedLoRAOptions MergedLoRAOptions::from_config(const ExperimentConfig& config,
     r.read("after_task", o.after_task, kAfterTaskNames);
     r.read("update", o.update, kMergedUpdateNames);
     r.read("alpha_per_rank", o.alpha_per_rank);
+    r.read("dropout", o.dropout);
     r.finish();
+    if (o.update == MergedUpdate::full && o.dropout > 0.0)
+        throw ConfigError(r.field("dropout"),
+                          "applies to the LoRA pair (update = lora); update = full trains a dense "
+                          "ΔW with no low-rank branch to drop out: set it to 0");
     return o;
 }
 

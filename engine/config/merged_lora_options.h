@@ -24,10 +24,15 @@ struct MergedLoRAOptions {
     AfterTask after_task = AfterTask::merge;
     MergedUpdate update = MergedUpdate::lora;
     double alpha_per_rank = 2.0;  // 0 = method.alpha
+    double dropout = 0.0;         // p of PEFT's lora_dropout on each task's LoRA pair, [0, kMaxLoRADropout]
+
+    // The largest dropout accepted (the range is [0, 1): p = 1 would zero the branch and divide by 0).
+    static constexpr double kMaxLoRADropout = 0.99;
 
     // The declaration of the options of `registered_name` (merged-lora-ft: update defaults to full).
     static const MethodOptionSchema& schema(const std::string& registered_name);
-    // Reads `method.options` through schema(registered_name); throws ConfigError("method.options.<name>", ...).
+    // Reads `method.options` through schema(registered_name); throws ConfigError("method.options.<name>", ...),
+    // also for dropout > 0 with update = full (no low-rank branch to drop out).
     static MergedLoRAOptions from_config(const ExperimentConfig& config, const std::string& registered_name);
 };
 

@@ -45,6 +45,7 @@ void MergedLoRA::begin_task(MethodContext& ctx) {
             term.tag = kTag;
         } else {
             term = LowRankTerm::lora(ctx.config.method.rank, site.in, site.rows, site.row_offset, s, kTag, ctx.device);
+            term.dropout = options_.dropout;
         }
         term.task = ctx.task;
         site.layer->add_term(term);
@@ -142,14 +143,16 @@ void MergedLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
 nlohmann::json MergedLoRA::describe(const MethodContext& ctx) const {
     nlohmann::json sites = nlohmann::json::array();
     for (const auto& s : sites_) sites.push_back(s.name());
-    return {{"method", name_},
-            {"sites", sites},
-            {"rank", options_.update == MergedUpdate::full ? 0 : ctx.config.method.rank},
-            {"scale", scale(ctx.config)},
-            {"after_task", name_of(kAfterTaskNames, options_.after_task)},
-            {"update", name_of(kMergedUpdateNames, options_.update)},
-            {"kept_tasks", kept_.empty() ? 0 : kept_.back().task + 1},
-            {"trainable_parameters", trainable_count_}};
+    nlohmann::json d = {{"method", name_},
+                        {"sites", sites},
+                        {"rank", options_.update == MergedUpdate::full ? 0 : ctx.config.method.rank},
+                        {"scale", scale(ctx.config)},
+                        {"after_task", name_of(kAfterTaskNames, options_.after_task)},
+                        {"update", name_of(kMergedUpdateNames, options_.update)},
+                        {"kept_tasks", kept_.empty() ? 0 : kept_.back().task + 1},
+                        {"trainable_parameters", trainable_count_}};
+    if (options_.dropout > 0.0) d["dropout"] = options_.dropout;  // absent = 0, as before the option existed
+    return d;
 }
 
 }  // namespace lorica

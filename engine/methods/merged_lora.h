@@ -24,6 +24,10 @@
 //   update           "lora" | "full"    (default "full" under the name merged-lora-ft)
 //   alpha_per_rank   2.0   alpha = alpha_per_rank · r, so s = 2 at every rank (the paper's alpha = 2r);
 //                          0 = use method.alpha
+//   dropout          0.0   PEFT's lora_dropout p on each task's LoRA pair (the paper: 0.1): in training
+//                          the pair sees mask ⊙ x / (1 − p), a fresh Bernoulli(1 − p) mask per forward
+//                          from the global generator (engine/model/lora_linear.h, "Dropout"); the pair
+//                          then takes the factored path. update = full refuses p > 0.
 // Trainable parameters (StateKey::trainable_params): Σ_sites r (in + rows) for lora, Σ rows · in
 // for full.
 //

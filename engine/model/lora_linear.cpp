@@ -71,6 +71,8 @@ void LoRALinearImpl::reset_parameters() {
 }
 
 LowRankTerm& LoRALinearImpl::add_term(LowRankTerm term) {
+    TORCH_CHECK(term.dropout >= 0.0 && term.dropout < 1.0, "LoRALinear term: dropout ", term.dropout,
+                " is outside [0, 1)");
     TORCH_CHECK(term.A.dim() == 2 && term.B.dim() == 2, "LoRALinear term: A and B must be matrices");
     TORCH_CHECK(term.A.size(1) == options.in_features(), "LoRALinear term: A is [", term.A.size(0), ", ",
                 term.A.size(1), "] but the layer's input width is ", options.in_features());
@@ -213,10 +215,13 @@ torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
     torch::Tensor w = conv ? matrix() : weight;
     if (torch::Tensor d = frozen_delta(); d.defined()) w = w + d;
     const bool fold = folds_trainable_terms(*this);
+    const bool training = is_training();
+    // A trainable term folds when the rule says so and it does not drop out its input (header: Dropout).
+    auto folded = [&](const LowRankTerm& t) { return fold && !t.drops_input(training); };
     bool factored_terms = false;
     for (const auto& t : terms_) {
         if (!t.trainable_factors()) continue;
-        if (fold)
+        if (folded(t))
             w = w + padded(t, t.delta(), 0);  // [out, in], differentiable in A, B and the magnitude
         else
             factored_terms = true;
@@ -227,15 +232,17 @@ torch::Tensor LoRALinearImpl::forward(const torch::Tensor& x) {
     if (!factored_terms) return y;
     const int64_t channels = options.in_channels(), k = options.kernel_size();
     for (const auto& t : terms_) {
-        if (!t.trainable_factors()) continue;
+        if (!t.trainable_factors() || folded(t)) continue;
         torch::Tensor coef = t.magnitude.defined() ? t.magnitude * t.scale : torch::scalar_tensor(t.scale, x.options());
+        // PEFT's lora_dropout: mask ⊙ x / (1 − p) from the global generator of x's device.
+        const torch::Tensor xt = t.drops_input(training) ? torch::dropout(x, t.dropout, /*train*/ true) : x;
         torch::Tensor z;
-        if (conv)  // PEFT's Conv2d LoRA: lora_B(lora_A(x)), [N, rows, H', W']
-            z = torch::conv2d(torch::conv2d(x, t.A.view({t.rank(), channels, k, k}), {}, stride, pad),
+        if (conv)  // PEFT's Conv2d LoRA: lora_B(lora_A(dropout(x))), [N, rows, H', W']
+            z = torch::conv2d(torch::conv2d(xt, t.A.view({t.rank(), channels, k, k}), {}, stride, pad),
                               t.B.view({t.rows(), t.rank(), 1, 1})) *
                 coef;
         else
-            z = x.matmul(t.A.t()).matmul(t.B.t()) * coef;  // [..., rows]
+            z = xt.matmul(t.A.t()).matmul(t.B.t()) * coef;  // [..., rows]
         y = y + padded(t, z, conv ? 1 : -1);
     }
     return y;

@@ -41,6 +41,19 @@
 // In eval mode with no trainable term inference therefore costs one linear layer plus that fold;
 // merge_terms() removes even that.
 //
+// Dropout (LowRankTerm::dropout = p, PEFT's `lora_dropout`). In training mode (is_training()) a term
+// with a trainable factor and p > 0 sees its own dropped-out copy of the input, as PEFT's LoRA layer:
+//
+//     y = W x + b + Σ_k s_k · m_k · B_k A_k dropout_k(x),   dropout(x) = mask ⊙ x / (1 − p),
+//
+// mask ~ Bernoulli(1 − p) per input element, drawn for every forward and every such term from the
+// default generator of x's device (at::dropout: the global generator that training seeds and a resume
+// restores). Such a term cannot be folded into W: it always takes the factored path
+// (dropout(x) Aᵀ) Bᵀ, conv mode conv(conv(dropout(x), A), B), which costs the side branch's flops plus
+// one mask of x's size per term, whatever the fold rule would choose. In eval mode dropout is the
+// identity, and frozen terms never drop (they are part of the fixed weight), so the frozen-term cache
+// and inference cost are unchanged; p = 0 is exactly the layer without dropout.
+//
 // Example:
 //   LoRALinear qkv(LoRALinearOptions(64, 192));
 //   qkv->add_term(LowRankTerm::lora(/*rank*/ 8, /*in*/ 64, /*rows*/ 64, /*row_offset*/ 128, /*scale*/ 1.0));
@@ -85,10 +98,14 @@ struct LowRankTerm {
     std::string tag;          // who owns it inside its method, e.g. "sd-lora-task3" or "lori" (for remove_terms)
     int task = -1;            // the stream task that created the term; -1 = not one task's (sequential
                               // LoRA's single pair, LoRI's continued adapter, a merge of several tasks)
+    double dropout = 0.0;     // p in [0, 1): dropout on the term's input in training mode when a factor
+                              // trains (see "Dropout" above); 0 = none
 
     int64_t rank() const { return A.size(0); }
     int64_t rows() const { return B.size(0); }
     bool trainable_factors() const { return A.requires_grad() || B.requires_grad(); }
+    // Whether a forward in training mode (`training`) drops out this term's input.
+    bool drops_input(bool training) const { return training && dropout > 0.0 && trainable_factors(); }
 
     // A new LoRA pair with PEFT's default init: A ~ U(-1/√in, 1/√in) (kaiming-uniform, a = √5), B = 0.
     // The factors are created on `device`, in float32, with requires_grad set.
