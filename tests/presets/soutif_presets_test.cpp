@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/config/experiment_config.h"
+#include "engine/config/merged_lora_options.h"
 #include "engine/config/preset_notes.h"
 #include "engine/config/presets.h"
 #include "engine/eval/synset_tables.h"
@@ -146,6 +147,7 @@ TEST_P(SoutifPresetRun, DeclaresThePapersProtocol) {
     EXPECT_EQ(c.seeds, (std::vector<int64_t>{1, 2, 3}));
     EXPECT_EQ(c.method.name, "merged-lora");
     EXPECT_EQ(c.method.targets, (std::vector<std::string>{is_vit(name) ? "qkv" : "conv3"}));
+    EXPECT_DOUBLE_EQ(MergedLoRAOptions::from_config(c, c.method.name).dropout, 0.1) << "PEFT's lora_dropout";
     EXPECT_EQ(c.backbone.family, is_vit(name) ? BackboneFamily::vit : BackboneFamily::resnet);
     EXPECT_EQ(c.train.batch_size, 32);
     EXPECT_EQ(c.train.optimizer.name, OptimizerAlgorithm::adamw);
