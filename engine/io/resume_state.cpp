@@ -18,6 +18,7 @@ constexpr const char* kMetaKey = "lorica.resume";
 constexpr const char* kGeneratorTensor = "trainer.cpu_generator";
 constexpr const char* kDeviceGeneratorTensor = "trainer.device_generator";
 constexpr const char* kHitsTensor = "trainer.foundation_hits";
+constexpr const char* kStartHitsTensor = "trainer.foundation_start_hits";
 constexpr const char* kMethodPrefix = "method.";
 
 // A tensor of the file with its own dtype (F32, I64, U8, BOOL as written by tensor_to_data).
@@ -88,6 +89,7 @@ void write_resume_state(const std::string& task_dir, const ResumeState& state,
     tensors.emplace_back(kGeneratorTensor, state.cpu_generator);
     if (state.device_generator.defined()) tensors.emplace_back(kDeviceGeneratorTensor, state.device_generator);
     if (state.foundation_hits.defined()) tensors.emplace_back(kHitsTensor, state.foundation_hits);
+    if (state.foundation_start_hits.defined()) tensors.emplace_back(kStartHitsTensor, state.foundation_start_hits);
     for (const auto& [name, t] : state.method_state.tensors) tensors.emplace_back(kMethodPrefix + name, t);
     const nlohmann::json meta = {{"format", kResumeStateFormat},
                                  {"task", state.task},
@@ -177,6 +179,8 @@ ResumeState read_resume_state(const std::string& task_dir) {
                 state.device_generator = view_to_tensor(view);
             else if (view.name == kHitsTensor)
                 state.foundation_hits = view_to_tensor(view);
+            else if (view.name == kStartHitsTensor)
+                state.foundation_start_hits = view_to_tensor(view);
             else if (view.name.rfind(kMethodPrefix, 0) == 0)
                 state.method_state.tensors[view.name.substr(std::strlen(kMethodPrefix))] = view_to_tensor(view);
         }

@@ -8,6 +8,8 @@
 //                                "trainer.cpu_generator"    torch's global CPU generator state (uint8)
 //                                "trainer.device_generator" the accelerator's generator state (CUDA runs)
 //                                "trainer.foundation_hits"  the evaluator's carried per-sample hits (bool)
+//                                "trainer.foundation_start_hits"  the pre-stream evaluation's hits (bool;
+//                                                           absent in checkpoints written before it was kept)
 //                                "method.<name>"            the method's own tensors (StateSnapshot)
 //   resume.json                written last, atomically: {format, files: {path relative to the run
 //                              directory: {bytes, crc32}}} for every file the resume reads. A task
@@ -59,13 +61,14 @@ struct ResumeState {
     int64_t step = 0;         // global stream step at its end
     std::string config_hash;  // of the run's effective config
     int64_t seed = 0;
-    std::string method;              // AdapterMethod::name()
-    int method_format = 0;           // AdapterMethod::state_format() that wrote method_state
-    int64_t analysis_points = 0;     // analysis points the run had emitted up to the checkpoint
-    StateSnapshot method_state;      // AdapterMethod::save_state
-    torch::Tensor cpu_generator;     // at::getDefaultCPUGenerator().get_state() (uint8)
-    torch::Tensor device_generator;  // the accelerator's default generator state (uint8), undefined on the CPU
-    torch::Tensor foundation_hits;   // Evaluator::foundation_hits(), undefined when none
+    std::string method;                   // AdapterMethod::name()
+    int method_format = 0;                // AdapterMethod::state_format() that wrote method_state
+    int64_t analysis_points = 0;          // analysis points the run had emitted up to the checkpoint
+    StateSnapshot method_state;           // AdapterMethod::save_state
+    torch::Tensor cpu_generator;          // at::getDefaultCPUGenerator().get_state() (uint8)
+    torch::Tensor device_generator;       // the accelerator's default generator state (uint8), undefined on the CPU
+    torch::Tensor foundation_hits;        // Evaluator::foundation_hits(), undefined when none
+    torch::Tensor foundation_start_hits;  // Evaluator::foundation_start_hits(), undefined when none
 };
 
 // Writes task_dir/resume_state.safetensors, then task_dir/resume.json with the size and CRC-32 of it

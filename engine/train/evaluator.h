@@ -48,6 +48,12 @@ public:
     void set_foundation_hits(const torch::Tensor& hits) {
         previous_foundation_hit_ = hits.defined() ? hits.to(device_) : hits;
     }
+    // The pre-stream foundation evaluation's per-sample hits (bool [N], undefined before it), the
+    // reference of ClassEvalRow::lost_since_start: carried by a resumed run's checkpoint too.
+    const torch::Tensor& foundation_start_hits() const { return start_foundation_hit_; }
+    void set_foundation_start_hits(const torch::Tensor& hits) {
+        start_foundation_hit_ = hits.defined() ? hits.to(device_) : hits;
+    }
 
 private:
     // the N images of a source, test transform, in order → features [N, dim] on the device
@@ -62,7 +68,7 @@ private:
     // ClassEvalRow::newly_wrong; undefined before the first one.
     torch::Tensor previous_foundation_hit_;
     // Per-sample hits of the pre-stream foundation evaluation (after_task −1), for
-    // ClassEvalRow::lost_since_start; undefined before it and in a resumed run (not carried).
+    // ClassEvalRow::lost_since_start; undefined before it (a resumed run restores it).
     torch::Tensor start_foundation_hit_;
 };
 

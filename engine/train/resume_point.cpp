@@ -62,6 +62,8 @@ ResumeState capture_resume_state(int task, int64_t step, const std::string& conf
         s.device_generator = gen.get_state();
     }
     if (evaluator.foundation_hits().defined()) s.foundation_hits = evaluator.foundation_hits().to(torch::kCPU);
+    if (evaluator.foundation_start_hits().defined())
+        s.foundation_start_hits = evaluator.foundation_start_hits().to(torch::kCPU);
     return s;
 }
 
@@ -130,6 +132,7 @@ void restore_carried_state(const ResumePoint& point, AdapterMethod& method, Meth
         gen.set_state(s.device_generator);
     }
     evaluator.set_foundation_hits(s.foundation_hits);
+    evaluator.set_foundation_start_hits(s.foundation_start_hits);
 }
 
 }  // namespace lorica

@@ -78,7 +78,8 @@ int64_t run_and_kill(const fs::path& config, const fs::path& db, const fs::path&
 // The rows a run stored that must match between the resumed run and the one left alone.
 struct RunRows {
     std::vector<std::tuple<int, int, int64_t, std::string, std::string, int64_t, int64_t>> eval;
-    std::vector<std::tuple<int, int, int, int64_t, int64_t, int64_t>> classes;
+    std::vector<std::tuple<int, int, int, int64_t, int64_t, int64_t, int64_t>>
+        classes;  // ..., newly_wrong, lost_since_start
     std::vector<std::tuple<int, int, int64_t, int64_t, double, double>> steps;
     std::vector<std::tuple<int, int64_t, std::string, std::vector<double>>> state;
     std::vector<std::tuple<std::string, std::string, double, double>> analysis;
@@ -94,7 +95,7 @@ RunRows rows_of(const fs::path& db, int64_t run) {
                             to_string(e.row.head_mode), e.row.correct, e.row.total);
     for (const auto& c : store.class_eval_rows(run))
         r.classes.emplace_back(c.row.after_task, c.row.eval_task, c.row.class_id, c.row.correct, c.row.total,
-                               c.row.newly_wrong);
+                               c.row.newly_wrong, c.row.lost_since_start);
     for (const auto& s : store.step_metrics(run))
         r.steps.emplace_back(s.task, s.epoch, s.step, s.step_in_task, s.loss, s.lr);
     for (const auto& m : store.method_state(run)) r.state.emplace_back(m.task, m.step, name_of(m.key), m.values);
