@@ -1,6 +1,6 @@
 #pragma once
-// The baselines' options (engine/methods/baselines.h): sequential-lora's `interpolation_points`, and
-// none for full-finetune and frozen-backbone. Torch-free, so `lorica-cli config` and
+// The baselines' options (engine/methods/baselines.h): sequential-lora's `interpolation_points` and
+// `dropout`, and none for full-finetune and frozen-backbone. Torch-free, so `lorica-cli config` and
 // `methods --options` check and print them without LibTorch.
 
 #include "engine/config/experiment_config.h"
@@ -15,6 +15,7 @@ void expect_no_method_options(const ExperimentConfig& config);
 
 struct SequentialLoRAOptions {
     int interpolation_points = 11;  // λ points of the merge interpolation after tasks 0 and 1 (0 = off)
+    double dropout = 0.0;           // PEFT's lora_dropout on the LoRA pair (LowRankTerm::dropout)
 
     static const MethodOptionSchema& schema();
     // Reads `method.options` through schema(); throws ConfigError("method.options.<name>", ...).

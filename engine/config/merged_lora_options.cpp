@@ -2,12 +2,16 @@
 
 namespace lorica {
 
+OptionSpec lora_dropout_option(const std::string& doc_tail) {
+    return number_option("dropout", 0.0, 0.0, kMaxLoRADropout, "",
+                         "PEFT's lora_dropout: in training, the LoRA pair sees its input with elements zeroed with "
+                         "probability p and the rest scaled by 1/(1-p); 0 = none" +
+                             doc_tail);
+}
+
 const MethodOptionSchema& MergedLoRAOptions::schema(const std::string& registered_name) {
     auto build = [](MergedUpdate update) {
-        OptionSpec dropout = number_option(
-            "dropout", 0.0, 0.0, kMaxLoRADropout, "",
-            "PEFT's lora_dropout: in training, each task's LoRA pair sees its input with elements zeroed with "
-            "probability p and the rest scaled by 1/(1-p); 0 = none; update = lora only");
+        OptionSpec dropout = lora_dropout_option("; update = lora only");
         if (update == MergedUpdate::lora) dropout.paper(0.1);  // Soutif-Cormerais et al.'s PEFT config
         return MethodOptionSchema{{
             choice_option("after_task", kAfterTaskNames, AfterTask::merge,

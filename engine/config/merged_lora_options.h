@@ -20,14 +20,17 @@ enum class MergedUpdate { lora, full };
 inline constexpr EnumNames<MergedUpdate, 2> kMergedUpdateNames{
     {{MergedUpdate::lora, "lora"}, {MergedUpdate::full, "full"}}};
 
+// The largest LoRA dropout accepted (the range is [0, 1): p = 1 would zero the branch and divide by 0).
+inline constexpr double kMaxLoRADropout = 0.99;
+// The declaration of a `dropout` option (PEFT's lora_dropout, LowRankTerm::dropout, default 0, range
+// [0, kMaxLoRADropout]), shared by merged-lora and sequential-lora; `doc_tail` ends its doc line.
+OptionSpec lora_dropout_option(const std::string& doc_tail);
+
 struct MergedLoRAOptions {
     AfterTask after_task = AfterTask::merge;
     MergedUpdate update = MergedUpdate::lora;
     double alpha_per_rank = 2.0;  // 0 = method.alpha
-    double dropout = 0.0;         // p of PEFT's lora_dropout on each task's LoRA pair, [0, kMaxLoRADropout]
-
-    // The largest dropout accepted (the range is [0, 1): p = 1 would zero the branch and divide by 0).
-    static constexpr double kMaxLoRADropout = 0.99;
+    double dropout = 0.0;         // p of PEFT's lora_dropout on each task's LoRA pair (lora_dropout_option)
 
     // The declaration of the options of `registered_name` (merged-lora-ft: update defaults to full).
     static const MethodOptionSchema& schema(const std::string& registered_name);

@@ -21,8 +21,11 @@ void AdapterMethod::merge_for_inference(MethodContext& ctx) {
     for (auto& [name, layer] : ctx.model->lora_layers()) layer->merge_terms();
 }
 
-SequentialLoRA::SequentialLoRA(const ExperimentConfig& config)
-    : interpolation_points_(SequentialLoRAOptions::from_config(config).interpolation_points) {}
+SequentialLoRA::SequentialLoRA(const ExperimentConfig& config) {
+    const SequentialLoRAOptions options = SequentialLoRAOptions::from_config(config);
+    interpolation_points_ = options.interpolation_points;
+    dropout_ = options.dropout;
+}
 
 void SequentialLoRA::end_task(MethodContext& ctx) {
     if (interpolation_points_ <= 0) return;
@@ -39,6 +42,7 @@ void SequentialLoRA::begin_run(MethodContext& ctx) {
     for (auto& site : sites_) {
         auto& term = site.layer->add_term(
             LowRankTerm::lora(ctx.config.method.rank, site.in, site.rows, site.row_offset, scale, "lora", ctx.device));
+        term.dropout = dropout_;
         factors_.push_back(term.A);
         factors_.push_back(term.B);
     }

@@ -4,7 +4,8 @@
 // sequential-lora   one LoRA pair per adapted site (PEFT init, s = alpha / r), trained task after task
 //                   and never reset (method.targets picks the sites: q,v by default). Records the
 //                   merge interpolation between its solutions after tasks 0 and 1 (W0 + s·B A each;
-//                   merge_interpolation.h); option `interpolation_points` (int ≥ 0, default 11, 0 = off).
+//                   merge_interpolation.h); options `interpolation_points` (int ≥ 0, default 11, 0 = off)
+//                   and `dropout` (PEFT's lora_dropout on the pair, default 0; lora_linear.h "Dropout").
 // full-finetune     every backbone parameter trains on every task (lr = train.optimizer.lr).
 // frozen-backbone   the backbone never changes; only the task heads train (a linear probe per task).
 // The other two have no options (method.options must be empty).
@@ -37,6 +38,7 @@ private:
     std::vector<AdapterSite> sites_;
     std::vector<torch::Tensor> factors_;  // A and B of every site
     int interpolation_points_ = 11;
+    double dropout_ = 0.0;  // method.options.dropout: LowRankTerm::dropout of the pair
     WeightSnapshot after_task0_;
 };
 

@@ -56,9 +56,9 @@ TEST(MethodCatalog, EachMethodDeclaresTheOptionsWrittenOutHere) {
                         "calibration_head",
                         "merge",
                         "merge_weight"};
-    const Names merged = {"after_task", "update", "alpha_per_rank"};
+    const Names merged = {"after_task", "update", "alpha_per_rank", "dropout"};
     const std::vector<std::pair<std::string, Names>> expected = {
-        {"sequential-lora", {"interpolation_points"}},
+        {"sequential-lora", {"interpolation_points", "dropout"}},
         {"full-finetune", {}},
         {"frozen-backbone", {}},
         {"sd-lora", sd_lora},

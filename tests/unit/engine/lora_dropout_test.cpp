@@ -3,7 +3,7 @@
 // A and B equal a hand-built reference W x + b + s·B A (mask ⊙ x)/(1 − p) with the mask redrawn from the
 // same seed, linear and conv mode, whatever the fold rule; over many draws the mean output is the
 // p = 0 output; frozen terms never drop; merged-lora reads method.options.dropout and sets it on its
-// terms (update = full refuses it).
+// terms (update = full refuses it), and so does sequential-lora.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/methods/baselines.h"
 #include "engine/methods/merged_lora.h"
 #include "engine/model/lora_linear.h"
 #include "engine/model/model_paths.h"
@@ -258,6 +259,27 @@ TEST(LoRADropout, MergedLoRAReadsTheOptionAndSetsItOnItsTerms) {
         MergedLoRAOptions::from_config(method_bench_config("merged-lora-ft", 4, {"qkv"}, {{"dropout", 0.1}}),
                                        "merged-lora-ft");
         ADD_FAILURE() << "update = full with dropout accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.field(), "method.options.dropout");
+    }
+}
+
+TEST(LoRADropout, SequentialLoRAReadsTheOptionAndSetsItOnItsPair) {
+    using lorica::testing::method_bench_config;
+    EXPECT_EQ(SequentialLoRAOptions::from_config(method_bench_config("sequential-lora", 4, {"qkv"}, {})).dropout, 0.0);
+    lorica::testing::MethodBench b(method_bench_config("sequential-lora", 4, {"qkv"}, {{"dropout", 0.2}}), 21, 3);
+    SequentialLoRA m(b.config);
+    m.begin_run(*b.ctx);
+    int terms = 0;
+    for (auto& [name, layer] : b.model->lora_layers())
+        for (const auto& t : layer->terms()) {
+            EXPECT_EQ(t.dropout, 0.2) << name;
+            ++terms;
+        }
+    EXPECT_GT(terms, 0);
+    try {
+        SequentialLoRAOptions::from_config(method_bench_config("sequential-lora", 4, {"qkv"}, {{"dropout", 1.0}}));
+        ADD_FAILURE() << "dropout 1 accepted";
     } catch (const ConfigError& e) {
         EXPECT_EQ(e.field(), "method.options.dropout");
     }
