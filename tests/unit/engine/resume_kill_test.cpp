@@ -161,6 +161,8 @@ TEST(ResumeKilledRun, SDLoRA) { expect_kill_and_resume_match("sd-lora"); }
 TEST(ResumeKilledRun, LoRISparse) { expect_kill_and_resume_match("lori-s"); }
 TEST(ResumeKilledRun, LoRIMerge) { expect_kill_and_resume_match("lori-merge"); }
 TEST(ResumeKilledRun, MergedLoRA) { expect_kill_and_resume_match("merged-lora"); }
+// LoRA dropout draws its masks from the global generator the checkpoint carries.
+TEST(ResumeKilledRun, MergedLoRAWithDropout) { expect_kill_and_resume_match("merged-lora", {{"dropout", 0.1}}); }
 
 TEST(ResumeKilledRun, RefusesWhatCannotBeResumed) {
     ResumeFixture f;
