@@ -107,7 +107,17 @@ std::vector<SimilarityTask> task_synset_keys(const ExperimentConfig& config, con
     for (size_t t = 0; t < stream.tasks.size(); ++t) {
         SimilarityTask task;
         if (config.stream.type == StreamType::datasets) {
-            if (t < config.stream.datasets.size()) task.domain = config.stream.datasets[t].domain;
+            if (t < config.stream.datasets.size()) {
+                const DatasetTaskConfig& entry = config.stream.datasets[t];
+                task.domain = entry.domain;
+                const std::vector<std::string>* task_names = t < names.tasks.size() ? &names.tasks[t] : nullptr;
+                for (int c : stream.tasks[t].classes) {
+                    const std::string name =
+                        task_names && c >= 0 && c < static_cast<int>(task_names->size()) ? (*task_names)[c] : "";
+                    if (name.empty()) continue;  // the class's name is unknown: its domain word still counts
+                    task.classes.push_back({c, name, class_synset_key(entry.dataset, c, name)});
+                }
+            }
         } else {
             for (int c : stream.tasks[t].classes) task.classes.push_back(synset_key_of(c, config, names.data));
             task.domain = stream.tasks[t].domain;
@@ -139,8 +149,10 @@ std::vector<AnalysisPoint> class_similarity_points(const ExperimentConfig& confi
         return {};
     }
     if (!sims.unresolved.empty()) {
+        // At most 10 named (a data set of car models has none in WordNet), then how many in all.
         std::string list;
-        for (const auto& u : sims.unresolved) list += (list.empty() ? "" : "; ") + u;
+        for (size_t i = 0; i < sims.unresolved.size() && i < 10; ++i) list += (i ? "; " : "") + sims.unresolved[i];
+        if (sims.unresolved.size() > 10) list += "; ... (" + std::to_string(sims.unresolved.size()) + " in all)";
         warnings.on_event(
             Warning{"contextual forgetting: no WordNet synset in '" + wordnet->dir().string() + "' for " + list});
     }

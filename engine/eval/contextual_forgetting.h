@@ -69,15 +69,19 @@ ClassSimilarities class_similarities(const WordNet& wordnet, const std::vector<C
 struct RunClassNames {
     std::vector<std::string> data;
     std::vector<std::string> foundation;
+    // stream.type = datasets: the class names of each entry's data set, by its own label ([] = unknown).
+    std::vector<std::vector<std::string>> tasks;
 };
 
 // The keys of a described stream under `config`:
 //   foundation  foundation.source = weights: class id k = output k of the weights' head; its
 //               foundation.data name when that is a wnid (ImageNet folders), else ImageNet-1k's
 //               imagenet1k_wnids()[k]; otherwise data.dataset's class (class_synset_key)
-//   tasks       stream.type = datasets: the entry's domain word only (stream.datasets[t].domain; the
-//               data sets' own labels are not in data.dataset's label space); otherwise the task's
-//               classes (class_synset_key of data.dataset) and its domain
+//   tasks       stream.type = datasets: the classes of the entry's own data set (names.tasks[t],
+//               class_synset_key of the entry's dataset: an image folder's "001.Black_footed_Albatross"
+//               is looked up as "Black_footed_Albatross"; names WordNet lacks, such as car models, are
+//               reported as unresolved) and its domain word (stream.datasets[t].domain); otherwise the
+//               task's classes (class_synset_key of data.dataset) and its domain
 std::vector<ClassSynsetKey> foundation_synset_keys(const ExperimentConfig& config, const StreamDescribed& stream,
                                                    const RunClassNames& names);
 std::vector<SimilarityTask> task_synset_keys(const ExperimentConfig& config, const StreamDescribed& stream,

@@ -36,8 +36,9 @@ public:
         }
         if (const auto* described = std::get_if<StreamDescribed>(&event)) {
             next_.on_event(event);
-            const RunClassNames names{data_.class_names,
-                                      data_.foundation ? data_.foundation->class_names : std::vector<std::string>()};
+            RunClassNames names{
+                data_.class_names, data_.foundation ? data_.foundation->class_names : std::vector<std::string>(), {}};
+            for (const RawDataset& task_data : data_.stream_tasks) names.tasks.push_back(task_data.class_names);
             AnalysisDone similarities{class_similarity_points(variant_.config, *described, names, next_)};
             if (!similarities.points.empty()) next_.on_event(similarities);
             return;

@@ -119,9 +119,21 @@ TEST(ClassSimilaritiesTest, WeightsFoundationAndDataSetStreamKeys) {
     EXPECT_EQ(foundation[3].key, "");  // beyond ImageNet-1k and unnamed: no synset, reported
     const auto tasks = task_synset_keys(config, stream, names);
     ASSERT_EQ(tasks.size(), 2u);
-    EXPECT_TRUE(tasks[0].classes.empty());  // a data-set stream: the domain word only
+    EXPECT_TRUE(tasks[0].classes.empty());  // the data sets' class names unknown: the domain word only
     EXPECT_EQ(tasks[0].domain, "car");
     EXPECT_EQ(tasks[1].domain, "");
+
+    // With the data sets' class names: each task's classes by their own labels, an image folder's
+    // numbered CUB folder looked up without its number, and the domain word beside them.
+    RunClassNames with_tasks = names;
+    with_tasks.tasks = {{"Acura RL Sedan 2012", "AM General Hummer SUV 2000"}, {"a", "b", "002.Laysan_Albatross"}};
+    const auto named = task_synset_keys(config, stream, with_tasks);
+    ASSERT_EQ(named[0].classes.size(), 2u);
+    EXPECT_EQ(named[0].classes[0].name, "Acura RL Sedan 2012");
+    EXPECT_EQ(named[0].domain, "car");
+    ASSERT_EQ(named[1].classes.size(), 1u);
+    EXPECT_EQ(named[1].classes[0].class_id, 2);
+    EXPECT_EQ(named[1].classes[0].key, "Laysan_Albatross");
 }
 
 // Five foundation classes, two tasks; similarities and lost counts chosen by hand.
