@@ -363,11 +363,8 @@ ExperimentConfig parse_experiment_config(const json& document) {
     if (c.stream.type == StreamType::datasets) {
         if (c.stream.datasets.empty())
             throw ConfigError("stream.datasets", "stream.type = datasets needs at least one data-set task");
-        const json* stream = document.contains("stream") ? &document.at("stream") : nullptr;
-        if (stream && stream->contains("tasks") && c.stream.tasks != static_cast<int>(c.stream.datasets.size()))
-            throw ConfigError("stream.tasks", "is " + std::to_string(c.stream.tasks) + " but stream.datasets lists " +
-                                                  std::to_string(c.stream.datasets.size()) +
-                                                  " tasks (leave stream.tasks out for a data-set stream)");
+        // The stream's length is its list's: a stream.tasks given beside it (the GUI's form always holds
+        // one) is replaced, and the effective config says the derived value.
         c.stream.tasks = static_cast<int>(c.stream.datasets.size());
     } else if (!c.stream.datasets.empty()) {
         throw ConfigError("stream.datasets", "is only read with stream.type = datasets (the type is " +
