@@ -328,32 +328,32 @@ QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode
 
 void draw_rank_sweep(PlotWidget* plot, const std::vector<const RunData*>& runs) {
     plot->clear();
-    // (group, series) → rank → values over the group's runs (seeds); a group is the variant without
-    // its "rank=" part (rank_sweep_group), so a sweep crossed with variants gives a curve per variant.
+    // One curve per (group, series), the mean over the group's seeds (rank_sweep_rows: a group is the
+    // variant without its "rank=" part, so a sweep crossed with variants gives a curve per variant).
+    std::vector<RankSweepRun> sweep_runs;
+    for (const RunData* run : runs)
+        sweep_runs.push_back({run->record.variant, run->points_of(AnalysisKey::rank_sweep)});
     std::vector<std::string> groups;
-    std::map<std::pair<size_t, SeriesKey>, std::map<double, std::vector<double>>> series;
-    for (const RunData* run : runs) {
-        const std::string group = rank_sweep_group(run->record.variant);
-        const size_t g = static_cast<size_t>(std::find(groups.begin(), groups.end(), group) - groups.begin());
-        if (g == groups.size()) groups.push_back(group);
-        for (const AnalysisPoint& p : run->points_of(AnalysisKey::rank_sweep))
-            series[{g, p.series}][p.x].push_back(p.y);
+    std::map<std::pair<size_t, SeriesKey>, std::pair<QVector<double>, QVector<double>>> curves;  // → (x, y)
+    for (const RankSweepRow& row : rank_sweep_rows(sweep_runs)) {
+        const size_t g = static_cast<size_t>(std::find(groups.begin(), groups.end(), row.group) - groups.begin());
+        if (g == groups.size()) groups.push_back(row.group);
+        for (const auto& [key, aggregate] : {std::pair{kSeriesFoundationForgetting, row.foundation_forgetting},
+                                             std::pair{kSeriesDownstreamForgetting, row.downstream_forgetting}}) {
+            if (!aggregate.mean) continue;
+            auto& [x, y] = curves[{g, key}];
+            x << row.rank;
+            y << *aggregate.mean;
+        }
     }
     int i = 0;
-    for (const auto& [key, points] : series) {
-        QVector<double> x, y;
-        for (const auto& [rank, values] : points) {
-            double sum = 0.0;
-            for (double v : values) sum += v;
-            x << rank;
-            y << sum / static_cast<double>(values.size());
-        }
+    for (const auto& [key, xy] : curves) {
         const std::string& group = groups[key.first];
         const std::string name = group.empty() ? name_of(key.second) : group + " · " + name_of(key.second);
         // One colour per group; foundation solid, downstream dashed.
         const Qt::PenStyle style = key.second == kSeriesFoundationForgetting ? Qt::SolidLine : Qt::DashLine;
-        plot->add_line(qstr(name), x, y, series_color(groups.size() > 1 ? static_cast<int>(key.first) : i), style,
-                       true);
+        plot->add_line(qstr(name), xy.first, xy.second,
+                       series_color(groups.size() > 1 ? static_cast<int>(key.first) : i), style, true);
         ++i;
     }
     plot->finish();

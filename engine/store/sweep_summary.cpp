@@ -129,18 +129,18 @@ std::string rank_sweep_group(const std::string& variant_label) {
     return out;
 }
 
-std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id) {
+std::vector<RankSweepRow> rank_sweep_rows(const std::vector<RankSweepRun>& runs) {
     struct Values {
         std::vector<double> foundation, downstream;
     };
-    std::vector<std::string> groups;  // in the order of the experiment's runs (variant order)
+    std::vector<std::string> groups;  // in the order of the runs (variant order)
     std::map<std::pair<size_t, double>, Values> by_group_rank;
-    for (const auto& run : store.runs_of_experiment(experiment_id)) {
+    for (const RankSweepRun& run : runs) {
         const std::string group = rank_sweep_group(run.variant);
         const size_t g = static_cast<size_t>(std::find(groups.begin(), groups.end(), group) - groups.begin());
         if (g == groups.size()) groups.push_back(group);
-        for (const auto& p : store.analysis_points(run.id, AnalysisKey::rank_sweep)) {
-            if (!std::isfinite(p.y)) continue;
+        for (const auto& p : run.points) {
+            if (p.analysis != AnalysisKey::rank_sweep || !std::isfinite(p.y)) continue;
             if (p.series == kSeriesFoundationForgetting)
                 by_group_rank[{g, p.x}].foundation.push_back(p.y);
             else if (p.series == kSeriesDownstreamForgetting)
@@ -153,6 +153,13 @@ std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experi
                         aggregate_values(name_of(kSeriesFoundationForgetting), values.foundation),
                         aggregate_values(name_of(kSeriesDownstreamForgetting), values.downstream)});
     return rows;
+}
+
+std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id) {
+    std::vector<RankSweepRun> runs;
+    for (const auto& run : store.runs_of_experiment(experiment_id))
+        runs.push_back({run.variant, store.analysis_points(run.id, AnalysisKey::rank_sweep)});
+    return rank_sweep_rows(runs);
 }
 
 std::string format_rank_sweep_table(const std::vector<RankSweepRow>& rows) {

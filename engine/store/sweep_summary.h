@@ -70,6 +70,16 @@ struct RankSweepRow {
     MetricAggregate downstream_forgetting;  // key = name_of(kSeriesDownstreamForgetting)
 };
 
+// One run's part of a rank sweep: its variant label and its analysis points (other analyses ignored).
+struct RankSweepRun {
+    std::string variant;
+    std::vector<AnalysisPoint> points;
+};
+
+// The rank-sweep rows of `runs` (non-finite values skipped), by group (first seen first) and rank;
+// empty when no run has a rank-sweep point. The table below and the GUI's Rank sweep plot both read it.
+std::vector<RankSweepRow> rank_sweep_rows(const std::vector<RankSweepRun>& runs);
+
 // The rank-sweep table of an experiment from its runs' stored AnalysisKey::rank_sweep points, by
 // group (variant order) and rank; empty when no run has any.
 std::vector<RankSweepRow> rank_sweep_table(const RunStore& store, int64_t experiment_id);

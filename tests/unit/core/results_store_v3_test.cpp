@@ -274,6 +274,27 @@ TEST(SweepSummaryTest, ASweepCrossedWithVariantsGivesOneCurvePerVariant) {
     EXPECT_NE(text.find("resnet"), std::string::npos) << text;
 }
 
+TEST(SweepSummaryTest, RowsFromRunsInMemoryAverageTheSeedsOfAGroup) {
+    // What the GUI hands over (a reopened or live experiment's runs): two seeds of one group, a NaN and
+    // another analysis's point that do not count, and a second group.
+    const std::vector<RankSweepRun> runs = {
+        {"vit, rank=4",
+         {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 4, 2.0},
+          {AnalysisKey::lori_merge, kSeriesFoundationForgetting, 4, 99.0}}},
+        {"vit, rank=4",
+         {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 4, 6.0},
+          {AnalysisKey::rank_sweep, kSeriesDownstreamForgetting, 4, std::nan("")}}},
+        {"resnet, rank=4", {{AnalysisKey::rank_sweep, kSeriesFoundationForgetting, 4, 1.0}}}};
+    const auto rows = rank_sweep_rows(runs);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].group, "vit");
+    EXPECT_EQ(rows[0].foundation_forgetting.n, 2);
+    EXPECT_DOUBLE_EQ(*rows[0].foundation_forgetting.mean, 4.0);
+    EXPECT_EQ(rows[0].downstream_forgetting.n, 0);
+    EXPECT_EQ(rows[1].group, "resnet");
+    EXPECT_DOUBLE_EQ(*rows[1].foundation_forgetting.mean, 1.0);
+}
+
 TEST(SweepSummaryTest, PrimaryHeadModeFollowsTheStream) {
     EXPECT_EQ(primary_head_mode(""), HeadMode::class_il);
     EXPECT_EQ(primary_head_mode(R"({"stream": {"task_incremental": true}})"), HeadMode::task_il);
