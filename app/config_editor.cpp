@@ -16,7 +16,7 @@
 #include "app/run_data.h"
 #include "app/setup_worker.h"
 #include "engine/config/config_schema.h"
-#include "engine/config/method_catalog.h"
+#include "engine/methods/catalog/method_catalog.h"
 #include "engine/config/presets.h"
 #include "engine/data/task_preview.h"
 

@@ -26,7 +26,7 @@
 #include "app/field_tooltips.h"
 #include "app/setup_preview_view.h"
 #include "engine/config/config_schema.h"
-#include "engine/config/method_catalog.h"
+#include "engine/methods/catalog/method_catalog.h"
 
 namespace lorica::app {
 

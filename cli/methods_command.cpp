@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/config/method_catalog.h"
+#include "engine/methods/catalog/method_catalog.h"
 
 namespace lorica::cli {
 namespace {

@@ -7,6 +7,7 @@ Reads every `#include "..."` of the C++ sources under engine/, cli/, app/ and wi
 
     engine/util, engine/vocabulary          shared vocabulary: seeds, paths, log, events, keys, cancellation
     engine/config                           experiment config, variants, presets
+    engine/methods/catalog                  the methods' declarations and options (torch-free, beside config)
     engine/stream                           task streams: splits, class orders
     engine/eval                             accuracy matrix, metrics, tables
     engine/store                            SQLite store, sweep summaries, results export
@@ -33,6 +34,7 @@ RANKS = {
     "engine/util": 0,
     "engine/vocabulary": 1,
     "engine/config": 2,
+    "engine/methods/catalog": 2,  # the methods' torch-free declarations and options, part of lorica_core
     "engine/stream": 3,
     "engine/eval": 4,
     "engine/store": 5,

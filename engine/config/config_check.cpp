@@ -1,7 +1,7 @@
 #include "engine/config/config_check.h"
 
 #include "engine/config/experiment_variants.h"
-#include "engine/config/method_catalog.h"
+#include "engine/methods/catalog/method_catalog.h"
 
 namespace lorica {
 namespace {

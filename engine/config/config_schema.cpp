@@ -4,7 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "engine/config/method_catalog.h"
+#include "engine/methods/catalog/method_catalog.h"
 
 namespace lorica {
 namespace {
@@ -239,6 +239,9 @@ std::vector<ConfigFieldSpec> declare_config_fields() {
                              "fp32, bf16 (autocast) or fp16 (autocast + loss scaling); weights stay fp32"));
     f.push_back(integer_field("train.loss_readback_steps", 0, double(1 << 20), "steps", "Loss read-back",
                               "Read step losses back from the device every N steps (0 = auto: 1 on CPU, 50 on GPU)"));
+    f.push_back(choice_field("train.head_init", kHeadInitNames, "Head initialisation",
+                             "normal: N(0, 0.02²); kaiming-uniform: U(±√(3/features)), bias 0 (the released "
+                             "SD-LoRA / InfLoRA code's SimpleLinear)"));
 
     f.push_back(integer_field("eval.every_steps", 0, kNoMaximum, "steps", "Evaluate every",
                               "Also evaluate every N steps inside a task (0 = only at task ends)"));
@@ -250,6 +253,12 @@ std::vector<ConfigFieldSpec> declare_config_fields() {
                               "Evaluate task j just before training it (forward transfer)"));
     f.push_back(boolean_field("eval.random_init", "Evaluate a random backbone",
                               "Evaluate a randomly initialised backbone once (forward transfer)"));
+    f.push_back(boolean_field("analysis.low_loss_region", "Low-loss region",
+                              "Fine-tune a copy of the pre-trained backbone on each task alone and store the "
+                              "distances between the tasks' optima and the continual weights (one extra training "
+                              "per task)"));
+    f.push_back(choice_field("analysis.low_loss_update", kLowLossUpdateNames, "Low-loss fine-tuning",
+                             "lora: a LoRA of the method's rank and targets; full: every adapted weight"));
     return f;
 }
 
@@ -328,6 +337,9 @@ nlohmann::json full_config_json(const ExperimentConfig& config) {
                                {"file_list", config.foundation.data.file_list},
                                {"test_per_class", config.foundation.data.test_per_class}};
     j["backbone"]["freeze_batchnorm"] = config.backbone.freeze_batchnorm;
+    j["train"]["head_init"] = name_of(kHeadInitNames, config.train.head_init);
+    j["analysis"] = {{"low_loss_region", config.analysis.low_loss_region},
+                     {"low_loss_update", name_of(kLowLossUpdateNames, config.analysis.low_loss_update)}};
     return j;
 }
 

@@ -330,6 +330,7 @@ ExperimentConfig parse_experiment_config(const json& document) {
         read_declared_int(r, "max_steps_per_task", c.train.max_steps_per_task);
         read_declared_choice(r, "precision", c.train.precision, kPrecisionNames);
         read_declared_int(r, "loss_readback_steps", c.train.loss_readback_steps);
+        read_declared_choice(r, "head_init", c.train.head_init, kHeadInitNames);
         r.finish();
     }
 
@@ -341,6 +342,12 @@ ExperimentConfig parse_experiment_config(const json& document) {
         r.read("task_il", c.eval.task_il);
         r.read("before_task", c.eval.before_task);
         r.read("random_init", c.eval.random_init);
+        r.finish();
+    }
+    if (const json* v = root.object("analysis")) {
+        ObjectReader r(*v, "analysis");
+        r.read("low_loss_region", c.analysis.low_loss_region);
+        read_declared_choice(r, "low_loss_update", c.analysis.low_loss_update, kLowLossUpdateNames);
         r.finish();
     }
     if (const json* v = root.find("variants")) c.variants = parse_variant_specs(*v);
@@ -471,6 +478,12 @@ json to_json(const ExperimentConfig& c) {
     j["eval"] = {{"every_steps", c.eval.every_steps}, {"batch_size", c.eval.batch_size},
                  {"class_il", c.eval.class_il},       {"task_il", c.eval.task_il},
                  {"before_task", c.eval.before_task}, {"random_init", c.eval.random_init}};
+    // Fields added after stored runs existed: written when they differ from the default, so older
+    // configs keep their text and hash (full_config_json lists them all).
+    if (c.train.head_init != HeadInit::normal) j["train"]["head_init"] = name_of(kHeadInitNames, c.train.head_init);
+    if (c.analysis.low_loss_region)
+        j["analysis"] = {{"low_loss_region", true},
+                         {"low_loss_update", name_of(kLowLossUpdateNames, c.analysis.low_loss_update)}};
     if (!c.variants.empty()) j["variants"] = to_json(c.variants);
     if (!c.sweep.empty()) j["sweep"] = to_json(c.sweep);
     return j;

@@ -16,8 +16,9 @@
 //                freeze_batchnorm }
 //   method     { name, rank, alpha, targets[], options{} }
 //   train      { epochs, batch_size, optimizer{}, schedule{}, loss, grad_clip, max_steps_per_task,
-//                precision (fp32|bf16|fp16), loss_readback_steps }
+//                precision (fp32|bf16|fp16), loss_readback_steps, head_init }
 //   eval       { every_steps, batch_size, class_il, task_il, before_task, random_init }
+//   analysis   { low_loss_region, low_loss_update }
 //   variants   [ {label, set{}} ], sweep { field, values[], alpha_per_rank }   (variant_spec.h)
 //
 // `parse_experiment_config` validates every field and throws `ConfigError` naming the field path
@@ -258,6 +259,14 @@ inline constexpr EnumNames<Precision, 3> kPrecisionNames{
     {{Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}}};
 inline constexpr int64_t kAutoCudaLossReadbackSteps = 50;
 
+// How a new task head (nn.Linear [classes, features]) starts (train.head_init):
+//   normal           weight ~ N(0, 0.02²), bias 0 (timm's head initialisation; Lorica's default)
+//   kaiming-uniform  weight ~ U(−b, b), b = √(3 / features) (kaiming_uniform_ with nonlinearity='linear'),
+//                    bias 0: the released SD-LoRA / InfLoRA code's SimpleLinear
+enum class HeadInit { normal, kaiming_uniform };
+inline constexpr EnumNames<HeadInit, 2> kHeadInitNames{
+    {{HeadInit::normal, "normal"}, {HeadInit::kaiming_uniform, "kaiming-uniform"}}};
+
 struct TrainConfig {
     int epochs = 3;
     int64_t batch_size = 128;
@@ -270,6 +279,7 @@ struct TrainConfig {
     // Read the step losses back to the host every N steps (one device→host copy per block; every
     // step's loss is still reported). 0 = auto: 1 on the CPU, kAutoCudaLossReadbackSteps on a GPU.
     int64_t loss_readback_steps = 0;
+    HeadInit head_init = HeadInit::normal;  // how each new task head starts (see HeadInit)
 };
 
 struct EvalConfig {
@@ -279,6 +289,22 @@ struct EvalConfig {
     bool task_il = true;
     bool before_task = true;  // evaluate task j just before training it (forward transfer)
     bool random_init = true;  // evaluate a randomly initialised backbone once (forward transfer)
+};
+
+// What the low-loss-region analysis fine-tunes on each task alone, from the pre-trained weights
+// (analysis.low_loss_update): a LoRA of the method's rank and targets (merged into W*_t), or every
+// weight the method adapts, fully.
+enum class LowLossUpdate { lora, full };
+inline constexpr EnumNames<LowLossUpdate, 2> kLowLossUpdateNames{
+    {{LowLossUpdate::lora, "lora"}, {LowLossUpdate::full, "full"}}};
+
+// Analyses a run can ask for beside its method's own (off by default: each costs training time).
+struct AnalysisConfig {
+    // SD-LoRA's Finding 1a: after each task t, fine-tune a copy of the pre-trained backbone on task t
+    // alone (same epochs, optimizer and batches), keep its optimum W*_t, and store the distances
+    // ‖W*_i − W*_j‖_F, ‖W*_i − W₀‖_F, their ratio, and ‖W_t − W*_i‖_F for the continual run's weights.
+    bool low_loss_region = false;
+    LowLossUpdate low_loss_update = LowLossUpdate::lora;
 };
 
 struct ExperimentConfig {
@@ -294,6 +320,7 @@ struct ExperimentConfig {
     MethodConfig method;
     TrainConfig train;
     EvalConfig eval;
+    AnalysisConfig analysis;
     // Several variants of this experiment in one (variant_spec.h, experiment_variants.h); empty = one.
     std::vector<VariantSpec> variants;
     SweepSpec sweep;

@@ -17,7 +17,7 @@
 
 #include <torch/types.h>
 
-#include "engine/config/lori_options.h"  // MergeKind
+#include "engine/methods/catalog/lori_options.h"  // MergeKind
 
 namespace lorica {
 

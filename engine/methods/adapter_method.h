@@ -22,7 +22,9 @@
 // boundary step (SD-LoRA records before_handover / after_handover).
 //
 // Threading: called on the training thread only. A method holds tensors on `ctx.device`.
-// Adding a method: one file in engine/methods/, one line in method_registry.cpp, its tests.
+// Adding a method: its files (engine/methods/<method>.{h,cpp} with the factory make_<id>,
+// engine/methods/catalog/<method>_options.{h,cpp} with its options and declaration <id>_declaration()),
+// one line LORICA_METHOD(<id>) in engine/methods/catalog/registered_methods.def, its tests and presets.
 
 #include <functional>
 #include <memory>
@@ -46,6 +48,15 @@ struct ParamGroup {
     std::vector<torch::Tensor> params;
     double lr = 0.0;
     double weight_decay = 0.0;
+};
+
+// What a method keeps between tasks beyond the backbone's own weights (SD-LoRA's Table 5, "stored"),
+// in scalars: adapters, masks, magnitudes, bases, Fisher diagonals, snapshots of weights (stored
+// parameters), and statistics of features kept for later tasks (stored features: InfLoRA's and
+// DualGPM's bases of input features, feature means).
+struct MethodStorage {
+    int64_t stored_params = 0;
+    int64_t stored_features = 0;
 };
 
 struct MethodContext {
@@ -104,6 +115,11 @@ public:
         Backbone model = ctx.model;
         return AdapterSet::from_model(model, name());
     }
+
+    // What the method keeps after the current task (call after end_task). Default: the scalars of
+    // adapter_set()'s factors (A, B, mask entries) and magnitudes; a method that keeps more (bases,
+    // Fisher diagonals, weight snapshots) or less overrides it.
+    virtual MethodStorage storage(const MethodContext& ctx) const;
 
     // ---- resume ---------------------------------------------------------------------------------
     // Version of save_state's layout. Bump it whenever the layout changes: a checkpoint written with

@@ -17,6 +17,15 @@ int64_t count_parameters(const std::vector<ParamGroup>& groups) {
     return n;
 }
 
+MethodStorage AdapterMethod::storage(const MethodContext& ctx) const {
+    const AdapterSet set = adapter_set(ctx);
+    MethodStorage out;
+    for (const AdapterTerm& t : set.terms)
+        out.stored_params += t.A.numel() + t.B.numel() + (t.mask.defined() ? t.mask.numel() : 0);
+    out.stored_params += static_cast<int64_t>(set.magnitudes.size());
+    return out;
+}
+
 void AdapterMethod::merge_for_inference(MethodContext& ctx) {
     for (auto& [name, layer] : ctx.model->lora_layers()) layer->merge_terms();
 }
@@ -105,5 +114,17 @@ void FrozenBackbone::begin_task(MethodContext& ctx) { freeze_backbone(ctx.model)
 
 StateSnapshot FrozenBackbone::save_state(const MethodContext& ctx) const { return {}; }
 void FrozenBackbone::restore_state(MethodContext& ctx, const StateSnapshot& state) {}
+
+// ---- factories (registered_methods.def) -------------------------------------------------------------
+
+std::unique_ptr<AdapterMethod> make_sequential_lora(const ExperimentConfig& c) {
+    return std::make_unique<SequentialLoRA>(c);
+}
+std::unique_ptr<AdapterMethod> make_full_finetune(const ExperimentConfig& c) {
+    return std::make_unique<FullFinetune>(c);
+}
+std::unique_ptr<AdapterMethod> make_frozen_backbone(const ExperimentConfig& c) {
+    return std::make_unique<FrozenBackbone>(c);
+}
 
 }  // namespace lorica

@@ -13,7 +13,7 @@
 #include <memory>
 
 #include "engine/methods/adapter_method.h"
-#include "engine/config/baseline_options.h"
+#include "engine/methods/catalog/baseline_options.h"
 #include "engine/methods/merge_interpolation.h"
 #include "engine/model/adapter_targets.h"
 

@@ -361,4 +361,12 @@ nlohmann::json LoRI::describe(const MethodContext& ctx) const {
             {"trainable_parameters", trainable_count_}};
 }
 
+// ---- factories (registered_methods.def) -------------------------------------------------------------
+
+std::unique_ptr<AdapterMethod> make_lori_d(const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-d"); }
+std::unique_ptr<AdapterMethod> make_lori_s(const ExperimentConfig& c) { return std::make_unique<LoRI>(c, "lori-s"); }
+std::unique_ptr<AdapterMethod> make_lori_merge(const ExperimentConfig& c) {
+    return std::make_unique<LoRI>(c, "lori-merge");
+}
+
 }  // namespace lorica

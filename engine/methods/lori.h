@@ -63,7 +63,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/config/lori_options.h"
+#include "engine/methods/catalog/lori_options.h"
 #include "engine/methods/adapter_merge.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/lori_mask.h"

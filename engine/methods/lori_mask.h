@@ -17,7 +17,7 @@
 
 #include <torch/types.h>
 
-#include "engine/config/lori_options.h"  // MaskGranularity, MergeKind
+#include "engine/methods/catalog/lori_options.h"  // MaskGranularity, MergeKind
 
 namespace lorica {
 

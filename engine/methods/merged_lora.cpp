@@ -155,4 +155,13 @@ nlohmann::json MergedLoRA::describe(const MethodContext& ctx) const {
     return d;
 }
 
+// ---- factories (registered_methods.def) -------------------------------------------------------------
+
+std::unique_ptr<AdapterMethod> make_merged_lora(const ExperimentConfig& c) {
+    return std::make_unique<MergedLoRA>(c, "merged-lora");
+}
+std::unique_ptr<AdapterMethod> make_merged_lora_ft(const ExperimentConfig& c) {
+    return std::make_unique<MergedLoRA>(c, "merged-lora-ft");
+}
+
 }  // namespace lorica

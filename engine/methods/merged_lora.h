@@ -40,7 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/config/merged_lora_options.h"
+#include "engine/methods/catalog/merged_lora_options.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/model/adapter_targets.h"
 

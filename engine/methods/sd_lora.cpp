@@ -329,4 +329,16 @@ void SDLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
     after_task0_ = get_weight_snapshot(state, "after_task0.", ctx.device);
 }
 
+// ---- factories (registered_methods.def) -------------------------------------------------------------
+
+std::unique_ptr<AdapterMethod> make_sd_lora(const ExperimentConfig& c) {
+    return std::make_unique<SDLoRA>(c, SDLoRAVariant::plain);
+}
+std::unique_ptr<AdapterMethod> make_sd_lora_rr(const ExperimentConfig& c) {
+    return std::make_unique<SDLoRA>(c, SDLoRAVariant::rank_reduction);
+}
+std::unique_ptr<AdapterMethod> make_sd_lora_kd(const ExperimentConfig& c) {
+    return std::make_unique<SDLoRA>(c, SDLoRAVariant::knowledge_distillation);
+}
+
 }  // namespace lorica

@@ -93,7 +93,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/config/sd_lora_options.h"
+#include "engine/methods/catalog/sd_lora_options.h"
 #include "engine/methods/adapter_method.h"
 #include "engine/methods/direction_algebra.h"
 #include "engine/methods/merge_interpolation.h"

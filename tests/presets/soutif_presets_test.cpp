@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "engine/config/experiment_config.h"
-#include "engine/config/merged_lora_options.h"
+#include "engine/methods/catalog/merged_lora_options.h"
 #include "engine/config/preset_notes.h"
 #include "engine/config/presets.h"
 #include "engine/eval/synset_tables.h"

@@ -1,15 +1,19 @@
-// The torch-free config check (engine/config/method_catalog.h, config_check.h), linked here without
+// The torch-free config check (engine/methods/catalog/method_catalog.h, config_check.h), linked here without
 // LibTorch: every method's options are checked by its declaration, the cross-option rules of the
 // methods hold, an unknown method lists the registered ones, and preflight_config collects the
 // problems of several fields in one message. (tests/unit/engine/method_option_schema_test.cpp checks
 // that the methods' constructors refuse exactly what this check refuses.)
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
 #include "engine/config/config_check.h"
-#include "engine/config/method_catalog.h"
+#include "engine/config/method_switch.h"
+#include "engine/methods/catalog/method_catalog.h"
 #include "tests/support/method_options_check.h"
 
 using namespace lorica;
@@ -156,5 +160,39 @@ TEST(ConfigCheck, AVariantsBadMethodOptionIsNamedWithTheVariant) {
     } catch (const ConfigError& e) {
         EXPECT_EQ(e.field().rfind("variants[1].set.method.options", 0), 0u) << e.field();
         EXPECT_NE(std::string(e.what()).find("variant 'bad'"), std::string::npos) << e.what();
+    }
+}
+
+// The record's presets are the preset files that run the method: each listed one exists and names
+// the method, and every single-method preset (no variants) is listed by its method.
+TEST(MethodCatalog, EachRecordListsThePresetsThatRunIt) {
+    std::map<std::string, std::string> method_of_preset;  // preset → method.name
+    std::set<std::string> single_method;
+    for (const auto& entry : std::filesystem::directory_iterator(LORICA_SOURCE_PRESET_DIR)) {
+        if (entry.path().extension() != ".json") continue;
+        std::ifstream in(entry.path());
+        const nlohmann::json doc = nlohmann::json::parse(in);
+        const std::string name = entry.path().stem().string();
+        method_of_preset[name] = document_method_name(doc);
+        if (!doc.contains("variants") && !doc.contains("sweep")) single_method.insert(name);
+    }
+    std::set<std::string> listed;
+    for (const MethodDeclaration& m : method_declarations()) {
+        for (const std::string& p : m.presets) {
+            ASSERT_TRUE(method_of_preset.count(p)) << m.name << " lists preset " << p << ", which does not exist";
+            EXPECT_EQ(method_of_preset[p], m.name) << "preset " << p;
+            EXPECT_TRUE(listed.insert(p).second) << p << " is listed twice";
+        }
+    }
+    for (const std::string& p : single_method) EXPECT_TRUE(listed.count(p)) << "preset " << p << " is in no record";
+}
+
+// The keys a record declares are what the front ends draw for it: none twice, and every method
+// adapts at least one backbone family.
+TEST(MethodCatalog, RecordsDeclareEachKeyOnce) {
+    for (const MethodDeclaration& m : method_declarations()) {
+        EXPECT_EQ(std::set<StateKey>(m.state.begin(), m.state.end()).size(), m.state.size()) << m.name;
+        EXPECT_EQ(std::set<AnalysisKey>(m.analyses.begin(), m.analyses.end()).size(), m.analyses.size()) << m.name;
+        EXPECT_FALSE(m.backbones.empty()) << m.name;
     }
 }

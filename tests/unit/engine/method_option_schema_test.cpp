@@ -8,7 +8,7 @@
 #include <memory>
 #include <set>
 
-#include "engine/config/method_catalog.h"
+#include "engine/methods/catalog/method_catalog.h"
 #include "engine/methods/method_registry.h"
 #include "tests/support/method_options_check.h"
 
@@ -32,65 +32,73 @@ std::set<std::string> names_of(const MethodOptionSchema& schema) {
 
 TEST(MethodOptionSchema, EveryDeclaredOptionIsDocumentedAndAcceptedAtItsDefault) {
     for (const MethodInfo& m : registered_methods()) {
-        ASSERT_NE(m.options, nullptr) << m.name;
-        EXPECT_EQ(refused_field(m.name, nlohmann::json::object()), "") << m.name << " with no options";
+        ASSERT_NE(m.declaration->options, nullptr) << m.declaration->name;
+        EXPECT_EQ(refused_field(m.declaration->name, nlohmann::json::object()), "")
+            << m.declaration->name << " with no options";
         nlohmann::json all = nlohmann::json::object();
-        for (const OptionSpec& o : m.options->options) {
-            EXPECT_FALSE(o.doc.empty()) << m.name << "." << o.name;
-            if (o.type == OptionType::choice) EXPECT_GE(o.choices.size(), 2u) << m.name << "." << o.name;
+        for (const OptionSpec& o : m.declaration->options->options) {
+            EXPECT_FALSE(o.doc.empty()) << m.declaration->name << "." << o.name;
+            if (o.type == OptionType::choice) EXPECT_GE(o.choices.size(), 2u) << m.declaration->name << "." << o.name;
             if (o.type == OptionType::integer || o.type == OptionType::number) EXPECT_LE(o.min, o.max) << o.name;
             if (o.default_value.is_null()) continue;  // derived from other options (documented)
-            EXPECT_EQ(refused_field(m.name, {{o.name, o.default_value}}), "") << m.name << "." << o.name;
+            EXPECT_EQ(refused_field(m.declaration->name, {{o.name, o.default_value}}), "")
+                << m.declaration->name << "." << o.name;
             all[o.name] = o.default_value;
         }
-        EXPECT_EQ(refused_field(m.name, all), "") << m.name << " with every option at its default";
+        EXPECT_EQ(refused_field(m.declaration->name, all), "")
+            << m.declaration->name << " with every option at its default";
     }
 }
 
 TEST(MethodOptionSchema, NamesOutsideTheDeclarationAreRefusedListingTheDeclaredOnes) {
     std::set<std::string> every_name;
     for (const MethodInfo& m : registered_methods())
-        for (const auto& o : m.options->options) every_name.insert(o.name);
+        for (const auto& o : m.declaration->options->options) every_name.insert(o.name);
     every_name.insert("no_such_option");
     // The names of the old hand-written GUI list that were never options.
     for (const char* stale :
          {"kd_threshold", "ranks", "mask_scope", "a_seed", "seed_per_task", "merge_weights", "interpolation"})
         every_name.insert(stale);
     for (const MethodInfo& m : registered_methods()) {
-        const std::set<std::string> declared = names_of(*m.options);
+        const std::set<std::string> declared = names_of(*m.declaration->options);
         for (const std::string& name : every_name) {
             if (declared.count(name)) continue;
             std::string message;
-            EXPECT_EQ(refused_field(m.name, {{name, 1}}, &message), "method.options." + name) << m.name;
+            EXPECT_EQ(refused_field(m.declaration->name, {{name, 1}}, &message), "method.options." + name)
+                << m.declaration->name;
             for (const std::string& d : declared)
-                EXPECT_NE(message.find(d), std::string::npos) << m.name << ": " << message;
+                EXPECT_NE(message.find(d), std::string::npos) << m.declaration->name << ": " << message;
         }
     }
 }
 
 TEST(MethodOptionSchema, RangesAndChoicesComeFromTheDeclaration) {
     for (const MethodInfo& m : registered_methods()) {
-        for (const OptionSpec& o : m.options->options) {
+        for (const OptionSpec& o : m.declaration->options->options) {
             const std::string field = "method.options." + o.name;
             switch (o.type) {
                 case OptionType::integer:
-                    EXPECT_EQ(refused_field(m.name, {{o.name, static_cast<int64_t>(o.max) + 1}}), field) << m.name;
-                    EXPECT_EQ(refused_field(m.name, {{o.name, static_cast<int64_t>(o.min) - 1}}), field) << m.name;
-                    EXPECT_EQ(refused_field(m.name, {{o.name, 1.5}}), field) << m.name;
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, static_cast<int64_t>(o.max) + 1}}), field)
+                        << m.declaration->name;
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, static_cast<int64_t>(o.min) - 1}}), field)
+                        << m.declaration->name;
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, 1.5}}), field) << m.declaration->name;
                     break;
                 case OptionType::number:
-                    EXPECT_EQ(refused_field(m.name, {{o.name, o.max * 2 + 1}}), field) << m.name;
-                    EXPECT_EQ(refused_field(m.name, {{o.name, "1"}}), field) << m.name;
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, o.max * 2 + 1}}), field)
+                        << m.declaration->name;
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, "1"}}), field) << m.declaration->name;
                     break;
                 case OptionType::choice:
-                    EXPECT_EQ(refused_field(m.name, {{o.name, "not-a-choice"}}), field) << m.name;
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, "not-a-choice"}}), field)
+                        << m.declaration->name;
                     break;
                 case OptionType::boolean:
-                    EXPECT_EQ(refused_field(m.name, {{o.name, "yes"}}), field) << m.name;
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, "yes"}}), field) << m.declaration->name;
                     break;
                 case OptionType::rank_schedule:
-                    EXPECT_EQ(refused_field(m.name, {{o.name, {{1, 8}}}}), field + "[0]")
-                        << m.name << ": must start at task 0";
+                    EXPECT_EQ(refused_field(m.declaration->name, {{o.name, {{1, 8}}}}), field + "[0]")
+                        << m.declaration->name << ": must start at task 0";
                     break;
             }
         }
@@ -108,20 +116,16 @@ TEST(MethodOptionSchema, CommandLineListsTheSameDeclaration) {
     ASSERT_EQ(listed.size(), registered_methods().size());
     for (size_t i = 0; i < listed.size(); ++i) {
         const MethodInfo& m = registered_methods()[i];
-        EXPECT_EQ(listed[i]["name"], m.name);
-        EXPECT_EQ(listed[i]["options"], option_schema_json(*m.options)) << m.name;
+        EXPECT_EQ(listed[i]["name"], m.declaration->name);
+        EXPECT_EQ(listed[i]["options"], option_schema_json(*m.declaration->options)) << m.declaration->name;
     }
 }
 #endif
 
-// The torch-free check of `lorica-cli config` and `sweep` (engine/config/method_catalog.h) refuses
+// The torch-free check of `lorica-cli config` and `sweep` (engine/methods/catalog/method_catalog.h) refuses
 // exactly what the methods' constructors refuse, with the same field, and lists the same methods.
 TEST(MethodOptionSchema, CatalogCheckAgreesWithTheMethodsThemselves) {
     ASSERT_EQ(registered_methods().size(), method_declarations().size());
-    for (size_t i = 0; i < registered_methods().size(); ++i) {
-        EXPECT_EQ(registered_methods()[i].name, method_declarations()[i].name);
-        EXPECT_EQ(registered_methods()[i].options, method_declarations()[i].options) << registered_methods()[i].name;
-    }
     auto checked_field = [](const std::string& method, const nlohmann::json& options) {
         const auto check = [](const ExperimentConfig& c) { validate_method_config(c); };
         return lorica::testing::refused_field(check, method, options);
@@ -135,13 +139,13 @@ TEST(MethodOptionSchema, CatalogCheckAgreesWithTheMethodsThemselves) {
                                          {{"kd_tau", -1.0}},
                                          {{"update", "full"}}};
     for (const MethodInfo& m : registered_methods())
-        for (const OptionSpec& o : m.options->options) {
+        for (const OptionSpec& o : m.declaration->options->options) {
             cases.push_back({{o.name, "not-a-value"}});
             if (!o.default_value.is_null()) cases.push_back({{o.name, o.default_value}});
         }
     for (const MethodInfo& m : registered_methods())
         for (const nlohmann::json& options : cases)
-            EXPECT_EQ(checked_field(m.name, options), refused_field(m.name, options))
-                << m.name << " " << options.dump();
+            EXPECT_EQ(checked_field(m.declaration->name, options), refused_field(m.declaration->name, options))
+                << m.declaration->name << " " << options.dump();
     EXPECT_EQ(checked_field("sd-lroa", nlohmann::json::object()), refused_field("sd-lroa", nlohmann::json::object()));
 }

@@ -62,11 +62,11 @@ std::string listed(const std::vector<PreflightProblem>& problems) {
 TEST(ResNetMethods, EveryMethodRunsATinyResnetStreamOrIsRefusedByName) {
     TempDir dir("resnet-methods");  // one foundation cache for every method
     for (const auto& info : registered_methods()) {
-        SCOPED_TRACE(info.name);
-        const nlohmann::json doc = tiny_resnet_experiment(dir, info.name);
+        SCOPED_TRACE(info.declaration->name);
+        const nlohmann::json doc = tiny_resnet_experiment(dir, info.declaration->name);
         const auto problems = resnet_preflight_problems(doc);
         if (!problems.empty()) {
-            EXPECT_TRUE(has_problem(problems, "method.name", info.name) &&
+            EXPECT_TRUE(has_problem(problems, "method.name", info.declaration->name) &&
                         has_problem(problems, "method.name", "resnet"))
                 << listed(problems);
             continue;
@@ -75,7 +75,8 @@ TEST(ResNetMethods, EveryMethodRunsATinyResnetStreamOrIsRefusedByName) {
         CancelToken cancel;
         EXPECT_EQ(run_experiment(parse_experiment_config(doc), counter, cancel), RunStatus::finished);
         // 24 stream steps a pass (LoRI-S: a dense calibration pass, then the sparse pass)
-        EXPECT_TRUE(counter.steps == 24 || (info.name == "lori-s" && counter.steps == 48)) << counter.steps;
+        EXPECT_TRUE(counter.steps == 24 || (info.declaration->name == "lori-s" && counter.steps == 48))
+            << counter.steps;
         EXPECT_GT(counter.rows, 0);
     }
 }

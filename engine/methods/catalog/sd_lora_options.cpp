@@ -1,4 +1,5 @@
-#include "engine/config/sd_lora_options.h"
+#include "engine/methods/catalog/method_declaration.h"
+#include "engine/methods/catalog/sd_lora_options.h"
 
 namespace lorica {
 
@@ -93,6 +94,52 @@ int SDLoRAOptions::rank_for_task(int task, int default_rank) const {
     for (const auto& [first, r] : rank_schedule)
         if (first <= task) rank = r;
     return rank;
+}
+
+// ---- declarations (registered_methods.def) ----------------------------------------------------------
+
+const MethodDeclaration& sd_lora_declaration() {
+    static const MethodDeclaration d{
+        "sd-lora",
+        "frozen per-task directions with learnable shared magnitudes (arXiv 2501.13198)",
+        &SDLoRAOptions::schema(SDLoRAVariant::plain),
+        [](const ExperimentConfig& c) { (void)SDLoRAOptions::from_config(c, SDLoRAVariant::plain); },
+        {StateKey::magnitudes, StateKey::direction_residual},
+        {AnalysisKey::merge_interpolation},
+        true,
+        {BackboneFamily::vit, BackboneFamily::resnet},
+        {"sd-lora", "default", "sd-lora-paper", "sd-lora-released-code", "sd-lora-vitb-cifar100-10",
+         "sd-lora-vitb-cub200-10", "sd-lora-vitb-domainnet-5", "sd-lora-vitb-imagenet-a-10",
+         "sd-lora-vitb-imagenet-r-10", "sd-lora-vitb-imagenet-r-20", "sd-lora-vitb-imagenet-r-5"}};
+    return d;
+}
+
+const MethodDeclaration& sd_lora_rr_declaration() {
+    static const MethodDeclaration d{
+        "sd-lora-rr",
+        "SD-LoRA with a rank schedule that shrinks over the stream (rank reduction)",
+        &SDLoRAOptions::schema(SDLoRAVariant::rank_reduction),
+        [](const ExperimentConfig& c) { (void)SDLoRAOptions::from_config(c, SDLoRAVariant::rank_reduction); },
+        {StateKey::magnitudes, StateKey::direction_residual, StateKey::ranks},
+        {AnalysisKey::merge_interpolation},
+        true,
+        {BackboneFamily::vit, BackboneFamily::resnet},
+        {"sd-lora-rr"}};
+    return d;
+}
+
+const MethodDeclaration& sd_lora_kd_declaration() {
+    static const MethodDeclaration d{
+        "sd-lora-kd",
+        "SD-LoRA that absorbs a new direction the old ones reproduce (least squares)",
+        &SDLoRAOptions::schema(SDLoRAVariant::knowledge_distillation),
+        [](const ExperimentConfig& c) { (void)SDLoRAOptions::from_config(c, SDLoRAVariant::knowledge_distillation); },
+        {StateKey::magnitudes, StateKey::direction_residual, StateKey::ranks},
+        {AnalysisKey::merge_interpolation},
+        true,
+        {BackboneFamily::vit, BackboneFamily::resnet},
+        {"sd-lora-kd"}};
+    return d;
 }
 
 }  // namespace lorica

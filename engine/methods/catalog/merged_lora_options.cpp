@@ -1,4 +1,5 @@
-#include "engine/config/merged_lora_options.h"
+#include "engine/methods/catalog/method_declaration.h"
+#include "engine/methods/catalog/merged_lora_options.h"
 
 namespace lorica {
 
@@ -42,6 +43,38 @@ MergedLoRAOptions MergedLoRAOptions::from_config(const ExperimentConfig& config,
                           "applies to the LoRA pair (update = lora); update = full trains a dense "
                           "ΔW with no low-rank branch to drop out: set it to 0");
     return o;
+}
+
+// ---- declarations (registered_methods.def) ----------------------------------------------------------
+
+const MethodDeclaration& merged_lora_declaration() {
+    static const MethodDeclaration d{
+        "merged-lora",
+        "merged incremental LoRA: a fresh LoRA per task, merged into W at the task's end",
+        &MergedLoRAOptions::schema("merged-lora"),
+        [](const ExperimentConfig& c) { (void)MergedLoRAOptions::from_config(c, "merged-lora"); },
+        {StateKey::trainable_params},
+        {},
+        true,
+        {BackboneFamily::vit, BackboneFamily::resnet},
+        {"merged-lora", "merged-lora-drop", "rank-sweep", "merged-lora-vitb-cub200-rank-sweep", "backbones",
+         "soutif-vitb-rank-sweep", "soutif-vitb-rank-sweep-long", "soutif-resnet50-rank-sweep",
+         "soutif-resnet50-rank-sweep-long"}};
+    return d;
+}
+
+const MethodDeclaration& merged_lora_ft_declaration() {
+    static const MethodDeclaration d{
+        "merged-lora-ft",
+        "merged incremental LoRA's control: full fine-tuning of exactly the adapted weights",
+        &MergedLoRAOptions::schema("merged-lora-ft"),
+        [](const ExperimentConfig& c) { (void)MergedLoRAOptions::from_config(c, "merged-lora-ft"); },
+        {StateKey::trainable_params},
+        {},
+        false,
+        {BackboneFamily::vit, BackboneFamily::resnet},
+        {}};
+    return d;
 }
 
 }  // namespace lorica

@@ -1,4 +1,5 @@
-#include "engine/config/lori_options.h"
+#include "engine/methods/catalog/method_declaration.h"
+#include "engine/methods/catalog/lori_options.h"
 
 namespace lorica {
 
@@ -75,6 +76,68 @@ LoRIOptions parse_lori_options(const ExperimentConfig& config, LoRIOptions o) {
     if (o.sparse() && o.sparsity >= 1.0)
         throw ConfigError("method.options.sparsity", "must be below 1 for variant 's' (1 would train nothing)");
     return o;
+}
+
+// ---- declarations (registered_methods.def) ----------------------------------------------------------
+
+namespace {
+
+// Every LoRI name may record all three (method.options.mode = merge turns lori-d / lori-s into merging).
+const std::vector<AnalysisKey> kLoRIAnalyses = {AnalysisKey::lori_merge, AnalysisKey::lori_overlap_a,
+                                                AnalysisKey::lori_overlap_mask};
+
+MethodDeclaration lori_declaration(const std::string& name, std::string summary, std::vector<AnalysisKey> analyses,
+                                   bool per_task_terms, std::vector<std::string> presets) {
+    return {name,
+            std::move(summary),
+            &lori_option_schema(lori_registered_defaults(name)),
+            nullptr,
+            {StateKey::trainable_params, StateKey::ranks, StateKey::lori_a_seed},
+            std::move(analyses),
+            per_task_terms,
+            {BackboneFamily::vit, BackboneFamily::resnet},
+            std::move(presets)};
+}
+
+}  // namespace
+
+const MethodDeclaration& lori_d_declaration() {
+    static const MethodDeclaration d = [] {
+        MethodDeclaration m =
+            lori_declaration("lori-d", "LoRI-D: frozen random A, dense trainable B, continued through every task",
+                             kLoRIAnalyses, false, {"lori-d"});
+        m.check_options = [](const ExperimentConfig& c) {
+            (void)parse_lori_options(c, lori_registered_defaults("lori-d"));
+        };
+        return m;
+    }();
+    return d;
+}
+
+const MethodDeclaration& lori_s_declaration() {
+    static const MethodDeclaration d = [] {
+        MethodDeclaration m = lori_declaration(
+            "lori-s", "LoRI-S: frozen random A, B sparse by a calibrated magnitude mask (90% by default)",
+            kLoRIAnalyses, false, {"lori-s", "lori-s-vitb-imagenet-r-10"});
+        m.check_options = [](const ExperimentConfig& c) {
+            (void)parse_lori_options(c, lori_registered_defaults("lori-s"));
+        };
+        return m;
+    }();
+    return d;
+}
+
+const MethodDeclaration& lori_merge_declaration() {
+    static const MethodDeclaration d = [] {
+        MethodDeclaration m = lori_declaration(
+            "lori-merge", "LoRI, one adapter per task, the model is the merge (cat or linear) of all of them",
+            kLoRIAnalyses, true, {"lori-merge"});
+        m.check_options = [](const ExperimentConfig& c) {
+            (void)parse_lori_options(c, lori_registered_defaults("lori-merge"));
+        };
+        return m;
+    }();
+    return d;
 }
 
 }  // namespace lorica
