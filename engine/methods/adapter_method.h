@@ -94,6 +94,11 @@ public:
     virtual std::vector<ParamGroup> parameter_groups(MethodContext& ctx) = 0;
     // After loss.backward(), before the optimizer step (gradient masks, per-tensor clipping).
     virtual void after_backward(MethodContext& ctx) {}
+    // An extra term of every training step's loss (EWC-LoRA's Fisher penalty, O-LoRA's orthogonality
+    // and L2 terms): a 0-dim float32 tensor on ctx.device, differentiable in the trained parameters,
+    // added to the cross-entropy before backward (training_step.h). Undefined (the default) = none.
+    // The trainer never reads it back to the host.
+    virtual torch::Tensor regularizer(MethodContext& ctx) { return {}; }
     virtual void end_task(MethodContext& ctx) {}
 
     // Named scalars after end_task (key → values); recorded as MethodState events.

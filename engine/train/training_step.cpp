@@ -19,6 +19,7 @@ torch::Tensor train_step(const TrainingParts& parts, const TaskPreparation& task
             task.all_seen ? ctx.heads->logits_upto(f, task.head) : ctx.heads->logits_of(f, task.head);
         loss = torch::nn::functional::cross_entropy(logits, targets);
     }
+    if (torch::Tensor extra = parts.method.regularizer(ctx); extra.defined()) loss = loss + extra;
     parts.scaler.scale(loss).backward();
     if (parts.scaler.unscale(pass.trainable)) {  // false only in fp16, for inf/NaN gradients: skip the update
         parts.method.after_backward(ctx);

@@ -8,6 +8,7 @@
 //     logits = heads.logits_of(f, head)          current-task   [batch, classes of the head]
 //            = heads.logits_upto(f, head)        all-seen       [batch, classes of heads 0..head]
 //     loss = cross_entropy(logits, targets)      targets: task_targets() of the batch, int64 [batch]
+//   loss += method.regularizer(ctx)              when defined (a 0-dim tensor: EWC-LoRA, O-LoRA)
 //   (S · loss).backward()                        S = the scaler's loss scale (1 unless fp16)
 //   if every gradient is finite after dividing by S (always, unless fp16):
 //     method.after_backward(ctx); clip the global gradient norm to train.grad_clip (when > 0);
