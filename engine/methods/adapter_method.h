@@ -99,6 +99,11 @@ public:
     // added to the cross-entropy before backward (training_step.h). Undefined (the default) = none.
     // The trainer never reads it back to the host.
     virtual torch::Tensor regularizer(MethodContext& ctx) { return {}; }
+    // Around every training step (training_step.h): before_step before zero_grad and the forward,
+    // after_step after the optimizer step (also when an fp16 step was skipped). LoRA-P&M scales its
+    // task's term to θ ± εΔ for one step and back (nothing else may see the perturbed weights).
+    virtual void before_step(MethodContext& ctx) {}
+    virtual void after_step(MethodContext& ctx) {}
     virtual void end_task(MethodContext& ctx) {}
 
     // Named scalars after end_task (key → values); recorded as MethodState events.

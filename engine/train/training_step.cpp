@@ -10,6 +10,7 @@ torch::Tensor train_step(const TrainingParts& parts, const TaskPreparation& task
                          const torch::Tensor& x, const torch::Tensor& targets) {
     MethodContext& ctx = parts.ctx;
     const TrainConfig& train = ctx.config.train;
+    parts.method.before_step(ctx);
     pass.optimizer.optimizer->zero_grad();
     torch::Tensor loss;
     {
@@ -27,6 +28,7 @@ torch::Tensor train_step(const TrainingParts& parts, const TaskPreparation& task
         pass.optimizer.optimizer->step();
     }
     parts.scaler.update();
+    parts.method.after_step(ctx);
     return loss;
 }
 

@@ -2,6 +2,7 @@
 // One optimizer step of a stream task, the same for the trainer, the training estimate and the
 // benchmarks:
 //
+//   method.before_step(ctx)                      (LoRA-P&M: the step's perturbation)
 //   zero_grad
 //   forward under train.precision (AutocastScope, precision.h):
 //     f = model.features(x)                                     [batch, dim]
@@ -14,6 +15,7 @@
 //     method.after_backward(ctx); clip the global gradient norm to train.grad_clip (when > 0);
 //     optimizer step
 //   scaler.update()
+//   method.after_step(ctx)
 //
 // The learning rate is the caller's (TaskOptimizer::set_lr_multiplier before the step). The returned
 // loss is the unscaled one, still on the device: reading it back (loss_readback.h) is the caller's
