@@ -59,6 +59,13 @@ struct MethodStorage {
     int64_t stored_features = 0;
 };
 
+// One batch of the current task's training data, handed to a method's own pass over it
+// (MethodContext::task_batches: InfLoRA's input features, a Fisher after training).
+struct TaskBatch {
+    torch::Tensor images;  // float [batch, C, H, W] on ctx.device: the test transform, no augmentation
+    torch::Tensor labels;  // int64 [batch] on ctx.device: local labels (position in the task's classes)
+};
+
 struct MethodContext {
     Backbone model;   // the backbone (ViT or ResNet, model/backbone.h) with the foundation head as `head`
     TaskHeads heads;  // stream heads
@@ -75,6 +82,11 @@ struct MethodContext {
     std::function<std::vector<EvalRow>(const std::vector<int>& tasks)> evaluate_tasks;
     std::function<void(const Event&)> emit;        // emit any event (MethodState, AnalysisDone, ...)
     std::function<void(const std::string&)> warn;  // emit a Warning event
+    // Visits the current task's training images in index order, in batches of train.batch_size (the
+    // last one shorter), with the test transform: the same batches on every call, no random numbers
+    // drawn. `max_batches` > 0 stops after that many. The model's mode and grad mode are the caller's.
+    // Null outside the trainer (method tests set their own).
+    std::function<void(int64_t max_batches, const std::function<void(const TaskBatch&)>& visit)> task_batches;
 };
 
 class AdapterMethod {

@@ -108,6 +108,7 @@ private:
     void start_checkpoints();
     void evaluate_random_init();
     void evaluate_seen(int after_task, EvalPhase phase);
+    void visit_task_batches(int64_t max_batches, const std::function<void(const TaskBatch&)>& visit);
 
     void train_task(int t);
     void enter_task(int t);
@@ -229,6 +230,7 @@ void StreamTrainer::make_context() {
                                                          {},
                                                          {},
                                                          {},
+                                                         {},
                                                          {}});
     ctx_->evaluate_seen = [this](EvalPhase phase) { evaluate_seen(current_task_, phase); };
     ctx_->warn = [this](const std::string& message) { events_.on_event(Warning{message}); };
@@ -236,6 +238,9 @@ void StreamTrainer::make_context() {
         if (const auto* done = std::get_if<AnalysisDone>(&event))
             analysis_points_ += static_cast<int64_t>(done->points.size());
         events_.on_event(event);
+    };
+    ctx_->task_batches = [this](int64_t max_batches, const std::function<void(const TaskBatch&)>& visit) {
+        visit_task_batches(max_batches, visit);
     };
     ctx_->evaluate_tasks = [this](const std::vector<int>& tasks) {
         const int seen = std::max(current_task_, 0);
@@ -283,6 +288,27 @@ void StreamTrainer::evaluate_seen(int after_task, EvalPhase phase) {
     done.rows.insert(done.rows.end(), found.rows.begin(), found.rows.end());
     done.class_rows = std::move(found.class_rows);
     events_.on_event(done);
+}
+
+// MethodContext::task_batches: the current task's training images in index order, test transform.
+void StreamTrainer::visit_task_batches(int64_t max_batches, const std::function<void(const TaskBatch&)>& visit) {
+    const TaskData& task = data_.tasks[current_task_];
+    if (task.train.size() == 0) return;
+    SampleSource& samples = *task.train.samples;
+    const torch::Tensor labels = local_labels(task.train.labels, task.spec.classes);
+    const int64_t n = task.train.size();
+    const int64_t batch_size = std::max<int64_t>(1, config_.train.batch_size);
+    std::vector<torch::Tensor> batches;
+    for (int64_t begin = 0; begin < n; begin += batch_size) {
+        if (max_batches > 0 && static_cast<int64_t>(batches.size()) >= max_batches) break;
+        batches.push_back(index_range(begin, std::min(n, begin + batch_size)));
+    }
+    samples.plan(batches, BatchMode::test, 0);
+    for (const auto& index : batches) {
+        cancel_.checkpoint();
+        visit(TaskBatch{to_device(samples.batch(index, BatchMode::test, 0), device_),
+                        to_device(labels.index_select(0, index), device_)});
+    }
 }
 
 void StreamTrainer::train_task(int t) {
