@@ -3,8 +3,6 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include <nlohmann/json.hpp>
-
 #include "app/event_bridge.h"
 #include "engine/store/run_store.h"
 #include "engine/store/store_listener.h"
@@ -77,6 +75,7 @@ void EngineSession::reset_progress() {
     clock_.invalidate();
     steps_before_run_ = 0;
     steps_at_clock_start_ = 0;
+    run_facts_ = RunFacts{};
 }
 
 void EngineSession::start_resume(qint64 run_id, std::shared_ptr<RunStore> store) {
@@ -102,7 +101,6 @@ void EngineSession::start(const ExperimentConfig& config, std::shared_ptr<RunSto
     config_ = config;
     reset_progress();
     progress_.runs = static_cast<int>(config.seeds.size());
-    progress_.epochs = config.train.epochs;
 
     bridge_ = std::make_shared<EventBridge>(this, &EngineSession::drain);
     store_listener_ = std::make_shared<StoreListener>(std::move(store));
@@ -171,11 +169,8 @@ void EngineSession::drain() {
                     progress_.step = 0;
                     progress_.task = 0;
                     progress_.epoch = 0;
-                    if (progress_.epochs == 0) {  // a resumed run: its config arrives with RunStarted
-                        const nlohmann::json config = nlohmann::json::parse(std::string(e.config_json), nullptr, false);
-                        if (config.is_object() && config.contains("train") && config["train"].is_object())
-                            progress_.epochs = config["train"].value("epochs", 0);
-                    }
+                    run_facts_ = e.facts;  // each task's epochs (a data-set stream's may differ)
+                    progress_.epochs = run_facts_.epochs_of(0);
                     Q_EMIT run_started(e.run_index, e.seed, QString::fromStdString(e.method));
                     progressed = true;
                 } else if constexpr (std::is_same_v<T, FoundationProgress>) {
@@ -186,6 +181,7 @@ void EngineSession::drain() {
                 } else if constexpr (std::is_same_v<T, TaskStarted>) {
                     progress_.foundation = false;
                     progress_.task = e.task;
+                    progress_.epochs = run_facts_.epochs_of(e.task);
                     progressed = true;
                 } else if constexpr (std::is_same_v<T, StepMetrics>) {
                     progress_.foundation = false;
@@ -194,6 +190,7 @@ void EngineSession::drain() {
                         steps_at_clock_start_ = steps_before_run_ + e.step - 1;  // > 0 for a resumed run
                     }
                     progress_.task = e.task;
+                    progress_.epochs = run_facts_.epochs_of(e.task);
                     progress_.epoch = e.epoch;
                     progress_.step = e.step;
                     progress_.loss = e.loss;

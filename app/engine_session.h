@@ -108,6 +108,7 @@ private:
     std::optional<qint64> paused_since_ms_;
     qint64 steps_before_run_ = 0;      // stream steps of the finished runs
     qint64 steps_at_clock_start_ = 0;  // steps already done when the clock started (a resumed run's)
+    RunFacts run_facts_;               // of the current run (RunStarted): its tasks' epochs
 };
 
 }  // namespace lorica::app

@@ -281,9 +281,12 @@ void MainWindow::build_docks() {
             tabifyDockWidget(second, dock);
         }
     }
-    // The contextual-forgetting view only while the shown data has class similarities.
-    connect(views_, &RunViews::contextual_forgetting_available, this, [this](bool available) {
-        if (QDockWidget* dock = view_dock(ViewId::contextual_forgetting)) dock->setVisible(available);
+    // A method-specific view's dock only while the shown runs offer it (their method records declare
+    // what it draws, or they recorded it: RunViews::offers).
+    connect(views_, &RunViews::offered_views_changed, this, [this] {
+        for (const auto& view : views_->views())
+            if (!drawn_keys(view.id).empty())
+                if (QDockWidget* dock = view_dock(view.id)) dock->setVisible(views_->offers(view.id));
     });
     compare_dock_ = add_dock("compare", tr("Compare"), compare_, Qt::RightDockWidgetArea);
     tabifyDockWidget(first, compare_dock_);

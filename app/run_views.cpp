@@ -10,13 +10,13 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QScrollArea>
-#include <nlohmann/json.hpp>
 #include <QLabel>
 #include <QTimer>
 #include <QVBoxLayout>
 
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/methods/catalog/method_catalog.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "widgets/contextual_forgetting_view.h"
@@ -463,7 +463,7 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     accuracy_->set_empty_message(tr("Accuracies appear after each task's evaluation"));
     matrix_ = new MatrixHeatmap(tr("Accuracy matrix"), tr("after task t"), tr("evaluated task j"), parent_widget);
     metrics_ = new MetricsTable(parent_widget);
-    magnitudes_ = new PlotWidget(tr("SD-LoRA magnitudes α_k"), tr("step"), tr("α"), parent_widget);
+    magnitudes_ = new PlotWidget(tr("Magnitudes α_k"), tr("step"), tr("α"), parent_widget);
     magnitudes_->set_empty_message(
         tr("No magnitudes in this run.\nSD-LoRA records every α_k after each task\n"
            "and during training; other methods have none."));
@@ -543,6 +543,28 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
     for (auto& v : views_) v.widget->setObjectName(QStringLiteral("view_") + view_name(v.id));
 }
 
+bool run_offers_view(const RunData& run, ViewId id) {
+    const DrawnKeys keys = drawn_keys(id);
+    if (keys.empty()) return true;
+    const auto& methods = method_declarations();
+    const auto declared = std::find_if(methods.begin(), methods.end(),
+                                       [&](const MethodDeclaration& m) { return m.name == run.record.facts.method; });
+    for (StateKey key : keys.state) {
+        if (declared != methods.end() && declared->records(key)) return true;
+        if (std::any_of(run.states.begin(), run.states.end(), [&](const MethodState& s) { return s.key == key; }))
+            return true;
+    }
+    for (AnalysisKey key : keys.analyses) {
+        if (declared != methods.end() && declared->records(key)) return true;
+        if (std::any_of(run.analysis.begin(), run.analysis.end(),
+                        [&](const AnalysisPoint& p) { return p.analysis == key; }))
+            return true;
+    }
+    return false;
+}
+
+bool RunViews::offers(ViewId id) const { return !offered_ || drawn_keys(id).empty() || offered_->count(id) > 0; }
+
 void RunViews::show_grown(const ExperimentData& data) {
     grown_ = data_ == &data;
     show_data(data);
@@ -559,16 +581,17 @@ void RunViews::show(const ExperimentData& data) {
 
 void RunViews::show_data(const ExperimentData& data) {
     data_ = &data;
-    const bool similarities = std::any_of(data.runs.begin(), data.runs.end(), [](const RunData& run) {
-        return std::any_of(run.analysis.begin(), run.analysis.end(),
-                           [](const AnalysisPoint& p) { return p.analysis == AnalysisKey::class_similarity; });
-    });
-    if (similarities != contextual_available_) {
-        contextual_available_ = similarities;
-        Q_EMIT contextual_forgetting_available(similarities);
+    std::set<ViewId> offered;
+    for (const View& v : views_)
+        if (!drawn_keys(v.id).empty() && std::any_of(data.runs.begin(), data.runs.end(),
+                                                     [&](const RunData& run) { return run_offers_view(run, v.id); }))
+            offered.insert(v.id);
+    if (offered_ != offered) {
+        offered_ = std::move(offered);
+        Q_EMIT offered_views_changed();
     }
     for (const View& v : views_) dirty_.insert(v.id);
-    // Visible views draw one per turn (a drawing that fills two views, SD-LoRA's magnitudes and
+    // Visible views draw one per turn (a drawing that fills two views, the magnitudes and the
     // residual, clears both, so each is drawn once).
     draw_visible_step();
 }
@@ -660,7 +683,7 @@ void RunViews::draw(ViewId id) {
             break;
         case ViewId::magnitudes:
         case ViewId::residual:
-            draw_sd_lora_state(runs, variants);
+            draw_magnitude_state(runs, variants);
             break;
         case ViewId::interpolation:
             interpolation_->show_runs(runs);
@@ -745,8 +768,8 @@ void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
     metrics_->set_columns(columns);
 }
 
-void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs,
-                                  const std::vector<VariantRuns>& variants) {
+void RunViews::draw_magnitude_state(const std::vector<const RunData*>& all_runs,
+                                    const std::vector<VariantRuns>& variants) {
     const bool by_variant = variants.size() > 1;
     auto has_state = [](const RunData* run) {
         return std::any_of(run->states.begin(), run->states.end(), [](const MethodState& s) {
@@ -774,7 +797,7 @@ void RunViews::draw_sd_lora_state(const std::vector<const RunData*>& all_runs,
                                            Qt::DashDotDotLine};
     dirty_.erase(ViewId::magnitudes);
     dirty_.erase(ViewId::residual);
-    // SD-LoRA state: magnitudes α_k and the direction residual over steps.
+    // Magnitudes α_k and the direction residual over steps.
     magnitudes_->clear();
     residual_->clear();
     for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -812,7 +835,7 @@ void RunViews::draw_foundation_classes(const std::vector<const RunData*>& runs) 
     foundation_classes_->clear();
     if (!runs.empty()) {
         const RunData& run = *runs.front();
-        const std::vector<std::string> names = class_names_of_run_config(run.record.config_json);
+        const std::vector<std::string>& names = run.record.facts.class_names;
         std::map<int, std::map<int, double>> per_class;  // class → after_task → accuracy
         for (const ClassEvalRow& row : run.class_evals)
             if (row.eval_task == kFoundationTask && row.total > 0)
@@ -838,8 +861,7 @@ void RunViews::draw_contextual_forgetting(const std::vector<const RunData*>& run
     }
     const RunData& run = *runs.front();
     contextual_->set_analysis(lorica::contextual_forgetting(run.points_of(AnalysisKey::class_similarity),
-                                                            run.class_evals,
-                                                            class_names_of_run_config(run.record.config_json)));
+                                                            run.class_evals, run.record.facts.class_names));
 }
 
 }  // namespace lorica::app

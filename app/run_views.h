@@ -4,9 +4,13 @@
 // The views are drawn from ExperimentData only (run_data.h), so live and stored runs look the same.
 // `show` redraws everything; the main window calls it from a single-shot timer, so bursts of training
 // events cost one redraw. With several seeds the curves show the mean with a shaded ± std band and
-// the metrics table "mean ± std". Views of method-specific state (SD-LoRA magnitudes and residual,
-// merge interpolation, LoRI, rank sweep) show an explanatory empty state when the run has none.
+// the metrics table "mean ± std". A view of method-specific state (magnitudes, direction residual,
+// merge interpolation, LoRI merge, rank sweep, contextual forgetting) declares the typed keys it draws
+// (drawn_keys, view_id.h) and is offered only while a shown run's method record declares one of them
+// or the run has recorded one (run_offers_view); never chosen by a method's name. Drawn without data,
+// it shows an explanatory empty state.
 
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -86,9 +90,9 @@ public:
 Q_SIGNALS:
     // Every view on screen shows the data of the last show / show_grown.
     void visible_drawn();
-    // The shown data gained or lost class similarities (AnalysisKey::class_similarity): the
-    // contextual-forgetting view is worth showing only while it has them.
-    void contextual_forgetting_available(bool available);
+    // The views offered for the shown data changed (offers): the window shows the docks of those
+    // offered and hides the others. Emitted by the first show and whenever the set changes.
+    void offered_views_changed();
 
 public:
     // The views, for docks (their object names are stable: the window state refers to them).
@@ -112,8 +116,9 @@ public:
     LoRIView* lori() const { return lori_; }
     widgets::PlotWidget* foundation_classes() const { return foundation_classes_; }
     widgets::ContextualForgettingView* contextual_forgetting() const { return contextual_; }
-    // Whether the data of the last show has class similarities (the last contextual_forgetting_available).
-    bool contextual_forgetting_shown() const { return contextual_available_; }
+    // Whether view `id` is offered for the data of the last show: a view without drawn keys always;
+    // a keyed one when run_offers_view holds for one of its runs. Every view before the first show.
+    bool offers(ViewId id) const;
 
 private:
     void draw(ViewId id);
@@ -127,10 +132,11 @@ private:
     void remember_loss(const std::vector<const RunData*>& runs, bool by_variant);
     void draw_metrics(const std::vector<const RunData*>& runs);
     void draw_metrics_by_variant(const std::vector<VariantRuns>& variants);
-    // SD-LoRA's magnitudes and direction residual: the seeds of a plain experiment overlaid (first
-    // solid, others dotted); for an experiment with variants, the first seed of each variant that
-    // records them (line style per variant, colour per α_k), so 11 variants × 3 seeds stay readable.
-    void draw_sd_lora_state(const std::vector<const RunData*>& runs, const std::vector<VariantRuns>& variants);
+    // The magnitudes α_k (StateKey::magnitudes) and the direction residual (StateKey::direction_residual):
+    // the seeds of a plain experiment overlaid (first solid, others dotted); for an experiment with
+    // variants, the first seed of each variant that records them (line style per variant, colour per
+    // α_k), so 11 variants × 3 seeds stay readable.
+    void draw_magnitude_state(const std::vector<const RunData*>& runs, const std::vector<VariantRuns>& variants);
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
     // The first run's contextual forgetting (engine/eval/contextual_forgetting.h).
     void draw_contextual_forgetting(const std::vector<const RunData*>& runs);
@@ -159,8 +165,13 @@ private:
     LoRIView* lori_;
     widgets::PlotWidget* foundation_classes_;
     widgets::ContextualForgettingView* contextual_;
-    bool contextual_available_ = true;  // until the first show says otherwise (the dock starts hidden)
+    std::optional<std::set<ViewId>> offered_;  // the keyed views offered for the shown data; unset before a show
 };
+
+// Whether view `id` is offered for `run`: always for a view without drawn keys (drawn_keys,
+// view_id.h); else when the method record of run.record.facts.method declares one of its keys, or
+// when the run has recorded one (state or analysis points: old runs, methods not registered here).
+bool run_offers_view(const RunData& run, ViewId id);
 
 // ---- drawing helpers shared with the compare view ------------------------------------------------
 

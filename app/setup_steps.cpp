@@ -52,13 +52,14 @@ const std::vector<SetupStepInfo>& setup_steps() {
          {}},
         {SetupStep::training,
          QStringLiteral("Training"),
-         QStringLiteral("How each task is trained and how the stream is evaluated."),
+         QStringLiteral("How each task is trained, how the stream is evaluated, and the analyses run beside it."),
          {"train.epochs", "train.batch_size", "train.optimizer.lr", "train.optimizer.head_lr", "train.schedule.name",
           "train.loss", "train.max_steps_per_task", "train.precision", "eval.class_il", "eval.task_il",
-          "eval.before_task", "eval.random_init", "eval.every_steps"},
+          "eval.before_task", "eval.random_init", "eval.every_steps", "analysis.low_loss_region",
+          "analysis.low_loss_update"},
          {"train.optimizer.name", "train.optimizer.weight_decay", "train.optimizer.beta1", "train.optimizer.beta2",
           "train.optimizer.momentum", "train.schedule.warmup_fraction", "train.schedule.min_lr_fraction",
-          "train.grad_clip", "train.loss_readback_steps", "eval.batch_size"}},
+          "train.grad_clip", "train.loss_readback_steps", "train.head_init", "eval.batch_size"}},
         {SetupStep::summary,
          QStringLiteral("Summary"),
          QStringLiteral("The experiment's name, seeds and device; what it will train and for about how long."),
@@ -75,7 +76,7 @@ SetupStep setup_step_of_section(const std::string& section) {
     if (section == "stream") return SetupStep::stream;
     if (section == "backbone" || section == "foundation") return SetupStep::backbone;
     if (section == "method") return SetupStep::method;
-    if (section == "train" || section == "eval") return SetupStep::training;
+    if (section == "train" || section == "eval" || section == "analysis") return SetupStep::training;
     return SetupStep::summary;
 }
 

@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/vocabulary/progress_estimate.h"
 
 namespace lorica::cli {
@@ -32,9 +30,6 @@ void ProgressPrinter::on_event(const Event& event) {
         std::fprintf(out_, "experiment '%s' (config %s), %zu seed(s)", e->name.c_str(), e->config_hash.c_str(), seeds_);
         if (variants_ > 0) std::fprintf(out_, ", %zu variant(s)", variants_);
         std::fprintf(out_, "\n");
-        try {
-            epochs_ = nlohmann::json::parse(e->config_json)["train"]["epochs"].get<int>();
-        } catch (...) {}
     } else if (auto* e = std::get_if<RunStarted>(&event)) {
         run_ = *e;
         clock_started_ = false;
@@ -72,7 +67,7 @@ void ProgressPrinter::on_event(const Event& event) {
             std::fprintf(
                 out_,
                 "%s task %d/%d  epoch %d/%d  step %lld/%lld  loss %.4f  lr %.1e  %.1f ms/step  run %2.0f%%  ETA %s\n",
-                prefix().c_str(), e->task + 1, run_.num_tasks, e->epoch + 1, epochs_,
+                prefix().c_str(), e->task + 1, run_.num_tasks, e->epoch + 1, run_.facts.epochs_of(e->task),
                 static_cast<long long>(e->step_in_task), static_cast<long long>(task_steps_), e->loss, e->lr,
                 recent_ms_, 100.0 * fraction, eta(remaining).c_str());
         }

@@ -30,10 +30,9 @@ private:
     std::FILE* out_;
     size_t seeds_ = 1;
     size_t variants_ = 0;  // variants of the experiment (0 = none)
-    RunStarted run_;
+    RunStarted run_;       // the current run (its facts give each task's epochs)
     std::vector<TaskInfo> tasks_;
     int64_t task_steps_ = 0;
-    int epochs_ = 0;
     bool clock_started_ = false;        // at the run's first stream step
     int64_t steps_at_clock_start_ = 0;  // run steps taken before it (a resumed run's)
     std::chrono::steady_clock::time_point run_start_;

@@ -105,7 +105,7 @@ std::string class_forgetting_report(const RunStore& store, int64_t run_id) {
     if (!run) return {};
     std::vector<ClassEvalRow> rows;
     for (const auto& r : store.class_eval_rows(run_id)) rows.push_back(r.row);
-    const ClassForgettingTable table = foundation_class_forgetting(rows, class_names_of_run_config(run->config_json));
+    const ClassForgettingTable table = foundation_class_forgetting(rows, run->facts.class_names);
     if (table.empty()) return {};
     return "\nfoundation task per class: accuracy (%) before the stream (pre) and after each task (in brackets: "
            "change from pre); drop = pre − final; newly wrong = samples right before the task and wrong after it\n" +
@@ -117,9 +117,8 @@ std::string contextual_forgetting_report(const RunStore& store, int64_t run_id) 
     if (!run) throw std::runtime_error("no run " + std::to_string(run_id) + " in " + store.path());
     std::vector<ClassEvalRow> rows;
     for (const auto& r : store.class_eval_rows(run_id)) rows.push_back(r.row);
-    const ContextualForgetting analysis =
-        contextual_forgetting(store.analysis_points(run_id, AnalysisKey::class_similarity), rows,
-                              class_names_of_run_config(run->config_json));
+    const ContextualForgetting analysis = contextual_forgetting(
+        store.analysis_points(run_id, AnalysisKey::class_similarity), rows, run->facts.class_names);
     return "run " + std::to_string(run_id) + " (" + run->method + ", seed " + std::to_string(run->seed) + ")\n" +
            format_contextual_forgetting(analysis);
 }

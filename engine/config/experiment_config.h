@@ -41,6 +41,7 @@
 #include "engine/config/dataset_catalog.h"
 #include "engine/config/enum_names.h"
 #include "engine/config/variant_spec.h"
+#include "engine/vocabulary/stream_type.h"
 
 namespace lorica {
 
@@ -171,18 +172,8 @@ struct FoundationConfig {
     ScheduleConfig schedule{ScheduleShape::cosine, 0.05, 0.0};
 };
 
-// How a stream cuts the data set into tasks (config spelling in kStreamTypeNames):
-//   class_incremental   task t holds classes order[t*k .. t*k+k-1], head t ("class-incremental")
-//   domain_incremental  every task holds classes order[0 .. k-1], each under its own domain transform,
-//                       head 0 ("domain-incremental")
-//   datasets            task t is the whole data set stream.datasets[t] with its data set's own head
-//                       (an entry naming a data set seen before trains that head again: stream_spec.h)
-//                       ("datasets": a sequence of data sets, as in the forgetting study's
-//                       ImageNet → Cars → Flowers → Aircraft → CUB stream)
-enum class StreamType { class_incremental, domain_incremental, datasets };
-inline constexpr EnumNames<StreamType, 3> kStreamTypeNames{{{StreamType::class_incremental, "class-incremental"},
-                                                            {StreamType::domain_incremental, "domain-incremental"},
-                                                            {StreamType::datasets, "datasets"}}};
+// How a stream cuts the data set into tasks (StreamType, its spellings kStreamTypeNames):
+// engine/vocabulary/stream_type.h.
 
 // One task of a data-set stream (stream.datasets[i]). The data set is read with data.*'s transform
 // (normalisation, resize, augmentation, workers); each entry names its own data.

@@ -4,9 +4,6 @@
 #include <cmath>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
-#include "engine/config/dataset_catalog.h"
 #include "engine/eval/text_table.h"
 
 namespace lorica {
@@ -47,19 +44,6 @@ ClassForgettingTable foundation_class_forgetting(const std::vector<ClassEvalRow>
         table.rows.push_back(std::move(row));
     }
     return table;
-}
-
-std::vector<std::string> class_names_of_run_config(const std::string& config_json) {
-    const nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
-    if (!config.is_object() || !config.contains("data") || !config["data"].is_object()) return {};
-    const nlohmann::json& data = config["data"];
-    const nlohmann::json dataset = data.value("dataset", nlohmann::json());
-    const nlohmann::json labels = data.value("cifar100_labels", nlohmann::json("fine"));
-    if (!dataset.is_string() || !labels.is_string()) return {};
-    const DatasetInfo* info = find_dataset(dataset.get<std::string>());
-    const std::optional<Cifar100Labels> label_set = value_of(kCifar100LabelNames, labels.get<std::string>());
-    if (!info || !label_set) return {};
-    return info->classes_of(*label_set).names;
 }
 
 std::string format_class_forgetting(const ClassForgettingTable& table) {

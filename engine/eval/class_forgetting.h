@@ -44,11 +44,6 @@ struct ClassForgettingTable {
 ClassForgettingTable foundation_class_forgetting(const std::vector<ClassEvalRow>& rows,
                                                  const std::vector<std::string>& class_names = {});
 
-// Class names by label of the data set a run's stored config (its JSON text) names: data.dataset and,
-// for CIFAR-100, data.cifar100_labels, looked up in the catalogue (engine/config/dataset_catalog.h).
-// Empty for image folders (their folders name the classes), unknown data sets and unreadable text.
-std::vector<std::string> class_names_of_run_config(const std::string& config_json);
-
 // Text table: class, pre-stream accuracy, then per task "accuracy (−drop)", the final drop, and, when
 // recorded, the newly misclassified samples per task ("lost t0 / t1 / ...") and the samples lost since
 // before the stream after the last task.

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "engine/config/experiment_variants.h"
+#include "engine/config/run_facts_of_config.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/eval/contextual_forgetting.h"
 #include "engine/store/sweep_summary.h"
@@ -30,6 +31,7 @@ public:
             tagged.variant_index = variant_.index;
             tagged.sweep_field = variant_.sweep_field;
             tagged.sweep_value = variant_.sweep_value;
+            tagged.facts.variant = variant_.label;
             rows_.clear();
             next_.on_event(tagged);
             return;
@@ -48,8 +50,7 @@ public:
         if (const auto* finished = std::get_if<RunFinished>(&event);
             finished && rank_sweep_ && finished->status == RunStatus::finished) {
             const ExperimentConfig& c = variant_.config;
-            const HeadMode mode =
-                c.stream.task_incremental || !c.eval.class_il ? HeadMode::task_il : HeadMode::class_il;
+            const HeadMode mode = primary_head_mode(c);
             try {
                 AnalysisDone points{rank_sweep_points(rows_, c.stream.tasks, c.method.rank, mode)};
                 if (!points.points.empty()) next_.on_event(points);
@@ -82,6 +83,7 @@ void report_failed_run(const ExperimentVariant& variant, const std::string& mess
     started.device = variant.config.device;
     started.torch_version = torch_version();
     started.num_tasks = variant.config.stream.tasks;
+    started.facts = run_facts(variant.config);
     events.on_event(started);
     events.on_event(RunFinished{RunStatus::failed, message, 0.0});
 }

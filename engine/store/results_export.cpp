@@ -219,7 +219,7 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         }
         jr["analyses"] = janalyses;
 
-        const auto names = class_names_of_run_config(run->config_json);
+        const std::vector<std::string>& names = run->facts.class_names;
         json jclasses = json::array();
         std::vector<ClassEvalRow> class_rows;
         for (const auto& c : store.class_eval_rows(id)) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/store/run_facts_json.h"
 #include "engine/store/run_filter_sql.h"
 #include "engine/store/run_store.h"
 #include "engine/store/run_store_impl.h"
@@ -17,7 +18,7 @@ namespace {
 constexpr const char* kRunColumns =
     "id, experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, torch_version, device, "
     "host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, seconds, variant, variant_index, "
-    "sweep_field, sweep_value, uuid";
+    "sweep_field, sweep_value, uuid, facts_json";
 
 RunRecord read_run(const Statement& st) {
     RunRecord r;
@@ -46,6 +47,7 @@ RunRecord read_run(const Statement& st) {
     r.sweep_field = st.column_text(22);
     r.sweep_value = st.column_text(23);
     r.uuid = st.column_text(24);
+    r.facts = parse_run_facts_json(st.column_text(25));
     return r;
 }
 

@@ -20,6 +20,7 @@ RunRecord run_record_from(const RunStarted& s) {
     r.variant_index = s.variant_index;
     r.sweep_field = s.sweep_field;
     r.sweep_value = s.sweep_value;
+    r.facts = s.facts;
     return r;
 }
 

@@ -54,9 +54,12 @@ struct RunRecord {
     std::string sweep_field;  // swept config field ("method.rank"); "" unless from a sweep
     std::string sweep_value;  // its value as JSON text ("4")
     std::string uuid;         // stable identity across databases (uuid.h), written at run start
+    // Typed facts of the run (RunStarted::facts; runs.facts_json, run_facts_json.h): what the front
+    // ends read instead of parsing config_json. Derived from config_json for runs stored before them.
+    RunFacts facts;
 };
 
-// The fields a RunStarted event carries (identity, config, device, size, variant), status running;
+// The fields a RunStarted event carries (identity, config, device, size, variant, facts), status running;
 // id, experiment, versions, host, pid and times are the store's to fill.
 RunRecord run_record_from(const RunStarted& started);
 

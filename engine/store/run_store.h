@@ -65,6 +65,7 @@ public:
 
     // New run row for this process: status running, host = host_name(), pid = getpid(),
     // started_at = now, lorica_version = this build, a new random uuid. `experiment_id` 0 = no experiment. Returns its id.
+    // Facts left at RunFacts{} are derived from run.config_json (run_facts_json.h).
     int64_t insert_run(int64_t experiment_id, const RunStarted& run);
 
     // New run row with every field as given (`run.id` is ignored; empty started_at = now; empty

@@ -11,6 +11,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "engine/store/run_facts_json.h"
 #include "engine/store/run_store.h"
 #include "engine/store/run_store_impl.h"
 #include "engine/store/uuid.h"
@@ -159,6 +160,9 @@ int64_t RunStore::insert_experiment(const ExperimentStarted& e, const std::strin
 int64_t RunStore::insert_run(int64_t experiment_id, const RunStarted& s) {
     RunRecord r = run_record_from(s);
     r.experiment_id = experiment_id;
+    // A writer that did not fill the facts (a hand-made event): derived from its config, as for the
+    // runs of an older database (run_facts_json.h), so every stored run has them.
+    if (r.facts == RunFacts{}) r.facts = run_facts_of_stored_config(r.config_json, r.method, r.variant);
     r.lorica_version = LORICA_VERSION;
     r.host = host_name();
     r.pid = static_cast<int64_t>(::getpid());
@@ -171,8 +175,8 @@ int64_t RunStore::insert_run(const RunRecord& r) {
     Statement& st = impl_->prepared(
         "INSERT INTO runs(experiment_id, run_index, seed, method, config_json, config_hash, lorica_version, "
         "torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks, total_steps, notes, "
-        "seconds, variant, variant_index, sweep_field, sweep_value, uuid) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "seconds, variant, variant_index, sweep_field, sweep_value, uuid, facts_json) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (r.experiment_id > 0)
         st.bind_int64(1, r.experiment_id);
     else
@@ -197,6 +201,7 @@ int64_t RunStore::insert_run(const RunRecord& r) {
         throw std::invalid_argument("results database '" + impl_->db.path() + "': run UUID '" + r.uuid +
                                     "' is not a UUID (8-4-4-4-12 hex digits)");
     st.bind_text(24, r.uuid.empty() ? new_uuid() : r.uuid);
+    st.bind_text(25, run_facts_json(r.facts));
     st.execute();
     return impl_->db.last_insert_rowid();
 }

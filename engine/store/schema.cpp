@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/store/run_facts_json.h"
+
 #ifndef LORICA_VERSION
 #define LORICA_VERSION "unknown"
 #endif
@@ -189,6 +191,12 @@ constexpr std::string_view kMigration7 = R"sql(
 ALTER TABLE class_eval_rows ADD COLUMN lost_since_start INTEGER;
 )sql";
 
+// A run's typed facts (run_facts_json.h), so no reader parses its config for them; existing runs get
+// theirs derived from their stored config by backfill_run_facts.
+constexpr std::string_view kMigration8 = R"sql(
+ALTER TABLE runs ADD COLUMN facts_json TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -200,6 +208,8 @@ const std::vector<Migration>& schema_migrations() {
         {5, "indexes for the run listing (start time, accuracy cells) and loss curves", kMigration5},
         {6, "loss summaries per 64-step block for downsampled curves (backfilled)", kMigration6},
         {7, "samples of each foundation class lost since the pre-stream evaluation", kMigration7},
+        {8, "typed run facts (method, variant, stream shape, epochs, head mode, class names); backfilled", kMigration8,
+         backfill_run_facts},
     };
     return migrations;
 }
@@ -239,6 +249,7 @@ void migrate(Database& db, int target) {
             throw std::runtime_error("results database '" + db.path() + "' is at schema version " +
                                      std::to_string(now) + ", cannot apply migration " + std::to_string(m.version));
         db.exec(m.sql);
+        if (m.backfill) m.backfill(db);
         db.exec("PRAGMA user_version = " + std::to_string(m.version));
         tx.commit();
         version = m.version;

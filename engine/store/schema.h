@@ -9,7 +9,7 @@
 // Adding a migration: append an entry to the list in schema.cpp with the next version number. Never
 // edit a migration that has shipped; add a new one that alters the tables.
 //
-// Tables (version 7; v5 added only indexes: runs(started_at), eval_rows(run_id, phase, head_mode,
+// Tables (version 8; v5 added only indexes: runs(started_at), eval_rows(run_id, phase, head_mode,
 // after_task, eval_task, correct, total), step_metrics(run_id, step, loss)). Every row of a run's data carries `run_id` (foreign key to runs.id, indexed).
 // Timestamps are ISO-8601 UTC text ("2025-01-31T12:34:56.789Z"). REAL columns that can hold NaN
 // (loss, values, points) are nullable: SQLite stores NaN as NULL, the store reads NULL back as NaN.
@@ -18,8 +18,9 @@
 //   runs(id, experiment_id, run_index, seed, method, config_json, config_hash, lorica_version,
 //        torch_version, device, host, pid, started_at, ended_at, status, message, num_tasks,
 //        total_steps, notes [v2], seconds [v2], variant [v3], variant_index [v3], sweep_field [v3],
-//        sweep_value [v3], uuid [v4])   variant '' = the experiment has no variants; sweep_value is JSON
-//        text; uuid unique, written at run start (backfilled for older runs), kept by shard merges
+//        sweep_value [v3], uuid [v4], facts_json [v8])   variant '' = the experiment has no variants;
+//        sweep_value is JSON text; uuid unique, written at run start (backfilled for older runs), kept by
+//        shard merges; facts_json: the run's typed facts (run_facts_json.h; backfilled from config_json)
 //   tasks(run_id, task_index, name, classes_json, domain, train_samples, test_samples,
 //         planned_steps [v2], trainable_parameters [v2], seconds [v2])   task_index -1 = foundation
 //   step_metrics(run_id, task_index, epoch, step, step_in_task, loss, lr, step_ms)   step_ms in ms
@@ -46,6 +47,9 @@ struct Migration {
     int version = 0;               // 1, 2, 3, ... (consecutive)
     std::string_view description;  // one line, for logs
     std::string_view sql;          // one or more statements separated by ';'
+    // Run after `sql` in the same transaction: fills new columns from existing rows where SQL alone
+    // cannot (version 8 derives each run's facts from its stored config). nullptr = none.
+    void (*backfill)(Database& db) = nullptr;
 };
 
 // All migrations, in order (versions 1..latest).

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/eval/text_table.h"
 #include "engine/vocabulary/analysis_keys.h"
 
@@ -50,16 +48,6 @@ std::vector<AnalysisPoint> rank_sweep_points(const std::vector<EvalRow>& rows, i
     return points;
 }
 
-HeadMode primary_head_mode(const std::string& config_json) {
-    if (config_json.empty()) return HeadMode::class_il;
-    try {
-        const auto config = nlohmann::json::parse(config_json);
-        if (config.contains("stream") && config["stream"].value("task_incremental", false)) return HeadMode::task_il;
-        if (config.contains("eval") && !config["eval"].value("class_il", true)) return HeadMode::task_il;
-    } catch (const std::exception&) {}
-    return HeadMode::class_il;
-}
-
 MetricSet stored_run_metrics(const RunStore& store, int64_t run_id, HeadMode mode) {
     auto run = store.run(run_id);
     std::vector<EvalRow> rows;
@@ -81,7 +69,7 @@ std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t ex
         v.seconds += run.seconds;
         if (run.status != RunStatus::finished) continue;
         ++v.finished;
-        sets[run.variant_index].push_back(stored_run_metrics(store, run.id, primary_head_mode(run.config_json)));
+        sets[run.variant_index].push_back(stored_run_metrics(store, run.id, run.facts.primary_head_mode));
     }
     std::vector<VariantSummary> out;
     for (auto& [index, v] : by_index) {

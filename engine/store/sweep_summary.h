@@ -7,7 +7,8 @@
 // method.rank stores two points, x = its rank:
 //   series "foundation_forgetting"  y = F(−1) − F(T), the foundation task's drop over the stream (%)
 //   series "downstream_forgetting"  y = forgetting (init) = mean_{j<T} (R[j][j] − R[T][j]) (%)
-// computed from the run's primary head mode (task-IL for task-incremental streams, else class-IL).
+// computed from the run's primary head mode (RunFacts::primary_head_mode: task-IL for task-incremental
+// streams, else class-IL).
 // A metric that is not computable (no foundation task, one stream task) gives no point.
 // The sweep table aggregates these points over the seeds of each rank.
 
@@ -29,10 +30,6 @@ inline constexpr SeriesKey kSeriesDownstreamForgetting{SeriesKey::Kind::downstre
 // rows: the run's EvalRows; num_tasks: its stream length; rank: its method.rank.
 std::vector<AnalysisPoint> rank_sweep_points(const std::vector<EvalRow>& rows, int num_tasks, double rank,
                                              HeadMode mode);
-
-// The head mode a run's summaries use: task_il when its config has stream.task_incremental = true or
-// evaluates only task-IL, else class_il. `config_json` is the run's stored config ("" = class_il).
-HeadMode primary_head_mode(const std::string& config_json);
 
 // Metrics of one stored run in `mode` (its accuracy matrix from the stored evaluation rows).
 MetricSet stored_run_metrics(const RunStore& store, int64_t run_id, HeadMode mode);

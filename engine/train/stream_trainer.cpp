@@ -9,6 +9,7 @@
 #include "engine/util/seed_offsets.h"
 #include <torch/torch.h>
 
+#include "engine/config/run_facts_of_config.h"
 #include "engine/data/batcher.h"
 #include "engine/data/stream_data.h"
 #include "engine/io/run_checkpoint.h"
@@ -479,6 +480,7 @@ RunStatus run_stream(const RunRequest& request, EventListener& events, CancelTok
     }
     started.torch_version = torch_version();
     started.num_tasks = config.stream.tasks;
+    started.facts = run_facts(config);
     const int passes = method.method ? std::max(1, method.method->passes_per_task()) : 1;
     if (config.stream.type == StreamType::datasets) {
         // Each data set's own training images and epochs (stream_data.h); unknown (0) when they cannot be read.

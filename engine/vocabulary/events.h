@@ -19,16 +19,15 @@
 #include <vector>
 
 #include "engine/vocabulary/analysis_keys.h"
+#include "engine/vocabulary/head_mode.h"
+#include "engine/vocabulary/run_facts.h"
 #include "engine/vocabulary/run_status.h"
 
 namespace lorica {
 
 inline constexpr int kFoundationTask = -1;
 
-// How predictions are made when accuracy is measured.
-//  class_il: argmax over the logits of every class seen so far (no task id).
-//  task_il:  argmax within the evaluated task's own classes (task id given).
-enum class HeadMode { class_il, task_il };
+// How predictions are made when accuracy is measured (class_il, task_il): head_mode.h.
 
 // When an evaluation was taken.
 //  end_of_task     after training task `after_task` (the rows of the accuracy matrix R)
@@ -40,7 +39,6 @@ enum class EvalPhase { end_of_task, in_task, before_task, random_init, before_ha
 
 // RunStatus, its names and parsing: run_status.h.
 
-inline const char* to_string(HeadMode mode) { return mode == HeadMode::class_il ? "class_il" : "task_il"; }
 inline const char* to_string(EvalPhase phase) {
     switch (phase) {
         case EvalPhase::end_of_task:
@@ -57,11 +55,6 @@ inline const char* to_string(EvalPhase phase) {
             return "after_handover";
     }
     return "?";
-}
-inline HeadMode head_mode_from_string(const std::string& text) {
-    if (text == "class_il") return HeadMode::class_il;
-    if (text == "task_il") return HeadMode::task_il;
-    throw std::invalid_argument("unknown head mode '" + text + "' (allowed: class_il, task_il)");
 }
 inline EvalPhase eval_phase_from_string(const std::string& text) {
     for (auto p : {EvalPhase::end_of_task, EvalPhase::in_task, EvalPhase::before_task, EvalPhase::random_init,
@@ -86,7 +79,7 @@ struct RunStarted {
     int run_index = 0;  // position in ExperimentStarted::seeds
     int64_t seed = 0;
     std::string method;
-    std::string config_json;  // effective config of this run (seeds narrowed to `seed`)
+    std::string config_json;  // effective config of this run (seeds narrowed to `seed`), to store and show
     std::string config_hash;
     std::string device;         // "cpu" or "cuda:0"
     std::string torch_version;  // LibTorch version the engine was built with
@@ -99,6 +92,9 @@ struct RunStarted {
     int variant_index = 0;
     std::string sweep_field;
     std::string sweep_value;
+    // The run's typed facts (method, variant, stream shape, epochs per task, primary head mode, class
+    // names), built once from its effective config: front ends read these, never config_json.
+    RunFacts facts;
 };
 
 struct TaskInfo {

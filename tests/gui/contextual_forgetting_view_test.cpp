@@ -64,15 +64,16 @@ private Q_SLOTS:
         RunStarted started;
         started.num_tasks = 2;
         started.config_json = kFashionConfig;
+        started.facts.class_names = dataset_class_names(DatasetId::fashion_mnist);
         data.apply(Event{started});
-        QSignalSpy available(&views, &RunViews::contextual_forgetting_available);
+        QSignalSpy offered(&views, &RunViews::offered_views_changed);
         views.show(data);  // no similarities yet
-        QCOMPARE(available.size(), 1);
-        QCOMPARE(available.takeFirst().at(0).toBool(), false);
+        QCOMPARE(offered.size(), 1);
+        QVERIFY(!views.offers(ViewId::contextual_forgetting));
         fill_run(data.runs.back());
         views.show(data);
-        QCOMPARE(available.size(), 1);
-        QCOMPARE(available.takeFirst().at(0).toBool(), true);
+        QCOMPARE(offered.size(), 2);
+        QVERIFY(views.offers(ViewId::contextual_forgetting));
         views.draw_pending();
 
         widgets::ContextualForgettingView* view = views.contextual_forgetting();

@@ -81,17 +81,3 @@ TEST(DatasetCatalog, TheConfigChecksClassesAgainstTheCatalogue) {
         EXPECT_NE(std::string(e.what()).find("exceeds the 10 classes of fashion-mnist"), std::string::npos);
     }
 }
-
-TEST(DatasetCatalog, StoredRunConfigsNameTheirClasses) {
-    ExperimentConfig c;
-    EXPECT_EQ(class_names_of_run_config(to_json(c).dump()), dataset_class_names(DatasetId::fashion_mnist));
-    c.data.dataset = DatasetId::cifar100;
-    c.data.cifar100_labels = Cifar100Labels::coarse;
-    const auto coarse = class_names_of_run_config(to_json(c).dump());
-    ASSERT_EQ(coarse.size(), 20u);
-    EXPECT_EQ(coarse[0], "aquatic_mammals");
-    c.data.dataset = DatasetId::image_folder;
-    EXPECT_TRUE(class_names_of_run_config(to_json(c).dump()).empty());
-    EXPECT_TRUE(class_names_of_run_config("not json").empty());
-    EXPECT_TRUE(class_names_of_run_config(R"({"data": {"dataset": "mnist"}})").empty());
-}

@@ -295,13 +295,6 @@ TEST(SweepSummaryTest, RowsFromRunsInMemoryAverageTheSeedsOfAGroup) {
     EXPECT_DOUBLE_EQ(*rows[1].foundation_forgetting.mean, 1.0);
 }
 
-TEST(SweepSummaryTest, PrimaryHeadModeFollowsTheStream) {
-    EXPECT_EQ(primary_head_mode(""), HeadMode::class_il);
-    EXPECT_EQ(primary_head_mode(R"({"stream": {"task_incremental": true}})"), HeadMode::task_il);
-    EXPECT_EQ(primary_head_mode(R"({"eval": {"class_il": false}})"), HeadMode::task_il);
-    EXPECT_EQ(primary_head_mode(R"({"stream": {"task_incremental": false}})"), HeadMode::class_il);
-}
-
 // Cell (row, column name) of parsed CSV rows (row 0 = header).
 std::string cell(const std::vector<std::vector<std::string>>& rows, size_t row, const std::string& column) {
     for (size_t c = 0; c < rows[0].size(); ++c)
