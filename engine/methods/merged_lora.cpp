@@ -18,6 +18,11 @@ constexpr const char* kTag = "merged-lora";
 MergedLoRA::MergedLoRA(const ExperimentConfig& config, std::string registered_name)
     : name_(std::move(registered_name)), options_(MergedLoRAOptions::from_config(config, name_)) {}
 
+MergedLoRA::MergedLoRA(std::string registered_name, MergedLoRAOptions options)
+    : name_(std::move(registered_name)), options_(std::move(options)) {}
+
+const char* MergedLoRA::term_tag() { return kTag; }
+
 double MergedLoRA::scale(const ExperimentConfig& config) const {
     if (options_.update == MergedUpdate::full) return 1.0;
     const double alpha =
@@ -60,11 +65,12 @@ std::vector<ParamGroup> MergedLoRA::parameter_groups(MethodContext& ctx) {
 }
 
 void MergedLoRA::end_task(MethodContext& ctx) {
+    const double c = merge_coefficient(ctx);  // 1 for merged LoRA: the update as trained
     for (const auto& site : sites_)
         for (const auto& t : site.layer->terms())
             if (t.tag == kTag && t.row_offset == site.row_offset && t.rows() == site.rows)
-                kept_.push_back(
-                    {ctx.task, site.name(), t.row_offset, t.A.detach().clone(), t.B.detach().clone(), t.scale});
+                kept_.push_back({ctx.task, site.name(), t.row_offset, t.A.detach().clone(), t.B.detach().clone(),
+                                 c == 1.0 ? t.scale : c * t.scale});
     std::set<LoRALinearImpl*> done;
     torch::NoGradGuard no_grad;
     for (auto& site : sites_) {
@@ -73,7 +79,7 @@ void MergedLoRA::end_task(MethodContext& ctx) {
             // W ← W + Σ (this task's terms); other methods' terms are not ours to fold.
             for (const auto& t : site.layer->terms()) {
                 if (t.tag != kTag) continue;
-                site.layer->matrix().slice(0, t.row_offset, t.row_offset + t.rows()).add_(t.delta());
+                site.layer->matrix().slice(0, t.row_offset, t.row_offset + t.rows()).add_(t.delta(), c);
             }
         }
         site.layer->remove_terms(kTag);

@@ -58,7 +58,7 @@ struct TaskFactors {
     torch::Tensor delta() const { return B.matmul(A) * scale; }  // [rows, in]
 };
 
-class MergedLoRA final : public AdapterMethod {
+class MergedLoRA : public AdapterMethod {
 public:
     // `registered_name`: merged-lora or merged-lora-ft (update = full by default).
     MergedLoRA(const ExperimentConfig& config, std::string registered_name);
@@ -85,6 +85,17 @@ public:
     // Every finished task's factors, task by task, sites in model order.
     const std::vector<TaskFactors>& kept_factors() const { return kept_; }
     double scale(const ExperimentConfig& config) const;
+
+protected:
+    // For methods that extend merged incremental LoRA (LoRA-P&M): their own name and options
+    // (after_task = merge, update = lora for LoRA-P&M).
+    MergedLoRA(std::string registered_name, MergedLoRAOptions options);
+    // The factor c of this task's update at end_task, before anything is kept or merged:
+    // W ← W + c · s B_t A_t and the kept factors' scale is c · s. Called with the task's terms still
+    // in the layers. Merged LoRA: 1 (the update as trained; nothing is multiplied).
+    virtual double merge_coefficient(MethodContext& ctx) { return 1.0; }
+    // The tag of the task's terms in the layers (LowRankTerm::tag).
+    static const char* term_tag();
 
 private:
     std::string name_;

@@ -38,7 +38,8 @@ TEST(MethodCatalog, ListsEveryRegisteredMethodOnceInOrder) {
     }
     const std::vector<std::string> expected = {"sequential-lora", "full-finetune", "frozen-backbone", "sd-lora",
                                                "sd-lora-rr",      "sd-lora-kd",    "lori-d",          "lori-s",
-                                               "lori-merge",      "merged-lora",   "merged-lora-ft"};
+                                               "lori-merge",      "merged-lora",   "merged-lora-ft",
+                                               "lora-pm"};
     EXPECT_EQ(names, expected);
 }
 
@@ -73,6 +74,8 @@ TEST(MethodCatalog, EachMethodDeclaresTheOptionsWrittenOutHere) {
         {"lori-merge", lori},
         {"merged-lora", merged},
         {"merged-lora-ft", merged},
+        {"lora-pm",
+         {"alpha_per_rank", "dropout", "epsilon", "p_plus", "p_minus", "fisher_batches", "clamp_coefficient"}},
     };
     const auto catalog = method_catalog();
     ASSERT_EQ(catalog.size(), expected.size());
