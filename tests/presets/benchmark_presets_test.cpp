@@ -184,6 +184,7 @@ INSTANTIATE_TEST_SUITE_P(
                       PresetCase{"sd-lora-vitb-domainnet-5", &BenchmarkData::domainnet, 345, 5},
                       PresetCase{"sd-lora-vitb-cifar100-10", &BenchmarkData::cifar100, 100, 10},
                       PresetCase{"lori-s-vitb-imagenet-r-10", &BenchmarkData::imagenet_r, 200, 10},
+                      PresetCase{"lora-pm-vitb-imagenet-r-10", &BenchmarkData::imagenet_r, 200, 10},
                       PresetCase{"merged-lora-vitb-cub200-rank-sweep",
                                  &BenchmarkData::cub,
                                  200,
