@@ -39,7 +39,8 @@ TEST(MethodCatalog, ListsEveryRegisteredMethodOnceInOrder) {
     const std::vector<std::string> expected = {"sequential-lora", "full-finetune", "frozen-backbone", "sd-lora",
                                                "sd-lora-rr",      "sd-lora-kd",    "lori-d",          "lori-s",
                                                "lori-merge",      "merged-lora",   "merged-lora-ft",
-                                               "lora-pm"};
+                                               "lora-pm",
+                                               "inflora"};
     EXPECT_EQ(names, expected);
 }
 
@@ -76,6 +77,7 @@ TEST(MethodCatalog, EachMethodDeclaresTheOptionsWrittenOutHere) {
         {"merged-lora-ft", merged},
         {"lora-pm",
          {"alpha_per_rank", "dropout", "epsilon", "p_plus", "p_minus", "fisher_batches", "clamp_coefficient"}},
+        {"inflora", {"lamb", "lame", "feature_batches"}},
     };
     const auto catalog = method_catalog();
     ASSERT_EQ(catalog.size(), expected.size());
