@@ -78,7 +78,9 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     metrics_ = new widgets::MetricsTable(tabs);
     tabs->addTab(captioned(metrics_,
                            tr("Acc, AAA, BWT, FWT and forgetting of each run, computed from its class-IL accuracy "
-                              "matrix (hover a row for its formula); one column per run."),
+                              "matrix (hover a row for its formula), then its cost after the last task (SD-LoRA's "
+                              "Table 5): inference GFLOPs per image, learnable, stored parameters and stored "
+                              "features; one column per run."),
                            tabs),
                  tr("Metrics"));
 
@@ -125,6 +127,7 @@ void CompareView::show_runs(std::vector<RunData> runs) {
     for (const RunData* run : pointers) {
         widgets::MetricsColumn c{QString::fromStdString(run->label()), {}};
         for (const QString& v : metric_values({run}, HeadMode::class_il)) c.values.push_back(v);
+        c.cost = cost_values({run});
         columns.push_back(std::move(c));
     }
     metrics_->set_columns(columns);

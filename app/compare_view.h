@@ -1,7 +1,8 @@
 #pragma once
 // CompareView: two or more stored runs side by side — overlaid loss and Acc(t) curves, one accuracy
-// matrix per run next to each other, the metrics table with one column per run, and the merge
-// interpolation of every run that has one (SD-LoRA next to LoRA).
+// matrix per run next to each other, the metrics table with one column per run (metrics, then the
+// cost rows: GFLOPs/img, learnable, stored params, stored features), and the merge interpolation of
+// every run that has one (SD-LoRA next to LoRA).
 
 #include <vector>
 

@@ -16,6 +16,7 @@
 
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/eval/cost_table.h"
 #include "engine/methods/catalog/method_catalog.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/vocabulary/analysis_keys.h"
@@ -323,6 +324,16 @@ QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode
         if (a.n != agg.runs) text += QStringLiteral(" (n=%1)").arg(a.n);
         out << text;
     }
+    return out;
+}
+
+std::vector<QString> cost_values(const std::vector<const RunData*>& runs) {
+    std::vector<CostRow> rows;
+    for (const RunData* run : runs) rows.push_back(run_cost(run->states).final_row());
+    const CostRow mean = mean_cost(rows);
+    std::vector<QString> out;
+    for (const CostColumnInfo& info : cost_columns())
+        out.push_back(QString::fromStdString(format_cost(info.column, mean[info.column])));
     return out;
 }
 
@@ -742,6 +753,7 @@ void RunViews::draw_metrics_by_variant(const std::vector<VariantRuns>& variants)
                                                                     : tr("\nseed %1").arg(v.runs.front()->record.seed)),
                                  {}};
         for (const QString& value : metric_values(v.runs, HeadMode::class_il)) c.values.push_back(value);
+        c.cost = cost_values(v.runs);
         columns.push_back(std::move(c));
     }
     metrics_->set_columns(columns);
@@ -765,6 +777,8 @@ void RunViews::draw_metrics(const std::vector<const RunData*>& runs) {
                 columns.push_back(
                     column(tr("seed %1, class-IL").arg(r->record.seed), metric_values({r}, HeadMode::class_il)));
     }
+    for (size_t i = 0; i < columns.size(); ++i)  // class-IL and task-IL: every run; then one per seed
+        columns[i].cost = cost_values(i < 2 ? runs : std::vector<const RunData*>{runs[i - 2]});
     metrics_->set_columns(columns);
 }
 

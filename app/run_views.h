@@ -184,6 +184,8 @@ void draw_task_accuracy(widgets::PlotWidget* plot, const std::vector<const RunDa
 std::vector<widgets::HeatmapVariant> matrix_variants(const std::vector<const RunData*>& runs);
 // Metric column of one run (class-IL) or of the mean ± std over runs.
 QStringList metric_values(const std::vector<const RunData*>& runs, HeadMode mode);
+// The cost rows of the metrics table (cost_columns() order): each run's final cost, mean over `runs`.
+std::vector<QString> cost_values(const std::vector<const RunData*>& runs);
 void draw_rank_sweep(widgets::PlotWidget* plot, const std::vector<const RunData*>& runs);
 // An experiment with variants: one loss curve per variant (a mean ± std band over its seeds, named
 // "<label>, N seeds"), coloured series_color(variant index) in every view.

@@ -7,6 +7,7 @@
 
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/eval/cost_table.h"
 #include "engine/store/sweep_summary.h"
 
 namespace lorica::cli {
@@ -96,8 +97,16 @@ std::string run_report(const RunStore& store, int64_t run_id, bool with_config) 
            << format_matrix(matrix) << "\nmetrics (" << to_string(mode) << ")\n"
            << format_metrics_table(compute_metrics(matrix));
     }
+    os << cost_report(store, run_id);
     os << class_forgetting_report(store, run_id);
     return os.str();
+}
+
+std::string cost_report(const RunStore& store, int64_t run_id) {
+    return "\ncost (SD-LoRA's Table 5) after each task: inference GFLOPs per image (multiply-add = 2 FLOPs; "
+           "backbone and stream heads, adapters folded), learnable = the method's trained parameters on the task "
+           "(heads excluded), stored params / stored features = what the method keeps (scalars)\n" +
+           format_cost_table(run_cost(store.method_state(run_id)));
 }
 
 std::string class_forgetting_report(const RunStore& store, int64_t run_id) {

@@ -25,9 +25,14 @@ std::vector<int64_t> target_run_ids(const RunStore& store, const ResultsTarget& 
 // Metrics of one stored run for one head mode (matrix built from its evaluation rows).
 MetricSet run_metrics(const RunStore& store, int64_t run_id, HeadMode mode);
 
-// One run: identity, status, tasks, accuracy matrices (class-IL, task-IL), metrics, and the
+// One run: identity, status, tasks, accuracy matrices (class-IL, task-IL), metrics, its cost, and the
 // per-class forgetting of the foundation task.
 std::string run_report(const RunStore& store, int64_t run_id, bool with_config);
+
+// The `cost` section of `show RUN`: per task the inference GFLOPs per image, learnable parameters,
+// stored parameters and stored features the run recorded (engine/eval/cost_table.h); "—" where a value
+// was not recorded (an older database).
+std::string cost_report(const RunStore& store, int64_t run_id);
 
 // The foundation task's per-class accuracy after each task and its drop (class_forgetting.h);
 // "" when the run has no per-class rows.

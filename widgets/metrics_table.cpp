@@ -4,6 +4,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "engine/eval/cost_table.h"
 #include "engine/eval/metrics.h"
 
 namespace lorica::widgets {
@@ -20,7 +21,7 @@ MetricsTable::MetricsTable(QWidget* parent) : QWidget(parent) {
     table_->verticalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     layout->addWidget(table_);
     const auto& metrics = metric_table();
-    table_->setRowCount(static_cast<int>(metrics.size()));
+    table_->setRowCount(static_cast<int>(metrics.size() + kCostColumns));
     for (int r = 0; r < static_cast<int>(metrics.size()); ++r) {
         const MetricInfo& info = metrics[r];
         auto* header = new QTableWidgetItem(QString::fromStdString(info.name));
@@ -31,6 +32,14 @@ MetricsTable::MetricsTable(QWidget* parent) : QWidget(parent) {
                                     info.higher_is_better ? tr("higher is better") : tr("lower is better")));
         table_->setVerticalHeaderItem(r, header);
     }
+    for (size_t c = 0; c < kCostColumns; ++c) {
+        const CostColumnInfo& info = cost_columns()[c];
+        auto* header = new QTableWidgetItem(QString::fromStdString(info.short_name));
+        header->setToolTip(QStringLiteral("<b>%1</b><br>%2")
+                               .arg(QString::fromStdString(info.short_name).toHtmlEscaped(),
+                                    QString::fromStdString(info.description).toHtmlEscaped()));
+        table_->setVerticalHeaderItem(cost_row(static_cast<int>(c)), header);
+    }
     set_columns({});
 }
 
@@ -40,9 +49,12 @@ void MetricsTable::set_columns(const std::vector<MetricsColumn>& columns) {
     for (int c = 0; c < static_cast<int>(columns.size()); ++c) {
         table_->setHorizontalHeaderItem(c, new QTableWidgetItem(columns[c].name));
         for (int r = 0; r < table_->rowCount(); ++r) {
-            const QString value = r < static_cast<int>(columns[c].values.size()) && !columns[c].values[r].isEmpty()
-                                      ? columns[c].values[r]
-                                      : QStringLiteral("n/a");
+            const int cost = r - cost_row(0);  // ≥ 0: a cost row
+            const std::vector<QString>& given = cost >= 0 ? columns[c].cost : columns[c].values;
+            const int i = cost >= 0 ? cost : r;
+            const QString value = i < static_cast<int>(given.size()) && !given[i].isEmpty() ? given[i]
+                                  : cost >= 0 ? QString::fromUtf8(kMissingCost)
+                                              : QStringLiteral("n/a");
             auto* item = new QTableWidgetItem(value);
             item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
             item->setToolTip(table_->verticalHeaderItem(r)->toolTip());
@@ -60,6 +72,7 @@ QString MetricsTable::text(int row, int column) const {
     const QTableWidgetItem* item = table_->item(row, column);
     return item ? item->text() : QString();
 }
+int MetricsTable::cost_row(int column) const { return static_cast<int>(metric_table().size()) + column; }
 QString MetricsTable::row_tooltip(int row) const { return table_->verticalHeaderItem(row)->toolTip(); }
 
 }  // namespace lorica::widgets

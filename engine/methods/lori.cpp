@@ -333,9 +333,7 @@ std::vector<MethodState> LoRI::state(const MethodContext& ctx) const {
     std::vector<double> seeds(a_seeds_.begin(), a_seeds_.end());
     std::vector<double> ranks(options_.merging() ? task_adapters_.size() : 1,
                               static_cast<double>(ctx.config.method.rank));
-    return {{ctx.task, ctx.step, StateKey::trainable_params, {static_cast<double>(trainable_count_)}},
-            {ctx.task, ctx.step, StateKey::ranks, ranks},
-            {ctx.task, ctx.step, StateKey::lori_a_seed, seeds}};
+    return {{ctx.task, ctx.step, StateKey::ranks, ranks}, {ctx.task, ctx.step, StateKey::lori_a_seed, seeds}};
 }
 
 nlohmann::json LoRI::describe(const MethodContext& ctx) const {

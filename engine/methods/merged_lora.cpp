@@ -87,9 +87,7 @@ void MergedLoRA::end_task(MethodContext& ctx) {
     trainable_.clear();
 }
 
-std::vector<MethodState> MergedLoRA::state(const MethodContext& ctx) const {
-    return {{ctx.task, ctx.step, StateKey::trainable_params, {static_cast<double>(trainable_count_)}}};
-}
+std::vector<MethodState> MergedLoRA::state(const MethodContext& ctx) const { return {}; }
 
 AdapterSet MergedLoRA::adapter_set(const MethodContext& ctx) const {
     AdapterSet set;

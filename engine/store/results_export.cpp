@@ -15,6 +15,7 @@
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/eval/cost_table.h"
 #include "engine/eval/metrics.h"
 #include "engine/store/sweep_summary.h"
 
@@ -55,6 +56,14 @@ json matrix_json(const AccuracyMatrix& m) {
     return rows;
 }
 
+// {"inference_gflops": ..., "learnable_params": ..., "stored_params": ..., "stored_features": ...},
+// null where not recorded.
+json cost_json(const CostRow& row) {
+    json out = json::object();
+    for (const CostColumnInfo& info : cost_columns()) out[info.json_key] = json_number(row[info.column]);
+    return out;
+}
+
 }  // namespace
 
 const CsvTable& ResultsExport::table(const std::string& name) const {
@@ -92,6 +101,8 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
     CsvTable cf_summary{"contextual_forgetting_summary",
                         {"run_id", "task", "lost", "samples", "lost_mean_similarity", "class_mean_similarity"},
                         {}};
+    CsvTable cost{"cost", {"run_id", "task"}, {}};
+    for (const CostColumnInfo& info : cost_columns()) cost.header.push_back(info.json_key);
     CsvTable variants{"variant_metrics", {"variant_index", "variant", "metric", "runs", "n", "mean", "std"}, {}};
 
     json doc = {{"format", 1}, {"database", store.path()}, {"runs", json::array()}, {"variants", json::array()}};
@@ -207,6 +218,19 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
         }
         jr["method_state"] = jstate;
 
+        const RunCost run_costs = run_cost(store.method_state(id));
+        json jcost = cost_json(run_costs.final_row());
+        jcost["tasks"] = json::array();
+        for (const CostRow& r : run_costs.tasks) {
+            std::vector<std::string> cells = {rid, integer(r.task)};
+            for (const CostColumnInfo& info : cost_columns()) cells.push_back(number(r[info.column]));
+            cost.rows.push_back(std::move(cells));
+            json jt = cost_json(r);
+            jt["task"] = r.task;
+            jcost["tasks"].push_back(jt);
+        }
+        jr["cost"] = jcost;
+
         json janalyses = json::array();
         const std::vector<AnalysisPoint> points = store.analysis_points(id);
         for (const auto& p : points) {
@@ -294,11 +318,13 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
                                          number(a.mean), number(a.std)});
                 jv["metrics"][a.key] = {{"n", a.n}, {"mean", json_number(a.mean)}, {"std", json_number(a.std)}};
             }
+            jv["cost"] = cost_json(v.cost);
             doc["variants"].push_back(jv);
         }
     }
     out.tables = {runs,     acc_class, acc_task,   evaluations, metrics,    loss,    state,
                   analyses, classes,   cf_classes, cf_density,  cf_summary, variants};
+    out.tables.push_back(cost);
     out.document = std::move(doc);
     return out;
 }

@@ -23,10 +23,15 @@
 //                      (the scatter, densities and means of engine/eval/contextual_forgetting.h, per task
 //                      with class_similarity points; the same numbers `show --analysis` prints)
 //   variant_metrics    variant_index, variant, metric, runs, n, mean, std   (mean ± std over seeds)
+//   cost               run_id, task, inference_gflops, learnable_params, stored_params, stored_features
+//                      (SD-LoRA's Table 5 after each task, engine/eval/cost_table.h; empty where not recorded)
 // JSON (results.json): {"format": 1, "runs": [{run fields, "tasks", "accuracy": {"class_il": R,
 // "task_il": R} (R[t][j] percent or null), "metrics": {"class_il": {key: value}, ...}, "loss",
 // "method_state", "analyses", "foundation_classes", "contextual_forgetting": [{"task", "lost", "samples",
 // "lost_mean_similarity", "class_mean_similarity", "classes": [...], "density": [...]}]}], "variants": [...]}.
+// Cost: each run's "cost" holds its final row {"inference_gflops", "learnable_params", "stored_params",
+// "stored_features"} (null where not recorded) and "tasks": [{"task", the same four}]; each variant's
+// "cost" the mean of its finished runs' final rows.
 
 #include <cstdint>
 #include <iosfwd>

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "engine/eval/cost_table.h"
 #include "engine/eval/text_table.h"
 #include "engine/vocabulary/analysis_keys.h"
 
@@ -58,6 +59,7 @@ MetricSet stored_run_metrics(const RunStore& store, int64_t run_id, HeadMode mod
 std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t experiment_id) {
     std::map<int, VariantSummary> by_index;
     std::map<int, std::vector<MetricSet>> sets;
+    std::map<int, std::vector<CostRow>> costs;
     for (const auto& run : store.runs_of_experiment(experiment_id)) {
         VariantSummary& v = by_index[run.variant_index];
         if (v.run_ids.empty()) {
@@ -69,11 +71,13 @@ std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t ex
         v.seconds += run.seconds;
         if (run.status != RunStatus::finished) continue;
         ++v.finished;
+        costs[run.variant_index].push_back(run_cost(store.method_state(run.id)).final_row());
         sets[run.variant_index].push_back(stored_run_metrics(store, run.id, run.facts.primary_head_mode));
     }
     std::vector<VariantSummary> out;
     for (auto& [index, v] : by_index) {
         v.metrics = aggregate(sets[index]);
+        v.cost = mean_cost(costs[index]);
         out.push_back(std::move(v));
     }
     return out;
@@ -92,12 +96,14 @@ std::string format_variant_table(const std::vector<VariantSummary>& variants) {
     std::vector<std::string> header = {
         "variant",          "method",          "runs",     "Acc", "AAA", "forgetting (max)", "BWT",
         "foundation final", "foundation drop", "wall time"};
+    for (const CostColumnInfo& info : cost_columns()) header.push_back(info.short_name);
     std::vector<std::vector<std::string>> rows;
     for (const auto& v : variants) {
         std::vector<std::string> row = {v.label.empty() ? "(base)" : v.label, v.method,
                                         std::to_string(v.finished) + "/" + std::to_string(v.run_ids.size())};
         for (const auto& key : keys) row.push_back(format_mean_std(v.metrics.get(key), v.metrics.runs));
         row.push_back(format_seconds(v.seconds));
+        for (const CostColumnInfo& info : cost_columns()) row.push_back(format_cost(info.column, v.cost[info.column]));
         rows.push_back(std::move(row));
     }
     return format_text_table(header, rows, 2);

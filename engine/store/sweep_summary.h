@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/eval/cost_table.h"
 #include "engine/eval/metrics.h"
 #include "engine/store/run_store.h"
 #include "engine/vocabulary/events.h"
@@ -43,6 +44,7 @@ struct VariantSummary {
     int finished = 0;              // runs with status finished (the metrics aggregate these)
     double seconds = 0.0;          // wall time of all its runs together, in seconds
     AggregatedMetrics metrics;     // over the finished runs
+    CostRow cost;                  // each finished run's final cost (cost_table.h), mean over them
 };
 
 // The variants of experiment `experiment_id`, in variant order; metrics in each run's primary head mode.
@@ -50,7 +52,8 @@ std::vector<VariantSummary> summarize_variants(const RunStore& store, int64_t ex
 
 // Text table: one row per variant with Acc, AAA, forgetting (max), BWT, foundation final and drop as
 // "mean ± std" (percent, two decimals), the finished/total runs and the wall time of all its runs
-// ("m:ss" or "h:mm:ss").
+// ("m:ss" or "h:mm:ss"), then the cost columns (GFLOPs/img, learnable, stored params, stored features;
+// "—" where the runs recorded none).
 std::string format_variant_table(const std::vector<VariantSummary>& variants);
 
 // One rank of a rank sweep, aggregated over its seeds.

@@ -17,6 +17,7 @@
 #include "engine/methods/method_registry.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/backbone_factory.h"
+#include "engine/model/flop_count.h"
 #include "engine/model/vit.h"
 #include "engine/runtime/device.h"
 #include "engine/runtime/device_transfer.h"
@@ -119,6 +120,7 @@ private:
     void warn_skipped_fp16_steps(int t, int64_t skipped_before);
     void evaluate_end_of_task(int t, Clock::time_point task_start);
     void write_checkpoint(int t);
+    void record_task_cost(int t);
 
     const RunRequest& req_;
     const ExperimentConfig& config_;
@@ -137,6 +139,7 @@ private:
     GradScaler scaler_{config_.train.precision == Precision::fp16};  // one loss scale for the whole run
     int64_t step_ = 0;
     int current_task_ = -1;
+    int64_t task_learnable_ = 0;   // the method's trained scalars on the current task (largest pass)
     std::string checkpoint_dir_;   // this run's checkpoint directory ("" = checkpoints failed to start)
     int64_t analysis_points_ = 0;  // analysis points emitted through the method context (kept by resume)
 };
@@ -324,6 +327,7 @@ void StreamTrainer::train_task(int t) {
     warn_skipped_fp16_steps(t, skipped_before);
     evaluate_end_of_task(t, task_start);
     for (auto& s : method_->state(*ctx_)) events_.on_event(s);
+    record_task_cost(t);
     write_checkpoint(t);
     events_.on_event(TaskFinished{t, seconds_since(task_start)});
 }
@@ -356,10 +360,13 @@ void StreamTrainer::train_passes(int t, const TaskPreparation& prep) {
     loop.pass_total = pass_steps(train, task.train.size());
     const int passes = std::max(1, method_->passes_per_task());
     loop.task_total = loop.pass_total * passes;
+    task_learnable_ = 0;
     for (int pass = 0; pass < passes; ++pass) {
         method_->begin_pass(*ctx_, pass);
         PassOptimizer opt = make_pass_optimizer(*method_, *ctx_, prep, config_.train.optimizer);
         if (pass == 0) events_.on_event(TaskStarted{t, loop.task_total, count_parameters(opt.groups)});
+        const std::vector<ParamGroup> method_groups(opt.groups.begin(), opt.groups.end() - 1);  // heads last
+        task_learnable_ = std::max(task_learnable_, count_parameters(method_groups));
         model_->train();
         int64_t step_in_pass = 0;
         for (int epoch_in_pass = 0; epoch_in_pass < train.epochs && step_in_pass < loop.pass_total; ++epoch_in_pass)
@@ -423,6 +430,21 @@ void StreamTrainer::evaluate_end_of_task(int t, Clock::time_point task_start) {
     evaluate_seen(t, EvalPhase::end_of_task);
     log::debug("task " + std::to_string(t) + ": training " + std::to_string(seconds_since(task_start)) +
                " s, end-of-task evaluation " + std::to_string(seconds_since(eval_start)) + " s");
+}
+
+// The task's cost (SD-LoRA's Table 5; engine/eval/cost_table.h), once per task after end_task and
+// state(): one image's inference GFLOPs with every stream head so far (terms folded, as the evaluation
+// runs), the method's trained scalars (heads excluded) and what it keeps (AdapterMethod::storage).
+void StreamTrainer::record_task_cost(int t) {
+    const int last = heads_->size() - 1;
+    const int64_t outputs = last >= 0 ? heads_->offset(last) + heads_->classes(last) : 0;
+    const MethodStorage kept = method_->storage(*ctx_);
+    const std::pair<StateKey, double> cost[] = {
+        {StateKey::inference_gflops, inference_flops(*model_, outputs).gflops()},
+        {StateKey::trainable_params, static_cast<double>(task_learnable_)},
+        {StateKey::stored_params, static_cast<double>(kept.stored_params)},
+        {StateKey::stored_features, static_cast<double>(kept.stored_features)}};
+    for (const auto& [key, value] : cost) events_.on_event(MethodState{t, step_, key, {value}});
 }
 
 void StreamTrainer::write_checkpoint(int t) {

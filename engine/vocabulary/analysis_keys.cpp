@@ -7,12 +7,15 @@
 namespace lorica {
 namespace {
 
-constexpr std::array<std::pair<StateKey, std::string_view>, 5> kStateNames{{
+constexpr std::array<std::pair<StateKey, std::string_view>, 8> kStateNames{{
     {StateKey::magnitudes, "magnitudes"},
     {StateKey::direction_residual, "direction_residual"},
     {StateKey::ranks, "ranks"},
     {StateKey::trainable_params, "trainable_params"},
     {StateKey::lori_a_seed, "lori_a_seed"},
+    {StateKey::inference_gflops, "inference_gflops"},
+    {StateKey::stored_params, "stored_params"},
+    {StateKey::stored_features, "stored_features"},
 }};
 
 constexpr std::array<std::pair<AnalysisKey, std::string_view>, 6> kAnalysisNames{{

@@ -14,9 +14,23 @@
 //   StateKey::direction_residual values[0] = ‖D_t − Σ_k β_k D_k‖_F of the current (normalised) direction
 //                                against the old ones (SD-LoRA), over training steps.
 //   StateKey::ranks              values[k] = rank of task k's live adapter (SD-LoRA-RR/KD, LoRI).
-//   StateKey::trainable_params   values[0] = trainable backbone/adapter scalars on this task (heads excluded).
+//   StateKey::trainable_params   values[0] = trainable backbone/adapter scalars on this task (heads excluded):
+//                                the scalars of the method's parameter groups (the largest pass), recorded
+//                                by the trainer for every method after each task.
 //   StateKey::lori_a_seed        values[k] = seed of the frozen random A of task k's adapter (LoRI; < 2³²,
 //                                exact in a double), after each task.
+// The cost of a run (SD-LoRA's Table 5), recorded by the trainer for every method after each task
+// (step = the task's last step; engine/eval/cost_table.h reads them):
+//   StateKey::inference_gflops   values[0] = GFLOPs (10⁹ FLOPs, a multiply-add = 2 FLOPs) of one image's
+//                                forward pass as the run evaluates after the task: backbone and the
+//                                stream heads seen so far (engine/model/flop_count.h).
+//   StateKey::stored_params      values[0] = scalars the method keeps after the task beyond the backbone's
+//                                weights: adapters, masks, magnitudes, bases, Fisher diagonals, weight
+//                                snapshots (AdapterMethod::storage, MethodStorage::stored_params).
+//   StateKey::stored_features    values[0] = scalars of feature statistics the method keeps for later
+//                                tasks (InfLoRA's / DualGPM's input-feature bases, feature means;
+//                                MethodStorage::stored_features).
+//   Stored names: "inference_gflops", "stored_params", "stored_features".
 //
 // AnalysisPoint{analysis, series, x, y} (emitted with AnalysisDone; stored per run):
 //   AnalysisKey::merge_interpolation  series task(0), task(1) (the evaluated task), x = λ ∈ [0, 1],
@@ -45,7 +59,16 @@
 
 namespace lorica {
 
-enum class StateKey : uint8_t { magnitudes, direction_residual, ranks, trainable_params, lori_a_seed };
+enum class StateKey : uint8_t {
+    magnitudes,
+    direction_residual,
+    ranks,
+    trainable_params,
+    lori_a_seed,
+    inference_gflops,
+    stored_params,
+    stored_features
+};
 
 enum class AnalysisKey : uint8_t {
     merge_interpolation,

@@ -20,6 +20,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -35,6 +36,7 @@
 #include "app/run_views.h"
 #include "app/store_worker.h"
 #include "engine/config/presets.h"
+#include "engine/eval/cost_table.h"
 #include "engine/store/run_store.h"
 #include "app/run_data.h"
 #include "engine/vocabulary/event_listener.h"
@@ -171,13 +173,21 @@ private Q_SLOTS:
 
     void metrics_table_has_formula_tooltips() {
         widgets::MetricsTable table;
-        QCOMPARE(table.row_count(), static_cast<int>(metric_table().size()));
+        QCOMPARE(table.row_count(), static_cast<int>(metric_table().size() + cost_columns().size()));
         QVERIFY(table.row_tooltip(0).contains(QString::fromStdString(metric_table()[0].formula).toHtmlEscaped()));
-        table.set_columns({{"run 1", {"68.33"}}, {"run 2", {}}});
+        // The cost rows follow the metrics, each with its description; a run without cost reads "—".
+        QCOMPARE(table.cost_row(0), static_cast<int>(metric_table().size()));
+        QCOMPARE(table.table()->verticalHeaderItem(table.cost_row(0))->text(), QString("GFLOPs/img"));
+        QVERIFY(table.row_tooltip(table.cost_row(3)).contains("InfLoRA"));
+        table.set_columns({{"run 1", {"68.33"}, {"35.13", "368,640"}}, {"run 2", {}}});
         QCOMPARE(table.column_count(), 2);
         QCOMPARE(table.text(0, 0), QString("68.33"));
         QCOMPARE(table.text(1, 0), QString("n/a"));
         QCOMPARE(table.text(0, 1), QString("n/a"));
+        QCOMPARE(table.text(table.cost_row(0), 0), QString("35.13"));
+        QCOMPARE(table.text(table.cost_row(1), 0), QString("368,640"));
+        QCOMPARE(table.text(table.cost_row(2), 0), QString::fromUtf8("—"));
+        QCOMPARE(table.text(table.cost_row(0), 1), QString::fromUtf8("—"));
     }
 
     void config_editor_round_trip_and_field_errors() {
@@ -535,6 +545,14 @@ private Q_SLOTS:
         QCOMPARE(compare->matrix_count(), 2);
         QCOMPARE(compare->metrics()->column_count(), 2);
         QVERIFY(compare->metrics()->text(0, 0) != QString("n/a"));
+        // Each run's cost after its last task, as the trainer recorded it.
+        const CostRow cost = run_cost(window.store()->method_state(runs[0].id)).final_row();
+        for (const CostColumnInfo& info : cost_columns()) {
+            const int row = compare->metrics()->cost_row(static_cast<int>(info.column));
+            QCOMPARE(compare->metrics()->text(row, 0),
+                     QString::fromStdString(format_cost(info.column, cost[info.column])));
+            QVERIFY(compare->metrics()->text(row, 0) != QString::fromUtf8("—"));
+        }
 
         // Screenshots of every view.
         const QStringList shots = window.save_screenshots(dir_.filePath("shots"));

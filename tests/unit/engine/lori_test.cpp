@@ -103,7 +103,7 @@ TEST(LoRI, FrozenRandomAFromARecordedSeed) {
     EXPECT_GT(m.B()[0].abs().max().item<double>(), 0.0) << "B trains";
     m.end_task(*b.ctx);
     auto states = m.state(*b.ctx);
-    EXPECT_EQ(state_value(states, StateKey::trainable_params), 4 * 16 * 4) << "LoRI-D trains |B|";
+    EXPECT_EQ(m.describe(*b.ctx)["trainable_parameters"].get<int64_t>(), 4 * 16 * 4) << "LoRI-D trains |B|";
     EXPECT_EQ(state_value(states, StateKey::lori_a_seed), static_cast<double>(m.a_seeds()[0]));
     EXPECT_EQ(m.describe(*b.ctx)["a_seeds"][0].get<uint64_t>(), m.a_seeds()[0]);
     // continual: the next task keeps the same A (shared seed) and continues B
@@ -150,7 +150,7 @@ TEST(LoRI, SparsePassKeepsOffMaskEntriesExactlyZero) {
     }
     EXPECT_GT(on_mask, 0.0);
     m.end_task(*b.ctx);
-    EXPECT_EQ(state_value(m.state(*b.ctx), StateKey::trainable_params), 26.0);
+    EXPECT_EQ(m.describe(*b.ctx)["trainable_parameters"].get<int64_t>(), 26);
 }
 
 TEST(LoRI, ContinualSparseKeepsOldEntriesOutsideTheNewMask) {

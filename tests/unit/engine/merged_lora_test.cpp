@@ -49,8 +49,7 @@ TEST(MergedLoRA, MergeAddsScaledProductToTheWeight) {
     }
     EXPECT_TRUE(torch::equal(after["blocks.0.attn.proj"], before["blocks.0.attn.proj"]));
     EXPECT_EQ(m.kept_factors().size(), 2u);
-    EXPECT_EQ(m.state(*b.ctx).at(0).key, StateKey::trainable_params);
-    EXPECT_EQ(m.state(*b.ctx).at(0).values.at(0), 2 * 4 * (16 + 48)) << "r (in + rows) per qkv";
+    EXPECT_EQ(m.describe(*b.ctx)["trainable_parameters"].get<int64_t>(), 2 * 4 * (16 + 48)) << "r (in + rows) per qkv";
 }
 
 TEST(MergedLoRA, DropLeavesTheWeightUnchanged) {
