@@ -117,6 +117,12 @@ public:
     virtual void before_step(MethodContext& ctx) {}
     virtual void after_step(MethodContext& ctx) {}
     virtual void end_task(MethodContext& ctx) {}
+    // True when end_task itself records the task's end_of_task rows (the accuracy-matrix row R[t][·])
+    // through ctx.evaluate_seen(EvalPhase::end_of_task), at the point the method defines as the end of
+    // the task (SD-LoRA with accuracy_matrix = before-handover: right after training, before the
+    // hand-over, as its released code measures); the trainer then does not evaluate after end_task.
+    // Default false: the trainer evaluates once end_task has returned.
+    virtual bool evaluates_end_of_task() const { return false; }
 
     // Named scalars after end_task (key → values); recorded as MethodState events.
     virtual std::vector<MethodState> state(const MethodContext& ctx) const { return {}; }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -15,6 +16,18 @@ namespace {
 
 double mean(const std::vector<double>& v) {
     return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+// ‖B A‖_F (product) or ‖B‖_F ‖A‖_F (factors) as a 0-dim tensor, differentiable in A and B where it is
+// > 0; `usable` is norm > 0. The square is formed on r×r Gram matrices: ‖B A‖² = Σ (BᵀB) ⊙ (A Aᵀ).
+// A zero square is replaced by 1 before the root, so neither the root nor a division by the norm
+// puts an inf or NaN into the backward pass.
+std::pair<torch::Tensor, torch::Tensor> sd_lora_direction_norm_tensor(const torch::Tensor& A, const torch::Tensor& B,
+                                                                      DirectionNorm kind) {
+    torch::Tensor square =
+        kind == DirectionNorm::product ? (B.t().mm(B) * A.mm(A.t())).sum() : B.pow(2).sum() * A.pow(2).sum();
+    torch::Tensor usable = square > 0;
+    return {torch::where(usable, square, torch::ones_like(square)).sqrt(), usable};
 }
 
 }  // namespace
@@ -53,8 +66,17 @@ void SDLoRA::remove_terms_of(int task) {
 
 const LowRankTerm* SDLoRA::term_of(int site, int task) const { return const_cast<SDLoRA*>(this)->term_of(site, task); }
 
+bool SDLoRA::one_direction() const {
+    return options_.ablation == SDLoRAAblation::first_direction_only ||
+           options_.ablation == SDLoRAAblation::single_decoupled;
+}
+
 void SDLoRA::begin_task(MethodContext& ctx) {
     const int t = ctx.task;
+    if (one_direction() && t > 0 && !adapters_.empty()) {  // no new direction after task 0
+        if (options_.ablation == SDLoRAAblation::single_decoupled) open_single_direction();
+        return;
+    }
     TaskAdapter adapter;
     adapter.task = t;
     adapter.rank = options_.rank_for_task(t, ctx.config.method.rank);
@@ -78,13 +100,16 @@ std::vector<ParamGroup> SDLoRA::parameter_groups(MethodContext& ctx) {
     const auto& opt = ctx.config.train.optimizer;
     ParamGroup factors{"adapter", {}, opt.lr, opt.weight_decay};
     const TaskAdapter& current = adapters_.back();
-    for (size_t s = 0; s < sites_.size(); ++s) {
-        factors.params.push_back(current.A[s]);
-        factors.params.push_back(current.B[s]);
-    }
+    // A finished direction trains again only as the single decoupled one; first-direction-only trains
+    // no factors after task 0 (the group stays empty).
+    if (!current.finished || single_open_)
+        for (size_t s = 0; s < sites_.size(); ++s) {
+            factors.params.push_back(current.A[s]);
+            factors.params.push_back(current.B[s]);
+        }
     ParamGroup magnitudes{"magnitudes", {}, opt.lr, 0.0};
     for (const auto& a : adapters_)
-        if (a.live) magnitudes.params.push_back(a.magnitude);
+        if (a.live && a.magnitude.requires_grad()) magnitudes.params.push_back(a.magnitude);  // fixed ones: not
     return {factors, magnitudes};
 }
 
@@ -112,7 +137,7 @@ double SDLoRA::current_direction_residual() const {
     return fit_direction(basis, target).relative_residual();
 }
 
-void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
+std::vector<double> SDLoRA::direction_norms(const TaskAdapter& adapter) const {
     torch::NoGradGuard no_grad;
     std::vector<double> norms;
     for (size_t s = 0; s < sites_.size(); ++s) {
@@ -122,6 +147,12 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
                             ? frobenius_norm({B, A, 1.0})
                             : B.norm().item<double>() * A.norm().item<double>());
     }
+    return norms;
+}
+
+void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
+    torch::NoGradGuard no_grad;
+    const std::vector<double> norms = direction_norms(adapter);
     bool zero = false;
     for (size_t s = 0; s < sites_.size(); ++s) {
         adapter.A[s].set_requires_grad(false);
@@ -148,6 +179,57 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
     if (options_.handover == SDLoRAHandover::rescale || options_.handover == SDLoRAHandover::exact)
         adapter.magnitude.mul_(scale_ * mean_norm);
     adapter.finished = true;
+}
+
+// single-decoupled, tasks ≥ 1: task 0's direction trains again in the decoupled form. Every site's
+// term gets scale 1 and its own magnitude tensor α_0 / n_s (refresh_single_direction), the same
+// function as the closed form α_0 · (1/n_s) · B A.
+void SDLoRA::open_single_direction() {
+    TaskAdapter& adapter = adapters_.front();
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        adapter.A[s].set_requires_grad(true);
+        adapter.B[s].set_requires_grad(true);
+        term_of(static_cast<int>(s), adapter.task)->scale = 1.0;
+    }
+    single_open_ = true;
+    refresh_single_direction(false);
+}
+
+// m_s = α_0 / n_s (0 where n_s = 0, as the hand-over leaves a zero direction), built from the current
+// factors: with `differentiable` (before a training step) the forward's graph holds the norm, so A, B
+// and α_0 get the gradients of W0 + α_0 · B A / n_s; without (after a step, for evaluations) detached.
+void SDLoRA::refresh_single_direction(bool differentiable) {
+    TaskAdapter& adapter = adapters_.front();
+    std::optional<torch::NoGradGuard> no_grad;
+    if (!differentiable) no_grad.emplace();
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        auto [norm, usable] = sd_lora_direction_norm_tensor(adapter.A[s], adapter.B[s], options_.direction_norm);
+        term_of(static_cast<int>(s), adapter.task)->magnitude =
+            torch::where(usable, adapter.magnitude / norm, torch::zeros_like(adapter.magnitude));
+    }
+}
+
+// The end of a task ≥ 1 of single-decoupled: back to the closed form of a finished direction (frozen
+// factors, scale 1/n_s, the shared α_0), so evaluations, the state and the adapter set see it as such.
+void SDLoRA::close_single_direction() {
+    TaskAdapter& adapter = adapters_.front();
+    const std::vector<double> norms = direction_norms(adapter);
+    for (size_t s = 0; s < sites_.size(); ++s) {
+        adapter.A[s].set_requires_grad(false);
+        adapter.B[s].set_requires_grad(false);
+        LowRankTerm* term = term_of(static_cast<int>(s), adapter.task);
+        term->scale = std::isfinite(norms[s]) && norms[s] > 0.0 ? 1.0 / norms[s] : 0.0;
+        term->magnitude = adapter.magnitude;
+    }
+    single_open_ = false;
+}
+
+void SDLoRA::before_step(MethodContext& ctx) {
+    if (single_open_) refresh_single_direction(true);
+}
+
+void SDLoRA::after_step(MethodContext& ctx) {
+    if (single_open_) refresh_single_direction(false);
 }
 
 void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
@@ -202,15 +284,26 @@ void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
 
 void SDLoRA::end_task(MethodContext& ctx) {
     TaskAdapter& adapter = adapters_.back();
+    const bool new_direction = !adapter.finished;  // false after task 0 with a one-direction ablation
     last_residual_ = current_direction_residual();
     last_dropped_ = false;
-    if (ctx.evaluate_seen) ctx.evaluate_seen(EvalPhase::before_handover);
-    hand_over(ctx, adapter);
+    // before-handover: this measurement is the task's accuracy-matrix row (evaluates_end_of_task).
+    if (ctx.evaluate_seen)
+        ctx.evaluate_seen(options_.accuracy_matrix == AccuracyMatrixPhase::before_handover
+                              ? EvalPhase::end_of_task
+                              : EvalPhase::before_handover);
+    if (new_direction) hand_over(ctx, adapter);
+    if (single_open_) close_single_direction();
     if (options_.knowledge_distillation) distill(ctx, adapter);
+    if (options_.ablation == SDLoRAAblation::old_magnitudes_fixed && new_direction) {
+        torch::NoGradGuard no_grad;  // the finished direction is held at magnitude 1 from now on
+        adapter.magnitude.fill_(1.0);
+        adapter.magnitude.set_requires_grad(false);
+    }
     if (!options_.carry_magnitudes) {
         torch::NoGradGuard no_grad;
         for (auto& a : adapters_)
-            if (a.live) a.magnitude.fill_(options_.magnitude_init);
+            if (a.live && a.magnitude.requires_grad()) a.magnitude.fill_(options_.magnitude_init);
     }
     if (ctx.evaluate_seen) ctx.evaluate_seen(EvalPhase::after_handover);
 
@@ -259,7 +352,9 @@ nlohmann::json SDLoRA::describe(const MethodContext& ctx) const {
             {"handover", name_of(kSDLoRAHandoverNames, options_.handover)},
             {"direction_norm", name_of(kDirectionNormNames, options_.direction_norm)},
             {"carry_magnitudes", options_.carry_magnitudes},
-            {"magnitude_init", options_.magnitude_init}};
+            {"magnitude_init", options_.magnitude_init},
+            {"ablation", name_of(kSDLoRAAblationNames, options_.ablation)},
+            {"accuracy_matrix", name_of(kAccuracyMatrixPhaseNames, options_.accuracy_matrix)}};
 }
 
 StateSnapshot SDLoRA::save_state(const MethodContext& ctx) const {
@@ -299,7 +394,9 @@ void SDLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
         a.live = rec.at("live").get<bool>();
         a.finished = rec.at("finished").get<bool>();
         const std::string key = "task" + std::to_string(a.task) + ".";
-        a.magnitude = state.get(key + "magnitude", ctx.device).to(torch::kFloat32).requires_grad_(true);
+        // old-magnitudes-fixed: a finished direction's magnitude stays 1, out of the optimizer.
+        const bool fixed = options_.ablation == SDLoRAAblation::old_magnitudes_fixed && a.finished;
+        a.magnitude = state.get(key + "magnitude", ctx.device).to(torch::kFloat32).requires_grad_(!fixed);
         for (size_t s = 0; s < sites_.size(); ++s) {
             torch::Tensor A = state.get(key + "A." + std::to_string(s), ctx.device);
             torch::Tensor B = state.get(key + "B." + std::to_string(s), ctx.device);
@@ -324,6 +421,7 @@ void SDLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
             }
         adapters_.push_back(std::move(a));
     }
+    single_open_ = false;
     last_dropped_ = meta_at(state, "last_dropped").get<bool>();
     last_residual_ = meta_at(state, "last_residual").get<double>();
     after_task0_ = get_weight_snapshot(state, "after_task0.", ctx.device);

@@ -36,7 +36,40 @@
 //                      false and direction_norm = factors (contradicting values are a ConfigError);
 //                      magnitude_init may be changed.
 // The accuracy of every seen task is recorded just before and just after each hand-over
-// (EvalPhase::before_handover / after_handover), so the jump is visible for every option.
+// (EvalPhase::before_handover / after_handover), so the jump is visible for every option. Option
+// `accuracy_matrix` says which of the two is the task's accuracy-matrix row (EvalPhase::end_of_task):
+//   after-handover (default)  the trainer evaluates after end_task (the same weights as after_handover).
+//   before-handover           the released code's: it measures the matrix right after a task's training,
+//                             before the next task's set-up normalises the direction and resets the
+//                             magnitudes (WuYichen-97/SD-Lora-CL trainer.py lines 75-77: incremental_train,
+//                             then eval_task; the hand-over happens in the next task's LoRA_ViT_timm
+//                             set-up, backbone/lora.py: magnitudes made anew at 0.8, old directions
+//                             divided by ‖B‖‖A‖ in _LoRA_qkv_timm_train.forward). The
+//                             measurement before the hand-over is recorded as end_of_task (not repeated
+//                             as before_handover) and the one after as after_handover;
+//                             evaluates_end_of_task() tells the trainer not to evaluate again.
+//
+// Ablations (option `ablation`, sd-lora only; sd-lora-rr and sd-lora-kd refuse the option), the paper's
+// Table 4 / Finding 1. The released code has no switch for them; what trains besides the adapter is
+// as in it: each task's head (the trainer's, loss over the current task's logits), nothing else.
+//   none                  SD-LoRA.
+//   first-direction-only  task 0 as SD-LoRA (A_0, B_0, α_0, head; its hand-over as `handover` says);
+//                         every later task adds no direction: only α_0 and the task's head train
+//                         (paper, ImageNet-R: 78.17 / 81.93 Acc / AAA at 5 tasks, 74.82 / 80.63 at 10).
+//   single-decoupled      one direction through the stream, W_s = W0_s + α · B_s A_s / n_s (n_s = ‖B_s A_s‖_F,
+//                         or ‖B_s‖_F ‖A_s‖_F with direction_norm = factors). Task 0 trains as SD-LoRA's
+//                         first task (α s B A: B starts at 0, where B A / ‖B A‖ is undefined) and hands
+//                         over as `handover` says; from task 1 on B, A and α train in the decoupled form,
+//                         the norm inside the graph (before_step builds each site's α / n_s; after_step
+//                         refreshes it for evaluations; the task's end freezes the closed form again).
+//                         handover = exact is refused (the direction is normalised per matrix)
+//                         (paper: 73.24 / 78.80 at 5 tasks, 70.62 / 76.32 at 10).
+//   old-magnitudes-fixed  as SD-LoRA, but at each hand-over the finished direction's magnitude is set to
+//                         1 and frozen: old directions enter as 1 · D_k, only the newest α_t trains
+//                         (with handover = rescale the function jumps from α_t s ‖B A‖ to 1 there)
+//                         (paper: 78.28 / 82.02 at 5 tasks, 74.29 / 79.74 at 10).
+// With a one-direction ablation a rank_schedule entry for a task > 0 is refused. carry_magnitudes =
+// false resets every trainable magnitude at every task's end (the fixed ones stay 1).
 //
 // Options (`method.options`; a wrong name or value is a ConfigError naming method.options.<name>):
 //   magnitude_init     double > 0, initial α_t of a new task. Default 1.0 (paper); 0.8 with
@@ -68,6 +101,9 @@
 //                      global steps (0 = only at task ends).
 //   interpolation_points  int ≥ 0, default 11: λ points of the merge interpolation between the
 //                      solutions after task 0's and task 1's hand-overs (0 = off).
+//   accuracy_matrix    after-handover | before-handover (above). Default after-handover.
+//   ablation           (sd-lora only) none | first-direction-only | single-decoupled |
+//                      old-magnitudes-fixed (above). Default none.
 //
 // Recorded (engine/vocabulary/analysis_keys.h): StateKey::magnitudes (α_k for every task k ≤ t, 0 for a
 // direction dropped by KD; after every task and every state_every steps), StateKey::direction_residual
@@ -85,8 +121,12 @@
 //                          every LoRA method drift on the tiny ViT), magnitudes init 1 and carried,
 //                          product norms, handover literal (the paper's equations as written).
 //   sd-lora-released-code  rank 10, s = 1, SGD momentum 0.9 lr 0.008 for adapters, magnitudes and head,
-//                          no weight decay, handover released-code (reset to 0.8, factor norms). Pixels
-//                          stay normalised (mean/std) so the cached foundation model is shared.
+//                          no weight decay, handover released-code (reset to 0.8, factor norms), heads
+//                          initialised as its SimpleLinear (train.head_init = kaiming-uniform) and the
+//                          accuracy matrix measured before the hand-over. Pixels stay normalised
+//                          (mean/std) so the cached foundation model is shared.
+//   sd-lora-ablation-first-direction-only / -single-decoupled / -old-magnitudes-fixed  as sd-lora-paper
+//                          with the ablation (the paper's ablations use its SD-LoRA settings).
 //   sd-lora-rr / sd-lora-kd  as sd-lora with the variant's defaults spelled out.
 
 #include <string>
@@ -110,6 +150,11 @@ public:
     void begin_task(MethodContext& ctx) override;
     std::vector<ParamGroup> parameter_groups(MethodContext& ctx) override;
     void end_task(MethodContext& ctx) override;
+    bool evaluates_end_of_task() const override {
+        return options_.accuracy_matrix == AccuracyMatrixPhase::before_handover;
+    }
+    void before_step(MethodContext& ctx) override;  // single-decoupled: the differentiable α / n_s
+    void after_step(MethodContext& ctx) override;   // single-decoupled: α / n_s of the updated factors
     std::vector<MethodState> state(const MethodContext& ctx) const override;
     std::vector<MethodState> step_state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
@@ -148,9 +193,14 @@ private:
     std::string tag(int task) const { return "sd-lora-task" + std::to_string(task); }
     LowRankTerm* term_of(int site, int task);  // the task's term at this site (its rows), or null
     const LowRankTerm* term_of(int site, int task) const;
-    void remove_terms_of(int task);                                    // from every adapted layer
-    FactoredDirection direction_of(const TaskAdapter& adapter) const;  // as stored: c B A per site
+    void remove_terms_of(int task);                                         // from every adapted layer
+    FactoredDirection direction_of(const TaskAdapter& adapter) const;       // as stored: c B A per site
+    std::vector<double> direction_norms(const TaskAdapter& adapter) const;  // per site, as direction_norm says
     void hand_over(MethodContext& ctx, TaskAdapter& adapter);
+    bool one_direction() const;  // ablation first-direction-only or single-decoupled
+    void open_single_direction();
+    void refresh_single_direction(bool differentiable);
+    void close_single_direction();
     void distill(MethodContext& ctx, TaskAdapter& adapter);
 
     SDLoRAVariant variant_;
@@ -161,6 +211,7 @@ private:
     WeightSnapshot after_task0_;
     bool last_dropped_ = false;
     double last_residual_ = 0.0;
+    bool single_open_ = false;  // single-decoupled: task 0's direction trains in the decoupled form now
 };
 
 }  // namespace lorica

@@ -1,10 +1,12 @@
 #include "engine/model/task_heads.h"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 namespace lorica {
 
-TaskHeadsImpl::TaskHeadsImpl(int64_t feature_dim_) : feature_dim(feature_dim_) {
+TaskHeadsImpl::TaskHeadsImpl(int64_t feature_dim_, HeadInit init_) : feature_dim(feature_dim_), init(init_) {
     heads = register_module("heads", torch::nn::ModuleList());
 }
 
@@ -13,7 +15,13 @@ int TaskHeadsImpl::add_head(int64_t classes, uint64_t seed, torch::Device device
     {
         torch::NoGradGuard no_grad;
         auto gen = at::detail::createCPUGenerator(seed);
-        head->weight.copy_(torch::randn({classes, feature_dim}, gen) * 0.02);
+        if (init == HeadInit::kaiming_uniform) {
+            // kaiming_uniform_(w, nonlinearity='linear'): gain 1, std = 1/√fan_in, bound = √3 · std.
+            const double bound = std::sqrt(3.0 / static_cast<double>(feature_dim));
+            head->weight.copy_(torch::empty({classes, feature_dim}).uniform_(-bound, bound, gen));
+        } else {
+            head->weight.copy_(torch::randn({classes, feature_dim}, gen) * 0.02);
+        }
         head->bias.zero_();
     }
     head->to(device);

@@ -198,7 +198,7 @@ void StreamTrainer::build_model() {
     model_ = make_backbone(config_.backbone, head_classes);
     evaluator_ = std::make_unique<Evaluator>(data_, config_.eval, device_, &cancel_);
     evaluator_->set_precision(config_.train.precision);
-    heads_ = TaskHeads(config_.backbone.dim);
+    heads_ = TaskHeads(config_.backbone.dim, config_.train.head_init);
 
     if (req_.resume) {
         load_checkpoint_weights(*req_.resume, model_, heads_, device_);
@@ -267,7 +267,7 @@ void StreamTrainer::start_checkpoints() {
 void StreamTrainer::evaluate_random_init() {
     // The model is still at its seeded random init; the heads are the ones the stream will create.
     model_->to(device_);
-    TaskHeads random_heads(config_.backbone.dim);
+    TaskHeads random_heads(config_.backbone.dim, config_.train.head_init);
     for (int h = 0; h < data_.spec.num_heads; ++h) {
         const auto& owner =
             *std::find_if(data_.tasks.begin(), data_.tasks.end(), [&](const TaskData& t) { return t.spec.head == h; });
@@ -426,6 +426,7 @@ void StreamTrainer::warn_skipped_fp16_steps(int t, int64_t skipped_before) {
 }
 
 void StreamTrainer::evaluate_end_of_task(int t, Clock::time_point task_start) {
+    if (method_->evaluates_end_of_task()) return;  // its end_task recorded the task's end_of_task rows
     const auto eval_start = Clock::now();
     evaluate_seen(t, EvalPhase::end_of_task);
     log::debug("task " + std::to_string(t) + ": training " + std::to_string(seconds_since(task_start)) +

@@ -30,7 +30,18 @@ const MethodOptionSchema& SDLoRAOptions::schema(SDLoRAVariant variant) {
                 "record magnitudes and the direction residual every this many steps (0 = at task ends only)"),
             integer_option("interpolation_points", 11, 0, 1001, "points",
                            "λ points of the merge interpolation between the solutions after tasks 0 and 1 (0 = off)"),
+            choice_option("accuracy_matrix", kAccuracyMatrixPhaseNames, AccuracyMatrixPhase::after_handover,
+                          "which measurement at a task's end is the accuracy matrix: after-handover (after the "
+                          "hand-over) or before-handover (right after training, as the released code measures); "
+                          "the other is kept as after_handover rows"),
         }};
+        if (v == SDLoRAVariant::plain)
+            s.options.push_back(choice_option(
+                "ablation", kSDLoRAAblationNames, SDLoRAAblation::none,
+                "the paper's ablations (Table 4): first-direction-only (after task 0 only α_0 and the heads train, "
+                "no new directions), single-decoupled (one direction W0 + α·BA/‖BA‖ whose B, A, α train through "
+                "the stream), old-magnitudes-fixed (finished directions held at magnitude 1, only the newest "
+                "α trains)"));
         if (v == SDLoRAVariant::knowledge_distillation) {
             s.options.push_back(number_option("kd_tau", 9e-4, 0.0, 1e3, "",
                                               "drop a new direction whose relative least-squares residual against the "
@@ -85,6 +96,23 @@ SDLoRAOptions SDLoRAOptions::from_config(const ExperimentConfig& config, SDLoRAV
     }
     r.read("state_every", o.state_every);
     r.read("interpolation_points", o.interpolation_points);
+    r.read("accuracy_matrix", o.accuracy_matrix, kAccuracyMatrixPhaseNames);
+    if (variant == SDLoRAVariant::plain) {
+        r.read("ablation", o.ablation, kSDLoRAAblationNames);
+        const bool one_direction =
+            o.ablation == SDLoRAAblation::first_direction_only || o.ablation == SDLoRAAblation::single_decoupled;
+        for (const auto& [first, rank] : o.rank_schedule)
+            if (one_direction && first > 0)
+                throw ConfigError(r.field("rank_schedule"),
+                                  "an entry for task " + std::to_string(first) +
+                                      " contradicts ablation = " + name_of(kSDLoRAAblationNames, o.ablation) +
+                                      ", which keeps task 0's direction only (its rank: the entry for task 0 or "
+                                      "method.rank)");
+        if (o.ablation == SDLoRAAblation::single_decoupled && o.handover == SDLoRAHandover::exact)
+            throw ConfigError(r.field("handover"),
+                              "'exact' contradicts ablation = single-decoupled, whose direction is normalised "
+                              "per matrix from task 1 on (allowed: rescale, literal, released-code)");
+    }
     r.finish();
     return o;
 }
@@ -108,7 +136,11 @@ const MethodDeclaration& sd_lora_declaration() {
         {AnalysisKey::merge_interpolation},
         true,
         {BackboneFamily::vit, BackboneFamily::resnet},
-        {"sd-lora", "default", "sd-lora-paper", "sd-lora-released-code", "sd-lora-vitb-cifar100-10",
+        {"sd-lora", "default", "sd-lora-paper", "sd-lora-released-code", "sd-lora-ablation-first-direction-only",
+         "sd-lora-ablation-single-decoupled", "sd-lora-ablation-old-magnitudes-fixed",
+         "sd-lora-ablation-first-direction-only-vitb-imagenet-r-10",
+         "sd-lora-ablation-single-decoupled-vitb-imagenet-r-10",
+         "sd-lora-ablation-old-magnitudes-fixed-vitb-imagenet-r-10", "sd-lora-vitb-cifar100-10",
          "sd-lora-vitb-cub200-10", "sd-lora-vitb-domainnet-5", "sd-lora-vitb-imagenet-a-10",
          "sd-lora-vitb-imagenet-r-10", "sd-lora-vitb-imagenet-r-20", "sd-lora-vitb-imagenet-r-5"}};
     return d;

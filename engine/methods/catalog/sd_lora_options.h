@@ -34,6 +34,19 @@ enum class KDGranularity { global, per_matrix };
 inline constexpr EnumNames<KDGranularity, 2> kKDGranularityNames{
     {{KDGranularity::global, "global"}, {KDGranularity::per_matrix, "per-matrix"}}};
 
+// method.options.ablation (sd-lora only): the paper's ablations (its Table 4 and Finding 1).
+enum class SDLoRAAblation { none, first_direction_only, single_decoupled, old_magnitudes_fixed };
+inline constexpr EnumNames<SDLoRAAblation, 4> kSDLoRAAblationNames{
+    {{SDLoRAAblation::none, "none"},
+     {SDLoRAAblation::first_direction_only, "first-direction-only"},
+     {SDLoRAAblation::single_decoupled, "single-decoupled"},
+     {SDLoRAAblation::old_magnitudes_fixed, "old-magnitudes-fixed"}}};
+// method.options.accuracy_matrix: which measurement of a task's end forms the accuracy matrix.
+enum class AccuracyMatrixPhase { after_handover, before_handover };
+inline constexpr EnumNames<AccuracyMatrixPhase, 2> kAccuracyMatrixPhaseNames{
+    {{AccuracyMatrixPhase::after_handover, "after-handover"},
+     {AccuracyMatrixPhase::before_handover, "before-handover"}}};
+
 struct SDLoRAOptions {
     double magnitude_init = 1.0;
     bool carry_magnitudes = true;
@@ -46,6 +59,8 @@ struct SDLoRAOptions {
     KDGranularity kd_granularity = KDGranularity::global;
     int state_every = 8;
     int interpolation_points = 11;
+    SDLoRAAblation ablation = SDLoRAAblation::none;  // sd-lora only
+    AccuracyMatrixPhase accuracy_matrix = AccuracyMatrixPhase::after_handover;
 
     // The declaration of the variant's options (name, type, default, range, doc; the one source).
     static const MethodOptionSchema& schema(SDLoRAVariant variant);

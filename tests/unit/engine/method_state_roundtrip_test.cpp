@@ -36,6 +36,7 @@ struct Bench : lorica::testing::MethodBench {
             for (int s = 0; s < steps; ++s) {
                 auto x = torch::randn({16, 1, 8, 8});
                 auto y = torch::randint(0, 2, {16});
+                m.before_step(*ctx);
                 opt.optimizer->zero_grad();
                 auto loss =
                     torch::nn::functional::cross_entropy(heads->logits_of(model->features(x), heads->size() - 1), y);
@@ -43,6 +44,7 @@ struct Bench : lorica::testing::MethodBench {
                 loss.backward();
                 m.after_backward(*ctx);
                 opt.optimizer->step();
+                m.after_step(*ctx);
             }
         }
         m.end_task(*ctx);
@@ -170,6 +172,22 @@ TEST(MethodStateRoundTrip, SDLoRA) { expect_round_trip(method_config("sd-lora"),
 TEST(MethodStateRoundTrip, SDLoRAAfterTwoTasks) { expect_round_trip(method_config("sd-lora"), 2); }
 TEST(MethodStateRoundTrip, SDLoRAReleasedCode) {
     expect_round_trip(method_config("sd-lora", {{"handover", "released-code"}}), 2);
+}
+TEST(MethodStateRoundTrip, SDLoRAMatrixBeforeHandover) {
+    expect_round_trip(method_config("sd-lora", {{"handover", "released-code"}, {"accuracy_matrix", "before-handover"}}),
+                      2);
+}
+TEST(MethodStateRoundTrip, SDLoRAAblationFirstDirectionOnly) {
+    expect_round_trip(method_config("sd-lora", {{"ablation", "first-direction-only"}}), 2);
+}
+TEST(MethodStateRoundTrip, SDLoRAAblationSingleDecoupled) {
+    expect_round_trip(method_config("sd-lora", {{"ablation", "single-decoupled"}}), 2);
+}
+TEST(MethodStateRoundTrip, SDLoRAAblationSingleDecoupledReleasedCode) {
+    expect_round_trip(method_config("sd-lora", {{"ablation", "single-decoupled"}, {"handover", "released-code"}}), 3);
+}
+TEST(MethodStateRoundTrip, SDLoRAAblationOldMagnitudesFixed) {
+    expect_round_trip(method_config("sd-lora", {{"ablation", "old-magnitudes-fixed"}}), 2);
 }
 TEST(MethodStateRoundTrip, SDLoRARankReduction) {
     expect_round_trip(method_config("sd-lora-rr", {{"rank_schedule", {{0, 3}, {1, 2}}}}), 2);

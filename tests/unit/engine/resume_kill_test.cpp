@@ -157,7 +157,11 @@ void expect_kill_and_resume_match(const std::string& method, nlohmann::json opti
 }  // namespace
 
 TEST(ResumeKilledRun, SequentialLoRA) { expect_kill_and_resume_match("sequential-lora"); }
-TEST(ResumeKilledRun, SDLoRA) { expect_kill_and_resume_match("sd-lora"); }
+// With the decoupled-direction ablation (its norm in the graph, reopened at every task) and the accuracy
+// matrix measured before the hand-over (the method records the end_of_task rows itself).
+TEST(ResumeKilledRun, SDLoRA) {
+    expect_kill_and_resume_match("sd-lora", {{"ablation", "single-decoupled"}, {"accuracy_matrix", "before-handover"}});
+}
 TEST(ResumeKilledRun, LoRISparse) { expect_kill_and_resume_match("lori-s"); }
 TEST(ResumeKilledRun, LoRIMerge) { expect_kill_and_resume_match("lori-merge"); }
 TEST(ResumeKilledRun, MergedLoRA) { expect_kill_and_resume_match("merged-lora"); }
