@@ -89,8 +89,8 @@ struct ExperimentData {
     std::vector<VariantRuns> variants() const;
 };
 
-// The name of class `class_id` in `names` (by label: dataset_class_names or class_names_of_run_config,
-// engine/config/dataset_catalog.h), or "class N" when `names` does not name it.
+// The name of class `class_id` in `names` (by label: dataset_class_names, engine/config/dataset_catalog.h,
+// or a run's RunFacts::class_names), or "class N" when `names` does not name it.
 std::string class_name(const std::vector<std::string>& names, int class_id);
 
 }  // namespace lorica::app
