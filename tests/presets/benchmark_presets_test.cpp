@@ -173,7 +173,9 @@ TEST_P(BenchmarkPresetRun, RunsEndToEndOnDataOfItsLayout) {
 }
 
 // The rank sweep's extreme ranks run (task-incremental: the task-IL matrix is the result); the four
-// ranks between run the same code with other sizes, and the test budget is spent elsewhere.
+// ranks between run the same code with other sizes, and the test budget is spent elsewhere. Of SD-LoRA's
+// ablation presets the single-decoupled one runs (its own training path); the other two are
+// sd-lora-vitb-imagenet-r-10 plus the option (MethodsAndDataOfThePresets), each option unit-tested.
 INSTANTIATE_TEST_SUITE_P(
     BenchmarkPresets, BenchmarkPresetRun,
     ::testing::Values(PresetCase{"sd-lora-vitb-imagenet-r-5", &BenchmarkData::imagenet_r, 200, 5},
@@ -183,6 +185,8 @@ INSTANTIATE_TEST_SUITE_P(
                       PresetCase{"sd-lora-vitb-cub200-10", &BenchmarkData::cub, 200, 10},
                       PresetCase{"sd-lora-vitb-domainnet-5", &BenchmarkData::domainnet, 345, 5},
                       PresetCase{"sd-lora-vitb-cifar100-10", &BenchmarkData::cifar100, 100, 10},
+                      PresetCase{"sd-lora-ablation-single-decoupled-vitb-imagenet-r-10", &BenchmarkData::imagenet_r,
+                                 200, 10},
                       PresetCase{"lori-s-vitb-imagenet-r-10", &BenchmarkData::imagenet_r, 200, 10},
                       PresetCase{"lora-pm-vitb-imagenet-r-10", &BenchmarkData::imagenet_r, 200, 10},
                       PresetCase{"merged-lora-vitb-cub200-rank-sweep",
@@ -211,6 +215,16 @@ TEST(BenchmarkPresets, MethodsAndDataOfThePresets) {
     EXPECT_EQ(cifar.data.dataset, DatasetId::cifar100);
     EXPECT_EQ(cifar.data.cifar100_labels, Cifar100Labels::fine);
     EXPECT_EQ(cifar.backbone.image_size, 224);
+
+    // SD-LoRA's ablations: sd-lora-vitb-imagenet-r-10 with method.options.ablation set.
+    const json reference = preset_document("sd-lora-vitb-imagenet-r-10");
+    for (const char* ablation : {"first-direction-only", "single-decoupled", "old-magnitudes-fixed"}) {
+        json doc = preset_document(std::string("sd-lora-ablation-") + ablation + "-vitb-imagenet-r-10");
+        EXPECT_EQ(doc["method"]["options"]["ablation"], ablation);
+        doc["method"]["options"].erase("ablation");
+        for (const char* key : {"method", "train", "data", "stream", "backbone", "seeds", "eval"})
+            EXPECT_EQ(doc[key], reference[key]) << ablation << ": " << key;
+    }
 }
 
 TEST(BenchmarkPresets, PresetListingShowsEveryBenchmarkWithItsDescription) {
@@ -218,7 +232,10 @@ TEST(BenchmarkPresets, PresetListingShowsEveryBenchmarkWithItsDescription) {
     for (const char* name :
          {"sd-lora-vitb-imagenet-r-5", "sd-lora-vitb-imagenet-r-10", "sd-lora-vitb-imagenet-r-20",
           "sd-lora-vitb-imagenet-a-10", "sd-lora-vitb-cub200-10", "sd-lora-vitb-domainnet-5",
-          "sd-lora-vitb-cifar100-10", "lori-s-vitb-imagenet-r-10", "merged-lora-vitb-cub200-rank-sweep"}) {
+          "sd-lora-vitb-cifar100-10", "lori-s-vitb-imagenet-r-10", "merged-lora-vitb-cub200-rank-sweep",
+          "sd-lora-ablation-first-direction-only-vitb-imagenet-r-10",
+          "sd-lora-ablation-single-decoupled-vitb-imagenet-r-10",
+          "sd-lora-ablation-old-magnitudes-fixed-vitb-imagenet-r-10"}) {
         EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
         EXPECT_FALSE(preset_description(name).empty()) << name;
     }
