@@ -41,9 +41,11 @@ CoreCommands::CoreCommands(CLI::App& app) : db_path_(default_database_path()) {
     show_
         ->add_option("--analysis", show_analysis_,
                      "only this analysis: contextual-forgetting (per task: lost foundation samples against the "
-                     "classes' WordNet similarity to the task; every run of exp:ID; --format csv or json: the "
-                     "numbers export-results writes)")
-        ->check(CLI::IsMember({"contextual-forgetting"}));
+                     "classes' WordNet similarity to the task) or low-loss-region (distances between the tasks' "
+                     "optima fine-tuned alone, their ratio, the continual weights against them; "
+                     "analysis.low_loss_region = true); every run of exp:ID; --format csv or json: the numbers "
+                     "export-results writes")
+        ->check(CLI::IsMember({"contextual-forgetting", "low-loss-region"}));
 
     export_results_ = app.add_subcommand("export-results",
                                          "write a run's or experiment's results as CSV tables and "
@@ -113,19 +115,22 @@ int CoreCommands::show() const {
     if (!show_analysis_.empty()) {
         RunStore store = RunStore::open(db_path_);
         const std::vector<int64_t> ids = target_run_ids(store, parse_results_target(show_target_));
+        const bool low_loss = show_analysis_ == "low-loss-region";
+        // The analysis's key in export-results' JSON runs, and the prefix of its CSV tables.
+        const std::string key = low_loss ? "low_loss_region" : "contextual_forgetting";
+        const std::string prefix = low_loss ? "low_loss_" : "contextual_forgetting";
         if (show_format_ != "text") {  // the analysis's part of export-results: its tables, or per run its JSON
             const ResultsExport results = export_results(store, ids);
             if (show_format_ == "json") {
                 nlohmann::json runs = nlohmann::json::array();
                 for (const auto& run : results.document["runs"])
-                    runs.push_back(
-                        {{"run_id", run["run_id"]}, {"contextual_forgetting", run["contextual_forgetting"]}});
+                    runs.push_back({{"run_id", run["run_id"]}, {key, run[key]}});
                 std::printf("%s\n", runs.dump(2).c_str());
                 return 0;
             }
             bool first = true;
             for (const auto& t : results.tables)
-                if (t.name.rfind("contextual_forgetting", 0) == 0) {
+                if (t.name.rfind(prefix, 0) == 0) {
                     std::printf("%s# %s\n%s", first ? "" : "\n", t.name.c_str(), to_csv(t).c_str());
                     first = false;
                 }
@@ -133,7 +138,9 @@ int CoreCommands::show() const {
         }
         bool first = true;
         for (int64_t id : ids) {
-            std::printf("%s%s", first ? "" : "\n", contextual_forgetting_report(store, id).c_str());
+            const std::string report =
+                low_loss ? low_loss_region_report(store, id) : contextual_forgetting_report(store, id);
+            std::printf("%s%s", first ? "" : "\n", report.c_str());
             first = false;
         }
         return 0;

@@ -10,7 +10,7 @@
 //   lorica-cli resume RUN [--db PATH] [--task T]          (continue a stopped run: cli/resume_command.h)
 //   lorica-cli sweep --config FILE --out DIR [--launcher local|slurm] | --status DIR   (cli/sweep_command.h)
 //   lorica-cli runs [--db PATH] [--method M] [--status S] [--since D] [--until D] [--limit N | --all]
-//   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json] [--analysis contextual-forgetting]
+//   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json] [--analysis contextual-forgetting|low-loss-region]
 //   lorica-cli export-results RUN|exp:ID --out DIR [--db PATH]
 //   lorica-cli metrics --matrix FILE.csv
 //   lorica-cli presets | methods [--options] [--format text|json]

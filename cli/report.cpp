@@ -7,6 +7,7 @@
 
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/eval/low_loss_table.h"
 #include "engine/eval/cost_table.h"
 #include "engine/store/sweep_summary.h"
 
@@ -130,6 +131,14 @@ std::string contextual_forgetting_report(const RunStore& store, int64_t run_id) 
         store.analysis_points(run_id, AnalysisKey::class_similarity), rows, run->facts.class_names);
     return "run " + std::to_string(run_id) + " (" + run->method + ", seed " + std::to_string(run->seed) + ")\n" +
            format_contextual_forgetting(analysis);
+}
+
+std::string low_loss_region_report(const RunStore& store, int64_t run_id) {
+    const auto low_loss_run = store.run(run_id);
+    if (!low_loss_run) throw std::runtime_error("no run " + std::to_string(run_id) + " in " + store.path());
+    return "run " + std::to_string(run_id) + " (" + low_loss_run->method + ", seed " +
+           std::to_string(low_loss_run->seed) + "): low-loss region\n" +
+           format_low_loss_table(low_loss_table(store.analysis_points(run_id)));
 }
 
 std::string experiment_report(const RunStore& store, int64_t experiment_id) {

@@ -43,6 +43,11 @@ std::string class_forgetting_report(const RunStore& store, int64_t run_id);
 // export-results writes). Throws std::runtime_error naming the database when the run does not exist.
 std::string contextual_forgetting_report(const RunStore& store, int64_t run_id);
 
+// `show RUN --analysis low-loss-region`: the distances between the tasks' optima, their ratio, the
+// continual weights against each optimum and both distances to W₀ (engine/eval/low_loss_table.h: the
+// numbers export-results writes). Throws std::runtime_error naming the database when the run does not exist.
+std::string low_loss_region_report(const RunStore& store, int64_t run_id);
+
 // Several runs (the seeds of one experiment): every metric as mean ± std.
 std::string runs_summary(const RunStore& store, const std::vector<int64_t>& run_ids);
 

@@ -15,8 +15,10 @@
 #include "engine/eval/accuracy_matrix.h"
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/eval/low_loss_table.h"
 #include "engine/eval/cost_table.h"
 #include "engine/eval/metrics.h"
+#include "engine/store/low_loss_export.h"
 #include "engine/store/sweep_summary.h"
 
 namespace lorica {
@@ -103,6 +105,7 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
                         {}};
     CsvTable cost{"cost", {"run_id", "task"}, {}};
     for (const CostColumnInfo& info : cost_columns()) cost.header.push_back(info.json_key);
+    LowLossTables low_loss_tables;  // low_loss_region, low_loss_continual, low_loss_from_start
     CsvTable variants{"variant_metrics", {"variant_index", "variant", "metric", "runs", "n", "mean", "std"}, {}};
 
     json doc = {{"format", 1}, {"database", store.path()}, {"runs", json::array()}, {"variants", json::array()}};
@@ -299,6 +302,7 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
                            {"density", jbins}});
         }
         jr["contextual_forgetting"] = jcf;
+        jr["low_loss_region"] = append_low_loss_rows(low_loss_tables, rid, low_loss_table(points));
         doc["runs"].push_back(jr);
     }
 
@@ -325,6 +329,7 @@ ResultsExport export_results(const RunStore& store, const std::vector<int64_t>& 
     out.tables = {runs,     acc_class, acc_task,   evaluations, metrics,    loss,    state,
                   analyses, classes,   cf_classes, cf_density,  cf_summary, variants};
     out.tables.push_back(cost);
+    for (CsvTable& low_loss : low_loss_tables.all()) out.tables.push_back(std::move(low_loss));
     out.document = std::move(doc);
     return out;
 }

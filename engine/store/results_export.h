@@ -25,6 +25,10 @@
 //   variant_metrics    variant_index, variant, metric, runs, n, mean, std   (mean ± std over seeds)
 //   cost               run_id, task, inference_gflops, learnable_params, stored_params, stored_features
 //                      (SD-LoRA's Table 5 after each task, engine/eval/cost_table.h; empty where not recorded)
+//   low_loss_region      run_id, task_i, task_j, distance, ratio           (analysis.low_loss_region,
+//   low_loss_continual   run_id, after_task, optimum_task, distance         engine/store/low_loss_export.h;
+//   low_loss_from_start  run_id, task, optimum_distance, continual_distance the numbers `show --analysis
+//                        low-loss-region` prints; the last tables)
 // JSON (results.json): {"format": 1, "runs": [{run fields, "tasks", "accuracy": {"class_il": R,
 // "task_il": R} (R[t][j] percent or null), "metrics": {"class_il": {key: value}, ...}, "loss",
 // "method_state", "analyses", "foundation_classes", "contextual_forgetting": [{"task", "lost", "samples",
@@ -32,6 +36,8 @@
 // Cost: each run's "cost" holds its final row {"inference_gflops", "learnable_params", "stored_params",
 // "stored_features"} (null where not recorded) and "tasks": [{"task", the same four}]; each variant's
 // "cost" the mean of its finished runs' final rows.
+// Low-loss region: each run's "low_loss_region" {"tasks", "distance", "ratio", "continual",
+// "optimum_from_start", "continual_from_start"} (engine/store/low_loss_export.h).
 
 #include <cstdint>
 #include <iosfwd>

@@ -24,6 +24,7 @@
 #include "engine/train/evaluator.h"
 #include "engine/train/foundation.h"
 #include "engine/train/grad_scaler.h"
+#include "engine/train/low_loss_region.h"
 #include "engine/train/lr_schedule.h"
 #include "engine/train/optimizer_factory.h"
 #include "engine/train/precision.h"
@@ -142,6 +143,7 @@ private:
     int64_t task_learnable_ = 0;   // the method's trained scalars on the current task (largest pass)
     std::string checkpoint_dir_;   // this run's checkpoint directory ("" = checkpoints failed to start)
     int64_t analysis_points_ = 0;  // analysis points emitted through the method context (kept by resume)
+    std::unique_ptr<LowLossRegion> low_loss_;  // analysis.low_loss_region (null when off)
 };
 
 void StreamTrainer::run() {
@@ -169,6 +171,8 @@ void StreamTrainer::run() {
         analysis_points_ = resume->state.analysis_points;
         first_task = resume->state.task + 1;
     }
+    low_loss_ =
+        start_low_loss_region({config_, data_, req_.seed, device_, cancel_}, model_, checkpoint_dir_, first_task - 1);
     for (int t = first_task; t < static_cast<int>(data_.tasks.size()); ++t) train_task(t);
 }
 
@@ -326,6 +330,7 @@ void StreamTrainer::train_task(int t) {
     method_->end_task(*ctx_);
     warn_skipped_fp16_steps(t, skipped_before);
     evaluate_end_of_task(t, task_start);
+    if (low_loss_) ctx_->emit(AnalysisDone{low_loss_->after_task(t, model_)});
     for (auto& s : method_->state(*ctx_)) events_.on_event(s);
     record_task_cost(t);
     write_checkpoint(t);

@@ -18,21 +18,25 @@ constexpr std::array<std::pair<StateKey, std::string_view>, 8> kStateNames{{
     {StateKey::stored_features, "stored_features"},
 }};
 
-constexpr std::array<std::pair<AnalysisKey, std::string_view>, 6> kAnalysisNames{{
+constexpr std::array<std::pair<AnalysisKey, std::string_view>, 9> kAnalysisNames{{
     {AnalysisKey::merge_interpolation, "merge_interpolation"},
     {AnalysisKey::lori_merge, "lori_merge"},
     {AnalysisKey::lori_overlap_a, "lori_overlap_a"},
     {AnalysisKey::lori_overlap_mask, "lori_overlap_mask"},
     {AnalysisKey::rank_sweep, "rank_sweep"},
     {AnalysisKey::class_similarity, "class_similarity"},
+    {AnalysisKey::low_loss_region, "low_loss_region"},
+    {AnalysisKey::low_loss_ratio, "low_loss_ratio"},
+    {AnalysisKey::low_loss_continual, "low_loss_continual"},
 }};
 
-constexpr std::array<std::pair<SeriesKey::Kind, std::string_view>, 5> kSeriesNames{{
+constexpr std::array<std::pair<SeriesKey::Kind, std::string_view>, 6> kSeriesNames{{
     {SeriesKey::Kind::alone, "alone"},
     {SeriesKey::Kind::cat, "cat"},
     {SeriesKey::Kind::linear, "linear"},
     {SeriesKey::Kind::foundation_forgetting, "foundation_forgetting"},
     {SeriesKey::Kind::downstream_forgetting, "downstream_forgetting"},
+    {SeriesKey::Kind::from_start, "from_start"},
 }};
 
 template <class Key, size_t N>

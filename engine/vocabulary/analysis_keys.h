@@ -44,11 +44,21 @@
 //                                     y = Wu–Palmer WordNet similarity in [0, 1] of that class to task t
 //                                     (max over the task's classes and domain word), stored once per run
 //                                     before the stream (eval/contextual_forgetting.h).
+//   AnalysisKey::low_loss_region      (analysis.low_loss_region; engine/train/low_loss_region.h) series
+//                                     task(i), x = j, y = ‖W*_i − W*_j‖_F between the optima of tasks i
+//                                     and j, each fine-tuned alone from W₀; series from_start, x = i,
+//                                     y = ‖W*_i − W₀‖_F. Emitted after each task t for the pairs with t.
+//   AnalysisKey::low_loss_ratio       series task(i), x = j, y = ‖W*_i − W*_j‖_F / mean(‖W*_i − W₀‖_F,
+//                                     ‖W*_j − W₀‖_F) (no point when both are 0).
+//   AnalysisKey::low_loss_continual   series task(i), x = t, y = ‖W_t − W*_i‖_F for the continual run's
+//                                     weights W_t after task t (i ≤ t); series from_start, x = t,
+//                                     y = ‖W_t − W₀‖_F.
 //
 // Stored names (stable: databases hold them): "magnitudes", "direction_residual", "ranks",
 // "trainable_params", "lori_a_seed"; "merge_interpolation", "lori_merge", "lori_overlap_a",
-// "lori_overlap_mask", "rank_sweep", "class_similarity"; series "task<i>", "alone", "cat", "linear",
-// "foundation_forgetting", "downstream_forgetting".
+// "lori_overlap_mask", "rank_sweep", "class_similarity", "low_loss_region", "low_loss_ratio",
+// "low_loss_continual"; series "task<i>", "alone", "cat", "linear", "foundation_forgetting",
+// "downstream_forgetting", "from_start".
 
 #include <cstdint>
 #include <optional>
@@ -76,12 +86,15 @@ enum class AnalysisKey : uint8_t {
     lori_overlap_a,
     lori_overlap_mask,
     rank_sweep,
-    class_similarity
+    class_similarity,
+    low_loss_region,
+    low_loss_ratio,
+    low_loss_continual
 };
 
 // One curve of an analysis: a stream task's, or one of the named curves.
 struct SeriesKey {
-    enum class Kind : uint8_t { task, alone, cat, linear, foundation_forgetting, downstream_forgetting };
+    enum class Kind : uint8_t { task, alone, cat, linear, foundation_forgetting, downstream_forgetting, from_start };
     Kind kind = Kind::task;
     int task = -1;  // the task, for Kind::task (≥ 0); -1 otherwise
 
