@@ -40,6 +40,8 @@ TEST(MethodCatalog, ListsEveryRegisteredMethodOnceInOrder) {
                                                "sd-lora-rr",      "sd-lora-kd",    "lori-d",          "lori-s",
                                                "lori-merge",      "merged-lora",   "merged-lora-ft",
                                                "lora-pm",
+                                               "ewc-lora",
+                                               "o-lora",
                                                "inflora"};
     EXPECT_EQ(names, expected);
 }
@@ -79,6 +81,8 @@ TEST(MethodCatalog, EachMethodDeclaresTheOptionsWrittenOutHere) {
         {"merged-lora-ft", merged},
         {"lora-pm",
          {"alpha_per_rank", "dropout", "epsilon", "p_plus", "p_minus", "fisher_batches", "clamp_coefficient"}},
+        {"ewc-lora", {"lambda", "gamma", "fisher_batches"}},
+        {"o-lora", {"lambda_orth", "lambda_l2"}},
         {"inflora", {"lamb", "lame", "feature_batches"}},
     };
     const auto catalog = method_catalog();
