@@ -16,11 +16,13 @@
 
 #include "engine/eval/class_forgetting.h"
 #include "engine/eval/contextual_forgetting.h"
+#include "engine/eval/low_loss_table.h"
 #include "engine/eval/cost_table.h"
 #include "engine/methods/catalog/method_catalog.h"
 #include "engine/store/sweep_summary.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "widgets/contextual_forgetting_view.h"
+#include "widgets/low_loss_region_view.h"
 #include "widgets/matrix_heatmap.h"
 #include "widgets/metrics_table.h"
 #include "widgets/plot_widget.h"
@@ -498,6 +500,7 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
         tr("No per-class foundation evaluations.\nThey appear when the run has a "
            "foundation task\n(foundation.enabled) after each stream task."));
     contextual_ = new widgets::ContextualForgettingView(parent_widget);
+    low_loss_ = new widgets::LowLossRegionView(parent_widget);
     views_ = {
         {ViewId::loss, tr("Loss"), loss_,
          tr("Cross-entropy of each training batch, per optimizer step; with several seeds the mean ± std band "
@@ -532,7 +535,11 @@ RunViews::RunViews(QWidget* parent_widget) : QObject(parent_widget) {
         {ViewId::contextual_forgetting, tr("Contextual forgetting"), contextual_,
          tr("Per foundation class: test samples right before the stream and wrong after the task, against the "
             "class's Wu–Palmer WordNet similarity to the task (max over its classes and domain word); densities of "
-            "the similarity over the lost samples and over all samples. First run of the experiment.")}};
+            "the similarity over the lost samples and over all samples. First run of the experiment.")},
+        {ViewId::low_loss_region, tr("Low-loss region"), low_loss_,
+         tr("SD-LoRA's Finding 1 (analysis.low_loss_region): each task also fine-tuned alone from W₀ to its optimum "
+            "W*_i; ‖W*_i − W*_j‖_F between optima, its ratio to their mean distance from W₀ (below 1: an overlapping "
+            "low-loss region), and the continual weights W_t after each task against each optimum. First run.")}};
     for (auto& v : views_) {
         auto* panel = new QWidget(parent_widget);
         auto* layout = new QVBoxLayout(panel);
@@ -711,6 +718,9 @@ void RunViews::draw(ViewId id) {
         case ViewId::contextual_forgetting:
             draw_contextual_forgetting(runs);
             break;
+        case ViewId::low_loss_region:
+            draw_low_loss_region(runs);
+            break;
     }
 }
 
@@ -876,6 +886,16 @@ void RunViews::draw_contextual_forgetting(const std::vector<const RunData*>& run
     const RunData& run = *runs.front();
     contextual_->set_analysis(lorica::contextual_forgetting(run.points_of(AnalysisKey::class_similarity),
                                                             run.class_evals, run.record.facts.class_names));
+}
+
+void RunViews::draw_low_loss_region(const std::vector<const RunData*>& runs) {
+    std::vector<AnalysisPoint> points;
+    if (!runs.empty())
+        for (AnalysisKey key : drawn_keys(ViewId::low_loss_region).analyses) {
+            const std::vector<AnalysisPoint> some = runs.front()->points_of(key);
+            points.insert(points.end(), some.begin(), some.end());
+        }
+    low_loss_->set_table(low_loss_table(points));
 }
 
 }  // namespace lorica::app

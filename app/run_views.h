@@ -5,7 +5,7 @@
 // `show` redraws everything; the main window calls it from a single-shot timer, so bursts of training
 // events cost one redraw. With several seeds the curves show the mean with a shaded ± std band and
 // the metrics table "mean ± std". A view of method-specific state (magnitudes, direction residual,
-// merge interpolation, LoRI merge, rank sweep, contextual forgetting) declares the typed keys it draws
+// merge interpolation, LoRI merge, rank sweep, contextual forgetting, low-loss region) declares the typed keys it draws
 // (drawn_keys, view_id.h) and is offered only while a shown run's method record declares one of them
 // or the run has recorded one (run_offers_view); never chosen by a method's name. Drawn without data,
 // it shows an explanatory empty state.
@@ -29,6 +29,7 @@ class QLabel;
 namespace lorica::widgets {
 class PlotWidget;
 class ContextualForgettingView;
+class LowLossRegionView;
 class MatrixHeatmap;
 class MetricsTable;
 struct HeatmapVariant;
@@ -116,6 +117,7 @@ public:
     LoRIView* lori() const { return lori_; }
     widgets::PlotWidget* foundation_classes() const { return foundation_classes_; }
     widgets::ContextualForgettingView* contextual_forgetting() const { return contextual_; }
+    widgets::LowLossRegionView* low_loss_region() const { return low_loss_; }
     // Whether view `id` is offered for the data of the last show: a view without drawn keys always;
     // a keyed one when run_offers_view holds for one of its runs. Every view before the first show.
     bool offers(ViewId id) const;
@@ -140,6 +142,8 @@ private:
     void draw_foundation_classes(const std::vector<const RunData*>& runs);
     // The first run's contextual forgetting (engine/eval/contextual_forgetting.h).
     void draw_contextual_forgetting(const std::vector<const RunData*>& runs);
+    // The first run's low-loss region (engine/eval/low_loss_table.h).
+    void draw_low_loss_region(const std::vector<const RunData*>& runs);
 
     const ExperimentData* data_ = nullptr;
     bool grown_ = false;        // the last show was a show_grown (views drawn for it may append)
@@ -165,6 +169,7 @@ private:
     LoRIView* lori_;
     widgets::PlotWidget* foundation_classes_;
     widgets::ContextualForgettingView* contextual_;
+    widgets::LowLossRegionView* low_loss_;
     std::optional<std::set<ViewId>> offered_;  // the keyed views offered for the shown data; unset before a show
 };
 

@@ -23,7 +23,8 @@ enum class ViewId {
     rank_sweep,
     lori,
     foundation_classes,
-    contextual_forgetting
+    contextual_forgetting,
+    low_loss_region
 };
 
 inline QString view_name(ViewId id) {
@@ -50,6 +51,8 @@ inline QString view_name(ViewId id) {
             return QStringLiteral("foundation_classes");
         case ViewId::contextual_forgetting:
             return QStringLiteral("contextual_forgetting");
+        case ViewId::low_loss_region:
+            return QStringLiteral("low_loss_region");
     }
     return QStringLiteral("?");
 }
@@ -78,6 +81,8 @@ inline DrawnKeys drawn_keys(ViewId id) {
             return {{}, {AnalysisKey::lori_merge, AnalysisKey::lori_overlap_a, AnalysisKey::lori_overlap_mask}};
         case ViewId::contextual_forgetting:
             return {{}, {AnalysisKey::class_similarity}};
+        case ViewId::low_loss_region:
+            return {{}, {AnalysisKey::low_loss_region, AnalysisKey::low_loss_ratio, AnalysisKey::low_loss_continual}};
         case ViewId::loss:
         case ViewId::accuracy:
         case ViewId::matrix:
