@@ -77,6 +77,9 @@ void InfLoRASubspace::update(const torch::Tensor& features, double threshold) {
         basis = u.slice(1, basis.size(1)).contiguous();
         type = InfLoRAProjection::retain;
     }
+    // Held at float32 values (the official code's numpy arrays are float32), so a resume file, which
+    // stores float32, gives back exactly this basis.
+    basis = basis.to(torch::kFloat32).to(torch::kFloat64);
 }
 
 torch::Tensor inflora_down_projection(const InfLoRASubspace& subspace, const torch::Tensor& features, int64_t rank) {

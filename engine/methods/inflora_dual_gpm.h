@@ -27,7 +27,8 @@
 //   then         a remove basis with k > dim/2 becomes its complement (retain).
 // (The official code stores a first task's basis with k ≥ dim/2 under 'retain' without taking the
 // complement, which its own check then refuses; here the first task goes through the same conversion
-// as later ones.) Arithmetic in float64 on the CPU; the official code uses float32 numpy.
+// as later ones.) Arithmetic in float64 on the CPU; the basis is kept at float32 values after each
+// update (the official code's numpy arrays are float32), which a resume file holds exactly.
 
 #include <cstdint>
 
@@ -38,7 +39,8 @@ namespace lorica {
 enum class InfLoRAProjection { remove, retain };
 
 struct InfLoRASubspace {
-    torch::Tensor basis;  // float64 [dim, k] orthonormal columns, CPU; undefined before the first update
+    torch::Tensor
+        basis;  // float64 [dim, k] orthonormal columns at float32 values, CPU; undefined before the first update
     InfLoRAProjection type = InfLoRAProjection::remove;
 
     bool empty() const { return !basis.defined(); }

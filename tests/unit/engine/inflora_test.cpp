@@ -14,6 +14,7 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/io/peft_adapter.h"
+#include "engine/io/resume_state.h"
 #include "engine/methods/catalog/method_catalog.h"
 #include "engine/methods/inflora.h"
 #include "engine/methods/method_registry.h"
@@ -321,8 +322,8 @@ TEST(InfLoRA, EachTasksBranchesExportThroughPEFT) {
     }
 }
 
-// A run resumed after task 0 (fresh method, the checkpoint's backbone and heads, restore_state) trains
-// task 1 exactly as the run left alone; a state whose bases are slightly off does not.
+// A run resumed after task 0 (fresh method, the checkpoint's backbone and heads, restore_state from the
+// resume file) trains task 1 exactly as the run left alone; a state whose bases are slightly off does not.
 TEST(InfLoRA, ResumedRunEqualsTheRunLeftAlone) {
     const ExperimentConfig config = inflora_config();
     const InfLoRATaskData data0(41), data1(42);
@@ -330,7 +331,15 @@ TEST(InfLoRA, ResumedRunEqualsTheRunLeftAlone) {
     auto method = make_method(config);
     method->begin_run(*original.ctx);
     inflora_run_task(original, *method, 0, data0);
-    const StateSnapshot saved = method->save_state(*original.ctx);
+    // Through a resume file, as the trainer writes and reads it (float tensors are stored as float32).
+    lorica::testing::TempDir dir("inflora-resume");
+    ResumeState written;
+    written.method = method->name();
+    written.method_format = method->state_format();
+    written.method_state = method->save_state(*original.ctx);
+    written.cpu_generator = at::detail::getDefaultCPUGenerator().get_state();
+    write_resume_state(dir.path.string(), written, {});
+    const StateSnapshot saved = read_resume_state(dir.path.string()).method_state;
     ASSERT_TRUE(saved.has("basis0"));
 
     MethodBench resumed(config, 10, 3), perturbed(config, 10, 3);

@@ -167,6 +167,8 @@ TEST(ResumeKilledRun, LoRIMerge) { expect_kill_and_resume_match("lori-merge"); }
 TEST(ResumeKilledRun, MergedLoRA) { expect_kill_and_resume_match("merged-lora"); }
 // LoRA dropout draws its masks from the global generator the checkpoint carries.
 TEST(ResumeKilledRun, MergedLoRAWithDropout) { expect_kill_and_resume_match("merged-lora", {{"dropout", 0.1}}); }
+// InfLoRA's feature passes read each task's data before and after training; its bases carry over.
+TEST(ResumeKilledRun, InfLoRA) { expect_kill_and_resume_match("inflora"); }
 
 TEST(ResumeKilledRun, RefusesWhatCannotBeResumed) {
     ResumeFixture f;
