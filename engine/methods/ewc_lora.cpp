@@ -12,6 +12,7 @@ namespace lorica {
 namespace {
 
 constexpr const char* kEWCLoRATag = "ewc-lora";
+constexpr const char* kEWCLoRAAccumulatedTag = "ewc-lora-accumulated";  // fold = factor-sum
 
 // The current task's stream head: the highest head the trainer unfroze for it (prepare_task), or the
 // newest head when none is trainable (a method test that trains no head).
@@ -153,9 +154,22 @@ void EWCLoRA::end_task(MethodContext& ctx) {
     }
     {
         torch::NoGradGuard no_grad;
+        const bool first_sum = accumulated_.empty();
         for (size_t i = 0; i < sites_.size(); ++i) {
             AdapterSite& site = sites_[i];
-            site.layer->matrix().slice(0, site.row_offset, site.row_offset + site.rows).add_(pair_[i].delta());
+            if (options_.fold == EWCLoRAFold::weights) {
+                site.layer->matrix().slice(0, site.row_offset, site.row_offset + site.rows).add_(pair_[i].delta());
+            } else if (first_sum) {
+                LowRankTerm sum = pair_[i];
+                sum.A = pair_[i].A.detach().clone();
+                sum.B = pair_[i].B.detach().clone();
+                sum.tag = kEWCLoRAAccumulatedTag;
+                sum.task = -1;
+                accumulated_.push_back(site.layer->add_term(sum));
+            } else {
+                accumulated_[i].A.add_(pair_[i].A);
+                accumulated_[i].B.add_(pair_[i].B);
+            }
         }
         for (auto& site : sites_) site.layer->remove_terms(kEWCLoRATag);
     }
@@ -170,6 +184,7 @@ std::vector<MethodState> EWCLoRA::state(const MethodContext& ctx) const {
 MethodStorage EWCLoRA::storage(const MethodContext& ctx) const {
     MethodStorage out;
     for (const auto& o : omega_) out.stored_params += o.numel();
+    for (const auto& t : accumulated_) out.stored_params += t.A.numel() + t.B.numel();
     return out;
 }
 
@@ -183,6 +198,7 @@ nlohmann::json EWCLoRA::describe(const MethodContext& ctx) const {
             {"lambda", options_.lambda},
             {"gamma", options_.gamma},
             {"fisher_batches", options_.fisher_batches},
+            {"fold", name_of(kEWCLoRAFoldNames, options_.fold)},
             {"tasks_folded", tasks_folded_},
             {"trainable_parameters", trainable_count_}};
 }
@@ -190,15 +206,21 @@ nlohmann::json EWCLoRA::describe(const MethodContext& ctx) const {
 StateSnapshot EWCLoRA::save_state(const MethodContext& ctx) const {
     StateSnapshot state;
     for (size_t i = 0; i < omega_.size(); ++i) state.put("omega." + std::to_string(i), omega_[i]);
+    for (size_t i = 0; i < accumulated_.size(); ++i) {
+        state.put("accumulated." + std::to_string(i) + ".A", accumulated_[i].A);
+        state.put("accumulated." + std::to_string(i) + ".B", accumulated_[i].B);
+    }
     state.meta = {{"tasks_folded", tasks_folded_},
                   {"trainable_count", trainable_count_},
-                  {"importance_sites", static_cast<int64_t>(omega_.size())}};
+                  {"importance_sites", static_cast<int64_t>(omega_.size())},
+                  {"accumulated_sites", static_cast<int64_t>(accumulated_.size())}};
     return state;
 }
 
 void EWCLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
     tasks_folded_ = meta_at(state, "tasks_folded").get<int>();
     trainable_count_ = meta_at(state, "trainable_count").get<int64_t>();
+    restore_accumulated(ctx, state);
     const auto count = meta_at(state, "importance_sites").get<int64_t>();
     omega_.clear();
     if (count == 0) return;
@@ -208,6 +230,28 @@ void EWCLoRA::restore_state(MethodContext& ctx, const StateSnapshot& state) {
     for (size_t i = 0; i < sites_.size(); ++i)
         omega_.push_back(get_shaped(state, "omega." + std::to_string(i), torch::empty({sites_[i].rows, sites_[i].in}))
                              .to(ctx.device));
+}
+
+void EWCLoRA::restore_accumulated(MethodContext& ctx, const StateSnapshot& state) {
+    for (auto& site : sites_) site.layer->remove_terms(kEWCLoRAAccumulatedTag);
+    accumulated_.clear();
+    const auto count = state.meta.value("accumulated_sites", int64_t{0});
+    if (count == 0) return;
+    if (count != static_cast<int64_t>(sites_.size()))
+        throw std::runtime_error("ewc-lora state: accumulated pairs of " + std::to_string(count) +
+                                 " sites, the model has " + std::to_string(sites_.size()));
+    const int64_t rank = ctx.config.method.rank;
+    for (size_t i = 0; i < sites_.size(); ++i) {
+        AdapterSite& site = sites_[i];
+        const std::string key = "accumulated." + std::to_string(i);
+        LowRankTerm sum;
+        sum.A = get_shaped(state, key + ".A", torch::empty({rank, site.in})).to(ctx.device);
+        sum.B = get_shaped(state, key + ".B", torch::empty({site.rows, rank})).to(ctx.device);
+        sum.scale = ctx.config.method.alpha / ctx.config.method.rank;
+        sum.row_offset = site.row_offset;
+        sum.tag = kEWCLoRAAccumulatedTag;
+        accumulated_.push_back(site.layer->add_term(sum));
+    }
 }
 
 // ---- factory (registered_methods.def) ---------------------------------------------------------------

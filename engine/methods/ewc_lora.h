@@ -23,17 +23,19 @@
 //                per-sample squares); fisher_batches > 0 stops after that many batches
 //                Ω ← γ · Ω + F   (task 0: Ω = F)
 //                fold: W ← W + ΔW on the site's rows, and the pair is dropped (the next task
-//                starts a fresh one).
-// Where the released code differs: it folds by summing factors into one accumulated pair
-// (lora_A += lora_new_A, lora_B += lora_new_B, vit_ewclora.py lines 259-263), whose product then
-// gains the cross terms B_old A_new + B_new A_old; Lorica folds the task's ΔW exactly (the paper's
-// W_t = W_{t-1} + ΔW_t), so the model after a task is the model that was trained and penalised.
+//                starts a fresh one) (fold = weights, the default). fold = factor-sum is the released code's fold
+//                (lora_A += lora_new_A, lora_B += lora_new_B, vit_ewclora.py lines 259-263): one
+//                frozen accumulated pair per site, A_acc = Σ A_t, B_acc = Σ B_t, term s·B_acc A_acc,
+//                whose product gains the cross terms B_i A_j (i ≠ j), so the model after the fold is
+//                not the one that was trained and penalised; the default folds ΔW exactly (the
+//                paper's W_t = W_{t-1} + ΔW_t).
 // The Fisher's images come from MethodContext::task_batches (the test transform, index order,
 // train.batch_size): the released code iterates its shuffled, augmented train loader.
 //
 // Options (method.options, engine/methods/catalog/ewc_lora_options.h): lambda (1e7), gamma (1),
-// fisher_batches (0 = all).
-// Storage (storage()): Ω, Σ_sites rows · in scalars, the same after every task; the pair is folded.
+// fisher_batches (0 = all), fold (weights | factor-sum).
+// Storage (storage()): Ω, Σ_sites rows · in scalars, the same after every task; the pair is folded
+// (factor-sum: plus the accumulated pair, Σ_sites r · (in + rows)).
 // Per-task export: none (the update lives in W); adapter_set() is the live pair during a task.
 // Cost: the penalty builds ΔW of every site every step (Σ_sites 2 · r · rows · in flops and a
 // [rows, in] temporary), the Fisher one forward and backward per batch of the task's data.
@@ -61,7 +63,9 @@ public:
     std::vector<MethodState> state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
     MethodStorage storage(const MethodContext& ctx) const override;
-    // State: Ω of every site ("omega.<i>", [rows, in]) and meta {tasks_folded, trainable_count}.
+    // State: Ω of every site ("omega.<i>", [rows, in]), factor-sum's accumulated pairs
+    // ("accumulated.<i>.A" / ".B") and meta {tasks_folded, trainable_count, importance_sites,
+    // accumulated_sites}.
     int state_format() const override { return 1; }
     StateSnapshot save_state(const MethodContext& ctx) const override;
     void restore_state(MethodContext& ctx, const StateSnapshot& state) override;
@@ -75,10 +79,13 @@ public:
     std::vector<torch::Tensor> fisher(MethodContext& ctx) const;
 
 private:
+    void restore_accumulated(MethodContext& ctx, const StateSnapshot& state);  // fold = factor-sum
+
     EWCLoRAOptions options_;
     std::vector<AdapterSite> sites_;
     std::vector<LowRankTerm> pair_;  // the current task's pair per site (shared handles), sites_ order
     std::vector<torch::Tensor> omega_;
+    std::vector<LowRankTerm> accumulated_;  // fold = factor-sum: the frozen summed pair per site (shared handles)
     int tasks_folded_ = 0;
     int64_t trainable_count_ = 0;
 };

@@ -14,6 +14,10 @@ const MethodOptionSchema& EWCLoRAOptions::schema() {
         integer_option("fisher_batches", 0, 0, 1000000, "batches",
                        "batches of the task's training images the empirical Fisher averages after the task; 0 = all "
                        "(the released code)"),
+        choice_option("fold", kEWCLoRAFoldNames, EWCLoRAFold::weights,
+                      "at a task's end fold its update into W exactly (weights, the paper's W_t = W_{t-1} + ΔW_t) or "
+                      "add its factors to one accumulated frozen pair (factor-sum, the released code: "
+                      "(B_1 + B_2)(A_1 + A_2) has cross terms)"),
     }};
     return s;
 }
@@ -26,6 +30,7 @@ EWCLoRAOptions EWCLoRAOptions::from_config(const ExperimentConfig& config) {
     int batches = 0;
     r.read("fisher_batches", batches);
     o.fisher_batches = batches;
+    r.read("fold", o.fold, kEWCLoRAFoldNames);
     r.finish();
     return o;
 }

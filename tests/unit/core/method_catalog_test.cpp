@@ -81,7 +81,7 @@ TEST(MethodCatalog, EachMethodDeclaresTheOptionsWrittenOutHere) {
         {"merged-lora-ft", merged},
         {"lora-pm",
          {"alpha_per_rank", "dropout", "epsilon", "p_plus", "p_minus", "fisher_batches", "clamp_coefficient"}},
-        {"ewc-lora", {"lambda", "gamma", "fisher_batches"}},
+        {"ewc-lora", {"lambda", "gamma", "fisher_batches", "fold"}},
         {"o-lora", {"lambda_orth", "lambda_l2"}},
         {"inflora", {"lamb", "lame", "feature_batches"}},
     };

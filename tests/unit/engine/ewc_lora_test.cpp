@@ -24,9 +24,9 @@ ExperimentConfig ewc_config(nlohmann::json options = nlohmann::json::object()) {
 }
 
 // A fixed task data set the method's Fisher pass visits: two batches of 5 and 3 images.
-struct FakeTaskData {
+struct EWCFakeTaskData {
     std::vector<TaskBatch> batches;
-    explicit FakeTaskData(uint64_t seed) {
+    explicit EWCFakeTaskData(uint64_t seed) {
         torch::manual_seed(seed);
         batches.push_back({torch::randn({5, 1, 8, 8}), torch::randint(0, 2, {5})});
         batches.push_back({torch::randn({3, 1, 8, 8}), torch::randint(0, 2, {3})});
@@ -44,8 +44,8 @@ struct FakeTaskData {
 // The empirical Fisher of each site's ΔW computed by hand: a dense probe term D [rows, in] = 0 added
 // on every site (A = I, trained B = D), the gradient of each batch's mean cross-entropy with respect
 // to D (= with respect to ΔW), squared, weighted by the batch size, averaged over the images.
-std::vector<torch::Tensor> probe_fisher(MethodBench& bench, const EWCLoRA& method, const FakeTaskData& data,
-                                        int64_t max_batches = 0) {
+std::vector<torch::Tensor> ewc_probe_fisher(MethodBench& bench, const EWCLoRA& method, const EWCFakeTaskData& data,
+                                            int64_t max_batches = 0) {
     std::vector<torch::Tensor> probes;
     for (AdapterSite site : method.sites()) {
         LowRankTerm probe;
@@ -77,7 +77,7 @@ std::vector<torch::Tensor> probe_fisher(MethodBench& bench, const EWCLoRA& metho
 
 // Runs `steps` training steps of the trainer (train_step: cross-entropy + the method's regularizer)
 // on seeded random data; returns the losses.
-std::vector<double> train_steps(MethodBench& bench, AdapterMethod& m, int steps, uint64_t seed) {
+std::vector<double> ewc_train_steps(MethodBench& bench, AdapterMethod& m, int steps, uint64_t seed) {
     const TaskPreparation prep = prepare_task(bench.heads, bench.config.train, bench.heads->size() - 1);
     PassOptimizer pass = make_pass_optimizer(m, *bench.ctx, prep, bench.config.train.optimizer);
     GradScaler scaler(false);
@@ -92,7 +92,7 @@ std::vector<double> train_steps(MethodBench& bench, AdapterMethod& m, int steps,
 }
 
 // `to`'s backbone and heads become `from`'s.
-void copy_backbone_and_heads(MethodBench& from, MethodBench& to) {
+void ewc_copy_backbone_and_heads(MethodBench& from, MethodBench& to) {
     torch::NoGradGuard no_grad;
     auto src = from.model->named_parameters();
     for (auto& p : to.model->named_parameters()) p.value().copy_(*src.find(p.key()));
@@ -104,7 +104,7 @@ void copy_backbone_and_heads(MethodBench& from, MethodBench& to) {
 }
 
 // A restorable state with a given Ω per site (the way a test sets the importance).
-StateSnapshot state_with_importance(const std::vector<torch::Tensor>& omega) {
+StateSnapshot ewc_state_with_importance(const std::vector<torch::Tensor>& omega) {
     StateSnapshot s;
     for (size_t i = 0; i < omega.size(); ++i) s.put("omega." + std::to_string(i), omega[i]);
     s.meta = {{"tasks_folded", 1}, {"trainable_count", 0}, {"importance_sites", static_cast<int64_t>(omega.size())}};
@@ -121,7 +121,7 @@ TEST(EWCLoRA, PenaltyAndItsGradientMatchADenseReference) {
     EXPECT_FALSE(method.regularizer(*bench.ctx).defined()) << "no penalty before the first task has ended";
     std::vector<torch::Tensor> omega;
     for (const auto& site : method.sites()) omega.push_back(torch::rand({site.rows, site.in}));
-    method.restore_state(*bench.ctx, state_with_importance(omega));
+    method.restore_state(*bench.ctx, ewc_state_with_importance(omega));
     bench.start_task(method, 1);
     bench.randomise(method);
 
@@ -155,7 +155,7 @@ TEST(EWCLoRA, PenaltyAndItsGradientMatchADenseReference) {
     MethodBench plain(ewc_config({{"lambda", 0.0}}), 3, 3);
     EWCLoRA off(plain.config);
     off.begin_run(*plain.ctx);
-    off.restore_state(*plain.ctx, state_with_importance(omega));
+    off.restore_state(*plain.ctx, ewc_state_with_importance(omega));
     plain.start_task(off, 1);
     EXPECT_FALSE(off.regularizer(*plain.ctx).defined());
 }
@@ -165,13 +165,13 @@ TEST(EWCLoRA, ImportanceAccumulatesGammaTimesOldPlusTheFisherByHand) {
     MethodBench bench(ewc_config({{"gamma", gamma}}), 5, 3);
     EWCLoRA method(bench.config);
     method.begin_run(*bench.ctx);
-    const FakeTaskData data0(11), data1(12);
+    const EWCFakeTaskData data0(11), data1(12);
 
     // Task 0: train, the Fisher by hand, then end_task: Ω = F_0, and the pair is folded exactly.
     data0.install(*bench.ctx);
     bench.start_task(method, 0);
     bench.train(method, 4);
-    const auto f0 = probe_fisher(bench, method, data0);
+    const auto f0 = ewc_probe_fisher(bench, method, data0);
     std::map<std::string, torch::Tensor> merged_before;
     for (auto& [name, layer] : bench.model->lora_layers()) merged_before[name] = layer->merged_weight();
     method.end_task(*bench.ctx);
@@ -192,7 +192,7 @@ TEST(EWCLoRA, ImportanceAccumulatesGammaTimesOldPlusTheFisherByHand) {
     data1.install(*bench.ctx);
     bench.start_task(method, 1);
     bench.train(method, 4);
-    const auto f1 = probe_fisher(bench, method, data1);
+    const auto f1 = ewc_probe_fisher(bench, method, data1);
     method.end_task(*bench.ctx);
     for (size_t i = 0; i < f1.size(); ++i)
         EXPECT_TRUE(torch::allclose(method.importance()[i].to(torch::kFloat64), gamma * f0[i] + f1[i], 1e-4, 1e-12))
@@ -205,12 +205,12 @@ TEST(EWCLoRA, FisherBatchesStopsTheFisherPassEarly) {
     MethodBench bench(ewc_config({{"fisher_batches", 1}}), 5, 3);
     EWCLoRA method(bench.config);
     method.begin_run(*bench.ctx);
-    const FakeTaskData data(13);
+    const EWCFakeTaskData data(13);
     data.install(*bench.ctx);
     bench.start_task(method, 0);
     bench.train(method, 3);
-    const auto first_only = probe_fisher(bench, method, data, 1);
-    const auto all = probe_fisher(bench, method, data, 0);
+    const auto first_only = ewc_probe_fisher(bench, method, data, 1);
+    const auto all = ewc_probe_fisher(bench, method, data, 0);
     method.end_task(*bench.ctx);
     for (size_t i = 0; i < first_only.size(); ++i) {
         EXPECT_TRUE(torch::allclose(method.importance()[i].to(torch::kFloat64), first_only[i], 1e-4, 1e-12)) << i;
@@ -218,15 +218,16 @@ TEST(EWCLoRA, FisherBatchesStopsTheFisherPassEarly) {
     }
 }
 
-TEST(EWCLoRA, ResumedRunEqualsTheRunLeftAlone) {
-    const ExperimentConfig config = ewc_config({{"lambda", 1e4}});
-    const FakeTaskData data0(21), data1(22);
+// Trains task 0, saves the state, and compares task 1 of the method left alone with that of a fresh
+// method restored from the state (bit for bit) and of one restored without its importance (differs).
+void expect_resume_equals_the_run_left_alone(const ExperimentConfig& config) {
+    const EWCFakeTaskData data0(21), data1(22);
     MethodBench original(config, 9, 3);
     auto method = make_method(config);
     method->begin_run(*original.ctx);
     data0.install(*original.ctx);
     original.start_task(*method, 0);
-    train_steps(original, *method, 5, 1);
+    ewc_train_steps(original, *method, 5, 1);
     method->end_task(*original.ctx);
     const StateSnapshot saved = method->save_state(*original.ctx);
     ASSERT_FALSE(saved.tensors.empty());
@@ -234,13 +235,14 @@ TEST(EWCLoRA, ResumedRunEqualsTheRunLeftAlone) {
     // Fresh methods on copies of the backbone and heads (what the checkpoint holds): one given the
     // state, one given the state without its importance (the control: the penalty must matter).
     MethodBench resumed(config, 10, 3), unrestored(config, 10, 3);
-    copy_backbone_and_heads(original, resumed);
-    copy_backbone_and_heads(original, unrestored);
+    ewc_copy_backbone_and_heads(original, resumed);
+    ewc_copy_backbone_and_heads(original, unrestored);
     auto fresh = make_method(config);
     fresh->begin_run(*resumed.ctx);
     fresh->restore_state(*resumed.ctx, saved);
     StateSnapshot none = saved;
-    none.tensors.clear();
+    for (auto it = none.tensors.begin(); it != none.tensors.end();)
+        it = it->first.rfind("omega.", 0) == 0 ? none.tensors.erase(it) : std::next(it);
     none.meta["importance_sites"] = 0;
     auto plain = make_method(config);
     plain->begin_run(*unrestored.ctx);
@@ -254,9 +256,9 @@ TEST(EWCLoRA, ResumedRunEqualsTheRunLeftAlone) {
     resumed.start_task(*fresh, 1);
     torch::manual_seed(5);
     unrestored.start_task(*plain, 1);
-    const auto losses = train_steps(original, *method, 5, 2);
-    const auto resumed_losses = train_steps(resumed, *fresh, 5, 2);
-    const auto plain_losses = train_steps(unrestored, *plain, 5, 2);
+    const auto losses = ewc_train_steps(original, *method, 5, 2);
+    const auto resumed_losses = ewc_train_steps(resumed, *fresh, 5, 2);
+    const auto plain_losses = ewc_train_steps(unrestored, *plain, 5, 2);
     EXPECT_EQ(losses, resumed_losses);
     EXPECT_NE(losses, plain_losses) << "a run without the importance trains the same: the test would not see it lost";
     method->end_task(*original.ctx);
@@ -270,6 +272,53 @@ TEST(EWCLoRA, ResumedRunEqualsTheRunLeftAlone) {
     for (const auto& [name, t] : next.tensors) EXPECT_TRUE(torch::equal(t, resumed_next.get(name))) << name;
 }
 
+TEST(EWCLoRA, ResumedRunEqualsTheRunLeftAlone) {
+    expect_resume_equals_the_run_left_alone(ewc_config({{"lambda", 1e4}}));
+}
+
+TEST(EWCLoRA, ResumedRunWithTheReleasedFactorSumEqualsTheRunLeftAlone) {
+    expect_resume_equals_the_run_left_alone(ewc_config({{"lambda", 1e4}, {"fold", "factor-sum"}}));
+}
+
+TEST(EWCLoRA, FactorSumFoldKeepsOneSummedPairWithItsCrossTerms) {
+    MethodBench bench(ewc_config({{"fold", "factor-sum"}}), 5, 3);
+    EWCLoRA method(bench.config);
+    method.begin_run(*bench.ctx);
+    const EWCFakeTaskData data(14);
+    data.install(*bench.ctx);
+    const auto w0 = bench.weights();
+    std::vector<std::vector<torch::Tensor>> factors;  // per task: A, B per site (copies)
+    for (int t = 0; t < 2; ++t) {
+        bench.start_task(method, t);
+        bench.train(method, 3);
+        std::vector<torch::Tensor> f;
+        const auto groups = method.parameter_groups(*bench.ctx);
+        for (const auto& p : groups.at(0).params) f.push_back(p.detach().clone());
+        factors.push_back(f);
+        method.end_task(*bench.ctx);
+    }
+    // W is untouched; each site carries s (B_0 + B_1)(A_0 + A_1), which is not s (B_0 A_0 + B_1 A_1).
+    std::map<std::string, torch::Tensor> expected;
+    for (const auto& [name, w] : w0) expected[name] = w.clone();
+    double cross = 0.0;
+    for (size_t i = 0; i < method.sites().size(); ++i) {
+        const AdapterSite& site = method.sites()[i];
+        const auto A = factors[0][2 * i] + factors[1][2 * i], B = factors[0][2 * i + 1] + factors[1][2 * i + 1];
+        expected[site.module].slice(0, site.row_offset, site.row_offset + site.rows) += 2.0 * B.matmul(A);
+        const auto exact =
+            factors[0][2 * i + 1].matmul(factors[0][2 * i]) + factors[1][2 * i + 1].matmul(factors[1][2 * i]);
+        cross += (B.matmul(A) - exact).abs().max().item<double>();
+    }
+    EXPECT_GT(cross, 0.0) << "the released fold's cross terms";
+    for (auto& [name, layer] : bench.model->lora_layers()) {
+        EXPECT_TRUE(torch::equal(layer->weight, w0.at(name))) << name;
+        EXPECT_TRUE(torch::allclose(layer->merged_weight(), expected.at(name), 1e-5, 1e-6)) << name;
+    }
+    int64_t stored = 0;
+    for (const auto& site : method.sites()) stored += site.rows * site.in + 3 * (site.in + site.rows);
+    EXPECT_EQ(method.storage(*bench.ctx).stored_params, stored);
+}
+
 TEST(EWCLoRA, RestoreRefusesImportanceOfAnotherShape) {
     MethodBench bench(ewc_config(), 3, 3);
     EWCLoRA method(bench.config);
@@ -277,7 +326,7 @@ TEST(EWCLoRA, RestoreRefusesImportanceOfAnotherShape) {
     std::vector<torch::Tensor> omega;
     for (size_t i = 0; i < method.sites().size(); ++i) omega.push_back(torch::rand({5, 7}));
     try {
-        method.restore_state(*bench.ctx, state_with_importance(omega));
+        method.restore_state(*bench.ctx, ewc_state_with_importance(omega));
         FAIL() << "a misshapen importance was accepted";
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("omega.0"), std::string::npos) << e.what();

@@ -24,7 +24,7 @@ ExperimentConfig o_lora_config(nlohmann::json options = nlohmann::json::object()
     return c;
 }
 
-std::vector<double> train_steps(MethodBench& bench, AdapterMethod& m, int steps, uint64_t seed) {
+std::vector<double> o_lora_train_steps(MethodBench& bench, AdapterMethod& m, int steps, uint64_t seed) {
     const TaskPreparation prep = prepare_task(bench.heads, bench.config.train, bench.heads->size() - 1);
     PassOptimizer pass = make_pass_optimizer(m, *bench.ctx, prep, bench.config.train.optimizer);
     GradScaler scaler(false);
@@ -38,7 +38,7 @@ std::vector<double> train_steps(MethodBench& bench, AdapterMethod& m, int steps,
     return losses;
 }
 
-void copy_backbone_and_heads(MethodBench& from, MethodBench& to) {
+void o_lora_copy_backbone_and_heads(MethodBench& from, MethodBench& to) {
     torch::NoGradGuard no_grad;
     auto src = from.model->named_parameters();
     for (auto& p : to.model->named_parameters()) p.value().copy_(*src.find(p.key()));
@@ -50,7 +50,7 @@ void copy_backbone_and_heads(MethodBench& from, MethodBench& to) {
 }
 
 // The method's trained factors (A, B per site), held by value.
-std::vector<torch::Tensor> adapter_params(OLoRA& method, MethodBench& bench) {
+std::vector<torch::Tensor> o_lora_adapter_params(OLoRA& method, MethodBench& bench) {
     return method.parameter_groups(*bench.ctx).at(0).params;
 }
 
@@ -67,7 +67,8 @@ TEST(OLoRA, LossAndItsGradientMatchADenseReference) {
         torch::Tensor loss = method.regularizer(*bench.ctx);
         ASSERT_TRUE(loss.defined());
         loss.backward();
-        for (const auto& p : adapter_params(method, bench)) EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
+        for (const auto& p : o_lora_adapter_params(method, bench))
+            EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
     }
     for (int t = 0; t < 2; ++t) {  // two old tasks
         if (t > 0) bench.start_task(method, t);
@@ -76,7 +77,7 @@ TEST(OLoRA, LossAndItsGradientMatchADenseReference) {
     }
     bench.start_task(method, 2);
     bench.randomise(method);
-    auto params = adapter_params(method, bench);
+    auto params = o_lora_adapter_params(method, bench);
     for (auto& p : params) p.mutable_grad() = torch::Tensor();
     torch::Tensor loss = method.regularizer(*bench.ctx);
     loss.backward();
@@ -107,20 +108,20 @@ TEST(OLoRA, AnANewOrthogonalToTheOldOnesCostsNothing) {
     // Old A = rows 0..2 of the identity, new A = rows 3..5: A_old A_newᵀ = 0.
     {
         torch::NoGradGuard no_grad;
-        for (auto& p : adapter_params(method, bench))
+        for (auto& p : o_lora_adapter_params(method, bench))
             if (p.size(0) == 3) p.copy_(torch::eye(3, p.size(1)));
     }
     method.end_task(*bench.ctx);
     bench.start_task(method, 1);
     {
         torch::NoGradGuard no_grad;
-        for (auto& p : adapter_params(method, bench))
+        for (auto& p : o_lora_adapter_params(method, bench))
             if (p.size(0) == 3) p.copy_(torch::eye(6, p.size(1)).slice(0, 3, 6));
     }
     EXPECT_EQ(method.regularizer(*bench.ctx).item<double>(), 0.0);
     {
         torch::NoGradGuard no_grad;
-        for (auto& p : adapter_params(method, bench))
+        for (auto& p : o_lora_adapter_params(method, bench))
             if (p.size(0) == 3) p.copy_(torch::eye(3, p.size(1)));  // the same A as before: |A Aᵀ| = |I|
     }
     EXPECT_NEAR(method.regularizer(*bench.ctx).item<double>(), 0.5 * 3.0 * method.sites().size(), 1e-6);
@@ -168,14 +169,14 @@ TEST(OLoRA, ResumedRunEqualsTheRunLeftAlone) {
     auto method = make_method(config);
     method->begin_run(*original.ctx);
     original.start_task(*method, 0);
-    train_steps(original, *method, 5, 1);
+    o_lora_train_steps(original, *method, 5, 1);
     method->end_task(*original.ctx);
     const StateSnapshot saved = method->save_state(*original.ctx);
     ASSERT_FALSE(saved.tensors.empty());
 
     MethodBench resumed(config, 10, 3), unrestored(config, 10, 3);
-    copy_backbone_and_heads(original, resumed);
-    copy_backbone_and_heads(original, unrestored);
+    o_lora_copy_backbone_and_heads(original, resumed);
+    o_lora_copy_backbone_and_heads(original, unrestored);
     auto fresh = make_method(config);
     fresh->begin_run(*resumed.ctx);
     fresh->restore_state(*resumed.ctx, saved);
@@ -191,9 +192,9 @@ TEST(OLoRA, ResumedRunEqualsTheRunLeftAlone) {
     resumed.start_task(*fresh, 1);
     torch::manual_seed(5);
     unrestored.start_task(*plain, 1);
-    const auto losses = train_steps(original, *method, 5, 2);
-    const auto resumed_losses = train_steps(resumed, *fresh, 5, 2);
-    const auto plain_losses = train_steps(unrestored, *plain, 5, 2);
+    const auto losses = o_lora_train_steps(original, *method, 5, 2);
+    const auto resumed_losses = o_lora_train_steps(resumed, *fresh, 5, 2);
+    const auto plain_losses = o_lora_train_steps(unrestored, *plain, 5, 2);
     EXPECT_EQ(losses, resumed_losses);
     EXPECT_NE(losses, plain_losses);
     method->end_task(*original.ctx);
