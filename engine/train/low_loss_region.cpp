@@ -135,7 +135,8 @@ std::vector<torch::Tensor> LowLossRegion::train_optimum(int t) {
     const TaskData& task = data_.tasks[t];
     const ExperimentConfig config = copy_config(config_);
     const uint64_t seed = static_cast<uint64_t>(seed_);
-    LowLossGeneratorScope generators(device_, derived_seed(seed, SeedStream::low_loss_copy, static_cast<uint64_t>(t)));
+    // One LoRA init for every task's copy: the optima differ by their tasks, not by their random starts.
+    LowLossGeneratorScope generators(device_, derived_seed(seed, SeedStream::low_loss_copy));
 
     Backbone copy = low_loss_clone(start_, device_);
     TaskHeads heads(copy->feature_dim(), config.train.head_init);

@@ -28,10 +28,15 @@
 // A ratio well below 1 says the tasks' optima lie closer to each other than to W₀ (the overlapping
 // low-loss region of Finding 1); ‖W_t − W*_i‖ shrinking with t says the continual weights move into it.
 //
-// Determinism and the continual run: the copy draws its LoRA factors from torch's global generators
-// seeded with derived_seed(seed, SeedStream::low_loss_copy, t); the generators' states are put back
+// Determinism and the continual run: every task's copy draws the same LoRA factors A (B = 0), from
+// torch's global generators seeded with derived_seed(seed, SeedStream::low_loss_copy), so the optima
+// differ by their tasks and not by their random starts; the generators' states are put back
 // afterwards, and the copy has its own model, heads, optimizer and loss scale, so the continual run's
 // results are the same with the analysis on or off. W*_t depends only on W₀, the task and the seed.
+//
+// Measured (sd-lora preset, 500 images per class, 1 epoch = 8 steps per task, seed 0, CPU): ratios
+// 1.39–1.46 (near √2: nearly orthogonal task updates; with a seed per task's A the same, 1.38–1.43),
+// ‖W_t − W*_i‖ growing from 0.15 to 0.26 over the 5 tasks: Finding 1 does not show at this size.
 //
 // Resume: the ΔW*_i = W*_i − W₀ of the finished tasks are recomputed (retrained, bit for bit the same)
 // rather than carried in the checkpoint: W₀ is read from the run's foundation_backbone.safetensors.

@@ -21,7 +21,7 @@ enum class SeedStream : uint64_t {
     foundation_batches = 0xF0u,                 // the foundation step's batch order
     foundation_batch_transforms = 0xF0BA7C00u,  // then mix_seed(·, epoch): its streamed random transforms
     lori_random_a = 0x10A10000u,                // + k (0 shared, the task per-task): LoRI's frozen A seed
-    low_loss_copy = 0x1055C000u,                // + task: the low-loss-region copy's LoRA init (low_loss_region.h)
+    low_loss_copy = 0x1055C000u,                // the low-loss-region copies' LoRA init, one for all tasks
 };
 
 // mix_seed(run_seed, offset + index): the seed of one sub-stream.
