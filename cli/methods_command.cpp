@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,15 +31,39 @@ std::string allowed_text(const OptionSpec& o) {
     return "true | false";
 }
 
+std::vector<std::string> state_names(const MethodDeclaration& m) {
+    std::vector<std::string> out;
+    for (StateKey k : m.state) out.emplace_back(name_of(k));
+    for (AnalysisKey k : m.analyses) out.emplace_back(name_of(k));
+    return out;
+}
+
+std::vector<std::string> family_names(const MethodDeclaration& m) {
+    std::vector<std::string> out;
+    for (BackboneFamily f : m.backbones) out.emplace_back(name_of(kBackboneFamilyNames, f));
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+    return out.empty() ? "-" : out;
+}
+
 }  // namespace
 
 int command_methods(bool with_options, const std::string& format) {
-    const auto catalog = method_catalog();
+    const auto& catalog = method_declarations();
     if (format == "json") {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& m : catalog) {
-            nlohmann::json j = {{"name", m.name}, {"summary", m.summary}};
-            if (with_options) j["options"] = option_schema_json(m.options);
+            nlohmann::json j = {{"name", m.name},
+                                {"summary", m.summary},
+                                {"records", state_names(m)},
+                                {"per_task_terms", m.per_task_terms},
+                                {"backbones", family_names(m)},
+                                {"presets", m.presets}};
+            if (with_options) j["options"] = option_schema_json(*m.options);
             out.push_back(std::move(j));
         }
         std::printf("%s\n", out.dump(2).c_str());
@@ -50,8 +76,11 @@ int command_methods(bool with_options, const std::string& format) {
     for (const auto& m : catalog) {
         std::printf("%-18s %s\n", m.name.c_str(), m.summary.c_str());
         if (!with_options) continue;
-        if (m.options.options.empty()) std::printf("    (no options)\n");
-        for (const auto& o : m.options.options) {
+        std::printf("    records: %s; per-task terms: %s; backbones: %s\n", joined(state_names(m)).c_str(),
+                    m.per_task_terms ? "yes" : "no", joined(family_names(m)).c_str());
+        std::printf("    presets: %s\n", joined(m.presets).c_str());
+        if (m.options->options.empty()) std::printf("    (no options)\n");
+        for (const auto& o : m.options->options) {
             const std::string def = o.default_value.is_null() ? "derived" : o.default_value.dump();
             std::printf("    %-22s %-13s default %-12s %s\n", o.name.c_str(), type_name(o.type).c_str(), def.c_str(),
                         allowed_text(o).c_str());
