@@ -148,6 +148,10 @@ public:
     // adapter_set()'s factors (A, B, mask entries) and magnitudes; a method that keeps more (bases,
     // Fisher diagonals, weight snapshots) or less overrides it.
     virtual MethodStorage storage(const MethodContext& ctx) const;
+    // The scalars the current task trained (heads excluded), after end_task, for the cost table.
+    // `in_groups` is what the trainer counted in the task's parameter groups (largest pass); a method
+    // whose groups hold more than trains (LoRI-S: B whole, its gradient masked) returns its own count.
+    virtual int64_t learnable_parameters(const MethodContext& ctx, int64_t in_groups) const { return in_groups; }
 
     // ---- resume ---------------------------------------------------------------------------------
     // Version of save_state's layout. Bump it whenever the layout changes: a checkpoint written with

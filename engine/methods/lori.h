@@ -117,6 +117,10 @@ public:
     const std::vector<std::vector<AdapterFactors>>& task_adapters() const { return task_adapters_; }
     const std::vector<uint64_t>& a_seeds() const { return a_seeds_; }  // per task
     int64_t trainable_count() const { return trainable_count_; }
+    // LoRI-S trains only the mask's entries of B (its groups hold B whole): the cost table's count.
+    int64_t learnable_parameters(const MethodContext& ctx, int64_t in_groups) const override {
+        return trainable_count_;
+    }
     double scale() const { return scale_; }
     double merge_weight() const;
 

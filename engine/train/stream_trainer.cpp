@@ -140,9 +140,9 @@ private:
     GradScaler scaler_{config_.train.precision == Precision::fp16};  // one loss scale for the whole run
     int64_t step_ = 0;
     int current_task_ = -1;
-    int64_t task_learnable_ = 0;   // the method's trained scalars on the current task (largest pass)
-    std::string checkpoint_dir_;   // this run's checkpoint directory ("" = checkpoints failed to start)
-    int64_t analysis_points_ = 0;  // analysis points emitted through the method context (kept by resume)
+    int64_t task_learnable_ = 0;               // the method's trained scalars on the current task (largest pass)
+    std::string checkpoint_dir_;               // this run's checkpoint directory ("" = checkpoints failed to start)
+    int64_t analysis_points_ = 0;              // analysis points emitted through the method context (kept by resume)
     std::unique_ptr<LowLossRegion> low_loss_;  // analysis.low_loss_region (null when off)
 };
 
@@ -447,7 +447,7 @@ void StreamTrainer::record_task_cost(int t) {
     const MethodStorage kept = method_->storage(*ctx_);
     const std::pair<StateKey, double> cost[] = {
         {StateKey::inference_gflops, inference_flops(*model_, outputs).gflops()},
-        {StateKey::trainable_params, static_cast<double>(task_learnable_)},
+        {StateKey::trainable_params, static_cast<double>(method_->learnable_parameters(*ctx_, task_learnable_))},
         {StateKey::stored_params, static_cast<double>(kept.stored_params)},
         {StateKey::stored_features, static_cast<double>(kept.stored_features)}};
     for (const auto& [key, value] : cost) events_.on_event(MethodState{t, step_, key, {value}});
