@@ -1,5 +1,7 @@
 #include "engine/train/low_loss_region.h"
 
+#include "engine/methods/catalog/method_catalog.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -68,7 +70,9 @@ Backbone low_loss_clone(Backbone source, torch::Device device) {
     return copy;
 }
 
-bool low_loss_adapts_every_weight(const ExperimentConfig& config) { return config.method.name == "full-finetune"; }
+bool low_loss_adapts_every_weight(const ExperimentConfig& config) {
+    return method_declaration(config.method.name).trains_every_weight;
+}
 
 }  // namespace
 

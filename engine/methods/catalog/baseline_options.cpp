@@ -56,7 +56,8 @@ const MethodDeclaration& full_finetune_declaration() {
                                      {},
                                      false,
                                      {BackboneFamily::vit, BackboneFamily::resnet},
-                                     {"full-finetune"}};
+                                     {"full-finetune"},
+                                     /*trains_every_weight=*/true};
     return d;
 }
 

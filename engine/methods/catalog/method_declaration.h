@@ -43,6 +43,9 @@ struct MethodDeclaration {
     // The presets (resources/presets/<name>.json) whose method is this one (checked by
     // tests/unit/core/method_catalog_test.cpp against the preset files).
     std::vector<std::string> presets;
+    // True when the method trains every backbone weight rather than method.targets' sites (full
+    // fine-tuning): analyses that compare adapted weights (low-loss region) then compare all of them.
+    bool trains_every_weight = false;
 
     bool records(StateKey key) const;
     bool records(AnalysisKey key) const;
