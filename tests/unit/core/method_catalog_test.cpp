@@ -38,11 +38,8 @@ TEST(MethodCatalog, ListsEveryRegisteredMethodOnceInOrder) {
     }
     const std::vector<std::string> expected = {"sequential-lora", "full-finetune", "frozen-backbone", "sd-lora",
                                                "sd-lora-rr",      "sd-lora-kd",    "lori-d",          "lori-s",
-                                               "lori-merge",      "merged-lora",   "merged-lora-ft",
-                                               "lora-pm",
-                                               "ewc-lora",
-                                               "o-lora",
-                                               "inflora"};
+                                               "lori-merge",      "merged-lora",   "merged-lora-ft",  "lora-pm",
+                                               "ewc-lora",        "o-lora",        "inflora"};
     EXPECT_EQ(names, expected);
 }
 
