@@ -88,11 +88,22 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
     std::unique_ptr<AdapterMethod> method = make_method(config);
     const int passes = std::max(1, method->passes_per_task());
     MethodContext ctx{
-        model, heads, config, 0, static_cast<int>(spec.tasks.size()), 0, device, static_cast<uint64_t>(run_seed),
+        model, heads, config, 0, static_cast<int>(spec.tasks.size()), 0, device, static_cast<uint64_t>(run_seed), {},
         {},    {},    {},     {}};
     ctx.evaluate_seen = [](EvalPhase) {};
     ctx.evaluate_tasks = [](const std::vector<int>&) { return std::vector<EvalRow>{}; };
     ctx.emit = [](const Event&) {};
+    // A method's own pass over the task's images (InfLoRA's features, a Fisher): one batch of noise
+    // of the task's shape, enough to build its state; the estimate times steps, not these passes.
+    ctx.task_batches = [&config, &ctx, &spec](int64_t, const std::function<void(const TaskBatch&)>& visit) {
+        const int64_t batch = config.train.batch_size;
+        const auto& task = spec.tasks.at(static_cast<size_t>(ctx.task) < spec.tasks.size() ? ctx.task : 0);
+        const int64_t classes = std::max<int64_t>(1, static_cast<int64_t>(task.classes.size()));
+        visit(TaskBatch{
+            torch::randn({batch, config.backbone.in_channels, config.backbone.image_size, config.backbone.image_size},
+                         torch::TensorOptions().device(ctx.device)),
+            torch::randint(classes, {batch}, torch::TensorOptions().dtype(torch::kInt64).device(ctx.device))});
+    };
     ctx.warn = [](const std::string&) {};
     method->begin_run(ctx);
     GradScaler scaler(config.train.precision == Precision::fp16);

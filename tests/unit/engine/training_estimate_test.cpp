@@ -3,6 +3,7 @@
 // training step (training_step.h).
 #include <gtest/gtest.h>
 
+#include "engine/methods/catalog/method_catalog.h"
 #include "engine/services/training_estimate.h"
 
 using namespace lorica;
@@ -45,5 +46,23 @@ TEST(TrainingEstimate, CountsTheHeadsOfEachLossModeAndMeasuresTheSharedStep) {
         EXPECT_EQ(e.measured_steps, 2);
         EXPECT_GT(e.seconds_per_step, 0.0);
         EXPECT_DOUBLE_EQ(e.estimated_seconds, 30 * e.seconds_per_step);
+    }
+}
+
+// Every registered method is estimated through all tasks, including those that make their own pass
+// over the task's images (InfLoRA's features before training, a Fisher after it): the estimate's
+// context offers such a pass, so no method's estimate stops after its first task.
+TEST(TrainingEstimate, EveryRegisteredMethodIsCountedOnEveryTask) {
+    for (const MethodDeclaration& m : method_declarations()) {
+        SCOPED_TRACE(m.name);
+        ExperimentConfig c = tiny_estimate_config(LossScope::current_task);
+        c.method.name = m.name;
+        c.method.rank = 2;
+        c.method.targets = {"q", "v"};
+        if (m.name.rfind("sd-lora-rr", 0) == 0) c.method.options = {{"rank_schedule", {{0, 2}, {1, 2}}}};
+        const TrainingEstimate e = estimate_training(c, 1);
+        ASSERT_EQ(e.trainable_per_task.size(), 3u);
+        for (const int64_t n : e.trainable_per_task) EXPECT_GT(n, 0) << "a task the estimate could not count";
+        EXPECT_EQ(e.measured_steps, 1);
     }
 }
