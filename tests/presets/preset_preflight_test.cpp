@@ -116,9 +116,12 @@ TEST(PresetPreflight, PresetsCommandListsEachBenchmarkWithItsDescription) {
     for (const Case& c : kCases) {
         const std::string description = preset_description(c.preset);
         ASSERT_FALSE(description.empty()) << c.preset;
-        // One line per preset: its name, then its description.
-        const auto line = r.output.find(std::string(c.preset) + " ");
-        ASSERT_NE(line, std::string::npos) << c.preset << "\n" << r.output;
+        // One line per preset: its name, then its description (the name at a line's start: other
+        // presets' descriptions may name it too).
+        const std::string listed = "\n" + r.output;
+        const auto at = listed.find("\n" + std::string(c.preset) + " ");
+        ASSERT_NE(at, std::string::npos) << c.preset << "\n" << r.output;
+        const auto line = at;  // `listed` is one character longer: `at` is the line's start in r.output
         const auto end = r.output.find('\n', line);
         EXPECT_NE(r.output.substr(line, end - line).find(description), std::string::npos) << c.preset;
     }
