@@ -283,11 +283,7 @@ void MainWindow::build_docks() {
     }
     // A method-specific view's dock only while the shown runs offer it (their method records declare
     // what it draws, or they recorded it: RunViews::offers).
-    connect(views_, &RunViews::offered_views_changed, this, [this] {
-        for (const auto& view : views_->views())
-            if (!drawn_keys(view.id).empty())
-                if (QDockWidget* dock = view_dock(view.id)) dock->setVisible(views_->offers(view.id));
-    });
+    connect(views_, &RunViews::offered_views_changed, this, &MainWindow::show_offered_views);
     compare_dock_ = add_dock("compare", tr("Compare"), compare_, Qt::RightDockWidgetArea);
     tabifyDockWidget(first, compare_dock_);
     first->raise();
@@ -521,6 +517,12 @@ void MainWindow::save_config_dialog() {
         QMessageBox::warning(this, tr("Cannot save config"), tr("Cannot write %1").arg(path));
 }
 
+void MainWindow::show_offered_views() {
+    for (const auto& view : views_->views())
+        if (!drawn_keys(view.id).empty())
+            if (QDockWidget* dock = view_dock(view.id)) dock->setVisible(views_->offers(view.id));
+}
+
 QStringList MainWindow::save_screenshots(const QString& dir) {
     QDir().mkpath(dir);
     QStringList files;
@@ -537,6 +539,7 @@ QStringList MainWindow::save_screenshots(const QString& dir) {
         for (auto* plot : dock->findChildren<QWidget*>()) plot->update();
         save(dock, name);
     }
+    show_offered_views();  // every view was shown for its own picture; the window as a user sees it
     for (QDockWidget* dock : {view_dock(ViewId::loss), view_dock(ViewId::accuracy), setup_dock_})
         if (dock) dock->raise();
     save(this, QStringLiteral("main"));

@@ -105,6 +105,8 @@ protected:
 private:
     void build_actions();
     void build_docks();
+    // A method-specific view's dock is visible while the shown runs offer it (RunViews::offers).
+    void show_offered_views();
     QDockWidget* add_dock(const QString& id, const QString& title, QWidget* widget, Qt::DockWidgetArea area);
     void update_actions();
     // A run started: the set-up column (set-up and runs docks) folds so the plots get the width; the
