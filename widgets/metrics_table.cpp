@@ -34,9 +34,9 @@ MetricsTable::MetricsTable(QWidget* parent) : QWidget(parent) {
     }
     for (size_t c = 0; c < kCostColumns; ++c) {
         const CostColumnInfo& info = cost_columns()[c];
-        auto* header = new QTableWidgetItem(QString::fromStdString(info.short_name));
+        auto* header = new QTableWidgetItem(QString::fromStdString(info.label));
         header->setToolTip(QStringLiteral("<b>%1</b><br>%2")
-                               .arg(QString::fromStdString(info.short_name).toHtmlEscaped(),
+                               .arg(QString::fromStdString(info.label).toHtmlEscaped(),
                                     QString::fromStdString(info.description).toHtmlEscaped()));
         table_->setVerticalHeaderItem(cost_row(static_cast<int>(c)), header);
     }

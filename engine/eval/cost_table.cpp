@@ -11,14 +11,17 @@ namespace lorica {
 const std::array<CostColumnInfo, kCostColumns>& cost_columns() {
     static const std::array<CostColumnInfo, kCostColumns> columns{{
         {CostColumn::inference_gflops, StateKey::inference_gflops, "inference_gflops", "GFLOPs/img",
+         "Inference GFLOPs per image",
          "Inference GFLOPs per image (10⁹ FLOPs, a multiply-add = 2): backbone and stream heads, adapter terms "
          "folded into the weights as the run evaluates."},
         {CostColumn::learnable_params, StateKey::trainable_params, "learnable_params", "learnable",
+         "Learnable parameters per task",
          "Learnable parameters per task: scalars the method trained on the task (heads excluded)."},
-        {CostColumn::stored_params, StateKey::stored_params, "stored_params", "stored params",
+        {CostColumn::stored_params, StateKey::stored_params, "stored_params", "stored params", "Stored parameters",
          "Stored parameters: scalars the method keeps after the task beyond the backbone's weights (adapters, "
          "masks, magnitudes, bases, Fisher diagonals, weight snapshots)."},
         {CostColumn::stored_features, StateKey::stored_features, "stored_features", "stored features",
+         "Stored features",
          "Stored features: scalars of feature statistics kept for later tasks (InfLoRA's and DualGPM's "
          "input-feature bases, feature means)."},
     }};

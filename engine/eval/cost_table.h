@@ -31,6 +31,7 @@ struct CostColumnInfo {
     StateKey key;             // the recorded method state
     std::string json_key;     // "inference_gflops", "learnable_params", "stored_params", "stored_features"
     std::string short_name;   // table header: "GFLOPs/img", "learnable", "stored params", "stored features"
+    std::string label;        // a row's name in the GUI's metrics table: "Inference GFLOPs per image", ...
     std::string description;  // one sentence with the unit (tooltips, --help)
 };
 

@@ -177,7 +177,7 @@ private Q_SLOTS:
         QVERIFY(table.row_tooltip(0).contains(QString::fromStdString(metric_table()[0].formula).toHtmlEscaped()));
         // The cost rows follow the metrics, each with its description; a run without cost reads "—".
         QCOMPARE(table.cost_row(0), static_cast<int>(metric_table().size()));
-        QCOMPARE(table.table()->verticalHeaderItem(table.cost_row(0))->text(), QString("GFLOPs/img"));
+        QCOMPARE(table.table()->verticalHeaderItem(table.cost_row(0))->text(), QString("Inference GFLOPs per image"));
         QVERIFY(table.row_tooltip(table.cost_row(3)).contains("InfLoRA"));
         table.set_columns({{"run 1", {"68.33"}, {"35.13", "368,640"}}, {"run 2", {}}});
         QCOMPARE(table.column_count(), 2);
