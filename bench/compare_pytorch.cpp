@@ -10,6 +10,17 @@
 //   full-finetune     every backbone parameter
 //   frozen-backbone   the head only
 //   eval-512          evaluation forward, batch 512, no grad (the frozen-backbone model)
+//   inflora           InfLoRA at task 0: A from the input features of two batches of 32 random images
+//                     (MethodContext::task_batches), frozen; B trains (set to small random values), scale 1
+//   o-lora            O-LoRA at task 3: three finished pairs per site (frozen, folded), the new pair
+//                     training with λ₁ Σ |A_old A_newᵀ| (the default λ₁ 0.5, λ₂ 0) added to the loss
+//   ewc-lora          EWC-LoRA at task 1: Ω from task 0's Fisher (the same two random batches), task 0's
+//                     update folded into W, the new pair training with (λ/2) Σ Ω ⊙ (s B A)² (λ 1e7)
+//   lora-pm           LoRA-P&M at task 0: each step's perturbation (the task's terms at scale s · (1 ± ε)
+//                     or s) as the method draws it; the Python side is given the same draws, step by step
+// (the four new cases: default method options, targets q, v, rank 8; the Python side merges O-LoRA's old
+// pairs into its frozen weight and adds the same extra losses; "model GFLOP" counts the model only, not
+// the O-LoRA / EWC-LoRA penalties)
 // and two ResNet cases (BatchNorm statistics frozen, eval-mode BatchNorm on both sides; sequential LoRA
 // rank 8, alpha 16, through the same method code; PyTorch side: PEFT's Conv2d LoRA form):
 //   resnet50-conv3    timm's resnet50 at 224 px, 3 channels, batch 32, LoRA on every layer*.*.conv3 (the
@@ -61,6 +72,9 @@
 
 #include "engine/io/tensor_io.h"
 #include "engine/methods/adapter_method.h"
+#include "engine/methods/ewc_lora.h"
+#include "engine/methods/lora_pm.h"
+#include "engine/methods/o_lora.h"
 #include "engine/methods/method_registry.h"
 #include "engine/model/adapter_targets.h"
 #include "engine/model/backbone_factory.h"
@@ -227,10 +241,28 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
     c->heads->add_head(kClasses, 1, torch::kCPU);
     c->ctx = std::make_unique<MethodContext>(
         MethodContext{c->model, c->heads, c->config, 0, 6, 0, torch::kCPU, 0, {}, {}, {}, {}});
+    const bool new_method = name == "inflora" || name == "o-lora" || name == "ewc-lora" || name == "lora-pm";
+    if (new_method) {  // the task's images for InfLoRA's input features and the end-of-task Fishers: two
+                       // batches of 32 random images of the case's shape
+        torch::manual_seed(5);
+        const auto& bb = c->config.backbone;
+        std::vector<TaskBatch> batches;
+        for (int i = 0; i < 2; ++i)
+            batches.push_back(
+                {torch::randn({32, bb.in_channels, bb.image_size, bb.image_size}), torch::randint(0, kClasses, {32})});
+        c->ctx->task_batches = [batches](int64_t max_batches, const std::function<void(const TaskBatch&)>& visit) {
+            for (size_t i = 0; i < batches.size() && (max_batches <= 0 || static_cast<int64_t>(i) < max_batches); ++i)
+                visit(batches[i]);
+        };
+    }
     c->method = make_method(c->config);
     c->method->begin_run(*c->ctx);
-    if (name == "sd-lora-task5") {
-        for (int t = 0; t < 5; ++t) {  // five finished tasks: a non-zero update in every matrix, then the hand-over
+    // Finished tasks before the timed one (a non-zero update in every matrix, then the hand-over):
+    // SD-LoRA five (five directions with their magnitudes), O-LoRA three (three old A per site in the
+    // orthogonality loss), EWC-LoRA one (Ω from its Fisher, the update folded into W).
+    const int finished = name == "sd-lora-task5" ? 5 : name == "o-lora" ? 3 : name == "ewc-lora" ? 1 : 0;
+    if (finished > 0) {
+        for (int t = 0; t < finished; ++t) {
             c->ctx->task = t;
             c->method->begin_task(*c->ctx);
             for (auto& [layer_name, layer] : c->model->lora_layers())
@@ -238,7 +270,7 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
                     if (term.trainable_factors()) fill_random(term.B, 0.05);
             c->method->end_task(*c->ctx);
         }
-        c->ctx->task = 5;
+        c->ctx->task = finished;
     }
     c->method->begin_task(*c->ctx);
     if (name == "lori-s") {  // the dense calibration pass stands in for random B; pass 1 masks
@@ -253,7 +285,7 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
                     c->masks.emplace_back(term.B, state.get("mask." + std::to_string(i)));
     }
     // The current adapter as after some training (B = 0 would leave A's gradient 0 on the first step).
-    if (name == "sequential-lora" || name == "sd-lora-task5" || c->resnet)
+    if (name == "sequential-lora" || name == "sd-lora-task5" || c->resnet || new_method)
         for (auto& [layer_name, layer] : c->model->lora_layers())
             for (auto& term : layer->terms())
                 if (term.trainable_factors()) fill_random(term.B, 0.05);
@@ -264,7 +296,7 @@ std::unique_ptr<LoricaCase> make_case(const std::string& name) {
 
 // Writes the case for the Python side; returns the file.
 std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& x_eval,
-                       const torch::Tensor& y_eval, const std::string& dir) {
+                       const torch::Tensor& y_eval, const std::string& dir, int64_t training_steps) {
     std::vector<std::pair<std::string, torch::Tensor>> tensors{
         {"x", x}, {"y", y}, {"x_eval", x_eval}, {"y_eval", y_eval}};
     std::vector<std::pair<torch::Tensor, std::string>> names;  // every tensor an optimizer group may hold
@@ -342,6 +374,34 @@ std::string write_case(LoricaCase& c, const torch::Tensor& x, const torch::Tenso
         }
         meta["groups"].push_back(
             {{"name", g.name}, {"params", params}, {"lr", g.lr}, {"weight_decay", g.weight_decay}});
+    }
+    // The methods' extra loss terms and LoRA-P&M's perturbations, for the Python side to add the same.
+    auto layer_name_of = [&](const AdapterSite& site) {
+        for (auto& [layer_name, layer] : c.model->lora_layers())
+            if (layer.get() == site.layer.get()) return layer_name;
+        throw std::runtime_error("compare_pytorch: " + c.name + ": site " + site.name() + " has no layer");
+    };
+    if (const auto* m = dynamic_cast<const OLoRA*>(c.method.get())) {  // λ₁ Σ |A_old A_tᵀ| + λ₂ Σ ‖A_t‖ + ‖B_t‖
+        nlohmann::json sites = nlohmann::json::array();
+        for (const auto& site : m->sites())
+            sites.push_back({{"layer", layer_name_of(site)}, {"row_offset", site.row_offset}});
+        meta["o_lora"] = {
+            {"lambda_orth", m->options().lambda_orth}, {"lambda_l2", m->options().lambda_l2}, {"sites", sites}};
+    }
+    if (const auto* m = dynamic_cast<const EWCLoRA*>(c.method.get())) {  // (λ/2) Σ Ω ⊙ (s B A)²
+        nlohmann::json sites = nlohmann::json::array();
+        for (size_t i = 0; i < m->sites().size(); ++i) {
+            sites.push_back({{"layer", layer_name_of(m->sites()[i])}, {"row_offset", m->sites()[i].row_offset}});
+            tensors.emplace_back("omega." + std::to_string(i), m->importance().at(i));
+        }
+        meta["ewc"] = {{"lambda", m->options().lambda}, {"sites", sites}};
+    }
+    if (const auto* m = dynamic_cast<const LoRAPM*>(c.method.get())) {
+        // The draws the method makes for the case's next `training_steps` steps (its steps in the task
+        // start at 0 here): both sides scale the task's terms by 1 + sign · ε on the same steps.
+        nlohmann::json signs = nlohmann::json::array();
+        for (int64_t k = 0; k < training_steps; ++k) signs.push_back(m->perturbation(c.ctx->seed, c.ctx->task, k));
+        meta["perturb"] = {{"epsilon", m->pm_options().epsilon}, {"signs", signs}};
     }
     meta["clip_per_tensor"] = c.name == "lori-s" ? c.config.method.options.value("clip_per_tensor", 1.0) : 0.0;
     const std::string path = dir + "/compare_pytorch_" + c.name + ".safetensors";
@@ -474,7 +534,8 @@ int main(int argc, char** argv) {
                         y_eval = torch::randint(0, kClasses, {kEvalBatch});
 
     std::vector<std::string> names{"sequential-lora", "sd-lora-task5", "lori-s",         "full-finetune",
-                                   "frozen-backbone", "eval-512",      "resnet50-conv3", "tiny-resnet"};
+                                   "frozen-backbone", "eval-512",      "inflora",        "o-lora",
+                                   "ewc-lora",        "lora-pm",       "resnet50-conv3", "tiny-resnet"};
     if (!cases_arg.empty()) {
         std::vector<std::string> chosen;
         for (std::stringstream ss(cases_arg); ss.good();) {
@@ -494,7 +555,11 @@ int main(int argc, char** argv) {
         cases.push_back(make_case(n));
         LoricaCase& c = *cases.back();
         if (!c.x.defined()) c.x = x, c.y = y;
-        py.ask("load " + write_case(c, c.x, c.y, x_eval, y_eval, dir), "ok");
+        // Training steps each side takes on the case: the loss check's three, then warm-up + timed steps
+        // for every round of every thread count.
+        const int64_t training_steps =
+            3 + static_cast<int64_t>(thread_counts.size()) * rounds * (c.resnet ? 1 + resnet_steps : warmup + steps);
+        py.ask("load " + write_case(c, c.x, c.y, x_eval, y_eval, dir, training_steps), "ok");
     }
 
     // Same function first: three training steps (loss before each update) and the eval batch's loss.

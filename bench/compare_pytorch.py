@@ -10,7 +10,10 @@ LoRA form on the adapted convs (lora_B(lora_A(x)) · s: A a k×k conv with the c
 padding, B a 1×1 conv), features by global average pooling into the stream head.
 
 Everything it builds comes from the file the C++ side writes (same weights, same adapter factors,
-same batch), so both sides compute the same function. Protocol: one command a line on stdin, one
+same batch), so both sides compute the same function. The methods' extra losses are written out
+here (O-LoRA's orthogonality loss over its old A, whose pairs are merged into the frozen weight;
+EWC-LoRA's penalty with its Ω), and LoRA-P&M's perturbation of each step comes from the file (the
+draws the C++ method makes, step by step). Protocol: one command a line on stdin, one
 answer a line on stdout:
     load <file.safetensors>                    -> ok <case>
     losses <case> <n>                          -> losses <l_0> ... <l_{n-1}>   (n consecutive training steps)
@@ -37,6 +40,7 @@ class LowRank:
 
     def __init__(self, A, B, scale, magnitude, row_offset):
         self.A, self.B, self.scale, self.magnitude, self.row_offset = A, B, scale, magnitude, row_offset
+        self.factor = 1.0  # LoRA-P&M's perturbation of the step: coef = scale · (1 ± ε)
 
 
 class AdaptedLinear(nn.Linear):
@@ -60,7 +64,8 @@ class AdaptedLinear(nn.Linear):
         # back (the fastest of the usual idioms here: in-place slice adds, padding, slices + cat).
         z = []
         for t in self.side:
-            coef = t.magnitude * t.scale if t.magnitude is not None else t.scale
+            s = t.scale if t.factor == 1.0 else t.scale * t.factor
+            coef = t.magnitude * s if t.magnitude is not None else s
             z.append((t.row_offset, (x @ t.A.t()) @ t.B.t() * coef))
         return self._rows_cat(z, y.shape[-1], None, -1, base=y)
 
@@ -244,6 +249,8 @@ class Case:
         for g, m in enumerate(magnitudes):
             named[f"magnitude.{g}"] = m
         self.masks = []  # (B, mask)
+        terms_at = {}    # (layer, row_offset) → trainable LowRank
+        old_a = {}       # (layer, row_offset) → [A of the frozen terms without magnitude (O-LoRA's old pairs)]
         for layer_name, terms in meta["terms"].items():
             layer = self.model.get_submodule(layer_name)
             frozen = {}  # (row_offset) → ([D_k], [α_k])
@@ -251,9 +258,14 @@ class Case:
                 key = f"term.{layer_name}.{t['index']}"
                 A, B = tensors[key + ".A"], tensors[key + ".B"]
                 mag = magnitudes[t["magnitude"]] if t["magnitude"] >= 0 else None
+                if not t["A_trainable"] and not t["B_trainable"] and mag is None:
+                    # O-LoRA's finished pair: merged into the frozen weight; its A kept for the loss.
+                    with torch.no_grad():
+                        layer.weight[t["row_offset"]:t["row_offset"] + B.shape[0]] += B @ A * t["scale"]
+                    old_a.setdefault((layer_name, t["row_offset"]), []).append(A)
+                    continue
                 if not t["A_trainable"] and not t["B_trainable"]:
                     # SD-LoRA's finished direction: stored once as a dense, scaled matrix.
-                    assert mag is not None, "frozen terms without a magnitude are not produced by the cases"
                     d, a = frozen.setdefault(t["row_offset"], ([], []))
                     d.append(B @ A * t["scale"])
                     a.append(mag)
@@ -267,22 +279,67 @@ class Case:
                 if key + ".mask" in tensors:
                     self.masks.append((B, tensors[key + ".mask"]))
                 layer.side.append(LowRank(A, B, t["scale"], mag, t["row_offset"]))
+                terms_at[(layer_name, t["row_offset"])] = layer.side[-1]
             for off, (d, a) in sorted(frozen.items()):
                 layer.directions.append((off, torch.stack(d), a))
         self.clip_per_tensor = meta["clip_per_tensor"]
+        self.orth, self.lambda_orth, self.lambda_l2 = [], 0.0, 0.0  # O-LoRA: (A_old [Σr, in], new term) per site
+        if "o_lora" in meta:
+            o = meta["o_lora"]
+            self.lambda_orth, self.lambda_l2 = o["lambda_orth"], o["lambda_l2"]
+            for s in o["sites"]:
+                key = (s["layer"], s["row_offset"])
+                self.orth.append((torch.cat(old_a[key], 0) if key in old_a else None, terms_at[key]))
+        self.ewc, self.ewc_lambda = [], 0.0  # EWC-LoRA: (Ω [rows, in], current term) per site
+        if "ewc" in meta:
+            self.ewc_lambda = meta["ewc"]["lambda"]
+            self.ewc = [(tensors[f"omega.{i}"], terms_at[(s["layer"], s["row_offset"])])
+                        for i, s in enumerate(meta["ewc"]["sites"])]
+        self.signs, self.epsilon, self.steps = [], 0.0, 0  # LoRA-P&M: the method's draws, step by step
+        if "perturb" in meta:
+            self.signs, self.epsilon = meta["perturb"]["signs"], meta["perturb"]["epsilon"]
+        self.side_terms = list(terms_at.values())
         groups = [{"params": [named[n] for n in g["params"]], "lr": g["lr"], "weight_decay": g["weight_decay"]}
                   for g in meta["groups"]]
         self.optimizer = torch.optim.AdamW(groups)
 
+    def regularizer(self):
+        """O-LoRA's λ₁ Σ |A_old A_newᵀ| + λ₂ Σ (‖A‖ + ‖B‖) and EWC-LoRA's (λ/2) Σ Ω ⊙ (s B A)², or None."""
+        reg = None
+        add = lambda r, t: t if r is None else r + t
+        if self.lambda_orth > 0:
+            for a_old, t in self.orth:
+                if a_old is not None:
+                    reg = add(reg, (a_old @ t.A.t()).abs().sum() * self.lambda_orth)
+        if self.lambda_l2 > 0:
+            for _, t in self.orth:
+                reg = add(reg, (t.A.norm() + t.B.norm()) * self.lambda_l2)
+        if self.ewc and self.ewc_lambda != 0:
+            penalty = None
+            for omega, t in self.ewc:
+                penalty = add(penalty, (omega * (t.B @ t.A * t.scale).square()).sum())
+            reg = add(reg, penalty * (self.ewc_lambda / 2.0))
+        return reg
+
     def step(self):
+        if self.signs:  # LoRA-P&M: this step's draw scales the task's terms by 1 + sign · ε
+            sign = self.signs[self.steps % len(self.signs)]
+            self.steps += 1
+            for t in self.side_terms:
+                t.factor = 1.0 + sign * self.epsilon
         self.optimizer.zero_grad()
         loss = F.cross_entropy(self.model(self.x), self.y)
+        reg = self.regularizer()
+        if reg is not None:
+            loss = loss + reg
         loss.backward()
         for B, mask in self.masks:  # LoRI-S: sparse B (masked gradient), per-tensor clipping
             B.grad.mul_(mask)
             if self.clip_per_tensor > 0:
                 torch.nn.utils.clip_grad_norm_([B], self.clip_per_tensor)
         self.optimizer.step()
+        for t in self.side_terms:
+            t.factor = 1.0
         return loss
 
     def eval_forward(self):
