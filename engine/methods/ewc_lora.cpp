@@ -177,10 +177,6 @@ void EWCLoRA::end_task(MethodContext& ctx) {
     ++tasks_folded_;
 }
 
-std::vector<MethodState> EWCLoRA::state(const MethodContext& ctx) const {
-    return {{ctx.task, ctx.step, StateKey::trainable_params, {static_cast<double>(trainable_count_)}}};
-}
-
 MethodStorage EWCLoRA::storage(const MethodContext& ctx) const {
     MethodStorage out;
     for (const auto& o : omega_) out.stored_params += o.numel();

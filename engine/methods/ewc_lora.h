@@ -60,7 +60,6 @@ public:
     // (λ/2) Σ_sites Σ Ω ⊙ (s B A)², 0-dim on ctx.device; undefined before the first task ends or at λ = 0.
     torch::Tensor regularizer(MethodContext& ctx) override;
     void end_task(MethodContext& ctx) override;
-    std::vector<MethodState> state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
     MethodStorage storage(const MethodContext& ctx) const override;
     // State: Ω of every site ("omega.<i>", [rows, in]), factor-sum's accumulated pairs

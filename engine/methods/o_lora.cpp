@@ -72,10 +72,6 @@ void OLoRA::rebuild_old_a() {
         if (!per_site[i].empty()) old_a_[i] = torch::cat(per_site[i], 0);
 }
 
-std::vector<MethodState> OLoRA::state(const MethodContext& ctx) const {
-    return {{ctx.task, ctx.step, StateKey::trainable_params, {static_cast<double>(trainable_count_)}}};
-}
-
 MethodStorage OLoRA::storage(const MethodContext& ctx) const {
     MethodStorage out;
     for (const auto& k : kept_) out.stored_params += k.term.A.numel() + k.term.B.numel();

@@ -50,7 +50,6 @@ public:
     // λ₁ · L_orth + λ₂ · L_2 as above, 0-dim on ctx.device; undefined when both terms are off.
     torch::Tensor regularizer(MethodContext& ctx) override;
     void end_task(MethodContext& ctx) override;
-    std::vector<MethodState> state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
     MethodStorage storage(const MethodContext& ctx) const override;
     // State: every kept pair ("kept<i>.A", "kept<i>.B"; meta kept [{task, site}]) and the trainable
