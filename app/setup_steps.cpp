@@ -12,7 +12,7 @@ const std::vector<SetupStepInfo>& setup_steps() {
          {"data.dataset", "data.root", "data.train_per_class", "data.test_per_class"},
          {"data.file_list", "data.cifar100_labels", "data.normalize_mean", "data.normalize_std",
           "data.augment.horizontal_flip", "data.augment.random_crop_padding", "data.resize_size", "data.workers",
-          "data.cache_mb"}},
+          "data.cache_mb", "data.prepared"}},
         {SetupStep::stream,
          QStringLiteral("Stream"),
          QStringLiteral("How the data set is cut into tasks: tasks × classes per task, the stream type, each task's "

@@ -136,6 +136,9 @@ std::vector<ConfigFieldSpec> declare_config_fields() {
                               "Streamed data sets: background decoder threads (0 = hardware threads − 1)"));
     f.push_back(integer_field("data.cache_mb", 0, double(int64_t(1) << 20), "MiB", "Decoded-image cache",
                               "Streamed data sets: memory for decoded images, half for each split"));
+    f.push_back(text_field("data.prepared", "Prepared images",
+                           "Streamed data sets: a folder made by lorica-cli prepare (images decoded once, "
+                           "memory-mapped); empty = decode the files every epoch"));
 
     f.push_back(choice_field("foundation.source", kFoundationSourceNames, "Foundation source",
                              "train: Lorica pre-trains the backbone on the first classes; weights: the task the "
@@ -332,6 +335,7 @@ nlohmann::json full_config_json(const ExperimentConfig& config) {
     nlohmann::json j = to_json(config);
     j["data"]["workers"] = config.data.workers;
     j["data"]["cache_mb"] = config.data.cache_mb;
+    j["data"]["prepared"] = config.data.prepared;
     j["foundation"]["source"] = name_of(kFoundationSourceNames, config.foundation.source);
     j["foundation"]["data"] = {{"root", config.foundation.data.root},
                                {"file_list", config.foundation.data.file_list},

@@ -229,6 +229,7 @@ ExperimentConfig parse_experiment_config(const json& document) {
         read_declared_int(r, "resize_size", c.data.resize_size);
         read_declared_int(r, "workers", c.data.workers);
         read_declared_int(r, "cache_mb", c.data.cache_mb);
+        r.read("prepared", c.data.prepared);
         r.finish();
         if (!c.data.file_list.empty() && c.data.dataset != DatasetId::image_folder)
             throw ConfigError("data.file_list", "is only used with data.dataset = image-folder");
@@ -416,6 +417,8 @@ json to_json(const ExperimentConfig& c) {
     const DataConfig defaults;
     if (c.data.workers != defaults.workers) j["data"]["workers"] = c.data.workers;
     if (c.data.cache_mb != defaults.cache_mb) j["data"]["cache_mb"] = c.data.cache_mb;
+    // Prepared images differ from decoded ones by the resize step's rounding: part of the config when set.
+    if (!c.data.prepared.empty()) j["data"]["prepared"] = c.data.prepared;
     j["foundation"] = {{"enabled", c.foundation.enabled},
                        {"classes", c.foundation.classes},
                        {"train_per_class", c.foundation.train_per_class},

@@ -6,7 +6,7 @@
 //
 //   name, seeds[], device ("auto"|"cpu"|"cuda"), threads (0 = all cores), database, cache_dir
 //   data       { dataset, root, train_per_class, test_per_class, normalize_mean[], normalize_std[], augment{},
-//                cifar100_labels, file_list, resize_size, workers, cache_mb }
+//                cifar100_labels, file_list, resize_size, workers, cache_mb, prepared }
 //   foundation { source, data{root, file_list, test_per_class}, enabled, classes, train_per_class, epochs,
 //                batch_size, optimizer{}, schedule{} }
 //   stream     { type, tasks, classes_per_task, class_order_seed, domains[], task_incremental,
@@ -140,6 +140,12 @@ struct DataConfig {
     // so neither is part of the effective config unless set to a non-default value.
     int workers = 0;
     int64_t cache_mb = 64;
+    // Streamed data sets: a folder made by `lorica-cli prepare` (engine/data/prepared/): every image
+    // decoded once, resized to resize_size and stored as memory-mapped 8-bit shards; training and
+    // evaluation then read those instead of decoding files (the crops are the same up to the resize
+    // step's rounding). "" = decode the files every epoch. A folder prepared from other data or
+    // another resize size is refused (ConfigError naming data.prepared).
+    std::string prepared;
 };
 
 // Where the foundation (pre-training) task comes from (foundation.source):

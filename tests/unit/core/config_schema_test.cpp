@@ -75,7 +75,7 @@ TEST(ConfigSchema, DeclaresEveryFieldOfTheDocumentOnce) {
     // Speed knobs, and the fields of the newer foundation source, ResNets, head initialisation and
     // analyses (written when used).
     EXPECT_EQ(added, (std::set<std::string>{
-                         "data.cache_mb", "data.workers", "foundation.source", "foundation.data.root",
+                         "data.cache_mb", "data.workers", "data.prepared", "foundation.source", "foundation.data.root",
                          "foundation.data.file_list", "foundation.data.test_per_class", "backbone.freeze_batchnorm",
                          "train.head_init", "analysis.low_loss_region", "analysis.low_loss_update"}));
     EXPECT_EQ(find_config_field("train.optimizer.nmae"), nullptr);
