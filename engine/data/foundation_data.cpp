@@ -91,7 +91,7 @@ RawDataset load_foundation_data(const FoundationDataConfig& data, int channels) 
     d.train_labels = torch::empty({0}, torch::kInt64);
     d.test_labels = labels_of(entries);
     d.train_store = std::make_shared<const FileImageStore>(std::vector<ImageEntry>{}, channels);
-    d.test_store = std::make_shared<const FileImageStore>(std::move(entries), channels);
+    d.test_store = std::make_shared<const FileImageStore>(std::move(entries), channels, data.root);
     return d;
 }
 

@@ -35,8 +35,8 @@ RawDataset load_image_folder(const std::string& root, const std::string& file_li
     d.channels = channels;
     d.train_labels = entry_labels(index.train);
     d.test_labels = entry_labels(index.test);
-    d.train_store = std::make_shared<const FileImageStore>(std::move(index.train), channels);
-    d.test_store = std::make_shared<const FileImageStore>(std::move(index.test), channels);
+    d.train_store = std::make_shared<const FileImageStore>(std::move(index.train), channels, root);
+    d.test_store = std::make_shared<const FileImageStore>(std::move(index.test), channels, root);
     return d;
 }
 

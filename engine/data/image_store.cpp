@@ -1,6 +1,7 @@
 #include "engine/data/image_store.h"
 
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -18,8 +19,8 @@ void check_index(int64_t index, int64_t size, const std::string& what) {
 
 }  // namespace
 
-FileImageStore::FileImageStore(std::vector<ImageEntry> entries, int channels)
-    : entries_(std::move(entries)), channels_(channels) {
+FileImageStore::FileImageStore(std::vector<ImageEntry> entries, int channels, std::string root)
+    : entries_(std::move(entries)), channels_(channels), root_(std::move(root)) {
     if (channels_ != 1 && channels_ != 3)
         throw ConfigError("backbone.in_channels", "image files load 1 or 3 channels, not " + std::to_string(channels_));
 }
@@ -36,6 +37,20 @@ DecodedImage FileImageStore::load(int64_t index) const {
 std::string FileImageStore::describe(int64_t index) const {
     check_index(index, size(), "image store");
     return entries_[static_cast<size_t>(index)].path;
+}
+
+std::string FileImageStore::fingerprint_entry(int64_t index) const {
+    check_index(index, size(), "image store");
+    const std::string& path = entries_[static_cast<size_t>(index)].path;
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    if (ec) throw DataError(path + ": cannot read its size (" + ec.message() + ")");
+    std::string name = path;
+    if (!root_.empty()) {
+        const std::filesystem::path relative = std::filesystem::path(path).lexically_relative(root_);
+        if (!relative.empty() && *relative.begin() != "..") name = relative.generic_string();
+    }
+    return name + "\n" + std::to_string(bytes);
 }
 
 TensorImageStore::TensorImageStore(torch::Tensor images, int channels, std::string name)
@@ -66,6 +81,13 @@ DecodedImage TensorImageStore::load(int64_t index) const {
 
 std::string TensorImageStore::describe(int64_t index) const {
     return "record " + std::to_string(index) + " of " + name_;
+}
+
+std::string TensorImageStore::fingerprint_entry(int64_t index) const {
+    check_index(index, size(), name_);
+    const int64_t bytes = images_.size(1) * images_.size(2) * images_.size(3);
+    const auto* src = reinterpret_cast<const char*>(images_.data_ptr<uint8_t>() + index * bytes);
+    return std::string(src, static_cast<size_t>(bytes));
 }
 
 }  // namespace lorica

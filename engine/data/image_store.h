@@ -27,21 +27,31 @@ public:
     virtual int channels() const = 0;                       // 1 or 3, of every loaded image
     virtual DecodedImage load(int64_t index) const = 0;     // thread-safe
     virtual std::string describe(int64_t index) const = 0;  // the file, or "record i of <name>"
+    // What identifies image i in a prepared set's source fingerprint (prepared/prepared_images.h):
+    // "files" stores give the file's path (relative to the store's root when it has one) and size,
+    // "records" stores the record's pixels. Two stores whose entries are equal hold the same images.
+    virtual const char* fingerprint_kind() const = 0;  // "files" | "records"
+    virtual std::string fingerprint_entry(int64_t index) const = 0;
 };
 
 // PNG/JPEG files (image_folder_index.h entries), decoded by image_decode.h and converted to `channels`.
+// `root`: the data set's folder, when known (the fingerprint then names files relative to it, so a
+// data set moved elsewhere keeps its prepared images).
 class FileImageStore final : public ImageStore {
 public:
-    FileImageStore(std::vector<ImageEntry> entries, int channels);
+    FileImageStore(std::vector<ImageEntry> entries, int channels, std::string root = {});
     int64_t size() const override { return static_cast<int64_t>(entries_.size()); }
     int channels() const override { return channels_; }
     DecodedImage load(int64_t index) const override;
     std::string describe(int64_t index) const override;
+    const char* fingerprint_kind() const override { return "files"; }
+    std::string fingerprint_entry(int64_t index) const override;  // "<relative path>\n<bytes>"
     const std::vector<ImageEntry>& entries() const { return entries_; }
 
 private:
     std::vector<ImageEntry> entries_;
     int channels_;
+    std::string root_;
 };
 
 // uint8 [N, C, H, W] records in memory (CIFAR's [N, 3, 32, 32]: 3 KiB an image), converted to `channels`.
@@ -52,6 +62,8 @@ public:
     int channels() const override { return channels_; }
     DecodedImage load(int64_t index) const override;
     std::string describe(int64_t index) const override;
+    const char* fingerprint_kind() const override { return "records"; }
+    std::string fingerprint_entry(int64_t index) const override;  // the record's C·H·W bytes
 
 private:
     torch::Tensor images_;  // uint8 [N, C, H, W], contiguous

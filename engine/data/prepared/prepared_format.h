@@ -4,7 +4,8 @@
 // instead of decoding files every epoch.
 //
 //   DIR/prepared.json          the manifest (below), rewritten atomically (write + rename)
-//   DIR/<set>/shard-NNNNN.u8   pixels of images [k·kImagesPerShard, (k+1)·kImagesPerShard) of the set,
+//   DIR/<set>/shard-NNNNN.u8   pixels of images [k·P, (k+1)·P) of the set (P = images_per_shard,
+//                              kImagesPerShard unless a test asks for fewer),
 //                              each uint8 [height, width, channels] row-major, back to back
 //   DIR/<set>/shard-NNNNN.idx  that shard's index: the header, then one PreparedRecord per image
 //
@@ -21,7 +22,7 @@
 //
 // Manifest (JSON):
 //   {"format": "lorica-prepared", "version": 1, "complete": bool,
-//    "transform": {"resize_size": 256, "resample": "bicubic-antialias"},
+//    "transform": {"resize_size": 256, "resample": "bicubic-antialias"}, "images_per_shard": 1024,
 //    "sets": [{"folder": "set-…", "description": "<what the store holds>", "channels": 3,
 //              "images": N, "source": {"kind": "files" | "records", "images": N, "digest": "<16 hex>"},
 //              "shards": [{"file": "shard-00000", "images": 1024, "bytes": …}, …]}]}
