@@ -8,6 +8,7 @@
 //   lorica-cli run [--preset NAME | --config FILE] [--set key=value]... [--db PATH]
 //   lorica-cli run --job DIR/jobs.json --index I          (one job of a sweep: cli/job_command.h)
 //   lorica-cli resume RUN [--db PATH] [--task T]          (continue a stopped run: cli/resume_command.h)
+//   lorica-cli prepare [--preset NAME | --config FILE] [--set k=v]... --out DIR [--workers N] [--verify]
 //   lorica-cli sweep --config FILE --out DIR [--launcher local|slurm] | --status DIR   (cli/sweep_command.h)
 //   lorica-cli runs [--db PATH] [--method M] [--status S] [--since D] [--until D] [--limit N | --all]
 //   lorica-cli show RUN|exp:ID [--db PATH] [--config] [--format text|csv|json] [--analysis contextual-forgetting|low-loss-region]
@@ -37,6 +38,7 @@
 #include "cli/io_commands.h"
 #include "cli/job_command.h"
 #include "cli/parse_arguments.h"
+#include "cli/prepare_command.h"
 #include "cli/resume_command.h"
 #include "cli/progress_printer.h"
 #include "cli/report.h"
@@ -191,6 +193,7 @@ int main(int argc, char** argv) {
     export_cmd->add_option("--db", db_path, "SQLite results database")->capture_default_str();
 
     lorica::cli::ResumeCommand resume_cmd(app, db_path);
+    lorica::cli::PrepareCommand prepare_cmd(app);
 
     if (const int code = lorica::cli::parse_arguments(app, argc, argv); code >= 0) return code;
     lorica::log::setup(verbose, lorica::default_data_dir() + "/lorica-cli.log");
@@ -205,6 +208,7 @@ int main(int argc, char** argv) {
         if (*run && !job_file.empty()) return lorica::cli::command_run_job(job_file, job_index, progress_every);
         if (*run) return command_run(config_path, preset, overrides, db_path, progress_every);
         if (resume_cmd.selected()) return resume_cmd.run();
+        if (prepare_cmd.selected()) return prepare_cmd.run();
         if (*inspect) return lorica::cli::command_inspect(inspect_path);
         if (*export_cmd) {
             export_request.db_path = db_path;
