@@ -102,6 +102,7 @@ void ConfigEditor::validate() {
     update_dataset_check();
     select_method_in_list();
     schedule_lookups();
+    Q_EMIT validated();
 }
 
 void ConfigEditor::show_error(const std::string& field, const QString& message) {

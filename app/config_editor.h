@@ -138,6 +138,8 @@ public:
 
 Q_SIGNALS:
     void validity_changed(bool valid);
+    // After every validation: the document changed (typed, set or loaded), valid or not.
+    void validated();
     void edited();
     // The Summary page's Start button.
     void start_requested();

@@ -229,8 +229,9 @@ void ConfigEditor::add_field(QFormLayout* form, const std::string& path, const n
     auto* cell_layout = new QVBoxLayout(cell);
     cell_layout->setContentsMargins(0, 0, 0, 0);
     cell_layout->setSpacing(1);
-    if (path == "data.root" || path == "backbone.weights") {
-        // The path, with a Browse… button beside it.
+    if (path == "data.root" || path == "backbone.weights" || path == "data.prepared") {
+        // The path, with a Browse… button beside it (data.prepared: and Prepare…, which the main
+        // window makes its Experiment → Prepare data set… action).
         auto* row = new QHBoxLayout;
         row->setContentsMargins(0, 0, 0, 0);
         row->addWidget(field.editor, 1);
@@ -239,13 +240,21 @@ void ConfigEditor::add_field(QFormLayout* form, const std::string& path, const n
         browse->setObjectName(QString::fromStdString(path) + QStringLiteral(".browse"));
         auto* line = qobject_cast<QLineEdit*>(field.editor);
         connect(browse, &QToolButton::clicked, this, [this, path, line] {
-            const QString chosen = path == "data.root"
-                                       ? QFileDialog::getExistingDirectory(this, tr("Data set folder"), line->text())
-                                       : QFileDialog::getOpenFileName(this, tr("Backbone weights"), line->text(),
-                                                                      tr("safetensors (*.safetensors);;all files (*)"));
+            const QString chosen =
+                path != "backbone.weights"
+                    ? QFileDialog::getExistingDirectory(
+                          this, path == "data.root" ? tr("Data set folder") : tr("Prepared images"), line->text())
+                    : QFileDialog::getOpenFileName(this, tr("Backbone weights"), line->text(),
+                                                   tr("safetensors (*.safetensors);;all files (*)"));
             if (!chosen.isEmpty()) set_field_text(QString::fromStdString(path), chosen);
         });
         row->addWidget(browse);
+        if (path == "data.prepared") {
+            auto* prepare = new QToolButton(cell);
+            prepare->setText(tr("Prepare…"));
+            prepare->setObjectName(QStringLiteral("data.prepared.prepare"));
+            row->addWidget(prepare);
+        }
         cell_layout->addLayout(row);
     } else {
         cell_layout->addWidget(field.editor);

@@ -7,20 +7,29 @@
 //   lorica [--run-preset NAME [--set key=value]...] --setup-screenshots DIR
 //       loads the preset (default: the default experiment) into the set-up panel without starting
 //       it, saves a PNG of every set-up step into DIR (setup_<n>_<step>.png), then quits.
+//   lorica --run-preset NAME [--set key=value]... --prepare-screenshots DIR
+//       opens Experiment → Prepare data set… for the config (its data streamed: an image folder),
+//       prepares it into DIR/prepared, saves prepare_running.png once half the images are done and
+//       prepare_done.png when it ends, then quits.
 //   lorica --version      Lorica and LibTorch versions, whether CUDA is usable (needs no display)
 // LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/runtime/torch_library.h).
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include <QApplication>
+#include <QDir>
+#include <QStatusBar>
 #include <QCommandLineParser>
 #include <QIcon>
 #include <QTimer>
+#include <QToolButton>
 
 #include "app/config_editor.h"
 #include "app/engine_session.h"
 #include "app/main_window.h"
+#include "app/prepare_dialog.h"
 #include "app/run_browser.h"
 #include "app/store_worker.h"
 #include "engine/config/presets.h"
@@ -69,7 +78,11 @@ int main(int argc, char** argv) {
     QCommandLineOption setup_screenshots(QStringLiteral("setup-screenshots"),
                                          QStringLiteral("save a PNG of every set-up step into DIR, then quit (no run)"),
                                          QStringLiteral("DIR"));
-    parser.addOptions({version, db, run_preset, set, screenshots, setup_screenshots});
+    QCommandLineOption prepare_screenshots(
+        QStringLiteral("prepare-screenshots"),
+        QStringLiteral("prepare the preset's data into DIR/prepared, save PNGs of the dialog into DIR, then quit"),
+        QStringLiteral("DIR"));
+    parser.addOptions({version, db, run_preset, set, screenshots, setup_screenshots, prepare_screenshots});
     parser.process(app);
 
     lorica::log::setup(false, lorica::default_data_dir() + "/lorica.log");
@@ -93,6 +106,55 @@ int main(int argc, char** argv) {
         std::printf("%lld set-up screenshots in %s\n", static_cast<long long>(files.size()),
                     parser.value(setup_screenshots).toStdString().c_str());
         return files.size() == lorica::app::kSetupSteps ? 0 : 1;
+    }
+    if (parser.isSet(prepare_screenshots)) {
+        std::vector<std::string> overrides;
+        for (const QString& s : parser.values(set)) overrides.push_back(s.toStdString());
+        try {
+            window.editor()->set_document(lorica::assemble_config_document(
+                {}, parser.isSet(run_preset) ? parser.value(run_preset).toStdString() : std::string("default"),
+                overrides));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "error: %s\n", e.what());
+            return 2;
+        }
+        window.set_confirm_close(false);
+        lorica::app::PrepareDialog* dialog = window.prepare_data();
+        if (!dialog) {
+            std::fprintf(stderr, "error: cannot prepare: %s\n",
+                         window.statusBar()->currentMessage().toStdString().c_str());
+            return 2;
+        }
+        const QString dir = parser.value(prepare_screenshots);
+        QDir().mkpath(dir);
+        dialog->set_folder(QDir(dir).filePath(QStringLiteral("prepared")));
+        auto shot_taken = std::make_shared<bool>(false);
+        QObject::connect(dialog->worker(), &lorica::app::PrepareWorker::progress, dialog,
+                         [dialog, dir, shot_taken](const lorica::app::PrepareUpdate& u) {
+                             if (*shot_taken || u.done * 2 < u.total || u.done >= u.total) return;
+                             *shot_taken = true;
+                             QApplication::processEvents();
+                             dialog->grab().save(QDir(dir).filePath(QStringLiteral("prepare_running.png")));
+                         });
+        QObject::connect(dialog, &lorica::app::PrepareDialog::ended, &window,
+                         [&window, dialog, dir](const lorica::app::PrepareOutcome& o) {
+                             QApplication::processEvents();
+                             dialog->grab().save(QDir(dir).filePath(QStringLiteral("prepare_done.png")));
+                             // The window with the Data set step's "More" group open: data.prepared set.
+                             window.editor()->set_current_step(lorica::app::SetupStep::dataset);
+                             for (auto* more : window.editor()->findChildren<QToolButton*>())
+                                 if (more->isCheckable() && more->isVisible() && !more->isChecked()) more->click();
+                             QApplication::processEvents();
+                             window.grab().save(QDir(dir).filePath(QStringLiteral("prepare_main.png")));
+                             std::printf("prepared: %s (%lld images); screenshots in %s\n",
+                                         o.status == lorica::app::PrepareOutcome::Status::finished
+                                             ? "finished"
+                                             : o.message.toStdString().c_str(),
+                                         static_cast<long long>(o.images), dir.toStdString().c_str());
+                             QApplication::exit(o.status == lorica::app::PrepareOutcome::Status::finished ? 0 : 1);
+                         });
+        if (!dialog->start()) return 2;
+        return app.exec();
     }
     if (parser.isSet(run_preset)) {
         std::vector<std::string> overrides;

@@ -13,6 +13,7 @@
 #include <QProgressBar>
 #include <QStatusBar>
 #include <QToolBar>
+#include <QToolButton>
 
 #include "app/adapter_export.h"
 #include "app/app_settings.h"
@@ -21,6 +22,7 @@
 #include "app/config_json_dialog.h"
 #include "app/engine_session.h"
 #include "app/export_dialog.h"
+#include "app/prepare_dialog.h"
 #include "app/run_browser.h"
 #include "app/run_views.h"
 #include "app/shard_merge_worker.h"
@@ -69,6 +71,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(editor_, &ConfigEditor::start_requested, this, [this] { start_run(); });
     connect(editor_, &ConfigEditor::edited, this,
             [this] { set_settings_config_json(QString::fromStdString(editor_->document().dump())); });
+    connect(editor_, &ConfigEditor::validated, this, &MainWindow::update_actions);  // Prepare follows the data
     connect(session_, &EngineSession::progress_changed, this, [this](const Progress& p) {
         progress_->setValue(static_cast<int>(p.fraction * 1000));
         progress_label_->setText(p.text());
@@ -190,6 +193,13 @@ void MainWindow::build_actions() {
             action->setStatusTip(description);
         }
     });
+    experiment->addSeparator();
+    prepare_ = experiment->addAction(tr("Prepare &data set…"), this, [this] { prepare_data(); });
+    prepare_->setIconText(tr("Prepare…"));
+    // The set-up's button beside data.prepared (config_editor_pages.cpp) is this action too.
+    if (auto* button = editor_->findChild<QToolButton*>(QStringLiteral("data.prepared.prepare")))
+        button->setDefaultAction(prepare_);
+    experiment->setToolTipsVisible(true);
     experiment->addSeparator();
     start_ = experiment->addAction(tr("&Start"), this, [this] { start_run(); });
     start_->setShortcut(QKeySequence(tr("Ctrl+R")));
@@ -477,6 +487,44 @@ void MainWindow::compare_runs(const QList<qint64>& run_ids) {
         });
 }
 
+PrepareDialog* MainWindow::prepare_data() {
+    if (prepare_dialog_) {
+        prepare_dialog_->show();
+        prepare_dialog_->raise();
+        prepare_dialog_->activateWindow();
+        return prepare_dialog_;
+    }
+    if (!editor_->valid()) {
+        statusBar()->showMessage(tr("cannot prepare: %1").arg(editor_->error_message()), 10000);
+        return nullptr;
+    }
+    if (const QString reason = prepare_unavailable_reason(editor_->config()); !reason.isEmpty()) {
+        statusBar()->showMessage(tr("nothing to prepare: %1").arg(reason), 10000);
+        return nullptr;
+    }
+    auto* dialog = new PrepareDialog(editor_->config(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &PrepareDialog::prepared, this, [this](const QString& dir, const PrepareOutcome& o) {
+        editor_->set_field_text(QStringLiteral("data.prepared"), dir);
+        statusBar()->showMessage(tr("data set prepared: %1 images in %2; data.prepared is set to it, so the next "
+                                    "run reads the prepared images")
+                                     .arg(o.images)
+                                     .arg(QDir::toNativeSeparators(dir)),
+                                 15000);
+    });
+    connect(dialog, &PrepareDialog::ended, this, [this](const PrepareOutcome& o) {
+        if (o.status == PrepareOutcome::Status::cancelled)
+            statusBar()->showMessage(tr("preparing cancelled: preparing into %1 again continues where it stopped")
+                                         .arg(QDir::toNativeSeparators(o.dir)),
+                                     15000);
+        else if (o.status == PrepareOutcome::Status::failed)
+            statusBar()->showMessage(tr("cannot prepare: %1").arg(o.message), 15000);
+    });
+    prepare_dialog_ = dialog;
+    dialog->show();
+    return dialog;
+}
+
 void MainWindow::redraw() {
     ++redraws_;
     if (showing_live_)
@@ -494,6 +542,12 @@ void MainWindow::update_actions() {
     pause_->setText(session_->paused() ? tr("&Resume") : tr("&Pause"));
     cancel_->setEnabled(running);
     resume_->setEnabled(!running && store_ != nullptr);
+    const QString unprepared = editor_->valid() ? prepare_unavailable_reason(editor_->config())
+                                                : tr("Fix the config first: %1").arg(editor_->error_message());
+    prepare_->setEnabled(unprepared.isEmpty());
+    prepare_->setToolTip(unprepared.isEmpty() ? tr("Decode every image of this config's data once into a folder "
+                                                   "that runs read instead (data.prepared)")
+                                              : unprepared);
     editor_->setEnabled(!running);
 }
 

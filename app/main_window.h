@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QStringList>
 #include <QTimer>
 
@@ -34,6 +35,7 @@ namespace lorica::app {
 class CompareView;
 class ConfigEditor;
 class EngineSession;
+class PrepareDialog;
 class RunBrowser;
 class RunViews;
 class StoreWorker;
@@ -61,6 +63,11 @@ public:
     // progress or no database is open.
     bool resume_run(qint64 run_id);
     void compare_runs(const QList<qint64>& run_ids);
+    // Experiment → Prepare data set…: opens (or raises) the dialog that prepares the editor's config's
+    // data into a folder on a worker thread (prepare_dialog.h); when it completes, data.prepared is set
+    // to the folder in the editor. nullptr, with the reason in the status bar, when the config is
+    // invalid or its data is held in memory (prepare_unavailable_reason).
+    PrepareDialog* prepare_data();
     // Saves a PNG of the main window and of every dock into `dir` (created); returns the files.
     QStringList save_screenshots(const QString& dir);
     // Ask before closing during a run (off for scripted use).
@@ -80,6 +87,7 @@ public:
     QAction* merge_action() const { return merge_; }
     QAction* config_json_action() const { return config_json_; }
     QAction* resume_action() const { return resume_; }
+    QAction* prepare_action() const { return prepare_; }
     const std::shared_ptr<RunStore>& store() const { return store_; }
     // The reader of the open database (nullptr before one is open).
     StoreWorker* store_worker() const { return worker_.get(); }
@@ -134,6 +142,8 @@ private:
     QAction* merge_ = nullptr;
     QAction* config_json_ = nullptr;  // View → Config as JSON
     QAction* resume_ = nullptr;       // Experiment → Resume selected run
+    QAction* prepare_ = nullptr;      // Experiment → Prepare data set…
+    QPointer<PrepareDialog> prepare_dialog_;
     QMenu* view_menu_ = nullptr;
     QToolBar* run_toolbar_ = nullptr;  // Start, Pause, Cancel, Set-up
     QMenu* presets_menu_ = nullptr;

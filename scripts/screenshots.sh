@@ -7,6 +7,10 @@
 #   scripts/screenshots.sh [OUT_DIR] [PRESET] [key=value]...
 #       OUT_DIR  default: build/screenshots        PRESET  default: default (the default experiment)
 #   LORICA_BIN=build/lorica  the app; LORICA_DB  the results database (default: a fresh one in OUT_DIR)
+#   LORICA_PREPARE_SETS="key=value ..."  also shoots Experiment → Prepare data set… preparing the preset's
+#       data with these overrides (a streamed data set, e.g. "data.dataset=image-folder data.root=/data/x
+#       data.normalize_mean=[0.5,0.5,0.5] data.normalize_std=[0.5,0.5,0.5] backbone.in_channels=3"): the
+#       dialog half-way (prepare_running.png), at the end (prepare_done.png) and the window (prepare_main.png)
 #
 # The main window's picture is also copied to docs/screenshot-main.png (the README's screenshot).
 # Needs xvfb-run (package xvfb). Set OMP_NUM_THREADS yourself on a busy machine; default 1.
@@ -36,6 +40,15 @@ XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" QT_QPA_PLATFORM=xcb \
 XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" QT_QPA_PLATFORM=xcb \
   xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$bin" --db "$db" --run-preset "$preset" "${sets[@]}" --screenshots "$out"
+
+if [ -n "${LORICA_PREPARE_SETS:-}" ]; then
+  prepare_sets=()
+  for kv in $LORICA_PREPARE_SETS; do prepare_sets+=(--set "$kv"); done
+  XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" QT_QPA_PLATFORM=xcb \
+    xvfb-run -a -s "-screen 0 1600x1000x24" \
+    "$bin" --db "$db" --run-preset "$preset" "${sets[@]}" "${prepare_sets[@]}" --prepare-screenshots "$out"
+  rm -rf "$out/prepared"
+fi
 
 mkdir -p "$here/docs"
 cp "$out/main.png" "$here/docs/screenshot-main.png"
