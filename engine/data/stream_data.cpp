@@ -9,6 +9,7 @@
 #include "engine/data/image_store.h"
 #include "engine/data/streamed_samples.h"
 #include "engine/util/seed_offsets.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace {
@@ -202,7 +203,7 @@ void add_dataset_tasks(const ExperimentConfig& config, const RawDataset& raw, in
 torch::Tensor local_labels(const torch::Tensor& labels, const std::vector<int>& classes) {
     auto out = torch::full_like(labels, -1);
     for (size_t i = 0; i < classes.size(); ++i) out.masked_fill_(labels == classes[i], static_cast<int64_t>(i));
-    TORCH_CHECK(out.min().item<int64_t>() >= 0, "local_labels: a label is not among the task's classes");
+    TORCH_CHECK(read_int(out.min()) >= 0, "local_labels: a label is not among the task's classes");
     return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "engine/data/raw_dataset.h"
 #include "engine/data/stream_data.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 
@@ -77,7 +78,7 @@ StreamPreview TaskPreviewer::preview(const ExperimentConfig& config, int samples
             const torch::Tensor images = task.train.samples->batch(index, BatchMode::test, 0).contiguous();
             const torch::Tensor labels = task.train.labels.index_select(0, index);
             for (int64_t i = 0; i < labels.size(0); ++i)
-                p.sample_labels.push_back(static_cast<int>(labels[i].item<int64_t>()));
+                p.sample_labels.push_back(static_cast<int>(read_int(labels[i])));
             p.channels = static_cast<int>(images.size(1));
             p.height = static_cast<int>(images.size(2));
             p.width = static_cast<int>(images.size(3));

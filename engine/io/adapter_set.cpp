@@ -8,6 +8,7 @@
 
 #include "engine/io/safetensors.h"
 #include "engine/io/tensor_io.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace {
@@ -81,7 +82,7 @@ AdapterSet AdapterSet::from_model(Backbone model, const std::string& method) {
                 auto it = magnitude_ids.find(key);
                 if (it == magnitude_ids.end()) {
                     it = magnitude_ids.emplace(key, static_cast<int>(set.magnitudes.size())).first;
-                    set.magnitudes.push_back(live.magnitude.detach().to(torch::kCPU).item<double>());
+                    set.magnitudes.push_back(read_scalar(live.magnitude.detach()));
                 }
                 t.magnitude_index = it->second;
             }

@@ -12,6 +12,7 @@
 #include "engine/io/peft_layout.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/tensor_io.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace fs = std::filesystem;
@@ -182,7 +183,7 @@ std::string describe_adapter_directory(const std::string& dir) {
         std::snprintf(line, sizeof line, "    %-28s r %-4lld A %-12s B %-12s scale %.6g  ||ΔW||_F %.6g\n",
                       t.module.c_str(), static_cast<long long>(t.rank()), format_shape(t.A.sizes().vec()).c_str(),
                       format_shape(t.B.sizes().vec()).c_str(), t.scale,
-                      (t.B.matmul(t.A) * t.scale).norm().item<double>());
+                      read_scalar((t.B.matmul(t.A) * t.scale).norm()));
         out << line;
     }
     out << "  parameters " << params << "\n";

@@ -22,6 +22,12 @@
 // boundary step (SD-LoRA records before_handover / after_handover).
 //
 // Threading: called on the training thread only. A method holds tensors on `ctx.device`.
+//
+// Host reads (engine/runtime/host_read.h): nothing called inside a training step — before_step,
+// regularizer, after_backward, after_step, step_state — reads a tensor value back to the host, so a
+// GPU never waits for the host between steps. Values the front ends need from a step are returned by
+// step_state as device tensors and read back with the step losses, in blocks. Task, pass and run
+// boundaries (begin_task, begin_pass, end_task, state, save_state, ...) may read.
 // Adding a method: its files (engine/methods/<method>.{h,cpp} with the factory make_<id>,
 // engine/methods/catalog/<method>_options.{h,cpp} with its options and declaration <id>_declaration()),
 // one line LORICA_METHOD(<id>) in engine/methods/catalog/registered_methods.def, its tests and presets.
@@ -64,6 +70,14 @@ struct MethodStorage {
 struct TaskBatch {
     torch::Tensor images;  // float [batch, C, H, W] on ctx.device: the test transform, no augmentation
     torch::Tensor labels;  // int64 [batch] on ctx.device: local labels (position in the task's classes)
+};
+
+// A step-time record whose values are still on the device (AdapterMethod::step_state): the trainer
+// reads `values` back together with the step's loss, in the same block (engine/train/step_loss_log.h),
+// and emits MethodState{task, step, key, the values as doubles} right after the step's StepMetrics.
+struct PendingMethodState {
+    StateKey key = StateKey::magnitudes;
+    torch::Tensor values;  // [n] or 0-dim (one value), any floating dtype, on ctx.device, no grad
 };
 
 struct MethodContext {
@@ -126,8 +140,9 @@ public:
 
     // Named scalars after end_task (key → values); recorded as MethodState events.
     virtual std::vector<MethodState> state(const MethodContext& ctx) const { return {}; }
-    // Named scalars recorded every `step_state_every` steps during training (e.g. magnitudes over steps).
-    virtual std::vector<MethodState> step_state(const MethodContext& ctx) const { return {}; }
+    // Named values recorded during training, after the optimizer step (e.g. SD-LoRA's magnitudes every
+    // state_every steps), still on the device: part of the step, so no host read here.
+    virtual std::vector<PendingMethodState> step_state(const MethodContext& ctx) const { return {}; }
 
     // Folds every adapter term into the weights for inference (no-op for methods without terms).
     virtual void merge_for_inference(MethodContext& ctx);

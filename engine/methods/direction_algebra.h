@@ -15,7 +15,14 @@
 //
 // Every result is computed in float64 on the factors' device; inputs are never modified and no
 // gradient flows (the functions work on detached copies).
+//
+// Two forms of each quantity: `*_on_device` returns 0-dim float64 tensors on the factors' device and
+// reads nothing back (for values recorded inside a training step: SD-LoRA's step_state); the plain
+// form reads that result back (engine/runtime/host_read.h), so both give the same bits. On a GPU the
+// device form has one read left inside LibTorch: torch::linalg_eigh of the [K, K] Gram matrix checks
+// its solver's error flag on the host (the fit needs the pseudo-inverse; K = number of old directions).
 
+#include <utility>
 #include <vector>
 
 #include <torch/types.h>
@@ -24,9 +31,15 @@ namespace lorica {
 
 // c · B A.
 struct FactoredMatrix {
+    FactoredMatrix() = default;
+    FactoredMatrix(torch::Tensor b, torch::Tensor a, double c = 1.0) : B(std::move(b)), A(std::move(a)), coef(c) {}
+
     torch::Tensor B;    // [rows, r]
     torch::Tensor A;    // [r, in]
     double coef = 1.0;  // c
+    // c as a 0-dim float64 tensor on the factors' device, when c is itself computed on the device
+    // (SD-LoRA's 1/‖B A‖ of the current direction); when defined it is used instead of `coef`.
+    torch::Tensor coef_on_device;
 };
 
 // One factored matrix per adapted site; all directions of one fit list the same sites in the same order.
@@ -44,7 +57,8 @@ double frobenius_norm_of_sum(const std::vector<FactoredMatrix>& terms);
 // ‖d‖_F of a whole direction (square root of the sum of its sites' squared norms).
 double direction_norm(const FactoredDirection& d);
 
-// G[i][j] = <d_i, d_j>_F summed over sites, [K, K] float64 (K = dirs.size(); empty → [0, 0]).
+// G[i][j] = <d_i, d_j>_F summed over sites, [K, K] float64 on the factors' device (K = dirs.size();
+// empty → [0, 0] on the CPU).
 torch::Tensor gram_matrix(const std::vector<FactoredDirection>& dirs);
 
 // Least-squares fit of `target` onto `basis`: β = argmin ‖target − Σ_k β_k basis_k‖_F.
@@ -64,5 +78,25 @@ DirectionFit fit_direction(const std::vector<FactoredDirection>& basis, const Fa
 // ‖target − Σ_k β_k basis_k‖_F from the concatenated factors (β [K], any floating dtype).
 double residual_norm(const std::vector<FactoredDirection>& basis, const torch::Tensor& beta,
                      const FactoredDirection& target);
+
+// ---- the same on the device (0-dim float64 tensors on the factors' device, no host read) ---------
+
+torch::Tensor frobenius_inner_on_device(const FactoredMatrix& x, const FactoredMatrix& y);
+torch::Tensor frobenius_norm_of_sum_on_device(const std::vector<FactoredMatrix>& terms);
+torch::Tensor frobenius_norm_on_device(const FactoredMatrix& x);
+torch::Tensor direction_norm_on_device(const FactoredDirection& d);
+torch::Tensor residual_norm_on_device(const std::vector<FactoredDirection>& basis, const torch::Tensor& beta,
+                                      const FactoredDirection& target);
+
+// DirectionFit with every field a tensor on the device.
+struct DirectionFitOnDevice {
+    torch::Tensor beta;                       // [K] float64
+    torch::Tensor residual;                   // 0-dim float64
+    torch::Tensor target_norm;                // 0-dim float64
+    torch::Tensor relative_residual() const;  // residual / ‖target‖ (0 for a zero target), 0-dim float64
+};
+
+DirectionFitOnDevice fit_direction_on_device(const std::vector<FactoredDirection>& basis,
+                                             const FactoredDirection& target, double rcond = 1e-10);
 
 }  // namespace lorica

@@ -7,6 +7,7 @@
 #include "engine/methods/baselines.h"
 #include "engine/methods/method_state_io.h"
 #include "engine/model/vit.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace {
@@ -90,7 +91,7 @@ std::vector<torch::Tensor> InfLoRA::input_features(MethodContext& ctx) const {
     if (was_training) vit.train();
     if (tokens == 0) throw std::runtime_error("inflora: the task has no training images to take input features from");
     std::vector<torch::Tensor> out;
-    for (auto& s : sums) out.push_back((s / static_cast<double>(tokens)).to(torch::kCPU));
+    for (auto& s : sums) out.push_back(copy_to_host(s / static_cast<double>(tokens)));
     return out;
 }
 

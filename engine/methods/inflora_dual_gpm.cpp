@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/runtime/host_read.h"
+
 namespace lorica {
 namespace {
 
@@ -40,19 +42,19 @@ void InfLoRASubspace::update(const torch::Tensor& features, double threshold) {
     if (empty()) {  // after the first task (inflora.py lines 324-338)
         auto [u, s] = inflora_svd(f, false);
         const torch::Tensor ratio = s.square() / s.square().sum();
-        const int64_t r = torch::lt(ratio.cumsum(0), threshold).sum().item<int64_t>();
+        const int64_t r = read_int(torch::lt(ratio.cumsum(0), threshold).sum());
         basis = u.slice(1, 0, std::max<int64_t>(r, 1)).contiguous();
         type = InfLoRAProjection::remove;
     } else {
-        const double total = std::get<1>(inflora_svd(f, false)).square().sum().item<double>();
+        const double total = read_scalar(std::get<1>(inflora_svd(f, false)).square().sum());
         const torch::Tensor p = basis.matmul(basis.t());
         if (type == InfLoRAProjection::remove) {  // lines 341-368
             auto [u, s] = inflora_svd(f - p.matmul(f), false);
             const torch::Tensor ratio = s.square() / total;
-            double accumulated = (total - s.square().sum().item<double>()) / total;
+            double accumulated = (total - read_scalar(s.square().sum())) / total;
             int64_t r = 0;
             for (int64_t i = 0; i < ratio.size(0) && accumulated < threshold; ++i, ++r)
-                accumulated += ratio[i].item<double>();
+                accumulated += read_scalar(ratio[i]);
             if (r > 0) {
                 torch::Tensor grown = torch::cat({basis, u.slice(1, 0, r)}, 1);
                 basis = grown.slice(1, 0, std::min<int64_t>(grown.size(1), dim)).contiguous();
@@ -60,10 +62,10 @@ void InfLoRASubspace::update(const torch::Tensor& features, double threshold) {
         } else {  // lines 369-396
             auto [u, s] = inflora_svd(p.matmul(f), false);
             const torch::Tensor ratio = s.square() / total;
-            double accumulated = s.square().sum().item<double>() / total;
+            double accumulated = read_scalar(s.square().sum()) / total;
             int64_t r = 0;
             for (int64_t i = 0; i < ratio.size(0) && accumulated >= 1.0 - threshold; ++i, ++r)
-                accumulated -= ratio[i].item<double>();
+                accumulated -= read_scalar(ratio[i]);
             if (r > 0) {
                 const torch::Tensor ur = u.slice(1, 0, r);
                 auto [ui, si] = inflora_svd(basis - ur.matmul(ur.t().matmul(basis)), true);

@@ -9,6 +9,7 @@
 
 #include "engine/methods/method_state_io.h"
 #include "engine/util/seed_mix.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace {
@@ -23,7 +24,7 @@ double lora_pm_dot(const std::vector<torch::Tensor>& a, const std::vector<torch:
     for (size_t i = 0; i < a.size(); ++i) {
         torch::Tensor p = a[i] * b[i];
         if (c) p = p * (*c)[i];
-        total += p.sum(torch::kDouble).item<double>();
+        total += read_scalar(p.sum(torch::kDouble));
     }
     return total;
 }

@@ -11,6 +11,7 @@
 #include "engine/methods/baselines.h"
 #include "engine/methods/method_state_io.h"
 #include "engine/vocabulary/analysis_keys.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace {
@@ -33,7 +34,7 @@ double subspace_overlap(const torch::Tensor& A_i, const torch::Tensor& A_j) {
     torch::NoGradGuard no_grad;
     auto qi = std::get<0>(at::linalg_qr(A_i.detach().to(torch::kCPU, torch::kFloat64).t()));  // [in, r_i]
     auto qj = std::get<0>(at::linalg_qr(A_j.detach().to(torch::kCPU, torch::kFloat64).t()));  // [in, r_j]
-    const double sq = qi.t().matmul(qj).pow(2).sum().item<double>();
+    const double sq = read_scalar(qi.t().matmul(qj).pow(2).sum());
     return sq / static_cast<double>(std::min(qi.size(1), qj.size(1)));
 }
 
@@ -132,9 +133,10 @@ void LoRI::after_backward(MethodContext& ctx) {
         if (!g.defined()) continue;
         if (mask_active_) g.mul_(masks_[i]);
         if (options_.clip_per_tensor > 0) {
-            const double norm = g.norm().item<double>();
-            const double coef = options_.clip_per_tensor / (norm + 1e-6);
-            if (coef < 1.0) g.mul_(coef);
+            // coef = c / (‖g‖ + 1e-6) in float64 and g ×= min(coef, 1), on the device: the same float32
+            // factor the host form (read ‖g‖, multiply when coef < 1) applied, with no host read.
+            const torch::Tensor coef = options_.clip_per_tensor / (g.norm().to(torch::kFloat64) + 1e-6);
+            g.mul_(torch::where(coef < 1.0, coef, torch::ones_like(coef)).to(g.scalar_type()));
         }
     }
 }

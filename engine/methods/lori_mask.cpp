@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/runtime/host_read.h"
+
 namespace lorica {
 namespace {
 
@@ -76,15 +78,15 @@ double mask_jaccard(const std::vector<torch::Tensor>& mask_i, const std::vector<
     if (mask_i.size() != mask_j.size()) throw std::invalid_argument("mask_jaccard: mask lists differ in length");
     int64_t inter = 0, uni = 0;
     for (size_t k = 0; k < mask_i.size(); ++k) {
-        inter += torch::logical_and(mask_i[k], mask_j[k]).sum().item<int64_t>();
-        uni += torch::logical_or(mask_i[k], mask_j[k]).sum().item<int64_t>();
+        inter += read_int(torch::logical_and(mask_i[k], mask_j[k]).sum());
+        uni += read_int(torch::logical_or(mask_i[k], mask_j[k]).sum());
     }
     return uni == 0 ? 1.0 : static_cast<double>(inter) / static_cast<double>(uni);
 }
 
 int64_t mask_count(const std::vector<torch::Tensor>& masks) {
     int64_t n = 0;
-    for (const auto& m : masks) n += m.sum().item<int64_t>();
+    for (const auto& m : masks) n += read_int(m.sum());
     return n;
 }
 

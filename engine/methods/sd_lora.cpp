@@ -8,6 +8,7 @@
 
 #include "engine/methods/baselines.h"
 #include "engine/methods/method_state_io.h"
+#include "engine/runtime/host_read.h"
 #include "engine/vocabulary/analysis_keys.h"
 #include "engine/util/log.h"
 
@@ -122,19 +123,27 @@ FactoredDirection SDLoRA::direction_of(const TaskAdapter& adapter) const {
     return d;
 }
 
-double SDLoRA::current_direction_residual() const {
-    if (adapters_.empty()) return 0.0;
+double SDLoRA::current_direction_residual() const { return read_scalar(current_direction_residual_on_device()); }
+
+// The fit of fit_direction_on_device; the target's constants 1/‖B_s A_s‖ stay on the device (as
+// where(n > 0, 1/n, 0), the same doubles the host form n > 0 ? 1/n : 0 gives).
+torch::Tensor SDLoRA::current_direction_residual_on_device() const {
+    torch::NoGradGuard no_grad;
+    if (adapters_.empty()) return torch::zeros({}, torch::kFloat64);
     const TaskAdapter& current = adapters_.back();
+    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(current.magnitude.device());
     std::vector<FactoredDirection> basis;
     for (const auto& a : adapters_)
         if (a.finished && a.live && a.task < current.task) basis.push_back(direction_of(a));
-    if (basis.empty()) return 0.0;
+    if (basis.empty()) return torch::zeros({}, f64);
     FactoredDirection target;
     for (size_t s = 0; s < sites_.size(); ++s) {
-        const double n = frobenius_norm({current.B[s], current.A[s], 1.0});
-        target.push_back({current.B[s], current.A[s], n > 0.0 ? 1.0 / n : 0.0});
+        const torch::Tensor n = frobenius_norm_on_device({current.B[s], current.A[s], 1.0});
+        FactoredMatrix m{current.B[s], current.A[s], 1.0};
+        m.coef_on_device = torch::where(n > 0.0, torch::ones_like(n) / n, torch::zeros_like(n));
+        target.push_back(std::move(m));
     }
-    return fit_direction(basis, target).relative_residual();
+    return fit_direction_on_device(basis, target).relative_residual();
 }
 
 std::vector<double> SDLoRA::direction_norms(const TaskAdapter& adapter) const {
@@ -145,7 +154,7 @@ std::vector<double> SDLoRA::direction_norms(const TaskAdapter& adapter) const {
         const torch::Tensor& B = adapter.B[s];
         norms.push_back(options_.direction_norm == DirectionNorm::product
                             ? frobenius_norm({B, A, 1.0})
-                            : B.norm().item<double>() * A.norm().item<double>());
+                            : read_scalar(B.norm()) * read_scalar(A.norm()));
     }
     return norms;
 }
@@ -174,7 +183,7 @@ void SDLoRA::hand_over(MethodContext& ctx, TaskAdapter& adapter) {
                            name_of(kDirectionNormNames, options_.direction_norm) + "):";
         for (double n : norms) line += " " + std::to_string(n);
         log::debug(line + "; mean " + std::to_string(mean(norms)) + ", alpha " +
-                   std::to_string(adapter.magnitude.item<double>()));
+                   std::to_string(read_scalar(adapter.magnitude)));
     }
     if (options_.handover == SDLoRAHandover::rescale || options_.handover == SDLoRAHandover::exact)
         adapter.magnitude.mul_(scale_ * mean_norm);
@@ -239,7 +248,7 @@ void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
         if (a.finished && a.live && a.task < adapter.task) old.push_back(&a);
     last_dropped_ = false;
     if (old.empty()) return;
-    const double alpha_t = adapter.magnitude.item<double>();
+    const double alpha_t = read_scalar(adapter.magnitude);
     const bool preserve = options_.kd_update == KDUpdate::function_preserving;
 
     if (options_.kd_granularity == KDGranularity::global) {
@@ -263,7 +272,7 @@ void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
         last_residual_ = worst;
         if (worst > options_.kd_tau) return;
         for (auto* a : old)
-            if (std::abs(a->magnitude.item<double>()) < 1e-12) {
+            if (std::abs(read_scalar(a->magnitude)) < 1e-12) {
                 if (ctx.warn)
                     ctx.warn("sd-lora-kd: task " + std::to_string(adapter.task) +
                              " not absorbed: an old magnitude is 0, so a per-matrix fold is undefined");
@@ -271,8 +280,8 @@ void SDLoRA::distill(MethodContext& ctx, TaskAdapter& adapter) {
             }
         for (size_t s = 0; s < sites_.size(); ++s)
             for (size_t k = 0; k < old.size(); ++k) {
-                const double alpha_k = old[k]->magnitude.item<double>();
-                const double beta = betas[s][static_cast<int64_t>(k)].item<double>();
+                const double alpha_k = read_scalar(old[k]->magnitude);
+                const double beta = read_scalar(betas[s][static_cast<int64_t>(k)]);
                 term_of(static_cast<int>(s), old[k]->task)->scale *= 1.0 + (preserve ? alpha_t : 1.0) * beta / alpha_k;
             }
     }
@@ -315,10 +324,14 @@ void SDLoRA::end_task(MethodContext& ctx) {
     }
 }
 
-std::vector<double> SDLoRA::magnitudes() const {
-    std::vector<double> v;
-    for (const auto& a : adapters_) v.push_back(a.live ? a.magnitude.item<double>() : 0.0);
-    return v;
+std::vector<double> SDLoRA::magnitudes() const { return read_values(magnitudes_on_device()); }
+
+torch::Tensor SDLoRA::magnitudes_on_device() const {
+    torch::NoGradGuard no_grad;
+    if (adapters_.empty()) return torch::zeros({0}, torch::kFloat32);
+    std::vector<torch::Tensor> v;
+    for (const auto& a : adapters_) v.push_back(a.live ? a.magnitude.detach() : torch::zeros_like(a.magnitude));
+    return torch::stack(v);
 }
 
 std::vector<double> SDLoRA::ranks() const {
@@ -334,11 +347,10 @@ std::vector<MethodState> SDLoRA::state(const MethodContext& ctx) const {
     return out;
 }
 
-std::vector<MethodState> SDLoRA::step_state(const MethodContext& ctx) const {
+std::vector<PendingMethodState> SDLoRA::step_state(const MethodContext& ctx) const {
     if (options_.state_every <= 0 || ctx.step % options_.state_every != 0) return {};
-    std::vector<MethodState> out = {{ctx.task, ctx.step, StateKey::magnitudes, magnitudes()}};
-    if (ctx.task >= 1)
-        out.push_back({ctx.task, ctx.step, StateKey::direction_residual, {current_direction_residual()}});
+    std::vector<PendingMethodState> out = {{StateKey::magnitudes, magnitudes_on_device()}};
+    if (ctx.task >= 1) out.push_back({StateKey::direction_residual, current_direction_residual_on_device()});
     return out;
 }
 

@@ -105,7 +105,8 @@
 //   ablation           (sd-lora only) none | first-direction-only | single-decoupled |
 //                      old-magnitudes-fixed (above). Default none.
 //
-// Recorded (engine/vocabulary/analysis_keys.h): StateKey::magnitudes (α_k for every task k ≤ t, 0 for a
+// Recorded (engine/vocabulary/analysis_keys.h; the per-step records are computed on the device and read
+// back with the step losses, step_state): StateKey::magnitudes (α_k for every task k ≤ t, 0 for a
 // direction dropped by KD; after every task and every state_every steps), StateKey::direction_residual
 // (residual of the current direction B_t A_t / ‖B_t A_t‖_F against the live old ones, global
 // normalisation as for kd_tau; tasks ≥ 1, every state_every steps and once at the hand-over),
@@ -156,7 +157,9 @@ public:
     void before_step(MethodContext& ctx) override;  // single-decoupled: the differentiable α / n_s
     void after_step(MethodContext& ctx) override;   // single-decoupled: α / n_s of the updated factors
     std::vector<MethodState> state(const MethodContext& ctx) const override;
-    std::vector<MethodState> step_state(const MethodContext& ctx) const override;
+    // Every state_every steps: the magnitudes and (tasks ≥ 1) the current direction's residual, as
+    // device tensors (no host read; the trainer reads them back with the step losses).
+    std::vector<PendingMethodState> step_state(const MethodContext& ctx) const override;
     nlohmann::json describe(const MethodContext& ctx) const override;
     // State: per task k "task<k>.magnitude" (0-dim), "task<k>.A.<s>", "task<k>.B.<s>" per site s; meta
     // adapters [{task, rank, live, finished, scales[s]}] (a term's constant c, KD's folds included),
@@ -169,11 +172,16 @@ public:
     const SDLoRAOptions& options() const { return options_; }
     // α_k per task (0 for a task whose direction KD dropped), current task included.
     std::vector<double> magnitudes() const;
+    torch::Tensor magnitudes_on_device() const;  // the same, float32 [tasks] on the device, no host read
     // Rank of each task's live adapter (0 once dropped).
     std::vector<double> ranks() const;
     // Residual of the current task's normalised direction against the live old directions (global
     // normalisation, see kd_tau); 0 without old directions or with a zero current direction.
     double current_direction_residual() const;
+    // The same as a 0-dim float64 tensor on the device, the same bits, with no read through
+    // engine/runtime/host_read.h. On a GPU one synchronisation is left inside LibTorch: linalg_eigh of
+    // the [K, K] Gram matrix of the fit checks its solver's error flag on the host (direction_algebra.h).
+    torch::Tensor current_direction_residual_on_device() const;
     // The last hand-over: whether KD dropped its direction, and the direction's relative residual.
     bool last_handover_dropped() const { return last_dropped_; }
     double last_handover_residual() const { return last_residual_; }

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/runtime/host_read.h"
+
 namespace lorica {
 
 torch::Tensor trunc_normal_(torch::Tensor tensor, double mean, double std, double lo, double hi) {
@@ -10,7 +12,7 @@ torch::Tensor trunc_normal_(torch::Tensor tensor, double mean, double std, doubl
     flat.normal_(mean, std);
     for (int round = 0; round < 100; ++round) {
         auto outside = (flat < lo) | (flat > hi);
-        const int64_t n = outside.sum().item<int64_t>();
+        const int64_t n = read_int(outside.sum());
         if (n == 0) break;
         flat.masked_scatter_(outside, torch::empty({n}, tensor.options()).normal_(mean, std));
     }

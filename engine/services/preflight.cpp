@@ -20,6 +20,7 @@
 #include "engine/runtime/device.h"
 #include "engine/services/preloaded_data.h"
 #include "engine/train/foundation.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace fs = std::filesystem;
@@ -35,7 +36,7 @@ std::vector<int64_t> per_class_counts(const torch::Tensor& labels, int num_class
     if (!labels.defined() || labels.numel() == 0) return counts;
     torch::Tensor c =
         torch::bincount(labels.to(torch::kInt64).flatten(), {}, num_classes).to(torch::kInt64).contiguous();
-    for (int64_t i = 0; i < std::min<int64_t>(c.size(0), num_classes); ++i) counts[i] = c[i].item<int64_t>();
+    for (int64_t i = 0; i < std::min<int64_t>(c.size(0), num_classes); ++i) counts[i] = read_int(c[i]);
     return counts;
 }
 
@@ -170,7 +171,7 @@ std::optional<RawDataset> load_run_data(const ExperimentConfig& c, const std::st
         } else if (fs::is_regular_file(c.backbone.weights, ec))
             attempt("backbone.weights", [&] { head = weights_head_classes(c.backbone); });
         if (raw.foundation && head > 0 && raw.foundation->test_labels.numel() > 0) {
-            const int64_t top = raw.foundation->test_labels.max().item<int64_t>();
+            const int64_t top = read_int(raw.foundation->test_labels.max());
             if (top >= head) {
                 const auto& names = raw.foundation->class_names;
                 problems.add("foundation.data.root",

@@ -19,6 +19,7 @@
 #include "engine/train/precision.h"
 #include "engine/train/task_preparation.h"
 #include "engine/train/training_step.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace {
@@ -142,7 +143,7 @@ TrainingEstimate estimate_training(const ExperimentConfig& config, int measured_
                 const torch::Tensor y = task_targets(prep, local);
                 model->train();
                 const TrainingParts parts{ctx, *method, scaler};
-                auto step = [&] { (void)train_step(parts, prep, pass, x, y).item<float>(); };  // waits for the device
+                auto step = [&] { (void)read_scalar(train_step(parts, prep, pass, x, y)); };  // waits for the device
                 step();  // warm-up: allocations, kernel selection
                 const auto start = std::chrono::steady_clock::now();
                 int done = 0;

@@ -5,6 +5,7 @@
 #include "engine/runtime/device_transfer.h"
 #include "engine/train/module_mode_guard.h"
 #include "engine/train/precision.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 
@@ -52,14 +53,14 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(Backbone model, TaskHeads& heads,
             auto pred = global_map.index_select(0, heads->logits_upto(f, last_head).argmax(1));
             auto union_labels = task.spec.label_offset == 0 ? labels : labels + task.spec.label_offset;
             rows.push_back(
-                {after_task, j, step, phase, HeadMode::class_il, (pred == union_labels).sum().item<int64_t>(), total});
+                {after_task, j, step, phase, HeadMode::class_il, read_int((pred == union_labels).sum()), total});
         }
         if (config_.task_il) {
             std::vector<int64_t> own(task.spec.classes.begin(), task.spec.classes.end());
             auto own_map = torch::tensor(own, torch::kInt64).to(device_);
             auto pred = own_map.index_select(0, heads->logits_of(f, task.spec.head).argmax(1));
             rows.push_back(
-                {after_task, j, step, phase, HeadMode::task_il, (pred == labels).sum().item<int64_t>(), total});
+                {after_task, j, step, phase, HeadMode::task_il, read_int((pred == labels).sum()), total});
         }
     }
     return rows;
@@ -78,7 +79,7 @@ EvaluationDone Evaluator::evaluate_foundation(Backbone model, int after_task, in
     auto labels = data_.foundation_test.labels.to(device_);
     auto hit = (pred == labels);
     out.rows.push_back(
-        {after_task, kFoundationTask, step, phase, HeadMode::class_il, hit.sum().item<int64_t>(), labels.size(0)});
+        {after_task, kFoundationTask, step, phase, HeadMode::class_il, read_int(hit.sum()), labels.size(0)});
     if (phase == EvalPhase::end_of_task) {
         // Samples lost since the previous end-of-task evaluation (pred_before == y && pred_after != y).
         const bool has_previous = previous_foundation_hit_.defined() && previous_foundation_hit_.size(0) == hit.size(0);
@@ -89,10 +90,10 @@ EvaluationDone Evaluator::evaluate_foundation(Backbone model, int after_task, in
         for (int c : classes) {
             auto of_class = labels == c;
             ClassEvalRow row{
-                after_task, kFoundationTask, c, (hit & of_class).sum().item<int64_t>(), of_class.sum().item<int64_t>(),
+                after_task, kFoundationTask, c, read_int((hit & of_class).sum()), read_int(of_class.sum()),
                 -1};
-            if (has_previous) row.newly_wrong = (lost & of_class).sum().item<int64_t>();
-            if (has_start) row.lost_since_start = (lost_start & of_class).sum().item<int64_t>();
+            if (has_previous) row.newly_wrong = read_int((lost & of_class).sum());
+            if (has_start) row.lost_since_start = read_int((lost_start & of_class).sum());
             out.class_rows.push_back(row);
         }
         previous_foundation_hit_ = hit;

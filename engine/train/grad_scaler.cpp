@@ -7,6 +7,8 @@
 #include <ATen/ops/_amp_foreach_non_finite_check_and_unscale.h>
 #include <torch/torch.h>
 
+#include "engine/runtime/host_read.h"
+
 namespace lorica {
 
 GradScaler::GradScaler(bool enabled, GradScalerOptions options)
@@ -39,7 +41,7 @@ bool GradScaler::unscale(const std::vector<torch::Tensor>& params) {
         torch::Tensor found_inf = torch::zeros({1}, opts);
         torch::Tensor inv_scale = torch::full({1}, 1.0 / scale_, opts);
         at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale);
-        if (found_inf.item<float>() != 0.0f) finite = false;
+        if (read_scalar(found_inf) != 0.0) finite = false;  // the one host read of an fp16 step
     }
     last_finite_ = finite;
     return finite;

@@ -15,7 +15,11 @@
 //
 // A disabled scaler (bf16, fp32) is the identity: scale() returns the loss itself, unscale() reads
 // nothing from the device and returns true. Enabled, unscale() costs one device→host read of one
-// flag per step (the decision to skip an optimizer step is taken on the host; torch.amp does the same).
+// flag per step (the decision to skip an optimizer step is taken on the host; torch.amp does the same:
+// GradScaler.step reads found_inf with .item() unless the optimizer is a fused one that takes the
+// flag on the device, which LibTorch's C++ optimizers are not). It is the one host read allowed
+// inside a training step (engine/runtime/host_read.h) and is counted as such; bf16, the GPU default,
+// needs no scaler and has none.
 
 #include <cstdint>
 #include <vector>

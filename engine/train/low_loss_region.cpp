@@ -23,6 +23,7 @@
 #include "engine/train/task_preparation.h"
 #include "engine/train/training_step.h"
 #include "engine/util/seed_offsets.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace {
@@ -81,7 +82,7 @@ double frobenius_distance(const std::vector<torch::Tensor>& a, const std::vector
     for (size_t k = 0; k < a.size(); ++k) {
         const torch::Tensor x = a[k].to(torch::kFloat64);
         const torch::Tensor d = b.empty() ? x : x - b[k].to(torch::kFloat64);
-        squared += d.square().sum().item<double>();
+        squared += read_scalar(d.square().sum());
     }
     return std::sqrt(squared);
 }

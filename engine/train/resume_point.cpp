@@ -9,6 +9,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/io/tensor_io.h"
 #include "engine/io/timm_weights.h"
+#include "engine/runtime/host_read.h"
 
 namespace lorica {
 namespace fs = std::filesystem;
@@ -61,9 +62,9 @@ ResumeState capture_resume_state(int task, int64_t step, const std::string& conf
         std::lock_guard<std::mutex> lock(gen.mutex());
         s.device_generator = gen.get_state();
     }
-    if (evaluator.foundation_hits().defined()) s.foundation_hits = evaluator.foundation_hits().to(torch::kCPU);
+    if (evaluator.foundation_hits().defined()) s.foundation_hits = copy_to_host(evaluator.foundation_hits());
     if (evaluator.foundation_start_hits().defined())
-        s.foundation_start_hits = evaluator.foundation_start_hits().to(torch::kCPU);
+        s.foundation_start_hits = copy_to_host(evaluator.foundation_start_hits());
     return s;
 }
 

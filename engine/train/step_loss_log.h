@@ -2,8 +2,11 @@
 // The stream trainer's per-step reports with the loss read back in blocks (loss_readback.h).
 //
 // record() buffers one optimizer step's StepMetrics (everything but the loss, which is still a
-// device tensor); flush() reads the pending losses back, checks them, and emits the StepMetrics in
-// step order — every step's own loss, none averaged or dropped. record() flushes by itself when a
+// device tensor) and the method's step-time records (AdapterMethod::step_state, device tensors);
+// flush() reads the pending losses and records back in one device→host copy, checks the losses, and
+// emits in step order each step's StepMetrics followed by its MethodStates — every step's own loss
+// and values, none averaged or dropped. With blocks of one step (the CPU default) the events come in
+// the order an immediate read would give. record() flushes by itself when a
 // block is full; the trainer also flushes before an evaluation and at the end of each epoch, so
 // events keep their order relative to evaluations and EpochFinished.
 //
@@ -24,6 +27,7 @@
 
 #include <torch/types.h>
 
+#include "engine/methods/adapter_method.h"
 #include "engine/train/loss_readback.h"
 #include "engine/vocabulary/event_listener.h"
 #include "engine/vocabulary/events.h"
@@ -34,8 +38,9 @@ class StepLossLog {
 public:
     StepLossLog(int64_t every, EventListener& events);
 
-    // One step taken: its metrics (loss ignored; step_ms = the step's host wall time) and its loss.
-    void record(StepMetrics metrics, const torch::Tensor& loss);
+    // One step taken: its metrics (loss ignored; step_ms = the step's host wall time), its loss and
+    // the method's records of the step (emitted as MethodState{metrics.task, metrics.step, ...}).
+    void record(StepMetrics metrics, const torch::Tensor& loss, std::vector<PendingMethodState> states = {});
 
     // Reads back and emits the pending steps; throws std::runtime_error on a non-finite loss.
     void flush();
@@ -48,6 +53,7 @@ private:
     LossReadback losses_;
     EventListener& events_;
     std::vector<StepMetrics> pending_;
+    std::vector<std::vector<StateKey>> pending_keys_;  // per pending step, the keys of its records
     Clock::time_point block_start_;
     double sum_ = 0.0;
     int64_t count_ = 0;

@@ -21,6 +21,7 @@
 #include "engine/model/vit.h"
 #include "engine/runtime/device.h"
 #include "engine/runtime/device_transfer.h"
+#include "engine/runtime/host_read.h"
 #include "engine/train/evaluator.h"
 #include "engine/train/foundation.h"
 #include "engine/train/grad_scaler.h"
@@ -405,14 +406,21 @@ void StreamTrainer::train_epoch(TaskLoop& loop, const TaskPreparation& prep, Pas
         if (augment) x = augment_batch(x, config_.data.augment, loop.augmentation);
         const double lr =
             opt.optimizer.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_pass, loop.pass_total));
-        torch::Tensor loss = train_step(parts, prep, opt, x, loop.targets.index_select(0, index));
-        ++step_in_pass;
-        ++loop.step_in_task;
-        ++step_;
-        ctx_->step = step_;
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
-        step_log.record(StepMetrics{t, epoch, step_, loop.step_in_task, 0.0, lr, ms}, loss);  // the NaN/Inf check
-        for (auto& s : method_->step_state(*ctx_)) events_.on_event(s);
+        torch::Tensor loss;
+        std::vector<PendingMethodState> states;
+        double ms = 0.0;
+        {
+            const TrainingStepScope in_step;  // no host read until the step's records are taken (host_read.h)
+            loss = train_step(parts, prep, opt, x, loop.targets.index_select(0, index));
+            ++step_in_pass;
+            ++loop.step_in_task;
+            ++step_;
+            ctx_->step = step_;
+            ms = std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+            states = method_->step_state(*ctx_);
+        }
+        // The loss and the method's records, read back together per block; the NaN/Inf check.
+        step_log.record(StepMetrics{t, epoch, step_, loop.step_in_task, 0.0, lr, ms}, loss, std::move(states));
         if (config_.eval.every_steps > 0 && loop.step_in_task % config_.eval.every_steps == 0 &&
             loop.step_in_task < loop.task_total) {
             step_log.flush();

@@ -12,14 +12,16 @@
 //   loss += method.regularizer(ctx)              when defined (a 0-dim tensor: EWC-LoRA, O-LoRA)
 //   (S · loss).backward()                        S = the scaler's loss scale (1 unless fp16)
 //   if every gradient is finite after dividing by S (always, unless fp16):
-//     method.after_backward(ctx); clip the global gradient norm to train.grad_clip (when > 0);
+//     method.after_backward(ctx); clip the global gradient norm to train.grad_clip (when > 0, on the
+//     device: the norm is never read back);
 //     optimizer step
 //   scaler.update()
 //   method.after_step(ctx)
 //
 // The learning rate is the caller's (TaskOptimizer::set_lr_multiplier before the step). The returned
 // loss is the unscaled one, still on the device: reading it back (loss_readback.h) is the caller's
-// choice, so a GPU is not made to wait every step.
+// choice, so a GPU is not made to wait every step. The step reads nothing back to the host
+// (engine/runtime/host_read.h), except fp16's found-inf flag (grad_scaler.h).
 
 #include <torch/types.h>
 

@@ -265,11 +265,16 @@ TEST(SDLoRA, StepStateFollowsTheCadence) {
     auto s = m->step_state(*h.ctx);
     ASSERT_EQ(s.size(), 2u);
     EXPECT_EQ(s[0].key, StateKey::magnitudes);
-    EXPECT_EQ(s[0].values.size(), 2u);
+    EXPECT_EQ(s[0].values.numel(), 2);
     EXPECT_EQ(s[1].key, StateKey::direction_residual);
     // A random new direction is far from the single old one: relative residual near 1, never above.
-    EXPECT_GT(s[1].values[0], 0.5);
-    EXPECT_LE(s[1].values[0], 1.0 + 1e-9);
+    const double residual = s[1].values.item<double>();
+    EXPECT_GT(residual, 0.5);
+    EXPECT_LE(residual, 1.0 + 1e-9);
+    // The device values are the host forms' numbers, bit for bit.
+    EXPECT_EQ(residual, m->current_direction_residual());
+    const auto magnitudes = m->magnitudes();
+    for (int64_t k = 0; k < 2; ++k) EXPECT_EQ(s[0].values[k].item<double>(), magnitudes[k]);
 }
 
 TEST(SDLoRA, MergeInterpolationAfterTaskOneRestoresTheModel) {
