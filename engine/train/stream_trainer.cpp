@@ -32,6 +32,7 @@
 #include "engine/train/step_loss_log.h"
 #include "engine/train/resume_point.h"
 #include "engine/train/task_preparation.h"
+#include "engine/train/training_batch_wait.h"
 #include "engine/train/training_step.h"
 
 namespace lorica {
@@ -402,7 +403,11 @@ void StreamTrainer::train_epoch(TaskLoop& loop, const TaskPreparation& prep, Pas
         cancel_.checkpoint();
         const auto step_start = Clock::now();
         auto index = to_device(index_cpu, device_);
+        const auto fetch_start = Clock::now();
         torch::Tensor x = to_device(samples.batch(index_cpu, BatchMode::train, batch_seed), device_);
+        TrainingBatchWait& wait = this_thread_training_batch_wait();  // the data path's share of the loop
+        wait.seconds += std::chrono::duration<double>(Clock::now() - fetch_start).count();
+        ++wait.batches;
         if (augment) x = augment_batch(x, config_.data.augment, loop.augmentation);
         const double lr =
             opt.optimizer.set_lr_multiplier(lr_multiplier(config_.train.schedule, step_in_pass, loop.pass_total));
