@@ -109,7 +109,7 @@ int PrepareCommand::run() const {
         std::signal(SIGINT, SIG_DFL);
         std::signal(SIGTERM, SIG_DFL);
         std::fprintf(stderr,
-                     "prepare cancelled: %lld of %lld images are prepared in %s (whole shards are kept); run the "
+                     "prepare cancelled after %lld of %lld images: the shards completed so far stay in %s; run the "
                      "same command again to continue\n",
                      static_cast<long long>(done), static_cast<long long>(total), dir.c_str());
         return kExitRunFailed;

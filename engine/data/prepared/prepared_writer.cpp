@@ -1,16 +1,20 @@
 #include "engine/data/prepared/prepared_writer.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <optional>
 
-#include <c10/util/ParallelGuard.h>
 #include <torch/torch.h>
 #include <zlib.h>
 
@@ -34,6 +38,21 @@ struct PreparedPixels {
     std::vector<uint8_t> pixels;
     uint32_t height = 0, width = 0, source_height = 0, source_width = 0;
 };
+
+// Turns this thread's OpenMP team size to 1. DecodePool's c10::ParallelGuard does not stop
+// at::parallel_for with LibTorch's OpenMP backend (its in_parallel_region() asks omp_in_parallel()
+// only), so each decoder thread ran every resize with a team of intra-op threads; with one decoder
+// on 2 cores the team spin-waited between regions and the prepare took ~8× the CPU time. The team
+// size is a per-thread OpenMP setting (at::get_num_threads() reads it for the calling thread);
+// at::set_num_threads would also change the default of every thread started later. Looked up at run
+// time: the engine does not link libgomp itself (libtorch does), and without OpenMP it is absent.
+void prepare_single_threaded_openmp() {
+    thread_local bool done = false;
+    if (done) return;
+    done = true;
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) set(1);
+}
 
 // Decodes image i of `store`, resizes its shorter side to `size` (image_transforms.h: float bicubic,
 // antialiased when shrinking, on [0, 1]) and rounds it to 8 bits.
@@ -107,7 +126,7 @@ public:
           options_(options),
           manifest_(std::move(manifest)),
           sets_(std::move(sets)),
-          pool_(std::max(1, options.workers) - 1) {}
+          pool_(std::max(1, options.workers)) {}
 
     // Writes every shard not on disk; returns the images written.
     int64_t write_missing(int64_t& done, int64_t total) {
@@ -148,6 +167,24 @@ public:
     const std::vector<PlannedSet>& sets() const { return sets_; }
 
 private:
+    // job(j) for j in [0, n) on the pool's threads only (not this one: a thread that has run
+    // LibTorch ops with intra-op threads, as the data set's loading did, keeps an OpenMP team that
+    // made each resize here several times slower), returning when all have returned.
+    void run_on_pool(int64_t n, const std::function<void(int64_t)>& job) {
+        std::atomic<int64_t> next{0};
+        std::mutex mutex;
+        std::condition_variable finished;
+        int running = pool_.threads();
+        for (int k = 0; k < pool_.threads(); ++k)
+            pool_.submit([&] {
+                for (int64_t j = next++; j < n; j = next++) job(j);
+                std::lock_guard<std::mutex> lock(mutex);
+                if (--running == 0) finished.notify_all();
+            });
+        std::unique_lock<std::mutex> lock(mutex);
+        finished.wait(lock, [&] { return running == 0; });
+    }
+
     void check_cancel() const {
         if (options_.cancel && options_.cancel->cancelled()) throw Cancelled();
     }
@@ -161,7 +198,7 @@ private:
         PreparePartialFile pixels(u8 + ".partial");
         std::vector<PreparedRecord> records;
         records.reserve(static_cast<size_t>(count));
-        const int64_t chunk = std::max<int64_t>(8, 4 * static_cast<int64_t>(pool_.threads() + 1));
+        const int64_t chunk = std::max<int64_t>(8, 4 * static_cast<int64_t>(pool_.threads()));
         const ImageStore& store = *set.source.store;
         const int64_t size = manifest_.transform.resize_size;
         uint64_t offset = 0;
@@ -169,10 +206,9 @@ private:
             const int64_t n = std::min(chunk, first + count - begin);
             std::vector<std::optional<PreparedPixels>> images(static_cast<size_t>(n));
             std::vector<std::string> errors(static_cast<size_t>(n));
-            pool_.for_each_index(n, [&](int64_t j) {
+            run_on_pool(n, [&](int64_t j) {
                 if (options_.cancel && options_.cancel->cancelled()) return;
-                c10::ParallelGuard serial(true);  // one core a decoder, the calling thread too
-                torch::NoGradGuard no_grad;
+                prepare_single_threaded_openmp();
                 try {
                     images[static_cast<size_t>(j)] = prepare_decoded_image(store, begin + j, size);
                 } catch (const std::exception& e) {

@@ -18,7 +18,7 @@
 // How: the sources are fingerprinted (prepared_images.h; two sources with one fingerprint are one
 // set, an empty source is no set); the manifest is written (complete = false) before any shard; then
 // each shard not yet on disk is decoded in chunks of max(8, 4·workers) images on `workers` threads
-// (the calling thread is one of them), written in order to shard-NNNNN.u8.partial, synced and renamed
+// of a DecodePool (intra-op parallelism off), written in order to shard-NNNNN.u8.partial, synced and renamed
 // to .u8, then its .idx likewise; the manifest is rewritten after every shard and, last, with
 // complete = true. Memory in flight: one chunk of resized images (4·workers · ~200 KB at 256 px).
 
