@@ -39,6 +39,8 @@ class PrepareProgressLines {
 public:
     void operator()(const PrepareProgress& p) {
         const auto now = std::chrono::steady_clock::now();
+        if (started_ && p.done < last_done_) started_ = false;  // --verify counts again from 0
+        last_done_ = p.done;
         if (!started_) {
             started_ = true;
             start_ = now;
@@ -46,6 +48,7 @@ public:
             last_ = now - std::chrono::seconds(2);
         }
         if (now - last_ < std::chrono::seconds(1) && p.done != p.total) return;
+        if (p.done == done_at_start_ && p.done == p.total) return;  // a complete folder: nothing done
         last_ = now;
         const double elapsed = std::chrono::duration<double>(now - start_).count();
         const double rate = elapsed > 0 ? static_cast<double>(p.done - done_at_start_) / elapsed : 0.0;
@@ -58,7 +61,7 @@ public:
 
 private:
     bool started_ = false;
-    int64_t done_at_start_ = 0;
+    int64_t done_at_start_ = 0, last_done_ = 0;
     std::chrono::steady_clock::time_point start_, last_;
 };
 
