@@ -7,6 +7,8 @@
 #include "engine/data/domain_transform.h"
 #include "engine/data/data_error.h"
 #include "engine/data/image_store.h"
+#include "engine/data/prepared/prepared_samples.h"
+#include "engine/data/prepared/prepared_sources.h"
 #include "engine/data/streamed_samples.h"
 #include "engine/util/seed_offsets.h"
 #include "engine/runtime/host_read.h"
@@ -29,6 +31,10 @@ std::vector<int64_t> class_indices(const torch::Tensor& labels, int cls, int64_t
 
 LabeledImages make_images(const torch::Tensor& images_u8, const torch::Tensor& labels, std::vector<int64_t> index,
                           const std::string& domain, const StreamSpec& spec, const DataConfig& data) {
+    if (!data.prepared.empty())
+        throw ConfigError("data.prepared", "names " + data.prepared +
+                                               ", but this data set is held in memory (Fashion-MNIST, CIFAR at 32 px): "
+                                               "there is nothing to prepare; leave data.prepared empty");
     auto sel = torch::tensor(index, torch::kInt64);
     LabeledImages out;
     torch::Tensor x = images_u8.index_select(0, sel).to(torch::kFloat32) / 255.0;
@@ -48,32 +54,53 @@ LabeledImages make_images(const torch::Tensor& images_u8, const torch::Tensor& l
     return out;
 }
 
-LabeledImages make_streamed(const std::shared_ptr<const StreamedSplit>& split, const torch::Tensor& labels,
+// The splits of a streamed data set: a cache each, the run's decoder pool; or, with data.prepared,
+// the prepared sets of its stores (then train and test are null).
+struct StreamedSplits {
+    std::shared_ptr<const StreamedSplit> train, test;
+    std::shared_ptr<const PreparedSplit> prepared_train, prepared_test;
+};
+
+LabeledImages make_streamed(const StreamedSplits& splits, bool train_split, const torch::Tensor& labels,
                             std::vector<int64_t> index, const std::string& domain, const StreamSpec& spec,
                             const DataConfig& data) {
     LabeledImages out;
     out.labels = labels.index_select(0, torch::tensor(index, torch::kInt64)).contiguous();
-    out.samples = std::make_shared<StreamedSamples>(
-        split, std::move(index),
-        SampleNormalisation{domain, spec.patch_permutation, data.normalize_mean, data.normalize_std});
+    SampleNormalisation norm{domain, spec.patch_permutation, data.normalize_mean, data.normalize_std};
+    if (const auto& prepared = train_split ? splits.prepared_train : splits.prepared_test)
+        out.samples = std::make_shared<PreparedSamples>(prepared, std::move(index), std::move(norm));
+    else
+        out.samples = std::make_shared<StreamedSamples>(train_split ? splits.train : splits.test, std::move(index),
+                                                        std::move(norm));
     return out;
 }
-
-// The splits of a streamed data set: a cache each, the run's decoder pool.
-struct StreamedSplits {
-    std::shared_ptr<const StreamedSplit> train, test;
-};
 
 std::shared_ptr<DecodePool> make_decode_pool(const ExperimentConfig& config) {
     return std::make_shared<DecodePool>(resolve_data_workers(config.data.workers));
 }
 
-// `cache_bytes`: each split's bound on decoded images.
+// `cache_bytes`: each split's bound on decoded images. With data.prepared, each split opens its
+// prepared set instead (PreparedImages::open checks the folder before any image is read).
 StreamedSplits make_splits(const ExperimentConfig& config, const RawDataset& raw,
                            const std::shared_ptr<DecodePool>& pool, size_t cache_bytes) {
     ImageTransformOptions transform;
     transform.size = config.backbone.image_size;
-    transform.resize_size = config.data.resize_size > 0 ? config.data.resize_size : config.backbone.image_size * 8 / 7;
+    transform.resize_size = resolved_resize_size(config);
+    if (!config.data.prepared.empty()) {
+        const PreparedTransform stored = prepared_transform(config);
+        auto open = [&](const std::shared_ptr<const ImageStore>& store) -> std::shared_ptr<const PreparedSplit> {
+            if (!store) return nullptr;
+            auto split = std::make_shared<PreparedSplit>();
+            split->images = PreparedImages::open(config.data.prepared, *store, stored);
+            split->pool = pool;
+            split->transform = transform;
+            return std::shared_ptr<const PreparedSplit>(std::move(split));
+        };
+        StreamedSplits out;
+        out.prepared_train = open(raw.train_store);
+        out.prepared_test = open(raw.test_store);
+        return out;
+    }
     auto make = [&](const std::shared_ptr<const ImageStore>& store) {
         StreamingImageOptions options;
         options.channels = store->channels();
@@ -87,7 +114,7 @@ StreamedSplits make_splits(const ExperimentConfig& config, const RawDataset& raw
         split->channels = store->channels();
         return std::shared_ptr<const StreamedSplit>(std::move(split));
     };
-    return {make(raw.train_store), make(raw.test_store)};
+    return {make(raw.train_store), make(raw.test_store), nullptr, nullptr};
 }
 
 size_t half_cache_bytes(const ExperimentConfig& config) {
@@ -155,8 +182,7 @@ LabeledImages split_samples(const RawDataset& raw, const StreamedSplits& splits,
                             const DataConfig& data) {
     const torch::Tensor& labels = train_split ? raw.train_labels : raw.test_labels;
     if (index.empty()) return {};
-    if (raw.streamed())
-        return make_streamed(train_split ? splits.train : splits.test, labels, std::move(index), domain, spec, data);
+    if (raw.streamed()) return make_streamed(splits, train_split, labels, std::move(index), domain, spec, data);
     return make_images(train_split ? raw.train_images : raw.test_images, labels, std::move(index), domain, spec, data);
 }
 
@@ -238,9 +264,8 @@ StreamData build_stream_data(const ExperimentConfig& config, const RawDataset& r
     if (raw.streamed()) splits = make_splits(config, raw, shared_pool(), half_cache_bytes(config));
     auto samples = [&](bool train_split, std::vector<int64_t> index, const std::string& domain) {
         if (raw.streamed())
-            return make_streamed(train_split ? splits.train : splits.test,
-                                 train_split ? raw.train_labels : raw.test_labels, std::move(index), domain, out.spec,
-                                 config.data);
+            return make_streamed(splits, train_split, train_split ? raw.train_labels : raw.test_labels,
+                                 std::move(index), domain, out.spec, config.data);
         return make_images(train_split ? raw.train_images : raw.test_images,
                            train_split ? raw.train_labels : raw.test_labels, std::move(index), domain, out.spec,
                            config.data);

@@ -14,6 +14,14 @@
 // Pixels are scaled to [0, 1] (streamed: transformed to backbone.image_size first), the task's domain
 // transform is applied, then (x − mean) / std.
 //
+// Prepared data (data.prepared = DIR, a folder of `lorica-cli prepare`): every streamed split reads
+// its prepared set instead of decoding files — PreparedImages::open(DIR, split's store,
+// prepared_transform(config)) when the stream is built, so a folder made from other data or another
+// resize size fails here, before training — through PreparedSamples (prepared/prepared_samples.h):
+// the same selection, crop boxes and flips from the same seeds, pixels equal up to the 8-bit rounding
+// of the stored images. No decoded-image cache is made then. data.prepared on a data set held in
+// memory (Fashion-MNIST, CIFAR at 32 px): ConfigError("data.prepared").
+//
 // Data-set streams (stream.type = datasets; raw.stream_tasks[t] is task t's data set):
 //   train  per class the first stream.datasets[t].train_per_class images (0 = all; fewer when the
 //          class has fewer), then, for subset_fraction f < 1, a random max(1, round(f · n)) of those n:

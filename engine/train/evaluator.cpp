@@ -22,7 +22,7 @@ torch::Tensor Evaluator::features(Backbone model, SampleSource& images) {
     images.plan(batches, BatchMode::test, 0);
     for (const auto& index : batches) {
         if (cancel_) cancel_->checkpoint();
-        auto batch = to_device(images.batch(index, BatchMode::test, 0), device_);
+        auto batch = images.batch_on(index, BatchMode::test, 0, device_);
         AutocastScope autocast(precision_, device_);
         parts.push_back(model->features(batch).to(torch::kFloat));  // the heads take fp32 features
     }

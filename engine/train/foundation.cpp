@@ -136,7 +136,7 @@ void prepare_foundation(Backbone model, const ExperimentConfig& config, const St
             {
                 AutocastScope autocast(precision, device);
                 loss = torch::nn::functional::cross_entropy(
-                    model->forward(to_device(images.batch(index_cpu, BatchMode::train, batch_seed), device)),
+                    model->forward(images.batch_on(index_cpu, BatchMode::train, batch_seed, device)),
                     targets.index_select(0, index));
             }
             scaler.scale(loss).backward();

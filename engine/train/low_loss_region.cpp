@@ -185,7 +185,7 @@ std::vector<torch::Tensor> LowLossRegion::train_optimum(int t) {
             for (const auto& index_cpu : batches) {
                 if (step_in_pass >= pass_total) break;
                 cancel_.checkpoint();
-                torch::Tensor x = to_device(samples.batch(index_cpu, BatchMode::train, batch_seed), device_);
+                torch::Tensor x = samples.batch_on(index_cpu, BatchMode::train, batch_seed, device_);
                 if (augment) x = augment_batch(x, config.data.augment, augmentation);
                 opt.optimizer.set_lr_multiplier(lr_multiplier(config.train.schedule, step_in_pass, pass_total));
                 (void)train_step(parts, prep, opt, x, targets.index_select(0, to_device(index_cpu, device_)));

@@ -316,7 +316,7 @@ void StreamTrainer::visit_task_batches(int64_t max_batches, const std::function<
     samples.plan(batches, BatchMode::test, 0);
     for (const auto& index : batches) {
         cancel_.checkpoint();
-        visit(TaskBatch{to_device(samples.batch(index, BatchMode::test, 0), device_),
+        visit(TaskBatch{samples.batch_on(index, BatchMode::test, 0, device_),
                         to_device(labels.index_select(0, index), device_)});
     }
 }
@@ -404,7 +404,7 @@ void StreamTrainer::train_epoch(TaskLoop& loop, const TaskPreparation& prep, Pas
         const auto step_start = Clock::now();
         auto index = to_device(index_cpu, device_);
         const auto fetch_start = Clock::now();
-        torch::Tensor x = to_device(samples.batch(index_cpu, BatchMode::train, batch_seed), device_);
+        torch::Tensor x = samples.batch_on(index_cpu, BatchMode::train, batch_seed, device_);
         TrainingBatchWait& wait = this_thread_training_batch_wait();  // the data path's share of the loop
         wait.seconds += std::chrono::duration<double>(Clock::now() - fetch_start).count();
         ++wait.batches;
