@@ -167,6 +167,26 @@ TEST(PreparedImages, AnInterruptedPrepareContinuesToTheSameBytes) {
     EXPECT_EQ(files_of(resumed), files_of(whole));
 }
 
+TEST(PreparedImages, AnUndecodableImageIsADataErrorNamingItAndTheShardsBeforeItStay) {
+    TempDir tmp("prepared");
+    auto good = write_prepared_test_images(tmp.path / "data", 6);
+    std::vector<ImageEntry> entries = good->entries();
+    const fs::path broken = tmp.path / "data" / "images" / "4.png";
+    testing::write_text(broken, "\x89PNG not really");
+    auto store = std::make_shared<const FileImageStore>(entries, 3, (tmp.path / "data").string());
+    const fs::path dir = tmp.path / "prepared";
+    try {
+        prepare_images(dir.string(), {{store, "tiny"}}, small_options(8, 3));
+        ADD_FAILURE() << "an undecodable image was prepared";
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find(broken.string()), std::string::npos) << e.what();
+    }
+    const fs::path set = only_set_folder(dir);
+    EXPECT_TRUE(fs::exists(set / "shard-00000.idx"));          // images 0..2
+    EXPECT_FALSE(fs::exists(set / "shard-00001.u8"));          // images 3..5: not written,
+    EXPECT_FALSE(fs::exists(set / "shard-00001.u8.partial"));  // and nothing half-written left
+}
+
 TEST(PreparedImages, ACompleteFolderIsLeftAsItIs) {
     TempDir tmp("prepared");
     auto store = write_prepared_test_images(tmp.path / "data", 5);
@@ -204,7 +224,7 @@ TEST(PreparedImages, AFlippedByteIsADataErrorOnTheFirstReadOfThatImage) {
     prepare_images(dir.string(), {{store, "tiny"}}, small_options(8));
     const fs::path shard = only_set_folder(dir) / "shard-00000.u8";
     auto images = PreparedImages::open(dir.string(), *store, PreparedTransform{8});
-    const PreparedImage second = images->image(1);                // checked before the damage: not read again
+    const PreparedImage second = images->image(1);  // checked before the damage: not read again
     const int64_t offset = second.height * second.width * 3 + 5;
     images.reset();
     {
