@@ -45,7 +45,7 @@
 //
 //   ./build/bench/compare_pytorch [--python PATH] [--script PATH] [--threads 1,2] [--rounds 7]
 //                                 [--steps 10] [--warmup 3] [--tolerance 1e-5] [--dir /tmp]
-//                                 [--paths fast|previous] [--dense automatic|aten]
+//                                 [--paths fast|previous] [--dense automatic|aten|onednn]
 //                                 [--terms automatic|folded|factored] [--attention automatic|fused|explicit]
 //                                 [--cases name,...] [--resnet-steps 2]
 // --paths previous runs the Lorica side on the paths the fast ones replace (ATen linear, factored
@@ -79,6 +79,7 @@
 #include "engine/model/adapter_targets.h"
 #include "engine/model/backbone_factory.h"
 #include "engine/model/dense_linear.h"
+#include "engine/model/kernel_choice.h"
 #include "engine/model/model_paths.h"
 #include "engine/model/task_heads.h"
 #include "engine/model/resnet.h"
@@ -462,6 +463,20 @@ FlopCount step_flops(LoricaCase& c, int64_t batch, bool train) {
     return f;
 }
 
+// The products' GEMM library at `threads` threads as the Lorica side used them (measured on first use,
+// or read from the machine's cache file).
+void print_kernel_table(int threads) {
+    const MachineIdentity id = current_machine_identity(threads);
+    std::printf("  GEMM kernel per product at %d thread%s (%s):\n", threads, threads == 1 ? "" : "s",
+                kernel_cache_path(id).c_str());
+    const KernelTable table = measured_kernel_table();
+    for (const auto& [shape, t] : table.entries())
+        std::printf("    %-13s [%5lld, %4lld]x[%4lld, %4lld]  aten %7.3f ms  onednn %7.3f ms  -> %s\n",
+                    to_string(shape.role), static_cast<long long>(shape.rows), static_cast<long long>(shape.in),
+                    static_cast<long long>(shape.in), static_cast<long long>(shape.out), t.aten_ms, t.onednn_ms,
+                    to_string(t.pick));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -495,8 +510,10 @@ int main(int argc, char** argv) {
         else if (a == "--paths" && (v == "fast" || v == "previous")) {
             if (v == "previous")
                 model_paths() = ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused};
-        } else if (a == "--dense" && (v == "automatic" || v == "aten")) {
-            model_paths().dense = v == "aten" ? DenseBackend::aten : DenseBackend::automatic;
+        } else if (a == "--dense" && (v == "automatic" || v == "aten" || v == "onednn")) {
+            model_paths().dense = v == "aten"     ? DenseBackend::aten
+                                  : v == "onednn" ? DenseBackend::onednn
+                                                  : DenseBackend::automatic;
         } else if (a == "--terms" && (v == "automatic" || v == "folded" || v == "factored")) {
             model_paths().terms = v == "folded"     ? TermPath::folded
                                   : v == "factored" ? TermPath::factored
@@ -521,7 +538,9 @@ int main(int argc, char** argv) {
         "compare_pytorch: tiny ViT (28/7/1, dim 64, depth 3, heads 4, mlp 4), batch %lld (eval %lld), LibTorch %s\n"
         "Lorica paths: dense %s, LoRA terms %s, attention %s\n",
         static_cast<long long>(kBatch), static_cast<long long>(kEvalBatch), TORCH_VERSION,
-        paths.dense == DenseBackend::aten ? "aten" : "automatic (oneDNN on the CPU)",
+        paths.dense == DenseBackend::aten     ? "aten"
+        : paths.dense == DenseBackend::onednn ? "onednn (forward, grad_input; grad_weight aten)"
+                                              : "automatic (measured per product: engine/model/kernel_choice.h)",
         paths.terms == TermPath::factored ? "factored"
         : paths.terms == TermPath::folded ? "folded"
                                           : "automatic",
@@ -600,7 +619,7 @@ int main(int argc, char** argv) {
             onednn_ms.push_back(mean_ms(
                 [&] {
                     torch::NoGradGuard g;
-                    (void)dense_linear(ga, gb, {});
+                    (void)dense_linear(ga, gb, {}, DenseActivation::none, DenseBackend::onednn);
                 },
                 1, 3));
             for (size_t i = 0; i < cases.size(); ++i) {
@@ -645,6 +664,7 @@ int main(int argc, char** argv) {
             std::printf("  %-16s %11.2f %11.2f %8.2f %12.3f %14.2f %14.2f\n", c.name.c_str(), a, b, b / a, total / 1e9,
                         total / (a * 1e-3) / gemm_flops, total / (b * 1e-3) / gemm_flops);
         }
+        if (paths.dense == DenseBackend::automatic) print_kernel_table(threads);
     }
     std::printf(
         "\nratio = PyTorch time / Lorica time (> 1: Lorica faster); X/GEMM = model FLOP/s of the step / GEMM FLOP/s\n");

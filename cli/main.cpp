@@ -20,6 +20,7 @@
 //   lorica-cli merge --into DB SHARD...   (cli/merge_command.h)
 //   lorica-cli config [--preset NAME | --config FILE] [--set key=value]... | config --fields [--format text|json]
 //   lorica-cli --version      Lorica and LibTorch versions, whether CUDA is usable
+//   lorica-cli --version --verbose   ... and the GEMM kernel per product (cli/kernel_choice_report.h)
 // LORICA_TORCH_LIB=DIR: run on the LibTorch with CUDA in DIR (engine/runtime/torch_library.h).
 // Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full: the message names the
 // step and the file) or was cancelled; 2 bad input: unknown or malformed arguments, a config field, a
@@ -36,6 +37,7 @@
 #include "cli/core_commands.h"
 #include "cli/exit_codes.h"
 #include "cli/io_commands.h"
+#include "cli/kernel_choice_report.h"
 #include "cli/job_command.h"
 #include "cli/parse_arguments.h"
 #include "cli/prepare_command.h"
@@ -140,11 +142,13 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag(
         "--version",
-        [] {
+        [argc, argv] {
             std::string text = lorica::version_text("lorica-cli", lorica::runtime_info());
+            if (lorica::cli::asks_verbose(argc, argv)) text += lorica::cli::kernel_choice_report();
             return text.substr(0, text.size() - 1);  // CLI11 ends the line
         },
-        "print the Lorica and LibTorch versions and whether CUDA is usable, then exit");
+        "print the Lorica and LibTorch versions and whether CUDA is usable, then exit (with --verbose: the GEMM "
+        "kernel chosen for each product on this machine, measured if not cached)");
     app.footer(
         "Exit codes: 0 success; 1 a run failed while training (NaN loss, disk full) or was cancelled;\n"
         "2 bad input (arguments, config fields, missing or malformed files), reported before anything runs\n"

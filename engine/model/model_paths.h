@@ -5,7 +5,8 @@
 // tests (tests/unit/engine/cpu_fast_paths_test.cpp) and benchmarks can compare the paths, which
 // agree to float rounding (≤ 1e-5 relative on losses and gradients) but not bit for bit.
 //
-//   dense      DenseBackend (dense_linear.h): oneDNN or ATen (MKL) for every LoRALinear product.
+//   dense      DenseBackend (dense_linear.h): per product (forward, grad_input, grad_weight) the library
+//              measured fastest on this machine (automatic, kernel_choice.h), or always ATen (MKL) or oneDNN.
 //   terms      TermPath: LoRALinear's terms with a trainable factor
 //                folded    W + Σ s_k m_k B_k A_k computed every forward (autograd through it), one
 //                          product with x;

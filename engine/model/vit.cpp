@@ -58,8 +58,11 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
          std::any_of(fc1->terms().begin(), fc1->terms().end(), [](const LowRankTerm& t) {
              return t.trainable_factors() || (t.magnitude.defined() && t.magnitude.requires_grad());
          }));
-    if (needs_grad || !dense_linear_uses_onednn(x, fc1->weight, model_paths().dense)) return fc2(torch::gelu(fc1(x)));
-    // No gradient: GELU fused into fc1's product (dense_linear.h), with fc1's terms merged into its weight.
+    if (needs_grad ||
+        dense_linear_kernel(x, fc1->weight, model_paths().dense, ProductRole::forward_gelu) != GemmKernel::onednn)
+        return fc2(torch::gelu(fc1(x)));
+    // No gradient, oneDNN chosen for this product: GELU fused into fc1's product (dense_linear.h), with fc1's
+    // terms merged into its weight.
     const torch::Tensor w = fc1->terms().empty() ? fc1->weight : fc1->merged_weight();
     return fc2(dense_linear(x, w, fc1->bias, DenseActivation::gelu, model_paths().dense));
 }

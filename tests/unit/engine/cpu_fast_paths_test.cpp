@@ -1,11 +1,14 @@
 // The CPU fast paths of the model and the paths they replace compute the same function and gradients
-// (≤ 1e-5 relative, float32): dense_linear's oneDNN product against at::linear (with and without
-// grad, GELU fused), LoRALinear's folded trainable terms against the factored side branches, the
-// explicit attention kernel against at::scaled_dot_product_attention, and a whole default ViT step
-// with every fast path against the same model on the previous paths (ATen linear, factored terms,
-// fused attention), for sequential LoRA, SD-LoRA-like magnitudes and full fine-tuning; and a short
-// two-task experiment (foundation step included) records the same losses (≤ 1e-5 relative) and
+// (≤ 1e-5 relative, float32): dense_linear on every choice of library per product (given kernel
+// tables, kernel_choice.h) against at::linear (with and without grad, GELU fused), LoRALinear's
+// folded trainable terms against the factored side branches, the explicit attention kernel against
+// at::scaled_dot_product_attention, and a whole default ViT step with every fast path against the
+// same model on the previous paths (ATen linear, factored terms, fused attention), for sequential
+// LoRA, SD-LoRA-like magnitudes and full fine-tuning, on the fallback rule and on two mixed kernel
+// tables; and a short two-task experiment (foundation step included) records the same losses (≤ 1e-5 relative) and
 // the same evaluation counts on both.
+#include <optional>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -14,6 +17,7 @@
 #include "engine/config/experiment_config.h"
 #include "engine/model/adapter_targets.h"
 #include "engine/model/dense_linear.h"
+#include "engine/model/kernel_choice.h"
 #include "engine/model/lora_linear.h"
 #include "engine/model/model_paths.h"
 #include "engine/model/vit.h"
@@ -36,7 +40,27 @@ double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a - b).abs().max().item<double>() / scale;
 }
 
-TEST(DenseLinear, OneDnnMatchesAtenForwardAndGradients) {
+// A given kernel table for the products of `layers` ({in, out}) at `rows` rows that picks oneDNN where
+// bit (role index + 4·layer index) of `mask` is set (roles: forward, forward_gelu, grad_input, grad_weight).
+KernelTable mixed_kernel_table(int64_t rows, const std::vector<std::pair<int64_t, int64_t>>& layers, uint64_t mask) {
+    KernelTable table;
+    for (size_t l = 0; l < layers.size(); ++l)
+        for (int r = 0; r < 4; ++r)
+            table.set(ProductShape{static_cast<ProductRole>(r), rows, layers[l].first, layers[l].second},
+                      (mask >> (r + 4 * l)) & 1 ? GemmKernel::onednn : GemmKernel::aten);
+    return table;
+}
+
+// Gives `table` to dense_linear for one scope; after it, the empty given table every test of this binary
+// runs on (tests/unit/engine/kernel_choice_test.cpp).
+struct KernelTableScope {
+    explicit KernelTableScope(KernelTable table) { use_given_kernel_table(std::move(table)); }
+    ~KernelTableScope() { use_given_kernel_table({}); }
+};
+
+// Every choice of library for forward, grad_input, grad_weight and the fused forward (given tables
+// with each of the 16 combinations, and the fixed oneDNN backend) against at::linear.
+TEST(DenseLinear, EveryKernelChoiceMatchesAtenForwardAndGradients) {
     torch::manual_seed(0);
     for (auto [in, out] :
          std::vector<std::pair<int64_t, int64_t>>{{64, 192}, {64, 64}, {64, 256}, {256, 64}, {64, 10}}) {
@@ -44,29 +68,38 @@ TEST(DenseLinear, OneDnnMatchesAtenForwardAndGradients) {
         auto w = (torch::randn({out, in}) * 0.1).requires_grad_(true);
         auto b = (torch::randn({out}) * 0.1).requires_grad_(true);
         auto g = torch::randn({8, 17, out});
-        torch::Tensor xs[2], ws[2], bs[2], ys[2];
-        for (int i = 0; i < 2; ++i) {
-            xs[i] = x.clone().requires_grad_(true);
-            ys[i] =
-                dense_linear(xs[i], w, b, DenseActivation::none, i == 0 ? DenseBackend::automatic : DenseBackend::aten);
-            auto grads = torch::autograd::grad({ys[i]}, {xs[i], w, b}, {g});
-            xs[i] = grads[0], ws[i] = grads[1], bs[i] = grads[2];
+        auto run = [&](DenseBackend backend) {
+            auto xr = x.clone().requires_grad_(true);
+            auto y = dense_linear(xr, w, b, DenseActivation::none, backend);
+            auto grads = torch::autograd::grad({y}, {xr, w, b}, {g});
+            torch::NoGradGuard no_grad;  // fused GELU (erf) and no bias
+            return std::vector<torch::Tensor>{y,
+                                              grads[0],
+                                              grads[1],
+                                              grads[2],
+                                              dense_linear(x, w, b, DenseActivation::gelu, backend),
+                                              dense_linear(x, w, {}, DenseActivation::none, backend)};
+        };
+        const auto reference = run(DenseBackend::aten);
+        for (int mask = -1; mask < 16; ++mask) {
+            KernelTableScope table(mixed_kernel_table(8 * 17, {{in, out}}, mask < 0 ? 0 : mask));
+            const auto chosen = run(mask < 0 ? DenseBackend::onednn : DenseBackend::automatic);
+            for (size_t k = 0; k < chosen.size(); ++k)
+                EXPECT_LT(rel_diff(chosen[k], reference[k]), 1e-5) << in << "→" << out << " mask " << mask << " " << k;
+            if (mask >= 0 && onednn_linear_available())  // the table is what dense_linear follows
+                for (int r = 0; r < 4; ++r)
+                    EXPECT_EQ(dense_linear_kernel(x, w, DenseBackend::automatic, static_cast<ProductRole>(r)),
+                              (mask >> r) & 1 ? GemmKernel::onednn : GemmKernel::aten);
         }
-        EXPECT_LT(rel_diff(ys[0], ys[1]), 1e-5) << in << "→" << out;
-        EXPECT_LT(rel_diff(xs[0], xs[1]), 1e-5) << in << "→" << out;
-        EXPECT_LT(rel_diff(ws[0], ws[1]), 1e-5) << in << "→" << out;
-        EXPECT_LT(rel_diff(bs[0], bs[1]), 1e-5) << in << "→" << out;
-        torch::NoGradGuard no_grad;  // fused GELU (erf) and no bias
-        EXPECT_LT(
-            rel_diff(dense_linear(x, w, b, DenseActivation::gelu), torch::gelu(torch::nn::functional::linear(x, w, b))),
-            1e-5);
-        EXPECT_LT(rel_diff(dense_linear(x, w, {}), torch::nn::functional::linear(x, w)), 1e-5);
     }
-    // The automatic backend is oneDNN where LibTorch has it, so the comparison above is not ATen with itself.
-    EXPECT_EQ(dense_linear_uses_onednn(torch::zeros({2, 4}), torch::zeros({3, 4}), DenseBackend::automatic),
+    // The fixed oneDNN backend is oneDNN where LibTorch has it, so the comparison is not ATen with itself.
+    EXPECT_EQ(dense_linear_kernel(torch::zeros({2, 4}), torch::zeros({3, 4}), DenseBackend::onednn,
+                                  ProductRole::forward) == GemmKernel::onednn,
               at::hasMKLDNN());
-    EXPECT_FALSE(dense_linear_uses_onednn(torch::zeros({2, 4}, torch::kFloat64), torch::zeros({3, 4}, torch::kFloat64),
-                                          DenseBackend::automatic));
+    EXPECT_FALSE(
+        dense_linear_onednn_eligible(torch::zeros({2, 4}, torch::kFloat64), torch::zeros({3, 4}, torch::kFloat64)));
+    EXPECT_EQ(dense_linear_kernel(torch::zeros({2, 4}), torch::zeros({3, 4}), DenseBackend::aten, ProductRole::forward),
+              GemmKernel::aten);
 }
 
 // Output and gradients (x, W, A, B, magnitude) of a qkv-like layer with q and v terms on both term paths.
@@ -138,7 +171,8 @@ TEST(AttentionKernel, ExplicitEqualsFused) {
 enum class StepSetup { lora, magnitudes, full };
 
 // Loss and every trainable gradient of one step of the default tiny ViT, on the fast or the previous paths.
-std::vector<torch::Tensor> vit_step(StepSetup setup, bool fast_paths) {
+// `table_mask` (fast paths only): a given kernel table for the ViT's four layer shapes (mixed_kernel_table).
+std::vector<torch::Tensor> vit_step(StepSetup setup, bool fast_paths, std::optional<uint64_t> table_mask = {}) {
     torch::manual_seed(4);
     VisionTransformer vit(ViTOptions().head_classes(10));
     std::vector<torch::Tensor> trainable;
@@ -168,6 +202,9 @@ std::vector<torch::Tensor> vit_step(StepSetup setup, bool fast_paths) {
     if (setup != StepSetup::full) trainable.push_back(vit->head->weight);
     PathsScope paths(fast_paths ? ModelPaths{}
                                 : ModelPaths{DenseBackend::aten, TermPath::factored, AttentionKernel::fused});
+    KernelTableScope table(table_mask
+                               ? mixed_kernel_table(16 * 17, {{64, 192}, {64, 64}, {64, 256}, {256, 64}}, *table_mask)
+                               : KernelTable{});
     torch::manual_seed(5);
     auto x = torch::randn({16, 1, 28, 28});
     auto y = torch::randint(0, 10, {16});
@@ -180,12 +217,18 @@ std::vector<torch::Tensor> vit_step(StepSetup setup, bool fast_paths) {
 }
 
 TEST(ViTFastPaths, StepEqualsPreviousPaths) {
-    for (StepSetup setup : {StepSetup::lora, StepSetup::magnitudes, StepSetup::full}) {
-        auto fast = vit_step(setup, true), previous = vit_step(setup, false);
-        ASSERT_EQ(fast.size(), previous.size());
-        EXPECT_LT(std::abs(fast[0].item<double>() - previous[0].item<double>()), 1e-5);
-        for (size_t k = 1; k < fast.size(); ++k)
-            EXPECT_LT(rel_diff(fast[k], previous[k]), 1e-5) << "setup " << static_cast<int>(setup) << " tensor " << k;
+    // The fallback rule (the empty given table), and two chosen tables that mix the libraries per layer
+    // and product, each the other's complement.
+    for (std::optional<uint64_t> mask :
+         {std::optional<uint64_t>{}, std::optional<uint64_t>{0xA5C3}, std::optional<uint64_t>{0x5A3C}}) {
+        for (StepSetup setup : {StepSetup::lora, StepSetup::magnitudes, StepSetup::full}) {
+            auto fast = vit_step(setup, true, mask), previous = vit_step(setup, false);
+            ASSERT_EQ(fast.size(), previous.size());
+            EXPECT_LT(std::abs(fast[0].item<double>() - previous[0].item<double>()), 1e-5);
+            for (size_t k = 1; k < fast.size(); ++k)
+                EXPECT_LT(rel_diff(fast[k], previous[k]), 1e-5)
+                    << "setup " << static_cast<int>(setup) << " tensor " << k << " mask " << mask.value_or(0);
+        }
     }
 }
 
