@@ -28,8 +28,8 @@
 // 4. The data path's share: the seconds the training thread spent getting its training batches
 //    (training_batch_wait.h: SampleSource::batch + the copy to the device) over the loop's wall time.
 //    For contrast, the data path alone, after the run: the first task's training batches (the same
-//    indices and transform seed as its first epoch; planned ahead, data.workers workers) and its test
-//    batches, in images/s.
+//    indices and transform seed as its first epoch; planned ahead, data.workers workers, fetched onto
+//    the device with batch_on as the trainer does) and its test batches, in images/s.
 // 5. The estimate for sd-lora-vitb-imagenet-r-10 at 20 epochs (ImageNet-R: N = 24,000 training and
 //    M = 6,000 test images, T = 10 tasks of N/T and M/T; evaluation of task t before it and of tasks
 //    0..t after it):
@@ -241,18 +241,20 @@ struct DataPathRate {
 };
 
 // Task 0's first-epoch training batches, as the trainer draws them (its Batcher order and transform
-// seed; the first `steps` of them), and its test batches, each planned ahead.
-DataPathRate time_data_path_alone(const ExperimentConfig& config, int64_t steps) {
+// seed; the first `steps` of them), and its test batches, each planned ahead and fetched onto `device`
+// as the trainer fetches them (SampleSource::batch_on; the device synchronised before the clock stops).
+DataPathRate time_data_path_alone(const ExperimentConfig& config, int64_t steps, torch::Device device) {
     const RawDataset raw = load_raw_dataset(config);
     const uint64_t seed = static_cast<uint64_t>(config.seeds.front());
     StreamData data = build_stream_data(config, raw, config.seeds.front());
     const TaskData& task = data.tasks.front();
-    auto time_batches = [](SampleSource& source, const std::vector<torch::Tensor>& batches, BatchMode mode,
-                           uint64_t batch_seed) {
+    auto time_batches = [device](SampleSource& source, const std::vector<torch::Tensor>& batches, BatchMode mode,
+                                 uint64_t batch_seed) {
         const auto t0 = Clock::now();
         source.plan(batches, mode, batch_seed);
         int64_t images = 0;
-        for (const auto& index : batches) images += source.batch(index, mode, batch_seed).size(0);
+        for (const auto& index : batches) images += source.batch_on(index, mode, batch_seed, device).size(0);
+        if (device.is_cuda()) torch::cuda::synchronize();
         return images / end_to_end_seconds_since(t0);
     };
     std::vector<torch::Tensor> train =
@@ -424,7 +426,7 @@ int main(int argc, char** argv) {
             "training)\n",
             wait_s, 100 * data_share, 100 * wait_s / timeline.train_s);
         std::fflush(stdout);
-        const DataPathRate alone = time_data_path_alone(config, o.steps);
+        const DataPathRate alone = time_data_path_alone(config, o.steps, device);
         std::printf(
             "   alone (task 0, %d workers): training batches %.1f images/s (%.2f × the training step's), "
             "test batches %.1f images/s\n",
