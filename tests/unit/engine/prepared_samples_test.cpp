@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -20,6 +21,8 @@
 #include "engine/data/prepared/prepared_writer.h"
 #include "engine/data/raw_dataset.h"
 #include "engine/data/stream_data.h"
+#include "engine/services/experiment_runner.h"
+#include "engine/vocabulary/event_listener.h"
 
 using namespace lorica;
 using lorica::testing::error_of;
@@ -264,6 +267,41 @@ TEST(PreparedSamples, BatchesDependOnlyOnIndicesModeAndSeedNotOnWorkersOrThePlan
         }
         EXPECT_EQ(runs[0][0].sizes(), (std::vector<int64_t>{4, 3, 32, 32}));
     }
+}
+
+TEST(PreparedSamples, AShortExperimentRunsFromAPreparedFolderTheSameForAnyWorkerCount) {
+    TempDir dir("prepared-run");
+    nlohmann::json doc = prepared_test_folder(dir.path / "images", 1);
+    const ExperimentConfig plain = parse_experiment_config(doc);
+    prepared_test_prepare(plain, load_raw_dataset(plain), dir.path / "prepared");
+    auto run = [&](int workers) {
+        doc["data"]["workers"] = workers;
+        doc["data"]["prepared"] = (dir.path / "prepared").string();
+        doc["cache_dir"] = (dir.path / "cache").string();
+        doc["train"] = {{"epochs", 2}, {"batch_size", 4}, {"max_steps_per_task", 3}};
+        doc["eval"] = {{"batch_size", 3}, {"random_init", false}};
+        const ExperimentConfig config = parse_experiment_config(doc);
+        EventRecorder events;
+        CancelToken cancel;
+        EXPECT_EQ(run_experiment(config, events, cancel), RunStatus::finished);
+        std::vector<double> losses;
+        std::vector<int64_t> correct;
+        for (const auto& e : events.events()) {
+            if (auto* s = std::get_if<StepMetrics>(&e)) losses.push_back(s->loss);
+            if (auto* d = std::get_if<EvaluationDone>(&e))
+                for (const auto& r : d->rows) correct.push_back(r.correct * 1000 + r.total);
+            if (auto* f = std::get_if<RunFinished>(&e)) {
+                EXPECT_EQ(f->message, "");
+            }
+        }
+        return std::make_pair(losses, correct);
+    };
+    const auto one = run(1), three = run(3);
+    EXPECT_EQ(one.first.size(), 6u);  // 2 tasks × 3 steps
+    EXPECT_FALSE(one.second.empty());
+    EXPECT_EQ(one.first, three.first);  // bit-identical losses and accuracy rows
+    EXPECT_EQ(one.second, three.second);
+    for (double l : one.first) EXPECT_TRUE(std::isfinite(l));
 }
 
 TEST(PreparedSamples, DataPreparedOnAnInMemoryDataSetIsAConfigError) {
