@@ -6,6 +6,8 @@
 #include <c10/util/ParallelGuard.h>
 #include <torch/torch.h>
 
+#include "engine/runtime/thread_ops_parallelism.h"
+
 namespace lorica {
 
 DecodePool::DecodePool(int threads) {
@@ -56,7 +58,9 @@ void DecodePool::for_each_index(int64_t n, const std::function<void(int64_t)>& j
 }
 
 void DecodePool::loop() {
-    c10::ParallelGuard serial(true);  // one core per decoder: no intra-op threads from here
+    // One core per decoder: no intra-op threads from here (both are needed: thread_ops_parallelism.h).
+    c10::ParallelGuard serial(true);
+    run_ops_on_this_thread_only();
     torch::NoGradGuard no_grad;
     for (;;) {
         std::function<void()> job;

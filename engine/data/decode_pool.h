@@ -4,7 +4,8 @@
 // the streaming data set's background decodes, and the header checks of a streamed data set
 // (`for_each_index`).
 //
-// Each thread runs its jobs with LibTorch's intra-op parallelism off (c10::ParallelGuard) and
+// Each thread runs its jobs with LibTorch's intra-op parallelism off (engine/runtime/
+// thread_ops_parallelism.h) and
 // without autograd, so N decoders use N cores and never fight the training step's thread pool.
 // `threads` = 0 makes `submit` run the job on the calling thread (no background work).
 //

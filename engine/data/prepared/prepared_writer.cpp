@@ -1,6 +1,5 @@
 #include "engine/data/prepared/prepared_writer.h"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,21 +37,6 @@ struct PreparedPixels {
     std::vector<uint8_t> pixels;
     uint32_t height = 0, width = 0, source_height = 0, source_width = 0;
 };
-
-// Turns this thread's OpenMP team size to 1. DecodePool's c10::ParallelGuard does not stop
-// at::parallel_for with LibTorch's OpenMP backend (its in_parallel_region() asks omp_in_parallel()
-// only), so each decoder thread ran every resize with a team of intra-op threads; with one decoder
-// on 2 cores the team spin-waited between regions and the prepare took ~8× the CPU time. The team
-// size is a per-thread OpenMP setting (at::get_num_threads() reads it for the calling thread);
-// at::set_num_threads would also change the default of every thread started later. Looked up at run
-// time: the engine does not link libgomp itself (libtorch does), and without OpenMP it is absent.
-void prepare_single_threaded_openmp() {
-    thread_local bool done = false;
-    if (done) return;
-    done = true;
-    using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) set(1);
-}
 
 // Decodes image i of `store`, resizes its shorter side to `size` (image_transforms.h: float bicubic,
 // antialiased when shrinking, on [0, 1]) and rounds it to 8 bits.
@@ -208,7 +192,6 @@ private:
             std::vector<std::string> errors(static_cast<size_t>(n));
             run_on_pool(n, [&](int64_t j) {
                 if (options_.cancel && options_.cancel->cancelled()) return;
-                prepare_single_threaded_openmp();
                 try {
                     images[static_cast<size_t>(j)] = prepare_decoded_image(store, begin + j, size);
                 } catch (const std::exception& e) {
