@@ -48,6 +48,9 @@
 //                                 [--paths fast|previous] [--dense automatic|aten|onednn]
 //                                 [--terms automatic|folded|factored] [--attention automatic|fused|explicit]
 //                                 [--cases name,...] [--resnet-steps 2]
+// With the automatic dense backend, each thread count's table ends with the GEMM library chosen per
+// product (engine/model/kernel_choice.h: measured on first use or read from the machine's cache file);
+// --dense onednn is the rule before tables (oneDNN forward and grad_input, ATen grad_weight).
 // --paths previous runs the Lorica side on the paths the fast ones replace (ATen linear, factored
 // LoRA terms, fused attention; engine/model/model_paths.h), for a before/after in one run; the
 // other three set one choice each (after --paths).

@@ -304,7 +304,12 @@ KernelTiming measure_product(const ProductShape& shape) {
         }
         spent_ms += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     }
-    return {shape, rows, aten, onednn, onednn < aten ? GemmKernel::onednn : GemmKernel::aten};
+    // Ties (within kKernelChoiceMargin) go to the fallback rule's library.
+    const GemmKernel rule = fallback_kernel(shape.role);
+    const double rule_ms = rule == GemmKernel::aten ? aten : onednn,
+                 other_ms = rule == GemmKernel::aten ? onednn : aten;
+    const GemmKernel other = rule == GemmKernel::aten ? GemmKernel::onednn : GemmKernel::aten;
+    return {shape, rows, aten, onednn, other_ms < (1.0 - kKernelChoiceMargin) * rule_ms ? other : rule};
 }
 
 GemmKernel chosen_kernel(const ProductShape& shape, const std::vector<ProductShape>& also) {

@@ -24,8 +24,10 @@
 // fastest sample is the one least disturbed). Large
 // products are timed on a slice of their rows: measured rows = min(rows, max(512, 10⁹ / (2·in·out))),
 // so one call costs at most ~1 GFLOP (ViT-B/16's 16 products at batch 64 take about 1–2 s
-// together; the tiny ViT's about 0.1 s). The pick is the faster candidate; the table records both
-// times and the rows measured.
+// together; the tiny ViT's about 0.1 s). The pick is the faster candidate, except that a
+// difference under kKernelChoiceMargin (5 %) is a tie and goes to the fallback rule's library (on
+// a machine where the libraries tie, runs keep the paths they had before tables; a close call
+// measured on a busy machine does not flip them); the table records both times and the rows measured.
 //
 // The table (KernelTable) is kept per thread count (at::get_num_threads() of the calling thread) and
 // cached in a JSON file: <cache>/kernel-choice/<machine key>.json (<cache> = default_cache_dir(),
@@ -78,8 +80,9 @@ struct KernelTiming {
     GemmKernel pick = GemmKernel::aten;
 };
 
-// The pick before tables existed, and for a shape a given table lacks.
+// The pick before tables existed, for a shape a given table lacks, and for a tie.
 GemmKernel fallback_kernel(ProductRole role);
+inline constexpr double kKernelChoiceMargin = 0.05;
 
 class KernelTable {
 public:
