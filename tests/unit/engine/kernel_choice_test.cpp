@@ -5,7 +5,9 @@
 //
 // Every test of lorica_engine_tests runs on an empty given table (the environment below): dense_linear
 // then follows the fallback rule, nothing is measured and no cache file is written, so results do not
-// depend on the machine's timings. Tests of the measured tables switch to them in a scope and back.
+// depend on the machine's timings. The environment also sets LORICA_KERNEL_CHOICE=rule, so that the
+// lorica-cli processes tests start (sweep shards, CLI runs) follow the same rule and compute the same
+// bits as the test's own process. Tests of the measured tables switch to them in a scope and back.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,17 +28,24 @@ namespace {
 
 class GivenKernelTableEnvironment : public ::testing::Environment {
 public:
-    void SetUp() override { use_given_kernel_table({}); }
+    void SetUp() override {
+        ::setenv("LORICA_KERNEL_CHOICE", "rule", 1);
+        use_given_kernel_table({});
+    }
 };
 [[maybe_unused]] ::testing::Environment* const kGivenKernelTableEnvironment =
     ::testing::AddGlobalTestEnvironment(new GivenKernelTableEnvironment);
 
-// Sets an environment variable for one scope and restores its previous value (or absence).
+// Sets (or, with nullopt, unsets) an environment variable for one scope and restores its previous value
+// (or absence).
 class KernelChoiceEnvScope {
 public:
-    KernelChoiceEnvScope(const char* name, const std::string& value) : name_(name) {
+    KernelChoiceEnvScope(const char* name, const std::optional<std::string>& value) : name_(name) {
         if (const char* old = std::getenv(name)) old_ = old;
-        ::setenv(name, value.c_str(), 1);
+        if (value)
+            ::setenv(name, value->c_str(), 1);
+        else
+            ::unsetenv(name);
     }
     ~KernelChoiceEnvScope() {
         if (old_)
@@ -54,6 +63,7 @@ private:
 struct MeasuredTablesScope {
     lorica::testing::TempDir cache{"kernel-choice"};
     KernelChoiceEnvScope xdg{"XDG_CACHE_HOME", cache.path.string()};
+    KernelChoiceEnvScope mode{"LORICA_KERNEL_CHOICE", std::nullopt};
     MeasuredTablesScope() { use_measured_kernel_tables(); }
     ~MeasuredTablesScope() { use_given_kernel_table({}); }
 };
