@@ -1,9 +1,7 @@
 #include "engine/data/streamed_samples.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <exception>
-#include <mutex>
 
 #include <torch/torch.h>
 
@@ -39,24 +37,16 @@ struct StreamedSamples::State {
     }
 };
 
-struct StreamedSamples::Pending {
+struct StreamedSamples::Pending : PendingBatch {
+    using PendingBatch::PendingBatch;
     torch::Tensor out;  // float [B, C, size, size]
-    std::mutex mutex;
-    std::condition_variable done;
-    int64_t remaining = 0;
-    std::exception_ptr error;
-
-    torch::Tensor wait() {
-        std::unique_lock<std::mutex> lock(mutex);
-        done.wait(lock, [&] { return remaining == 0; });
-        if (error) std::rethrow_exception(error);
-        return out;
-    }
 };
 
 StreamedSamples::StreamedSamples(std::shared_ptr<const StreamedSplit> split, std::vector<int64_t> members,
                                  SampleNormalisation norm, int prefetch_batches)
-    : prefetch_batches_(std::max(0, prefetch_batches)) {
+    : plan_(prefetch_batches, [this](const torch::Tensor& index, BatchMode mode, uint64_t seed) {
+          return std::shared_ptr<PendingBatch>(submit(index, mode, seed));
+      }) {
     auto state = std::make_shared<State>();
     state->split = std::move(split);
     state->members = std::move(members);
@@ -74,13 +64,7 @@ StreamedSamples::StreamedSamples(std::shared_ptr<const StreamedSplit> split, std
     state_ = std::move(state);
 }
 
-StreamedSamples::~StreamedSamples() {
-    // Jobs in flight own the state and their batch; waiting here keeps the pool free for the next user.
-    for (auto& p : plan_)
-        if (p.pending) try {
-                (void)p.pending->wait();
-            } catch (...) {}
-}
+StreamedSamples::~StreamedSamples() = default;  // plan_ waits for the jobs in flight
 
 int64_t StreamedSamples::size() const { return static_cast<int64_t>(state_->members.size()); }
 
@@ -94,9 +78,8 @@ std::shared_ptr<StreamedSamples::Pending> StreamedSamples::submit(const torch::T
     const torch::Tensor index = index_in.to(torch::kCPU, torch::kInt64).contiguous();
     const int64_t b = index.size(0);
     const auto& t = state_->split->transform;
-    auto pending = std::make_shared<Pending>();
+    auto pending = std::make_shared<Pending>(b);
     pending->out = torch::empty({b, state_->split->channels, t.size, t.size}, torch::kFloat32);
-    pending->remaining = b;
     const int64_t* positions = index.data_ptr<int64_t>();
     for (int64_t k = 0; k < b; ++k) {
         const int64_t position = positions[k];
@@ -110,56 +93,20 @@ std::shared_ptr<StreamedSamples::Pending> StreamedSamples::submit(const torch::T
             } catch (...) {
                 error = std::current_exception();
             }
-            std::lock_guard<std::mutex> lock(pending->mutex);
-            if (error && !pending->error) pending->error = error;
-            if (--pending->remaining == 0) pending->done.notify_all();
+            pending->job_done(error);
         });
     }
-    if (b == 0) pending->remaining = 0;
     return pending;
 }
 
-void StreamedSamples::top_up() {
-    int submitted = 0;
-    for (auto& p : plan_) {
-        if (submitted >= prefetch_batches_) break;
-        if (!p.pending) p.pending = submit(p.index, p.mode, p.seed);
-        ++submitted;
-    }
-}
-
 void StreamedSamples::plan(const std::vector<torch::Tensor>& batches, BatchMode mode, uint64_t seed) {
-    // Batches already in flight that the new plan starts with are kept; the rest is dropped.
-    std::deque<Planned> next;
-    for (const auto& b : batches) next.push_back({b, mode, seed, nullptr});
-    for (size_t k = 0; k < next.size() && k < plan_.size(); ++k) {
-        const Planned& old = plan_[k];
-        if (!old.pending || old.mode != mode || old.seed != seed || !torch::equal(old.index, next[k].index)) break;
-        next[k].pending = old.pending;
-    }
-    for (auto& old : plan_)  // wait for dropped jobs: they would otherwise delay the next batches
-        if (old.pending &&
-            std::none_of(next.begin(), next.end(), [&](const Planned& n) { return n.pending == old.pending; }))
-            try {
-                (void)old.pending->wait();
-            } catch (...) {}
-    plan_ = std::move(next);
-    top_up();
+    plan_.plan(batches, mode, seed);
 }
 
 torch::Tensor StreamedSamples::batch(const torch::Tensor& index, BatchMode mode, uint64_t seed) {
-    std::shared_ptr<Pending> pending;
-    if (!plan_.empty() && plan_.front().mode == mode && plan_.front().seed == seed &&
-        torch::equal(plan_.front().index, index)) {
-        if (!plan_.front().pending) plan_.front().pending = submit(index, mode, seed);
-        pending = plan_.front().pending;
-        plan_.pop_front();
-        top_up();
-    } else {
-        plan({}, mode, seed);  // off plan: drop it
-        pending = submit(index, mode, seed);
-    }
-    return pending->wait();
+    const std::shared_ptr<PendingBatch> pending = plan_.take(index, mode, seed);
+    pending->wait();
+    return static_cast<const Pending&>(*pending).out;  // plan_ hands out what submit made
 }
 
 torch::Tensor index_range(int64_t begin, int64_t end) { return torch::arange(begin, end, torch::kInt64); }

@@ -13,18 +13,18 @@
 // timing never change a value (tests check 0, 1 and 3 decoders give identical batches).
 //
 // Prefetch: `plan` queues the next batches; up to `prefetch_batches` of them are computed ahead
-// (each sample a pool job) while the caller trains. Memory held beyond the cache: at most
+// (each sample a pool job) while the caller trains (batch_plan.h). Memory held beyond the cache: at most
 // (prefetch_batches + 1) float batches of this source.
 //
 // Threading: a source is used from one thread (the training thread); the split's dataset and pool
 // are shared by every source of the run. A source waits for all of its jobs (batch, plan and the
 // destructor), so no job outlives it.
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/data/batch_plan.h"
 #include "engine/data/decode_pool.h"
 #include "engine/data/image_transforms.h"
 #include "engine/data/sample_source.h"
@@ -66,17 +66,9 @@ public:
 
 private:
     std::shared_ptr<Pending> submit(const torch::Tensor& index, BatchMode mode, uint64_t seed);
-    void top_up();
 
     std::shared_ptr<const State> state_;
-    int prefetch_batches_;
-    struct Planned {
-        torch::Tensor index;
-        BatchMode mode;
-        uint64_t seed;
-        std::shared_ptr<Pending> pending;  // null until submitted
-    };
-    std::deque<Planned> plan_;
+    BatchPlan plan_;  // after state_: destroyed first, waiting for the jobs that read the state
 };
 
 }  // namespace lorica

@@ -1,9 +1,7 @@
 #include "engine/data/prepared/prepared_samples.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <exception>
-#include <mutex>
 #include <random>
 
 #include <torch/torch.h>
@@ -59,24 +57,17 @@ struct PreparedSamples::State {
     }
 };
 
-struct PreparedSamples::Pending {
+struct PreparedSamples::Pending : PendingBatch {
+    using PendingBatch::PendingBatch;
     torch::Tensor crops;   // uint8 [B, size, size, C]
     torch::Tensor floats;  // float [B, C, size, size] when the jobs normalise too (undefined otherwise)
-    std::mutex mutex;
-    std::condition_variable done;
-    int64_t remaining = 0;
-    std::exception_ptr error;
-
-    void wait() {
-        std::unique_lock<std::mutex> lock(mutex);
-        done.wait(lock, [&] { return remaining == 0; });
-        if (error) std::rethrow_exception(error);
-    }
 };
 
 PreparedSamples::PreparedSamples(std::shared_ptr<const PreparedSplit> split, std::vector<int64_t> members,
                                  SampleNormalisation norm, int prefetch_batches)
-    : prefetch_batches_(std::max(0, prefetch_batches)) {
+    : plan_(prefetch_batches, [this](const torch::Tensor& index, BatchMode mode, uint64_t seed) {
+          return std::shared_ptr<PendingBatch>(submit(index, mode, seed));
+      }) {
     auto state = std::make_shared<State>();
     state->split = std::move(split);
     state->members = std::move(members);
@@ -101,12 +92,7 @@ PreparedSamples::PreparedSamples(std::shared_ptr<const PreparedSplit> split, std
     state_ = std::move(state);
 }
 
-PreparedSamples::~PreparedSamples() {
-    for (auto& p : plan_)
-        if (p.pending) try {
-                p.pending->wait();
-            } catch (...) {}
-}
+PreparedSamples::~PreparedSamples() = default;  // plan_ waits for the jobs in flight
 
 int64_t PreparedSamples::size() const { return static_cast<int64_t>(state_->members.size()); }
 
@@ -131,7 +117,7 @@ std::shared_ptr<PreparedSamples::Pending> PreparedSamples::submit(const torch::T
                                                                   uint64_t seed) {
     const torch::Tensor index = index_in.to(torch::kCPU, torch::kInt64).contiguous();
     const int64_t b = index.size(0), s = state_->size(), c = state_->channels;
-    auto pending = std::make_shared<Pending>();
+    auto pending = std::make_shared<Pending>(b);
     // Crops that go to a device start in pinned memory, so the upload copies them once, asynchronously
     // (the caching host allocator keeps them until the copy is done: never reused here).
     if (!normalise_on_host_ && torch::cuda::is_available())
@@ -139,7 +125,6 @@ std::shared_ptr<PreparedSamples::Pending> PreparedSamples::submit(const torch::T
     else
         pending->crops = spare_or_empty({b, s, s, c}, torch::kUInt8);
     if (normalise_on_host_) pending->floats = spare_or_empty({b, c, s, s}, torch::kFloat32);
-    pending->remaining = b;
     const int64_t* positions = index.data_ptr<int64_t>();
     for (int64_t k = 0; k < b; ++k) {
         const int64_t position = positions[k];
@@ -155,54 +140,14 @@ std::shared_ptr<PreparedSamples::Pending> PreparedSamples::submit(const torch::T
             } catch (...) {
                 error = std::current_exception();
             }
-            std::lock_guard<std::mutex> lock(pending->mutex);
-            if (error && !pending->error) pending->error = error;
-            if (--pending->remaining == 0) pending->done.notify_all();
+            pending->job_done(error);
         });
     }
     return pending;
 }
 
-void PreparedSamples::top_up() {
-    int submitted = 0;
-    for (auto& p : plan_) {
-        if (submitted >= prefetch_batches_) break;
-        if (!p.pending) p.pending = submit(p.index, p.mode, p.seed);
-        ++submitted;
-    }
-}
-
 void PreparedSamples::plan(const std::vector<torch::Tensor>& batches, BatchMode mode, uint64_t seed) {
-    // Batches already in flight that the new plan starts with are kept; the rest is dropped.
-    std::deque<Planned> next;
-    for (const auto& b : batches) next.push_back({b, mode, seed, nullptr});
-    for (size_t k = 0; k < next.size() && k < plan_.size(); ++k) {
-        const Planned& old = plan_[k];
-        if (!old.pending || old.mode != mode || old.seed != seed || !torch::equal(old.index, next[k].index)) break;
-        next[k].pending = old.pending;
-    }
-    for (auto& old : plan_)  // wait for dropped jobs: they would otherwise delay the next batches
-        if (old.pending &&
-            std::none_of(next.begin(), next.end(), [&](const Planned& n) { return n.pending == old.pending; }))
-            try {
-                old.pending->wait();
-            } catch (...) {}
-    plan_ = std::move(next);
-    top_up();
-}
-
-std::shared_ptr<PreparedSamples::Pending> PreparedSamples::take(const torch::Tensor& index, BatchMode mode,
-                                                                uint64_t seed) {
-    if (!plan_.empty() && plan_.front().mode == mode && plan_.front().seed == seed &&
-        torch::equal(plan_.front().index, index)) {
-        if (!plan_.front().pending) plan_.front().pending = submit(index, mode, seed);
-        std::shared_ptr<Pending> pending = plan_.front().pending;
-        plan_.pop_front();
-        top_up();
-        return pending;
-    }
-    plan({}, mode, seed);  // off plan: drop it
-    return submit(index, mode, seed);
+    plan_.plan(batches, mode, seed);
 }
 
 torch::Tensor PreparedSamples::batch(const torch::Tensor& index, BatchMode mode, uint64_t seed) {
@@ -213,8 +158,9 @@ torch::Tensor PreparedSamples::batch_on(const torch::Tensor& index, BatchMode mo
                                         torch::Device device) {
     const bool on_host = device.is_cpu() || !state_->identity;
     normalise_on_host_ = on_host;  // for the batches submitted from here on
-    const std::shared_ptr<Pending> pending = take(index, mode, seed);
-    pending->wait();
+    const std::shared_ptr<PendingBatch> taken = plan_.take(index, mode, seed);
+    taken->wait();
+    const Pending* pending = static_cast<const Pending*>(taken.get());  // plan_ hands out what submit made
     retire(*pending);
     if (!on_host) {
         if (!device_table_.defined() || device_table_.device() != device)

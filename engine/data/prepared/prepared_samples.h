@@ -24,7 +24,7 @@
 // gets ready is the device of the last batch_on (the CPU until one names a device); a batch asked for
 // on the other device is completed there — the values never depend on it.
 //
-// Prefetch and threading as StreamedSamples: `plan` queues the next batches, up to
+// Prefetch and threading as StreamedSamples (batch_plan.h): `plan` queues the next batches, up to
 // `prefetch_batches` computed ahead; used from one thread; waits for all of its jobs (batch, plan,
 // destructor). Memory beyond the mapping: (prefetch_batches + 1) batches of uint8 crops and, on the
 // CPU, their float batches in flight, up to kSpareBuffers buffers of earlier batches kept for reuse
@@ -35,6 +35,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/data/batch_plan.h"
 #include "engine/data/decode_pool.h"
 #include "engine/data/image_transforms.h"
 #include "engine/data/prepared/prepared_images.h"
@@ -71,8 +72,6 @@ public:
 
 private:
     std::shared_ptr<Pending> submit(const torch::Tensor& index, BatchMode mode, uint64_t seed);
-    std::shared_ptr<Pending> take(const torch::Tensor& index, BatchMode mode, uint64_t seed);
-    void top_up();
     // A CPU buffer of a batch handed out before that nobody holds any more, or a new one.
     torch::Tensor spare_or_empty(torch::IntArrayRef sizes, torch::ScalarType dtype);
     void retire(const Pending& done);  // its buffers become spares once the caller lets go of them
@@ -80,17 +79,10 @@ private:
     static constexpr size_t kSpareBuffers = 8;
 
     std::shared_ptr<const State> state_;
-    int prefetch_batches_;
     bool normalise_on_host_ = true;    // what jobs submitted from now on also do
     torch::Tensor device_table_;       // the normaliser's table on the last CUDA device
     std::deque<torch::Tensor> spare_;  // buffers of earlier batches (unpinned, CPU), newest last
-    struct Planned {
-        torch::Tensor index;
-        BatchMode mode;
-        uint64_t seed;
-        std::shared_ptr<Pending> pending;  // null until submitted
-    };
-    std::deque<Planned> plan_;
+    BatchPlan plan_;                   // last: destroyed first, waiting for the jobs that read the state
 };
 
 }  // namespace lorica
