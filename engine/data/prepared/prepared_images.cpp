@@ -15,6 +15,7 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/data/data_error.h"
+#include "engine/data/image_store.h"
 #include "engine/data/prepared/prepared_manifest.h"
 
 namespace lorica {

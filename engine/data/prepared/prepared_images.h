@@ -27,10 +27,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/image_store.h"
 #include "engine/data/prepared/prepared_format.h"
 
 namespace lorica {
+
+class ImageStore;  // image_store.h (this header stays torch-free: the GUI includes it)
 
 // What a prepared set was made from: kind "files" (the digest covers every file's path, relative to
 // the data set's root where it has one, and size) or "records" (the digest covers the pixels); two

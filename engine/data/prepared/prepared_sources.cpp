@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/data/image_store.h"
+#include "engine/data/raw_dataset.h"
 
 namespace lorica {
 namespace {

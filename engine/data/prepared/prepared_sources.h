@@ -7,9 +7,10 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/data/prepared/prepared_writer.h"
-#include "engine/data/raw_dataset.h"
 
 namespace lorica {
+
+struct RawDataset;  // raw_dataset.h (this header stays torch-free: the GUI includes it)
 
 // data.resize_size, or backbone.image_size · 8 / 7 when 0 (the streamed test transform's resize).
 int64_t resolved_resize_size(const ExperimentConfig& config);

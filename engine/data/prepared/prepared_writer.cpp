@@ -19,6 +19,7 @@
 
 #include "engine/config/experiment_config.h"
 #include "engine/data/decode_pool.h"
+#include "engine/data/image_store.h"
 #include "engine/data/image_transforms.h"
 #include "engine/data/prepared/prepared_manifest.h"
 

@@ -28,11 +28,12 @@
 #include <vector>
 
 #include "engine/data/data_error.h"
-#include "engine/data/image_store.h"
 #include "engine/data/prepared/prepared_images.h"
 #include "engine/vocabulary/cancel_token.h"
 
 namespace lorica {
+
+class ImageStore;  // image_store.h (this header stays torch-free: the GUI includes it)
 
 // A file of the prepared folder that cannot be written (a full disk, no permission): the message
 // starts with the file. A failure while writing, not bad input (`lorica-cli prepare` exits 1).
