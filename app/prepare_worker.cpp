@@ -6,6 +6,7 @@
 #include <chrono>
 #include <exception>
 
+#include "engine/config/data_residence.h"
 #include "engine/config/dataset_catalog.h"
 #include "engine/data/data_error.h"
 #include "engine/data/prepared/prepared_sources.h"
@@ -16,11 +17,8 @@ namespace lorica::app {
 
 QString prepare_unavailable_reason(const ExperimentConfig& config) {
     if (config.stream.type == StreamType::datasets || config.foundation.source == FoundationSource::weights) return {};
+    if (data_is_streamed(config.data, config.backbone)) return {};
     const DatasetInfo& info = dataset_info(config.data.dataset);
-    // raw_dataset.h: Fashion-MNIST is always read into memory, CIFAR while the backbone takes its 32 px.
-    const bool in_memory = config.data.dataset == DatasetId::fashion_mnist ||
-                           (info.image_size > 0 && config.backbone.image_size <= info.image_size);
-    if (!in_memory) return {};
     return QObject::tr(
                "%1 at %2 px is held in memory: there is nothing to decode, so nothing to prepare "
                "(prepared data sets are for image folders, and CIFAR at a larger backbone)")

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "engine/config/config_check.h"
+#include "engine/config/data_residence.h"
 #include "engine/data/cifar_binary.h"
 #include "engine/data/data_error.h"
 #include "engine/data/foundation_data.h"
@@ -35,7 +36,7 @@ RawDataset load_configured_dataset(const ExperimentConfig& config) {
         throw ConfigError("backbone.in_channels", dataset + " images have " + std::to_string(c) +
                                                       " channels, the backbone expects " +
                                                       std::to_string(config.backbone.in_channels));
-    if (h < config.backbone.image_size && data.dataset != DatasetId::fashion_mnist) {
+    if (data_is_streamed(data, config.backbone)) {
         // CIFAR at a larger backbone (CIFAR-100 at 224 for ViT-B/16): the 32 × 32 records stay as they
         // are (3 KiB an image) and are resized per batch by the streaming pipeline.
         raw.train_store = std::make_shared<const TensorImageStore>(raw.train_images, static_cast<int>(c),

@@ -9,6 +9,7 @@
 #include "engine/util/seed_offsets.h"
 #include <torch/torch.h>
 
+#include "engine/config/data_residence.h"
 #include "engine/data/batcher.h"
 #include "engine/io/safetensors.h"
 #include "engine/model/resnet.h"
@@ -47,9 +48,7 @@ std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {
     };
     // Streamed data sets (image folders, CIFAR above 32 px) train the foundation on the train
     // transform of the streaming pipeline: their key says so (in-memory data sets keep theirs).
-    const bool streamed = config.data.dataset == DatasetId::image_folder ||
-                          (config.data.dataset != DatasetId::fashion_mnist && config.backbone.image_size > 32);
-    if (streamed)
+    if (data_is_streamed(config.data, config.backbone))
         key["pipeline"] = {{"streamed", 1},
                            {"resize_size", config.data.resize_size},
                            {"file_list", config.data.file_list},

@@ -1,10 +1,12 @@
 // The data-set catalogue (engine/config/dataset_catalog.h): class counts agree with the class names,
 // CIFAR-100's label sets (100 fine, 20 coarse), the JSON names, the file layouts the loaders open, the
-// config's class checks reading the catalogue, and a stored run's class names.
+// config's class checks reading the catalogue, a stored run's class names, and which data sets are
+// held in memory and which streamed (data_residence.h).
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "engine/config/data_residence.h"
 #include "engine/config/dataset_catalog.h"
 #include "engine/config/experiment_config.h"
 #include "engine/eval/class_forgetting.h"
@@ -80,4 +82,29 @@ TEST(DatasetCatalog, TheConfigChecksClassesAgainstTheCatalogue) {
         EXPECT_EQ(e.field(), "stream.tasks");
         EXPECT_NE(std::string(e.what()).find("exceeds the 10 classes of fashion-mnist"), std::string::npos);
     }
+}
+
+TEST(DatasetCatalog, DataHeldInMemoryOrStreamed) {
+    auto streamed = [](DatasetId dataset, int image_size) {
+        DataConfig data;
+        data.dataset = dataset;
+        BackboneConfig backbone;
+        backbone.image_size = image_size;
+        return data_is_streamed(data, backbone);
+    };
+    for (int size : {28, 32, 224}) EXPECT_FALSE(streamed(DatasetId::fashion_mnist, size)) << size;
+    for (DatasetId cifar : {DatasetId::cifar10, DatasetId::cifar100}) {
+        EXPECT_FALSE(streamed(cifar, 16));  // in memory (the loader then names the size mismatch)
+        EXPECT_FALSE(streamed(cifar, 32));  // the records' own size
+        EXPECT_TRUE(streamed(cifar, 33));
+        EXPECT_TRUE(streamed(cifar, 224));  // ViT-B/16
+    }
+    for (int size : {28, 32, 224}) EXPECT_TRUE(streamed(DatasetId::image_folder, size)) << size;
+    // The default config (Fashion-MNIST, tiny backbone at 28 px) and a ViT-B CIFAR-100 preset's data.
+    const ExperimentConfig defaults;
+    EXPECT_FALSE(data_is_streamed(defaults.data, defaults.backbone));
+    ExperimentConfig vitb = defaults;
+    vitb.data.dataset = DatasetId::cifar100;
+    vitb.backbone = backbone_preset("vit_base_patch16_224");
+    EXPECT_TRUE(data_is_streamed(vitb.data, vitb.backbone));
 }
