@@ -1,5 +1,7 @@
 #include "engine/model/kernel_choice.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -147,6 +149,55 @@ bool kernel_choice_measure_missing(KernelTable& table, const std::vector<Product
         log::debug(line);
     }
     return any;
+}
+
+// An exclusive lock on <cache file>.lock while it lives (flock: released when the process ends, so a
+// killed process never leaves it held). No lock when the folder cannot be made or the file opened.
+class KernelCacheLock {
+public:
+    explicit KernelCacheLock(const std::string& cache_path) {
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(cache_path).parent_path(), ec);
+        fd_ = ::open((cache_path + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+        if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+    }
+    ~KernelCacheLock() {
+        if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+    }
+    KernelCacheLock(const KernelCacheLock&) = delete;
+    KernelCacheLock& operator=(const KernelCacheLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+// Measures the shapes `table` lacks with the cache file locked, after reading the file again under
+// the lock: processes that start together (a sweep's local shards, parallel test binaries) measure
+// each shape once, and every process uses the pick of the one that measured it — picks from two
+// measurements on a busy machine could differ, and with them the runs' float rounding. Saves the
+// table when anything was measured or taken from the file.
+void kernel_choice_measure_shared(KernelTable& table, const std::vector<ProductShape>& shapes,
+                                  const MachineIdentity& identity) {
+    auto lacks_any = [&] {
+        return std::any_of(shapes.begin(), shapes.end(), [&](const ProductShape& s) {
+            return s.rows > 0 && s.in > 0 && s.out > 0 && !table.pick(s);
+        });
+    };
+    if (!lacks_any()) return;
+    const std::string path = kernel_cache_path(identity);
+    KernelCacheLock lock(path);
+    if (kernel_choice_mode() != "remeasure" && std::filesystem::exists(path)) {
+        try {
+            std::ifstream in(path);
+            const KernelTable on_disk = KernelTable::from_json(nlohmann::json::parse(in).at("table"));
+            for (const auto& [shape, timing] : on_disk.entries())
+                if (!table.pick(shape)) table.set(timing);
+        } catch (const std::exception& e) {
+            log::warn("kernel choice: ignoring unreadable " + path + " (" + e.what() + ")");
+        }
+    }
+    kernel_choice_measure_missing(table, shapes);
+    kernel_choice_save(table, identity);
 }
 
 }  // namespace
@@ -323,7 +374,7 @@ GemmKernel chosen_kernel(const ProductShape& shape, const std::vector<ProductSha
     if (auto k = table.pick(shape)) return *k;
     std::vector<ProductShape> shapes{shape};
     shapes.insert(shapes.end(), also.begin(), also.end());
-    if (kernel_choice_measure_missing(table, shapes)) kernel_choice_save(table, identity);
+    kernel_choice_measure_shared(table, shapes, identity);
     return table.pick(shape).value_or(fallback_kernel(shape.role));
 }
 
@@ -332,7 +383,7 @@ KernelTable measured_kernel_table(const std::vector<ProductShape>& measure) {
     std::lock_guard<std::mutex> lock(state.mutex);
     const MachineIdentity identity = current_machine_identity();
     KernelTable& table = kernel_choice_loaded(state, identity);
-    if (onednn_linear_available() && kernel_choice_measure_missing(table, measure)) kernel_choice_save(table, identity);
+    if (onednn_linear_available()) kernel_choice_measure_shared(table, measure, identity);
     return table;
 }
 

@@ -34,7 +34,9 @@
 // engine/util/paths.h), the key naming the CPU (model name, family/model/stepping), a hash of its
 // GEMM-relevant ISA flags (avx*, fma, amx*), the LibTorch version and the thread count. A shape not in
 // the table is measured when dense_linear first meets it (all roles the product needs at once, in
-// its forward) and the file is rewritten (write to a temporary file, then rename). Delete the file,
+// its forward) and the file is rewritten (write to a temporary file, then rename). Measuring holds
+// an flock on <file>.lock and reads the file again under it first, so processes that start together
+// (a sweep's local shards) measure each shape once and all use that measurement's pick. Delete the file,
 // or set LORICA_KERNEL_CHOICE=remeasure, to measure again; LORICA_KERNEL_CHOICE=rule turns
 // measuring off (then kFallbackRule: oneDNN for the forward and grad_input, ATen for grad_weight,
 // the choice before tables existed).

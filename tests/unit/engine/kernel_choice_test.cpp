@@ -196,6 +196,30 @@ TEST(KernelChoice, FirstUseMeasuresAndWritesTheCacheWhichTheNextProcessReads) {
     }
 }
 
+TEST(KernelChoice, AShapeAnotherProcessMeasuredMeanwhileIsTakenFromTheFileNotMeasuredAgain) {
+    if (!onednn_linear_available()) GTEST_SKIP() << "LibTorch without oneDNN: nothing to choose";
+    MeasuredTablesScope measured;
+    const ProductShape mine{ProductRole::forward, 48, 16, 24}, theirs{ProductRole::forward, 48, 24, 16};
+    (void)chosen_kernel(mine);  // this process loads its table and measures `mine`
+    // Meanwhile another process measured `theirs` and saved it (times no machine measures: 777 ms, so
+    // a value read back proves it came from the file).
+    const std::string path = kernel_cache_path(current_machine_identity());
+    nlohmann::json doc = nlohmann::json::parse(std::ifstream(path));
+    KernelTable on_disk = KernelTable::from_json(doc.at("table"));
+    on_disk.set(KernelTiming{theirs, 48, 777.0, 778.0, GemmKernel::aten});
+    doc["table"] = on_disk.to_json();
+    std::ofstream(path) << doc.dump();
+    EXPECT_EQ(chosen_kernel(theirs), GemmKernel::aten);
+    const KernelTable table = measured_kernel_table();
+    ASSERT_EQ(table.entries().count(theirs), 1u);
+    EXPECT_EQ(table.entries().at(theirs).aten_ms, 777.0);
+    EXPECT_EQ(table.entries().count(mine), 1u);
+    // The file keeps both, and the lock file stays beside it.
+    const KernelTable saved = KernelTable::from_json(nlohmann::json::parse(std::ifstream(path)).at("table"));
+    EXPECT_EQ(saved.entries().size(), 2u);
+    EXPECT_TRUE(std::filesystem::exists(path + ".lock"));
+}
+
 TEST(KernelChoice, RuleModeNeverMeasures) {
     if (!onednn_linear_available()) GTEST_SKIP() << "LibTorch without oneDNN: always ATen";
     MeasuredTablesScope measured;
