@@ -59,8 +59,7 @@ std::vector<EvalRow> Evaluator::evaluate_tasks(Backbone model, TaskHeads& heads,
             std::vector<int64_t> own(task.spec.classes.begin(), task.spec.classes.end());
             auto own_map = torch::tensor(own, torch::kInt64).to(device_);
             auto pred = own_map.index_select(0, heads->logits_of(f, task.spec.head).argmax(1));
-            rows.push_back(
-                {after_task, j, step, phase, HeadMode::task_il, read_int((pred == labels).sum()), total});
+            rows.push_back({after_task, j, step, phase, HeadMode::task_il, read_int((pred == labels).sum()), total});
         }
     }
     return rows;
@@ -89,9 +88,8 @@ EvaluationDone Evaluator::evaluate_foundation(Backbone model, int after_task, in
         auto lost_start = has_start ? start_foundation_hit_.logical_and(hit.logical_not()) : torch::Tensor();
         for (int c : classes) {
             auto of_class = labels == c;
-            ClassEvalRow row{
-                after_task, kFoundationTask, c, read_int((hit & of_class).sum()), read_int(of_class.sum()),
-                -1};
+            ClassEvalRow row{after_task, kFoundationTask, c, read_int((hit & of_class).sum()), read_int(of_class.sum()),
+                             -1};
             if (has_previous) row.newly_wrong = read_int((lost & of_class).sum());
             if (has_start) row.lost_since_start = read_int((lost_start & of_class).sum());
             out.class_rows.push_back(row);
