@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "engine/util/log.h"
+#include "engine/util/paths.h"
 #include "engine/util/seed_offsets.h"
 #include <torch/torch.h>
 
@@ -25,10 +26,7 @@ namespace lorica {
 namespace fs = std::filesystem;
 
 std::string resolve_cache_dir(const ExperimentConfig& config) {
-    if (!config.cache_dir.empty()) return config.cache_dir;
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return (fs::path(xdg) / "lorica").string();
-    if (const char* home = std::getenv("HOME"); home && *home) return (fs::path(home) / ".cache" / "lorica").string();
-    return (fs::temp_directory_path() / "lorica-cache").string();
+    return config.cache_dir.empty() ? default_cache_dir() : config.cache_dir;
 }
 
 std::string foundation_hash(const ExperimentConfig& config, int64_t seed) {

@@ -9,6 +9,8 @@ namespace lorica {
 
 std::string default_data_dir();
 std::string default_database_path();  // <data>/lorica.db
+// $XDG_CACHE_HOME/lorica, else ~/.cache/lorica, else <tmp>/lorica-cache: foundation checkpoints
+// (unless cache_dir is set) and the measured kernel tables.
 std::string default_cache_dir();
 
 }  // namespace lorica
