@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
     if (parser.isSet(db) && !window.open_database(parser.value(db))) return 2;
     window.show();
 
-    if (parser.isSet(setup_screenshots)) {
+    // The screenshot modes: the editor set to --preset (default: the default preset) with --set overrides.
+    auto load_screenshot_config = [&]() -> bool {
         std::vector<std::string> overrides;
         for (const QString& s : parser.values(set)) overrides.push_back(s.toStdString());
         try {
@@ -99,26 +100,20 @@ int main(int argc, char** argv) {
                 overrides));
         } catch (const std::exception& e) {
             std::fprintf(stderr, "error: %s\n", e.what());
-            return 2;
+            return false;
         }
         window.set_confirm_close(false);
+        return true;
+    };
+    if (parser.isSet(setup_screenshots)) {
+        if (!load_screenshot_config()) return 2;
         const QStringList files = window.editor()->save_step_screenshots(parser.value(setup_screenshots));
         std::printf("%lld set-up screenshots in %s\n", static_cast<long long>(files.size()),
                     parser.value(setup_screenshots).toStdString().c_str());
         return files.size() == lorica::app::kSetupSteps ? 0 : 1;
     }
     if (parser.isSet(prepare_screenshots)) {
-        std::vector<std::string> overrides;
-        for (const QString& s : parser.values(set)) overrides.push_back(s.toStdString());
-        try {
-            window.editor()->set_document(lorica::assemble_config_document(
-                {}, parser.isSet(run_preset) ? parser.value(run_preset).toStdString() : std::string("default"),
-                overrides));
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "error: %s\n", e.what());
-            return 2;
-        }
-        window.set_confirm_close(false);
+        if (!load_screenshot_config()) return 2;
         lorica::app::PrepareDialog* dialog = window.prepare_data();
         if (!dialog) {
             std::fprintf(stderr, "error: cannot prepare: %s\n",
